@@ -1,0 +1,1 @@
+"""Findings Tracker: the public record of regulator decisions and compliance with them."""

@@ -1,0 +1,10 @@
+"""The REST API, version 1."""
+
+from fastapi import APIRouter, Depends
+
+from app.api import cases, decisions, organisations, recommendations, regulators
+from app.api.deps import current_token
+
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(current_token)])
+for module in (regulators, organisations, cases, decisions, recommendations):
+    router.include_router(module.router)

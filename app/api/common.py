@@ -1,0 +1,42 @@
+"""Small pieces the REST routers share."""
+
+from typing import Any
+
+from fastapi import Response
+
+from app.api.deps import etag
+from app.schemas.common import Problem
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problem+json answers a route can give."""
+    descriptions = {
+        400: "Malformed request",
+        401: "Missing or bad token",
+        403: "Role too low",
+        404: "Not found",
+        409: "Conflicts with the record",
+        412: "Stale If-Match",
+        413: "Body too large",
+        422: "Invalid input",
+    }
+    return {
+        s: {"model": Problem, "description": descriptions[s], "content": {"application/problem+json": {}}}
+        for s in statuses
+    }
+
+
+READ = problems(400, 401, 422)
+READ_ITEM = problems(400, 401, 404, 422)
+CREATE = problems(400, 401, 403, 409, 413, 422)
+UPDATE = problems(400, 401, 403, 404, 409, 412, 413, 422)
+DELETE = problems(400, 401, 403, 404, 409, 412, 422)
+
+
+def with_etag(response: Response, version: int) -> None:
+    response.headers["ETag"] = etag(version)
+
+
+def created(response: Response, location: str, version: int) -> None:
+    response.headers["Location"] = location
+    with_etag(response, version)

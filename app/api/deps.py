@@ -1,0 +1,135 @@
+"""Dependencies shared by the REST routers: the session, the caller, common parameters."""
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Annotated, Literal
+
+from fastapi import Depends, Header, Path, Query, Request
+from sqlalchemy.orm import Session
+
+from app.db import Database
+from app.errors import FieldError, Forbidden, Invalid, Unauthorized
+from app.models import ApiToken
+from app.schemas.common import MAX_ID
+from app.services import tokens
+from app.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from app.vocab import Role
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def get_database(request: Request) -> Database:
+    return request.app.state.db
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request; it commits once after the handler, or rolls back."""
+    db = get_database(request)
+    session = db.session(write=request.method not in SAFE_METHODS)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def _bearer(authorization: str | None) -> str | None:
+    if authorization is None:
+        return None
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        raise Unauthorized(
+            "The Authorization header must be `Bearer <token>`.",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_request"'},
+        )
+    return credentials.strip()
+
+
+def current_token(
+    session: SessionDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> ApiToken | None:
+    """The caller's token, or None for an anonymous caller; a bad token is refused."""
+    secret = _bearer(authorization)
+    if secret is None:
+        return None
+    token = tokens.authenticate(session, secret)
+    if token is None:
+        raise Unauthorized(
+            "The token is unknown, revoked or expired.",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    session.info["actor"] = f"token:{token.name}"
+    return token
+
+
+def require(role: Role):  # type: ignore[no-untyped-def]
+    """A dependency letting through only callers whose token has at least `role`."""
+
+    def check(token: Annotated[ApiToken | None, Depends(current_token)]) -> ApiToken:
+        if token is None:
+            raise Unauthorized(
+                "This needs an API token: send `Authorization: Bearer <token>`.",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        if not token.role.allows(role):
+            raise Forbidden(f"This needs the {role.value} role; the token has {token.role.value}.")
+        return token
+
+    return check
+
+
+Reader = Annotated[ApiToken | None, Depends(current_token)]
+Editor = Annotated[ApiToken, Depends(require(Role.editor))]
+Admin = Annotated[ApiToken, Depends(require(Role.admin))]
+
+
+def item_id(name: str) -> object:
+    return Path(ge=1, le=MAX_ID, alias=name, description="An integer id.")
+
+
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
+Cursor = Annotated[str | None, Query(max_length=500, description="The `next_cursor` of the previous page.")]
+AsOf = Annotated[dt.date | None, Query(description="Read the record as it stood on this day.")]
+Q = Annotated[str | None, Query(max_length=500, description="Text to look for.")]
+FilterId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+DEFAULT_PAGE = DEFAULT_LIMIT
+
+
+def expected_version(
+    if_match: Annotated[str | None, Header(description="The ETag you read; a stale one gets 412.")] = None,
+) -> int | None:
+    """The version named by `If-Match` (None when absent or `*`)."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    value = if_match.strip()
+    if value.startswith("W/"):
+        value = value[2:]
+    value = value.strip('"')
+    if not value.isdigit() or len(value) > 18:
+        raise Invalid(
+            'If-Match must be an ETag this API gave, such as "3".',
+            [FieldError("header.if-match", "malformed ETag", "etag")],
+        )
+    return int(value)
+
+
+IfMatch = Annotated[int | None, Depends(expected_version)]
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def sort_param(sorts: dict[str, object]) -> object:
+    """A `sort` query parameter taking one of the service's sort names (`-name` for descending)."""
+    return Annotated[
+        Literal[tuple(sorts)],  # type: ignore[valid-type]
+        Query(description="Order of the list; a leading `-` reverses it."),
+    ]

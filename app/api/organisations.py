@@ -1,0 +1,97 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.api.common import CREATE, DELETE, READ, READ_ITEM, UPDATE, created, with_etag
+from app.api.deps import (
+    DEFAULT_PAGE,
+    AsOf,
+    Cursor,
+    Editor,
+    FilterId,
+    IfMatch,
+    Limit,
+    Q,
+    SessionDep,
+    item_id,
+    sort_param,
+)
+from app.schemas.common import Page
+from app.schemas.organisation import OrganisationCreate, OrganisationRead, OrganisationUpdate
+from app.services import organisations
+from app.vocab import OrganisationKind
+
+router = APIRouter(prefix="/organisations", tags=["organisations"])
+OrganisationId = Annotated[int, item_id("organisation_id")]
+Sort = sort_param(organisations.SORTS)
+
+
+@router.get("", response_model=Page[OrganisationRead], responses=READ)
+def list_organisations(
+    session: SessionDep,
+    limit: Limit = DEFAULT_PAGE,
+    cursor: Cursor = None,
+    as_of: AsOf = None,
+    kind: OrganisationKind | None = None,
+    country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
+    parent_id: FilterId = None,
+    q: Q = None,
+    sort: Sort = "name",
+) -> Page[OrganisationRead]:
+    return organisations.list_(
+        session,
+        kind=kind,
+        country=country,
+        parent_id=parent_id,
+        q=q,
+        as_of=as_of,
+        sort=sort,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+@router.post("", status_code=201, response_model=OrganisationRead, responses=CREATE)
+def create_organisation(
+    data: OrganisationCreate, session: SessionDep, _: Editor, request: Request, response: Response
+) -> OrganisationRead:
+    organisation = organisations.create(session, data=data)
+    created(
+        response,
+        str(request.url_for("get_organisation", organisation_id=organisation.id)),
+        organisation.version,
+    )
+    return organisations.read(session, organisation_id=organisation.id, as_of=None)
+
+
+@router.get("/{organisation_id}", response_model=OrganisationRead, responses=READ_ITEM)
+def get_organisation(
+    organisation_id: OrganisationId, session: SessionDep, response: Response, as_of: AsOf = None
+) -> OrganisationRead:
+    read = organisations.read(session, organisation_id=organisation_id, as_of=as_of)
+    with_etag(response, read.version)
+    return read
+
+
+@router.patch("/{organisation_id}", response_model=OrganisationRead, responses=UPDATE)
+def update_organisation(
+    organisation_id: OrganisationId,
+    data: OrganisationUpdate,
+    session: SessionDep,
+    _: Editor,
+    version: IfMatch,
+    response: Response,
+) -> OrganisationRead:
+    organisation = organisations.update(
+        session, organisation_id=organisation_id, data=data, expected_version=version
+    )
+    with_etag(response, organisation.version)
+    return organisations.read(session, organisation_id=organisation_id, as_of=None)
+
+
+@router.delete("/{organisation_id}", status_code=204, responses=DELETE)
+def delete_organisation(
+    organisation_id: OrganisationId, session: SessionDep, _: Editor, version: IfMatch
+) -> Response:
+    organisations.delete(session, organisation_id=organisation_id, expected_version=version)
+    return Response(status_code=204)

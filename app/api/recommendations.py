@@ -1,0 +1,142 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Request, Response
+
+from app.api.common import CREATE, DELETE, READ, READ_ITEM, UPDATE, created, problems, with_etag
+from app.api.deps import (
+    DEFAULT_PAGE,
+    AsOf,
+    Cursor,
+    Editor,
+    FilterId,
+    IfMatch,
+    Limit,
+    Q,
+    SessionDep,
+    item_id,
+    sort_param,
+)
+from app.schemas.common import Page
+from app.schemas.recommendation import (
+    AssessmentCreate,
+    AssessmentRead,
+    RecommendationCreate,
+    RecommendationRead,
+    RecommendationUpdate,
+)
+from app.services import recommendations
+from app.vocab import Status
+
+router = APIRouter(prefix="/recommendations", tags=["recommendations"])
+RecommendationId = Annotated[int, item_id("recommendation_id")]
+Sort = sort_param(recommendations.SORTS)
+CREATE_CHILD = problems(400, 401, 403, 404, 413, 422)
+
+
+@router.get("", response_model=Page[RecommendationRead], responses=READ)
+def list_recommendations(
+    session: SessionDep,
+    limit: Limit = DEFAULT_PAGE,
+    cursor: Cursor = None,
+    as_of: AsOf = None,
+    status: Status | None = None,
+    overdue: bool | None = None,
+    organisation_id: FilterId = None,
+    regulator_id: FilterId = None,
+    decision_id: FilterId = None,
+    q: Q = None,
+    sort: Sort = "id",
+) -> Page[RecommendationRead]:
+    return recommendations.list_(
+        session,
+        status=status,
+        overdue=overdue,
+        organisation_id=organisation_id,
+        regulator_id=regulator_id,
+        decision_id=decision_id,
+        q=q,
+        as_of=as_of,
+        sort=sort,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+@router.post("", status_code=201, response_model=RecommendationRead, responses=CREATE)
+def create_recommendation(
+    data: RecommendationCreate,
+    session: SessionDep,
+    _: Editor,
+    request: Request,
+    response: Response,
+) -> RecommendationRead:
+    rec = recommendations.create(session, data=data)
+    created(response, str(request.url_for("get_recommendation", recommendation_id=rec.id)), rec.version)
+    return recommendations.read(session, recommendation_id=rec.id, as_of=None)
+
+
+@router.get("/{recommendation_id}", response_model=RecommendationRead, responses=READ_ITEM)
+def get_recommendation(
+    recommendation_id: RecommendationId,
+    session: SessionDep,
+    response: Response,
+    as_of: AsOf = None,
+) -> RecommendationRead:
+    read = recommendations.read(session, recommendation_id=recommendation_id, as_of=as_of)
+    with_etag(response, read.version)
+    return read
+
+
+@router.patch("/{recommendation_id}", response_model=RecommendationRead, responses=UPDATE)
+def update_recommendation(
+    recommendation_id: RecommendationId,
+    data: RecommendationUpdate,
+    session: SessionDep,
+    _: Editor,
+    version: IfMatch,
+    response: Response,
+) -> RecommendationRead:
+    rec = recommendations.update(
+        session, recommendation_id=recommendation_id, data=data, expected_version=version
+    )
+    with_etag(response, rec.version)
+    return recommendations.read(session, recommendation_id=recommendation_id, as_of=None)
+
+
+@router.delete("/{recommendation_id}", status_code=204, responses=DELETE)
+def delete_recommendation(
+    recommendation_id: RecommendationId, session: SessionDep, _: Editor, version: IfMatch
+) -> Response:
+    recommendations.delete(session, recommendation_id=recommendation_id, expected_version=version)
+    return Response(status_code=204)
+
+
+@router.get("/{recommendation_id}/assessments", response_model=list[AssessmentRead], responses=READ_ITEM)
+def list_assessments(
+    recommendation_id: RecommendationId, session: SessionDep, as_of: AsOf = None
+) -> list[AssessmentRead]:
+    """The recommendation's compliance history, oldest first."""
+    return [
+        AssessmentRead.model_validate(a)
+        for a in recommendations.assessments(session, recommendation_id=recommendation_id, as_of=as_of)
+    ]
+
+
+@router.post(
+    "/{recommendation_id}/assessments", status_code=201, response_model=AssessmentRead, responses=CREATE_CHILD
+)
+def create_assessment(
+    recommendation_id: RecommendationId,
+    data: AssessmentCreate,
+    session: SessionDep,
+    _: Editor,
+    request: Request,
+    response: Response,
+) -> AssessmentRead:
+    """Log a dated compliance status with its evidence. History is append-only: a correction
+    is a new assessment."""
+    assessment = recommendations.add_assessment(session, recommendation_id=recommendation_id, data=data)
+    response.headers["Location"] = str(
+        request.url_for("list_assessments", recommendation_id=recommendation_id)
+    )
+    return AssessmentRead.model_validate(assessment)

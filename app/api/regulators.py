@@ -1,0 +1,79 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.api.common import CREATE, DELETE, READ, READ_ITEM, UPDATE, created, with_etag
+from app.api.deps import (
+    DEFAULT_PAGE,
+    AsOf,
+    Cursor,
+    Editor,
+    IfMatch,
+    Limit,
+    Q,
+    SessionDep,
+    item_id,
+    sort_param,
+)
+from app.schemas.common import Page
+from app.schemas.regulator import RegulatorCreate, RegulatorRead, RegulatorUpdate
+from app.services import regulators
+from app.vocab import RegulatorKind
+
+router = APIRouter(prefix="/regulators", tags=["regulators"])
+RegulatorId = Annotated[int, item_id("regulator_id")]
+Sort = sort_param(regulators.SORTS)
+
+
+@router.get("", response_model=Page[RegulatorRead], responses=READ)
+def list_regulators(
+    session: SessionDep,
+    limit: Limit = DEFAULT_PAGE,
+    cursor: Cursor = None,
+    as_of: AsOf = None,
+    jurisdiction: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?$")] = None,
+    kind: RegulatorKind | None = None,
+    q: Q = None,
+    sort: Sort = "name",
+) -> Page[RegulatorRead]:
+    return regulators.list_(
+        session, jurisdiction=jurisdiction, kind=kind, q=q, as_of=as_of, sort=sort, limit=limit, cursor=cursor
+    )
+
+
+@router.post("", status_code=201, response_model=RegulatorRead, responses=CREATE)
+def create_regulator(
+    data: RegulatorCreate, session: SessionDep, _: Editor, request: Request, response: Response
+) -> RegulatorRead:
+    regulator = regulators.create(session, data=data)
+    created(response, str(request.url_for("get_regulator", regulator_id=regulator.id)), regulator.version)
+    return regulators.read(session, regulator_id=regulator.id, as_of=None)
+
+
+@router.get("/{regulator_id}", response_model=RegulatorRead, responses=READ_ITEM)
+def get_regulator(
+    regulator_id: RegulatorId, session: SessionDep, response: Response, as_of: AsOf = None
+) -> RegulatorRead:
+    read = regulators.read(session, regulator_id=regulator_id, as_of=as_of)
+    with_etag(response, read.version)
+    return read
+
+
+@router.patch("/{regulator_id}", response_model=RegulatorRead, responses=UPDATE)
+def update_regulator(
+    regulator_id: RegulatorId,
+    data: RegulatorUpdate,
+    session: SessionDep,
+    _: Editor,
+    version: IfMatch,
+    response: Response,
+) -> RegulatorRead:
+    regulator = regulators.update(session, regulator_id=regulator_id, data=data, expected_version=version)
+    with_etag(response, regulator.version)
+    return regulators.read(session, regulator_id=regulator_id, as_of=None)
+
+
+@router.delete("/{regulator_id}", status_code=204, responses=DELETE)
+def delete_regulator(regulator_id: RegulatorId, session: SessionDep, _: Editor, version: IfMatch) -> Response:
+    regulators.delete(session, regulator_id=regulator_id, expected_version=version)
+    return Response(status_code=204)

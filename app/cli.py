@@ -1,0 +1,92 @@
+"""The `findings` command: serve, migrate, load the demo record, manage tokens."""
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+
+from app.vocab import Role
+
+cli = typer.Typer(help="Findings Tracker: regulator decisions and compliance.", no_args_is_help=True)
+token_cli = typer.Typer(help="API tokens.", no_args_is_help=True)
+cli.add_typer(token_cli, name="token")
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database (DATABASE_URL) up to the latest schema."""
+    from app import migrate as migrations
+
+    migrations.upgrade()
+    typer.echo("Database is at the latest schema.")
+
+
+@cli.command()
+def demo() -> None:
+    """Load the demo record (the Clearview AI decisions). Running it again changes nothing."""
+    from app.db import Database
+    from app.services import demo as demo_data
+
+    db = Database()
+    try:
+        with db.transaction(actor="cli:demo") as session:
+            created = demo_data.load(session)
+    finally:
+        db.dispose()
+    typer.echo(
+        f"Demo record loaded: {created} new decision(s)."
+        if created
+        else "Demo record already present; nothing changed."
+    )
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+) -> None:
+    """Serve the web pages and the REST API."""
+    import uvicorn
+
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        proxy_headers=True,
+    )
+
+
+@token_cli.command("create")
+def token_create(
+    name: Annotated[str, typer.Option(help="A name to recognise the token by.")],
+    role: Annotated[Role, typer.Option(help="What the token may do.")] = Role.reader,
+    expires_in_days: Annotated[int | None, typer.Option(help="Days until it expires.")] = None,
+) -> None:
+    """Create an API token and print it once (only its hash is stored)."""
+    from app.db import Database
+    from app.errors import DomainError
+    from app.services import tokens
+
+    expires_at = dt.datetime.now(dt.UTC) + dt.timedelta(days=expires_in_days) if expires_in_days else None
+    db = Database()
+    try:
+        with db.transaction(actor="cli") as session:
+            token, secret = tokens.create(session, name=name, role=role, expires_at=expires_at)
+    except DomainError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        db.dispose()
+    typer.echo(secret)
+    typer.echo(
+        f"Token {token.name!r} ({token.role.value}) created; this is the only time it is shown.", err=True
+    )
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,32 @@
+"""Settings from the environment (and an optional `.env` file)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'findings.sqlite3'}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        description="SQLAlchemy URL; a SQLite file by default, postgresql+psycopg://... for larger sites.",
+    )
+    # Seconds a SQLite writer waits for the lock before giving up.
+    sqlite_busy_timeout: float = 10.0
+    # Largest request body accepted, in bytes.
+    max_body_bytes: int = 2_000_000
+    # The public address of the site, used in feeds and links when set.
+    base_url: str | None = None
+    # Echo SQL to the log (development only).
+    sql_echo: bool = False
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,76 @@
+"""The domain's exceptions, each with its HTTP status.
+
+Services raise these; one handler renders them as RFC 9457 problem+json for the API and as
+an HTML page for the browser.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+@dataclass
+class FieldError:
+    """One bad field: where it is (a dotted path such as ``body.findings.2.outcome``) and why."""
+
+    field: str
+    message: str
+    type: str = "invalid"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "message": self.message, "type": self.type}
+
+
+@dataclass
+class DomainError(Exception):
+    detail: str
+    errors: list[FieldError] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    status: ClassVar[int] = 400
+    title: ClassVar[str] = "Bad request"
+    slug: ClassVar[str] = "bad-request"
+
+    def __str__(self) -> str:
+        return self.detail
+
+
+class NotFound(DomainError):
+    status = 404
+    title = "Not found"
+    slug = "not-found"
+
+
+class Conflict(DomainError):
+    status = 409
+    title = "Conflict"
+    slug = "conflict"
+
+
+class PreconditionFailed(DomainError):
+    status = 412
+    title = "Precondition failed"
+    slug = "stale-version"
+
+
+class Invalid(DomainError):
+    status = 422
+    title = "Invalid input"
+    slug = "validation"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    title = "Unauthorized"
+    slug = "unauthorized"
+
+
+class Forbidden(DomainError):
+    status = 403
+    title = "Forbidden"
+    slug = "forbidden"
+
+
+class TooLarge(DomainError):
+    status = 413
+    title = "Content too large"
+    slug = "too-large"

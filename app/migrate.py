@@ -1,0 +1,24 @@
+"""Run the Alembic migrations from code (the `findings migrate` command and the tests)."""
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection
+
+from app.config import PROJECT_ROOT, get_settings
+
+
+def alembic_config(url: str | None = None, connection: Connection | None = None) -> Config:
+    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", (url or get_settings().database_url).replace("%", "%%"))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def upgrade(url: str | None = None, revision: str = "head") -> None:
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str | None = None, revision: str = "base") -> None:
+    command.downgrade(alembic_config(url), revision)

@@ -1,0 +1,42 @@
+"""SQLAlchemy tables, one module per aggregate. Importing this package registers them all."""
+
+from app.models.audit import AuditEntry
+from app.models.auth import ApiToken, User, UserSession
+from app.models.base import Base
+from app.models.case import Case, CaseTag
+from app.models.decision import (
+    Decision,
+    DecisionOrganisation,
+    DecisionProvision,
+    DecisionRegulator,
+    DecisionRelation,
+    DecisionSource,
+    DecisionTag,
+    Finding,
+)
+from app.models.organisation import Organisation, OrganisationAlias
+from app.models.recommendation import Assessment, Recommendation
+from app.models.regulator import Regulator
+
+__all__ = [
+    "ApiToken",
+    "Assessment",
+    "AuditEntry",
+    "Base",
+    "Case",
+    "CaseTag",
+    "Decision",
+    "DecisionOrganisation",
+    "DecisionProvision",
+    "DecisionRegulator",
+    "DecisionRelation",
+    "DecisionSource",
+    "DecisionTag",
+    "Finding",
+    "Organisation",
+    "OrganisationAlias",
+    "Recommendation",
+    "Regulator",
+    "User",
+    "UserSession",
+]

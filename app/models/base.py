@@ -1,0 +1,90 @@
+"""Declarative base, naming convention and shared column types."""
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Numeric, String, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Integer primary keys: BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC column")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def enum_column(enum: type[StrEnum], **kwargs: Any) -> Any:
+    """A column holding one value of a vocabulary, checked by the database."""
+    from sqlalchemy import Enum
+
+    return mapped_column(
+        Enum(
+            enum,
+            native_enum=False,
+            create_constraint=True,
+            length=32,
+            values_callable=lambda e: [m.value for m in e],
+            name=enum.__name__.lower(),
+            validate_strings=True,
+        ),
+        **kwargs,
+    )
+
+
+Money = Numeric(20, 2, asdecimal=True)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        dt.datetime: UTCDateTime(),
+        Decimal: Money,
+        str: String(),
+    }
+
+
+class Timestamps:
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Versioned(Timestamps):
+    """A row with an optimistic-lock version, exposed as its ETag."""
+
+    version: Mapped[int] = mapped_column()
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        # UPDATE ... WHERE version = :seen, so a lost update cannot slip through.
+        return {"version_id_col": cls.__table__.c.version}

@@ -1,0 +1,36 @@
+import datetime as dt
+
+from pydantic import Field, field_validator
+
+from app.schemas.common import InputModel, LongText, OutputModel, Tag, Title, unique
+from app.vocab import Compliance, Status
+
+
+class CaseCreate(InputModel):
+    title: Title
+    summary: LongText | None = None
+    tags: list[Tag] = Field(default_factory=list, max_length=100)
+
+    _unique_tags = field_validator("tags")(unique)
+
+
+class CaseUpdate(InputModel):
+    title: Title = None  # type: ignore[assignment]
+    summary: LongText | None = None
+    tags: list[Tag] = Field(default=None, max_length=100)  # type: ignore[assignment]
+
+    _unique_tags = field_validator("tags")(unique)
+
+
+class CaseRead(OutputModel):
+    id: int
+    title: str
+    summary: str | None
+    tags: list[str]
+    version: int = Field(description="Changes with every edit; sent back as the ETag.")
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    decision_count: int = 0
+    jurisdictions: list[str] = Field(default_factory=list)
+    compliance: Compliance = Compliance.none
+    recommendation_counts: dict[Status, int] = Field(default_factory=dict)

@@ -1,0 +1,189 @@
+import datetime as dt
+from decimal import Decimal
+
+from pydantic import Field, field_validator, model_validator
+
+from app.schemas.common import (
+    Currency,
+    Date,
+    DbId,
+    InputModel,
+    LongText,
+    Money,
+    Name,
+    OutputModel,
+    Provision,
+    Tag,
+    Title,
+    Url,
+    unique,
+)
+from app.vocab import (
+    Compliance,
+    DecisionKind,
+    FindingOutcome,
+    OrganisationRole,
+    RegulatorRole,
+    Relation,
+    Standing,
+    Status,
+)
+
+
+class DecisionRegulatorIn(InputModel):
+    regulator_id: DbId
+    role: RegulatorRole = RegulatorRole.lead
+
+
+class DecisionOrganisationIn(InputModel):
+    organisation_id: DbId
+    role: OrganisationRole = OrganisationRole.respondent
+
+
+class FindingIn(InputModel):
+    text: LongText
+    provision: Provision | None = None
+    organisation_id: DbId | None = None
+    outcome: FindingOutcome = FindingOutcome.contravention
+
+
+class SourceIn(InputModel):
+    url: Url
+    title: Title | None = None
+    publisher: Name | None = None
+    published_on: Date | None = None
+
+
+class RelatedIn(InputModel):
+    decision_id: DbId = Field(description="The earlier decision this one links to.")
+    relation: Relation
+
+
+def _unique_by(key: str):  # type: ignore[no-untyped-def]
+    def check(items: list) -> list:  # type: ignore[type-arg]
+        seen = set()
+        for item in items:
+            value = getattr(item, key)
+            if value in seen:
+                raise ValueError(f"{key} {value} is listed twice")
+            seen.add(value)
+        return items
+
+    return check
+
+
+class _DecisionFields(InputModel):
+    @model_validator(mode="after")
+    def _penalty_pair(self):  # type: ignore[no-untyped-def]
+        fields = self.model_fields_set
+        if "penalty_amount" in fields or "penalty_currency" in fields:
+            amount = getattr(self, "penalty_amount", None)
+            currency = getattr(self, "penalty_currency", None)
+            if (amount is None) != (currency is None):
+                raise ValueError("penalty_amount and penalty_currency go together: give both or neither")
+        return self
+
+    _unique_regulators = field_validator("regulators", check_fields=False)(_unique_by("regulator_id"))
+    _unique_organisations = field_validator("organisations", check_fields=False)(
+        _unique_by("organisation_id")
+    )
+    _unique_related = field_validator("related", check_fields=False)(_unique_by("decision_id"))
+    _unique_tags = field_validator("tags", "provisions", check_fields=False)(unique)
+
+
+class DecisionCreate(_DecisionFields):
+    reference: Name = Field(description="The regulator's own reference, e.g. `PIPEDA Findings #2021-001`.")
+    title: Title
+    kind: DecisionKind
+    issued_on: Date
+    summary: LongText | None = None
+    regulators: list[DecisionRegulatorIn] = Field(min_length=1, max_length=50)
+    organisations: list[DecisionOrganisationIn] = Field(default_factory=list, max_length=200)
+    case_id: DbId | None = None
+    penalty_amount: Money | None = None
+    penalty_currency: Currency | None = None
+    provisions: list[Provision] = Field(default_factory=list, max_length=200)
+    sources: list[SourceIn] = Field(default_factory=list, max_length=100)
+    tags: list[Tag] = Field(default_factory=list, max_length=100)
+    findings: list[FindingIn] = Field(default_factory=list, max_length=500)
+    related: list[RelatedIn] = Field(default_factory=list, max_length=100)
+
+
+class DecisionUpdate(_DecisionFields):
+    reference: Name = None  # type: ignore[assignment]
+    title: Title = None  # type: ignore[assignment]
+    kind: DecisionKind = None  # type: ignore[assignment]
+    issued_on: Date = None  # type: ignore[assignment]
+    summary: LongText | None = None
+    regulators: list[DecisionRegulatorIn] = Field(default=None, min_length=1, max_length=50)  # type: ignore[assignment]
+    organisations: list[DecisionOrganisationIn] = Field(default=None, max_length=200)  # type: ignore[assignment]
+    case_id: DbId | None = None
+    penalty_amount: Money | None = None
+    penalty_currency: Currency | None = None
+    provisions: list[Provision] = Field(default=None, max_length=200)  # type: ignore[assignment]
+    sources: list[SourceIn] = Field(default=None, max_length=100)  # type: ignore[assignment]
+    tags: list[Tag] = Field(default=None, max_length=100)  # type: ignore[assignment]
+    findings: list[FindingIn] = Field(default=None, max_length=500)  # type: ignore[assignment]
+    related: list[RelatedIn] = Field(default=None, max_length=100)  # type: ignore[assignment]
+
+
+class DecisionRegulatorOut(OutputModel):
+    regulator_id: int
+    role: RegulatorRole
+    name: str
+    jurisdiction: str
+
+
+class DecisionOrganisationOut(OutputModel):
+    organisation_id: int
+    role: OrganisationRole
+    name: str
+
+
+class FindingOut(OutputModel):
+    id: int
+    text: str
+    provision: str | None
+    organisation_id: int | None
+    outcome: FindingOutcome
+
+
+class SourceOut(OutputModel):
+    url: str
+    title: str | None
+    publisher: str | None
+    published_on: dt.date | None
+
+
+class RelatedOut(OutputModel):
+    decision_id: int
+    relation: Relation
+    reference: str
+    title: str
+    issued_on: dt.date
+
+
+class DecisionRead(OutputModel):
+    id: int
+    reference: str
+    title: str
+    kind: DecisionKind
+    issued_on: dt.date
+    summary: str | None
+    regulators: list[DecisionRegulatorOut]
+    organisations: list[DecisionOrganisationOut]
+    case_id: int | None
+    penalty_amount: Decimal | None
+    penalty_currency: str | None
+    provisions: list[str]
+    sources: list[SourceOut]
+    tags: list[str]
+    findings: list[FindingOut]
+    related: list[RelatedOut] = Field(description="This decision's links to earlier decisions.")
+    related_by: list[RelatedOut] = Field(description="Later decisions that link to this one.")
+    compliance: Compliance
+    standing: Standing
+    recommendation_counts: dict[Status, int]
+    version: int = Field(description="Changes with every edit; sent back as the ETag.")
+    created_at: dt.datetime
+    updated_at: dt.datetime

@@ -1,0 +1,49 @@
+import datetime as dt
+from decimal import Decimal
+
+from pydantic import Field, field_validator
+
+from app.schemas.common import Country, DbId, InputModel, Name, OutputModel, Url, unique
+from app.vocab import Compliance, OrganisationKind, Status
+
+
+class OrganisationCreate(InputModel):
+    name: Name
+    aliases: list[Name] = Field(default_factory=list, max_length=100)
+    parent_id: DbId | None = None
+    kind: OrganisationKind = OrganisationKind.company
+    country: Country | None = None
+    website: Url | None = None
+
+    _unique_aliases = field_validator("aliases")(unique)
+
+
+class OrganisationUpdate(InputModel):
+    name: Name = None  # type: ignore[assignment]
+    aliases: list[Name] = Field(default=None, max_length=100)  # type: ignore[assignment]
+    parent_id: DbId | None = None
+    kind: OrganisationKind = None  # type: ignore[assignment]
+    country: Country | None = None
+    website: Url | None = None
+
+    _unique_aliases = field_validator("aliases")(unique)
+
+
+class OrganisationRead(OutputModel):
+    id: int
+    name: str
+    aliases: list[str]
+    parent_id: int | None
+    kind: OrganisationKind
+    country: str | None
+    website: str | None
+    version: int = Field(description="Changes with every edit; sent back as the ETag.")
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    decision_count: int = 0
+    penalties: dict[str, Decimal] = Field(
+        default_factory=dict,
+        description="Summed by ISO 4217 currency, over decisions where it is respondent.",
+    )
+    compliance: Compliance = Compliance.none
+    recommendation_counts: dict[Status, int] = Field(default_factory=dict)

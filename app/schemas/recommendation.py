@@ -1,0 +1,61 @@
+import datetime as dt
+
+from pydantic import Field
+
+from app.schemas.common import Date, DbId, InputModel, LongText, OutputModel, Title, Url
+from app.vocab import AssertedBy, RecommendationKind, Status
+
+
+class RecommendationCreate(InputModel):
+    decision_id: DbId
+    organisation_id: DbId = Field(description="The organisation the recommendation is addressed to.")
+    text: LongText
+    kind: RecommendationKind = RecommendationKind.recommendation
+    due_on: Date | None = None
+
+
+class RecommendationUpdate(InputModel):
+    decision_id: DbId = None  # type: ignore[assignment]
+    organisation_id: DbId = None  # type: ignore[assignment]
+    text: LongText = None  # type: ignore[assignment]
+    kind: RecommendationKind = None  # type: ignore[assignment]
+    due_on: Date | None = None
+
+
+class RecommendationRead(OutputModel):
+    id: int
+    decision_id: int
+    organisation_id: int
+    text: str
+    kind: RecommendationKind
+    due_on: dt.date | None
+    status: Status
+    overdue: bool
+    last_assessed_on: dt.date | None
+    version: int = Field(description="Changes with every edit; sent back as the ETag.")
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class AssessmentCreate(InputModel):
+    status: Status
+    assessed_on: Date = Field(description="The day the status took effect.")
+    asserted_by: AssertedBy = Field(description="Whose claim it is.")
+    note: LongText | None = None
+    source_url: Url | None = None
+    source_title: Title | None = None
+    source_quote: LongText | None = None
+
+
+class AssessmentRead(OutputModel):
+    id: int
+    recommendation_id: int
+    status: Status
+    assessed_on: dt.date
+    asserted_by: AssertedBy
+    note: str | None
+    source_url: str | None
+    source_title: str | None
+    source_quote: str | None
+    recorded_at: dt.datetime
+    recorded_by: str

@@ -1,0 +1,39 @@
+import datetime as dt
+from decimal import Decimal
+
+from pydantic import Field
+
+from app.schemas.common import InputModel, Jurisdiction, Name, OutputModel, ShortName, Url
+from app.vocab import Compliance, RegulatorKind, Status
+
+
+class RegulatorCreate(InputModel):
+    name: Name
+    short_name: ShortName | None = None
+    jurisdiction: Jurisdiction
+    kind: RegulatorKind = RegulatorKind.regulator
+    website: Url | None = None
+
+
+class RegulatorUpdate(InputModel):
+    name: Name = None  # type: ignore[assignment]
+    short_name: ShortName | None = None
+    jurisdiction: Jurisdiction = None  # type: ignore[assignment]
+    kind: RegulatorKind = None  # type: ignore[assignment]
+    website: Url | None = None
+
+
+class RegulatorRead(OutputModel):
+    id: int
+    name: str
+    short_name: str | None
+    jurisdiction: str
+    kind: RegulatorKind
+    website: str | None
+    version: int = Field(description="Changes with every edit; sent back as the ETag.")
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    decision_count: int = 0
+    penalties: dict[str, Decimal] = Field(default_factory=dict, description="Summed by ISO 4217 currency.")
+    compliance: Compliance = Compliance.none
+    recommendation_counts: dict[Status, int] = Field(default_factory=dict)

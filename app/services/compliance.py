@@ -1,0 +1,207 @@
+"""The compliance rules, written once.
+
+- A recommendation's status is that of its latest assessment (by `assessed_on`, then by
+  creation), or `pending` where it has none.
+- It is overdue when it has a `due_on` in the past and its status is not `complied` or
+  `withdrawn`.
+- A group's compliance (a decision's, a case's, an organisation's, a regulator's) is derived
+  from its recommendations' statuses, leaving out `withdrawn` ones.
+- A decision's standing is set by the latest later decision that links to it with a
+  standing relation.
+
+Each can be asked "as of" a day: decisions issued after it are not yet part of the record,
+and assessments dated after it are ignored. Without `as_of`, the current status kept on each
+recommendation row (and the current compliance kept on each decision row) is read.
+"""
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Mapping
+
+from sqlalchemy import (
+    ColumnElement,
+    ScalarSelect,
+    and_,
+    case,
+    func,
+    literal,
+    select,
+)
+from sqlalchemy.orm import Session, aliased
+
+from app.models import Assessment, Decision, DecisionRelation, Recommendation
+from app.vocab import STANDING_RELATIONS, Compliance, Relation, Standing, Status
+
+DONE = (Status.complied, Status.withdrawn)
+
+
+# -- Recommendation status ---------------------------------------------------------------
+
+
+def latest_assessment_status(as_of: dt.date | None) -> ScalarSelect[Status]:
+    """Correlated subquery: the status of a recommendation's latest assessment up to `as_of`."""
+    stmt = select(Assessment.status).where(Assessment.recommendation_id == Recommendation.id)
+    if as_of is not None:
+        stmt = stmt.where(Assessment.assessed_on <= as_of)
+    return (
+        stmt.order_by(Assessment.assessed_on.desc(), Assessment.id.desc())
+        .limit(1)
+        .correlate(Recommendation)
+        .scalar_subquery()
+    )
+
+
+def status_expr(as_of: dt.date | None) -> ColumnElement[Status]:
+    """A recommendation's status as SQL: the kept column now, derived from history as of a day."""
+    if as_of is None:
+        return Recommendation.status  # type: ignore[return-value]
+    return func.coalesce(latest_assessment_status(as_of), literal(Status.pending.value))
+
+
+def is_overdue(status: Status, due_on: dt.date | None, today: dt.date) -> bool:
+    return due_on is not None and due_on < today and status not in DONE
+
+
+def overdue_clause(as_of: dt.date | None) -> ColumnElement[bool]:
+    today = as_of or dt.date.today()
+    return and_(
+        Recommendation.due_on.is_not(None),
+        Recommendation.due_on < today,
+        status_expr(as_of).not_in([s.value for s in DONE]),
+    )
+
+
+def refresh_recommendation(session: Session, recommendation: Recommendation) -> None:
+    """Set the kept status and last assessment day from the recommendation's history."""
+    latest = session.execute(
+        select(Assessment.status, Assessment.assessed_on)
+        .where(Assessment.recommendation_id == recommendation.id)
+        .order_by(Assessment.assessed_on.desc(), Assessment.id.desc())
+        .limit(1)
+    ).first()
+    recommendation.status = latest.status if latest else Status.pending
+    recommendation.last_assessed_on = latest.assessed_on if latest else None
+
+
+# -- Compliance of a group of recommendations ---------------------------------------------
+
+
+def derive_compliance(counts: Mapping[Status, int]) -> Compliance:
+    """Compliance of a group from the number of its recommendations in each status."""
+    counted = {status: n for status, n in counts.items() if status != Status.withdrawn and n}
+    total = sum(counted.values())
+    if total == 0:
+        return Compliance.none
+    if counted.get(Status.complied, 0) == total:
+        return Compliance.complied
+    if counted.get(Status.pending, 0) == total:
+        return Compliance.pending
+    if counted.get(Status.complied, 0) or counted.get(Status.partially_complied, 0):
+        return Compliance.partially_complied
+    return Compliance.not_complied
+
+
+def compliance_sql(status: ColumnElement[str]) -> ColumnElement[str]:
+    """`derive_compliance` as an aggregate over a column of statuses (the same rule, in SQL)."""
+
+    def count(*statuses: Status) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((status.in_([s.value for s in statuses]), 1), else_=0)), 0)
+
+    total = count(*(s for s in Status if s != Status.withdrawn))
+    return case(
+        (total == 0, Compliance.none.value),
+        (count(Status.complied) == total, Compliance.complied.value),
+        (count(Status.pending) == total, Compliance.pending.value),
+        (count(Status.complied, Status.partially_complied) > 0, Compliance.partially_complied.value),
+        else_=Compliance.not_complied.value,
+    )
+
+
+def decision_compliance_expr(as_of: dt.date | None) -> ColumnElement[str]:
+    """A decision's compliance as SQL, for filtering lists: kept now, derived as of a day."""
+    if as_of is None:
+        return Decision.compliance  # type: ignore[return-value]
+    status = status_expr(as_of)
+    return (
+        select(compliance_sql(status))
+        .where(Recommendation.decision_id == Decision.id)
+        .correlate(Decision)
+        .scalar_subquery()
+    )
+
+
+def status_counts(session: Session, *where: ColumnElement[bool], as_of: dt.date | None) -> Counter[Status]:
+    """Number of recommendations in each status, among those matching `where`.
+
+    As of a day, recommendations of decisions issued after it are left out.
+    """
+    status = status_expr(as_of)
+    stmt = select(status.label("status"), func.count()).select_from(Recommendation)
+    if as_of is not None:
+        stmt = stmt.join(Decision, Decision.id == Recommendation.decision_id).where(
+            Decision.issued_on <= as_of
+        )
+    stmt = stmt.where(*where).group_by(status)
+    return Counter({Status(s): n for s, n in session.execute(stmt)})
+
+
+def counts_by_decision(
+    session: Session, decision_ids: Iterable[int], *, as_of: dt.date | None
+) -> dict[int, Counter[Status]]:
+    ids = list(decision_ids)
+    result: dict[int, Counter[Status]] = {i: Counter() for i in ids}
+    if not ids:
+        return result
+    status = status_expr(as_of)
+    rows = session.execute(
+        select(Recommendation.decision_id, status, func.count())
+        .where(Recommendation.decision_id.in_(ids))
+        .group_by(Recommendation.decision_id, status)
+    )
+    for decision_id, s, n in rows:
+        result[decision_id][Status(s)] = n
+    return result
+
+
+def refresh_decision(session: Session, decision_id: int) -> None:
+    """Set the kept compliance of a decision from its recommendations' current statuses."""
+    session.flush()
+    counts = counts_by_decision(session, [decision_id], as_of=None)[decision_id]
+    decision = session.get(Decision, decision_id)
+    if decision is not None:
+        compliance = derive_compliance(counts)
+        if decision.compliance != compliance:
+            decision.compliance = compliance
+
+
+# -- Standing --------------------------------------------------------------------------
+
+
+def derive_standing(relations_oldest_first: Iterable[Relation]) -> Standing:
+    """Standing from the standing relations of later decisions, oldest first: the last decides."""
+    standing = Standing.in_force
+    for relation in relations_oldest_first:
+        standing = STANDING_RELATIONS.get(relation, standing)
+    return standing
+
+
+def standings(session: Session, decision_ids: Iterable[int], *, as_of: dt.date | None) -> dict[int, Standing]:
+    ids = list(decision_ids)
+    if not ids:
+        return {}
+    later = aliased(Decision)
+    stmt = (
+        select(DecisionRelation.related_decision_id, DecisionRelation.relation)
+        .join(later, later.id == DecisionRelation.decision_id)
+        .where(
+            DecisionRelation.related_decision_id.in_(ids),
+            DecisionRelation.relation.in_([r.value for r in STANDING_RELATIONS]),
+        )
+        .order_by(later.issued_on, later.id)
+    )
+    if as_of is not None:
+        stmt = stmt.where(later.issued_on <= as_of)
+    by_decision: dict[int, list[Relation]] = {i: [] for i in ids}
+    for decision_id, relation in session.execute(stmt):
+        by_decision[decision_id].append(Relation(relation))
+    return {i: derive_standing(rels) for i, rels in by_decision.items()}

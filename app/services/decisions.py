@@ -1,0 +1,491 @@
+"""Decisions, written whole with their regulators, parties, findings, sources, provisions,
+tags and links to earlier decisions; read with their derived compliance and standing."""
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.errors import Conflict, FieldError, Invalid, NotFound
+from app.models import (
+    Case,
+    Decision,
+    DecisionOrganisation,
+    DecisionProvision,
+    DecisionRegulator,
+    DecisionRelation,
+    DecisionSource,
+    DecisionTag,
+    Finding,
+    Organisation,
+    Recommendation,
+    Regulator,
+)
+from app.schemas.common import Page
+from app.schemas.decision import DecisionCreate, DecisionRead, DecisionUpdate
+from app.services import audit, compliance
+from app.services.common import (
+    changed,
+    check_references,
+    check_version,
+    get_or_404,
+    refuse_if_referenced,
+)
+from app.services.pagination import SortKey, date_key, paginate
+from app.services.regulators import jurisdiction_clause
+from app.services.search import matches
+from app.vocab import Compliance, DecisionKind
+
+SORTS = {
+    "-issued_on": SortKey(Decision.issued_on, Decision.id, descending=True, parse=date_key),
+    "issued_on": SortKey(Decision.issued_on, Decision.id, parse=date_key),
+    "reference": SortKey(Decision.reference, Decision.id),
+    "-reference": SortKey(Decision.reference, Decision.id, descending=True),
+    "title": SortKey(Decision.title, Decision.id),
+    "-title": SortKey(Decision.title, Decision.id, descending=True),
+    "id": SortKey(Decision.id, Decision.id),
+    "-id": SortKey(Decision.id, Decision.id, descending=True),
+}
+
+LOAD = (
+    selectinload(Decision.regulators),
+    selectinload(Decision.organisations),
+    selectinload(Decision.findings),
+    selectinload(Decision.provisions),
+    selectinload(Decision.sources),
+    selectinload(Decision.tags),
+    selectinload(Decision.related),
+)
+
+CHILDREN = ("regulators", "organisations", "findings", "provisions", "sources", "tags", "related")
+
+
+def snapshot(d: Decision) -> dict[str, Any]:
+    """The decision and its parts, as written to the audit log and compared on export."""
+    return audit.row(d) | {
+        "regulators": [{"regulator_id": r.regulator_id, "role": r.role.value} for r in d.regulators],
+        "organisations": [
+            {"organisation_id": o.organisation_id, "role": o.role.value} for o in d.organisations
+        ],
+        "findings": [
+            {
+                "text": f.text,
+                "provision": f.provision,
+                "organisation_id": f.organisation_id,
+                "outcome": f.outcome.value,
+            }
+            for f in d.findings
+        ],
+        "provisions": [p.provision for p in d.provisions],
+        "sources": [
+            {
+                "url": s.url,
+                "title": s.title,
+                "publisher": s.publisher,
+                "published_on": audit.jsonable(s.published_on),
+            }
+            for s in d.sources
+        ],
+        "tags": [t.tag for t in d.tags],
+        "related": [{"decision_id": r.related_decision_id, "relation": r.relation.value} for r in d.related],
+    }
+
+
+def _check_refs(session: Session, data: DecisionCreate | DecisionUpdate, decision_id: int | None) -> None:
+    refs: list[tuple[str, Any, int | None]] = [("case_id", Case, data.case_id)]
+    refs += [
+        (f"regulators.{i}.regulator_id", Regulator, r.regulator_id)
+        for i, r in enumerate(data.regulators or [])
+    ]
+    refs += [
+        (f"organisations.{i}.organisation_id", Organisation, o.organisation_id)
+        for i, o in enumerate(data.organisations or [])
+    ]
+    refs += [
+        (f"findings.{i}.organisation_id", Organisation, f.organisation_id)
+        for i, f in enumerate(data.findings or [])
+    ]
+    refs += [(f"related.{i}.decision_id", Decision, r.decision_id) for i, r in enumerate(data.related or [])]
+    if decision_id is not None:
+        for i, r in enumerate(data.related or []):
+            if r.decision_id == decision_id:
+                raise Invalid(
+                    "A decision cannot be related to itself.",
+                    [FieldError(f"related.{i}.decision_id", "is this decision itself", "self")],
+                )
+    check_references(session, refs)
+
+
+def _check_reference_free(session: Session, reference: str, decision_id: int | None) -> None:
+    stmt = select(Decision.id).where(Decision.reference == reference)
+    if decision_id is not None:
+        stmt = stmt.where(Decision.id != decision_id)
+    if session.scalar(stmt) is not None:
+        raise Conflict(
+            f"A decision with reference {reference!r} already exists.",
+            [FieldError("reference", "already used by another decision", "unique")],
+        )
+
+
+def _check_chronology(session: Session, decision: Decision) -> None:
+    """Links go from a later decision to an earlier (or same-day) one, both ways round."""
+    errors = []
+    earlier = dict(
+        session.execute(
+            select(Decision.id, Decision.issued_on).where(
+                Decision.id.in_([r.related_decision_id for r in decision.related])
+            )
+        ).all()
+    )
+    for i, r in enumerate(decision.related):
+        if earlier[r.related_decision_id] > decision.issued_on:
+            errors.append(
+                FieldError(
+                    f"related.{i}.decision_id",
+                    f"decision {r.related_decision_id} was issued on "
+                    f"{earlier[r.related_decision_id]}, after this one ({decision.issued_on}); "
+                    "a link goes from a later decision to an earlier one",
+                    "chronology",
+                )
+            )
+    later = session.execute(
+        select(Decision.id, Decision.issued_on)
+        .join(DecisionRelation, DecisionRelation.decision_id == Decision.id)
+        .where(DecisionRelation.related_decision_id == decision.id, Decision.issued_on < decision.issued_on)
+    ).all()
+    for later_id, issued_on in later:
+        errors.append(
+            FieldError(
+                "issued_on",
+                f"decision {later_id}, issued on {issued_on}, links to this one; "
+                "this one cannot be issued after it",
+                "chronology",
+            )
+        )
+    if errors:
+        raise Invalid(
+            "The dates of linked decisions are out of order: " + "; ".join(e.message for e in errors) + ".",
+            errors,
+        )
+
+
+def _set_children(decision: Decision, values: dict[str, Any]) -> None:
+    """Replace each list of parts that `values` names."""
+    if (items := values.get("regulators")) is not None:
+        decision.regulators = [
+            DecisionRegulator(regulator_id=r["regulator_id"], role=r["role"], position=i)
+            for i, r in enumerate(items)
+        ]
+    if (items := values.get("organisations")) is not None:
+        decision.organisations = [
+            DecisionOrganisation(organisation_id=o["organisation_id"], role=o["role"], position=i)
+            for i, o in enumerate(items)
+        ]
+    if (items := values.get("findings")) is not None:
+        decision.findings = [Finding(position=i, **f) for i, f in enumerate(items)]
+    if (items := values.get("provisions")) is not None:
+        decision.provisions = [DecisionProvision(position=i, provision=p) for i, p in enumerate(items)]
+    if (items := values.get("sources")) is not None:
+        decision.sources = [DecisionSource(position=i, **s) for i, s in enumerate(items)]
+    if (items := values.get("tags")) is not None:
+        decision.tags = [DecisionTag(tag=t) for t in items]
+    if (items := values.get("related")) is not None:
+        decision.related = [
+            DecisionRelation(related_decision_id=r["decision_id"], relation=r["relation"], position=i)
+            for i, r in enumerate(items)
+        ]
+
+
+def create(session: Session, *, data: DecisionCreate) -> Decision:
+    _check_refs(session, data, None)
+    _check_reference_free(session, data.reference, None)
+    values = data.model_dump()
+    decision = Decision(**{k: v for k, v in values.items() if k not in CHILDREN})
+    _set_children(decision, values)
+    session.add(decision)
+    session.flush()
+    _check_chronology(session, decision)
+    audit.record(
+        session,
+        action="create",
+        entity="decision",
+        entity_id=decision.id,
+        before=None,
+        after=snapshot(decision),
+    )
+    return decision
+
+
+def update(
+    session: Session, *, decision_id: int, data: DecisionUpdate, expected_version: int | None
+) -> Decision:
+    decision = get_or_404(session, Decision, decision_id, options=LOAD)
+    check_version(decision, expected_version)
+    _check_refs(session, data, decision_id)
+    values = data.model_dump(exclude_unset=True)
+    if "reference" in values:
+        _check_reference_free(session, values["reference"], decision_id)
+    amount = values.get("penalty_amount", decision.penalty_amount)
+    currency = values.get("penalty_currency", decision.penalty_currency)
+    if (amount is None) != (currency is None):
+        raise Invalid(
+            "penalty_amount and penalty_currency go together: give both or neither.",
+            [
+                FieldError(
+                    "penalty_currency" if currency is None else "penalty_amount", "needs its pair", "penalty"
+                )
+            ],
+        )
+    before = snapshot(decision)
+    changed(decision, {k: v for k, v in values.items() if k not in CHILDREN})
+    # Clear replaced parts first, so a re-added key does not clash with the old row.
+    for name in CHILDREN:
+        if values.get(name) is not None:
+            setattr(decision, name, [])
+    session.flush()
+    _set_children(decision, values)
+    decision.updated_at = dt.datetime.now(dt.UTC)
+    session.flush()
+    _check_chronology(session, decision)
+    audit.record(
+        session,
+        action="update",
+        entity="decision",
+        entity_id=decision.id,
+        before=before,
+        after=snapshot(decision),
+    )
+    return decision
+
+
+def delete(session: Session, *, decision_id: int, expected_version: int | None) -> None:
+    decision = get_or_404(session, Decision, decision_id, options=LOAD)
+    check_version(decision, expected_version)
+    refuse_if_referenced(
+        session,
+        f"Decision {decision_id}",
+        [
+            ("later decisions", DecisionRelation.related_decision_id == decision_id),
+            ("recommendations", Recommendation.decision_id == decision_id),
+        ],
+    )
+    before = snapshot(decision)
+    session.delete(decision)
+    session.flush()
+    audit.record(
+        session, action="delete", entity="decision", entity_id=decision_id, before=before, after=None
+    )
+
+
+def visible(decision: Decision, as_of: dt.date | None) -> bool:
+    return as_of is None or decision.issued_on <= as_of
+
+
+def read_many(session: Session, decisions: list[Decision], *, as_of: dt.date | None) -> list[DecisionRead]:
+    """Read models for many decisions in a fixed number of queries."""
+    ids = [d.id for d in decisions]
+    counts = compliance.counts_by_decision(session, ids, as_of=as_of)
+    standing = compliance.standings(session, ids, as_of=as_of)
+    regulators = {
+        r.id: r
+        for r in session.scalars(
+            select(Regulator).where(
+                Regulator.id.in_({r.regulator_id for d in decisions for r in d.regulators})
+            )
+        )
+    }
+    org_names = dict(
+        session.execute(
+            select(Organisation.id, Organisation.name).where(
+                Organisation.id.in_({o.organisation_id for d in decisions for o in d.organisations})
+            )
+        ).all()
+    )
+    linked = later_links(session, ids, as_of=as_of)
+    earlier_ids = {r.related_decision_id for d in decisions for r in d.related}
+    earlier = {
+        row.id: row
+        for row in session.execute(
+            select(Decision.id, Decision.reference, Decision.title, Decision.issued_on).where(
+                Decision.id.in_(earlier_ids)
+            )
+        )
+    }
+    out = []
+    for d in decisions:
+        out.append(
+            DecisionRead(
+                **audit.row(d, exclude=("compliance",)),
+                regulators=[
+                    {
+                        "regulator_id": r.regulator_id,
+                        "role": r.role,
+                        "name": regulators[r.regulator_id].name,
+                        "jurisdiction": regulators[r.regulator_id].jurisdiction,
+                    }
+                    for r in d.regulators
+                ],
+                organisations=[
+                    {
+                        "organisation_id": o.organisation_id,
+                        "role": o.role,
+                        "name": org_names[o.organisation_id],
+                    }
+                    for o in d.organisations
+                ],
+                findings=d.findings,
+                provisions=[p.provision for p in d.provisions],
+                sources=d.sources,
+                tags=[t.tag for t in d.tags],
+                related=[
+                    {
+                        "decision_id": r.related_decision_id,
+                        "relation": r.relation,
+                        "reference": earlier[r.related_decision_id].reference,
+                        "title": earlier[r.related_decision_id].title,
+                        "issued_on": earlier[r.related_decision_id].issued_on,
+                    }
+                    for r in d.related
+                ],
+                related_by=linked.get(d.id, []),
+                compliance=(d.compliance if as_of is None else compliance.derive_compliance(counts[d.id])),
+                standing=standing[d.id],
+                recommendation_counts=dict(counts[d.id]),
+            )
+        )
+    return out
+
+
+def later_links(
+    session: Session, ids: list[int], *, as_of: dt.date | None
+) -> dict[int, list[dict[str, Any]]]:
+    """For each decision, the later decisions that link to it (issued by `as_of`), oldest first."""
+    stmt = (
+        select(
+            DecisionRelation.related_decision_id,
+            DecisionRelation.relation,
+            Decision.id,
+            Decision.reference,
+            Decision.title,
+            Decision.issued_on,
+        )
+        .join(Decision, Decision.id == DecisionRelation.decision_id)
+        .where(DecisionRelation.related_decision_id.in_(ids))
+        .order_by(Decision.issued_on, Decision.id)
+    )
+    if as_of is not None:
+        stmt = stmt.where(Decision.issued_on <= as_of)
+    links: dict[int, list[dict[str, Any]]] = {}
+    for target, relation, later_id, reference, title, issued_on in session.execute(stmt):
+        links.setdefault(target, []).append(
+            {
+                "decision_id": later_id,
+                "relation": relation,
+                "reference": reference,
+                "title": title,
+                "issued_on": issued_on,
+            }
+        )
+    return links
+
+
+def read(session: Session, *, decision_id: int, as_of: dt.date | None) -> DecisionRead:
+    decision = get_or_404(session, Decision, decision_id, options=LOAD)
+    if not visible(decision, as_of):
+        raise NotFound(
+            f"Decision {decision.id} was issued on {decision.issued_on}, "
+            f"after {as_of}: it was not yet part of the record on that day."
+        )
+    return read_many(session, [decision], as_of=as_of)[0]
+
+
+def list_(
+    session: Session,
+    *,
+    regulator_id: int | None = None,
+    organisation_id: int | None = None,
+    case_id: int | None = None,
+    jurisdiction: str | None = None,
+    kind: DecisionKind | None = None,
+    tag: str | None = None,
+    issued_from: dt.date | None = None,
+    issued_to: dt.date | None = None,
+    compliance_is: Compliance | None = None,
+    q: str | None = None,
+    as_of: dt.date | None = None,
+    sort: str = "-issued_on",
+    limit: int,
+    cursor: str | None = None,
+) -> Page[DecisionRead]:
+    stmt = filtered(
+        regulator_id=regulator_id,
+        organisation_id=organisation_id,
+        case_id=case_id,
+        jurisdiction=jurisdiction,
+        kind=kind,
+        tag=tag,
+        issued_from=issued_from,
+        issued_to=issued_to,
+        compliance_is=compliance_is,
+        q=q,
+        as_of=as_of,
+    ).options(*LOAD)
+    rows, next_cursor = paginate(session, stmt, sorts=SORTS, sort=sort, limit=limit, cursor=cursor)
+    return Page(items=read_many(session, [r[0] for r in rows], as_of=as_of), next_cursor=next_cursor)
+
+
+def filtered(
+    *,
+    regulator_id: int | None = None,
+    organisation_id: int | None = None,
+    case_id: int | None = None,
+    jurisdiction: str | None = None,
+    kind: DecisionKind | None = None,
+    tag: str | None = None,
+    issued_from: dt.date | None = None,
+    issued_to: dt.date | None = None,
+    compliance_is: Compliance | None = None,
+    q: str | None = None,
+    as_of: dt.date | None = None,
+):  # type: ignore[no-untyped-def]
+    """The decisions matching the list's filters, as a SELECT to page, count or export."""
+    stmt = select(Decision)
+    if as_of is not None:
+        stmt = stmt.where(Decision.issued_on <= as_of)
+    if regulator_id is not None:
+        stmt = stmt.where(
+            exists().where(
+                DecisionRegulator.decision_id == Decision.id, DecisionRegulator.regulator_id == regulator_id
+            )
+        )
+    if organisation_id is not None:
+        stmt = stmt.where(
+            exists().where(
+                DecisionOrganisation.decision_id == Decision.id,
+                DecisionOrganisation.organisation_id == organisation_id,
+            )
+        )
+    if case_id is not None:
+        stmt = stmt.where(Decision.case_id == case_id)
+    if jurisdiction:
+        stmt = stmt.where(
+            exists().where(
+                DecisionRegulator.decision_id == Decision.id,
+                Regulator.id == DecisionRegulator.regulator_id,
+                jurisdiction_clause(Regulator.jurisdiction, jurisdiction),
+            )
+        )
+    if kind is not None:
+        stmt = stmt.where(Decision.kind == kind)
+    if tag:
+        stmt = stmt.where(exists().where(DecisionTag.decision_id == Decision.id, DecisionTag.tag == tag))
+    if issued_from is not None:
+        stmt = stmt.where(Decision.issued_on >= issued_from)
+    if issued_to is not None:
+        stmt = stmt.where(Decision.issued_on <= issued_to)
+    if compliance_is is not None:
+        stmt = stmt.where(compliance.decision_compliance_expr(as_of) == compliance_is.value)
+    if (clause := matches(q, Decision.title, Decision.reference, Decision.summary)) is not None:
+        stmt = stmt.where(clause)
+    return stmt

@@ -1,0 +1,241 @@
+"""Recommendations and their append-only assessment history."""
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session
+
+from app.errors import FieldError, Invalid, NotFound
+from app.models import Assessment, Decision, DecisionRegulator, Organisation, Recommendation
+from app.schemas.common import Page
+from app.schemas.recommendation import (
+    AssessmentCreate,
+    RecommendationCreate,
+    RecommendationRead,
+    RecommendationUpdate,
+)
+from app.services import audit, compliance
+from app.services.common import changed, check_references, check_version, get_or_404
+from app.services.pagination import SortKey, paginate
+from app.services.search import matches
+from app.vocab import Status
+
+SORTS = {
+    "id": SortKey(Recommendation.id, Recommendation.id),
+    "-id": SortKey(Recommendation.id, Recommendation.id, descending=True),
+}
+
+
+def _check_refs(session: Session, data: RecommendationCreate | RecommendationUpdate) -> None:
+    check_references(
+        session,
+        [
+            ("decision_id", Decision, data.decision_id),
+            ("organisation_id", Organisation, data.organisation_id),
+        ],
+    )
+
+
+def create(session: Session, *, data: RecommendationCreate) -> Recommendation:
+    _check_refs(session, data)
+    rec = Recommendation(**data.model_dump())
+    session.add(rec)
+    session.flush()
+    compliance.refresh_decision(session, rec.decision_id)
+    audit.record(
+        session, action="create", entity="recommendation", entity_id=rec.id, before=None, after=audit.row(rec)
+    )
+    return rec
+
+
+def update(
+    session: Session,
+    *,
+    recommendation_id: int,
+    data: RecommendationUpdate,
+    expected_version: int | None,
+) -> Recommendation:
+    rec = get_or_404(session, Recommendation, recommendation_id)
+    check_version(rec, expected_version)
+    _check_refs(session, data)
+    before = audit.row(rec)
+    old_decision = rec.decision_id
+    changed(rec, data.model_dump(exclude_unset=True))
+    rec.updated_at = dt.datetime.now(dt.UTC)
+    session.flush()
+    for decision_id in {old_decision, rec.decision_id}:
+        compliance.refresh_decision(session, decision_id)
+    audit.record(
+        session,
+        action="update",
+        entity="recommendation",
+        entity_id=rec.id,
+        before=before,
+        after=audit.row(rec),
+    )
+    return rec
+
+
+def delete(session: Session, *, recommendation_id: int, expected_version: int | None) -> None:
+    rec = get_or_404(session, Recommendation, recommendation_id)
+    check_version(rec, expected_version)
+    history = [
+        audit.row(a)
+        for a in session.scalars(
+            select(Assessment).where(Assessment.recommendation_id == rec.id).order_by(Assessment.id)
+        )
+    ]
+    before = audit.row(rec) | {"assessments": history}
+    decision_id = rec.decision_id
+    session.delete(rec)
+    session.flush()
+    compliance.refresh_decision(session, decision_id)
+    audit.record(
+        session,
+        action="delete",
+        entity="recommendation",
+        entity_id=recommendation_id,
+        before=before,
+        after=None,
+    )
+
+
+def add_assessment(
+    session: Session, *, recommendation_id: int, data: AssessmentCreate, today: dt.date | None = None
+) -> Assessment:
+    rec = get_or_404(session, Recommendation, recommendation_id)
+    today = today or dt.date.today()
+    if data.assessed_on > today:
+        raise Invalid(
+            f"assessed_on {data.assessed_on} is in the future; an assessment records a status "
+            "that has already taken effect.",
+            [FieldError("assessed_on", "must not be after today", "future")],
+        )
+    assessment = Assessment(recommendation_id=rec.id, recorded_by=audit.actor(session), **data.model_dump())
+    session.add(assessment)
+    session.flush()
+    compliance.refresh_recommendation(session, rec)
+    rec.updated_at = dt.datetime.now(dt.UTC)
+    session.flush()
+    compliance.refresh_decision(session, rec.decision_id)
+    audit.record(
+        session,
+        action="create",
+        entity="assessment",
+        entity_id=assessment.id,
+        before=None,
+        after=audit.row(assessment),
+    )
+    return assessment
+
+
+def assessments(
+    session: Session, *, recommendation_id: int, as_of: dt.date | None = None
+) -> list[Assessment]:
+    """The history of a recommendation, oldest first (by the day each took effect)."""
+    get_or_404(session, Recommendation, recommendation_id)
+    stmt = select(Assessment).where(Assessment.recommendation_id == recommendation_id)
+    if as_of is not None:
+        stmt = stmt.where(Assessment.assessed_on <= as_of)
+    return list(session.scalars(stmt.order_by(Assessment.assessed_on, Assessment.id)))
+
+
+def read_many(
+    session: Session, recs: list[Recommendation], *, as_of: dt.date | None
+) -> list[RecommendationRead]:
+    ids = [r.id for r in recs]
+    if as_of is None:
+        states = {r.id: (r.status, r.last_assessed_on) for r in recs}
+    else:
+        last = (
+            select(func.max(Assessment.assessed_on))
+            .where(Assessment.recommendation_id == Recommendation.id, Assessment.assessed_on <= as_of)
+            .correlate(Recommendation)
+            .scalar_subquery()
+        )
+        states = {
+            id: (Status(status), last_on)
+            for id, status, last_on in session.execute(
+                select(Recommendation.id, compliance.status_expr(as_of), last).where(
+                    Recommendation.id.in_(ids)
+                )
+            )
+        }
+    today = as_of or dt.date.today()
+    return [
+        RecommendationRead.model_validate(
+            audit.row(r, exclude=("status", "last_assessed_on"))
+            | {
+                "created_at": r.created_at,
+                "updated_at": r.updated_at,
+                "status": states[r.id][0],
+                "last_assessed_on": states[r.id][1],
+                "overdue": compliance.is_overdue(states[r.id][0], r.due_on, today),
+            }
+        )
+        for r in recs
+    ]
+
+
+def read(session: Session, *, recommendation_id: int, as_of: dt.date | None) -> RecommendationRead:
+    rec = get_or_404(session, Recommendation, recommendation_id)
+    if as_of is not None:
+        issued_on = session.scalar(select(Decision.issued_on).where(Decision.id == rec.decision_id))
+        if issued_on is not None and issued_on > as_of:
+            raise NotFound(
+                f"Recommendation {rec.id} belongs to a decision issued on {issued_on}, "
+                f"after {as_of}: it was not yet part of the record on that day."
+            )
+    return read_many(session, [rec], as_of=as_of)[0]
+
+
+def filtered(
+    *,
+    status: Status | None = None,
+    overdue: bool | None = None,
+    organisation_id: int | None = None,
+    regulator_id: int | None = None,
+    decision_id: int | None = None,
+    q: str | None = None,
+    as_of: dt.date | None = None,
+):  # type: ignore[no-untyped-def]
+    """The recommendations matching the list's filters, as a SELECT to page, count or export."""
+    stmt = select(Recommendation)
+    if as_of is not None:
+        stmt = stmt.where(
+            exists().where(Decision.id == Recommendation.decision_id, Decision.issued_on <= as_of)
+        )
+    if status is not None:
+        stmt = stmt.where(compliance.status_expr(as_of) == status.value)
+    if overdue is not None:
+        clause = compliance.overdue_clause(as_of)
+        stmt = stmt.where(clause if overdue else ~clause)
+    if organisation_id is not None:
+        stmt = stmt.where(Recommendation.organisation_id == organisation_id)
+    if decision_id is not None:
+        stmt = stmt.where(Recommendation.decision_id == decision_id)
+    if regulator_id is not None:
+        stmt = stmt.where(
+            exists().where(
+                DecisionRegulator.decision_id == Recommendation.decision_id,
+                DecisionRegulator.regulator_id == regulator_id,
+            )
+        )
+    if (clause := matches(q, Recommendation.text)) is not None:
+        stmt = stmt.where(clause)
+    return stmt
+
+
+def list_(
+    session: Session,
+    *,
+    sort: str = "id",
+    limit: int,
+    cursor: str | None = None,
+    as_of: dt.date | None = None,
+    **filters: Any,
+) -> Page[RecommendationRead]:
+    stmt = filtered(as_of=as_of, **filters)
+    rows, next_cursor = paginate(session, stmt, sorts=SORTS, sort=sort, limit=limit, cursor=cursor)
+    return Page(items=read_many(session, [r[0] for r in rows], as_of=as_of), next_cursor=next_cursor)

@@ -1,0 +1,134 @@
+"""The fixed vocabularies of the domain, defined once.
+
+Tables, schemas, forms and filters all use these enums; the database stores their values.
+"""
+
+from enum import StrEnum
+
+
+class RegulatorKind(StrEnum):
+    regulator = "regulator"
+    court = "court"
+    tribunal = "tribunal"
+    ombudsman = "ombudsman"
+    other = "other"
+
+
+class OrganisationKind(StrEnum):
+    company = "company"
+    public_body = "public_body"
+    law_enforcement = "law_enforcement"
+    ngo = "ngo"
+    individual = "individual"
+    other = "other"
+
+
+class DecisionKind(StrEnum):
+    report_of_findings = "report_of_findings"
+    order = "order"
+    determination = "determination"
+    formal_notice = "formal_notice"
+    fine = "fine"
+    enforcement_notice = "enforcement_notice"
+    penalty = "penalty"
+    judgment = "judgment"
+    settlement = "settlement"
+    other = "other"
+
+
+class RegulatorRole(StrEnum):
+    lead = "lead"
+    joint = "joint"
+
+
+class OrganisationRole(StrEnum):
+    respondent = "respondent"
+    client = "client"
+    complainant = "complainant"
+    affected = "affected"
+    other = "other"
+
+
+class FindingOutcome(StrEnum):
+    contravention = "contravention"
+    no_contravention = "no_contravention"
+    well_founded = "well_founded"
+    not_well_founded = "not_well_founded"
+    resolved = "resolved"
+    other = "other"
+
+
+class RecommendationKind(StrEnum):
+    recommendation = "recommendation"
+    order = "order"
+    undertaking = "undertaking"
+
+
+class AssertedBy(StrEnum):
+    regulator = "regulator"
+    organisation = "organisation"
+    court = "court"
+    press = "press"
+    other = "other"
+
+
+class Relation(StrEnum):
+    appeal_of = "appeal_of"
+    upholds = "upholds"
+    overturns = "overturns"
+    remits = "remits"
+    follow_up_of = "follow_up_of"
+    enforces = "enforces"
+
+
+class Status(StrEnum):
+    """Compliance status of one recommendation."""
+
+    pending = "pending"
+    complied = "complied"
+    partially_complied = "partially_complied"
+    not_complied = "not_complied"
+    disputed = "disputed"
+    withdrawn = "withdrawn"
+
+
+class Compliance(StrEnum):
+    """Compliance derived over several recommendations (a decision, case, organisation...)."""
+
+    none = "none"
+    pending = "pending"
+    complied = "complied"
+    partially_complied = "partially_complied"
+    not_complied = "not_complied"
+
+
+class Standing(StrEnum):
+    in_force = "in_force"
+    under_appeal = "under_appeal"
+    upheld = "upheld"
+    overturned = "overturned"
+    remitted = "remitted"
+
+
+class Role(StrEnum):
+    """Access role of an API token or a user account; each includes the ones before it."""
+
+    reader = "reader"
+    editor = "editor"
+    admin = "admin"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+    def allows(self, needed: "Role") -> bool:
+        return self.rank >= needed.rank
+
+
+# Relations that change the standing of the decision they point at.
+STANDING_RELATIONS: dict[Relation, Standing] = {
+    Relation.appeal_of: Standing.under_appeal,
+    Relation.upholds: Standing.upheld,
+    Relation.overturns: Standing.overturned,
+    Relation.remits: Standing.remitted,
+}

@@ -1,0 +1,136 @@
+"""Test fixtures: a database built by the real migrations, and an HTTP client on the app."""
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from app import migrate
+from app.db import Database
+from app.main import create_app
+from app.models import Base
+from app.services import tokens
+from app.vocab import Role
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def db(template_db: Path, tmp_path: Path) -> Iterator[Database]:
+    path = tmp_path / "test.sqlite3"
+    path.write_bytes(template_db.read_bytes())
+    database = Database(f"sqlite:///{path}")
+    yield database
+    database.dispose()
+
+
+class Api:
+    """An HTTP client on the app, with tokens of each role at hand."""
+
+    def __init__(self, client: TestClient, db: Database) -> None:
+        self.client = client
+        self.db = db
+        self.tokens: dict[Role, str] = {}
+        with db.transaction(actor="test") as session:
+            for role in Role:
+                _, secret = tokens.create(session, name=f"test-{role.value}", role=role)
+                self.tokens[role] = secret
+
+    def auth(self, role: Role | None = Role.editor) -> dict[str, str]:
+        return {} if role is None else {"Authorization": f"Bearer {self.tokens[role]}"}
+
+    def get(self, url: str, **kw: Any) -> Any:
+        return self.client.get(url, **kw)
+
+    def post(self, url: str, json: Any = None, role: Role | None = Role.editor, **kw: Any) -> Any:
+        return self.client.post(url, json=json, headers=self.auth(role) | kw.pop("headers", {}), **kw)
+
+    def patch(self, url: str, json: Any = None, role: Role | None = Role.editor, **kw: Any) -> Any:
+        return self.client.patch(url, json=json, headers=self.auth(role) | kw.pop("headers", {}), **kw)
+
+    def delete(self, url: str, role: Role | None = Role.editor, **kw: Any) -> Any:
+        return self.client.delete(url, headers=self.auth(role) | kw.pop("headers", {}), **kw)
+
+    def ok(self, response: Any, status: int = 200) -> Any:
+        assert response.status_code == status, response.text
+        return response.json() if response.content else None
+
+    # Small typed helpers that build a record through the API.
+
+    def regulator(
+        self,
+        name: str = "Office of the Privacy Commissioner of Canada",
+        jurisdiction: str = "CA",
+        **extra: Any,
+    ) -> dict[str, Any]:
+        return self.ok(
+            self.post("/api/v1/regulators", {"name": name, "jurisdiction": jurisdiction, **extra}), 201
+        )
+
+    def organisation(self, name: str = "Clearview AI, Inc.", **extra: Any) -> dict[str, Any]:
+        return self.ok(self.post("/api/v1/organisations", {"name": name, **extra}), 201)
+
+    def decision(
+        self, regulator_id: int, *, reference: str = "REF-1", issued_on: str = "2021-02-03", **extra: Any
+    ) -> dict[str, Any]:
+        body = {
+            "reference": reference,
+            "title": f"Decision {reference}",
+            "kind": "report_of_findings",
+            "issued_on": issued_on,
+            "regulators": [{"regulator_id": regulator_id, "role": "lead"}],
+            **extra,
+        }
+        return self.ok(self.post("/api/v1/decisions", body), 201)
+
+    def recommendation(
+        self, decision_id: int, organisation_id: int, text: str = "Do it", **extra: Any
+    ) -> dict[str, Any]:
+        return self.ok(
+            self.post(
+                "/api/v1/recommendations",
+                {"decision_id": decision_id, "organisation_id": organisation_id, "text": text, **extra},
+            ),
+            201,
+        )
+
+    def assess(self, recommendation_id: int, status: str, assessed_on: str, **extra: Any) -> dict[str, Any]:
+        return self.ok(
+            self.post(
+                f"/api/v1/recommendations/{recommendation_id}/assessments",
+                {"status": status, "assessed_on": assessed_on, "asserted_by": "regulator", **extra},
+            ),
+            201,
+        )
+
+
+@pytest.fixture
+def app(db: Database) -> Any:
+    return create_app(db)
+
+
+@pytest.fixture
+def api(app: Any, db: Database) -> Iterator[Api]:
+    with TestClient(app) as client:
+        yield Api(client, db)
+
+
+def table_counts(db: Database) -> dict[str, int]:
+    with db.engine.connect() as conn:
+        return {
+            name: conn.execute(text(f'SELECT count(*) FROM "{name}"')).scalar_one()
+            for name in Base.metadata.tables
+        }
+
+
+TODAY = dt.date.today()
