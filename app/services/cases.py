@@ -30,7 +30,7 @@ def snapshot(case: Case) -> dict[str, Any]:
 
 
 def create(session: Session, *, data: CaseCreate) -> Case:
-    case = Case(title=data.title, summary=data.summary, tags=[CaseTag(tag=t) for t in data.tags])
+    case = Case(title=data.title, summary=data.summary, tags=[CaseTag(tag=t) for t in sorted(data.tags)])
     session.add(case)
     session.flush()
     audit.record(
@@ -47,7 +47,7 @@ def update(session: Session, *, case_id: int, data: CaseUpdate, expected_version
     tags = values.pop("tags", None)
     changed(case, values)
     if tags is not None:
-        case.tags = [CaseTag(tag=t) for t in tags]
+        case.tags = [CaseTag(tag=t) for t in sorted(tags)]
         session.flush()
     case.updated_at = dt.datetime.now(dt.UTC)
     session.flush()

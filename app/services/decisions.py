@@ -189,7 +189,7 @@ def _set_children(decision: Decision, values: dict[str, Any]) -> None:
     if (items := values.get("sources")) is not None:
         decision.sources = [DecisionSource(position=i, **s) for i, s in enumerate(items)]
     if (items := values.get("tags")) is not None:
-        decision.tags = [DecisionTag(tag=t) for t in items]
+        decision.tags = [DecisionTag(tag=t) for t in sorted(items)]
     if (items := values.get("related")) is not None:
         decision.related = [
             DecisionRelation(related_decision_id=r["decision_id"], relation=r["relation"], position=i)
