@@ -15,26 +15,61 @@ def record(api: Api) -> dict:
     clearview = api.organisation("Clearview AI, Inc.", aliases=["Clearview"], country="US")
     rcmp = api.organisation("Royal Canadian Mounted Police", kind="law_enforcement", country="CA")
     case = api.ok(api.post("/api/v1/cases", {"title": "Clearview", "tags": ["biometrics"]}), 201)
-    ca = api.decision(opc["id"], reference="CA-2021", issued_on="2021-02-03", case_id=case["id"],
-                      regulators=[{"regulator_id": opc["id"], "role": "lead"},
-                                  {"regulator_id": bc["id"], "role": "joint"}],
-                      organisations=[{"organisation_id": clearview["id"], "role": "respondent"},
-                                     {"organisation_id": rcmp["id"], "role": "client"}],
-                      tags=["facial-recognition"], summary="Mass surveillance by scraping")
-    itd = api.decision(it["id"], reference="IT-2022", issued_on="2022-02-10", kind="fine",
-                       penalty_amount="20000000", penalty_currency="EUR", case_id=case["id"],
-                       organisations=[{"organisation_id": clearview["id"], "role": "respondent"}])
-    bcd = api.decision(bc["id"], reference="BC-2021", issued_on="2021-12-14", kind="order",
-                       organisations=[{"organisation_id": rcmp["id"], "role": "respondent"}])
-    recs = [api.recommendation(ca["id"], clearview["id"], text=t) for t in ("Stop offering", "Stop collecting", "Delete")]
+    ca = api.decision(
+        opc["id"],
+        reference="CA-2021",
+        issued_on="2021-02-03",
+        case_id=case["id"],
+        regulators=[{"regulator_id": opc["id"], "role": "lead"}, {"regulator_id": bc["id"], "role": "joint"}],
+        organisations=[
+            {"organisation_id": clearview["id"], "role": "respondent"},
+            {"organisation_id": rcmp["id"], "role": "client"},
+        ],
+        tags=["facial-recognition"],
+        summary="Mass surveillance by scraping",
+    )
+    itd = api.decision(
+        it["id"],
+        reference="IT-2022",
+        issued_on="2022-02-10",
+        kind="fine",
+        penalty_amount="20000000",
+        penalty_currency="EUR",
+        case_id=case["id"],
+        organisations=[{"organisation_id": clearview["id"], "role": "respondent"}],
+    )
+    bcd = api.decision(
+        bc["id"],
+        reference="BC-2021",
+        issued_on="2021-12-14",
+        kind="order",
+        organisations=[{"organisation_id": rcmp["id"], "role": "respondent"}],
+    )
+    recs = [
+        api.recommendation(ca["id"], clearview["id"], text=t)
+        for t in ("Stop offering", "Stop collecting", "Delete")
+    ]
     api.assess(recs[0]["id"], "complied", "2020-07-31")
     api.assess(recs[1]["id"], "not_complied", "2021-02-03")
     api.assess(recs[2]["id"], "not_complied", "2021-02-03")
-    it_rec = api.recommendation(itd["id"], clearview["id"], text="Delete Italian data", kind="order",
-                                due_on="2022-05-10")
+    it_rec = api.recommendation(
+        itd["id"], clearview["id"], text="Delete Italian data", kind="order", due_on="2022-05-10"
+    )
     bc_rec = api.recommendation(bcd["id"], rcmp["id"], text="Report back")
-    return {"opc": opc, "bc": bc, "it": it, "clearview": clearview, "rcmp": rcmp, "case": case,
-            "ca": ca, "itd": itd, "bcd": bcd, "recs": recs, "it_rec": it_rec, "bc_rec": bc_rec}
+    return {
+        "opc": opc,
+        "bc": bc,
+        "it": it,
+        "clearview": clearview,
+        "rcmp": rcmp,
+        "case": case,
+        "ca": ca,
+        "itd": itd,
+        "bcd": bcd,
+        "recs": recs,
+        "it_rec": it_rec,
+        "bc_rec": bc_rec,
+    }
 
 
 def refs(page: dict) -> list[str]:
@@ -54,14 +89,23 @@ def test_create_answers_201_with_location_and_etag(api: Api) -> None:
 def test_decision_written_whole_and_read_back(api: Api, record: dict) -> None:
     ca = api.ok(api.get(f"/api/v1/decisions/{record['ca']['id']}"))
     assert [(r["name"], r["role"]) for r in ca["regulators"]] == [
-        ("Office of the Privacy Commissioner of Canada", "lead"), ("OIPC British Columbia", "joint")]
+        ("Office of the Privacy Commissioner of Canada", "lead"),
+        ("OIPC British Columbia", "joint"),
+    ]
     assert ca["compliance"] == "partially_complied"
     assert ca["recommendation_counts"] == {"complied": 1, "not_complied": 2}
     body = {
-        "findings": [{"text": "No consent", "provision": "s. 6.1", "organisation_id": record["clearview"]["id"],
-                      "outcome": "well_founded"}],
+        "findings": [
+            {
+                "text": "No consent",
+                "provision": "s. 6.1",
+                "organisation_id": record["clearview"]["id"],
+                "outcome": "well_founded",
+            }
+        ],
         "sources": [{"url": "https://www.priv.gc.ca/report", "title": "Report"}],
-        "provisions": ["PIPEDA"], "tags": ["a", "b"],
+        "provisions": ["PIPEDA"],
+        "tags": ["a", "b"],
     }
     patched = api.ok(api.patch(f"/api/v1/decisions/{ca['id']}", body))
     assert patched["findings"][0]["outcome"] == "well_founded"
@@ -70,8 +114,12 @@ def test_decision_written_whole_and_read_back(api: Api, record: dict) -> None:
     assert patched["title"] == ca["title"]  # untouched fields stay
     assert patched["regulators"] == ca["regulators"]
     # Re-sending the same parts replaces them (no duplicate-key clash).
-    again = api.ok(api.patch(f"/api/v1/decisions/{ca['id']}", {"tags": ["b", "a"], "regulators": [
-        {"regulator_id": record["bc"]["id"], "role": "lead"}]}))
+    again = api.ok(
+        api.patch(
+            f"/api/v1/decisions/{ca['id']}",
+            {"tags": ["b", "a"], "regulators": [{"regulator_id": record["bc"]["id"], "role": "lead"}]},
+        )
+    )
     assert again["tags"] == ["a", "b"] and [r["role"] for r in again["regulators"]] == ["lead"]
 
 
@@ -125,7 +173,10 @@ def test_decision_filters(api: Api, record: dict, params: dict, expected: list[s
         ({"as_of": "2021-12-31"}, ["Stop offering", "Stop collecting", "Delete", "Report back"]),
         ({"status": "pending", "as_of": "2021-02-02"}, []),
         ({"status": "complied", "as_of": "2021-02-03"}, ["Stop offering"]),
-        ({"sort": "-id"}, ["Report back", "Delete Italian data", "Delete", "Stop collecting", "Stop offering"]),
+        (
+            {"sort": "-id"},
+            ["Report back", "Delete Italian data", "Delete", "Stop collecting", "Stop offering"],
+        ),
     ],
 )
 def test_recommendation_filters(api: Api, record: dict, params: dict, expected: list[str]) -> None:
@@ -135,16 +186,22 @@ def test_recommendation_filters(api: Api, record: dict, params: dict, expected: 
 
 
 def test_other_lists_filter(api: Api, record: dict) -> None:
-    assert [r["name"] for r in api.ok(api.get("/api/v1/regulators", params={"jurisdiction": "CA"}))["items"]] == [
-        "OIPC British Columbia", "Office of the Privacy Commissioner of Canada"]
+    assert [
+        r["name"] for r in api.ok(api.get("/api/v1/regulators", params={"jurisdiction": "CA"}))["items"]
+    ] == ["OIPC British Columbia", "Office of the Privacy Commissioner of Canada"]
     assert [r["name"] for r in api.ok(api.get("/api/v1/regulators", params={"q": "opc"}))["items"]] == [
-        "Office of the Privacy Commissioner of Canada"]
-    assert [o["name"] for o in api.ok(api.get("/api/v1/organisations", params={"q": "clearview"}))["items"]] == [
-        "Clearview AI, Inc."]
-    assert [o["name"] for o in api.ok(api.get("/api/v1/organisations", params={"kind": "law_enforcement"}))[
-        "items"]] == ["Royal Canadian Mounted Police"]
+        "Office of the Privacy Commissioner of Canada"
+    ]
+    assert [
+        o["name"] for o in api.ok(api.get("/api/v1/organisations", params={"q": "clearview"}))["items"]
+    ] == ["Clearview AI, Inc."]
+    assert [
+        o["name"]
+        for o in api.ok(api.get("/api/v1/organisations", params={"kind": "law_enforcement"}))["items"]
+    ] == ["Royal Canadian Mounted Police"]
     assert [c["title"] for c in api.ok(api.get("/api/v1/cases", params={"tag": "biometrics"}))["items"]] == [
-        "Clearview"]
+        "Clearview"
+    ]
 
 
 @pytest.mark.parametrize("sort", ["-issued_on", "issued_on", "reference", "-title", "id"])
@@ -171,7 +228,9 @@ def test_paging_visits_every_item_exactly_once(api: Api, sort: str) -> None:
 def test_paging_recommendations_with_filter(api: Api, record: dict) -> None:
     ids, cursor = [], None
     while True:
-        page = api.ok(api.get("/api/v1/recommendations", params={"limit": 2} | ({"cursor": cursor} if cursor else {})))
+        page = api.ok(
+            api.get("/api/v1/recommendations", params={"limit": 2} | ({"cursor": cursor} if cursor else {}))
+        )
         ids += [r["id"] for r in page["items"]]
         if not (cursor := page["next_cursor"]):
             break
@@ -230,9 +289,15 @@ def test_expired_token(api: Api) -> None:
     from app.services import tokens
 
     with api.db.transaction() as session:
-        _, secret = tokens.create(session, name="old", role=Role.editor,
-                                  expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
-    response = api.client.post("/api/v1/cases", json={"title": "x"}, headers={"Authorization": f"Bearer {secret}"})
+        _, secret = tokens.create(
+            session,
+            name="old",
+            role=Role.editor,
+            expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1),
+        )
+    response = api.client.post(
+        "/api/v1/cases", json={"title": "x"}, headers={"Authorization": f"Bearer {secret}"}
+    )
     assert response.status_code == 401
 
 
@@ -296,8 +361,12 @@ def test_assessment_changes_recommendation_etag(api: Api, record: dict) -> None:
 
 def test_delete_rules(api: Api, record: dict) -> None:
     # Still referenced: refused with 409, nothing removed.
-    for url in (f"/api/v1/regulators/{record['opc']['id']}", f"/api/v1/organisations/{record['clearview']['id']}",
-                f"/api/v1/cases/{record['case']['id']}", f"/api/v1/decisions/{record['ca']['id']}"):
+    for url in (
+        f"/api/v1/regulators/{record['opc']['id']}",
+        f"/api/v1/organisations/{record['clearview']['id']}",
+        f"/api/v1/cases/{record['case']['id']}",
+        f"/api/v1/decisions/{record['ca']['id']}",
+    ):
         response = api.delete(url)
         assert response.status_code == 409, url
         assert "still referenced" in response.json()["detail"]
@@ -330,6 +399,10 @@ def test_audit_log_written_with_each_change(api: Api, record: dict) -> None:
         entry = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
         assert entry is not None
         assert (entry.actor, entry.action, entry.entity, entry.entity_id) == (
-            "token:test-editor", "update", "regulator", record["it"]["id"])
+            "token:test-editor",
+            "update",
+            "regulator",
+            record["it"]["id"],
+        )
         assert entry.before["short_name"] is None and entry.after["short_name"] == "GPDP"
         assert entry.at.tzinfo is not None

@@ -116,11 +116,16 @@ def test_as_of_before_and_after_each_assessment(api: Api, setup: dict[str, int])
     assert api.get(f"/api/v1/decisions/{decision['id']}", params={"as_of": "2021-02-02"}).status_code == 404
     listed = api.ok(api.get("/api/v1/recommendations", params={"as_of": "2021-02-02"}))
     assert listed["items"] == []
-    history = api.ok(api.get(f"/api/v1/recommendations/{rec['id']}/assessments", params={"as_of": "2021-12-31"}))
+    history = api.ok(
+        api.get(f"/api/v1/recommendations/{rec['id']}/assessments", params={"as_of": "2021-12-31"})
+    )
     assert [a["status"] for a in history] == ["partially_complied", "not_complied"]
     # Decision compliance follows, as of each day.
-    for day, expected in [("2021-02-03", "partially_complied"), ("2021-03-01", "not_complied"),
-                          ("2022-01-15", "complied")]:
+    for day, expected in [
+        ("2021-02-03", "partially_complied"),
+        ("2021-03-01", "not_complied"),
+        ("2022-01-15", "complied"),
+    ]:
         got = api.ok(api.get(f"/api/v1/decisions/{decision['id']}", params={"as_of": day}))
         assert got["compliance"] == expected, day
 
@@ -140,8 +145,10 @@ def test_overdue(api: Api, setup: dict[str, int]) -> None:
     not_overdue = api.ok(api.get("/api/v1/recommendations", params={"overdue": "false"}))["items"]
     assert {r["id"] for r in not_overdue} == {done["id"], gone["id"], future["id"], undated["id"]}
     # As of a day before the due date, nothing was overdue.
-    assert api.ok(api.get("/api/v1/recommendations", params={"overdue": "true", "as_of": "2021-12-31"}))[
-        "items"] == []
+    assert (
+        api.ok(api.get("/api/v1/recommendations", params={"overdue": "true", "as_of": "2021-12-31"}))["items"]
+        == []
+    )
 
 
 @pytest.mark.parametrize(
@@ -160,8 +167,12 @@ def test_overdue(api: Api, setup: dict[str, int]) -> None:
 def test_standing(api: Api, setup: dict[str, int], relations: list[str], expected: str) -> None:
     first = api.decision(setup["regulator"], reference="FIRST", issued_on="2020-01-01")
     for i, relation in enumerate(relations):
-        api.decision(setup["regulator"], reference=f"LATER-{i}", issued_on=f"202{i + 1}-01-01",
-                     related=[{"decision_id": first["id"], "relation": relation}])
+        api.decision(
+            setup["regulator"],
+            reference=f"LATER-{i}",
+            issued_on=f"202{i + 1}-01-01",
+            related=[{"decision_id": first["id"], "relation": relation}],
+        )
     assert api.ok(api.get(f"/api/v1/decisions/{first['id']}"))["standing"] == expected
     assert derive_standing(Relation(r) for r in relations) == Standing(expected)
 
@@ -170,13 +181,31 @@ def test_appeal_chain_issued_overturned_remitted(api: Api, setup: dict[str, int]
     """The UK fine on Clearview: issued 2022, overturned 2023, that ruling reversed and remitted 2025."""
     tribunal = api.regulator("First-tier Tribunal", "GB", kind="tribunal")["id"]
     upper = api.regulator("Upper Tribunal", "GB", kind="tribunal")["id"]
-    fine = api.decision(setup["regulator"], reference="ICO-2022", issued_on="2022-05-18", kind="fine",
-                        penalty_amount="7552800", penalty_currency="GBP")
-    ftt = api.decision(tribunal, reference="FTT-2023", issued_on="2023-10-17", kind="judgment",
-                       related=[{"decision_id": fine["id"], "relation": "overturns"}])
-    api.decision(upper, reference="UT-2025", issued_on="2025-10-07", kind="judgment",
-                 related=[{"decision_id": ftt["id"], "relation": "overturns"},
-                          {"decision_id": fine["id"], "relation": "remits"}])
+    fine = api.decision(
+        setup["regulator"],
+        reference="ICO-2022",
+        issued_on="2022-05-18",
+        kind="fine",
+        penalty_amount="7552800",
+        penalty_currency="GBP",
+    )
+    ftt = api.decision(
+        tribunal,
+        reference="FTT-2023",
+        issued_on="2023-10-17",
+        kind="judgment",
+        related=[{"decision_id": fine["id"], "relation": "overturns"}],
+    )
+    api.decision(
+        upper,
+        reference="UT-2025",
+        issued_on="2025-10-07",
+        kind="judgment",
+        related=[
+            {"decision_id": ftt["id"], "relation": "overturns"},
+            {"decision_id": fine["id"], "relation": "remits"},
+        ],
+    )
 
     def standing(decision_id: int, as_of: str | None = None) -> str:
         params = {"as_of": as_of} if as_of else {}
@@ -190,7 +219,9 @@ def test_appeal_chain_issued_overturned_remitted(api: Api, setup: dict[str, int]
     assert standing(ftt["id"]) == "overturned"
     chain = api.ok(api.get(f"/api/v1/decisions/{fine['id']}"))
     assert [(r["reference"], r["relation"]) for r in chain["related_by"]] == [
-        ("FTT-2023", "overturns"), ("UT-2025", "remits")]
+        ("FTT-2023", "overturns"),
+        ("UT-2025", "remits"),
+    ]
 
 
 def test_party_records(api: Api, setup: dict[str, int]) -> None:
@@ -198,12 +229,26 @@ def test_party_records(api: Api, setup: dict[str, int]) -> None:
     other_reg = api.regulator("Garante", "IT")["id"]
     client = api.organisation("RCMP", kind="law_enforcement")["id"]
     case = api.ok(api.post("/api/v1/cases", {"title": "Clearview scraping", "tags": ["biometrics"]}), 201)
-    d1 = api.decision(regulator, reference="CA-1", issued_on="2021-02-03", case_id=case["id"],
-                      organisations=[{"organisation_id": org, "role": "respondent"},
-                                     {"organisation_id": client, "role": "client"}])
-    d2 = api.decision(other_reg, reference="IT-1", issued_on="2022-02-10", kind="fine", case_id=case["id"],
-                      penalty_amount=20_000_000, penalty_currency="EUR",
-                      organisations=[{"organisation_id": org, "role": "respondent"}])
+    d1 = api.decision(
+        regulator,
+        reference="CA-1",
+        issued_on="2021-02-03",
+        case_id=case["id"],
+        organisations=[
+            {"organisation_id": org, "role": "respondent"},
+            {"organisation_id": client, "role": "client"},
+        ],
+    )
+    d2 = api.decision(
+        other_reg,
+        reference="IT-1",
+        issued_on="2022-02-10",
+        kind="fine",
+        case_id=case["id"],
+        penalty_amount=20_000_000,
+        penalty_currency="EUR",
+        organisations=[{"organisation_id": org, "role": "respondent"}],
+    )
     r1 = api.recommendation(d1["id"], org)
     api.assess(r1["id"], "complied", "2021-03-01")
     r2 = api.recommendation(d2["id"], org)

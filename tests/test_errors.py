@@ -18,7 +18,10 @@ def ids(api: Api) -> dict[str, int]:
 
 def decision_body(ids: dict[str, int], **changes: object) -> dict:
     body = {
-        "reference": "NEW-1", "title": "New", "kind": "order", "issued_on": "2022-01-01",
+        "reference": "NEW-1",
+        "title": "New",
+        "kind": "order",
+        "issued_on": "2022-01-01",
         "regulators": [{"regulator_id": ids["regulator"], "role": "lead"}],
         "organisations": [{"organisation_id": ids["organisation"], "role": "respondent"}],
         "findings": [{"text": f"Finding {i}", "outcome": "contravention"} for i in range(3)],
@@ -58,14 +61,19 @@ BAD_DECISIONS = [
     ("NaN penalty", {"penalty_amount": "NaN", "penalty_currency": "EUR"}, {"penalty_amount"}),
     ("no regulators", {"regulators": []}, {"regulators"}),
     ("bad source url", {"sources": [{"url": "javascript:alert(1)"}]}, {"sources.0.url"}),
-    ("third finding invalid", {"findings": [{"text": "a"}, {"text": "b"}, {"text": "c", "outcome": "guilty"}]},
-     {"findings.2.outcome"}),
+    (
+        "third finding invalid",
+        {"findings": [{"text": "a"}, {"text": "b"}, {"text": "c", "outcome": "guilty"}]},
+        {"findings.2.outcome"},
+    ),
     ("related listed twice", {"related": [{"decision_id": 1, "relation": "appeal_of"}] * 2}, {"related"}),
 ]
 
 
 @pytest.mark.parametrize(("case", "changes", "bad_fields"), BAD_DECISIONS, ids=[c[0] for c in BAD_DECISIONS])
-def test_bad_decision_bodies(api: Api, ids: dict[str, int], case: str, changes: dict, bad_fields: set[str]) -> None:
+def test_bad_decision_bodies(
+    api: Api, ids: dict[str, int], case: str, changes: dict, bad_fields: set[str]
+) -> None:
     before = table_counts(api.db)
     body = problem(api.post("/api/v1/decisions", decision_body(ids, **changes)), 422)
     assert bad_fields <= fields(body), body
@@ -74,13 +82,22 @@ def test_bad_decision_bodies(api: Api, ids: dict[str, int], case: str, changes: 
 
 REFERENCES = [
     ("regulator", {"regulators": [{"regulator_id": 999, "role": "lead"}]}, "regulators.0.regulator_id"),
-    ("organisation", {"organisations": [{"organisation_id": 999, "role": "client"}]},
-     "organisations.0.organisation_id"),
+    (
+        "organisation",
+        {"organisations": [{"organisation_id": 999, "role": "client"}]},
+        "organisations.0.organisation_id",
+    ),
     ("case", {"case_id": 999}, "case_id"),
-    ("third finding's organisation",
-     {"findings": [{"text": "a"}, {"text": "b"}, {"text": "c", "organisation_id": 999}]},
-     "findings.2.organisation_id"),
-    ("related decision", {"related": [{"decision_id": 999, "relation": "appeal_of"}]}, "related.0.decision_id"),
+    (
+        "third finding's organisation",
+        {"findings": [{"text": "a"}, {"text": "b"}, {"text": "c", "organisation_id": 999}]},
+        "findings.2.organisation_id",
+    ),
+    (
+        "related decision",
+        {"related": [{"decision_id": 999, "relation": "appeal_of"}]},
+        "related.0.decision_id",
+    ),
 ]
 
 
@@ -105,21 +122,45 @@ def test_a_failed_patch_changes_nothing(api: Api, ids: dict[str, int]) -> None:
 def test_duplicate_reference_is_a_conflict(api: Api, ids: dict[str, int]) -> None:
     body = problem(api.post("/api/v1/decisions", decision_body(ids, reference="REF-1")), 409)
     assert fields(body) == {"reference"}
-    body = problem(api.post("/api/v1/regulators", {"name": "office of the privacy commissioner of canada",
-                                                    "jurisdiction": "CA"}), 409)
+    body = problem(
+        api.post(
+            "/api/v1/regulators",
+            {"name": "office of the privacy commissioner of canada", "jurisdiction": "CA"},
+        ),
+        409,
+    )
 
 
 def test_links_must_point_back_in_time(api: Api, ids: dict[str, int]) -> None:
-    body = problem(api.post("/api/v1/decisions", decision_body(
-        ids, issued_on="2020-01-01", related=[{"decision_id": ids["decision"], "relation": "appeal_of"}])), 422)
+    body = problem(
+        api.post(
+            "/api/v1/decisions",
+            decision_body(
+                ids,
+                issued_on="2020-01-01",
+                related=[{"decision_id": ids["decision"], "relation": "appeal_of"}],
+            ),
+        ),
+        422,
+    )
     assert fields(body) == {"related.0.decision_id"}
-    later = api.ok(api.post("/api/v1/decisions", decision_body(
-        ids, related=[{"decision_id": ids["decision"], "relation": "appeal_of"}])), 201)
+    later = api.ok(
+        api.post(
+            "/api/v1/decisions",
+            decision_body(ids, related=[{"decision_id": ids["decision"], "relation": "appeal_of"}]),
+        ),
+        201,
+    )
     # Moving the earlier decision after the one that appeals it is refused too.
     body = problem(api.patch(f"/api/v1/decisions/{ids['decision']}", {"issued_on": "2023-01-01"}), 422)
     assert fields(body) == {"issued_on"}
-    body = problem(api.patch(f"/api/v1/decisions/{later['id']}", {
-        "related": [{"decision_id": later["id"], "relation": "upholds"}]}), 422)
+    body = problem(
+        api.patch(
+            f"/api/v1/decisions/{later['id']}",
+            {"related": [{"decision_id": later["id"], "relation": "upholds"}]},
+        ),
+        422,
+    )
     assert fields(body) == {"related.0.decision_id"}
 
 
@@ -143,11 +184,15 @@ ASSESSMENTS = [
 
 
 @pytest.mark.parametrize(("case", "changes", "bad_fields"), ASSESSMENTS, ids=[c[0] for c in ASSESSMENTS])
-def test_bad_assessments(api: Api, ids: dict[str, int], case: str, changes: dict, bad_fields: set[str]) -> None:
+def test_bad_assessments(
+    api: Api, ids: dict[str, int], case: str, changes: dict, bad_fields: set[str]
+) -> None:
     base = {"status": "complied", "assessed_on": "2021-05-01", "asserted_by": "regulator"}
     body = {k: v for k, v in (base | changes).items() if v is not None}
     before = table_counts(api.db)
-    assert bad_fields <= fields(problem(api.post(f"/api/v1/recommendations/{ids['rec']}/assessments", body), 422))
+    assert bad_fields <= fields(
+        problem(api.post(f"/api/v1/recommendations/{ids['rec']}/assessments", body), 422)
+    )
     assert table_counts(api.db) == before
 
 
@@ -179,8 +224,10 @@ def test_bad_query_and_path(api: Api, url: str) -> None:
 def test_cursor_from_another_sort_is_refused(api: Api, ids: dict[str, int]) -> None:
     api.decision(ids["regulator"], reference="REF-2")
     page = api.ok(api.get("/api/v1/decisions", params={"limit": 1}))
-    body = problem(api.get("/api/v1/decisions", params={"limit": 1, "sort": "reference",
-                                                         "cursor": page["next_cursor"]}), 422)
+    body = problem(
+        api.get("/api/v1/decisions", params={"limit": 1, "sort": "reference", "cursor": page["next_cursor"]}),
+        422,
+    )
     assert fields(body) == {"query.cursor"}
 
 
@@ -189,24 +236,36 @@ def test_unknown_item_is_404(api: Api) -> None:
     assert "12345" in body["detail"]
     problem(api.patch("/api/v1/organisations/12345", {"name": "x"}), 404)
     problem(api.delete("/api/v1/organisations/12345"), 404)
-    problem(api.post("/api/v1/recommendations/12345/assessments",
-                     {"status": "complied", "assessed_on": "2021-01-01", "asserted_by": "press"}), 404)
+    problem(
+        api.post(
+            "/api/v1/recommendations/12345/assessments",
+            {"status": "complied", "assessed_on": "2021-01-01", "asserted_by": "press"},
+        ),
+        404,
+    )
     problem(api.get("/api/v1/nowhere"), 404)
 
 
 def test_malformed_json(api: Api) -> None:
-    response = api.client.post("/api/v1/regulators", content=b'{"name": "x",',
-                               headers=api.auth() | {"content-type": "application/json"})
+    response = api.client.post(
+        "/api/v1/regulators",
+        content=b'{"name": "x",',
+        headers=api.auth() | {"content-type": "application/json"},
+    )
     body = problem(response, 400)
     assert "JSON" in body["detail"]
-    response = api.client.post("/api/v1/regulators", content=b"[1, 2]",
-                               headers=api.auth() | {"content-type": "application/json"})
+    response = api.client.post(
+        "/api/v1/regulators", content=b"[1, 2]", headers=api.auth() | {"content-type": "application/json"}
+    )
     problem(response, 422)
 
 
 def test_body_too_large(api: Api) -> None:
-    response = api.client.post("/api/v1/regulators", content=json.dumps({"name": "x" * 3_000_000}),
-                               headers=api.auth() | {"content-type": "application/json"})
+    response = api.client.post(
+        "/api/v1/regulators",
+        content=json.dumps({"name": "x" * 3_000_000}),
+        headers=api.auth() | {"content-type": "application/json"},
+    )
     problem(response, 413)
 
 
