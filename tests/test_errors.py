@@ -273,3 +273,19 @@ def test_patch_cannot_null_a_required_field(api: Api, ids: dict[str, int]) -> No
     body = problem(api.patch(f"/api/v1/decisions/{ids['decision']}", {"title": None}), 422)
     assert fields(body) == {"title"}
     problem(api.patch(f"/api/v1/regulators/{ids['regulator']}", {"jurisdiction": "Canada"}), 422)
+
+
+def test_a_failed_commit_is_never_acknowledged(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The request's session commits before the answer is sent: a failed commit is a 503."""
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
+
+    def fail(self: Session) -> None:
+        raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+
+    before = table_counts(api.db)
+    monkeypatch.setattr(Session, "commit", fail)
+    body = problem(api.post("/api/v1/regulators", {"name": "X", "jurisdiction": "FR"}), 503)
+    assert "nothing was changed" in body["detail"]
+    monkeypatch.undo()
+    assert table_counts(api.db) == before

@@ -23,7 +23,11 @@ def get_database(request: Request) -> Database:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One session per request; it commits once after the handler, or rolls back."""
+    """One session per request; it commits once after the handler, or rolls back.
+
+    Used with `scope="function"`, so the commit happens before the response is sent: a
+    failed commit becomes an error answer, never an acknowledged write that was lost.
+    """
     db = get_database(request)
     session = db.session(write=request.method not in SAFE_METHODS)
     try:
@@ -36,7 +40,7 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def _bearer(authorization: str | None) -> str | None:
