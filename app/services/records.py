@@ -4,7 +4,7 @@ Computed for many ids at once (a page of a list) in a fixed number of queries.
 """
 
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -156,10 +156,3 @@ def case_records(session: Session, ids: list[int], *, as_of: dt.date | None) -> 
     for case_id, found in jurisdictions.items():
         records[case_id].jurisdictions = sorted(found)
     return records
-
-
-def counts_total(records: dict[int, Record]) -> Counter[Status]:
-    total: Counter[Status] = Counter()
-    for r in records.values():
-        total.update(r.recommendation_counts)
-    return total
