@@ -54,16 +54,46 @@ def test_decision_compliance(api: Api, setup: dict[str, int], statuses: list[str
 
 def test_python_rule_matches_sql_rule_for_every_mix(api: Api, setup: dict[str, int]) -> None:
     """The rule exists once in Python and once as a SQL CASE: they agree on every mix of up to 3."""
+    import datetime as dt
+
+    from app.schemas.decision import DecisionCreate
+    from app.schemas.recommendation import AssessmentCreate, RecommendationCreate
+    from app.services import decisions, recommendations
+
     mixes = [
         list(m)
         for n in range(4)
         for m in itertools.combinations_with_replacement([s.value for s in Status], n)
     ]
     ids = {}
-    for i, mix in enumerate(mixes):
-        ids[make_decision(api, setup, mix, reference=f"MIX-{i}")["id"]] = derive_compliance(
-            Counter(Status(s) for s in mix)
-        )
+    with api.db.transaction(actor="test") as session:
+        for i, mix in enumerate(mixes):
+            decision = decisions.create(
+                session,
+                data=DecisionCreate(
+                    reference=f"MIX-{i}",
+                    title="Mix",
+                    kind="order",
+                    issued_on=dt.date(2021, 2, 3),
+                    regulators=[{"regulator_id": setup["regulator"]}],
+                ),
+            )
+            for status in mix:
+                rec = recommendations.create(
+                    session,
+                    data=RecommendationCreate(
+                        decision_id=decision.id, organisation_id=setup["organisation"], text=status
+                    ),
+                )
+                if status != "pending":
+                    recommendations.add_assessment(
+                        session,
+                        recommendation_id=rec.id,
+                        data=AssessmentCreate(
+                            status=status, assessed_on=dt.date(2021, 3, 1), asserted_by="regulator"
+                        ),
+                    )
+            ids[decision.id] = derive_compliance(Counter(Status(s) for s in mix))
     for as_of in (None, "2022-01-01"):
         for compliance in Compliance:
             params = {"compliance": compliance.value, "limit": 500}
@@ -71,6 +101,11 @@ def test_python_rule_matches_sql_rule_for_every_mix(api: Api, setup: dict[str, i
                 params["as_of"] = as_of
             found = {d["id"] for d in api.ok(api.get("/api/v1/decisions", params=params))["items"]}
             assert found == {i for i, c in ids.items() if c == compliance}, (compliance, as_of)
+    # Before any assessment, every mix with a recommendation other than withdrawn reads pending.
+    early = api.ok(
+        api.get("/api/v1/decisions", params={"compliance": "pending", "as_of": "2021-02-03", "limit": 500})
+    )["items"]
+    assert len(early) == sum(1 for mix in mixes if mix)
 
 
 def test_status_is_latest_assessment_by_day_then_creation(api: Api, setup: dict[str, int]) -> None:
