@@ -1,0 +1,42 @@
+"""The migrations, on each database: one head, a full round trip, and agreement with the models."""
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+
+from app import migrate
+from app.db import make_engine
+from app.models import Base
+
+
+def test_single_head() -> None:
+    heads = ScriptDirectory.from_config(migrate.alembic_config("sqlite://")).get_heads()
+    assert len(heads) == 1, f"several migration heads: {heads}"
+
+
+def test_upgrade_downgrade_upgrade(empty_database_url: str) -> None:
+    migrate.upgrade(empty_database_url)
+    engine = make_engine(empty_database_url)
+    try:
+        with engine.connect() as conn:
+            assert set(Base.metadata.tables) <= set(inspect(conn).get_table_names())
+        migrate.downgrade(empty_database_url, "base")
+        with engine.connect() as conn:
+            assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
+        migrate.upgrade(empty_database_url)
+        with engine.connect() as conn:
+            assert set(Base.metadata.tables) <= set(inspect(conn).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_models_match_migrated_schema(empty_database_url: str) -> None:
+    migrate.upgrade(empty_database_url)
+    engine = make_engine(empty_database_url)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts=migrate.compare_options())
+            assert compare_metadata(context, Base.metadata) == []
+    finally:
+        engine.dispose()
