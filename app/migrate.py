@@ -18,8 +18,15 @@ def alembic_config(url: str | None = None, connection: Connection | None = None)
     return cfg
 
 
-def include_name(name: str | None, type_: str, parent_names: dict[str, str | None]) -> bool:
-    """Leave out of autogenerate what the migrations manage by hand (none so far)."""
+# Tables the migrations manage by hand, outside the models: the full-text index (with, on
+# SQLite, the FTS5 shadow tables search_index_data, _idx, _content, _docsize and _config).
+UNMODELLED_PREFIXES = ("search_index",)
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Leave out of autogenerate (and of the schema comparison) what has no model."""
+    if type_ == "table" and name is not None:
+        return not name.startswith(UNMODELLED_PREFIXES)
     return True
 
 

@@ -69,7 +69,12 @@ class PostgresServer:
     def _run(self, *args: str) -> None:
         kwargs = {"user": self.user, "extra_groups": []} if self.user else {}
         result = subprocess.run(
-            args, capture_output=True, text=True, cwd=self.root, check=False, **kwargs  # type: ignore[call-overload]
+            args,
+            capture_output=True,
+            text=True,
+            cwd=self.root,
+            check=False,
+            **kwargs,  # type: ignore[call-overload]
         )
         if result.returncode != 0:
             log = self.log.read_text() if self.log.exists() else ""
