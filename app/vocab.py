@@ -132,3 +132,14 @@ STANDING_RELATIONS: dict[Relation, Standing] = {
     Relation.overturns: Standing.overturned,
     Relation.remits: Standing.remitted,
 }
+
+
+class SearchType(StrEnum):
+    """The kinds of record full-text search finds."""
+
+    decision = "decision"
+    finding = "finding"
+    recommendation = "recommendation"
+    organisation = "organisation"
+    regulator = "regulator"
+    case = "case"

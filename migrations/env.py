@@ -3,6 +3,7 @@
 from alembic import context
 
 from app.db import make_engine
+from app.migrate import compare_options
 from app.models import Base
 
 config = context.config
@@ -26,8 +27,8 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        compare_type=True,
         render_as_batch=connection.dialect.name == "sqlite",
+        **compare_options(),
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,6 +1,8 @@
 """Test fixtures: a database built by the real migrations, and an HTTP client on the app."""
 
 import datetime as dt
+import importlib.util
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,23 +17,101 @@ from app.main import create_app
 from app.models import Base
 from app.services import tokens
 from app.vocab import Role
+from tests.pgserver import PostgresServer, find_bindir
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def pg_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server started from the machine's binaries for the whole run.
+
+    Where the binaries (or psycopg) are missing the PostgreSQL tests skip, except in CI
+    (CI=true), where they fail: there a missing database must not pass unnoticed.
+    """
+    bindir = find_bindir()
+    problem = None
+    if bindir is None:
+        problem = (
+            "PostgreSQL binaries (initdb, pg_ctl) not found on PATH, in $PG_BINDIR or in "
+            "/usr/lib/postgresql/*/bin; install Debian's `postgresql` package to run these tests"
+        )
+    elif importlib.util.find_spec("psycopg") is None:
+        problem = "psycopg is not installed; run `make test` to install the test dependencies"
+    if problem is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(problem, pytrace=False)
+        pytest.skip(problem)
+    assert bindir is not None
+    server = PostgresServer(bindir)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database the test runs on: every test using `db` runs once on each."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite file migrated to head once; each test gets a copy."""
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
     migrate.upgrade(f"sqlite:///{path}")
     return path
 
 
+@pytest.fixture(scope="session")
+def pg_template(pg_server: PostgresServer) -> str:
+    """A PostgreSQL database migrated to head once."""
+    name = "findings_template"
+    pg_server.execute(f'CREATE DATABASE "{name}"')
+    migrate.upgrade(pg_server.url(name))
+    return name
+
+
+@pytest.fixture(scope="session")
+def pg_test_database(pg_server: PostgresServer, pg_template: str) -> str:
+    """The PostgreSQL database the tests share, one after another, emptied after each."""
+    name = "findings_test"
+    pg_server.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
+    return name
+
+
 @pytest.fixture
-def db(template_db: Path, tmp_path: Path) -> Iterator[Database]:
-    path = tmp_path / "test.sqlite3"
-    path.write_bytes(template_db.read_bytes())
-    database = Database(f"sqlite:///{path}")
-    yield database
-    database.dispose()
+def empty_database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The URL of a new, empty database on the test's backend."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    server: PostgresServer = request.getfixturevalue("pg_server")
+    with server.database() as url:
+        yield url
+
+
+@pytest.fixture
+def db(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Database]:
+    """A migrated database of the test's own, on each backend in turn."""
+    if backend == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "test.sqlite3"
+        path.write_bytes(template.read_bytes())
+        database = Database(f"sqlite:///{path}")
+        yield database
+        database.dispose()
+        return
+    server: PostgresServer = request.getfixturevalue("pg_server")
+    name: str = request.getfixturevalue("pg_test_database")
+    database = Database(server.url(name))
+    try:
+        yield database
+    finally:
+        database.dispose()
+        server.reset(name)
 
 
 class Api:

@@ -14,6 +14,7 @@ from app.services.common import changed, check_version, get_or_404, refuse_if_re
 from app.services.pagination import SortKey, paginate
 from app.services.records import case_records
 from app.services.search import matches
+from app.vocab import SearchType
 
 SORTS = {
     "title": SortKey(Case.title, Case.id),
@@ -94,7 +95,7 @@ def list_(
     stmt = select(Case).options(*LOAD)
     if tag:
         stmt = stmt.where(exists().where(CaseTag.case_id == Case.id, CaseTag.tag == tag))
-    if (clause := matches(q, Case.title, Case.summary)) is not None:
+    if (clause := matches(q, SearchType.case, Case.id)) is not None:
         stmt = stmt.where(clause)
     rows, next_cursor = paginate(session, stmt, sorts=SORTS, sort=sort, limit=limit, cursor=cursor)
     return Page(items=read_many(session, [r[0] for r in rows], as_of=as_of), next_cursor=next_cursor)

@@ -35,7 +35,7 @@ from app.services.common import (
 from app.services.pagination import SortKey, date_key, paginate
 from app.services.regulators import jurisdiction_clause
 from app.services.search import matches
-from app.vocab import Compliance, DecisionKind
+from app.vocab import Compliance, DecisionKind, SearchType
 
 SORTS = {
     "-issued_on": SortKey(Decision.issued_on, Decision.id, descending=True, parse=date_key),
@@ -486,6 +486,6 @@ def filtered(
         stmt = stmt.where(Decision.issued_on <= issued_to)
     if compliance_is is not None:
         stmt = stmt.where(compliance.decision_compliance_expr(as_of) == compliance_is.value)
-    if (clause := matches(q, Decision.title, Decision.reference, Decision.summary)) is not None:
+    if (clause := matches(q, SearchType.decision, Decision.id)) is not None:
         stmt = stmt.where(clause)
     return stmt

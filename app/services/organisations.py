@@ -3,7 +3,7 @@
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from app.errors import FieldError, Invalid
@@ -27,7 +27,7 @@ from app.services.common import (
 from app.services.pagination import SortKey, paginate
 from app.services.records import organisation_records
 from app.services.search import matches
-from app.vocab import OrganisationKind
+from app.vocab import OrganisationKind, SearchType
 
 SORTS = {
     "name": SortKey(Organisation.name, Organisation.id),
@@ -139,15 +139,8 @@ def read(session: Session, *, organisation_id: int, as_of: dt.date | None) -> Or
 
 
 def name_clause(q: str | None):  # type: ignore[no-untyped-def]
-    """Organisations whose name or one of whose aliases matches `q`."""
-    alias_match = matches(q, OrganisationAlias.alias)
-    name_match = matches(q, Organisation.name)
-    if name_match is None or alias_match is None:
-        return None
-    return or_(
-        name_match,
-        exists().where(OrganisationAlias.organisation_id == Organisation.id, alias_match),
-    )
+    """Organisations whose name or one of whose aliases `q` finds."""
+    return matches(q, SearchType.organisation, Organisation.id)
 
 
 def list_(

@@ -36,7 +36,8 @@ def date_key(value: Any) -> dt.date:
     return dt.date.fromisoformat(value)
 
 
-def _encode(sort: str, key: Sequence[Any]) -> str:
+def encode_cursor(sort: str, key: Sequence[Any]) -> str:
+    """An opaque cursor holding the sort name and the last row's key (value, id)."""
     payload = json.dumps(
         [sort, [v.isoformat() if isinstance(v, dt.date) else v for v in key]],
         separators=(",", ":"),
@@ -44,7 +45,8 @@ def _encode(sort: str, key: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str, sort: str, key: SortKey) -> tuple[Any, int]:
+def decode_cursor(cursor: str, sort: str, parse: Callable[[Any], Any]) -> tuple[Any, int]:
+    """The (value, id) of a cursor made by `encode_cursor` for `sort`; 400 when malformed."""
     bad = Invalid(
         "The cursor is malformed or belongs to another sort order; use the next_cursor of a previous page.",
         errors=[FieldError("query.cursor", "malformed cursor", "cursor")],
@@ -56,7 +58,7 @@ def _decode(cursor: str, sort: str, key: SortKey) -> tuple[Any, int]:
             raise bad
         if not -(2**63) <= last_id < 2**63:
             raise bad
-        return key.parse(value), last_id
+        return parse(value), last_id
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
         raise bad from exc
 
@@ -81,7 +83,7 @@ def paginate(
         )
     key = sorts[sort]
     if cursor:
-        value, last_id = _decode(cursor, sort, key)
+        value, last_id = decode_cursor(cursor, sort, key.parse)
         row = tuple_(key.column, key.id_column)
         stmt = stmt.where(row < (value, last_id) if key.descending else row > (value, last_id))
     order = (key.column, key.id_column)
@@ -91,4 +93,4 @@ def paginate(
         return rows, None
     rows = rows[:limit]
     last = rows[-1][0]
-    return rows, _encode(sort, (getattr(last, key.column.key), last.id))
+    return rows, encode_cursor(sort, (getattr(last, key.column.key), last.id))

@@ -19,7 +19,7 @@ from app.services import audit, compliance
 from app.services.common import changed, check_references, check_version, get_or_404
 from app.services.pagination import SortKey, paginate
 from app.services.search import matches
-from app.vocab import Status
+from app.vocab import SearchType, Status
 
 SORTS = {
     "id": SortKey(Recommendation.id, Recommendation.id),
@@ -222,7 +222,7 @@ def filtered(
                 DecisionRegulator.regulator_id == regulator_id,
             )
         )
-    if (clause := matches(q, Recommendation.text)) is not None:
+    if (clause := matches(q, SearchType.recommendation, Recommendation.id)) is not None:
         stmt = stmt.where(clause)
     return stmt
 

@@ -14,7 +14,7 @@ from app.services.common import changed, check_version, get_or_404, refuse_if_re
 from app.services.pagination import SortKey, paginate
 from app.services.records import regulator_records
 from app.services.search import matches
-from app.vocab import RegulatorKind
+from app.vocab import RegulatorKind, SearchType
 
 SORTS = {
     "name": SortKey(Regulator.name, Regulator.id),
@@ -115,7 +115,7 @@ def list_(
         stmt = stmt.where(jurisdiction_clause(Regulator.jurisdiction, jurisdiction))
     if kind:
         stmt = stmt.where(Regulator.kind == kind)
-    if (clause := matches(q, Regulator.name, Regulator.short_name)) is not None:
+    if (clause := matches(q, SearchType.regulator, Regulator.id)) is not None:
         stmt = stmt.where(clause)
     rows, next_cursor = paginate(session, stmt, sorts=SORTS, sort=sort, limit=limit, cursor=cursor)
     return Page(items=read_many(session, [r[0] for r in rows], as_of=as_of), next_cursor=next_cursor)
