@@ -30,9 +30,8 @@ def test_canadian_decision_reads_partially_complied(api: Api) -> None:
         "Royal Canadian Mounted Police": "client",
     }
     # A day before the report, it was not part of the record.
-    before = api.ok(
-        api.get("/api/v1/decisions", params={"organisation_id": org, "as_of": "2021-02-02", "jurisdiction": "CA"})
-    )
+    params = {"organisation_id": org, "as_of": "2021-02-02", "jurisdiction": "CA"}
+    before = api.ok(api.get("/api/v1/decisions", params=params))
     assert before == {"items": [], "next_cursor": None}
     # The whole Clearview record lists every decision, newest first.
     every = api.ok(api.get("/api/v1/decisions", params={"organisation_id": org}))["items"]
