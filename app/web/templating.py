@@ -40,7 +40,7 @@ def day(value: dt.date | dt.datetime | None) -> str:
     return value.isoformat()
 
 
-def query(request: Request, **changes: Any) -> str:
+def with_query(request: Request, **changes: Any) -> str:
     """The current address with some query parameters changed (None removes one)."""
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
     params += [(k, str(v)) for k, v in changes.items() if v is not None and v != ""]
@@ -72,7 +72,7 @@ def choices(enum: Any) -> list[tuple[str, str]]:
 env.filters["money"] = money
 env.filters["day"] = day
 env.filters["host"] = host
-env.globals["query"] = query
+env.globals["with_query"] = with_query
 env.globals["vocab"] = vocab
 env.globals["choices"] = choices
 env.globals["today"] = dt.date.today
