@@ -1,7 +1,6 @@
 """Accounts: signing in and out, the session cookie, throttling, roles, cross-site refusal,
 and the `findings user create` command."""
 
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
