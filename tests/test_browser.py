@@ -145,8 +145,10 @@ def test_editor_round_trip_in_chromium(server: str) -> None:
                 page.get_by_role("link", name="Add a recommendation").click()
                 page.locator("#f-organisation_id").select_option(label="Clearview AI, Inc.")
                 page.locator("#f-text").fill(text)
-                page.get_by_role("button", name="Save").click()
-                expect(page.get_by_text(text)).to_be_visible()
+                with page.expect_navigation():
+                    page.get_by_role("button", name="Save").click()
+                assert page.url.startswith(decision_url + "#rec-"), page.url
+                expect(page.locator("article.rec", has_text=text)).to_be_visible()
             expect(page.locator("#decision-compliance .badge")).to_have_text("pending")
 
             # An assessment on each: one complied, one not.
@@ -157,7 +159,8 @@ def test_editor_round_trip_in_chromium(server: str) -> None:
                 page.locator("#f-asserted_by").select_option("regulator")
                 page.locator("#f-note").fill(f"Checked by the commissioner: {status}")
                 page.locator("#f-source_url").fill("https://www.priv.gc.ca/en/")
-                page.get_by_role("button", name="Log it").click()
+                with page.expect_navigation():
+                    page.get_by_role("button", name="Log it").click()
                 assert page.url.split("#")[0] == decision_url
 
             badge = page.locator("#decision-compliance .badge")

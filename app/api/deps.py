@@ -36,7 +36,10 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the commit happens before the response is sent, so a client never sees
+# a success (or follows a redirect) before the change is durable, and a failed commit is
+# answered as an error instead of after a success was already sent.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def _bearer(authorization: str | None) -> str | None:
