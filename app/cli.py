@@ -1,6 +1,7 @@
-"""The `findings` command: serve, migrate, load the demo record, manage tokens."""
+"""The `findings` command: serve, migrate, load the demo record, manage tokens and users."""
 
 import datetime as dt
+import sys
 from typing import Annotated
 
 import typer
@@ -10,6 +11,8 @@ from app.vocab import Role
 cli = typer.Typer(help="Findings Tracker: regulator decisions and compliance.", no_args_is_help=True)
 token_cli = typer.Typer(help="API tokens.", no_args_is_help=True)
 cli.add_typer(token_cli, name="token")
+user_cli = typer.Typer(help="Accounts for the browser pages.", no_args_is_help=True)
+cli.add_typer(user_cli, name="user")
 
 
 @cli.command()
@@ -86,6 +89,37 @@ def token_create(
     typer.echo(
         f"Token {token.name!r} ({token.role.value}) created; this is the only time it is shown.", err=True
     )
+
+
+@user_cli.command("create")
+def user_create(
+    email: Annotated[str, typer.Option(help="The address the user signs in with.")],
+    name: Annotated[str, typer.Option(help="The name shown on the pages.")],
+    role: Annotated[Role, typer.Option(help="What the user may do.")] = Role.reader,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Create a browser account; the password is asked for (hidden) or read from stdin."""
+    from app.db import Database
+    from app.errors import DomainError
+    from app.services import users
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    db = Database()
+    try:
+        with db.transaction(actor="cli") as session:
+            user = users.create(session, email=email, name=name, role=role, password=password)
+            summary = f"User {user.email} ({user.role.value}) created."
+    except DomainError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        db.dispose()
+    typer.echo(summary)
 
 
 def main() -> None:

@@ -5,16 +5,18 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import RedirectResponse
+from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import api
+from app import api, web
 from app.api import problems
+from app.api.problems import wants_problem
 from app.config import get_settings
 from app.db import Database
 from app.errors import DomainError, TooLarge
+from app.web.security import SecurityHeaders
 
 DESCRIPTION = """
 The public record of what regulators decide and whether the organisations they rule on comply.
@@ -76,29 +78,62 @@ def create_app(database: Database | None = None) -> FastAPI:
     app.state.db = db
     app.include_router(api.router)
 
+    # API paths answer RFC 9457 problem+json; pages answer an HTML error page.
     @app.exception_handler(DomainError)
-    async def domain_error(request: Request, exc: DomainError):  # type: ignore[no-untyped-def]
-        return problems.from_domain(exc)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        if wants_problem(request):
+            return problems.from_domain(exc)
+        return web.error_page(request, exc.status, exc.title, exc.detail, exc.headers or None)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError):  # type: ignore[no-untyped-def]
-        return problems.validation_problem(exc)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if wants_problem(request):
+            return problems.validation_problem(exc)
+        errors = problems.field_errors(exc)
+        detail = "; ".join(f"{e.field}: {e.message}" for e in errors[:10])
+        return web.error_page(request, 422, "Invalid input", f"The address or form is not valid: {detail}.")
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException):  # type: ignore[no-untyped-def]
-        return problems.http_problem(exc)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if wants_problem(request):
+            return problems.http_problem(exc)
+        titles = {404: "Not found", 405: "Method not allowed", 413: "Content too large"}
+        detail = exc.detail if isinstance(exc.detail, str) else ""
+        if exc.status_code == 404:
+            detail = "There is no page at this address."
+        return web.error_page(
+            request,
+            exc.status_code,
+            titles.get(exc.status_code, "Error"),
+            detail,
+            getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(IntegrityError)
-    async def integrity_error(request: Request, exc: IntegrityError):  # type: ignore[no-untyped-def]
-        return problems.integrity_problem(exc)
+    async def integrity_error(request: Request, exc: IntegrityError) -> Response:
+        if wants_problem(request):
+            return problems.integrity_problem(exc)
+        return web.error_page(
+            request,
+            409,
+            "Conflict",
+            "The change conflicts with the record as it stands; nothing was changed.",
+        )
 
     @app.exception_handler(OperationalError)
-    async def operational_error(request: Request, exc: OperationalError):  # type: ignore[no-untyped-def]
-        return problems.unavailable_problem(exc)
+    async def operational_error(request: Request, exc: OperationalError) -> Response:
+        if wants_problem(request):
+            return problems.unavailable_problem(exc)
+        return web.error_page(
+            request,
+            503,
+            "Service unavailable",
+            "The database is busy or unreachable; nothing was changed. Try again shortly.",
+            {"Retry-After": "2"},
+        )
 
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    web.install(app)
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     return app

@@ -59,3 +59,11 @@ class AssessmentRead(OutputModel):
     source_quote: str | None
     recorded_at: dt.datetime
     recorded_by: str
+
+
+class AssessmentActivity(AssessmentRead):
+    """An assessment with what it is about, for lists of recent changes."""
+
+    recommendation_text: str
+    decision_id: int
+    decision_reference: str

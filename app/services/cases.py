@@ -1,6 +1,7 @@
 """Cases: decisions about the same conduct, across regulators and appeals."""
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import exists, select
@@ -10,7 +11,7 @@ from app.models import Case, CaseTag, Decision
 from app.schemas.case import CaseCreate, CaseRead, CaseUpdate
 from app.schemas.common import Page
 from app.services import audit
-from app.services.common import changed, check_version, get_or_404, refuse_if_referenced
+from app.services.common import changed, check_version, get_or_404, labels, refuse_if_referenced
 from app.services.pagination import SortKey, paginate
 from app.services.records import case_records
 from app.services.search import matches
@@ -99,3 +100,8 @@ def list_(
         stmt = stmt.where(clause)
     rows, next_cursor = paginate(session, stmt, sorts=SORTS, sort=sort, limit=limit, cursor=cursor)
     return Page(items=read_many(session, [r[0] for r in rows], as_of=as_of), next_cursor=next_cursor)
+
+
+def titles(session: Session, ids: Iterable[int] | None = None) -> dict[int, str]:
+    """Case titles by id (every case, by title, when ids is None)."""
+    return labels(session, Case.id, Case.title, ids)

@@ -80,3 +80,20 @@ def like_pattern(q: str) -> str:
 def changed(obj: Any, values: dict[str, Any]) -> None:
     for key, value in values.items():
         setattr(obj, key, value)
+
+
+def labels(
+    session: Session,
+    id_column: ColumnElement[int],
+    label: ColumnElement[Any],
+    ids: Iterable[int] | None = None,
+) -> dict[int, Any]:
+    """`{id: label}` for the given ids (all rows, ordered by label, when ids is None), to name
+    linked records on a page or offer them as choices in a form."""
+    stmt = select(id_column, label)
+    if ids is not None:
+        wanted = {i for i in ids if i is not None}
+        if not wanted:
+            return {}
+        stmt = stmt.where(id_column.in_(wanted))
+    return dict(session.execute(stmt.order_by(label, id_column)).all())

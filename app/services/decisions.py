@@ -2,6 +2,7 @@
 tags and links to earlier decisions; read with their derived compliance and standing."""
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import exists, select
@@ -30,6 +31,7 @@ from app.services.common import (
     check_references,
     check_version,
     get_or_404,
+    labels,
     refuse_if_referenced,
 )
 from app.services.pagination import SortKey, date_key, paginate
@@ -489,3 +491,8 @@ def filtered(
     if (clause := matches(q, SearchType.decision, Decision.id)) is not None:
         stmt = stmt.where(clause)
     return stmt
+
+
+def references(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    """Decision references by id."""
+    return labels(session, Decision.id, Decision.reference, ids)

@@ -1,6 +1,7 @@
 """Organisations: the parties involved in decisions, with their aliases and parents."""
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -22,6 +23,7 @@ from app.services.common import (
     check_references,
     check_version,
     get_or_404,
+    labels,
     refuse_if_referenced,
 )
 from app.services.pagination import SortKey, paginate
@@ -166,3 +168,8 @@ def list_(
         stmt = stmt.where(clause)
     rows, next_cursor = paginate(session, stmt, sorts=SORTS, sort=sort, limit=limit, cursor=cursor)
     return Page(items=read_many(session, [r[0] for r in rows], as_of=as_of), next_cursor=next_cursor)
+
+
+def names(session: Session, ids: Iterable[int] | None = None) -> dict[int, str]:
+    """Organisation names by id (every organisation, by name, when ids is None)."""
+    return labels(session, Organisation.id, Organisation.name, ids)

@@ -1,6 +1,7 @@
 """Recommendations and their append-only assessment history."""
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import exists, func, select
@@ -10,7 +11,9 @@ from app.errors import FieldError, Invalid, NotFound
 from app.models import Assessment, Decision, DecisionRegulator, Organisation, Recommendation
 from app.schemas.common import Page
 from app.schemas.recommendation import (
+    AssessmentActivity,
     AssessmentCreate,
+    AssessmentRead,
     RecommendationCreate,
     RecommendationRead,
     RecommendationUpdate,
@@ -239,3 +242,41 @@ def list_(
     stmt = filtered(as_of=as_of, **filters)
     rows, next_cursor = paginate(session, stmt, sorts=SORTS, sort=sort, limit=limit, cursor=cursor)
     return Page(items=read_many(session, [r[0] for r in rows], as_of=as_of), next_cursor=next_cursor)
+
+
+def histories(
+    session: Session, *, recommendation_ids: Iterable[int], as_of: dt.date | None = None
+) -> dict[int, list[Assessment]]:
+    """The history of each recommendation, oldest first, in one query."""
+    ids = list(recommendation_ids)
+    out: dict[int, list[Assessment]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    stmt = select(Assessment).where(Assessment.recommendation_id.in_(ids))
+    if as_of is not None:
+        stmt = stmt.where(Assessment.assessed_on <= as_of)
+    for a in session.scalars(stmt.order_by(Assessment.assessed_on, Assessment.id)):
+        out[a.recommendation_id].append(a)
+    return out
+
+
+def latest_assessments(
+    session: Session, *, limit: int, as_of: dt.date | None = None
+) -> list[AssessmentActivity]:
+    """The newest compliance changes (by the day they took effect), with what they are about."""
+    stmt = (
+        select(Assessment, Recommendation.text, Recommendation.decision_id, Decision.reference)
+        .join(Recommendation, Recommendation.id == Assessment.recommendation_id)
+        .join(Decision, Decision.id == Recommendation.decision_id)
+        .order_by(Assessment.assessed_on.desc(), Assessment.id.desc())
+        .limit(limit)
+    )
+    if as_of is not None:
+        stmt = stmt.where(Assessment.assessed_on <= as_of, Decision.issued_on <= as_of)
+    return [
+        AssessmentActivity.model_validate(
+            AssessmentRead.model_validate(a).model_dump()
+            | {"recommendation_text": text, "decision_id": decision_id, "decision_reference": reference}
+        )
+        for a, text, decision_id, reference in session.execute(stmt)
+    ]

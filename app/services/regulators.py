@@ -1,6 +1,7 @@
 """Regulators: the bodies that issue decisions."""
 
 import datetime as dt
+from collections.abc import Iterable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -10,7 +11,7 @@ from app.models import DecisionRegulator, Regulator
 from app.schemas.common import Page
 from app.schemas.regulator import RegulatorCreate, RegulatorRead, RegulatorUpdate
 from app.services import audit
-from app.services.common import changed, check_version, get_or_404, refuse_if_referenced
+from app.services.common import changed, check_version, get_or_404, labels, refuse_if_referenced
 from app.services.pagination import SortKey, paginate
 from app.services.records import regulator_records
 from app.services.search import matches
@@ -127,3 +128,8 @@ def jurisdiction_clause(column, jurisdiction: str):  # type: ignore[no-untyped-d
     if "-" in jurisdiction:
         return column == jurisdiction
     return (column == jurisdiction) | column.like(f"{jurisdiction}-%")
+
+
+def names(session: Session, ids: Iterable[int] | None = None) -> dict[int, str]:
+    """Regulator names by id (every regulator, by name, when ids is None)."""
+    return labels(session, Regulator.id, Regulator.name, ids)

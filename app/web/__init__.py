@@ -1,0 +1,35 @@
+"""The browser pages: server-rendered over the same services as the REST API."""
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from app.web import account, edit, pages
+from app.web.auth import SignInRequired
+from app.web.templating import STATIC_DIR, render
+
+
+def install(app: FastAPI) -> None:
+    """Mount the pages, their static files and the sign-in redirect on the app."""
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # The editing routes first, so `/decisions/new` is not read as a decision id.
+    app.include_router(edit.router)
+    app.include_router(account.router)
+    app.include_router(pages.router)
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in_required(request: Request, exc: SignInRequired) -> RedirectResponse:
+        return RedirectResponse(exc.next_url, status_code=303)
+
+
+def error_page(
+    request: Request, status: int, title: str, detail: str, headers: dict[str, str] | None = None
+) -> HTMLResponse:
+    """A domain error as an HTML page (the API answers problem+json instead)."""
+    return render(
+        request,
+        "error.html",
+        {"status": status, "title": title, "detail": detail},
+        status=status,
+        headers=headers,
+    )

@@ -1,0 +1,89 @@
+"""Signing in and out."""
+
+import secrets
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.api.deps import SessionDep
+from app.errors import Forbidden
+from app.services import users
+from app.web.auth import (
+    CSRF_FIELD,
+    Viewer,
+    clear_session_cookie,
+    refuse_cross_site,
+    safe_next,
+    session_id,
+    set_session_cookie,
+)
+from app.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+WRONG = "Unknown e-mail address or wrong password."
+
+
+def _form(
+    request: Request,
+    *,
+    email: str = "",
+    next_url: str = "/",
+    message: str | None = None,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    return render(
+        request,
+        "signin.html",
+        {"email": email, "next": safe_next(next_url), "message": message},
+        status=status,
+        headers=headers,
+    )
+
+
+@router.get("/signin", response_class=HTMLResponse, name="sign_in_form")
+def sign_in_form(request: Request, user: Viewer, next: str = "/") -> HTMLResponse:
+    return _form(request, next_url=next[:2000])
+
+
+@router.post("/signin", name="sign_in")
+async def sign_in(request: Request, session: SessionDep) -> Response:
+    refuse_cross_site(request)
+    form = await request.form()
+    email = str(form.get("email") or "")[:320]
+    password = str(form.get("password") or "")
+    next_url = safe_next(str(form.get("next") or "/")[:2000])
+    wait = users.throttled(session, email=email)
+    if wait is not None:
+        return _form(
+            request,
+            email=email,
+            next_url=next_url,
+            status=429,
+            message=f"Too many failed sign-ins for this address. Try again in {wait.retry_after} seconds.",
+            headers={"Retry-After": str(wait.retry_after)},
+        )
+    user = users.authenticate(session, email=email, password=password)
+    if user is None:
+        return _form(request, email=email, next_url=next_url, message=WRONG, status=400)
+    # A fresh session id at every sign-in; the visitor's previous session (if any) ends.
+    new_id, _ = users.start_session(session, user=user, replacing=session_id(request))
+    response = RedirectResponse(next_url, status_code=303)
+    set_session_cookie(request, response, new_id)
+    return response
+
+
+@router.post("/signout", name="sign_out")
+async def sign_out(request: Request, session: SessionDep, user: Viewer) -> Response:
+    refuse_cross_site(request)
+    form = await request.form()
+    raw = session_id(request)
+    if user is not None and raw:
+        token = form.get(CSRF_FIELD)
+        if not isinstance(token, str) or not secrets.compare_digest(token, user.csrf_token):
+            raise Forbidden("The form's security token is missing or out of date; reload the page.")
+        users.end_session(session, session_id=raw)
+    response = RedirectResponse(str(request.url_for("web_dashboard").path), status_code=303)
+    clear_session_cookie(request, response)
+    return response

@@ -1,0 +1,144 @@
+"""Who is looking at a page: the signed-in user from the session cookie, and the checks a
+form post must pass (same site, the session's CSRF token, the editor role)."""
+
+import secrets
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import Depends, Request
+from starlette.datastructures import FormData
+
+from app.api.deps import SessionDep
+from app.errors import Forbidden
+from app.services import users
+from app.vocab import Role
+
+COOKIE = "findings_session"
+SECURE_COOKIE = "__Host-findings_session"
+CSRF_FIELD = "csrf_token"
+
+
+@dataclass(frozen=True)
+class WebUser:
+    """The signed-in user, copied out of the database rows (it outlives a rollback)."""
+
+    id: int
+    email: str
+    name: str
+    role: Role
+    csrf_token: str
+
+    def can(self, role: Role) -> bool:
+        return self.role.allows(role)
+
+
+class SignInRequired(Exception):
+    """Raised where a page needs an account; answered with a redirect to the sign-in page."""
+
+    def __init__(self, next_url: str) -> None:
+        self.next_url = next_url
+
+
+def is_https(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def cookie_name(request: Request) -> str:
+    # The __Host- prefix makes browsers refuse the cookie unless it is Secure, host-only, Path=/.
+    return SECURE_COOKIE if is_https(request) else COOKIE
+
+
+def session_id(request: Request) -> str | None:
+    return request.cookies.get(cookie_name(request))
+
+
+def set_session_cookie(request: Request, response, value: str) -> None:  # type: ignore[no-untyped-def]
+    response.set_cookie(
+        cookie_name(request),
+        value,
+        max_age=int(users.SESSION_LIFETIME.total_seconds()),
+        path="/",
+        secure=is_https(request),
+        httponly=True,
+        samesite="lax",
+    )
+
+
+def clear_session_cookie(request: Request, response) -> None:  # type: ignore[no-untyped-def]
+    response.delete_cookie(
+        cookie_name(request), path="/", secure=is_https(request), httponly=True, samesite="lax"
+    )
+
+
+def current_user(request: Request, session: SessionDep) -> WebUser | None:
+    """The signed-in user (also set as the actor of any change made in this request)."""
+    found = None
+    raw = session_id(request)
+    if raw:
+        found = users.find_session(session, session_id=raw)
+    user = None
+    if found is not None:
+        row, user_session = found
+        user = WebUser(row.id, row.email, row.name, row.role, user_session.csrf_token)
+        session.info["actor"] = f"user:{row.email}"
+    request.state.user = user
+    return user
+
+
+Viewer = Annotated[WebUser | None, Depends(current_user)]
+
+
+def sign_in_url(request: Request) -> str:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return str(request.url_for("sign_in_form").path) + "?" + urlencode({"next": target})
+
+
+def require_editor(request: Request, user: Viewer) -> WebUser:
+    if user is None:
+        raise SignInRequired(sign_in_url(request))
+    if not user.can(Role.editor):
+        raise Forbidden(f"Editing needs the editor role; your account has {user.role.value}.")
+    return user
+
+
+EditorUser = Annotated[WebUser, Depends(require_editor)]
+
+
+def same_site(request: Request) -> bool:
+    """False for a post sent from another site (Sec-Fetch-Site, else Origin, tells)."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    return origin == f"{request.url.scheme}://{request.url.netloc}"
+
+
+def refuse_cross_site(request: Request) -> None:
+    if not same_site(request):
+        raise Forbidden("This form was sent from another site; it was refused and nothing changed.")
+
+
+async def checked_form(request: Request, user: EditorUser) -> FormData:
+    """The posted form of a signed-in editor, after the same-site and CSRF-token checks."""
+    refuse_cross_site(request)
+    form = await request.form()
+    token = form.get(CSRF_FIELD)
+    if not isinstance(token, str) or not secrets.compare_digest(token, user.csrf_token):
+        raise Forbidden(
+            "The form's security token is missing or out of date (were you signed out meanwhile?); "
+            "reload the page and send it again."
+        )
+    return form
+
+
+PostedForm = Annotated[FormData, Depends(checked_form)]
+
+
+def safe_next(target: str | None) -> str:
+    """A local address to go to after signing in (never another site)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target

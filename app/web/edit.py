@@ -1,0 +1,401 @@
+"""The editing pages: create and edit forms for every record, and logging an assessment.
+
+Each form posts, then redirects to the record (post/redirect/get). A refused form is shown
+again with the input as typed: invalid input with each error beside its field (422); an
+edit made against a version that has changed since the form was opened with a clear
+message (409). Nothing a refused form asked for is written: the transaction is rolled back.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.api.deps import SessionDep
+from app.errors import Conflict, Invalid, PreconditionFailed
+from app.schemas.case import CaseCreate, CaseUpdate
+from app.schemas.common import MAX_ID
+from app.schemas.decision import DecisionCreate, DecisionUpdate
+from app.schemas.organisation import OrganisationCreate, OrganisationUpdate
+from app.schemas.recommendation import AssessmentCreate, RecommendationCreate, RecommendationUpdate
+from app.schemas.regulator import RegulatorCreate, RegulatorUpdate
+from app.services import cases, decisions, organisations, recommendations, regulators
+from app.web import forms
+from app.web.auth import EditorUser, PostedForm
+from app.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+STALE = (
+    "Someone changed this record after you opened the form, so your changes were not saved. "
+    "They are kept below. Compare them with the current record; saving again will replace "
+    "the other change with yours."
+)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What the generic form pages need to know about one kind of record."""
+
+    name: str  # the form's key in forms.SCALARS
+    label: str
+    create_schema: type[BaseModel]
+    update_schema: type[BaseModel]
+    create: Callable[[Session, Any], Any]
+    update: Callable[[Session, int, Any, int | None], Any]
+    read: Callable[[Session, int], Any]
+    page: str  # route name of the record's page
+    defaults: dict[str, Any]
+    choices: Callable[[Session], dict[str, Any]] = lambda session: {}
+
+
+KINDS = {
+    "regulators": Kind(
+        "regulator",
+        "regulator",
+        RegulatorCreate,
+        RegulatorUpdate,
+        lambda s, data: regulators.create(s, data=data),
+        lambda s, id, data, v: regulators.update(s, regulator_id=id, data=data, expected_version=v),
+        lambda s, id: regulators.read(s, regulator_id=id, as_of=None),
+        "web_regulator",
+        {"kind": "regulator"},
+    ),
+    "organisations": Kind(
+        "organisation",
+        "organisation",
+        OrganisationCreate,
+        OrganisationUpdate,
+        lambda s, data: organisations.create(s, data=data),
+        lambda s, id, data, v: organisations.update(s, organisation_id=id, data=data, expected_version=v),
+        lambda s, id: organisations.read(s, organisation_id=id, as_of=None),
+        "web_organisation",
+        {"kind": "company"},
+        lambda s: {"organisation_choices": organisations.names(s)},
+    ),
+    "cases": Kind(
+        "case",
+        "case",
+        CaseCreate,
+        CaseUpdate,
+        lambda s, data: cases.create(s, data=data),
+        lambda s, id, data, v: cases.update(s, case_id=id, data=data, expected_version=v),
+        lambda s, id: cases.read(s, case_id=id, as_of=None),
+        "web_case",
+        {},
+    ),
+    "decisions": Kind(
+        "decision",
+        "decision",
+        DecisionCreate,
+        DecisionUpdate,
+        lambda s, data: decisions.create(s, data=data),
+        lambda s, id, data, v: decisions.update(s, decision_id=id, data=data, expected_version=v),
+        lambda s, id: decisions.read(s, decision_id=id, as_of=None),
+        "web_decision",
+        {},
+        lambda s: {
+            "regulator_choices": regulators.names(s),
+            "organisation_choices": organisations.names(s),
+            "case_choices": cases.titles(s),
+        },
+    ),
+    "recommendations": Kind(
+        "recommendation",
+        "recommendation",
+        RecommendationCreate,
+        RecommendationUpdate,
+        lambda s, data: recommendations.create(s, data=data),
+        lambda s, id, data, v: recommendations.update(s, recommendation_id=id, data=data, expected_version=v),
+        lambda s, id: recommendations.read(s, recommendation_id=id, as_of=None),
+        "web_recommendation",
+        {"kind": "recommendation"},
+        lambda s: {"organisation_choices": organisations.names(s)},
+    ),
+}
+
+
+def blank_values(kind: Kind, **given: str) -> dict[str, Any]:
+    values: dict[str, Any] = {name: "" for name in forms.SCALARS[kind.name]}
+    if kind.name == "decision":
+        values |= {name: [] for name in forms.ROWS}
+    return values | kind.defaults | given
+
+
+def show_form(
+    request: Request,
+    session: Session,
+    kind: Kind,
+    *,
+    values: dict[str, Any],
+    record: Any = None,
+    version: int | None = None,
+    errors: dict[str, str] | None = None,
+    message: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        f"forms/{kind.name}.html",
+        {
+            "kind": kind,
+            "values": values,
+            "record": record,
+            "version": version,
+            "errors": errors or {},
+            "message": message,
+            **kind.choices(session),
+        },
+        status=status,
+    )
+
+
+def _page_url(request: Request, kind: Kind, record_id: int) -> str:
+    param = f"{kind.name}_id"
+    return str(request.url_for(kind.page, **{param: record_id}).path)
+
+
+def save(
+    request: Request,
+    session: Session,
+    kind: Kind,
+    *,
+    values: dict[str, Any],
+    write: Callable[[], Any],
+    record: Any = None,
+    version: int | None = None,
+    redirect: Callable[[Any], str],
+) -> Response:
+    """Run `write`; on success redirect, else roll back and show the form again."""
+    try:
+        saved = write()
+    except ValidationError as exc:
+        session.rollback()
+        return show_form(
+            request,
+            session,
+            kind,
+            values=values,
+            record=record,
+            version=version,
+            errors=forms.errors_of(exc),
+            message="Some fields need correcting.",
+            status=422,
+        )
+    except PreconditionFailed:
+        session.rollback()
+        current = kind.read(session, record.id)
+        return show_form(
+            request,
+            session,
+            kind,
+            values=values,
+            record=current,
+            version=current.version,
+            message=STALE,
+            status=409,
+        )
+    except (Invalid, Conflict) as exc:
+        session.rollback()
+        errors = forms.errors_of(exc.errors)
+        return show_form(
+            request,
+            session,
+            kind,
+            values=values,
+            record=record,
+            version=version,
+            errors=errors,
+            message=exc.detail,
+            status=exc.status,
+        )
+    except IntegrityError:
+        session.rollback()
+        return show_form(
+            request,
+            session,
+            kind,
+            values=values,
+            record=record,
+            version=version,
+            message="The change conflicts with the record as it stands; nothing was saved.",
+            status=409,
+        )
+    return RedirectResponse(redirect(saved), status_code=303)
+
+
+def _version(form: Any) -> int | None:
+    raw = form.get("version")
+    if isinstance(raw, str) and raw.isdigit() and len(raw) < 19:
+        return int(raw)
+    return None
+
+
+def _routes(collection: str, kind: Kind) -> None:
+    id_param = f"{kind.name}_id"
+
+    def new_form(request: Request, session: SessionDep, user: EditorUser) -> HTMLResponse:
+        given = {
+            k: v for k, v in request.query_params.items() if k in forms.SCALARS[kind.name] and len(v) < 100
+        }
+        return show_form(request, session, kind, values=blank_values(kind, **given))
+
+    def create(request: Request, session: SessionDep, form: PostedForm) -> Response:
+        values = forms.values_from_form(form, kind.name)
+        return save(
+            request,
+            session,
+            kind,
+            values=values,
+            write=lambda: kind.create(session, kind.create_schema.model_validate(forms.for_create(values))),
+            redirect=lambda obj: _after_save(request, kind, obj),
+        )
+
+    def edit_form(request: Request, session: SessionDep, user: EditorUser, **ids: int) -> HTMLResponse:
+        record = kind.read(session, ids[id_param])
+        return show_form(
+            request,
+            session,
+            kind,
+            values=forms.values_from_read(record, kind.name),
+            record=record,
+            version=record.version,
+        )
+
+    def edit(request: Request, session: SessionDep, form: PostedForm, **ids: int) -> Response:
+        record = kind.read(session, ids[id_param])
+        values = forms.values_from_form(form, kind.name)
+        version = _version(form)
+        return save(
+            request,
+            session,
+            kind,
+            values=values,
+            record=record,
+            version=version,
+            write=lambda: kind.update(
+                session, record.id, kind.update_schema.model_validate(forms.payload(values)), version
+            ),
+            redirect=lambda obj: _after_save(request, kind, obj),
+        )
+
+    # FastAPI reads the path parameter from the signature; give each edit route its own.
+    def edit_form_route(
+        request: Request, session: SessionDep, user: EditorUser, record_id: Id
+    ) -> HTMLResponse:
+        return edit_form(request, session, user, **{id_param: record_id})
+
+    def edit_route(request: Request, session: SessionDep, form: PostedForm, record_id: Id) -> Response:
+        return edit(request, session, form, **{id_param: record_id})
+
+    router.add_api_route(
+        f"/{collection}/new",
+        new_form,
+        methods=["GET"],
+        response_class=HTMLResponse,
+        name=f"web_{kind.name}_new",
+    )
+    router.add_api_route(f"/{collection}/new", create, methods=["POST"], name=f"web_{kind.name}_create")
+    router.add_api_route(
+        f"/{collection}/{{record_id}}/edit",
+        edit_form_route,
+        methods=["GET"],
+        response_class=HTMLResponse,
+        name=f"web_{kind.name}_edit",
+    )
+    router.add_api_route(
+        f"/{collection}/{{record_id}}/edit", edit_route, methods=["POST"], name=f"web_{kind.name}_update"
+    )
+
+
+def _after_save(request: Request, kind: Kind, obj: Any) -> str:
+    if kind.name == "recommendation":
+        return str(request.url_for("web_decision", decision_id=obj.decision_id).path) + f"#rec-{obj.id}"
+    return _page_url(request, kind, obj.id)
+
+
+for _collection, _kind in KINDS.items():
+    _routes(_collection, _kind)
+
+
+# -- Assessments (append-only: logged, never edited) ----------------------------------------
+
+
+def _assessment_form(
+    request: Request,
+    session: Session,
+    recommendation_id: int,
+    *,
+    values: dict[str, Any],
+    errors: dict[str, str] | None = None,
+    message: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    rec = recommendations.read(session, recommendation_id=recommendation_id, as_of=None)
+    return render(
+        request,
+        "forms/assessment.html",
+        {
+            "r": rec,
+            "decision_reference": decisions.references(session, [rec.decision_id])[rec.decision_id],
+            "values": values,
+            "errors": errors or {},
+            "message": message,
+        },
+        status=status,
+    )
+
+
+@router.get(
+    "/recommendations/{recommendation_id}/assessments/new",
+    response_class=HTMLResponse,
+    name="web_assessment_new",
+)
+def assessment_new(
+    request: Request, recommendation_id: Id, session: SessionDep, user: EditorUser
+) -> HTMLResponse:
+    values = {name: "" for name in forms.SCALARS["assessment"]}
+    values |= {"assessed_on": dt.date.today().isoformat(), "asserted_by": "regulator"}
+    return _assessment_form(request, session, recommendation_id, values=values)
+
+
+@router.post("/recommendations/{recommendation_id}/assessments/new", name="web_assessment_create")
+def assessment_create(
+    request: Request, recommendation_id: Id, session: SessionDep, form: PostedForm
+) -> Response:
+    values = forms.values_from_form(form, "assessment")
+    try:
+        data = AssessmentCreate.model_validate(forms.for_create(values))
+        assessment = recommendations.add_assessment(session, recommendation_id=recommendation_id, data=data)
+    except ValidationError as exc:
+        session.rollback()
+        return _assessment_form(
+            request,
+            session,
+            recommendation_id,
+            values=values,
+            errors=forms.errors_of(exc),
+            message="Some fields need correcting.",
+            status=422,
+        )
+    except Invalid as exc:
+        session.rollback()
+        return _assessment_form(
+            request,
+            session,
+            recommendation_id,
+            values=values,
+            errors=forms.errors_of(exc.errors),
+            message=exc.detail,
+            status=422,
+        )
+    rec = recommendations.read(session, recommendation_id=recommendation_id, as_of=None)
+    target = request.url_for("web_decision", decision_id=rec.decision_id).path
+    return RedirectResponse(f"{target}#rec-{assessment.recommendation_id}", status_code=303)

@@ -1,0 +1,306 @@
+"""The reading pages: dashboard, lists and records. Every figure comes from the services."""
+
+import datetime as dt
+from collections import defaultdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ValidationError
+
+from app.api.deps import SessionDep
+from app.errors import Invalid
+from app.schemas.common import MAX_ID
+from app.services import cases, decisions, organisations, recommendations, regulators, stats
+from app.web import forms
+from app.web.auth import Viewer
+from app.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+TIMELINE_LIMIT = 200
+
+
+class AsOfQuery(BaseModel):
+    as_of: dt.date | None = None
+
+
+def as_of_of(request: Request) -> tuple[dt.date | None, dict[str, str]]:
+    """The page's `as_of` (blank is today); a bad one is reported beside the field."""
+    raw = request.query_params.get("as_of", "").strip()
+    if not raw:
+        return None, {}
+    try:
+        return AsOfQuery(as_of=raw).as_of, {}  # type: ignore[arg-type]
+    except ValidationError as exc:
+        return None, forms.errors_of(exc)
+
+
+def _list_page(
+    request: Request,
+    template: str,
+    query_type: type[forms.ListQuery],
+    load: Any,
+    context: dict[str, Any],
+    names: Any = None,
+) -> HTMLResponse:
+    """A list page: the query from the address, one page of the service's list, and (through
+    `names`) the names of the records the page links to."""
+    query, errors = query_type.parse(request.query_params)
+    status = 200
+    page = None
+    if not errors:
+        try:
+            page = load(query)
+        except Invalid as exc:
+            errors = forms.errors_of(exc.errors) or {"": exc.detail}
+    if errors:
+        status = 422
+    if page is not None and names is not None:
+        context = context | names(page)
+    context = {"query": query, "page": page, "errors": errors, "as_of": query.as_of, **context}
+    return render(request, template, context, status=status)
+
+
+CHART_WIDTH = 360
+
+
+def bars(counts: dict[Any, int]) -> list[dict[str, Any]]:
+    """The bars of the dashboard's chart: length relative to the largest, share of the total."""
+    top = max(counts.values(), default=0) or 1
+    total = sum(counts.values()) or 1
+    return [
+        {
+            "status": str(status),
+            "count": n,
+            "width": round(n / top * CHART_WIDTH, 1) if n else 0,
+            "percent": round(n * 100 / total),
+        }
+        for status, n in counts.items()
+    ]
+
+
+@router.get("/", response_class=HTMLResponse, name="web_dashboard")
+def dashboard(request: Request, session: SessionDep, user: Viewer) -> HTMLResponse:
+    as_of, errors = as_of_of(request)
+    summary = stats.summary(session, as_of=as_of)
+    overdue = recommendations.list_(session, overdue=True, as_of=as_of, sort="id", limit=10)
+    latest = decisions.list_(session, as_of=as_of, sort="-issued_on", limit=8)
+    activity = recommendations.latest_assessments(session, as_of=as_of, limit=8)
+    return render(
+        request,
+        "dashboard.html",
+        {
+            "stats": summary,
+            "bars": bars(summary.recommendations_by_status),
+            "overdue": overdue,
+            "latest": latest.items,
+            "activity": activity,
+            "as_of": as_of,
+            "errors": errors,
+            "org_names": organisations.names(session, {r.organisation_id for r in overdue.items}),
+        },
+        status=422 if errors else 200,
+    )
+
+
+# -- Decisions ---------------------------------------------------------------------------
+
+
+@router.get("/decisions", response_class=HTMLResponse, name="web_decisions")
+def decision_list(request: Request, session: SessionDep, user: Viewer) -> HTMLResponse:
+    return _list_page(
+        request,
+        "decisions/list.html",
+        forms.DecisionQuery,
+        lambda q: decisions.list_(session, **q.filters()),
+        {
+            "sorts": forms.sort_choices(decisions),
+            "regulator_choices": regulators.names(session),
+            "case_choices": cases.titles(session),
+            "organisation_choices": organisations.names(session),
+        },
+    )
+
+
+@router.get("/decisions/{decision_id}", response_class=HTMLResponse, name="web_decision")
+def decision_page(request: Request, decision_id: Id, session: SessionDep, user: Viewer) -> HTMLResponse:
+    as_of, errors = as_of_of(request)
+    decision = decisions.read(session, decision_id=decision_id, as_of=as_of)
+    recs = recommendations.list_(session, decision_id=decision_id, as_of=as_of, limit=500).items
+    history = recommendations.histories(session, recommendation_ids=[r.id for r in recs], as_of=as_of)
+    org_ids = {r.organisation_id for r in recs} | {f.organisation_id for f in decision.findings}
+    return render(
+        request,
+        "decisions/detail.html",
+        {
+            "d": decision,
+            "recs": recs,
+            "history": history,
+            "org_names": organisations.names(session, org_ids),
+            "case_title": cases.titles(session, [decision.case_id]).get(decision.case_id)
+            if decision.case_id
+            else None,
+            "as_of": as_of,
+            "errors": errors,
+        },
+        status=422 if errors else 200,
+    )
+
+
+# -- Recommendations ---------------------------------------------------------------------
+
+
+@router.get("/recommendations", response_class=HTMLResponse, name="web_recommendations")
+def recommendation_list(request: Request, session: SessionDep, user: Viewer) -> HTMLResponse:
+    return _list_page(
+        request,
+        "recommendations/list.html",
+        forms.RecommendationQuery,
+        lambda q: recommendations.list_(session, **q.filters()),
+        {
+            "sorts": forms.sort_choices(recommendations),
+            "regulator_choices": regulators.names(session),
+            "organisation_choices": organisations.names(session),
+        },
+        lambda page: {
+            "decision_refs": decisions.references(session, {r.decision_id for r in page.items}),
+        },
+    )
+
+
+@router.get("/recommendations/{recommendation_id}", response_class=HTMLResponse, name="web_recommendation")
+def recommendation_page(
+    request: Request, recommendation_id: Id, session: SessionDep, user: Viewer
+) -> HTMLResponse:
+    as_of, errors = as_of_of(request)
+    rec = recommendations.read(session, recommendation_id=recommendation_id, as_of=as_of)
+    history = recommendations.assessments(session, recommendation_id=recommendation_id, as_of=as_of)
+    return render(
+        request,
+        "recommendations/detail.html",
+        {
+            "r": rec,
+            "history": history,
+            "decision_reference": decisions.references(session, [rec.decision_id])[rec.decision_id],
+            "org_name": organisations.names(session, [rec.organisation_id])[rec.organisation_id],
+            "as_of": as_of,
+            "errors": errors,
+        },
+        status=422 if errors else 200,
+    )
+
+
+# -- Organisations, regulators, cases ---------------------------------------------------------
+
+
+@router.get("/organisations", response_class=HTMLResponse, name="web_organisations")
+def organisation_list(request: Request, session: SessionDep, user: Viewer) -> HTMLResponse:
+    return _list_page(
+        request,
+        "organisations/list.html",
+        forms.OrganisationQuery,
+        lambda q: organisations.list_(session, **q.filters()),
+        {"sorts": forms.sort_choices(organisations)},
+    )
+
+
+@router.get("/organisations/{organisation_id}", response_class=HTMLResponse, name="web_organisation")
+def organisation_page(
+    request: Request, organisation_id: Id, session: SessionDep, user: Viewer
+) -> HTMLResponse:
+    as_of, errors = as_of_of(request)
+    org = organisations.read(session, organisation_id=organisation_id, as_of=as_of)
+    timeline = decisions.list_(
+        session, organisation_id=organisation_id, as_of=as_of, sort="-issued_on", limit=TIMELINE_LIMIT
+    )
+    recs = recommendations.list_(session, organisation_id=organisation_id, as_of=as_of, limit=TIMELINE_LIMIT)
+    subsidiaries = organisations.list_(session, parent_id=organisation_id, limit=100).items
+    return render(
+        request,
+        "organisations/detail.html",
+        {
+            "o": org,
+            "timeline": timeline,
+            "recs": recs,
+            "subsidiaries": subsidiaries,
+            "parent_name": organisations.names(session, [org.parent_id]).get(org.parent_id)
+            if org.parent_id
+            else None,
+            "decision_refs": decisions.references(session, {r.decision_id for r in recs.items}),
+            "as_of": as_of,
+            "errors": errors,
+        },
+        status=422 if errors else 200,
+    )
+
+
+@router.get("/regulators", response_class=HTMLResponse, name="web_regulators")
+def regulator_list(request: Request, session: SessionDep, user: Viewer) -> HTMLResponse:
+    return _list_page(
+        request,
+        "regulators/list.html",
+        forms.RegulatorQuery,
+        lambda q: regulators.list_(session, **q.filters()),
+        {"sorts": forms.sort_choices(regulators)},
+    )
+
+
+@router.get("/regulators/{regulator_id}", response_class=HTMLResponse, name="web_regulator")
+def regulator_page(request: Request, regulator_id: Id, session: SessionDep, user: Viewer) -> HTMLResponse:
+    as_of, errors = as_of_of(request)
+    reg = regulators.read(session, regulator_id=regulator_id, as_of=as_of)
+    timeline = decisions.list_(
+        session, regulator_id=regulator_id, as_of=as_of, sort="-issued_on", limit=TIMELINE_LIMIT
+    )
+    recs = recommendations.list_(session, regulator_id=regulator_id, as_of=as_of, limit=TIMELINE_LIMIT)
+    return render(
+        request,
+        "regulators/detail.html",
+        {
+            "g": reg,
+            "timeline": timeline,
+            "recs": recs,
+            "org_names": organisations.names(session, {r.organisation_id for r in recs.items}),
+            "decision_refs": decisions.references(session, {r.decision_id for r in recs.items}),
+            "as_of": as_of,
+            "errors": errors,
+        },
+        status=422 if errors else 200,
+    )
+
+
+@router.get("/cases", response_class=HTMLResponse, name="web_cases")
+def case_list(request: Request, session: SessionDep, user: Viewer) -> HTMLResponse:
+    return _list_page(
+        request,
+        "cases/list.html",
+        forms.CaseQuery,
+        lambda q: cases.list_(session, **q.filters()),
+        {"sorts": forms.sort_choices(cases)},
+    )
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse, name="web_case")
+def case_page(request: Request, case_id: Id, session: SessionDep, user: Viewer) -> HTMLResponse:
+    as_of, errors = as_of_of(request)
+    case = cases.read(session, case_id=case_id, as_of=as_of)
+    timeline = decisions.list_(session, case_id=case_id, as_of=as_of, sort="issued_on", limit=TIMELINE_LIMIT)
+    # The case's decisions side by side, one column per jurisdiction of their regulators.
+    columns: dict[str, list[Any]] = defaultdict(list)
+    for d in timeline.items:
+        for jurisdiction in dict.fromkeys(r.jurisdiction for r in d.regulators):
+            columns[jurisdiction].append(d)
+    return render(
+        request,
+        "cases/detail.html",
+        {
+            "c": case,
+            "timeline": timeline,
+            "columns": [(j, columns[j]) for j in case.jurisdictions if j in columns],
+            "as_of": as_of,
+            "errors": errors,
+        },
+        status=422 if errors else 200,
+    )

@@ -1,0 +1,93 @@
+"""The Jinja2 environment of the pages: autoescaping on, links from `url_for`."""
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from starlette.responses import HTMLResponse
+
+from app import vocab
+
+HERE = Path(__file__).resolve().parent
+STATIC_DIR = HERE / "static"
+
+env = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=select_autoescape(["html", "svg"], default_for_string=True, default=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def money(amount: Decimal | None, currency: str | None = None) -> str:
+    if amount is None:
+        return ""
+    text = f"{Decimal(amount):,.2f}"
+    return f"{text} {currency}" if currency else text
+
+
+def day(value: dt.date | dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M UTC")
+    return value.isoformat()
+
+
+def with_query(request: Request, **changes: Any) -> str:
+    """The current address with some query parameters changed (None removes one)."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
+    params += [(k, str(v)) for k, v in changes.items() if v is not None and v != ""]
+    return request.url.path + ("?" + urlencode(params) if params else "")
+
+
+def host(url: str | None) -> str:
+    """The host of a link, to show where it leads."""
+    if not url:
+        return ""
+    rest = url.split("://", 1)[-1]
+    return rest.split("/", 1)[0]
+
+
+@pass_context
+def url_for(context: Any, name: str, /, _query: dict[str, Any] | None = None, **params: Any) -> str:
+    """The path of a named route (links stay relative, right behind any proxy), with an
+    optional query string."""
+    path = context["request"].url_for(name, **params).path
+    query_items = {k: v for k, v in (_query or {}).items() if v is not None and v != ""}
+    return path + ("?" + urlencode(query_items) if query_items else "")
+
+
+def choices(enum: Any) -> list[tuple[str, str]]:
+    """A vocabulary as (value, text) options of a select."""
+    return [(member.value, member.value) for member in enum]
+
+
+env.filters["money"] = money
+env.filters["day"] = day
+env.filters["host"] = host
+env.globals["with_query"] = with_query
+env.globals["vocab"] = vocab
+env.globals["choices"] = choices
+env.globals["today"] = dt.date.today
+templates = Jinja2Templates(env=env)
+env.globals["url_for"] = url_for
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    ctx = {"user": getattr(request.state, "user", None), "errors": {}, "message": None}
+    ctx.update(context or {})
+    return templates.TemplateResponse(request, name, ctx, status_code=status, headers=headers)

@@ -1,0 +1,187 @@
+"""The editor's round trip in a real browser: headless Chromium (Debian's `chromium`)
+driven by Playwright, against the app served by uvicorn on a free loopback port.
+
+Run `pytest -m browser` for this test alone. Where Chromium is missing the test is skipped,
+except in CI (CI=true), where a missing browser is a failure.
+"""
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from app import migrate
+from app.db import Database
+from app.main import create_app
+from app.schemas.regulator import RegulatorCreate
+from app.services import regulators
+from tests.web_helpers import PASSWORD, make_user
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_or_skip() -> str:
+    path = shutil.which("chromium")
+    problem = None
+    if path is None:
+        problem = "Chromium is not installed (apt-get install chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            problem = "the playwright package is not installed (pip install -e '.[test]')"
+    if problem is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"The browser test cannot run in CI: {problem}.")
+        pytest.skip(f"Browser test skipped: {problem}.")
+    assert path is not None
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path / 'browser.sqlite3'}"
+    migrate.upgrade(url)
+    db = Database(url)
+    make_user(db, "editor@example.org")
+    with db.transaction(actor="test") as session:
+        regulators.create(
+            session,
+            data=RegulatorCreate(
+                name="Office of the Privacy Commissioner of Canada", short_name="OPC", jurisdiction="CA"
+            ),
+        )
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(db), host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="off"
+    )
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the app did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+        db.dispose()
+
+
+def test_editor_round_trip_in_chromium(server: str) -> None:
+    executable = chromium_or_skip()
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(15_000)
+            errors: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+            # Sign in.
+            page.goto(server + "/")
+            page.get_by_role("link", name="Sign in").click()
+            page.get_by_label("E-mail address").fill("editor@example.org")
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+            # An organisation.
+            page.goto(server + "/organisations")
+            page.get_by_role("link", name="Add an organisation").click()
+            page.locator("#f-name").fill("Clearview AI, Inc.")
+            page.locator("#f-aliases").fill("Clearview")
+            page.locator("#f-country").fill("US")
+            page.get_by_role("button", name="Save").click()
+            expect(page.get_by_role("heading", level=1)).to_have_text("Clearview AI, Inc.")
+
+            # A decision, with the regulator and the organisation as its rows.
+            page.goto(server + "/decisions")
+            page.get_by_role("link", name="Add a decision").click()
+            page.locator("#f-reference").fill("PIPEDA Findings #2021-001")
+            page.locator("#f-title").fill("Clearview AI: illegal mass surveillance")
+            page.locator("#f-kind").select_option("report_of_findings")
+            page.locator("#f-issued_on").fill("2021-02-03")
+            page.locator("#f-regulators-0-regulator_id").select_option(
+                label="Office of the Privacy Commissioner of Canada"
+            )
+            page.locator("#f-organisations-0-organisation_id").select_option(label="Clearview AI, Inc.")
+            page.locator("#f-findings-0-text").fill("Collected images without consent.")
+            page.get_by_role("button", name="Save").click()
+            expect(page.get_by_role("heading", level=1)).to_have_text(
+                "Clearview AI: illegal mass surveillance"
+            )
+            decision_url = page.url
+
+            # Two recommendations.
+            for text in ("Stop offering the service in Canada", "Delete the images already collected"):
+                page.get_by_role("link", name="Add a recommendation").click()
+                page.locator("#f-organisation_id").select_option(label="Clearview AI, Inc.")
+                page.locator("#f-text").fill(text)
+                with page.expect_navigation():
+                    page.get_by_role("button", name="Save").click()
+                assert page.url.startswith(decision_url + "#rec-"), page.url
+                expect(page.locator("article.rec", has_text=text)).to_be_visible()
+            expect(page.locator("#decision-compliance .badge")).to_have_text("pending")
+
+            # An assessment on each: one complied, one not.
+            for index, status in ((0, "complied"), (1, "not_complied")):
+                page.get_by_role("link", name="Log an assessment").nth(index).click()
+                page.locator("#f-status").select_option(status)
+                page.locator("#f-assessed_on").fill("2021-06-01")
+                page.locator("#f-asserted_by").select_option("regulator")
+                page.locator("#f-note").fill(f"Checked by the commissioner: {status}")
+                page.locator("#f-source_url").fill("https://www.priv.gc.ca/en/")
+                with page.expect_navigation():
+                    page.get_by_role("button", name="Log it").click()
+                assert page.url.split("#")[0] == decision_url
+
+            badge = page.locator("#decision-compliance .badge")
+            expect(badge).to_have_text("partially_complied")
+            assert badge.get_attribute("data-status") == "partially_complied"
+
+            # Open the first recommendation's timeline.
+            history = page.locator("details.history").first
+            timeline = history.locator("ol.timeline")
+            expect(timeline).to_be_hidden()
+            history.locator("summary").click()
+            expect(timeline).to_be_visible()
+            expect(timeline).to_contain_text("Checked by the commissioner: complied")
+            expect(timeline.locator(".badge")).to_have_text("complied")
+            expect(timeline.get_by_role("link", name="https://www.priv.gc.ca/en/")).to_be_visible()
+
+            # Sign out.
+            page.get_by_role("button", name="Sign out").click()
+            expect(page.get_by_role("link", name="Sign in")).to_be_visible()
+            page.goto(server + "/decisions/new")
+            expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+            assert not errors, errors
+        finally:
+            browser.close()
