@@ -1,6 +1,8 @@
 """The `findings` command: serve, migrate, load the demo record, manage tokens."""
 
 import datetime as dt
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -38,6 +40,55 @@ def demo() -> None:
         if created
         else "Demo record already present; nothing changed."
     )
+
+
+@cli.command("export")
+def export_(
+    file: Annotated[Path, typer.Argument(help="Where to write the JSON record (`-` for standard output).")],
+) -> None:
+    """Write the whole record as JSON (format findings-tracker-record, version 1)."""
+    from app.db import Database
+    from app.services import exchange
+
+    db = Database()
+    try:
+        with db.transaction(write=False, actor="cli:export") as session:
+            exchange.consistent_read(session)
+            if str(file) == "-":
+                for chunk in exchange.export_record(session):
+                    sys.stdout.write(chunk)
+                return
+            partial = file.with_name(file.name + ".partial")
+            with partial.open("w", encoding="utf-8", newline="\n") as out:
+                for chunk in exchange.export_record(session):
+                    out.write(chunk)
+            partial.replace(file)
+    finally:
+        db.dispose()
+    typer.echo(f"Record written to {file}.", err=True)
+
+
+@cli.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="A JSON record made by `findings export`.", exists=True)],
+) -> None:
+    """Load a whole-record export into this (empty) instance; all or nothing."""
+    from app.db import Database
+    from app.errors import DomainError
+    from app.services import exchange
+
+    db = Database()
+    try:
+        with db.transaction(actor="import:cli") as session, file.open(encoding="utf-8") as fp:
+            counts = exchange.import_record(session, fp)
+    except DomainError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        for error in exc.errors:
+            typer.echo(f"  {error.field}: {error.message}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        db.dispose()
+    typer.echo("Imported " + ", ".join(f"{n} {section}" for section, n in counts.items()) + ".")
 
 
 @cli.command()

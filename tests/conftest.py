@@ -134,3 +134,14 @@ def table_counts(db: Database) -> dict[str, int]:
 
 
 TODAY = dt.date.today()
+
+
+@pytest.fixture
+def other_api(template_db: Path, tmp_path: Path) -> Iterator[Api]:
+    """A second, empty instance (its own database), to import into."""
+    path = tmp_path / "other.sqlite3"
+    path.write_bytes(template_db.read_bytes())
+    database = Database(f"sqlite:///{path}")
+    with TestClient(create_app(database)) as client:
+        yield Api(client, database)
+    database.dispose()
