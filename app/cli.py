@@ -91,6 +91,91 @@ def import_(
     typer.echo("Imported " + ", ".join(f"{n} {section}" for section, n in counts.items()) + ".")
 
 
+@cli.command("import-csv")
+def import_csv(
+    mapping_file: Annotated[Path, typer.Argument(help="A TOML mapping (see mappings/).", exists=True)],
+    csv_file: Annotated[Path, typer.Argument(help="The CSV file to import.", exists=True)],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would happen; change nothing.")
+    ] = False,
+    show: Annotated[int, typer.Option(help="How many rejected rows to list.")] = 50,
+    batch: Annotated[int, typer.Option(help="Commit every this many decisions.")] = 200,
+) -> None:
+    """Import decisions and recommendations from a CSV file as a mapping file says.
+
+    Rows that cannot be used are rejected with their row number and reason and the others go
+    on; each decision is written whole or not at all. Importing the same file again creates
+    nothing new.
+    """
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from app.db import Database
+    from app.errors import DomainError
+    from app.services import csv_import, mapping
+
+    started = time.perf_counter()
+    db = Database()
+    session = db.session(write=True)
+    session.info["actor"] = f"import-csv:{mapping_file.name}"
+    try:
+        spec = mapping.load(mapping_file)
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            transient=True,
+            disable=not sys.stderr.isatty(),
+            console=None,
+        ) as bar:
+            task = bar.add_task(f"{csv_file.name}", total=None)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            def checkpoint() -> None:
+                session.commit()
+                session.connection(execution_options={"findings_write": True})
+
+            report = csv_import.import_csv_file(
+                session,
+                spec,
+                csv_file,
+                checkpoint=None if dry_run else checkpoint,
+                progress=progress,
+                batch=batch,
+            )
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
+    except DomainError as exc:
+        session.rollback()
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        session.close()
+        db.dispose()
+    seconds = time.perf_counter() - started
+    _print_report(report.as_dict(), dry_run=dry_run, show=show, seconds=seconds)
+
+
+def _print_report(report: dict, *, dry_run: bool, show: int, seconds: float) -> None:  # type: ignore[type-arg]
+    verb = "would be" if dry_run else "were"
+    typer.echo(
+        f"{report['rows']} rows: {report['created']} created, {report['matched']} matched, "
+        f"{report['rejected']} rejected ({'dry run, nothing changed; ' if dry_run else ''}{seconds:.1f} s)."
+    )
+    for kind, counts in report["counts"].items():
+        typer.echo(f"  {kind}: {counts['created']} {verb} created, {counts['matched']} matched")
+    for rejection in report["rejections"][:show]:
+        typer.echo(f"  row {rejection['row']}: {rejection['reason']}")
+    if report["rejected"] > show:
+        typer.echo(f"  ... and {report['rejected'] - show} more rejected rows (use --show).")
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
