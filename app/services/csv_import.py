@@ -127,6 +127,9 @@ def read_rows(mapping: Mapping_, fp: BinaryIO) -> Iterator[tuple[int, dict[str, 
             f"The CSV file is malformed near line {reader.line_num}: {exc}.",
             [FieldError("csv", str(exc), "csv")],
         ) from exc
+    finally:
+        # Leave the caller's file open (and to the caller to close).
+        text.detach()
 
 
 def _all_specs(mapping: Mapping_) -> Iterator[Any]:
