@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import api
-from app.api import problems
+from app.api import feeds, problems
 from app.config import get_settings
 from app.db import Database
 from app.errors import DomainError, TooLarge
@@ -78,6 +78,7 @@ def create_app(database: Database | None = None) -> FastAPI:
     )
     app.state.db = db
     app.include_router(api.router)
+    app.include_router(feeds.router)
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError):  # type: ignore[no-untyped-def]
