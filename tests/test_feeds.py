@@ -45,16 +45,8 @@ def test_decisions_feed_newest_first_with_filters(api: Api) -> None:
     assert published == sorted(published, reverse=True)
     org = clearview_id(api)
     canada = feed(api, "/feeds/decisions.atom", organisation_id=str(org), jurisdiction="CA")
-    assert (
-        titles(canada)
-        == [
-            "PIPEDA Findings #2021-001: Joint investigation of Clearview AI, Inc. by the Office of the "
-            "Privacy Commissioner of Canada, the Commission d'accès à l'information du Québec, the "
-            "Information and Privacy Commissioner for British Columbia and the Information Privacy "
-            "Commissioner of Alberta"
-        ]
-        or len(titles(canada)) == 1
-    )
+    [title] = titles(canada)
+    assert title.startswith("PIPEDA Findings #2021-001: ")
     assert "partially_complied" in (canada.find("a:entry/a:summary", NS).text or "")
     assert titles(feed(api, "/feeds/decisions.atom", kind="judgment", limit="1"))[0].startswith("Information")
     assert titles(feed(api, "/feeds/decisions.atom", as_of="2020-01-01")) == []
