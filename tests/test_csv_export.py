@@ -94,3 +94,15 @@ def test_bad_filters_are_problems(api: Api, params: dict[str, str]) -> None:
     response = api.get("/api/v1/export/decisions.csv", params=params)
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_csv_pages_give_the_same_rows(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.services import csv_export
+
+    load_demo(api)
+    whole = read_csv(api, "/api/v1/export/recommendations.csv")
+    decisions = read_csv(api, "/api/v1/export/decisions.csv")
+    monkeypatch.setattr(csv_export, "PAGE", 2)
+    assert read_csv(api, "/api/v1/export/recommendations.csv") == whole
+    assert read_csv(api, "/api/v1/export/decisions.csv") == decisions
+    assert len(whole) == 8 and len(decisions) == 8

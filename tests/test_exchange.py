@@ -181,3 +181,42 @@ def test_export_of_an_empty_instance_imports(other_api: Api, api: Api) -> None:
     body = export(other_api)
     assert json.loads(body)["decisions"] == []
     assert import_(api, body).status_code == 200
+
+
+def test_export_pages_through_the_tables(
+    api: Api, other_api: Api, record_body: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small pages (keyset by id) give the same document as one big page, both ways."""
+    from app.services import exchange
+
+    monkeypatch.setattr(exchange, "PAGE", 3)
+    monkeypatch.setattr(exchange, "BATCH", 2)
+    assert import_(other_api, record_body).status_code == 200
+    assert export(other_api) == record_body
+
+
+def test_cli_export_and_import(
+    other_api: Api, record_body: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+    from app.config import get_settings
+
+    source = tmp_path / "in.json"
+    source.write_bytes(record_body)
+    monkeypatch.setenv("DATABASE_URL", str(other_api.db.engine.url))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli, ["import", str(source)])
+        assert result.exit_code == 0, result.output
+        assert "10 decisions" in result.output
+        out = tmp_path / "out.json"
+        result = CliRunner().invoke(cli, ["export", str(out)])
+        assert result.exit_code == 0, result.output
+        assert out.read_bytes() == record_body
+        # A second import is refused: the instance is no longer empty.
+        result = CliRunner().invoke(cli, ["import", str(source)])
+        assert result.exit_code == 1 and "already holds a record" in result.output
+    finally:
+        get_settings.cache_clear()

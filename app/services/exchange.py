@@ -238,10 +238,12 @@ class _Batches:
         pending = self.rows.setdefault(table, [])
         pending.append(row)
         if len(pending) >= BATCH:
-            self.flush(table)
+            # All tables, in the order first met (parents before children), so that no
+            # row goes in before the row it refers to.
+            self.flush()
 
-    def flush(self, only: Table | None = None) -> None:
-        for table in [only] if only is not None else list(self.rows):
+    def flush(self) -> None:
+        for table in list(self.rows):
             pending = self.rows.get(table)
             if pending:
                 self.session.execute(insert(table), pending)
