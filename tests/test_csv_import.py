@@ -253,3 +253,11 @@ def test_missing_columns_and_wrong_encoding_are_explained(db: Database, tmp_path
 def test_repair_mojibake() -> None:
     assert mapping.repair_mojibake("donâ€™t â€“ CafÃ©") == "don\u2019t \u2013 Café"
     assert mapping.repair_mojibake("Zürich, São Paulo, Ægir") == "Zürich, São Paulo, Ægir"
+
+
+def test_a_party_the_schemas_refuse_rejects_its_decision(db: Database, tmp_path: Path) -> None:
+    long_name = "X" * 301
+    m, c = write(tmp_path, CSV.replace("Ministry,", f"{long_name},"))
+    report = run(db, m, c)
+    [reason] = [r.reason for r in report.rejected if r.row == 4]
+    assert reason.startswith("organisation.name: String should have at most 300 characters")

@@ -220,3 +220,10 @@ def test_cli_export_and_import(
         assert result.exit_code == 1 and "already holds a record" in result.output
     finally:
         get_settings.cache_clear()
+
+
+def test_out_of_range_numbers_are_refused(other_api: Api, record_body: bytes) -> None:
+    body = corrupt(record_body, "regulators", 0, version=10**30, id=2**70)
+    response = import_(other_api, body)
+    assert response.status_code == 422
+    assert {e["field"] for e in response.json()["errors"]} == {"regulators[0].version", "regulators[0].id"}

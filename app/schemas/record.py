@@ -50,7 +50,7 @@ Actor = text(200)
 
 class _Row(InputModel):
     id: DbId
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=2**31 - 1)
     created_at: dt.datetime
     updated_at: dt.datetime
 

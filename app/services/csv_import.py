@@ -294,7 +294,7 @@ class Importer:
                 self.organisations.ids.pop(name, None)
             self.report.counts = counts_before
             if isinstance(exc, ValidationError):
-                reason = _validation_reason(exc, "decision")
+                reason = _validation_reason(exc, exc.title.removesuffix("Create").lower())
             elif isinstance(exc, DomainError):
                 reason = exc.detail
             else:
