@@ -224,18 +224,19 @@ class Importer:
         else:
             name = self.mapping.organisation_aliases.get(fold(name), name)
             aliases = self.mapping.organisation_alias_lists.get(name, [])
-            for candidate in [name, *aliases]:
-                found = self.organisations.ids.get(fold(candidate))
-                if found is not None:
-                    self.organisations.used.add(found)
-                    return found
+        for candidate in [name, *aliases]:
+            found = self.organisations.ids.get(fold(candidate))
+            if found is not None:
+                self.organisations.used.add(found)
+                return found
         data = OrganisationCreate.model_validate(
             {k: v for k, v in values.items() if v is not None} | {"name": name, "aliases": aliases}
         )
         organisation = organisations.create(self.session, data=data)
         for candidate in [name, *aliases]:
-            pending[fold(candidate)] = organisation.id
-            self.organisations.ids.setdefault(fold(candidate), organisation.id)
+            if fold(candidate) not in self.organisations.ids:
+                pending[fold(candidate)] = organisation.id
+                self.organisations.ids[fold(candidate)] = organisation.id
         self.report.counts["organisations"]["created"] += 1
         return organisation.id
 
