@@ -2,6 +2,7 @@
 
 import datetime as dt
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -41,6 +42,140 @@ def demo() -> None:
         if created
         else "Demo record already present; nothing changed."
     )
+
+
+@cli.command("export")
+def export_(
+    file: Annotated[Path, typer.Argument(help="Where to write the JSON record (`-` for standard output).")],
+) -> None:
+    """Write the whole record as JSON (format findings-tracker-record, version 1)."""
+    from app.db import Database
+    from app.services import exchange
+
+    db = Database()
+    try:
+        with db.transaction(write=False, actor="cli:export") as session:
+            exchange.consistent_read(session)
+            if str(file) == "-":
+                for chunk in exchange.export_record(session):
+                    sys.stdout.write(chunk)
+                return
+            partial = file.with_name(file.name + ".partial")
+            with partial.open("w", encoding="utf-8", newline="\n") as out:
+                for chunk in exchange.export_record(session):
+                    out.write(chunk)
+            partial.replace(file)
+    finally:
+        db.dispose()
+    typer.echo(f"Record written to {file}.", err=True)
+
+
+@cli.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="A JSON record made by `findings export`.", exists=True)],
+) -> None:
+    """Load a whole-record export into this (empty) instance; all or nothing."""
+    from app.db import Database
+    from app.errors import DomainError
+    from app.services import exchange
+
+    db = Database()
+    try:
+        with db.transaction(actor="import:cli") as session, file.open(encoding="utf-8") as fp:
+            counts = exchange.import_record(session, fp)
+    except DomainError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        for error in exc.errors:
+            typer.echo(f"  {error.field}: {error.message}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        db.dispose()
+    typer.echo("Imported " + ", ".join(f"{n} {section}" for section, n in counts.items()) + ".")
+
+
+@cli.command("import-csv")
+def import_csv(
+    mapping_file: Annotated[Path, typer.Argument(help="A TOML mapping (see mappings/).", exists=True)],
+    csv_file: Annotated[Path, typer.Argument(help="The CSV file to import.", exists=True)],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would happen; change nothing.")
+    ] = False,
+    show: Annotated[int, typer.Option(help="How many rejected rows to list.")] = 50,
+    batch: Annotated[int, typer.Option(help="Commit every this many decisions.")] = 200,
+) -> None:
+    """Import decisions and recommendations from a CSV file as a mapping file says.
+
+    Rows that cannot be used are rejected with their row number and reason and the others go
+    on; each decision is written whole or not at all. Importing the same file again creates
+    nothing new.
+    """
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from app.db import Database
+    from app.errors import DomainError
+    from app.services import csv_import, mapping
+
+    started = time.perf_counter()
+    db = Database()
+    session = db.session(write=True)
+    session.info["actor"] = f"import-csv:{mapping_file.name}"
+    try:
+        spec = mapping.load(mapping_file)
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            transient=True,
+            disable=not sys.stderr.isatty(),
+            console=None,
+        ) as bar:
+            task = bar.add_task(f"{csv_file.name}", total=None)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            def checkpoint() -> None:
+                session.commit()
+                session.connection(execution_options={"findings_write": True})
+
+            report = csv_import.import_csv_file(
+                session,
+                spec,
+                csv_file,
+                checkpoint=None if dry_run else checkpoint,
+                progress=progress,
+                batch=batch,
+            )
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
+    except DomainError as exc:
+        session.rollback()
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        session.close()
+        db.dispose()
+    seconds = time.perf_counter() - started
+    _print_report(report.as_dict(), dry_run=dry_run, show=show, seconds=seconds)
+
+
+def _print_report(report: dict, *, dry_run: bool, show: int, seconds: float) -> None:  # type: ignore[type-arg]
+    verb = "would be" if dry_run else "were"
+    typer.echo(
+        f"{report['rows']} rows: {report['created']} created, {report['matched']} matched, "
+        f"{report['rejected']} rejected ({'dry run, nothing changed; ' if dry_run else ''}{seconds:.1f} s)."
+    )
+    for kind, counts in report["counts"].items():
+        typer.echo(f"  {kind}: {counts['created']} {verb} created, {counts['matched']} matched")
+    for rejection in report["rejections"][:show]:
+        typer.echo(f"  row {rejection['row']}: {rejection['reason']}")
+    if report["rejected"] > show:
+        typer.echo(f"  ... and {report['rejected'] - show} more rejected rows (use --show).")
 
 
 @cli.command()

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     sqlite_busy_timeout: float = 10.0
     # Largest request body accepted, in bytes.
     max_body_bytes: int = 2_000_000
+    # Largest whole-record import accepted by `POST /api/v1/import`, in bytes.
+    import_max_bytes: int = 2_000_000_000
     # The public address of the site, used in feeds and links when set.
     base_url: str | None = None
     # Echo SQL to the log (development only).

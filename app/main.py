@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import api, web
-from app.api import problems
+from app.api import feeds, problems
 from app.api.problems import wants_problem
 from app.config import get_settings
 from app.db import Database
@@ -29,17 +29,20 @@ Reading is open to everyone. Writing needs `Authorization: Bearer <token>`
 class BodyLimit:
     """Refuse request bodies over a size limit (413) before they are read into memory."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, overrides: dict[str, int] | None = None) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_max_bytes = max_bytes
+        # Paths that take larger bodies (the whole-record import).
+        self.overrides = overrides or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.overrides.get(scope.get("path", ""), self.default_max_bytes)
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            await self._refuse(scope, receive, send, max_bytes)
             return
         seen = 0
 
@@ -48,14 +51,14 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise TooLarge(f"The request body is over {self.max_bytes} bytes.")
+                if seen > max_bytes:
+                    raise TooLarge(f"The request body is over {max_bytes} bytes.")
             return message
 
         await self.app(scope, limited, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problems.from_domain(TooLarge(f"The request body is over {self.max_bytes} bytes."))
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
+        response = problems.from_domain(TooLarge(f"The request body is over {max_bytes} bytes."))
         await response(scope, receive, send)
 
 
@@ -77,6 +80,7 @@ def create_app(database: Database | None = None) -> FastAPI:
     )
     app.state.db = db
     app.include_router(api.router)
+    app.include_router(feeds.router)
 
     # API paths answer RFC 9457 problem+json; pages answer an HTML error page.
     @app.exception_handler(DomainError)
@@ -134,6 +138,10 @@ def create_app(database: Database | None = None) -> FastAPI:
 
     web.install(app)
 
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        overrides={"/api/v1/import": settings.import_max_bytes},
+    )
     app.add_middleware(SecurityHeaders)
     return app

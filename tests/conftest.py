@@ -214,3 +214,30 @@ def table_counts(db: Database) -> dict[str, int]:
 
 
 TODAY = dt.date.today()
+
+
+@pytest.fixture
+def other_db(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Database]:
+    """A second migrated, empty database on the test's backend (to import into)."""
+    if backend == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "other.sqlite3"
+        path.write_bytes(template.read_bytes())
+        database = Database(f"sqlite:///{path}")
+        yield database
+        database.dispose()
+        return
+    server: PostgresServer = request.getfixturevalue("pg_server")
+    with server.database(template=request.getfixturevalue("pg_template")) as url:
+        database = Database(url)
+        try:
+            yield database
+        finally:
+            database.dispose()
+
+
+@pytest.fixture
+def other_api(other_db: Database) -> Iterator[Api]:
+    """A second, empty instance (its own database), to import into."""
+    with TestClient(create_app(other_db)) as client:
+        yield Api(client, other_db)

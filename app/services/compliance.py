@@ -26,6 +26,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    update,
 )
 from sqlalchemy.orm import Session, aliased
 
@@ -172,6 +173,38 @@ def refresh_decision(session: Session, decision_id: int) -> None:
         compliance = derive_compliance(counts)
         if decision.compliance != compliance:
             decision.compliance = compliance
+
+
+def refresh_all(session: Session) -> None:
+    """Set every kept status and compliance from the history in two statements (after a
+    bulk load, where refreshing row by row would take one query per recommendation)."""
+    session.flush()
+    recommendations = Recommendation.__table__
+    last_on = (
+        select(func.max(Assessment.assessed_on))
+        .where(Assessment.recommendation_id == Recommendation.id)
+        .correlate(Recommendation)
+        .scalar_subquery()
+    )
+    session.execute(
+        update(recommendations).values(
+            status=func.coalesce(latest_assessment_status(None), literal(Status.pending.value)),
+            last_assessed_on=last_on,
+            # Derived columns only: the row itself is not edited.
+            updated_at=recommendations.c.updated_at,
+        )
+    )
+    decisions = Decision.__table__
+    session.execute(
+        update(decisions).values(
+            compliance=select(compliance_sql(Recommendation.status))  # type: ignore[arg-type]
+            .where(Recommendation.decision_id == Decision.id)
+            .correlate(Decision)
+            .scalar_subquery(),
+            updated_at=decisions.c.updated_at,
+        )
+    )
+    session.expire_all()
 
 
 # -- Standing --------------------------------------------------------------------------

@@ -1,0 +1,113 @@
+"""Bulk data out and in: the whole record as JSON (export, admin-only import) and CSV exports
+of decisions and recommendations with the lists' filters."""
+
+import io
+import tempfile
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from app.api.common import problems
+from app.api.deps import Admin, SessionDep, get_database, sort_param
+from app.api.filters import decision_filters, recommendation_filters
+from app.services import audit, csv_export, decisions, exchange, recommendations
+
+router = APIRouter(tags=["export and import"])
+DecisionSort = sort_param(decisions.SORTS)
+RecommendationSort = sort_param(recommendations.SORTS)
+SPOOL_BYTES = 8 << 20
+
+
+def streamed(
+    request: Request, produce: Callable[[Session], Iterator[str]], *, media_type: str, filename: str
+) -> StreamingResponse:
+    """Stream what `produce` writes from its own read session (one consistent snapshot).
+
+    The first pieces are made before the answer starts, so a bad filter is still a proper
+    problem+json error rather than a broken download.
+    """
+    session = get_database(request).session()
+    try:
+        exchange.consistent_read(session)
+        chunks = produce(session)
+        head = next(chunks) + next(chunks, "")
+    except BaseException:
+        session.close()
+        raise
+
+    def body() -> Iterator[bytes]:
+        try:
+            yield head.encode()
+            for chunk in chunks:
+                yield chunk.encode()
+        finally:
+            session.rollback()
+            session.close()
+
+    return StreamingResponse(
+        body(),
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get(
+    "/export",
+    responses={200: {"content": {"application/json": {}}, "description": "The whole record"}},
+    response_class=StreamingResponse,
+)
+def export_record(request: Request) -> StreamingResponse:
+    """The whole record as one JSON document (format `findings-tracker-record`, version 1),
+    streamed. Import it into an empty instance with `POST /api/v1/import` or `findings import`."""
+    return streamed(request, exchange.export_record, media_type="application/json", filename="record.json")
+
+
+@router.post("/import", responses=problems(400, 401, 403, 409, 413, 422))
+async def import_record(request: Request, session: SessionDep, _: Admin) -> dict[str, Any]:
+    """Load an export into this instance, which must be empty (409 otherwise). All-or-nothing:
+    one bad item changes nothing, and the 422 answer names each bad item and field, such as
+    `decisions[3].issued_on`. Needs an admin token."""
+    session.info["actor"] = f"import:{audit.actor(session)}"
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+        async for chunk in request.stream():
+            spool.write(chunk)
+        spool.seek(0)
+        reader = io.TextIOWrapper(spool, encoding="utf-8")
+        counts = await run_in_threadpool(exchange.import_record, session, reader)
+    return {"imported": counts}
+
+
+@router.get("/export/decisions.csv", response_class=StreamingResponse, responses=problems(400, 422))
+def export_decisions_csv(
+    request: Request,
+    filters: Annotated[dict[str, Any], Depends(decision_filters)],
+    sort: DecisionSort = "-issued_on",
+) -> StreamingResponse:
+    """Decisions matching the list's filters, with their derived compliance, standing and
+    recommendation counts (as of `as_of` when given), as CSV."""
+    return streamed(
+        request,
+        lambda s: csv_export.decision_rows(s, sort=sort, **filters),
+        media_type="text/csv; charset=utf-8",
+        filename="decisions.csv",
+    )
+
+
+@router.get("/export/recommendations.csv", response_class=StreamingResponse, responses=problems(400, 422))
+def export_recommendations_csv(
+    request: Request,
+    filters: Annotated[dict[str, Any], Depends(recommendation_filters)],
+    sort: RecommendationSort = "id",
+) -> StreamingResponse:
+    """Recommendations matching the list's filters, with their derived status and overdue flag
+    (as of `as_of` when given), as CSV."""
+    return streamed(
+        request,
+        lambda s: csv_export.recommendation_rows(s, sort=sort, **filters),
+        media_type="text/csv; charset=utf-8",
+        filename="recommendations.csv",
+    )

@@ -1,0 +1,79 @@
+"""Atom feeds: `/feeds/decisions.atom` (with the decision list's filters) and
+`/feeds/assessments.atom` (newest compliance changes), so a reader can follow one
+organisation, regulator, case or decision."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from app.api.common import problems
+from app.api.deps import FilterId, SessionDep, current_token
+from app.api.filters import decision_filters
+from app.config import get_settings
+from app.services import feeds
+from app.vocab import Status
+
+router = APIRouter(prefix="/feeds", tags=["feeds"], dependencies=[Depends(current_token)])
+MEDIA_TYPE = "application/atom+xml; charset=utf-8"
+Entries = Annotated[int, Query(ge=1, le=feeds.MAX_ENTRIES, description="Number of entries.")]
+ATOM_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/atom+xml": {}}, "description": "An Atom 1.0 feed"},
+    **problems(400, 422),
+}
+
+
+def _base(request: Request) -> str:
+    return (get_settings().base_url or str(request.base_url)).rstrip("/")
+
+
+@router.get("/decisions.atom", response_class=Response, responses=ATOM_RESPONSE)
+def decisions_feed(
+    request: Request,
+    session: SessionDep,
+    filters: Annotated[dict[str, Any], Depends(decision_filters)],
+    limit: Entries = feeds.DEFAULT_ENTRIES,
+) -> Response:
+    """The newest decisions (by the day issued), taking the decision list's filters."""
+    base = _base(request)
+    query = request.url.query
+    body = feeds.render(
+        feed_id=f"{base}/feeds/decisions.atom" + (f"?{query}" if query else ""),
+        title="Findings Tracker: decisions" + (f" ({query})" if query else ""),
+        self_url=str(request.url),
+        alternate=f"{base}/decisions" + (f"?{query}" if query else ""),
+        entries=feeds.decision_entries(session, base=base, limit=limit, filters=filters),
+    )
+    return Response(body, media_type=MEDIA_TYPE)
+
+
+@router.get("/assessments.atom", response_class=Response, responses=ATOM_RESPONSE)
+def assessments_feed(
+    request: Request,
+    session: SessionDep,
+    organisation_id: FilterId = None,
+    regulator_id: FilterId = None,
+    decision_id: FilterId = None,
+    recommendation_id: FilterId = None,
+    status: Status | None = None,
+    limit: Entries = feeds.DEFAULT_ENTRIES,
+) -> Response:
+    """The newest compliance changes (assessments, most recently recorded first)."""
+    base = _base(request)
+    query = request.url.query
+    body = feeds.render(
+        feed_id=f"{base}/feeds/assessments.atom" + (f"?{query}" if query else ""),
+        title="Findings Tracker: compliance changes" + (f" ({query})" if query else ""),
+        self_url=str(request.url),
+        alternate=f"{base}/recommendations" + (f"?{query}" if query else ""),
+        entries=feeds.assessment_entries(
+            session,
+            base=base,
+            limit=limit,
+            organisation_id=organisation_id,
+            regulator_id=regulator_id,
+            decision_id=decision_id,
+            recommendation_id=recommendation_id,
+            status=status,
+        ),
+    )
+    return Response(body, media_type=MEDIA_TYPE)

@@ -1,0 +1,177 @@
+"""The items of the whole-record JSON export (format `findings-tracker-record`, version 1).
+
+Import reads each item into one of these models, so a file is checked field by field with
+the same field types as the API's own request bodies.
+"""
+
+import datetime as dt
+
+from pydantic import Field, field_validator
+
+from app.schemas.common import (
+    Country,
+    Currency,
+    Date,
+    DbId,
+    InputModel,
+    Jurisdiction,
+    LongText,
+    Money,
+    Name,
+    Provision,
+    ShortName,
+    Tag,
+    Title,
+    Url,
+    text,
+    unique,
+)
+from app.schemas.decision import _DecisionFields
+from app.vocab import (
+    AssertedBy,
+    DecisionKind,
+    FindingOutcome,
+    OrganisationKind,
+    OrganisationRole,
+    RecommendationKind,
+    RegulatorKind,
+    RegulatorRole,
+    Relation,
+    Status,
+)
+
+FORMAT = "findings-tracker-record"
+VERSION = 1
+# The sections of the file, in the order they are written and must be read.
+SECTIONS = ("regulators", "organisations", "cases", "decisions", "recommendations", "assessments")
+
+Actor = text(200)
+
+
+class _Row(InputModel):
+    id: DbId
+    version: int = Field(ge=1, le=2**31 - 1)
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @field_validator("created_at", "updated_at")
+    @classmethod
+    def _aware(cls, value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is None:
+            raise ValueError("must carry a UTC offset")
+        return value.astimezone(dt.UTC)
+
+
+class RegulatorItem(_Row):
+    name: Name
+    short_name: ShortName | None = None
+    jurisdiction: Jurisdiction
+    kind: RegulatorKind
+    website: Url | None = None
+
+
+class OrganisationItem(_Row):
+    name: Name
+    aliases: list[Name] = Field(default_factory=list, max_length=100)
+    parent_id: DbId | None = None
+    kind: OrganisationKind
+    country: Country | None = None
+    website: Url | None = None
+
+    _unique_aliases = field_validator("aliases")(unique)
+
+
+class CaseItem(_Row):
+    title: Title
+    summary: LongText | None = None
+    tags: list[Tag] = Field(default_factory=list, max_length=100)
+
+    _unique_tags = field_validator("tags")(unique)
+
+
+class DecisionRegulatorItem(InputModel):
+    regulator_id: DbId
+    role: RegulatorRole
+
+
+class DecisionOrganisationItem(InputModel):
+    organisation_id: DbId
+    role: OrganisationRole
+
+
+class FindingItem(InputModel):
+    id: DbId
+    text: LongText
+    provision: Provision | None = None
+    organisation_id: DbId | None = None
+    outcome: FindingOutcome
+
+
+class SourceItem(InputModel):
+    id: DbId
+    url: Url
+    title: Title | None = None
+    publisher: Name | None = None
+    published_on: Date | None = None
+
+
+class RelatedItem(InputModel):
+    decision_id: DbId
+    relation: Relation
+
+
+class DecisionItem(_DecisionFields, _Row):
+    reference: Name
+    title: Title
+    kind: DecisionKind
+    issued_on: Date
+    summary: LongText | None = None
+    case_id: DbId | None = None
+    penalty_amount: Money | None = None
+    penalty_currency: Currency | None = None
+    regulators: list[DecisionRegulatorItem] = Field(min_length=1, max_length=50)
+    organisations: list[DecisionOrganisationItem] = Field(default_factory=list, max_length=200)
+    findings: list[FindingItem] = Field(default_factory=list, max_length=500)
+    provisions: list[Provision] = Field(default_factory=list, max_length=200)
+    sources: list[SourceItem] = Field(default_factory=list, max_length=100)
+    tags: list[Tag] = Field(default_factory=list, max_length=100)
+    related: list[RelatedItem] = Field(default_factory=list, max_length=100)
+
+
+class RecommendationItem(_Row):
+    decision_id: DbId
+    organisation_id: DbId
+    text: LongText
+    kind: RecommendationKind
+    due_on: Date | None = None
+
+
+class AssessmentItem(InputModel):
+    id: DbId
+    recommendation_id: DbId
+    status: Status
+    assessed_on: Date
+    asserted_by: AssertedBy
+    note: LongText | None = None
+    source_url: Url | None = None
+    source_title: Title | None = None
+    source_quote: LongText | None = None
+    recorded_at: dt.datetime
+    recorded_by: Actor
+
+    @field_validator("recorded_at")
+    @classmethod
+    def _aware(cls, value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is None:
+            raise ValueError("must carry a UTC offset")
+        return value.astimezone(dt.UTC)
+
+
+ITEM_MODELS: dict[str, type[InputModel]] = {
+    "regulators": RegulatorItem,
+    "organisations": OrganisationItem,
+    "cases": CaseItem,
+    "decisions": DecisionItem,
+    "recommendations": RecommendationItem,
+    "assessments": AssessmentItem,
+}

@@ -1,0 +1,179 @@
+"""CSV exports of decisions and recommendations, for spreadsheets and reports.
+
+They take the lists' filters and `as_of` (the same SELECT builders, `decisions.filtered` and
+`recommendations.filtered`), read the derived columns through the same read models as the
+API (so status, compliance and standing follow the one set of rules), and come out page by
+page (keyset), so memory stays flat.
+
+Spreadsheet safety: UTF-8 with a byte-order mark (so spreadsheet programs pick the encoding),
+a header row, CRLF line ends, and any cell that starts with `=`, `+`, `-`, `@`, a tab or a
+carriage return is prefixed with `'`, so that it is shown as text and never run as a formula.
+"""
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Decision, Organisation
+from app.services import decisions, recommendations
+from app.services.pagination import paginate
+from app.vocab import Status
+
+PAGE = 500
+BOM = "\ufeff"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> str:
+    """A value as CSV text that a spreadsheet will not read as a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value)
+    if text.startswith(FORMULA_START):
+        return "'" + text
+    return text
+
+
+def _rows_to_text(rows: list[list[Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerows([[safe_cell(v) for v in row] for row in rows])
+    return out.getvalue()
+
+
+DECISION_COLUMNS = [
+    "id",
+    "reference",
+    "title",
+    "kind",
+    "issued_on",
+    "regulators",
+    "jurisdictions",
+    "organisations",
+    "case_id",
+    "penalty_amount",
+    "penalty_currency",
+    "provisions",
+    "tags",
+    "compliance",
+    "standing",
+    "recommendations",
+    *(f"recommendations_{s.value}" for s in Status),
+    "summary",
+]
+
+RECOMMENDATION_COLUMNS = [
+    "id",
+    "decision_id",
+    "decision_reference",
+    "organisation_id",
+    "organisation",
+    "kind",
+    "text",
+    "due_on",
+    "status",
+    "overdue",
+    "last_assessed_on",
+]
+
+
+def _join(values: list[str]) -> str:
+    return "; ".join(values)
+
+
+def decision_rows(
+    session: Session, *, as_of: dt.date | None, sort: str = "-issued_on", **filters: Any
+) -> Iterator[str]:
+    """CSV text: the header, then one piece per page of decisions matching the filters."""
+    yield BOM + _rows_to_text([DECISION_COLUMNS])
+    stmt = decisions.filtered(as_of=as_of, **filters).options(*decisions.LOAD)
+    cursor: str | None = None
+    while True:
+        rows, cursor = paginate(session, stmt, sorts=decisions.SORTS, sort=sort, limit=PAGE, cursor=cursor)
+        reads = decisions.read_many(session, [r[0] for r in rows], as_of=as_of)
+        lines = []
+        for d in reads:
+            counts = d.recommendation_counts
+            lines.append(
+                [
+                    d.id,
+                    d.reference,
+                    d.title,
+                    d.kind.value,
+                    d.issued_on,
+                    _join([r.name for r in d.regulators]),
+                    _join(sorted({r.jurisdiction for r in d.regulators})),
+                    _join([f"{o.name} ({o.role.value})" for o in d.organisations]),
+                    d.case_id,
+                    d.penalty_amount,
+                    d.penalty_currency,
+                    _join(d.provisions),
+                    _join(d.tags),
+                    d.compliance.value,
+                    d.standing.value,
+                    sum(counts.values()),
+                    *(counts.get(s, 0) for s in Status),
+                    d.summary,
+                ]
+            )
+        yield _rows_to_text(lines)
+        session.expunge_all()
+        if cursor is None:
+            return
+
+
+def recommendation_rows(
+    session: Session, *, as_of: dt.date | None, sort: str = "id", **filters: Any
+) -> Iterator[str]:
+    """CSV text: the header, then one piece per page of recommendations matching the filters."""
+    yield BOM + _rows_to_text([RECOMMENDATION_COLUMNS])
+    stmt = recommendations.filtered(as_of=as_of, **filters)
+    cursor: str | None = None
+    while True:
+        rows, cursor = paginate(
+            session, stmt, sorts=recommendations.SORTS, sort=sort, limit=PAGE, cursor=cursor
+        )
+        recs = [r[0] for r in rows]
+        reads = recommendations.read_many(session, recs, as_of=as_of)
+        references = dict(
+            session.execute(
+                select(Decision.id, Decision.reference).where(Decision.id.in_({r.decision_id for r in recs}))
+            ).all()
+        )
+        names = dict(
+            session.execute(
+                select(Organisation.id, Organisation.name).where(
+                    Organisation.id.in_({r.organisation_id for r in recs})
+                )
+            ).all()
+        )
+        yield _rows_to_text(
+            [
+                [
+                    r.id,
+                    r.decision_id,
+                    references.get(r.decision_id),
+                    r.organisation_id,
+                    names.get(r.organisation_id),
+                    r.kind.value,
+                    r.text,
+                    r.due_on,
+                    r.status.value,
+                    r.overdue,
+                    r.last_assessed_on,
+                ]
+                for r in reads
+            ]
+        )
+        session.expunge_all()
+        if cursor is None:
+            return

@@ -1,0 +1,430 @@
+"""Mapping files: how the columns of someone else's CSV become decisions and recommendations.
+
+A mapping is a TOML file (see docs/csv-import.md and the files in `mappings/`). Each field
+of the record is given a *spec*: a table naming where its value comes from and how it is
+cleaned. A bare string is short for ``{ column = "..." }``.
+
+    column = "date"             the value of a CSV column (or of a derived column)
+    value = "fine"              a fixed value
+    template = "UPR {to} {year}"  columns put into a text
+    missing = ["01/01/1970"]    values that mean "no value"
+    pattern = "^https?://"      a value not matching this regular expression means "no value"
+    html_unescape = true        turn `&#8217;` and the like into characters
+    map = "positions"           look the value up in a named [maps] table (or an inline one);
+                                matched exactly, then ignoring case and surrounding blanks
+    default = "fine"            the value when there is none, or when `map` has no entry
+    default_column = "country"  the same, taken from another column
+    strict = true               with `map`: a value the map lacks rejects the row
+    format = "%m/%d/%Y"         dates: strptime format(s), a string or a list; ISO otherwise
+    split = ","                 lists: split the value, drop blanks
+"""
+
+import codecs
+import datetime as dt
+import html
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.errors import FieldError, Invalid
+
+FORMAT = "findings-mapping"
+VERSION = 1
+ENCODINGS = ("utf-8", "utf-8-sig", "cp1252", "latin-1")
+# What to do with bytes the encoding does not define: fail, put U+FFFD, or read them as Mac
+# Roman (some files mix in Mac Roman accents: 0x8E for "é" where cp1252 has nothing).
+DECODE_ERRORS = ("strict", "replace", "mac_roman")
+
+SPEC_KEYS = {
+    "column",
+    "value",
+    "template",
+    "missing",
+    "pattern",
+    "html_unescape",
+    "map",
+    "default",
+    "default_column",
+    "strict",
+    "format",
+    "split",
+}
+
+# The fields of each section, and which must be given.
+FIELDS: dict[str, dict[str, bool]] = {
+    "decision": {
+        "reference": True,
+        "title": True,
+        "kind": True,
+        "issued_on": True,
+        "summary": False,
+        "penalty_amount": False,
+        "penalty_currency": False,
+        "provisions": False,
+        "tags": False,
+        "sources": False,
+        "regulator_role": False,
+        "organisation_role": False,
+    },
+    "regulator": {"name": True, "jurisdiction": True, "kind": False, "short_name": False, "website": False},
+    "organisation": {"name": True, "kind": False, "country": False, "website": False},
+    "recommendation": {"text": True, "kind": False, "due_on": False},
+    "assessment": {
+        "status": True,
+        "assessed_on": True,
+        "asserted_by": True,
+        "note": False,
+        "source_url": False,
+        "source_title": False,
+        "source_quote": False,
+    },
+}
+# Keys of a section that are settings, not field specs.
+SECTION_SETTINGS = {"regulator": {"aliases"}, "organisation": {"aliases", "unnamed"}}
+DATE_FIELDS = {"issued_on", "due_on", "assessed_on"}
+LIST_FIELDS = {"provisions", "tags", "sources"}
+
+
+class RowError(ValueError):
+    """A value of one row that cannot be used; the row is rejected with this reason."""
+
+
+@dataclass
+class Spec:
+    column: str | None = None
+    value: str | None = None
+    template: str | None = None
+    missing: frozenset[str] = frozenset()
+    pattern: re.Pattern[str] | None = None
+    html_unescape: bool = False
+    map: dict[str, str] | None = None
+    map_folded: dict[str, str] | None = None
+    default: str | None = None
+    default_column: str | None = None
+    strict: bool = False
+    formats: tuple[str, ...] = ()
+    split: str | None = None
+
+    def raw(self, row: Mapping[str, str]) -> str | None:
+        if self.value is not None:
+            text: str | None = self.value
+        elif self.template is not None:
+            text = self.template.format_map(_Blank(row))
+        else:
+            text = row.get(self.column or "") or ""
+        if text is None:
+            return None
+        text = text.strip()
+        if self.html_unescape:
+            text = html.unescape(text)
+        if text in self.missing or (self.pattern is not None and not self.pattern.search(text)):
+            text = ""
+        return text or None
+
+    def text(self, row: Mapping[str, str], name: str) -> str | None:
+        text = self.raw(row)
+        if text is not None and self.map is not None:
+            mapped = self.map.get(text)
+            if mapped is None and self.map_folded is not None:
+                mapped = self.map_folded.get(fold(text))
+            if mapped is None:
+                if self.strict:
+                    raise RowError(f"{name}: {text!r} is not in the mapping's table")
+                fallback = self._default(row)
+                mapped = fallback if fallback is not None else text
+            text = mapped or None
+        if text is None:
+            text = self._default(row)
+        return text
+
+    def _default(self, row: Mapping[str, str]) -> str | None:
+        if self.default_column is not None:
+            return (row.get(self.default_column) or "").strip() or None
+        return self.default
+
+    def why_missing(self) -> str:
+        """Why a required field has no value, for a rejected row's reason."""
+        if self.missing:
+            return (
+                "no value (empty, or a value the mapping treats as missing: "
+                + ", ".join(sorted(self.missing))
+                + ")"
+            )
+        if self.pattern is not None:
+            return f"no value (empty, or not matching {self.pattern.pattern!r})"
+        return "no value"
+
+    def date(self, row: Mapping[str, str], name: str) -> dt.date | None:
+        text = self.text(row, name)
+        if text is None:
+            return None
+        if not self.formats:
+            try:
+                return dt.date.fromisoformat(text)
+            except ValueError as exc:
+                raise RowError(f"{name}: {text!r} is not an ISO date (YYYY-MM-DD)") from exc
+        for fmt in self.formats:
+            try:
+                return dt.datetime.strptime(text, fmt).date()
+            except ValueError:
+                continue
+        raise RowError(f"{name}: {text!r} does not match the date format {' or '.join(self.formats)}")
+
+    def items(self, row: Mapping[str, str], name: str) -> list[str]:
+        text = self.text(row, name)
+        if text is None:
+            return []
+        parts = text.split(self.split) if self.split else [text]
+        return list(dict.fromkeys(p.strip() for p in parts if p.strip()))
+
+
+class _Blank(dict):  # type: ignore[type-arg]
+    """Template values: a column the row lacks is blank."""
+
+    def __init__(self, row: Mapping[str, str]) -> None:
+        super().__init__(row)
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def fold(text: str) -> str:
+    """A name as compared for matching: case and runs of blanks ignored."""
+    return " ".join(text.split()).casefold()
+
+
+@dataclass
+class Mapping_:
+    """A parsed mapping file."""
+
+    description: str
+    encoding: str
+    decode_errors: str
+    repair_mojibake: bool
+    delimiter: str
+    group_by: tuple[str, ...]
+    columns: dict[str, Spec]
+    sections: dict[str, dict[str, Spec]]
+    regulator_aliases: dict[str, str] = field(default_factory=dict)  # folded alias -> name
+    organisation_aliases: dict[str, str] = field(default_factory=dict)
+    organisation_alias_lists: dict[str, list[str]] = field(default_factory=dict)
+    regulator_alias_lists: dict[str, list[str]] = field(default_factory=dict)
+    unnamed: frozenset[str] = frozenset()
+
+    def has(self, section: str) -> bool:
+        return section in self.sections
+
+    def spec(self, section: str, name: str) -> Spec | None:
+        return self.sections.get(section, {}).get(name)
+
+    def derive(self, row: dict[str, str]) -> dict[str, str]:
+        """The row with its derived columns added, in the order the mapping lists them."""
+        for name, spec in self.columns.items():
+            row[name] = spec.text(row, name) or ""
+        return row
+
+
+def load(path: Path) -> Mapping_:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Invalid(f"Cannot read the mapping {path}: {exc}.", [FieldError("mapping", str(exc))]) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise Invalid(
+            f"The mapping {path} is not valid TOML: {exc}.", [FieldError("mapping", str(exc))]
+        ) from exc
+    return parse(raw)
+
+
+def parse(raw: dict[str, Any]) -> Mapping_:
+    errors: list[FieldError] = []
+
+    def bad(where: str, message: str) -> None:
+        errors.append(FieldError(where, message))
+
+    if raw.get("format") != FORMAT or raw.get("version") != VERSION:
+        bad("format", f'a mapping starts with format = "{FORMAT}" and version = {VERSION}')
+    known_top = {"format", "version", "description", "csv", "maps", "columns", *FIELDS}
+    for key in raw:
+        if key not in known_top:
+            bad(key, "is not a part of a mapping")
+    csv_cfg = raw.get("csv", {})
+    encoding = str(csv_cfg.get("encoding", "utf-8")).lower()
+    if encoding not in ENCODINGS:
+        bad("csv.encoding", f"one of {', '.join(ENCODINGS)}")
+    decode_errors = str(csv_cfg.get("errors", "strict"))
+    if decode_errors not in DECODE_ERRORS:
+        bad("csv.errors", f"one of {', '.join(DECODE_ERRORS)}")
+    delimiter = csv_cfg.get("delimiter", ",")
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        bad("csv.delimiter", "a single character")
+    group_by = csv_cfg.get("group_by", [])
+    if isinstance(group_by, str):
+        group_by = [group_by]
+    for key in csv_cfg:
+        if key not in {"encoding", "errors", "repair_mojibake", "delimiter", "group_by"}:
+            bad(f"csv.{key}", "is not a CSV setting")
+
+    maps: dict[str, dict[str, str]] = {}
+    for name, table in raw.get("maps", {}).items():
+        if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+            bad(f"maps.{name}", "a table of text values")
+            continue
+        maps[name] = {str(k): v for k, v in table.items()}
+
+    def spec(where: str, value: Any) -> Spec | None:
+        if isinstance(value, str):
+            value = {"column": value}
+        if not isinstance(value, dict):
+            bad(where, "a column name or a table such as { column = ... }")
+            return None
+        for key in value:
+            if key not in SPEC_KEYS:
+                bad(f"{where}.{key}", "is not a spec setting")
+        sources = [k for k in ("column", "value", "template") if k in value]
+        if len(sources) != 1:
+            bad(where, "give exactly one of column, value or template")
+            return None
+        s = Spec(
+            column=value.get("column"),
+            value=value.get("value"),
+            template=value.get("template"),
+            missing=frozenset(str(m) for m in value.get("missing", [])),
+            html_unescape=bool(value.get("html_unescape", False)),
+            default=value.get("default"),
+            default_column=value.get("default_column"),
+            strict=bool(value.get("strict", False)),
+            split=value.get("split"),
+        )
+        if "pattern" in value:
+            try:
+                s.pattern = re.compile(value["pattern"])
+            except re.error as exc:
+                bad(f"{where}.pattern", f"not a regular expression: {exc}")
+        formats = value.get("format", ())
+        s.formats = (formats,) if isinstance(formats, str) else tuple(formats)
+        if "map" in value:
+            table = value["map"]
+            if isinstance(table, str):
+                if table not in maps:
+                    bad(f"{where}.map", f"there is no [maps.{table}]")
+                    return None
+                table = maps[table]
+            elif not isinstance(table, dict):
+                bad(f"{where}.map", "a [maps] name or an inline table")
+                return None
+            s.map = {str(k): str(v) for k, v in table.items()}
+            s.map_folded = {fold(k): v for k, v in s.map.items()}
+        return s
+
+    columns = {}
+    for name, value in raw.get("columns", {}).items():
+        if (s := spec(f"columns.{name}", value)) is not None:
+            columns[name] = s
+
+    sections: dict[str, dict[str, Spec]] = {}
+    for section, fields in FIELDS.items():
+        if section not in raw:
+            if section in ("decision", "regulator"):
+                bad(section, "this section is needed")
+            continue
+        table = raw[section]
+        settings = SECTION_SETTINGS.get(section, set())
+        sections[section] = {}
+        for key, value in table.items():
+            if key in settings:
+                continue
+            if key not in fields:
+                bad(f"{section}.{key}", f"not a field of {section}; the fields are {', '.join(fields)}")
+                continue
+            if (s := spec(f"{section}.{key}", value)) is not None:
+                sections[section][key] = s
+        for key, required in fields.items():
+            if required and key not in table:
+                bad(f"{section}.{key}", "this field is needed")
+    if "recommendation" in sections and "organisation" not in sections:
+        bad("organisation", "recommendations are addressed to the decision's organisation: map it")
+    if "assessment" in sections and "recommendation" not in sections:
+        bad("assessment", "an assessment belongs to a recommendation: map one")
+
+    def aliases(section: str) -> tuple[dict[str, str], dict[str, list[str]]]:
+        table = raw.get(section, {}).get("aliases", {})
+        folded: dict[str, str] = {}
+        lists: dict[str, list[str]] = {}
+        if not isinstance(table, dict):
+            bad(f"{section}.aliases", "a table: name = [other names]")
+            return folded, lists
+        for name, others in table.items():
+            if not isinstance(others, list) or not all(isinstance(o, str) for o in others):
+                bad(f"{section}.aliases.{name}", "a list of names")
+                continue
+            lists[name] = [o for o in others if fold(o) != fold(name)]
+            for other in [name, *others]:
+                folded[fold(other)] = name
+        return folded, lists
+
+    regulator_aliases, regulator_lists = aliases("regulator")
+    organisation_aliases, organisation_lists = aliases("organisation")
+    unnamed = raw.get("organisation", {}).get("unnamed", [])
+    if errors:
+        raise Invalid(
+            "The mapping is not usable: " + "; ".join(f"{e.field}: {e.message}" for e in errors[:10]) + ".",
+            errors,
+        )
+    return Mapping_(
+        description=str(raw.get("description", "")),
+        encoding=encoding,
+        decode_errors=decode_errors,
+        repair_mojibake=bool(csv_cfg.get("repair_mojibake", False)),
+        delimiter=delimiter,
+        group_by=tuple(group_by),
+        columns=columns,
+        sections=sections,
+        regulator_aliases=regulator_aliases,
+        regulator_alias_lists=regulator_lists,
+        organisation_aliases=organisation_aliases,
+        organisation_alias_lists=organisation_lists,
+        unnamed=frozenset(fold(u) for u in unnamed),
+    )
+
+
+def _mac_roman(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return error.object[error.start : error.end].decode("mac_roman"), error.end
+
+
+codecs.register_error("findings_mac_roman", _mac_roman)
+
+
+def codec_errors(mapping: "Mapping_") -> str:
+    return "findings_mac_roman" if mapping.decode_errors == "mac_roman" else mapping.decode_errors
+
+
+# -- Mojibake -------------------------------------------------------------------------------
+
+# A UTF-8 lead byte then continuation bytes, each read as Windows-1252: "â€™" for U+2019.
+_CP1252_CONTINUATION = (
+    "\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+    "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122"
+)
+_MOJIBAKE = re.compile(f"[\u00c2-\u00f4][{_CP1252_CONTINUATION}]{{1,3}}")
+
+
+def repair_mojibake(text: str) -> str:
+    """Undo UTF-8 text that was once decoded as Windows-1252 ("donâ€™t" back to "don\u2019t").
+
+    Each suspicious run is re-decoded on its own and kept only where it is valid UTF-8, so
+    text that was right to begin with (“Zürich”) is left alone.
+    """
+
+    def fix(match: re.Match[str]) -> str:
+        try:
+            return match.group().encode("cp1252").decode("utf-8")
+        except UnicodeError:
+            return match.group()
+
+    return _MOJIBAKE.sub(fix, text)
