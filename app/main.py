@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import api
+from app.access import Access, declare_path, public
 from app.api import problems
 from app.config import get_settings
 from app.db import Database
@@ -96,7 +97,12 @@ def create_app(database: Database | None = None) -> FastAPI:
     async def operational_error(request: Request, exc: OperationalError):  # type: ignore[no-untyped-def]
         return problems.unavailable_problem(exc)
 
+    for path in (app.openapi_url, app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url):
+        if path:
+            declare_path(path, Access.public)
+
     @app.get("/", include_in_schema=False)
+    @public
     def home() -> RedirectResponse:
         return RedirectResponse("/docs")
 

@@ -3,6 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from app.access import public
 from app.api.common import CREATE, DELETE, READ, READ_ITEM, UPDATE, created, with_etag
 from app.api.deps import (
     DEFAULT_PAGE,
@@ -17,12 +18,13 @@ from app.api.deps import (
     item_id,
     sort_param,
 )
+from app.api.idempotency import ApiRoute
 from app.schemas.common import Page
 from app.schemas.decision import DecisionCreate, DecisionRead, DecisionUpdate
 from app.services import decisions
 from app.vocab import Compliance, DecisionKind
 
-router = APIRouter(prefix="/decisions", tags=["decisions"])
+router = APIRouter(prefix="/decisions", tags=["decisions"], route_class=ApiRoute)
 DecisionId = Annotated[int, item_id("decision_id")]
 Sort = sort_param(decisions.SORTS)
 Jurisdiction = Annotated[
@@ -35,6 +37,7 @@ Jurisdiction = Annotated[
 
 
 @router.get("", response_model=Page[DecisionRead], responses=READ)
+@public
 def list_decisions(
     session: SessionDep,
     limit: Limit = DEFAULT_PAGE,
@@ -81,6 +84,7 @@ def create_decision(
 
 
 @router.get("/{decision_id}", response_model=DecisionRead, responses=READ_ITEM)
+@public
 def get_decision(
     decision_id: DecisionId, session: SessionDep, response: Response, as_of: AsOf = None
 ) -> DecisionRead:

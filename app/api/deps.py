@@ -5,8 +5,10 @@ from collections.abc import Iterator
 from typing import Annotated, Literal
 
 from fastapi import Depends, Header, Path, Query, Request
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from app.access import Access, mark
 from app.db import Database
 from app.errors import FieldError, Forbidden, Invalid, Unauthorized
 from app.models import ApiToken
@@ -23,9 +25,14 @@ def get_database(request: Request) -> Database:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One session per request; it commits once after the handler, or rolls back."""
+    """One session per request; it commits once after the handler, or rolls back.
+
+    Function-scoped (below), so the commit happens before the response is sent: a client
+    is told 201 only once the change is durable, and a failed commit answers a problem.
+    """
     db = get_database(request)
     session = db.session(write=request.method not in SAFE_METHODS)
+    request.state.session = session
     try:
         yield session
         session.commit()
@@ -36,7 +43,7 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def _bearer(authorization: str | None) -> str | None:
@@ -52,6 +59,7 @@ def _bearer(authorization: str | None) -> str | None:
 
 
 def current_token(
+    request: Request,
     session: SessionDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> ApiToken | None:
@@ -66,7 +74,28 @@ def current_token(
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
     session.info["actor"] = f"token:{token.name}"
+    _record_use(request, session, token)
     return token
+
+
+def _record_use(request: Request, session: Session, token: ApiToken) -> None:
+    """Note when a token was last used, at most once a minute per token.
+
+    A write request notes it in its own transaction; a read request, whose transaction
+    is read-only, in a short one of its own.
+    """
+    now = dt.datetime.now(dt.UTC)
+    if not tokens.use_is_stale(token, now):
+        return
+    if request.method not in SAFE_METHODS:
+        token.last_used_at = now
+        return
+    try:
+        with get_database(request).transaction(actor="system") as writer:
+            tokens.touch(writer, token_id=token.id, now=now)
+    except OperationalError:
+        # Only a convenience for the token's owner: never fail a read over it.
+        return
 
 
 def require(role: Role):  # type: ignore[no-untyped-def]
@@ -82,7 +111,7 @@ def require(role: Role):  # type: ignore[no-untyped-def]
             raise Forbidden(f"This needs the {role.value} role; the token has {token.role.value}.")
         return token
 
-    return check
+    return mark(check, Access(role.value))
 
 
 Reader = Annotated[ApiToken | None, Depends(current_token)]

@@ -96,3 +96,16 @@ class Problem(BaseModel):
 def unique(values: list[str]) -> list[str]:
     """The values without repeats, in their first order."""
     return list(dict.fromkeys(values))
+
+
+def _to_utc(value: dt.datetime) -> dt.datetime:
+    """A timestamp in UTC (naive ones are taken as UTC); one that does not fit is refused."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError as exc:
+        raise ValueError("is out of range") from exc
+
+
+UtcDatetime = Annotated[dt.datetime, AfterValidator(_to_utc)]
