@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
+from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -58,6 +59,16 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method some route answers at `path`."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(app.routes):
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.match(path):
+            methods |= route.methods or set()
+    return sorted(methods)
+
+
 def create_app(database: Database | None = None) -> FastAPI:
     settings = get_settings()
     db = database or Database()
@@ -87,6 +98,9 @@ def create_app(database: Database | None = None) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):  # type: ignore[no-untyped-def]
+        if exc.status_code == 405:
+            # Starlette names only the methods of the first route matching the path.
+            exc.headers = {"Allow": ", ".join(allowed_methods(app, request.url.path))}
         return problems.http_problem(exc)
 
     @app.exception_handler(IntegrityError)

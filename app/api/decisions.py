@@ -1,4 +1,3 @@
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -19,7 +18,7 @@ from app.api.deps import (
     sort_param,
 )
 from app.api.idempotency import ApiRoute
-from app.schemas.common import Page
+from app.schemas.common import IsoDate, Page
 from app.schemas.decision import DecisionCreate, DecisionRead, DecisionUpdate
 from app.services import decisions
 from app.vocab import Compliance, DecisionKind
@@ -49,8 +48,8 @@ def list_decisions(
     jurisdiction: Jurisdiction = None,
     kind: DecisionKind | None = None,
     tag: Annotated[str | None, Query(max_length=100)] = None,
-    issued_from: dt.date | None = None,
-    issued_to: dt.date | None = None,
+    issued_from: IsoDate | None = None,
+    issued_to: IsoDate | None = None,
     compliance: Compliance | None = None,
     q: Q = None,
     sort: Sort = "-issued_on",

@@ -12,7 +12,7 @@ from app.access import Access, mark
 from app.db import Database
 from app.errors import FieldError, Forbidden, Invalid, Unauthorized
 from app.models import ApiToken
-from app.schemas.common import MAX_ID
+from app.schemas.common import MAX_ID, IsoDate
 from app.services import tokens
 from app.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app.vocab import Role
@@ -125,7 +125,7 @@ def item_id(name: str) -> object:
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
 Cursor = Annotated[str | None, Query(max_length=500, description="The `next_cursor` of the previous page.")]
-AsOf = Annotated[dt.date | None, Query(description="Read the record as it stood on this day.")]
+AsOf = Annotated[IsoDate | None, Query(description="Read the record as it stood on this day.")]
 Q = Annotated[str | None, Query(max_length=500, description="Text to look for.")]
 FilterId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 DEFAULT_PAGE = DEFAULT_LIMIT
