@@ -257,5 +257,80 @@ def user_create(
     typer.echo(summary)
 
 
+@token_cli.command("list")
+def token_list() -> None:
+    """List the tokens, without their secrets."""
+    from app.db import Database
+    from app.services import tokens
+
+    db = Database()
+    try:
+        with db.transaction(write=False) as session:
+            rows = tokens.all_(session)
+    finally:
+        db.dispose()
+
+    def when(value: dt.datetime | None) -> str:
+        return value.strftime("%Y-%m-%dT%H:%MZ") if value else "-"
+
+    header = ("NAME", "ROLE", "PREFIX", "CREATED", "EXPIRES", "REVOKED", "LAST USED")
+    table = [header] + [
+        (
+            t.name,
+            t.role.value,
+            t.prefix,
+            when(t.created_at),
+            when(t.expires_at),
+            when(t.revoked_at),
+            when(t.last_used_at),
+        )
+        for t in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+@token_cli.command("revoke")
+def token_revoke(name: Annotated[str, typer.Argument(help="The token's name.")]) -> None:
+    """Revoke a token: it stops working at once (it stays listed)."""
+    from app.db import Database
+    from app.errors import DomainError
+    from app.services import tokens
+
+    db = Database()
+    try:
+        with db.transaction(actor="cli") as session:
+            tokens.revoke(session, token=tokens.by_name(session, name=name))
+    except DomainError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        db.dispose()
+    typer.echo(f"Token {name!r} revoked.")
+
+
+@cli.command()
+def backup(file: Annotated[Path, typer.Argument(help="Where to write the copy.")]) -> None:
+    """Copy the database, consistently, while the app keeps running (SQLite online backup).
+
+    Restore by stopping the app and copying the file back over the database file. For
+    PostgreSQL this prints the pg_dump command to use instead.
+    """
+    from app.db import Database
+    from app.services import backup as backups
+
+    db = Database()
+    try:
+        if not db.is_sqlite:
+            typer.echo(backups.pg_dump_command(db.engine.url, file))
+            typer.echo("PostgreSQL: run the command above (restore with pg_restore).", err=True)
+            raise typer.Exit(2)
+        pages = backups.sqlite_backup(db.engine, file)
+    finally:
+        db.dispose()
+    typer.echo(f"Backed up {pages} page(s) to {file}.")
+
+
 def main() -> None:
     cli()

@@ -6,11 +6,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import api, web
+from app.access import Access, declare_path
 from app.api import feeds, problems
 from app.api.problems import wants_problem
 from app.config import get_settings
@@ -62,6 +64,16 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method some route answers at `path`."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(app.routes):
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.match(path):
+            methods |= route.methods or set()
+    return sorted(methods)
+
+
 def create_app(database: Database | None = None) -> FastAPI:
     settings = get_settings()
     db = database or Database()
@@ -99,6 +111,9 @@ def create_app(database: Database | None = None) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 405:
+            # Starlette names only the methods of the first route matching the path.
+            exc.headers = {"Allow": ", ".join(allowed_methods(app, request.url.path))}
         if wants_problem(request):
             return problems.http_problem(exc)
         titles = {404: "Not found", 405: "Method not allowed", 413: "Content too large"}
@@ -135,6 +150,10 @@ def create_app(database: Database | None = None) -> FastAPI:
             "The database is busy or unreachable; nothing was changed. Try again shortly.",
             {"Retry-After": "2"},
         )
+
+    for path in (app.openapi_url, app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url):
+        if path:
+            declare_path(path, Access.public)
 
     web.install(app)
 

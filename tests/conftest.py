@@ -126,6 +126,32 @@ class Api:
                 _, secret = tokens.create(session, name=f"test-{role.value}", role=role)
                 self.tokens[role] = secret
 
+    def sign_in(self, role: Role) -> str:
+        """Sign the client in to the pages with an account of `role` (made on first use);
+        returns the session's form token."""
+        from sqlalchemy import select
+
+        from app.models import User, UserSession
+        from tests.web_helpers import make_user, sign_in
+
+        email = f"{role.value}@example.org"
+        with self.db.transaction(write=False) as session:
+            exists = session.scalar(select(User.id).where(User.email == email)) is not None
+        if not exists:
+            make_user(self.db, email, role)
+        response = sign_in(self.client, email)
+        assert response.status_code == 303, response.text
+        with self.db.transaction(write=False) as session:
+            return (
+                session.scalars(
+                    select(UserSession.csrf_token)
+                    .join(User, User.id == UserSession.user_id)
+                    .where(User.email == email)
+                    .order_by(UserSession.id.desc())
+                ).first()
+                or ""
+            )
+
     def auth(self, role: Role | None = Role.editor) -> dict[str, str]:
         return {} if role is None else {"Authorization": f"Bearer {self.tokens[role]}"}
 

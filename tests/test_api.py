@@ -286,18 +286,22 @@ def test_reads_are_public_but_a_bad_token_is_refused(api: Api) -> None:
 def test_expired_token(api: Api) -> None:
     import datetime as dt
 
+    from sqlalchemy import select
+
+    from app.models import ApiToken
     from app.services import tokens
 
     with api.db.transaction() as session:
         _, secret = tokens.create(
-            session,
-            name="old",
-            role=Role.editor,
-            expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1),
+            session, name="old", role=Role.editor, expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
         )
-    response = api.client.post(
-        "/api/v1/cases", json={"title": "x"}, headers={"Authorization": f"Bearer {secret}"}
-    )
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert api.client.post("/api/v1/cases", json={"title": "x"}, headers=headers).status_code == 201
+    with api.db.transaction() as session:
+        session.scalar(select(ApiToken).where(ApiToken.name == "old")).expires_at = dt.datetime.now(
+            dt.UTC
+        ) - dt.timedelta(seconds=1)
+    response = api.client.post("/api/v1/cases", json={"title": "y"}, headers=headers)
     assert response.status_code == 401
 
 

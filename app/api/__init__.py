@@ -2,9 +2,33 @@
 
 from fastapi import APIRouter, Depends
 
-from app.api import cases, decisions, exchange, organisations, recommendations, regulators, search, stats
+from app.api import (
+    audit,
+    cases,
+    common,
+    decisions,
+    exchange,
+    organisations,
+    recommendations,
+    regulators,
+    search,
+    stats,
+    tokens,
+)
 from app.api.deps import current_token
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(current_token)])
-for module in (regulators, organisations, cases, decisions, recommendations, search, stats, exchange):
+# Every API route reads the caller's token, so every one can answer 401 to a bad one.
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(current_token)], responses=common.problems(401))
+for module in (
+    regulators,
+    organisations,
+    cases,
+    decisions,
+    recommendations,
+    search,
+    stats,
+    exchange,
+    tokens,
+    audit,
+):
     router.include_router(module.router)

@@ -2,6 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from app.access import public
 from app.api.common import CREATE, DELETE, READ, READ_ITEM, UPDATE, created, with_etag
 from app.api.deps import (
     DEFAULT_PAGE,
@@ -15,16 +16,18 @@ from app.api.deps import (
     item_id,
     sort_param,
 )
+from app.api.idempotency import ApiRoute
 from app.schemas.case import CaseCreate, CaseRead, CaseUpdate
 from app.schemas.common import Page
 from app.services import cases
 
-router = APIRouter(prefix="/cases", tags=["cases"])
+router = APIRouter(prefix="/cases", tags=["cases"], route_class=ApiRoute)
 CaseId = Annotated[int, item_id("case_id")]
 Sort = sort_param(cases.SORTS)
 
 
 @router.get("", response_model=Page[CaseRead], responses=READ)
+@public
 def list_cases(
     session: SessionDep,
     limit: Limit = DEFAULT_PAGE,
@@ -47,6 +50,7 @@ def create_case(
 
 
 @router.get("/{case_id}", response_model=CaseRead, responses=READ_ITEM)
+@public
 def get_case(case_id: CaseId, session: SessionDep, response: Response, as_of: AsOf = None) -> CaseRead:
     read = cases.read(session, case_id=case_id, as_of=as_of)
     with_etag(response, read.version)

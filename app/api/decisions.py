@@ -1,8 +1,8 @@
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from app.access import public
 from app.api.common import CREATE, DELETE, READ, READ_ITEM, UPDATE, created, with_etag
 from app.api.deps import (
     DEFAULT_PAGE,
@@ -17,12 +17,13 @@ from app.api.deps import (
     item_id,
     sort_param,
 )
-from app.schemas.common import Page
+from app.api.idempotency import ApiRoute
+from app.schemas.common import IsoDate, Page
 from app.schemas.decision import DecisionCreate, DecisionRead, DecisionUpdate
 from app.services import decisions
 from app.vocab import Compliance, DecisionKind
 
-router = APIRouter(prefix="/decisions", tags=["decisions"])
+router = APIRouter(prefix="/decisions", tags=["decisions"], route_class=ApiRoute)
 DecisionId = Annotated[int, item_id("decision_id")]
 Sort = sort_param(decisions.SORTS)
 Jurisdiction = Annotated[
@@ -35,6 +36,7 @@ Jurisdiction = Annotated[
 
 
 @router.get("", response_model=Page[DecisionRead], responses=READ)
+@public
 def list_decisions(
     session: SessionDep,
     limit: Limit = DEFAULT_PAGE,
@@ -46,8 +48,8 @@ def list_decisions(
     jurisdiction: Jurisdiction = None,
     kind: DecisionKind | None = None,
     tag: Annotated[str | None, Query(max_length=100)] = None,
-    issued_from: dt.date | None = None,
-    issued_to: dt.date | None = None,
+    issued_from: IsoDate | None = None,
+    issued_to: IsoDate | None = None,
     compliance: Compliance | None = None,
     q: Q = None,
     sort: Sort = "-issued_on",
@@ -81,6 +83,7 @@ def create_decision(
 
 
 @router.get("/{decision_id}", response_model=DecisionRead, responses=READ_ITEM)
+@public
 def get_decision(
     decision_id: DecisionId, session: SessionDep, response: Response, as_of: AsOf = None
 ) -> DecisionRead:

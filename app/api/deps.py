@@ -5,12 +5,14 @@ from collections.abc import Iterator
 from typing import Annotated, Literal
 
 from fastapi import Depends, Header, Path, Query, Request
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from app.access import Access, mark
 from app.db import Database
 from app.errors import FieldError, Forbidden, Invalid, Unauthorized
 from app.models import ApiToken
-from app.schemas.common import MAX_ID
+from app.schemas.common import MAX_ID, IsoDate
 from app.services import tokens
 from app.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app.vocab import Role
@@ -30,6 +32,7 @@ def get_session(request: Request) -> Iterator[Session]:
     """
     db = get_database(request)
     session = db.session(write=request.method not in SAFE_METHODS)
+    request.state.session = session
     try:
         yield session
         session.commit()
@@ -56,6 +59,7 @@ def _bearer(authorization: str | None) -> str | None:
 
 
 def current_token(
+    request: Request,
     session: SessionDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> ApiToken | None:
@@ -70,7 +74,28 @@ def current_token(
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
     session.info["actor"] = f"token:{token.name}"
+    _record_use(request, session, token)
     return token
+
+
+def _record_use(request: Request, session: Session, token: ApiToken) -> None:
+    """Note when a token was last used, at most once a minute per token.
+
+    A write request notes it in its own transaction; a read request, whose transaction
+    is read-only, in a short one of its own.
+    """
+    now = dt.datetime.now(dt.UTC)
+    if not tokens.use_is_stale(token, now):
+        return
+    if request.method not in SAFE_METHODS:
+        token.last_used_at = now
+        return
+    try:
+        with get_database(request).transaction(actor="system") as writer:
+            tokens.touch(writer, token_id=token.id, now=now)
+    except OperationalError:
+        # Only a convenience for the token's owner: never fail a read over it.
+        return
 
 
 def require(role: Role):  # type: ignore[no-untyped-def]
@@ -86,7 +111,7 @@ def require(role: Role):  # type: ignore[no-untyped-def]
             raise Forbidden(f"This needs the {role.value} role; the token has {token.role.value}.")
         return token
 
-    return check
+    return mark(check, Access(role.value))
 
 
 Reader = Annotated[ApiToken | None, Depends(current_token)]
@@ -100,7 +125,7 @@ def item_id(name: str) -> object:
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
 Cursor = Annotated[str | None, Query(max_length=500, description="The `next_cursor` of the previous page.")]
-AsOf = Annotated[dt.date | None, Query(description="Read the record as it stood on this day.")]
+AsOf = Annotated[IsoDate | None, Query(description="Read the record as it stood on this day.")]
 Q = Annotated[str | None, Query(max_length=500, description="Text to look for.")]
 FilterId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 DEFAULT_PAGE = DEFAULT_LIMIT

@@ -11,12 +11,14 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from app.access import public
 from app.api.common import problems
 from app.api.deps import Admin, SessionDep, get_database, sort_param
 from app.api.filters import decision_filters, recommendation_filters
+from app.api.idempotency import ApiRoute
 from app.services import audit, csv_export, decisions, exchange, recommendations
 
-router = APIRouter(tags=["export and import"])
+router = APIRouter(route_class=ApiRoute, tags=["export and import"])
 DecisionSort = sort_param(decisions.SORTS)
 RecommendationSort = sort_param(recommendations.SORTS)
 SPOOL_BYTES = 8 << 20
@@ -60,6 +62,7 @@ def streamed(
     responses={200: {"content": {"application/json": {}}, "description": "The whole record"}},
     response_class=StreamingResponse,
 )
+@public
 def export_record(request: Request) -> StreamingResponse:
     """The whole record as one JSON document (format `findings-tracker-record`, version 1),
     streamed. Import it into an empty instance with `POST /api/v1/import` or `findings import`."""
@@ -82,6 +85,7 @@ async def import_record(request: Request, session: SessionDep, _: Admin) -> dict
 
 
 @router.get("/export/decisions.csv", response_class=StreamingResponse, responses=problems(400, 422))
+@public
 def export_decisions_csv(
     request: Request,
     filters: Annotated[dict[str, Any], Depends(decision_filters)],
@@ -98,6 +102,7 @@ def export_decisions_csv(
 
 
 @router.get("/export/recommendations.csv", response_class=StreamingResponse, responses=problems(400, 422))
+@public
 def export_recommendations_csv(
     request: Request,
     filters: Annotated[dict[str, Any], Depends(recommendation_filters)],

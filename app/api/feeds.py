@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from app.access import public
 from app.api.common import problems
 from app.api.deps import FilterId, SessionDep, current_token
 from app.api.filters import decision_filters
@@ -13,7 +14,9 @@ from app.config import get_settings
 from app.services import feeds
 from app.vocab import Status
 
-router = APIRouter(prefix="/feeds", tags=["feeds"], dependencies=[Depends(current_token)])
+router = APIRouter(
+    prefix="/feeds", tags=["feeds"], dependencies=[Depends(current_token)], responses=problems(401)
+)
 MEDIA_TYPE = "application/atom+xml; charset=utf-8"
 Entries = Annotated[int, Query(ge=1, le=feeds.MAX_ENTRIES, description="Number of entries.")]
 ATOM_RESPONSE: dict[int | str, dict[str, Any]] = {
@@ -27,6 +30,7 @@ def _base(request: Request) -> str:
 
 
 @router.get("/decisions.atom", response_class=Response, responses=ATOM_RESPONSE)
+@public
 def decisions_feed(
     request: Request,
     session: SessionDep,
@@ -47,6 +51,7 @@ def decisions_feed(
 
 
 @router.get("/assessments.atom", response_class=Response, responses=ATOM_RESPONSE)
+@public
 def assessments_feed(
     request: Request,
     session: SessionDep,

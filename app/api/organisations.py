@@ -2,6 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from app.access import public
 from app.api.common import CREATE, DELETE, READ, READ_ITEM, UPDATE, created, with_etag
 from app.api.deps import (
     DEFAULT_PAGE,
@@ -16,17 +17,19 @@ from app.api.deps import (
     item_id,
     sort_param,
 )
+from app.api.idempotency import ApiRoute
 from app.schemas.common import Page
 from app.schemas.organisation import OrganisationCreate, OrganisationRead, OrganisationUpdate
 from app.services import organisations
 from app.vocab import OrganisationKind
 
-router = APIRouter(prefix="/organisations", tags=["organisations"])
+router = APIRouter(prefix="/organisations", tags=["organisations"], route_class=ApiRoute)
 OrganisationId = Annotated[int, item_id("organisation_id")]
 Sort = sort_param(organisations.SORTS)
 
 
 @router.get("", response_model=Page[OrganisationRead], responses=READ)
+@public
 def list_organisations(
     session: SessionDep,
     limit: Limit = DEFAULT_PAGE,
@@ -65,6 +68,7 @@ def create_organisation(
 
 
 @router.get("/{organisation_id}", response_model=OrganisationRead, responses=READ_ITEM)
+@public
 def get_organisation(
     organisation_id: OrganisationId, session: SessionDep, response: Response, as_of: AsOf = None
 ) -> OrganisationRead:

@@ -2,6 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
 
+from app.access import public
 from app.api.common import CREATE, DELETE, READ, READ_ITEM, UPDATE, created, problems, with_etag
 from app.api.deps import (
     DEFAULT_PAGE,
@@ -16,6 +17,7 @@ from app.api.deps import (
     item_id,
     sort_param,
 )
+from app.api.idempotency import ApiRoute
 from app.schemas.common import Page
 from app.schemas.recommendation import (
     AssessmentCreate,
@@ -27,13 +29,14 @@ from app.schemas.recommendation import (
 from app.services import recommendations
 from app.vocab import Status
 
-router = APIRouter(prefix="/recommendations", tags=["recommendations"])
+router = APIRouter(prefix="/recommendations", tags=["recommendations"], route_class=ApiRoute)
 RecommendationId = Annotated[int, item_id("recommendation_id")]
 Sort = sort_param(recommendations.SORTS)
 CREATE_CHILD = problems(400, 401, 403, 404, 413, 422)
 
 
 @router.get("", response_model=Page[RecommendationRead], responses=READ)
+@public
 def list_recommendations(
     session: SessionDep,
     limit: Limit = DEFAULT_PAGE,
@@ -76,6 +79,7 @@ def create_recommendation(
 
 
 @router.get("/{recommendation_id}", response_model=RecommendationRead, responses=READ_ITEM)
+@public
 def get_recommendation(
     recommendation_id: RecommendationId,
     session: SessionDep,
@@ -112,6 +116,7 @@ def delete_recommendation(
 
 
 @router.get("/{recommendation_id}/assessments", response_model=list[AssessmentRead], responses=READ_ITEM)
+@public
 def list_assessments(
     recommendation_id: RecommendationId, session: SessionDep, as_of: AsOf = None
 ) -> list[AssessmentRead]:

@@ -2,6 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from app.access import public
 from app.api.common import CREATE, DELETE, READ, READ_ITEM, UPDATE, created, with_etag
 from app.api.deps import (
     DEFAULT_PAGE,
@@ -15,17 +16,19 @@ from app.api.deps import (
     item_id,
     sort_param,
 )
+from app.api.idempotency import ApiRoute
 from app.schemas.common import Page
 from app.schemas.regulator import RegulatorCreate, RegulatorRead, RegulatorUpdate
 from app.services import regulators
 from app.vocab import RegulatorKind
 
-router = APIRouter(prefix="/regulators", tags=["regulators"])
+router = APIRouter(prefix="/regulators", tags=["regulators"], route_class=ApiRoute)
 RegulatorId = Annotated[int, item_id("regulator_id")]
 Sort = sort_param(regulators.SORTS)
 
 
 @router.get("", response_model=Page[RegulatorRead], responses=READ)
+@public
 def list_regulators(
     session: SessionDep,
     limit: Limit = DEFAULT_PAGE,
@@ -51,6 +54,7 @@ def create_regulator(
 
 
 @router.get("/{regulator_id}", response_model=RegulatorRead, responses=READ_ITEM)
+@public
 def get_regulator(
     regulator_id: RegulatorId, session: SessionDep, response: Response, as_of: AsOf = None
 ) -> RegulatorRead:

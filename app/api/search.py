@@ -4,17 +4,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from app.access import public
 from app.api.common import READ
 from app.api.deps import DEFAULT_PAGE, Cursor, Limit, SessionDep
+from app.api.idempotency import ApiRoute
 from app.schemas.common import Page
 from app.schemas.search import SearchHit
 from app.services import search as search_service
 from app.vocab import SearchType
 
-router = APIRouter(prefix="/search", tags=["search"])
+router = APIRouter(route_class=ApiRoute, prefix="/search", tags=["search"])
 
 
 @router.get("", response_model=Page[SearchHit], responses=READ)
+@public
 def search(
     session: SessionDep,
     q: Annotated[

@@ -14,6 +14,7 @@ from app.models.decision import (
     DecisionTag,
     Finding,
 )
+from app.models.idempotency import IdempotencyKey
 from app.models.organisation import Organisation, OrganisationAlias
 from app.models.recommendation import Assessment, Recommendation
 from app.models.regulator import Regulator
@@ -33,6 +34,7 @@ __all__ = [
     "DecisionSource",
     "DecisionTag",
     "Finding",
+    "IdempotencyKey",
     "Organisation",
     "OrganisationAlias",
     "Recommendation",

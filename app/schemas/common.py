@@ -1,8 +1,10 @@
 """Field types and base models shared by every schema."""
 
 import datetime as dt
-from decimal import Decimal
-from typing import Annotated, Generic, TypeVar
+import math
+import re
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -11,9 +13,11 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
 )
 
-MAX_ID = 2**63 - 1
+# Ids stay within the integers every JSON client reads exactly (2**53 - 1).
+MAX_ID = 2**53 - 1
 
 DbId = Annotated[int, Field(ge=1, le=MAX_ID, description="An integer id.")]
 
@@ -24,11 +28,22 @@ def _no_nul(value: str) -> str:
     return value
 
 
+# The same rules as the validators below, in the OpenAPI description (so that a client, or a
+# fuzzer, can tell valid input from invalid): no NUL, and not blank.
+NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
+NO_NUL = r"^[^\x00]*$"
+
+
 def text(max_length: int, min_length: int = 1) -> type[str]:
     """A string, stripped, without NUL characters, between the given lengths."""
     return Annotated[  # type: ignore[return-value]
         str,
-        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+        StringConstraints(
+            strip_whitespace=True,
+            min_length=min_length,
+            max_length=max_length,
+            pattern=NOT_BLANK if min_length else NO_NUL,
+        ),
         AfterValidator(_no_nul),
     ]
 
@@ -41,26 +56,87 @@ ShortName = text(100)
 Provision = text(300)
 Url = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, max_length=2000, pattern=r"^https?://[^\s]+$"),
+    StringConstraints(strip_whitespace=True, max_length=2000, pattern=r"^https?://[^\s\x00]+$"),
     AfterValidator(_no_nul),
 ]
 
 
 def _code(pattern: str, what: str) -> type[str]:
-    """An upper-case code such as a country, a subdivision or a currency."""
+    """An upper-case code such as a country, a subdivision or a currency (taken in any case)."""
     return Annotated[  # type: ignore[return-value]
         str,
         BeforeValidator(lambda v: v.strip().upper() if isinstance(v, str) else v),
         StringConstraints(pattern=pattern),
-        Field(description=what),
+        Field(description=what, json_schema_extra={"pattern": pattern.replace("A-Z", "A-Za-z")}),
     ]
 
 
 Jurisdiction = _code(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$", "ISO 3166-1 alpha-2 (`CA`) or ISO 3166-2 (`CA-BC`).")
 Country = _code(r"^[A-Z]{2}$", "ISO 3166-1 alpha-2, e.g. `CA`.")
 Currency = _code(r"^[A-Z]{3}$", "ISO 4217, e.g. `EUR`.")
-Money = Annotated[Decimal, Field(ge=0, max_digits=20, decimal_places=2, allow_inf_nan=False)]
-Date = Annotated[dt.date, Field(ge=dt.date(1800, 1, 1), le=dt.date(2999, 12, 31))]
+
+MONEY_PATTERN = r"^[0-9]{1,18}(\.[0-9]{1,2})?$"
+
+
+def _money(value: Any) -> Any:
+    """An amount as a string (`"7552800.00"`) or a JSON number, at most 2 decimals, never a float's noise."""
+    if isinstance(value, bool):
+        raise ValueError("must be an amount")
+    if isinstance(value, str):
+        if not re.fullmatch(MONEY_PATTERN, value):
+            raise ValueError("must be an amount such as 1500 or 1500.50")
+        return Decimal(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("must be a finite amount")
+        exact = Decimal(repr(value))
+        cents = exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+        if abs(exact - cents) > Decimal("1e-9") * max(Decimal(1), abs(cents)):
+            raise ValueError("must have at most 2 decimal places")
+        return cents
+    return value
+
+
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_money),
+    Field(ge=0, max_digits=20, decimal_places=2, allow_inf_nan=False),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": 10_000_000_000_000, "multipleOf": 0.01},
+                {"type": "string", "pattern": MONEY_PATTERN},
+            ]
+        }
+    ),
+]
+
+ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+def _iso_date(value: Any) -> Any:
+    """Only an ISO date (`2021-02-03`): not a number, which pydantic would read as a timestamp."""
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(ISO_DATE, value):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+# A date on the record: years 1800 to 2999.
+Date = Annotated[
+    dt.date,
+    BeforeValidator(_iso_date),
+    Field(ge=dt.date(1800, 1, 1), le=dt.date(2999, 12, 31)),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date",
+            "pattern": r"^(1[89][0-9]{2}|2[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$",
+        }
+    ),
+]
 
 
 class InputModel(BaseModel):
@@ -96,3 +172,16 @@ class Problem(BaseModel):
 def unique(values: list[str]) -> list[str]:
     """The values without repeats, in their first order."""
     return list(dict.fromkeys(values))
+
+
+def _to_utc(value: dt.datetime) -> dt.datetime:
+    """A timestamp in UTC (naive ones are taken as UTC); one that does not fit is refused."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError as exc:
+        raise ValueError("is out of range") from exc
+
+
+UtcDatetime = Annotated[dt.datetime, AfterValidator(_to_utc)]

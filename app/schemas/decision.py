@@ -2,6 +2,7 @@ import datetime as dt
 from decimal import Decimal
 
 from pydantic import Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from app.schemas.common import (
     Currency,
@@ -65,7 +66,9 @@ def _unique_by(key: str):  # type: ignore[no-untyped-def]
         for item in items:
             value = getattr(item, key)
             if value in seen:
-                raise ValueError(f"{key} {value} is listed twice")
+                raise PydanticCustomError(
+                    "duplicate", "{key} {value} is listed twice", {"key": key, "value": value}
+                )
             seen.add(value)
         return items
 
@@ -80,7 +83,9 @@ class _DecisionFields(InputModel):
             amount = getattr(self, "penalty_amount", None)
             currency = getattr(self, "penalty_currency", None)
             if (amount is None) != (currency is None):
-                raise ValueError("penalty_amount and penalty_currency go together: give both or neither")
+                raise PydanticCustomError(
+                    "pair", "penalty_amount and penalty_currency go together: give both or neither"
+                )
         return self
 
     _unique_regulators = field_validator("regulators", check_fields=False)(_unique_by("regulator_id"))

@@ -8,10 +8,11 @@ import enum
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from app.models import AuditEntry, Base
+from app.services.pagination import SortKey, paginate
 
 SYSTEM_ACTOR = "system"
 
@@ -63,3 +64,30 @@ def record(
             after=after,
         )
     )
+
+
+SORTS = {"-id": SortKey(AuditEntry.id, AuditEntry.id, descending=True)}
+
+
+def list_(
+    session: Session,
+    *,
+    entity: str | None = None,
+    entity_id: int | None = None,
+    actor: str | None = None,
+    since: dt.datetime | None = None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[AuditEntry], str | None]:
+    """The log, newest first, paged by keyset."""
+    stmt = select(AuditEntry)
+    if entity is not None:
+        stmt = stmt.where(AuditEntry.entity == entity)
+    if entity_id is not None:
+        stmt = stmt.where(AuditEntry.entity_id == entity_id)
+    if actor is not None:
+        stmt = stmt.where(AuditEntry.actor == actor)
+    if since is not None:
+        stmt = stmt.where(AuditEntry.at >= since)
+    rows, next_cursor = paginate(session, stmt, sorts=SORTS, sort="-id", limit=limit, cursor=cursor)
+    return [row[0] for row in rows], next_cursor

@@ -4,6 +4,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from app.access import Access, declare_path
 from app.web import account, edit, pages
 from app.web.auth import SignInRequired
 from app.web.templating import STATIC_DIR, render
@@ -12,6 +13,7 @@ from app.web.templating import STATIC_DIR, render
 def install(app: FastAPI) -> None:
     """Mount the pages, their static files and the sign-in redirect on the app."""
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    declare_path("/static", Access.public)
     # The editing routes first, so `/decisions/new` is not read as a decision id.
     app.include_router(edit.router)
     app.include_router(account.router)

@@ -5,6 +5,7 @@ import secrets
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app.access import public
 from app.api.deps import SessionDep
 from app.errors import Forbidden
 from app.services import users
@@ -43,11 +44,13 @@ def _form(
 
 
 @router.get("/signin", response_class=HTMLResponse, name="sign_in_form")
+@public
 def sign_in_form(request: Request, user: Viewer, next: str = "/") -> HTMLResponse:
     return _form(request, next_url=next[:2000])
 
 
 @router.post("/signin", name="sign_in")
+@public
 async def sign_in(request: Request, session: SessionDep) -> Response:
     refuse_cross_site(request)
     form = await request.form()
@@ -75,6 +78,7 @@ async def sign_in(request: Request, session: SessionDep) -> Response:
 
 
 @router.post("/signout", name="sign_out")
+@public
 async def sign_out(request: Request, session: SessionDep, user: Viewer) -> Response:
     refuse_cross_site(request)
     form = await request.form()

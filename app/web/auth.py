@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
+from app.access import Access, mark
 from app.api.deps import SessionDep
 from app.errors import Forbidden
 from app.services import users
@@ -102,6 +103,7 @@ def require_editor(request: Request, user: Viewer) -> WebUser:
     return user
 
 
+mark(require_editor, Access.editor)
 EditorUser = Annotated[WebUser, Depends(require_editor)]
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ValidationError
 
+from app.access import public
 from app.api.deps import SessionDep
 from app.errors import Invalid
 from app.schemas.common import MAX_ID
@@ -82,6 +83,7 @@ def bars(counts: dict[Any, int]) -> list[dict[str, Any]]:
 
 
 @router.get("/", response_class=HTMLResponse, name="web_dashboard")
+@public
 def dashboard(request: Request, session: SessionDep, user: Viewer) -> HTMLResponse:
     as_of, errors = as_of_of(request)
     summary = stats.summary(session, as_of=as_of)
@@ -109,6 +111,7 @@ def dashboard(request: Request, session: SessionDep, user: Viewer) -> HTMLRespon
 
 
 @router.get("/decisions", response_class=HTMLResponse, name="web_decisions")
+@public
 def decision_list(request: Request, session: SessionDep, user: Viewer) -> HTMLResponse:
     return _list_page(
         request,
@@ -125,6 +128,7 @@ def decision_list(request: Request, session: SessionDep, user: Viewer) -> HTMLRe
 
 
 @router.get("/decisions/{decision_id}", response_class=HTMLResponse, name="web_decision")
+@public
 def decision_page(request: Request, decision_id: Id, session: SessionDep, user: Viewer) -> HTMLResponse:
     as_of, errors = as_of_of(request)
     decision = decisions.read(session, decision_id=decision_id, as_of=as_of)
@@ -153,6 +157,7 @@ def decision_page(request: Request, decision_id: Id, session: SessionDep, user: 
 
 
 @router.get("/recommendations", response_class=HTMLResponse, name="web_recommendations")
+@public
 def recommendation_list(request: Request, session: SessionDep, user: Viewer) -> HTMLResponse:
     return _list_page(
         request,
@@ -171,6 +176,7 @@ def recommendation_list(request: Request, session: SessionDep, user: Viewer) -> 
 
 
 @router.get("/recommendations/{recommendation_id}", response_class=HTMLResponse, name="web_recommendation")
+@public
 def recommendation_page(
     request: Request, recommendation_id: Id, session: SessionDep, user: Viewer
 ) -> HTMLResponse:
@@ -196,6 +202,7 @@ def recommendation_page(
 
 
 @router.get("/organisations", response_class=HTMLResponse, name="web_organisations")
+@public
 def organisation_list(request: Request, session: SessionDep, user: Viewer) -> HTMLResponse:
     return _list_page(
         request,
@@ -207,6 +214,7 @@ def organisation_list(request: Request, session: SessionDep, user: Viewer) -> HT
 
 
 @router.get("/organisations/{organisation_id}", response_class=HTMLResponse, name="web_organisation")
+@public
 def organisation_page(
     request: Request, organisation_id: Id, session: SessionDep, user: Viewer
 ) -> HTMLResponse:
@@ -237,6 +245,7 @@ def organisation_page(
 
 
 @router.get("/regulators", response_class=HTMLResponse, name="web_regulators")
+@public
 def regulator_list(request: Request, session: SessionDep, user: Viewer) -> HTMLResponse:
     return _list_page(
         request,
@@ -248,6 +257,7 @@ def regulator_list(request: Request, session: SessionDep, user: Viewer) -> HTMLR
 
 
 @router.get("/regulators/{regulator_id}", response_class=HTMLResponse, name="web_regulator")
+@public
 def regulator_page(request: Request, regulator_id: Id, session: SessionDep, user: Viewer) -> HTMLResponse:
     as_of, errors = as_of_of(request)
     reg = regulators.read(session, regulator_id=regulator_id, as_of=as_of)
@@ -272,6 +282,7 @@ def regulator_page(request: Request, regulator_id: Id, session: SessionDep, user
 
 
 @router.get("/cases", response_class=HTMLResponse, name="web_cases")
+@public
 def case_list(request: Request, session: SessionDep, user: Viewer) -> HTMLResponse:
     return _list_page(
         request,
@@ -283,6 +294,7 @@ def case_list(request: Request, session: SessionDep, user: Viewer) -> HTMLRespon
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse, name="web_case")
+@public
 def case_page(request: Request, case_id: Id, session: SessionDep, user: Viewer) -> HTMLResponse:
     as_of, errors = as_of_of(request)
     case = cases.read(session, case_id=case_id, as_of=as_of)

@@ -1,0 +1,48 @@
+"""API tokens (admin): list, create, revoke. Secrets are shown once, at creation."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Request, Response
+
+from app.api.common import CREATE, READ, READ_ITEM, problems
+from app.api.deps import DEFAULT_PAGE, Admin, Cursor, Limit, SessionDep, item_id
+from app.api.idempotency import ApiRoute
+from app.schemas.common import Page
+from app.schemas.token import TokenCreate, TokenCreated, TokenRead
+from app.services import tokens
+
+router = APIRouter(prefix="/tokens", tags=["tokens"], route_class=ApiRoute)
+TokenId = Annotated[int, item_id("token_id")]
+ADMIN_READ = READ | problems(403)
+ADMIN_READ_ITEM = READ_ITEM | problems(403)
+
+
+@router.get("", response_model=Page[TokenRead], responses=ADMIN_READ)
+def list_tokens(
+    session: SessionDep, _: Admin, limit: Limit = DEFAULT_PAGE, cursor: Cursor = None
+) -> Page[TokenRead]:
+    """Every token, without its secret: name, role, prefix, created, expires, revoked, last used."""
+    items, next_cursor = tokens.list_(session, limit=limit, cursor=cursor)
+    return Page(items=[TokenRead.model_validate(t) for t in items], next_cursor=next_cursor)
+
+
+@router.post("", status_code=201, response_model=TokenCreated, responses=CREATE)
+def create_token(
+    data: TokenCreate, session: SessionDep, _: Admin, request: Request, response: Response
+) -> TokenCreated:
+    """Create a token; the answer holds its secret, this once."""
+    token, secret = tokens.create(session, name=data.name, role=data.role, expires_at=data.expires_at)
+    response.headers["Location"] = str(request.url_for("get_token", token_id=token.id))
+    return TokenCreated.model_validate({**TokenRead.model_validate(token).model_dump(), "token": secret})
+
+
+@router.get("/{token_id}", response_model=TokenRead, responses=ADMIN_READ_ITEM)
+def get_token(token_id: TokenId, session: SessionDep, _: Admin) -> TokenRead:
+    return TokenRead.model_validate(tokens.get(session, token_id=token_id))
+
+
+@router.delete("/{token_id}", status_code=204, responses=problems(400, 401, 403, 404, 422))
+def revoke_token(token_id: TokenId, session: SessionDep, _: Admin) -> Response:
+    """Revoke the token: it stops working at once. It stays listed, with its revocation time."""
+    tokens.revoke(session, token=tokens.get(session, token_id=token_id))
+    return Response(status_code=204)
