@@ -269,3 +269,10 @@ def test_an_over_long_field_rejects_only_its_row(db: Database, tmp_path: Path) -
     [reason] = [r.reason for r in report.rejected if r.row == 2]
     assert reason.startswith("recommendation.text: String should have at most 50000 characters")
     assert report.counts["decisions"]["created"] == 4
+
+
+def test_columns_named_in_templates_must_exist(db: Database, tmp_path: Path) -> None:
+    m, c = write(tmp_path, CSV.replace("ref,day,body,land,who,", "ref,day,body,land,party,"))
+    with pytest.raises(Invalid) as info:
+        run(db, m, c)
+    assert [e.field for e in info.value.errors] == ["csv.who"]

@@ -98,7 +98,7 @@ def read_rows(mapping: Mapping_, fp: BinaryIO) -> Iterator[tuple[int, dict[str, 
         if not header:
             raise Invalid("The CSV file is empty.", [FieldError("csv", "no header row", "empty")])
         header = [h.strip().lstrip("\ufeff") for h in header]
-        wanted = {s.column for s in _all_specs(mapping) if s.column} - set(mapping.columns)
+        wanted = {c for spec in _all_specs(mapping) for c in spec.columns_read()} - set(mapping.columns)
         missing = sorted(wanted - set(header))
         if missing:
             raise Invalid(

@@ -23,6 +23,7 @@ import codecs
 import datetime as dt
 import html
 import re
+import string
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -107,6 +108,13 @@ class Spec:
     strict: bool = False
     formats: tuple[str, ...] = ()
     split: str | None = None
+
+    def columns_read(self) -> set[str]:
+        """The columns this spec reads (so that a file lacking one is refused up front)."""
+        found = {c for c in (self.column, self.default_column) if c}
+        if self.template is not None:
+            found |= {name for _, name, _, _ in string.Formatter().parse(self.template) if name}
+        return found
 
     def raw(self, row: Mapping[str, str]) -> str | None:
         if self.value is not None:
