@@ -189,7 +189,7 @@ class Spec:
         return list(dict.fromkeys(p.strip() for p in parts if p.strip()))
 
 
-class _Blank(dict):  # type: ignore[type-arg]
+class _Blank(dict[str, str]):
     """Template values: a column the row lacks is blank."""
 
     def __init__(self, row: Mapping[str, str]) -> None:
