@@ -3,7 +3,7 @@
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -164,7 +164,7 @@ def import_csv(
     _print_report(report.as_dict(), dry_run=dry_run, show=show, seconds=seconds)
 
 
-def _print_report(report: dict, *, dry_run: bool, show: int, seconds: float) -> None:  # type: ignore[type-arg]
+def _print_report(report: dict[str, Any], *, dry_run: bool, show: int, seconds: float) -> None:
     verb = "would be" if dry_run else "were"
     typer.echo(
         f"{report['rows']} rows: {report['created']} created, {report['matched']} matched, "

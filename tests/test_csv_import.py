@@ -261,3 +261,18 @@ def test_a_party_the_schemas_refuse_rejects_its_decision(db: Database, tmp_path:
     report = run(db, m, c)
     [reason] = [r.reason for r in report.rejected if r.row == 4]
     assert reason.startswith("organisation.name: String should have at most 300 characters")
+
+
+def test_an_over_long_field_rejects_only_its_row(db: Database, tmp_path: Path) -> None:
+    m, c = write(tmp_path, CSV.replace("Stop it", "x" * 200_000))
+    report = run(db, m, c)
+    [reason] = [r.reason for r in report.rejected if r.row == 2]
+    assert reason.startswith("recommendation.text: String should have at most 50000 characters")
+    assert report.counts["decisions"]["created"] == 4
+
+
+def test_columns_named_in_templates_must_exist(db: Database, tmp_path: Path) -> None:
+    m, c = write(tmp_path, CSV.replace("ref,day,body,land,who,", "ref,day,body,land,party,"))
+    with pytest.raises(Invalid) as info:
+        run(db, m, c)
+    assert [e.field for e in info.value.errors] == ["csv.who"]

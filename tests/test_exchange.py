@@ -227,3 +227,12 @@ def test_out_of_range_numbers_are_refused(other_api: Api, record_body: bytes) ->
     response = import_(other_api, body)
     assert response.status_code == 422
     assert {e["field"] for e in response.json()["errors"]} == {"regulators[0].version", "regulators[0].id"}
+
+
+def test_import_takes_bodies_over_the_usual_limit(other_api: Api, record_body: bytes) -> None:
+    padded = record_body.replace(b'"regulators":[', b'"regulators":' + b" " * 3_000_000 + b"[", 1)
+    assert len(padded) > 3_000_000
+    assert import_(other_api, padded).status_code == 200
+    # Other routes keep the 2 MB limit.
+    response = other_api.post("/api/v1/regulators", None, content=b" " * 3_000_000)
+    assert response.status_code == 413

@@ -10,8 +10,16 @@ from sqlalchemy import func, select
 
 from app.config import PROJECT_ROOT
 from app.db import Database
-from app.models import Assessment, Decision, DecisionRegulator, Organisation, Recommendation, Regulator
-from app.services import csv_import, mapping
+from app.models import (
+    Assessment,
+    Decision,
+    DecisionOrganisation,
+    DecisionRegulator,
+    Organisation,
+    Recommendation,
+    Regulator,
+)
+from app.services import csv_import, demo, mapping
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 MAPPINGS = PROJECT_ROOT / "mappings"
@@ -42,6 +50,9 @@ def load(db: Database, name: str, path: Path, *, dry_run: bool = False) -> csv_i
 
 def test_gdpr_fines(db: Database) -> None:
     path = data_file("gdpr-fines-analysis/scraped_fines.csv")
+    # On top of the demo record: the fines join its regulators and Clearview AI.
+    with db.transaction(actor="test") as s:
+        demo.load(s)
     report = load(db, "gdpr-fines.toml", path)
     # Every row is accounted for: created, or rejected with its reason.
     assert report.rows == 1701
@@ -51,8 +62,17 @@ def test_gdpr_fines(db: Database) -> None:
     assert reasons == {
         "decision.issued_on: no value (empty, or a value the mapping treats as missing: 01/01/1970)": 23
     }
+    assert report.counts["regulators"]["matched"] == 4  # Garante, CNIL, HDPA, ICO
+    assert report.counts["organisations"]["matched"] == 1  # Clearview AI
     with db.transaction(write=False) as s:
-        assert s.scalar(select(func.count()).select_from(Decision)) == 1678
+        assert s.scalar(select(func.count()).select_from(Decision)) == 1678 + 8
+        clearview = s.scalar(select(Organisation.id).where(Organisation.name == "Clearview AI, Inc."))
+        fines = s.scalars(
+            select(Decision.reference)
+            .join(DecisionOrganisation)
+            .where(DecisionOrganisation.organisation_id == clearview, Decision.reference.like("privacy%"))
+        ).all()
+        assert len(fines) == 5
         ico = s.scalar(select(Decision).where(Decision.reference == "privacyaffairs GDPR fine #1055"))
         assert ico is not None and ico.penalty_amount == 9_000_000 and ico.penalty_currency == "EUR"
         regulator = s.scalar(

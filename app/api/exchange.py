@@ -69,7 +69,17 @@ def export_record(request: Request) -> StreamingResponse:
     return streamed(request, exchange.export_record, media_type="application/json", filename="record.json")
 
 
-@router.post("/import", responses=problems(400, 401, 403, 409, 413, 422))
+@router.post(
+    "/import",
+    responses=problems(400, 401, 403, 409, 413, 422),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "A document made by `GET /api/v1/export` (format findings-tracker-record).",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    },
+)
 async def import_record(request: Request, session: SessionDep, _: Admin) -> dict[str, Any]:
     """Load an export into this instance, which must be empty (409 otherwise). All-or-nothing:
     one bad item changes nothing, and the 422 answer names each bad item and field, such as

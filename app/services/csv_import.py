@@ -26,6 +26,7 @@ from typing import Any, BinaryIO
 
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.errors import DomainError, FieldError, Invalid
@@ -39,6 +40,8 @@ from app.services.mapping import FIELDS, LIST_FIELDS, Mapping_, RowError, codec_
 
 BATCH = 200
 MAX_LISTED_REJECTIONS = 10_000
+# Long fields are the schemas' to refuse (row by row), not the CSV reader's (whole file).
+csv.field_size_limit(max(csv.field_size_limit(), 64 << 20))
 
 
 @dataclass
@@ -95,7 +98,7 @@ def read_rows(mapping: Mapping_, fp: BinaryIO) -> Iterator[tuple[int, dict[str, 
         if not header:
             raise Invalid("The CSV file is empty.", [FieldError("csv", "no header row", "empty")])
         header = [h.strip().lstrip("\ufeff") for h in header]
-        wanted = {s.column for s in _all_specs(mapping) if s.column} - set(mapping.columns)
+        wanted = {c for spec in _all_specs(mapping) for c in spec.columns_read()} - set(mapping.columns)
         missing = sorted(wanted - set(header))
         if missing:
             raise Invalid(
@@ -287,7 +290,7 @@ class Importer:
         try:
             self._write(reference, head, first, planned, pending_regulators, pending_organisations)
             savepoint.commit()
-        except (DomainError, RowError, ValidationError) as exc:
+        except (DomainError, RowError, ValidationError, IntegrityError) as exc:
             savepoint.rollback()
             for name in pending_regulators:
                 self.regulators.ids.pop(name, None)
@@ -298,6 +301,8 @@ class Importer:
                 reason = _validation_reason(exc, exc.title.removesuffix("Create").lower())
             elif isinstance(exc, DomainError):
                 reason = exc.detail
+            elif isinstance(exc, IntegrityError):
+                reason = "the database refused it: " + str(exc.orig).splitlines()[0]
             else:
                 reason = str(exc)
             self._reject_all([n for n, _, _ in planned], reason)

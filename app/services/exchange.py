@@ -20,6 +20,7 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 from sqlalchemy import Table, bindparam, func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from app.errors import Conflict, FieldError, Invalid
@@ -496,6 +497,21 @@ def import_record(session: Session, fp: TextIO) -> dict[str, int]:
                     importer.batches.flush()
                 continue
             _read_item(importer, event)
+        _check_header(header)
+        missing = [s for s in SECTIONS if s not in seen]
+        if missing:
+            raise Invalid(
+                "The file lacks the section(s) " + ", ".join(missing) + ".",
+                [FieldError(s, "section missing", "missing") for s in missing],
+            )
+        importer.finish()
+    except IntegrityError as exc:
+        # The checks above should leave the database nothing to refuse; if it does, say so
+        # plainly (the caller rolls back).
+        raise Conflict(
+            "The file conflicts with the database's constraints; nothing was changed: "
+            f"{str(exc.orig).splitlines()[0] if exc.orig is not None else exc}."
+        ) from exc
     except UnicodeDecodeError as exc:
         raise Invalid(
             "The file is not UTF-8 text; nothing was changed.",
@@ -506,14 +522,6 @@ def import_record(session: Session, fp: TextIO) -> dict[str, int]:
             f"The file is not a record export: {exc}.",
             [FieldError("body", str(exc), "json_invalid")],
         ) from exc
-    _check_header(header)
-    missing = [s for s in SECTIONS if s not in seen]
-    if missing:
-        raise Invalid(
-            "The file lacks the section(s) " + ", ".join(missing) + ".",
-            [FieldError(s, "section missing", "missing") for s in missing],
-        )
-    importer.finish()
     return importer.counts
 
 

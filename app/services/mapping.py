@@ -23,6 +23,7 @@ import codecs
 import datetime as dt
 import html
 import re
+import string
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -108,6 +109,13 @@ class Spec:
     formats: tuple[str, ...] = ()
     split: str | None = None
 
+    def columns_read(self) -> set[str]:
+        """The columns this spec reads (so that a file lacking one is refused up front)."""
+        found = {c for c in (self.column, self.default_column) if c}
+        if self.template is not None:
+            found |= {name for _, name, _, _ in string.Formatter().parse(self.template) if name}
+        return found
+
     def raw(self, row: Mapping[str, str]) -> str | None:
         if self.value is not None:
             text: str | None = self.value
@@ -181,7 +189,7 @@ class Spec:
         return list(dict.fromkeys(p.strip() for p in parts if p.strip()))
 
 
-class _Blank(dict):  # type: ignore[type-arg]
+class _Blank(dict[str, str]):
     """Template values: a column the row lacks is blank."""
 
     def __init__(self, row: Mapping[str, str]) -> None:
