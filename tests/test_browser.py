@@ -21,7 +21,11 @@ from app.db import Database
 from app.main import create_app
 from app.schemas.regulator import RegulatorCreate
 from app.services import regulators
-from tests.web_helpers import PASSWORD, make_user
+from tests.web_helpers import (
+    PASSWORD,
+    fast_passwords,  # noqa: F401  (autouse: cheap argon2 costs)
+    make_user,
+)
 
 pytestmark = pytest.mark.browser
 

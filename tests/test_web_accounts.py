@@ -13,7 +13,14 @@ from app.models import User, UserSession
 from app.services import users
 from app.vocab import Role
 from tests.conftest import Api, table_counts
-from tests.web_helpers import PASSWORD, csrf_of, make_user, post_form, sign_in
+from tests.web_helpers import (
+    PASSWORD,
+    csrf_of,
+    fast_passwords,  # noqa: F401  (autouse: cheap argon2 costs)
+    make_user,
+    post_form,
+    sign_in,
+)
 
 
 def test_sign_in_sets_a_safe_cookie_and_sign_out_ends_the_session(api: Api) -> None:

@@ -9,7 +9,12 @@ from sqlalchemy import select
 
 from app.models import AuditEntry
 from tests.conftest import Api, table_counts
-from tests.web_helpers import make_user, post_form, sign_in
+from tests.web_helpers import (
+    fast_passwords,  # noqa: F401  (autouse: cheap argon2 costs)
+    make_user,
+    post_form,
+    sign_in,
+)
 
 
 @pytest.fixture
