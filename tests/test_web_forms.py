@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import AuditEntry
+from app.vocab import Role
 from tests.conftest import Api, table_counts
 from tests.web_helpers import (
     fast_passwords,  # noqa: F401  (autouse: cheap argon2 costs)
@@ -365,3 +366,58 @@ def test_every_form_page_opens(editor: Api, collection: str) -> None:
         assert page.status_code == 200, path
         assert 'name="csrf_token"' in page.text and "<label" in page.text
     assert editor.client.get(f"/{collection}/424242/edit").status_code == 404
+
+
+EDIT_ROUTES = [
+    "/regulators/new",
+    "/regulators/{regulator}/edit",
+    "/organisations/new",
+    "/organisations/{organisation}/edit",
+    "/cases/new",
+    "/cases/{case}/edit",
+    "/decisions/new",
+    "/decisions/{decision}/edit",
+    "/recommendations/new",
+    "/recommendations/{recommendation}/edit",
+    "/recommendations/{recommendation}/assessments/new",
+]
+
+
+@pytest.mark.parametrize("route", EDIT_ROUTES)
+def test_every_editing_route_needs_an_editor(api: Api, route: str) -> None:
+    reg = api.regulator()
+    org = api.organisation()
+    decision = api.decision(reg["id"])
+    rec = api.recommendation(decision["id"], org["id"])
+    case = api.ok(api.post("/api/v1/cases", {"title": "C"}), 201)
+    path = route.format(
+        regulator=reg["id"],
+        organisation=org["id"],
+        case=case["id"],
+        decision=decision["id"],
+        recommendation=rec["id"],
+    )
+    reader = make_user(api.db, "reader@example.org", Role.reader)
+    before = table_counts(api.db)
+    for method in ("GET", "POST"):
+        response = api.client.request(method, path, data={"name": "x"}, follow_redirects=False)
+        assert response.status_code == 303, method
+        assert response.headers["location"].startswith("/signin?next="), method
+    sign_in(api.client, reader)
+    before["user_sessions"] += 1
+    for method in ("GET", "POST"):
+        response = api.client.request(method, path, data={"name": "x"}, follow_redirects=False)
+        assert response.status_code == 403, method
+    assert table_counts(api.db) == before
+
+
+def test_an_edit_without_its_version_is_refused(editor: Api) -> None:
+    reg = editor.regulator()
+    for version in ("", "abc", "9" * 30):
+        response = post_form(
+            editor.client,
+            f"/regulators/{reg['id']}/edit",
+            {"version": version, "name": "Changed", "jurisdiction": "CA", "kind": "regulator"},
+        )
+        assert response.status_code == 409 and 'value="Changed"' in response.text
+    assert editor.ok(editor.get(f"/api/v1/regulators/{reg['id']}"))["name"] == reg["name"]

@@ -39,7 +39,7 @@ _DUMMY_HASH = hasher.hash(secrets.token_urlsafe(16))
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    return email.replace("\x00", "").strip().lower()
 
 
 def check_password(password: str, field: str = "password") -> None:

@@ -231,11 +231,13 @@ def save(
     return RedirectResponse(redirect(saved), status_code=303)
 
 
-def _version(form: Any) -> int | None:
+def _version(form: Any) -> int:
+    """The version the edit form was opened at; a missing or malformed one (0) never matches,
+    so such a post is refused as stale rather than saved unchecked."""
     raw = form.get("version")
     if isinstance(raw, str) and raw.isdigit() and len(raw) < 19:
         return int(raw)
-    return None
+    return 0
 
 
 def _routes(collection: str, kind: Kind) -> None:
