@@ -244,3 +244,18 @@ def test_what_users_type_comes_back_escaped(api: Api) -> None:
         "Quote",
     ):
         assert f"{text} &lt;script&gt;alert(1)&lt;/script&gt;" in page, text
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/decisions", "/recommendations", "/organisations", "/regulators", "/cases"]
+)
+def test_pages_of_an_empty_record(api: Api, path: str) -> None:
+    response = api.get(path)
+    assert response.status_code == 200
+    assert "Nothing matches." in response.text or path == "/"
+
+
+def test_a_wrong_method_is_an_html_error(api: Api) -> None:
+    response = api.client.put("/decisions")
+    assert response.status_code == 405 and response.headers["content-type"].startswith("text/html")
+    assert "Method not allowed" in response.text
