@@ -37,8 +37,9 @@ def test_sign_in_sets_a_safe_cookie_and_sign_out_ends_the_session(api: Api) -> N
         stored = session.scalars(select(UserSession.session_hash)).all()
     assert users.hash_session_id(first_id) in stored and first_id not in stored
 
-    page = client.get("/").text
-    assert "Sign out" in page and "Ed" in page
+    page = client.get("/")
+    assert "Sign out" in page.text and "Ed" in page.text
+    assert page.headers["cache-control"] == "private, no-store"
 
     # Signing in again gives a new id and ends the old one.
     sign_in(client, email)

@@ -241,8 +241,6 @@ def _version(form: Any) -> int:
 
 
 def _routes(collection: str, kind: Kind) -> None:
-    id_param = f"{kind.name}_id"
-
     def new_form(request: Request, session: SessionDep, user: EditorUser) -> HTMLResponse:
         given = {
             k: v for k, v in request.query_params.items() if k in forms.SCALARS[kind.name] and len(v) < 100
@@ -260,8 +258,8 @@ def _routes(collection: str, kind: Kind) -> None:
             redirect=lambda obj: _after_save(request, kind, obj),
         )
 
-    def edit_form(request: Request, session: SessionDep, user: EditorUser, **ids: int) -> HTMLResponse:
-        record = kind.read(session, ids[id_param])
+    def edit_form(request: Request, session: SessionDep, user: EditorUser, record_id: Id) -> HTMLResponse:
+        record = kind.read(session, record_id)
         return show_form(
             request,
             session,
@@ -271,8 +269,8 @@ def _routes(collection: str, kind: Kind) -> None:
             version=record.version,
         )
 
-    def edit(request: Request, session: SessionDep, form: PostedForm, **ids: int) -> Response:
-        record = kind.read(session, ids[id_param])
+    def edit(request: Request, session: SessionDep, form: PostedForm, record_id: Id) -> Response:
+        record = kind.read(session, record_id)
         values = forms.values_from_form(form, kind.name)
         version = _version(form)
         return save(
@@ -288,15 +286,6 @@ def _routes(collection: str, kind: Kind) -> None:
             redirect=lambda obj: _after_save(request, kind, obj),
         )
 
-    # FastAPI reads the path parameter from the signature; give each edit route its own.
-    def edit_form_route(
-        request: Request, session: SessionDep, user: EditorUser, record_id: Id
-    ) -> HTMLResponse:
-        return edit_form(request, session, user, **{id_param: record_id})
-
-    def edit_route(request: Request, session: SessionDep, form: PostedForm, record_id: Id) -> Response:
-        return edit(request, session, form, **{id_param: record_id})
-
     router.add_api_route(
         f"/{collection}/new",
         new_form,
@@ -307,13 +296,13 @@ def _routes(collection: str, kind: Kind) -> None:
     router.add_api_route(f"/{collection}/new", create, methods=["POST"], name=f"web_{kind.name}_create")
     router.add_api_route(
         f"/{collection}/{{record_id}}/edit",
-        edit_form_route,
+        edit_form,
         methods=["GET"],
         response_class=HTMLResponse,
         name=f"web_{kind.name}_edit",
     )
     router.add_api_route(
-        f"/{collection}/{{record_id}}/edit", edit_route, methods=["POST"], name=f"web_{kind.name}_update"
+        f"/{collection}/{{record_id}}/edit", edit, methods=["POST"], name=f"web_{kind.name}_update"
     )
 
 

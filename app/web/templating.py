@@ -88,6 +88,10 @@ def render(
     status: int = 200,
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    ctx = {"user": getattr(request.state, "user", None), "errors": {}, "message": None}
+    user = getattr(request.state, "user", None)
+    ctx = {"user": user, "errors": {}, "message": None}
     ctx.update(context or {})
+    if user is not None:
+        # The page holds the session's CSRF token and the user's name: never cache it.
+        headers = {"Cache-Control": "private, no-store"} | (headers or {})
     return templates.TemplateResponse(request, name, ctx, status_code=status, headers=headers)
