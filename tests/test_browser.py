@@ -138,6 +138,10 @@ def test_editor_round_trip_in_chromium(server: str) -> None:
             )
             page.locator("#f-organisations-0-organisation_id").select_option(label="Clearview AI, Inc.")
             page.locator("#f-findings-0-text").fill("Collected images without consent.")
+            # The small script adds rows to a repeated group; the added row is numbered on.
+            page.locator("#f-regulators").get_by_role("button", name="Add a row").click()
+            expect(page.locator("#f-regulators-2-regulator_id")).to_be_focused()
+            expect(page.locator("[name='regulators.2.role']")).to_have_count(1)
             page.get_by_role("button", name="Save").click()
             expect(page.get_by_role("heading", level=1)).to_have_text(
                 "Clearview AI: illegal mass surveillance"
