@@ -365,6 +365,7 @@ def test_every_form_page_opens(editor: Api, collection: str) -> None:
         page = editor.client.get(path)
         assert page.status_code == 200, path
         assert 'name="csrf_token"' in page.text and "<label" in page.text
+        assert "&#34;" not in page.text and "&amp;lt;" not in page.text
     assert editor.client.get(f"/{collection}/424242/edit").status_code == 404
 
 

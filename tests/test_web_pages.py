@@ -259,3 +259,9 @@ def test_a_wrong_method_is_an_html_error(api: Api) -> None:
     response = api.client.put("/decisions")
     assert response.status_code == 405 and response.headers["content-type"].startswith("text/html")
     assert "Method not allowed" in response.text
+
+
+def test_no_attribute_is_escaped_twice(api: Api) -> None:
+    """Attributes written by the templates themselves come out as attributes, not as text."""
+    html = api.get("/recommendations").text
+    assert 'min="1"' in html and "&#34;" not in html
