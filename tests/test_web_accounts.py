@@ -168,7 +168,7 @@ def test_a_post_without_the_session_token_is_refused(api: Api) -> None:
 
 
 def test_user_create_command(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DATABASE_URL", str(db.engine.url))
+    monkeypatch.setenv("DATABASE_URL", db.engine.url.render_as_string(hide_password=False))
     get_settings.cache_clear()
     try:
         runner = CliRunner()
