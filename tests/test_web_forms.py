@@ -42,6 +42,7 @@ def test_create_and_edit_a_regulator(editor: Api) -> None:
     assert record["jurisdiction"] == "IT" and record["website"] is None
     page = editor.client.get(response.headers["location"])
     assert page.status_code == 200 and "Garante" in page.text
+    assert '<p class="notice" role="status">Saved.</p>' in page.text
 
     edited = post_form(
         editor.client,

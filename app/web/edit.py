@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -28,7 +28,7 @@ from app.schemas.regulator import RegulatorCreate, RegulatorUpdate
 from app.services import cases, decisions, organisations, recommendations, regulators
 from app.web import forms
 from app.web.auth import EditorUser, PostedForm
-from app.web.templating import render
+from app.web.templating import redirect_with_notice, render
 
 router = APIRouter(include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -228,7 +228,7 @@ def save(
             message="The change conflicts with the record as it stands; nothing was saved.",
             status=409,
         )
-    return RedirectResponse(redirect(saved), status_code=303)
+    return redirect_with_notice(redirect(saved), "saved")
 
 
 def _version(form: Any) -> int:
@@ -389,4 +389,4 @@ def assessment_create(
         )
     rec = recommendations.read(session, recommendation_id=recommendation_id, as_of=None)
     target = request.url_for("web_decision", decision_id=rec.decision_id).path
-    return RedirectResponse(f"{target}#rec-{assessment.recommendation_id}", status_code=303)
+    return redirect_with_notice(f"{target}#rec-{assessment.recommendation_id}", "assessed")
