@@ -193,3 +193,24 @@ def test_editor_round_trip_in_chromium(server: str) -> None:
             assert not errors, errors
         finally:
             browser.close()
+
+
+def test_pages_fit_a_phone_screen(server: str) -> None:
+    """At 390 CSS pixels wide no page scrolls sideways, and the skip link leads to the content."""
+    executable = chromium_or_skip()
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 800})
+            for path in ("/", "/decisions", "/regulators", "/regulators/1", "/signin"):
+                page.goto(server + path)
+                assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+            page.goto(server + "/")
+            page.keyboard.press("Tab")
+            skip = page.get_by_role("link", name="Skip to content")
+            expect(skip).to_be_focused()
+            expect(skip).to_be_in_viewport()
+        finally:
+            browser.close()

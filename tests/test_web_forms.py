@@ -244,6 +244,7 @@ def test_invalid_input_is_shown_beside_each_field_and_kept(editor: Api) -> None:
         assert f'id="f-{field}-error"' in bad.text, field
     assert 'value="Canada"' in bad.text and 'value="&lt;b&gt;k&lt;/b&gt;"' in bad.text
     assert 'aria-invalid="true"' in bad.text
+    assert "must be a country code such as CA" in bad.text and "must be a web address" in bad.text
     assert table_counts(editor.db) == before
 
     reg = editor.regulator()

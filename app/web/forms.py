@@ -20,11 +20,23 @@ from app.vocab import Compliance, DecisionKind, OrganisationKind, RegulatorKind,
 # -- Errors --------------------------------------------------------------------------
 
 
+# The schemas' patterns, said in words.
+PATTERNS = {
+    r"^https?://[^\s]+$": "must be a web address starting with http:// or https://",
+    r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$": "must be a country code such as CA, or a subdivision such as CA-BC",
+    r"^[A-Z]{2}$": "must be a two-letter country code such as CA",
+    r"^[A-Z]{3}$": "must be a three-letter currency code such as EUR",
+}
+
+
 def _message(err: Mapping[str, Any]) -> str:
     if err.get("type") == "missing" or (err.get("input") is None and err.get("type") != "value_error"):
         return "is required"
     if err.get("type") == "extra_forbidden":
         return "is not a field of this form"
+    if err.get("type") == "string_pattern_mismatch":
+        pattern = str((err.get("ctx") or {}).get("pattern", ""))
+        return PATTERNS.get(pattern, "is not in the expected form")
     return str(err.get("msg", "is invalid")).removeprefix("Value error, ")
 
 
