@@ -75,6 +75,7 @@ def test_over_https_the_cookie_is_host_prefixed_and_secure(app: object, db: Data
         response = sign_in(client, email)
         cookie = session_cookie(response, "__Host-findings_session")
         assert "Secure" in cookie and "HttpOnly" in cookie
+        assert response.headers["strict-transport-security"] == "max-age=31536000"
         assert "Sign out" in client.get("/").text
 
 
@@ -218,3 +219,16 @@ def test_passwords_must_have_8_to_128_characters(db: Database) -> None:
             with pytest.raises(Invalid):
                 users.create(session, email="p@example.org", name="P", role=Role.reader, password=bad)
         users.create(session, email="p@example.org", name="P", role=Role.reader, password="x" * 128)
+
+
+def test_an_expired_session_opens_nothing(api: Api) -> None:
+    import datetime as dt
+
+    sign_in(api.client, make_user(api.db))
+    assert "Sign out" in api.client.get("/").text
+    with api.db.transaction() as session:
+        session.scalars(select(UserSession)).one().expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(
+            seconds=1
+        )
+    assert "Sign out" not in api.client.get("/").text
+    assert api.client.get("/regulators/new", follow_redirects=False).status_code == 303

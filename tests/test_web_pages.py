@@ -50,6 +50,7 @@ def test_every_page_answers_html_with_security_headers(api: Api, template: str) 
         assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["referrer-policy"]
+        assert "strict-transport-security" not in response.headers  # plain http here
         html = response.text
         assert '<a class="skip" href="#main">' in html
         assert "<script>" not in html  # no inline script anywhere
