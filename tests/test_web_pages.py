@@ -135,6 +135,10 @@ def test_record_pages_show_record_timeline_and_penalties(api: Api) -> None:
     assert "Jurisdictions side by side" in case
     for jurisdiction in case_record["jurisdictions"]:
         assert f">{jurisdiction}</h3>" in case
+    # Reading as of a day, the links keep that day.
+    then = api.get(f"/organisations/{ids['organisation']}", params={"as_of": "2022-01-01"}).text
+    assert f'href="/decisions/{ids["decision"]}?as_of=2022-01-01"' in then
+    assert "?as_of=2023" not in then
     reg = api.get(f"/regulators/{ids['regulator']}").text
     assert "Its recommendations" in reg and 'class="timeline"' in reg
 

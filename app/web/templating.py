@@ -90,7 +90,7 @@ def render(
 ) -> HTMLResponse:
     user = getattr(request.state, "user", None)
     notice = NOTICES.get(request.cookies.get(NOTICE_COOKIE, ""))
-    ctx = {"user": user, "errors": {}, "message": None, "notice": notice}
+    ctx = {"user": user, "errors": {}, "message": None, "notice": notice, "as_of": None}
     ctx.update(context or {})
     if user is not None:
         # The page holds the session's CSRF token and the user's name: never cache it.
