@@ -12,7 +12,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import api, web
 from app.api import problems
-from app.api import stats as api_stats
 from app.api.problems import wants_problem
 from app.config import get_settings
 from app.db import Database
@@ -78,7 +77,6 @@ def create_app(database: Database | None = None) -> FastAPI:
     )
     app.state.db = db
     app.include_router(api.router)
-    app.include_router(api_stats.router)
 
     # API paths answer RFC 9457 problem+json; pages answer an HTML error page.
     @app.exception_handler(DomainError)

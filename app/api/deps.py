@@ -23,11 +23,7 @@ def get_database(request: Request) -> Database:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One session per request; it commits once after the handler, or rolls back.
-
-    Used with `scope="function"`, so the commit happens before the response is sent: a
-    failed commit becomes an error answer, never an acknowledged write that was lost.
-    """
+    """One session per request; it commits once after the handler, or rolls back."""
     db = get_database(request)
     session = db.session(write=request.method not in SAFE_METHODS)
     try:
@@ -40,6 +36,9 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
+# scope="function": the commit happens before the response is sent, so a client never sees
+# a success (or follows a redirect) before the change is durable, and a failed commit is
+# answered as an error instead of after a success was already sent.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
