@@ -55,6 +55,9 @@ def test_every_page_answers_html_with_security_headers(api: Api, template: str) 
         assert '<a class="skip" href="#main">' in html
         assert "<script>" not in html  # no inline script anywhere
         assert re.search(r"<h1[^>]*>", html)
+        if "{" in template and template != "/signin":
+            collection = path.split("/")[1]
+            assert f'href="/api/v1/{collection}/' in html  # the same record as JSON
 
 
 def test_docs_keep_working_with_their_own_policy(api: Api) -> None:
