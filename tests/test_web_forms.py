@@ -147,7 +147,7 @@ def test_decision_recommendations_and_assessments(editor: Api) -> None:
         assert new.status_code == 303 and new.headers["location"].startswith(f"/decisions/{decision_id}#rec-")
         rec_ids.append(int(new.headers["location"].rsplit("-", 1)[1]))
     form = editor.client.get(f"/recommendations/new?decision_id={decision_id}").text
-    assert f'name="decision_id" value="{decision_id}"' in form
+    assert f'name="decision_id" value="{decision_id}"' in form and "Decision PIPEDA #1" in form
 
     for rec_id, status in zip(rec_ids, ("complied", "not_complied"), strict=True):
         logged = post_form(

@@ -151,10 +151,19 @@ def show_form(
             "version": version,
             "errors": errors or {},
             "message": message,
+            "decision_label": _decision_label(session, values) if kind.name == "recommendation" else None,
             **kind.choices(session),
         },
         status=status,
     )
+
+
+def _decision_label(session: Session, values: dict[str, Any]) -> str | None:
+    """The reference of the decision a recommendation form names, to show beside its id."""
+    raw = values.get("decision_id", "").strip()
+    if not raw.isdigit() or len(raw) > 18:
+        return None
+    return decisions.references(session, [int(raw)]).get(int(raw))
 
 
 def _page_url(request: Request, kind: Kind, record_id: int) -> str:
