@@ -21,7 +21,11 @@ from app.db import Database
 from app.main import create_app
 from app.schemas.regulator import RegulatorCreate
 from app.services import regulators
-from tests.web_helpers import PASSWORD, make_user
+from tests.web_helpers import (
+    PASSWORD,
+    fast_passwords,  # noqa: F401  (autouse: cheap argon2 costs)
+    make_user,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -134,6 +138,10 @@ def test_editor_round_trip_in_chromium(server: str) -> None:
             )
             page.locator("#f-organisations-0-organisation_id").select_option(label="Clearview AI, Inc.")
             page.locator("#f-findings-0-text").fill("Collected images without consent.")
+            # The small script adds rows to a repeated group; the added row is numbered on.
+            page.locator("#f-regulators").get_by_role("button", name="Add a row").click()
+            expect(page.locator("#f-regulators-2-regulator_id")).to_be_focused()
+            expect(page.locator("[name='regulators.2.role']")).to_have_count(1)
             page.get_by_role("button", name="Save").click()
             expect(page.get_by_role("heading", level=1)).to_have_text(
                 "Clearview AI: illegal mass surveillance"
@@ -183,5 +191,26 @@ def test_editor_round_trip_in_chromium(server: str) -> None:
             page.goto(server + "/decisions/new")
             expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
             assert not errors, errors
+        finally:
+            browser.close()
+
+
+def test_pages_fit_a_phone_screen(server: str) -> None:
+    """At 390 CSS pixels wide no page scrolls sideways, and the skip link leads to the content."""
+    executable = chromium_or_skip()
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 800})
+            for path in ("/", "/decisions", "/regulators", "/regulators/1", "/signin"):
+                page.goto(server + path)
+                assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+            page.goto(server + "/")
+            page.keyboard.press("Tab")
+            skip = page.get_by_role("link", name="Skip to content")
+            expect(skip).to_be_focused()
+            expect(skip).to_be_in_viewport()
         finally:
             browser.close()

@@ -13,7 +13,21 @@ from app.models import User, UserSession
 from app.services import users
 from app.vocab import Role
 from tests.conftest import Api, table_counts
-from tests.web_helpers import PASSWORD, csrf_of, make_user, post_form, sign_in
+from tests.web_helpers import (
+    PASSWORD,
+    csrf_of,
+    fast_passwords,  # noqa: F401  (autouse: cheap argon2 costs)
+    make_user,
+    post_form,
+    sign_in,
+)
+
+
+def session_cookie(response: object, name: str) -> str:
+    """The Set-Cookie header of the session cookie among the response's cookies."""
+    found = [c for c in response.headers.get_list("set-cookie") if c.startswith(name + "=")]  # type: ignore[attr-defined]
+    assert len(found) == 1, response.headers  # type: ignore[attr-defined]
+    return found[0]
 
 
 def test_sign_in_sets_a_safe_cookie_and_sign_out_ends_the_session(api: Api) -> None:
@@ -21,8 +35,7 @@ def test_sign_in_sets_a_safe_cookie_and_sign_out_ends_the_session(api: Api) -> N
     client = api.client
     response = sign_in(client, email)
     assert response.status_code == 303 and response.headers["location"] == "/"
-    cookie = response.headers["set-cookie"]
-    assert cookie.startswith("findings_session=")
+    cookie = session_cookie(response, "findings_session")
     assert "HttpOnly" in cookie and "samesite=lax" in cookie.lower() and "Path=/" in cookie
     first_id = client.cookies["findings_session"]
     # Only a hash of the session id is stored.
@@ -30,8 +43,9 @@ def test_sign_in_sets_a_safe_cookie_and_sign_out_ends_the_session(api: Api) -> N
         stored = session.scalars(select(UserSession.session_hash)).all()
     assert users.hash_session_id(first_id) in stored and first_id not in stored
 
-    page = client.get("/").text
-    assert "Sign out" in page and "Ed" in page
+    page = client.get("/")
+    assert "Sign out" in page.text and "Ed" in page.text
+    assert page.headers["cache-control"] == "private, no-store"
 
     # Signing in again gives a new id and ends the old one.
     sign_in(client, email)
@@ -44,7 +58,11 @@ def test_sign_in_sets_a_safe_cookie_and_sign_out_ends_the_session(api: Api) -> N
     token = csrf_of(client.get("/").text)
     out = client.post("/signout", data={"csrf_token": token}, follow_redirects=False)
     assert out.status_code == 303
-    assert 'findings_session=""' in out.headers["set-cookie"] or "Max-Age=0" in out.headers["set-cookie"]
+    cleared = session_cookie(out, "findings_session")
+    assert 'findings_session=""' in cleared or "Max-Age=0" in cleared
+    # The next page says so, once.
+    assert "You are signed out." in client.get("/").text
+    assert "You are signed out." not in client.get("/").text
     # The old cookie no longer opens anything.
     client.cookies.set("findings_session", second_id)
     assert "Sign out" not in client.get("/").text
@@ -55,8 +73,9 @@ def test_over_https_the_cookie_is_host_prefixed_and_secure(app: object, db: Data
     email = make_user(db)
     with TestClient(app, base_url="https://testserver") as client:  # type: ignore[arg-type]
         response = sign_in(client, email)
-        cookie = response.headers["set-cookie"]
-        assert cookie.startswith("__Host-findings_session=") and "Secure" in cookie and "HttpOnly" in cookie
+        cookie = session_cookie(response, "__Host-findings_session")
+        assert "Secure" in cookie and "HttpOnly" in cookie
+        assert response.headers["strict-transport-security"] == "max-age=31536000"
         assert "Sign out" in client.get("/").text
 
 
@@ -160,7 +179,7 @@ def test_a_post_without_the_session_token_is_refused(api: Api) -> None:
 
 
 def test_user_create_command(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DATABASE_URL", str(db.engine.url))
+    monkeypatch.setenv("DATABASE_URL", db.engine.url.render_as_string(hide_password=False))
     get_settings.cache_clear()
     try:
         runner = CliRunner()
@@ -200,3 +219,16 @@ def test_passwords_must_have_8_to_128_characters(db: Database) -> None:
             with pytest.raises(Invalid):
                 users.create(session, email="p@example.org", name="P", role=Role.reader, password=bad)
         users.create(session, email="p@example.org", name="P", role=Role.reader, password="x" * 128)
+
+
+def test_an_expired_session_opens_nothing(api: Api) -> None:
+    import datetime as dt
+
+    sign_in(api.client, make_user(api.db))
+    assert "Sign out" in api.client.get("/").text
+    with api.db.transaction() as session:
+        session.scalars(select(UserSession)).one().expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(
+            seconds=1
+        )
+    assert "Sign out" not in api.client.get("/").text
+    assert api.client.get("/regulators/new", follow_redirects=False).status_code == 303

@@ -8,8 +8,14 @@ import pytest
 from sqlalchemy import select
 
 from app.models import AuditEntry
+from app.vocab import Role
 from tests.conftest import Api, table_counts
-from tests.web_helpers import make_user, post_form, sign_in
+from tests.web_helpers import (
+    fast_passwords,  # noqa: F401  (autouse: cheap argon2 costs)
+    make_user,
+    post_form,
+    sign_in,
+)
 
 
 @pytest.fixture
@@ -36,6 +42,7 @@ def test_create_and_edit_a_regulator(editor: Api) -> None:
     assert record["jurisdiction"] == "IT" and record["website"] is None
     page = editor.client.get(response.headers["location"])
     assert page.status_code == 200 and "Garante" in page.text
+    assert '<p class="notice" role="status">Saved.</p>' in page.text
 
     edited = post_form(
         editor.client,
@@ -140,7 +147,7 @@ def test_decision_recommendations_and_assessments(editor: Api) -> None:
         assert new.status_code == 303 and new.headers["location"].startswith(f"/decisions/{decision_id}#rec-")
         rec_ids.append(int(new.headers["location"].rsplit("-", 1)[1]))
     form = editor.client.get(f"/recommendations/new?decision_id={decision_id}").text
-    assert f'name="decision_id" value="{decision_id}"' in form
+    assert f'name="decision_id" value="{decision_id}"' in form and "Decision PIPEDA #1" in form
 
     for rec_id, status in zip(rec_ids, ("complied", "not_complied"), strict=True):
         logged = post_form(
@@ -237,6 +244,7 @@ def test_invalid_input_is_shown_beside_each_field_and_kept(editor: Api) -> None:
         assert f'id="f-{field}-error"' in bad.text, field
     assert 'value="Canada"' in bad.text and 'value="&lt;b&gt;k&lt;/b&gt;"' in bad.text
     assert 'aria-invalid="true"' in bad.text
+    assert "must be a country code such as CA" in bad.text and "must be a web address" in bad.text
     assert table_counts(editor.db) == before
 
     reg = editor.regulator()
@@ -359,4 +367,60 @@ def test_every_form_page_opens(editor: Api, collection: str) -> None:
         page = editor.client.get(path)
         assert page.status_code == 200, path
         assert 'name="csrf_token"' in page.text and "<label" in page.text
+        assert "&#34;" not in page.text and "&amp;lt;" not in page.text
     assert editor.client.get(f"/{collection}/424242/edit").status_code == 404
+
+
+EDIT_ROUTES = [
+    "/regulators/new",
+    "/regulators/{regulator}/edit",
+    "/organisations/new",
+    "/organisations/{organisation}/edit",
+    "/cases/new",
+    "/cases/{case}/edit",
+    "/decisions/new",
+    "/decisions/{decision}/edit",
+    "/recommendations/new",
+    "/recommendations/{recommendation}/edit",
+    "/recommendations/{recommendation}/assessments/new",
+]
+
+
+@pytest.mark.parametrize("route", EDIT_ROUTES)
+def test_every_editing_route_needs_an_editor(api: Api, route: str) -> None:
+    reg = api.regulator()
+    org = api.organisation()
+    decision = api.decision(reg["id"])
+    rec = api.recommendation(decision["id"], org["id"])
+    case = api.ok(api.post("/api/v1/cases", {"title": "C"}), 201)
+    path = route.format(
+        regulator=reg["id"],
+        organisation=org["id"],
+        case=case["id"],
+        decision=decision["id"],
+        recommendation=rec["id"],
+    )
+    reader = make_user(api.db, "reader@example.org", Role.reader)
+    before = table_counts(api.db)
+    for method in ("GET", "POST"):
+        response = api.client.request(method, path, data={"name": "x"}, follow_redirects=False)
+        assert response.status_code == 303, method
+        assert response.headers["location"].startswith("/signin?next="), method
+    sign_in(api.client, reader)
+    before["user_sessions"] += 1
+    for method in ("GET", "POST"):
+        response = api.client.request(method, path, data={"name": "x"}, follow_redirects=False)
+        assert response.status_code == 403, method
+    assert table_counts(api.db) == before
+
+
+def test_an_edit_without_its_version_is_refused(editor: Api) -> None:
+    reg = editor.regulator()
+    for version in ("", "abc", "9" * 30):
+        response = post_form(
+            editor.client,
+            f"/regulators/{reg['id']}/edit",
+            {"version": version, "name": "Changed", "jurisdiction": "CA", "kind": "regulator"},
+        )
+        assert response.status_code == 409 and 'value="Changed"' in response.text
+    assert editor.ok(editor.get(f"/api/v1/regulators/{reg['id']}"))["name"] == reg["name"]

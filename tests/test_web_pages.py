@@ -50,10 +50,14 @@ def test_every_page_answers_html_with_security_headers(api: Api, template: str) 
         assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["referrer-policy"]
+        assert "strict-transport-security" not in response.headers  # plain http here
         html = response.text
         assert '<a class="skip" href="#main">' in html
         assert "<script>" not in html  # no inline script anywhere
         assert re.search(r"<h1[^>]*>", html)
+        if "{" in template and template != "/signin":
+            collection = path.split("/")[1]
+            assert f'href="/api/v1/{collection}/' in html  # the same record as JSON
 
 
 def test_docs_keep_working_with_their_own_policy(api: Api) -> None:
@@ -134,6 +138,10 @@ def test_record_pages_show_record_timeline_and_penalties(api: Api) -> None:
     assert "Jurisdictions side by side" in case
     for jurisdiction in case_record["jurisdictions"]:
         assert f">{jurisdiction}</h3>" in case
+    # Reading as of a day, the links keep that day.
+    then = api.get(f"/organisations/{ids['organisation']}", params={"as_of": "2022-01-01"}).text
+    assert f'href="/decisions/{ids["decision"]}?as_of=2022-01-01"' in then
+    assert "?as_of=2023" not in then
     reg = api.get(f"/regulators/{ids['regulator']}").text
     assert "Its recommendations" in reg and 'class="timeline"' in reg
 
@@ -244,3 +252,24 @@ def test_what_users_type_comes_back_escaped(api: Api) -> None:
         "Quote",
     ):
         assert f"{text} &lt;script&gt;alert(1)&lt;/script&gt;" in page, text
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/decisions", "/recommendations", "/organisations", "/regulators", "/cases"]
+)
+def test_pages_of_an_empty_record(api: Api, path: str) -> None:
+    response = api.get(path)
+    assert response.status_code == 200
+    assert "Nothing matches." in response.text or path == "/"
+
+
+def test_a_wrong_method_is_an_html_error(api: Api) -> None:
+    response = api.client.put("/decisions")
+    assert response.status_code == 405 and response.headers["content-type"].startswith("text/html")
+    assert "Method not allowed" in response.text
+
+
+def test_no_attribute_is_escaped_twice(api: Api) -> None:
+    """Attributes written by the templates themselves come out as attributes, not as text."""
+    html = api.get("/recommendations").text
+    assert 'min="1"' in html and "&#34;" not in html

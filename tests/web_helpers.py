@@ -3,7 +3,10 @@
 import re
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 
 from app.db import Database
 from app.services import users
@@ -12,6 +15,14 @@ from app.vocab import Role
 PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 VERSION = re.compile(r'name="version" value="(\d+)"')
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id with small costs, so the many sign-ins of the tests stay quick."""
+    hasher = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+    monkeypatch.setattr(users, "hasher", hasher)
+    monkeypatch.setattr(users, "_DUMMY_HASH", hasher.hash("dummy password"))
 
 
 def make_user(db: Database, email: str = "ed@example.org", role: Role = Role.editor) -> str:

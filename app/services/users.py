@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, FieldError, Invalid
@@ -39,7 +39,7 @@ _DUMMY_HASH = hasher.hash(secrets.token_urlsafe(16))
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    return email.replace("\x00", "").strip().lower()
 
 
 def check_password(password: str, field: str = "password") -> None:
@@ -187,7 +187,3 @@ def end_session(session: Session, *, session_id: str) -> None:
         )
         .values(revoked_at=dt.datetime.now(dt.UTC))
     )
-
-
-def count(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(User)) or 0

@@ -3,7 +3,7 @@
 import secrets
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from app.access import public
 from app.api.deps import SessionDep
@@ -18,7 +18,7 @@ from app.web.auth import (
     session_id,
     set_session_cookie,
 )
-from app.web.templating import render
+from app.web.templating import redirect_with_notice, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -72,7 +72,7 @@ async def sign_in(request: Request, session: SessionDep) -> Response:
         return _form(request, email=email, next_url=next_url, message=WRONG, status=400)
     # A fresh session id at every sign-in; the visitor's previous session (if any) ends.
     new_id, _ = users.start_session(session, user=user, replacing=session_id(request))
-    response = RedirectResponse(next_url, status_code=303)
+    response = redirect_with_notice(next_url, "signed_in")
     set_session_cookie(request, response, new_id)
     return response
 
@@ -88,6 +88,6 @@ async def sign_out(request: Request, session: SessionDep, user: Viewer) -> Respo
         if not isinstance(token, str) or not secrets.compare_digest(token, user.csrf_token):
             raise Forbidden("The form's security token is missing or out of date; reload the page.")
         users.end_session(session, session_id=raw)
-    response = RedirectResponse(str(request.url_for("web_dashboard").path), status_code=303)
+    response = redirect_with_notice(str(request.url_for("web_dashboard").path), "signed_out")
     clear_session_cookie(request, response)
     return response

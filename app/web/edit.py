@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -28,7 +28,7 @@ from app.schemas.regulator import RegulatorCreate, RegulatorUpdate
 from app.services import cases, decisions, organisations, recommendations, regulators
 from app.web import forms
 from app.web.auth import EditorUser, PostedForm
-from app.web.templating import render
+from app.web.templating import redirect_with_notice, render
 
 router = APIRouter(include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -151,10 +151,19 @@ def show_form(
             "version": version,
             "errors": errors or {},
             "message": message,
+            "decision_label": _decision_label(session, values) if kind.name == "recommendation" else None,
             **kind.choices(session),
         },
         status=status,
     )
+
+
+def _decision_label(session: Session, values: dict[str, Any]) -> str | None:
+    """The reference of the decision a recommendation form names, to show beside its id."""
+    raw = values.get("decision_id", "").strip()
+    if not raw.isdigit() or len(raw) > 18:
+        return None
+    return decisions.references(session, [int(raw)]).get(int(raw))
 
 
 def _page_url(request: Request, kind: Kind, record_id: int) -> str:
@@ -228,19 +237,19 @@ def save(
             message="The change conflicts with the record as it stands; nothing was saved.",
             status=409,
         )
-    return RedirectResponse(redirect(saved), status_code=303)
+    return redirect_with_notice(redirect(saved), "saved")
 
 
-def _version(form: Any) -> int | None:
+def _version(form: Any) -> int:
+    """The version the edit form was opened at; a missing or malformed one (0) never matches,
+    so such a post is refused as stale rather than saved unchecked."""
     raw = form.get("version")
     if isinstance(raw, str) and raw.isdigit() and len(raw) < 19:
         return int(raw)
-    return None
+    return 0
 
 
 def _routes(collection: str, kind: Kind) -> None:
-    id_param = f"{kind.name}_id"
-
     def new_form(request: Request, session: SessionDep, user: EditorUser) -> HTMLResponse:
         given = {
             k: v for k, v in request.query_params.items() if k in forms.SCALARS[kind.name] and len(v) < 100
@@ -258,8 +267,8 @@ def _routes(collection: str, kind: Kind) -> None:
             redirect=lambda obj: _after_save(request, kind, obj),
         )
 
-    def edit_form(request: Request, session: SessionDep, user: EditorUser, **ids: int) -> HTMLResponse:
-        record = kind.read(session, ids[id_param])
+    def edit_form(request: Request, session: SessionDep, user: EditorUser, record_id: Id) -> HTMLResponse:
+        record = kind.read(session, record_id)
         return show_form(
             request,
             session,
@@ -269,8 +278,8 @@ def _routes(collection: str, kind: Kind) -> None:
             version=record.version,
         )
 
-    def edit(request: Request, session: SessionDep, form: PostedForm, **ids: int) -> Response:
-        record = kind.read(session, ids[id_param])
+    def edit(request: Request, session: SessionDep, form: PostedForm, record_id: Id) -> Response:
+        record = kind.read(session, record_id)
         values = forms.values_from_form(form, kind.name)
         version = _version(form)
         return save(
@@ -286,15 +295,6 @@ def _routes(collection: str, kind: Kind) -> None:
             redirect=lambda obj: _after_save(request, kind, obj),
         )
 
-    # FastAPI reads the path parameter from the signature; give each edit route its own.
-    def edit_form_route(
-        request: Request, session: SessionDep, user: EditorUser, record_id: Id
-    ) -> HTMLResponse:
-        return edit_form(request, session, user, **{id_param: record_id})
-
-    def edit_route(request: Request, session: SessionDep, form: PostedForm, record_id: Id) -> Response:
-        return edit(request, session, form, **{id_param: record_id})
-
     router.add_api_route(
         f"/{collection}/new",
         new_form,
@@ -305,13 +305,13 @@ def _routes(collection: str, kind: Kind) -> None:
     router.add_api_route(f"/{collection}/new", create, methods=["POST"], name=f"web_{kind.name}_create")
     router.add_api_route(
         f"/{collection}/{{record_id}}/edit",
-        edit_form_route,
+        edit_form,
         methods=["GET"],
         response_class=HTMLResponse,
         name=f"web_{kind.name}_edit",
     )
     router.add_api_route(
-        f"/{collection}/{{record_id}}/edit", edit_route, methods=["POST"], name=f"web_{kind.name}_update"
+        f"/{collection}/{{record_id}}/edit", edit, methods=["POST"], name=f"web_{kind.name}_update"
     )
 
 
@@ -398,4 +398,4 @@ def assessment_create(
         )
     rec = recommendations.read(session, recommendation_id=recommendation_id, as_of=None)
     target = request.url_for("web_decision", decision_id=rec.decision_id).path
-    return RedirectResponse(f"{target}#rec-{assessment.recommendation_id}", status_code=303)
+    return redirect_with_notice(f"{target}#rec-{assessment.recommendation_id}", "assessed")

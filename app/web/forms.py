@@ -6,6 +6,7 @@ schemas' and services' errors name, so each error lands beside its field.
 """
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
@@ -19,11 +20,23 @@ from app.vocab import Compliance, DecisionKind, OrganisationKind, RegulatorKind,
 # -- Errors --------------------------------------------------------------------------
 
 
+# The schemas' patterns, said in words.
+PATTERNS = {
+    r"^https?://[^\s]+$": "must be a web address starting with http:// or https://",
+    r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$": "must be a country code such as CA, or a subdivision such as CA-BC",
+    r"^[A-Z]{2}$": "must be a two-letter country code such as CA",
+    r"^[A-Z]{3}$": "must be a three-letter currency code such as EUR",
+}
+
+
 def _message(err: Mapping[str, Any]) -> str:
     if err.get("type") == "missing" or (err.get("input") is None and err.get("type") != "value_error"):
         return "is required"
     if err.get("type") == "extra_forbidden":
         return "is not a field of this form"
+    if err.get("type") == "string_pattern_mismatch":
+        pattern = str((err.get("ctx") or {}).get("pattern", ""))
+        return PATTERNS.get(pattern, "is not in the expected form")
     return str(err.get("msg", "is invalid")).removeprefix("Value error, ")
 
 
@@ -184,28 +197,28 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+ROW_FIELD = re.compile(r"^(?P<name>[a-z]+)\.(?P<index>\d{1,3})\.(?P<field>[a-z_]+)$")
+# Fields whose text makes a row count; a row with only its selects left at their defaults is blank.
+TYPED = ("text", "title", "provision", "publisher")
+
+
 def values_from_form(form: Mapping[str, Any], kind: str) -> dict[str, Any]:
     """The form as typed: strings, and for a decision its rows (wholly blank rows left out)."""
     values: dict[str, Any] = {name: _text(form.get(name)) for name in SCALARS[kind]}
-    if kind == "decision":
-        for name, (key, fields) in ROWS.items():
-            indexes = sorted(
-                {
-                    int(k.split(".")[1])
-                    for k in form
-                    if k.startswith(name + ".")
-                    and k.count(".") == 2
-                    and k.split(".")[1].isdigit()
-                    and len(k.split(".")[1]) < 4
-                }
-            )
-            rows = []
-            for i in indexes:
-                row = {f: _text(form.get(f"{name}.{i}.{f}")).strip() for f in fields}
-                free_text = [row[f] for f in fields if f in (key, "text", "title", "provision", "publisher")]
-                if any(free_text):
-                    rows.append(row)
-            values[name] = rows
+    if kind != "decision":
+        return values
+    indexes: dict[str, set[int]] = {name: set() for name in ROWS}
+    for field_name in form:
+        found = ROW_FIELD.match(field_name)
+        if found and found["name"] in ROWS:
+            indexes[found["name"]].add(int(found["index"]))
+    for name, (key, fields) in ROWS.items():
+        rows = []
+        for i in sorted(indexes[name]):
+            row = {f: _text(form.get(f"{name}.{i}.{f}")).strip() for f in fields}
+            if any(row[f] for f in fields if f == key or f in TYPED):
+                rows.append(row)
+        values[name] = rows
     return values
 
 

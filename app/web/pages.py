@@ -209,7 +209,7 @@ def organisation_list(request: Request, session: SessionDep, user: Viewer) -> HT
         "organisations/list.html",
         forms.OrganisationQuery,
         lambda q: organisations.list_(session, **q.filters()),
-        {"sorts": forms.sort_choices(organisations)},
+        {"sorts": forms.sort_choices(organisations), "parent_choices": organisations.names(session)},
     )
 
 

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, RedirectResponse
 
 from app import vocab
 
@@ -88,6 +88,32 @@ def render(
     status: int = 200,
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    ctx = {"user": getattr(request.state, "user", None), "errors": {}, "message": None}
+    user = getattr(request.state, "user", None)
+    notice = NOTICES.get(request.cookies.get(NOTICE_COOKIE, ""))
+    ctx = {"user": user, "errors": {}, "message": None, "notice": notice, "as_of": None}
     ctx.update(context or {})
-    return templates.TemplateResponse(request, name, ctx, status_code=status, headers=headers)
+    if user is not None:
+        # The page holds the session's CSRF token and the user's name: never cache it.
+        headers = {"Cache-Control": "private, no-store"} | (headers or {})
+    response = templates.TemplateResponse(request, name, ctx, status_code=status, headers=headers)
+    if NOTICE_COOKIE in request.cookies:
+        response.delete_cookie(NOTICE_COOKIE, path="/", httponly=True, samesite="lax")
+    return response
+
+
+# A one-time notice shown on the page a form redirects to ("Saved."), carried by a short
+# cookie holding one of these keys (never text from the user).
+NOTICE_COOKIE = "findings_notice"
+NOTICES = {
+    "saved": "Saved.",
+    "assessed": "Assessment logged.",
+    "signed_in": "You are signed in.",
+    "signed_out": "You are signed out.",
+}
+
+
+def redirect_with_notice(url: str, notice: str) -> RedirectResponse:
+    """A post/redirect/get redirect that shows `notice` once on the page it leads to."""
+    response = RedirectResponse(url, status_code=303)
+    response.set_cookie(NOTICE_COOKIE, notice, max_age=60, path="/", httponly=True, samesite="lax")
+    return response
