@@ -114,6 +114,10 @@ class Query:
 
 
 CHUNK = re.compile(r'(-?)"([^"]*)"?(\*?)|(\S+)')
+# Operators of the databases' own syntaxes only separate words here. Other punctuation
+# inside a chunk (`2021-001`, `priv.gc.ca`, `Commissioner's`) joins its words into a phrase,
+# as the databases' tokenizers split them in the text.
+OPERATORS = re.compile(r"[()\[\]{}:^,;+!&|<>=~@]")
 
 
 def parse(q: str | None) -> Query:
@@ -122,13 +126,13 @@ def parse(q: str | None) -> Query:
     excluded: list[Term] = []
     pending_or = pending_not = False
     count = 0
-    for match in CHUNK.finditer((q or "")[:500]):
+    for match in CHUNK.finditer(OPERATORS.sub(" ", (q or "")[:500])):
         negate, phrase, star, bare = match.groups()
         if bare is not None:
-            if bare in ("OR", "|"):
+            if bare == "OR":
                 pending_or = bool(groups)
                 continue
-            if bare in ("AND", "&"):
+            if bare == "AND":
                 continue
             if bare == "NOT":
                 pending_not = True
