@@ -18,6 +18,36 @@ from collections.abc import Iterator
 from pathlib import Path
 
 SUPERUSER = "findings"
+PREFIX = "findings-pg-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stop_orphans(bindir: Path, user: str | None) -> None:
+    """Stop and remove the servers of earlier test runs that were killed before their teardown."""
+    for root in Path(tempfile.gettempdir()).glob(f"{PREFIX}*"):
+        try:
+            owner = int((root / "owner.pid").read_text())
+        except (OSError, ValueError):
+            continue
+        if _alive(owner):
+            continue
+        kwargs = {"user": user, "extra_groups": []} if user else {}
+        subprocess.run(
+            [str(bindir / "pg_ctl"), "-D", str(root / "data"), "-m", "immediate", "-w", "stop"],
+            capture_output=True,
+            check=False,
+            **kwargs,  # type: ignore[call-overload]
+        )
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def find_bindir() -> Path | None:
@@ -55,7 +85,10 @@ class PostgresServer:
                     pwd.getpwnam(name)
                     self.user = name
                     break
-        self.root = Path(tempfile.mkdtemp(prefix="findings-pg-"))
+        stop_orphans(bindir, self.user)
+        self.root = Path(tempfile.mkdtemp(prefix=PREFIX))
+        # Whose server this is: a later run stops it if this process died without doing so.
+        (self.root / "owner.pid").write_text(str(os.getpid()))
         self.data = self.root / "data"
         self.log = self.root / "server.log"
         if self.user is not None:

@@ -1,5 +1,8 @@
 """The migrations, on each database: one head, a full round trip, and agreement with the models."""
 
+import subprocess
+import sys
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -8,6 +11,7 @@ from sqlalchemy import inspect
 from app import migrate
 from app.db import make_engine
 from app.models import Base
+from tests.pgserver import PostgresServer
 
 
 def test_single_head() -> None:
@@ -40,3 +44,23 @@ def test_models_match_migrated_schema(empty_database_url: str) -> None:
             assert compare_metadata(context, Base.metadata) == []
     finally:
         engine.dispose()
+
+
+def test_concurrent_migrations_on_postgresql_run_once(pg_server: PostgresServer) -> None:
+    """Hosts started together may each run `findings migrate`: they queue on a lock."""
+    with pg_server.database() as url:
+        code = "import sys; from app import migrate; migrate.upgrade(sys.argv[1])"
+        runs = [subprocess.Popen([sys.executable, "-c", code, url], stderr=subprocess.PIPE) for _ in range(3)]
+        failures = []
+        for run in runs:
+            _, stderr = run.communicate(timeout=120)
+            if run.returncode != 0:
+                failures.append(stderr.decode())
+        assert failures == []
+        engine = make_engine(url)
+        try:
+            with engine.connect() as conn:
+                versions = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all()
+        finally:
+            engine.dispose()
+        assert versions == ScriptDirectory.from_config(migrate.alembic_config(url)).get_heads()

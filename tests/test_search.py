@@ -83,12 +83,10 @@ def test_exact_title_ranks_first(api: Api, record: dict[str, Any]) -> None:
     assert found(api, "clearview ai")[0] == ("organisation", record["clearview"]["id"])
 
 
-@pytest.mark.parametrize("q", ["Quebec", "québec", "QUEBEC", "acces", "ACCÈS", "Québ*"])
-def test_accents_and_case_are_ignored(api: Api, record: dict[str, Any], q: str) -> None:
-    assert ("regulator", record["cai"]["id"]) in found(api, q)
-
-
-def test_accented_query_finds_plain_text(api: Api, record: dict[str, Any]) -> None:
+def test_accents_and_case_are_ignored(api: Api, record: dict[str, Any]) -> None:
+    for q in ["Quebec", "québec", "QUEBEC", "acces", "ACCÈS", "Québ*", "l'information"]:
+        assert ("regulator", record["cai"]["id"]) in found(api, q), q
+    # And the other way round: an accented query finds the plain word.
     assert found(api, "zéppelin", type="recommendation") == [("recommendation", record["rec"]["id"])]
 
 
