@@ -7,6 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -94,6 +95,11 @@ def create_app(database: Database | None = None) -> FastAPI:
 
     @app.exception_handler(OperationalError)
     async def operational_error(request: Request, exc: OperationalError):  # type: ignore[no-untyped-def]
+        return problems.unavailable_problem(exc)
+
+    @app.exception_handler(PoolTimeout)
+    async def pool_timeout(request: Request, exc: PoolTimeout):  # type: ignore[no-untyped-def]
+        # Every pooled connection stayed busy for DB_POOL_TIMEOUT seconds.
         return problems.unavailable_problem(exc)
 
     @app.get("/", include_in_schema=False)
