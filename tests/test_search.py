@@ -215,6 +215,7 @@ def test_paging_by_rank(api: Api, record: dict[str, Any]) -> None:
     assert len(everything) == 7
     paged: list[tuple[str, int]] = []
     cursor = None
+    cursors = []
     while True:
         params: dict[str, Any] = {"q": "kite", "limit": 3} | ({"cursor": cursor} if cursor else {})
         page = api.ok(api.get("/api/v1/search", params=params))
@@ -222,7 +223,12 @@ def test_paging_by_rank(api: Api, record: dict[str, Any]) -> None:
         cursor = page["next_cursor"]
         if cursor is None:
             break
+        cursors.append(cursor)
     assert paged == everything
+    # A cursor belongs to its query and types.
+    for params in ({"q": "paging"}, {"q": "kite", "type": "decision"}):
+        response = api.get("/api/v1/search", params={**params, "cursor": cursors[0]})
+        assert response.status_code == 422, response.text
 
 
 def test_type_filter(api: Api, record: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ Anything else (punctuation, `AND`, `NEAR`, `^`, `:`, brackets) only separates wo
 with no word left finds nothing.
 """
 
+import hashlib
 import html
 import math
 import re
@@ -339,14 +340,15 @@ def search(
     titles weighing more than bodies), then by document key; the cursor holds the last
     hit's (score, key), so a page starts right after the previous one.
     """
-    after = None
-    if cursor:
-        after = decode_cursor(cursor, "rank", _score)
     query = parse(q)
     if query.empty:
         return Page(items=[], next_cursor=None)
-    dialect = session.get_bind().dialect.name
     codes = sorted(CODES[t] for t in set(types or CODES))
+    # A cursor belongs to its query and types: another search refuses it instead of
+    # starting at a meaningless place.
+    sort = "rank-" + hashlib.sha256(f"{query.fts5()}|{codes}".encode()).hexdigest()[:12]
+    after = decode_cursor(cursor, sort, _score) if cursor else None
+    dialect = session.get_bind().dialect.name
     params: dict[str, Any] = {"limit": limit + 1}
     if dialect == "sqlite":
         params |= {"fts5": query.fts5(), "words": folded_words(query.words)}
@@ -370,5 +372,5 @@ def search(
                 type=kind, id=id, title=title, snippet=snippets.get(doc_id, ""), decision_id=decision_id
             )
         )
-    next_cursor = encode_cursor("rank", (rows[-1][1], rows[-1][0])) if more else None
+    next_cursor = encode_cursor(sort, (rows[-1][1], rows[-1][0])) if more else None
     return Page(items=items, next_cursor=next_cursor)
