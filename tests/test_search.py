@@ -5,7 +5,11 @@ from typing import Any
 
 import pytest
 
-from app.services import demo
+from app.schemas.decision import DecisionCreate
+from app.schemas.organisation import OrganisationCreate
+from app.schemas.recommendation import RecommendationCreate
+from app.schemas.regulator import RegulatorCreate
+from app.services import decisions, demo, organisations, recommendations, regulators
 from app.services.search import marked_html, parse
 from tests.conftest import Api
 
@@ -20,41 +24,73 @@ def found(api: Api, q: str, **params: Any) -> list[tuple[str, int]]:
 
 @pytest.fixture
 def record(api: Api) -> dict[str, Any]:
-    """A small record of our own: two regulators, two organisations, three decisions."""
-    cai = api.regulator("Commission d'accès à l'information du Québec", "CA-QC", short_name="CAI")
-    garante = api.regulator("Garante per la protezione dei dati personali", "IT", short_name="Garante")
-    clearview = api.organisation("Clearview AI, Inc.", aliases=["Clearview", "Clearview AI"])
-    acme = api.organisation("Acme Surveillance Ltd", aliases=["Acme"])
-    exact = api.decision(
-        cai["id"],
-        reference="CAI 1005",
-        title="Facial recognition",
-        summary="A short report.",
-    )
-    longer = api.decision(
-        garante["id"],
-        reference="GPDP 42",
-        title="Order on facial recognition databases and facial recognition services",
-        summary="Facial recognition, facial recognition and again facial recognition: "
-        "the zeppelin company scraped photographs from the web.",
-    )
-    other = api.decision(
-        garante["id"],
-        reference="GPDP 43",
-        title="Fine against a retailer",
-        summary="Loyalty cards profiled <b>customers</b> & their families without consent.",
-    )
-    rec = api.recommendation(longer["id"], clearview["id"], "Delete the zeppelin photographs.")
-    return {
-        "cai": cai,
-        "garante": garante,
-        "clearview": clearview,
-        "acme": acme,
-        "exact": exact,
-        "longer": longer,
-        "other": other,
-        "rec": rec,
-    }
+    """A small record of our own: two regulators, two organisations, three decisions.
+
+    Built through the services in one transaction (the index triggers run all the same),
+    which is several times faster than through HTTP.
+    """
+    with api.db.transaction(actor="test") as session:
+        cai = regulators.create(
+            session,
+            data=RegulatorCreate(
+                name="Commission d'accès à l'information du Québec", jurisdiction="CA-QC", short_name="CAI"
+            ),
+        )
+        garante = regulators.create(
+            session,
+            data=RegulatorCreate(
+                name="Garante per la protezione dei dati personali", jurisdiction="IT", short_name="Garante"
+            ),
+        )
+        clearview = organisations.create(
+            session, data=OrganisationCreate(name="Clearview AI, Inc.", aliases=["Clearview", "Clearview AI"])
+        )
+        acme = organisations.create(
+            session, data=OrganisationCreate(name="Acme Surveillance Ltd", aliases=["Acme"])
+        )
+
+        def decision(regulator_id: int, reference: str, title: str, summary: str) -> int:
+            data = DecisionCreate(
+                reference=reference,
+                title=title,
+                kind="report_of_findings",
+                issued_on="2021-02-03",
+                summary=summary,
+                regulators=[{"regulator_id": regulator_id, "role": "lead"}],
+            )
+            return decisions.create(session, data=data).id
+
+        exact = decision(cai.id, "CAI 1005", "Facial recognition", "A short report.")
+        longer = decision(
+            garante.id,
+            "GPDP 42",
+            "Order on facial recognition databases and facial recognition services",
+            "Facial recognition, facial recognition and again facial recognition: "
+            "the zeppelin company scraped photographs from the web.",
+        )
+        other = decision(
+            garante.id,
+            "GPDP 43",
+            "Fine against a retailer",
+            "Loyalty cards profiled <b>customers</b> & their families without consent.",
+        )
+        rec = recommendations.create(
+            session,
+            data=RecommendationCreate(
+                decision_id=longer, organisation_id=clearview.id, text="Delete the zeppelin photographs."
+            ),
+        )
+        ids = {
+            "cai": cai.id,
+            "garante": garante.id,
+            "clearview": clearview.id,
+            "acme": acme.id,
+            "exact": exact,
+            "longer": longer,
+            "other": other,
+            "rec": rec.id,
+        }
+    return {name: {"id": id} for name, id in ids.items()}
 
 
 def test_decision_found_by_a_word_of_its_summary(api: Api, record: dict[str, Any]) -> None:
