@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -46,6 +47,7 @@ def test_models_match_migrated_schema(empty_database_url: str) -> None:
         engine.dispose()
 
 
+@pytest.mark.postgres
 def test_concurrent_migrations_on_postgresql_run_once(pg_server: PostgresServer) -> None:
     """Hosts started together may each run `findings migrate`: they queue on a lock."""
     with pg_server.database() as url:
