@@ -165,6 +165,12 @@ class PostgresServer:
         with psycopg.connect(
             host="127.0.0.1", port=self.port, user=SUPERUSER, dbname=database, autocommit=True
         ) as conn:
+            # A connection a test left open (in a transaction holding locks) would block the
+            # deletes below: end it first.
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
             tables = [
                 r[0]
                 for r in conn.execute(
