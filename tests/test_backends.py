@@ -131,3 +131,13 @@ def test_a_full_pool_answers_503(db: Database) -> None:
         assert response.headers["retry-after"]
     finally:
         small.dispose()
+
+
+def test_largest_ids_are_plain_not_found(api: Api) -> None:
+    """Ids up to 2**63 - 1 fit the BIGINT keys of PostgreSQL and SQLite's INTEGER alike."""
+    biggest = 2**63 - 1
+    for path in ("decisions", "recommendations", "organisations", "regulators", "cases"):
+        assert api.get(f"/api/v1/{path}/{biggest}").status_code == 404
+    page = api.ok(api.get("/api/v1/decisions", params={"regulator_id": biggest, "organisation_id": biggest}))
+    assert page["items"] == []
+    assert api.get(f"/api/v1/decisions/{biggest + 1}").status_code == 422
