@@ -68,6 +68,15 @@ def find_bindir() -> Path | None:
     return None
 
 
+def utf8_locale() -> str:
+    """C.UTF-8 where the system has it (case folding beyond ASCII, as in production), else C."""
+    try:
+        names = subprocess.run(["locale", "-a"], capture_output=True, text=True, check=False).stdout
+    except OSError:
+        return "C"
+    return "C.UTF-8" if {"c.utf8", "c.utf-8"} & {n.strip().lower() for n in names.split()} else "C"
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -120,7 +129,7 @@ class PostgresServer:
             "-U", SUPERUSER,
             "--auth=trust",
             "--encoding=UTF8",
-            "--locale=C",
+            f"--locale={utf8_locale()}",
             "--no-sync",
         )  # fmt: skip
         options = " ".join(

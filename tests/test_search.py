@@ -122,6 +122,10 @@ def test_exact_title_ranks_first(api: Api, record: dict[str, Any]) -> None:
 def test_accents_and_case_are_ignored(api: Api, record: dict[str, Any]) -> None:
     for q in ["Quebec", "québec", "QUEBEC", "acces", "ACCÈS", "Québ*", "l'information"]:
         assert ("regulator", record["cai"]["id"]) in found(api, q), q
+    # Beyond Latin letters too.
+    moscow = api.organisation("Московский метрополитен", aliases=["ГУП «Московский метрополитен»"])
+    assert found(api, "МЕТРОПОЛИТЕН") == [("organisation", moscow["id"])]
+    assert found(api, "московский", type="organisation") == [("organisation", moscow["id"])]
     # And the other way round: an accented query finds the plain word.
     assert found(api, "zéppelin", type="recommendation") == [("recommendation", record["rec"]["id"])]
 
