@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 SUPERUSER = "findings"
 PREFIX = "findings-pg-"
@@ -104,6 +105,8 @@ class PostgresServer:
             entry = pwd.getpwnam(self.user)
             os.chown(self.root, entry.pw_uid, entry.pw_gid)
         self._counter = 0
+        self._admins: dict[str, Any] = {}
+        self._tables: dict[str, list[str]] = {}
         pg_ctl = str(bindir / "pg_ctl")
         out = subprocess.run([pg_ctl, "--version"], capture_output=True, text=True, check=True)
         self.version = int(re.findall(r"\d+", out.stdout)[0])
@@ -147,6 +150,8 @@ class PostgresServer:
         self._run(pg_ctl, "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start")
 
     def stop(self) -> None:
+        for conn in self._admins.values():
+            conn.close()
         with contextlib.suppress(RuntimeError):
             self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
         shutil.rmtree(self.root, ignore_errors=True)
@@ -167,34 +172,43 @@ class PostgresServer:
         """Empty every table of `database` but Alembic's, and restart its id sequences.
 
         Much faster than a new copy of the template (about 5 ms against 150): the rows are
-        deleted with triggers and foreign-key checks off (session_replication_role).
+        deleted with triggers and foreign-key checks off (session_replication_role), through
+        a connection kept open for the run.
         """
-        import psycopg
-
-        with psycopg.connect(
-            host="127.0.0.1", port=self.port, user=SUPERUSER, dbname=database, autocommit=True
-        ) as conn:
-            # A connection a test left open (in a transaction holding locks) would block the
-            # deletes below: end it first.
-            conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-            tables = [
+        conn = self._admin(database)
+        # A connection a test left inside a transaction (holding locks) would block the
+        # deletes below: end it. Idle pooled connections are left alone.
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'"
+        )
+        if database not in self._tables:
+            self._tables[database] = [
                 r[0]
                 for r in conn.execute(
                     "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
                     "AND tablename <> 'alembic_version'"
                 )
             ]
-            with conn.transaction():
-                conn.execute("SET LOCAL session_replication_role = replica")
-                for table in tables:
-                    conn.execute(f'DELETE FROM "{table}"')  # type: ignore[arg-type]
-                conn.execute(
-                    "SELECT setval(c.oid, 1, false) FROM pg_class c "
-                    "WHERE c.relkind = 'S' AND c.relnamespace = 'public'::regnamespace"
-                )
+        with conn.transaction():
+            conn.execute("SET LOCAL session_replication_role = replica")
+            for table in self._tables[database]:
+                conn.execute(f'DELETE FROM "{table}"')  # type: ignore[arg-type]
+            conn.execute(
+                "SELECT setval(c.oid, 1, false) FROM pg_class c "
+                "WHERE c.relkind = 'S' AND c.relnamespace = 'public'::regnamespace"
+            )
+
+    def _admin(self, database: str) -> Any:
+        import psycopg
+
+        conn = self._admins.get(database)
+        if conn is None or conn.closed:
+            conn = psycopg.connect(
+                host="127.0.0.1", port=self.port, user=SUPERUSER, dbname=database, autocommit=True
+            )
+            self._admins[database] = conn
+        return conn
 
     def new_name(self, prefix: str) -> str:
         self._counter += 1
