@@ -97,10 +97,8 @@ def create_app(database: Database | None = None) -> FastAPI:
     async def operational_error(request: Request, exc: OperationalError):  # type: ignore[no-untyped-def]
         return problems.unavailable_problem(exc)
 
-    @app.exception_handler(PoolTimeout)
-    async def pool_timeout(request: Request, exc: PoolTimeout):  # type: ignore[no-untyped-def]
-        # Every pooled connection stayed busy for DB_POOL_TIMEOUT seconds.
-        return problems.unavailable_problem(exc)
+    # Every pooled connection stayed busy for DB_POOL_TIMEOUT seconds: busy, like the above.
+    app.add_exception_handler(PoolTimeout, operational_error)
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:
