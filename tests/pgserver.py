@@ -135,19 +135,27 @@ class PostgresServer:
             f"--locale={utf8_locale()}",
             "--no-sync",
         )  # fmt: skip
-        options = " ".join(
-            [
-                f"-p {self.port}",
-                "-c listen_addresses=127.0.0.1",
-                f"-c unix_socket_directories={self.root}",
-                "-c fsync=off",
-                "-c synchronous_commit=off",
-                "-c full_page_writes=off",
-                "-c max_connections=200",
-            ]
-        )
         pg_ctl = str(self.bindir / "pg_ctl")
-        self._run(pg_ctl, "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start")
+        for attempt in range(3):
+            options = " ".join(
+                [
+                    f"-p {self.port}",
+                    "-c listen_addresses=127.0.0.1",
+                    f"-c unix_socket_directories={self.root}",
+                    "-c fsync=off",
+                    "-c synchronous_commit=off",
+                    "-c full_page_writes=off",
+                    "-c max_connections=200",
+                ]
+            )
+            try:
+                self._run(pg_ctl, "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start")
+                return
+            except RuntimeError:
+                # Another run may have taken the free port in between: try another one.
+                if attempt == 2:
+                    raise
+                self.port = free_port()
 
     def stop(self) -> None:
         for conn in self._admins.values():
