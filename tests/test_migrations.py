@@ -10,7 +10,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from app import migrate
-from app.db import make_engine
+from app.db import Database, make_engine
 from app.models import Base
 from tests.pgserver import PostgresServer
 
@@ -66,3 +66,26 @@ def test_concurrent_migrations_on_postgresql_run_once(pg_server: PostgresServer)
         finally:
             engine.dispose()
         assert versions == ScriptDirectory.from_config(migrate.alembic_config(url)).get_heads()
+
+
+SEARCHED_TABLES = {"decisions", "findings", "recommendations", "organisations", "organisation_aliases"}
+SEARCHED_TABLES |= {"regulators", "cases"}
+
+
+def test_search_index_triggers_survive_the_migrations(db: Database) -> None:
+    """A later migration that rebuilds a table (SQLite's batch mode copies and renames it)
+    drops its triggers; this notices if one forgot to create the search triggers again."""
+    with db.engine.connect() as conn:
+        if db.is_sqlite:
+            rows = conn.exec_driver_sql(
+                "SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'search_%'"
+            ).all()
+            assert {(t, n.rsplit("_", 1)[1]) for t, n in rows} == {
+                (t, event) for t in SEARCHED_TABLES for event in ("insert", "update", "delete")
+            }
+        else:
+            rows = conn.exec_driver_sql(
+                "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE t.tgname = 'search_index_sync' AND t.tgenabled <> 'D'"
+            ).all()
+            assert {r[0] for r in rows} == SEARCHED_TABLES
