@@ -89,3 +89,23 @@ def test_search_index_triggers_survive_the_migrations(db: Database) -> None:
                 "WHERE t.tgname = 'search_index_sync' AND t.tgenabled <> 'D'"
             ).all()
             assert {r[0] for r in rows} == SEARCHED_TABLES
+
+
+def test_search_migration_indexes_an_existing_record(empty_database_url: str) -> None:
+    """Upgrading a database that already holds a record fills the index from it."""
+    from app.services import demo, search
+
+    migrate.upgrade(empty_database_url, "ebe6badc6a8a")
+    database = Database(empty_database_url)
+    try:
+        with database.transaction(actor="test") as session:
+            demo.load(session)
+        migrate.upgrade(empty_database_url)
+        with database.transaction(write=False) as session:
+            hits = search.search(session, q="Clearview", limit=100).items
+            assert hits[0].title == "Clearview AI, Inc."
+            assert len([h for h in hits if h.type == "decision"]) == 8
+            commissioners = search.search(session, q="commissioner", limit=100).items
+            assert "regulator" in {h.type for h in commissioners}
+    finally:
+        database.dispose()
