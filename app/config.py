@@ -17,6 +17,14 @@ class Settings(BaseSettings):
         default=DEFAULT_DATABASE_URL,
         description="SQLAlchemy URL; a SQLite file by default, postgresql+psycopg://... for larger sites.",
     )
+    # PostgreSQL connection pool of each app process: `db_pool_size` kept open, up to
+    # `db_max_overflow` more under load, waiting `db_pool_timeout` seconds for one when all
+    # are busy. Processes x (size + overflow) must stay under the server's max_connections.
+    db_pool_size: int = Field(default=5, ge=1)
+    db_max_overflow: int = Field(default=5, ge=0)
+    db_pool_timeout: float = Field(default=10.0, gt=0)
+    # Seconds after which a pooled connection is replaced (below any proxy's idle timeout).
+    db_pool_recycle: int = 1800
     # Seconds a SQLite writer waits for the lock before giving up.
     sqlite_busy_timeout: float = 10.0
     # Largest request body accepted, in bytes.

@@ -36,7 +36,16 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         )
         _configure_sqlite(engine, settings.sqlite_busy_timeout)
         return engine
-    return create_engine(url, echo=settings.sql_echo, pool_pre_ping=True, **kwargs)
+    options: dict[str, Any] = {
+        "pool_pre_ping": True,
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_timeout": settings.db_pool_timeout,
+        "pool_recycle": settings.db_pool_recycle,
+    }
+    if "poolclass" in kwargs:
+        options = {"pool_pre_ping": True}
+    return create_engine(url, echo=settings.sql_echo, **(options | kwargs))
 
 
 def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:

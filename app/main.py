@@ -8,6 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -154,6 +155,9 @@ def create_app(database: Database | None = None) -> FastAPI:
     for path in (app.openapi_url, app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url):
         if path:
             declare_path(path, Access.public)
+
+    # Every pooled connection stayed busy for DB_POOL_TIMEOUT seconds: busy, like the above.
+    app.add_exception_handler(PoolTimeout, operational_error)
 
     web.install(app)
 

@@ -7,6 +7,8 @@ from app.migrate import compare_options
 from app.models import Base
 
 config = context.config
+# Key of the PostgreSQL advisory lock held while migrating ("findings" in ASCII).
+MIGRATION_LOCK = 0x66696E64696E6773
 target_metadata = Base.metadata
 
 
@@ -31,6 +33,10 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         **compare_options(),
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Several hosts may run `findings migrate` at once: the first takes this lock for
+            # its transaction, the others wait for it and then find nothing left to do.
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         context.run_migrations()
 
 

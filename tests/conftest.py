@@ -82,6 +82,15 @@ def pg_test_database(pg_server: PostgresServer, pg_template: str) -> str:
     return name
 
 
+@pytest.fixture(scope="session")
+def pg_database(pg_server: PostgresServer, pg_test_database: str) -> Iterator[Database]:
+    """One engine on the shared PostgreSQL test database for the whole run: its pooled
+    connections (and compiled statements) serve test after test."""
+    database = Database(pg_server.url(pg_test_database))
+    yield database
+    database.dispose()
+
+
 @pytest.fixture
 def empty_database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
     """The URL of a new, empty database on the test's backend."""
@@ -105,13 +114,12 @@ def db(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator
         database.dispose()
         return
     server: PostgresServer = request.getfixturevalue("pg_server")
-    name: str = request.getfixturevalue("pg_test_database")
-    database = Database(server.url(name))
+    database: Database = request.getfixturevalue("pg_database")
     try:
         yield database
     finally:
-        database.dispose()
-        server.reset(name)
+        # Connections go back to the pool (and stay open for the next test); the rows go.
+        server.reset(request.getfixturevalue("pg_test_database"))
 
 
 class Api:

@@ -5,9 +5,12 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
+from app.db import Database
+from app.main import create_app
 from app.models import AuditEntry, Decision
 from app.services import demo
 from tests.conftest import Api
@@ -114,3 +117,27 @@ def test_audit_json_and_utc_timestamps(loaded: Api) -> None:
         assert entry.at.tzinfo is not None and entry.at.utcoffset() == dt.timedelta(0)
         decision = session.scalars(select(Decision)).first()
         assert decision is not None and decision.created_at.utcoffset() == dt.timedelta(0)
+
+
+def test_a_full_pool_answers_503(db: Database) -> None:
+    """When every pooled connection stays busy past DB_POOL_TIMEOUT, the caller gets a 503."""
+    url = db.engine.url.render_as_string(hide_password=False)
+    small = Database(url, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    try:
+        with small.engine.connect(), TestClient(create_app(small)) as client:
+            response = client.get("/api/v1/regulators")
+        assert response.status_code == 503, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.headers["retry-after"]
+    finally:
+        small.dispose()
+
+
+def test_largest_ids_are_plain_not_found(api: Api) -> None:
+    """Ids up to 2**63 - 1 fit the BIGINT keys of PostgreSQL and SQLite's INTEGER alike."""
+    biggest = 2**63 - 1
+    for path in ("decisions", "recommendations", "organisations", "regulators", "cases"):
+        assert api.get(f"/api/v1/{path}/{biggest}").status_code == 404
+    page = api.ok(api.get("/api/v1/decisions", params={"regulator_id": biggest, "organisation_id": biggest}))
+    assert page["items"] == []
+    assert api.get(f"/api/v1/decisions/{biggest + 1}").status_code == 422

@@ -1,13 +1,18 @@
 """The migrations, on each database: one head, a full round trip, and agreement with the models."""
 
+import subprocess
+import sys
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from app import migrate
-from app.db import make_engine
+from app.db import Database, make_engine
 from app.models import Base
+from tests.pgserver import PostgresServer
 
 
 def test_single_head() -> None:
@@ -40,3 +45,67 @@ def test_models_match_migrated_schema(empty_database_url: str) -> None:
             assert compare_metadata(context, Base.metadata) == []
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_concurrent_migrations_on_postgresql_run_once(pg_server: PostgresServer) -> None:
+    """Hosts started together may each run `findings migrate`: they queue on a lock."""
+    with pg_server.database() as url:
+        code = "import sys; from app import migrate; migrate.upgrade(sys.argv[1])"
+        runs = [subprocess.Popen([sys.executable, "-c", code, url], stderr=subprocess.PIPE) for _ in range(3)]
+        failures = []
+        for run in runs:
+            _, stderr = run.communicate(timeout=120)
+            if run.returncode != 0:
+                failures.append(stderr.decode())
+        assert failures == []
+        engine = make_engine(url)
+        try:
+            with engine.connect() as conn:
+                versions = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all()
+        finally:
+            engine.dispose()
+        assert versions == ScriptDirectory.from_config(migrate.alembic_config(url)).get_heads()
+
+
+SEARCHED_TABLES = {"decisions", "findings", "recommendations", "organisations", "organisation_aliases"}
+SEARCHED_TABLES |= {"regulators", "cases"}
+
+
+def test_search_index_triggers_survive_the_migrations(db: Database) -> None:
+    """A later migration that rebuilds a table (SQLite's batch mode copies and renames it)
+    drops its triggers; this notices if one forgot to create the search triggers again."""
+    with db.engine.connect() as conn:
+        if db.is_sqlite:
+            rows = conn.exec_driver_sql(
+                "SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'search_%'"
+            ).all()
+            assert {(t, n.rsplit("_", 1)[1]) for t, n in rows} == {
+                (t, event) for t in SEARCHED_TABLES for event in ("insert", "update", "delete")
+            }
+        else:
+            rows = conn.exec_driver_sql(
+                "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE t.tgname = 'search_index_sync' AND t.tgenabled <> 'D'"
+            ).all()
+            assert {r[0] for r in rows} == SEARCHED_TABLES
+
+
+def test_search_migration_indexes_an_existing_record(empty_database_url: str) -> None:
+    """Upgrading a database that already holds a record fills the index from it."""
+    from app.services import demo, search
+
+    migrate.upgrade(empty_database_url, "ebe6badc6a8a")
+    database = Database(empty_database_url)
+    try:
+        with database.transaction(actor="test") as session:
+            demo.load(session)
+        migrate.upgrade(empty_database_url)
+        with database.transaction(write=False) as session:
+            hits = search.search(session, q="Clearview", limit=100).items
+            assert hits[0].title == "Clearview AI, Inc."
+            assert len([h for h in hits if h.type == "decision"]) == 8
+            commissioners = search.search(session, q="commissioner", limit=100).items
+            assert "regulator" in {h.type for h in commissioners}
+    finally:
+        database.dispose()

@@ -126,7 +126,14 @@ def item_id(name: str) -> object:
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
 Cursor = Annotated[str | None, Query(max_length=500, description="The `next_cursor` of the previous page.")]
 AsOf = Annotated[IsoDate | None, Query(description="Read the record as it stood on this day.")]
-Q = Annotated[str | None, Query(max_length=500, description="Text to look for.")]
+Q = Annotated[
+    str | None,
+    Query(
+        max_length=500,
+        description='Words to look for, by the full-text index: all of them; `"a phrase"`, `prefix*`, '
+        "`a OR b`, `-left_out`; case and accents ignored (see `/api/v1/search`).",
+    ),
+]
 FilterId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 DEFAULT_PAGE = DEFAULT_LIMIT
 

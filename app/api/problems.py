@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import DomainError, FieldError
@@ -99,7 +99,7 @@ def integrity_problem(exc: IntegrityError) -> JSONResponse:
     )
 
 
-def unavailable_problem(exc: OperationalError) -> JSONResponse:
+def unavailable_problem(exc: Exception) -> JSONResponse:
     return problem(
         503,
         "Service unavailable",

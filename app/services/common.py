@@ -72,11 +72,6 @@ def refuse_if_referenced(
         raise Conflict(f"{what} is still referenced by " + ", ".join(uses) + "; remove those first.")
 
 
-def like_pattern(q: str) -> str:
-    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def changed(obj: Any, values: dict[str, Any]) -> None:
     for key, value in values.items():
         setattr(obj, key, value)

@@ -46,7 +46,7 @@ def encode_cursor(sort: str, key: Sequence[Any]) -> str:
 
 
 def decode_cursor(cursor: str, sort: str, parse: Callable[[Any], Any]) -> tuple[Any, int]:
-    """The (value, id) of a cursor made by `encode_cursor` for `sort`; 400 when malformed."""
+    """The (value, id) of a cursor made by `encode_cursor` for `sort`; Invalid (422) otherwise."""
     bad = Invalid(
         "The cursor is malformed or belongs to another sort order; use the next_cursor of a previous page.",
         errors=[FieldError("query.cursor", "malformed cursor", "cursor")],

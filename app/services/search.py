@@ -19,6 +19,7 @@ Anything else (punctuation, `AND`, `NEAR`, `^`, `:`, brackets) only separates wo
 with no word left finds nothing.
 """
 
+import hashlib
 import html
 import math
 import re
@@ -114,6 +115,10 @@ class Query:
 
 
 CHUNK = re.compile(r'(-?)"([^"]*)"?(\*?)|(\S+)')
+# Operators of the databases' own syntaxes only separate words here. Other punctuation
+# inside a chunk (`2021-001`, `priv.gc.ca`, `Commissioner's`) joins its words into a phrase,
+# as the databases' tokenizers split them in the text.
+OPERATORS = re.compile(r"[()\[\]{}:^,;+!&|<>=~@]")
 
 
 def parse(q: str | None) -> Query:
@@ -122,13 +127,13 @@ def parse(q: str | None) -> Query:
     excluded: list[Term] = []
     pending_or = pending_not = False
     count = 0
-    for match in CHUNK.finditer((q or "")[:500]):
+    for match in CHUNK.finditer(OPERATORS.sub(" ", (q or "")[:500])):
         negate, phrase, star, bare = match.groups()
         if bare is not None:
-            if bare in ("OR", "|"):
+            if bare == "OR":
                 pending_or = bool(groups)
                 continue
-            if bare in ("AND", "&"):
+            if bare == "AND":
                 continue
             if bare == "NOT":
                 pending_not = True
@@ -335,14 +340,15 @@ def search(
     titles weighing more than bodies), then by document key; the cursor holds the last
     hit's (score, key), so a page starts right after the previous one.
     """
-    after = None
-    if cursor:
-        after = decode_cursor(cursor, "rank", _score)
     query = parse(q)
     if query.empty:
         return Page(items=[], next_cursor=None)
-    dialect = session.get_bind().dialect.name
     codes = sorted(CODES[t] for t in set(types or CODES))
+    # A cursor belongs to its query and types: another search refuses it instead of
+    # starting at a meaningless place.
+    sort = "rank-" + hashlib.sha256(f"{query.fts5()}|{codes}".encode()).hexdigest()[:12]
+    after = decode_cursor(cursor, sort, _score) if cursor else None
+    dialect = session.get_bind().dialect.name
     params: dict[str, Any] = {"limit": limit + 1}
     if dialect == "sqlite":
         params |= {"fts5": query.fts5(), "words": folded_words(query.words)}
@@ -366,5 +372,5 @@ def search(
                 type=kind, id=id, title=title, snippet=snippets.get(doc_id, ""), decision_id=decision_id
             )
         )
-    next_cursor = encode_cursor("rank", (rows[-1][1], rows[-1][0])) if more else None
+    next_cursor = encode_cursor(sort, (rows[-1][1], rows[-1][0])) if more else None
     return Page(items=items, next_cursor=next_cursor)
