@@ -31,7 +31,9 @@ def test_canadian_decision_reads_partially_complied(api: Api) -> None:
     }
     # A day before the report, it was not part of the record.
     before = api.ok(
-        api.get("/api/v1/decisions", params={"organisation_id": org, "as_of": "2021-02-02", "jurisdiction": "CA"})
+        api.get(
+            "/api/v1/decisions", params={"organisation_id": org, "as_of": "2021-02-02", "jurisdiction": "CA"}
+        )
     )
     assert before == {"items": [], "next_cursor": None}
     # The whole Clearview record lists every decision, newest first.
