@@ -4,7 +4,7 @@ tags and links to earlier decisions; read with their derived compliance and stan
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import String, bindparam, exists, func, literal, select, type_coerce
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from app.errors import Conflict, FieldError, Invalid, NotFound
@@ -495,9 +495,38 @@ def list_(
         compliance_is=compliance_is,
         q=q,
         as_of=as_of,
+        session=session,
     )
     rows, next_cursor = paginate(session, stmt, sorts=SORTS, sort=sort, limit=limit, cursor=cursor)
     return Page(items=read_many(session, [r[0] for r in rows], as_of=as_of), next_cursor=next_cursor)
+
+
+# A regulator or a party with at most this many decisions has its decisions found from its
+# side (then sorted); one with more, by walking the list in its order and probing each row.
+FEW_DECISIONS = 1_000
+
+
+def _among(session: Session | None, decision_id: Any, owner: Any, owner_id: int) -> tuple[Any, bool]:
+    """A clause keeping the decisions linked to `owner_id`, and whether it has few of them.
+
+    At 200,000 decisions, walking newest first and probing each row finds a page of a big
+    regulator's decisions in 0.2 ms but takes 140 ms for one with 30 decisions; starting from
+    the regulator's 30 decisions takes 0.05 ms, but 100 ms for one with 40,000. Counting up to
+    FEW_DECISIONS (an index range, under 0.2 ms) picks the side, so both ends stay within a few ms.
+    """
+    members = select(decision_id).where(owner == owner_id)
+    if session is not None:
+        n = session.scalar(select(func.count()).select_from(members.limit(FEW_DECISIONS + 1).subquery()))
+        if (n or 0) <= FEW_DECISIONS:
+            return Decision.id.in_(members), True
+    return exists(members.where(decision_id == Decision.id)), False
+
+
+def _unindexed(column: Any, few: bool) -> Any:
+    """`column` itself, or, when a few linked decisions lead, the same value through `|| ''`,
+    which no index serves: otherwise SQLite may walk all the decisions of one compliance (or
+    kind) and probe each, instead of reading the few linked ones."""
+    return type_coerce(column, String()).concat(literal("", String())) if few else column
 
 
 def filtered(
@@ -513,24 +542,27 @@ def filtered(
     compliance_is: Compliance | None = None,
     q: str | None = None,
     as_of: dt.date | None = None,
+    session: Session | None = None,
 ):  # type: ignore[no-untyped-def]
-    """The decisions matching the list's filters, as a SELECT to page, count or export."""
+    """The decisions matching the list's filters, as a SELECT to page, count or export.
+
+    Given the session, a regulator's or a party's decisions are found the fastest way for how
+    many it has (see `_among`); the rows are the same either way.
+    """
     stmt = select(Decision)
     if as_of is not None:
         stmt = stmt.where(Decision.issued_on <= as_of)
+    few = False
     if regulator_id is not None:
-        stmt = stmt.where(
-            exists().where(
-                DecisionRegulator.decision_id == Decision.id, DecisionRegulator.regulator_id == regulator_id
-            )
+        clause, small = _among(
+            session, DecisionRegulator.decision_id, DecisionRegulator.regulator_id, regulator_id
         )
+        stmt, few = stmt.where(clause), few or small
     if organisation_id is not None:
-        stmt = stmt.where(
-            exists().where(
-                DecisionOrganisation.decision_id == Decision.id,
-                DecisionOrganisation.organisation_id == organisation_id,
-            )
+        clause, small = _among(
+            session, DecisionOrganisation.decision_id, DecisionOrganisation.organisation_id, organisation_id
         )
+        stmt, few = stmt.where(clause), few or small
     if case_id is not None:
         stmt = stmt.where(Decision.case_id == case_id)
     if jurisdiction:
@@ -542,7 +574,7 @@ def filtered(
             )
         )
     if kind is not None:
-        stmt = stmt.where(Decision.kind == kind)
+        stmt = stmt.where(_unindexed(Decision.kind, few) == kind.value)
     if tag:
         stmt = stmt.where(exists().where(DecisionTag.decision_id == Decision.id, DecisionTag.tag == tag))
     if issued_from is not None:
@@ -550,7 +582,8 @@ def filtered(
     if issued_to is not None:
         stmt = stmt.where(Decision.issued_on <= issued_to)
     if compliance_is is not None:
-        stmt = stmt.where(compliance.decision_compliance_expr(as_of) == compliance_is.value)
+        kept = compliance.decision_compliance_expr(as_of)
+        stmt = stmt.where((_unindexed(kept, few) if as_of is None else kept) == compliance_is.value)
     if (clause := matches(q, Decision.title, Decision.reference, Decision.summary)) is not None:
         stmt = stmt.where(clause)
     return stmt

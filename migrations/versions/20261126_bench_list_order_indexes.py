@@ -1,0 +1,40 @@
+"""decisions: index compliance and kind with the list order
+
+A list filtered by compliance or by kind (alone or with a regulator, a party...) walked the
+`compliance` (or `kind`) index and then sorted every match by date: at 200,000 decisions, 28 ms
+for a page of 50 of one compliance, 130 ms of one kind with a big regulator. With
+(compliance, issued_on, id) and (kind, issued_on, id) it reads the matches already in the list's
+order and stops after a page. Each new index starts with the old one's column, so it serves
+every query the old one did, and the old one is dropped.
+
+Revision ID: 3f1c2b7d9a10
+Revises: ebe6badc6a8a
+Create Date: 2026-11-26 15:50:00
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "3f1c2b7d9a10"
+down_revision: str | None = "ebe6badc6a8a"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("decisions", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_decisions_compliance_issued_on", ["compliance", "issued_on", "id"], unique=False
+        )
+        batch_op.drop_index("ix_decisions_compliance")
+        batch_op.create_index("ix_decisions_kind_issued_on", ["kind", "issued_on", "id"], unique=False)
+        batch_op.drop_index("ix_decisions_kind")
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("decisions", schema=None) as batch_op:
+        batch_op.create_index("ix_decisions_compliance", ["compliance"], unique=False)
+        batch_op.drop_index("ix_decisions_compliance_issued_on")
+        batch_op.create_index("ix_decisions_kind", ["kind"], unique=False)
+        batch_op.drop_index("ix_decisions_kind_issued_on")
