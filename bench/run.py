@@ -322,6 +322,12 @@ class Record:
             "ORDER BY count(*) DESC, regulator_id LIMIT 10"
         ).fetchall()
         self.regulator_id, self.regulator_decisions = busiest[-1]
+        # And a regulator of median size: most regulators have few decisions.
+        counts = q(
+            "SELECT regulator_id, count(*) FROM decision_regulators "
+            "GROUP BY regulator_id ORDER BY count(*), regulator_id"
+        ).fetchall()
+        self.small_regulator_id, self.small_regulator_decisions = counts[len(counts) // 2]
         self.compliance = "not_complied"
         self.status = "not_complied"
         # The key of the row just before the last page of the newest-first decision list.
@@ -373,11 +379,34 @@ class Record:
         self.rows("SELECT * FROM decisions WHERE id = ?", (self.decision_id,))
         self.decision_parts([self.decision_id])
 
+    def regulator_clause(self, regulator_id: int) -> str:
+        """The regulator filter as the app writes it: from the regulator's side when it has few
+        decisions, else walking the list (app/services/decisions.py `_among`)."""
+        from app.services.decisions import FEW_DECISIONS
+
+        (n,) = self.conn.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM decision_regulators WHERE regulator_id = ? LIMIT ?)",
+            (regulator_id, FEW_DECISIONS + 1),
+        ).fetchone()
+        if n <= FEW_DECISIONS:
+            return (
+                "id IN (SELECT decision_id FROM decision_regulators WHERE regulator_id = ?) "
+                "AND compliance || '' = ?"
+            )
+        return (
+            "EXISTS (SELECT 1 FROM decision_regulators dr WHERE dr.decision_id = decisions.id "
+            "AND dr.regulator_id = ?) AND compliance = ?"
+        )
+
     def sql_decisions_filtered(self) -> None:
         self.decision_page(
-            "WHERE compliance = ? AND EXISTS (SELECT 1 FROM decision_regulators dr "
-            "WHERE dr.decision_id = decisions.id AND dr.regulator_id = ?)",
-            (self.compliance, self.regulator_id),
+            f"WHERE {self.regulator_clause(self.regulator_id)}", (self.regulator_id, self.compliance)
+        )
+
+    def sql_decisions_small_regulator(self) -> None:
+        self.decision_page(
+            f"WHERE {self.regulator_clause(self.small_regulator_id)}",
+            (self.small_regulator_id, self.compliance),
         )
 
     def sql_recommendations_filtered(self) -> None:
@@ -502,6 +531,9 @@ def scenarios(record: Record, paths: dict[str, Any], base: str, db_name: str) ->
         f"id IN (SELECT decision_id FROM decision_regulators WHERE regulator_id = {r.regulator_id})"
     )
     newest = common | {"_sort_desc": "issued_on"}
+    in_small = (
+        f"id IN (SELECT decision_id FROM decision_regulators WHERE regulator_id = {r.small_regulator_id})"
+    )
     like = " OR ".join(f"{c} LIKE '%{SEARCH_WORD}%'" for c in ("title", "reference", "summary"))
     out = [
         Scenario(
@@ -516,6 +548,13 @@ def scenarios(record: Record, paths: dict[str, Any], base: str, db_name: str) ->
             r.sql_decisions_filtered,
             f"{ds}/decisions.json?{q(newest | {'compliance': r.compliance, '_where': in_regulator})}",
             note=f"regulator {r.regulator_id} ({r.regulator_decisions} decisions, the 10th busiest)",
+        ),
+        Scenario(
+            "decisions ?regulator_id&compliance, small regulator",
+            f"{api}/decisions?{q({'regulator_id': r.small_regulator_id, 'compliance': r.compliance})}",
+            r.sql_decisions_small_regulator,
+            f"{ds}/decisions.json?{q(newest | {'compliance': r.compliance, '_where': in_small})}",
+            note=f"regulator {r.small_regulator_id} ({r.small_regulator_decisions} decisions, the median)",
         ),
         Scenario(
             "recommendations ?status&overdue",
