@@ -58,6 +58,10 @@ LOAD = (
     selectinload(Decision.related),
 )
 
+# The decision's own columns in its read model (its kept compliance is read apart: as of a day
+# it is derived instead).
+READ_COLUMNS = tuple(c.key for c in Decision.__mapper__.column_attrs if c.key != "compliance")
+
 CHILDREN = ("regulators", "organisations", "findings", "provisions", "sources", "tags", "related")
 
 
@@ -353,8 +357,10 @@ def parts(session: Session, ids: list[int]) -> dict[int, dict[str, list[Any]]]:
     out: dict[int, dict[str, list[Any]]] = {i: {name: [] for name in CHILDREN} for i in ids}
     if not ids:
         return out
+    session.flush()  # the Core connection below does not autoflush as session.execute would
+    connection = session.connection()
     for name, stmt in PART_QUERIES.items():
-        for row in session.execute(stmt, {"ids": ids}):
+        for row in connection.execute(stmt, {"ids": ids}):
             out[row.decision_id][name].append(row)
     return out
 
@@ -371,7 +377,7 @@ def read_many(session: Session, decisions: list[Decision], *, as_of: dt.date | N
         links = linked.get(d.id, [])
         out.append(
             DecisionRead(
-                **audit.row(d, exclude=("compliance",)),
+                **{key: getattr(d, key) for key in READ_COLUMNS},
                 regulators=[
                     {
                         "regulator_id": r.regulator_id,
