@@ -900,6 +900,9 @@ def run(db: Path, *, seconds: float, out: Path | None, datasette: str | None, co
         "seconds": seconds,
     }
     text = report(results, info)
+    notes = HERE / "NOTES.md"
+    if notes.exists():
+        text += "\n" + notes.read_text()
     if out is not None:
         out.write_text(text)
     return text

@@ -428,27 +428,28 @@ def read_many(session: Session, decisions: list[Decision], *, as_of: dt.date | N
     return out
 
 
+LATER_LINKS = (
+    select(
+        DecisionRelation.related_decision_id,
+        DecisionRelation.relation,
+        Decision.id,
+        Decision.reference,
+        Decision.title,
+        Decision.issued_on,
+    )
+    .join(Decision, Decision.id == DecisionRelation.decision_id)
+    .where(DecisionRelation.related_decision_id.in_(_IDS))
+    .order_by(Decision.issued_on, Decision.id)
+)
+
+
 def later_links(
     session: Session, ids: list[int], *, as_of: dt.date | None
 ) -> dict[int, list[dict[str, Any]]]:
     """For each decision, the later decisions that link to it (issued by `as_of`), oldest first."""
-    stmt = (
-        select(
-            DecisionRelation.related_decision_id,
-            DecisionRelation.relation,
-            Decision.id,
-            Decision.reference,
-            Decision.title,
-            Decision.issued_on,
-        )
-        .join(Decision, Decision.id == DecisionRelation.decision_id)
-        .where(DecisionRelation.related_decision_id.in_(ids))
-        .order_by(Decision.issued_on, Decision.id)
-    )
-    if as_of is not None:
-        stmt = stmt.where(Decision.issued_on <= as_of)
+    stmt = LATER_LINKS if as_of is None else LATER_LINKS.where(Decision.issued_on <= as_of)
     links: dict[int, list[dict[str, Any]]] = {}
-    for target, relation, later_id, reference, title, issued_on in session.execute(stmt):
+    for target, relation, later_id, reference, title, issued_on in session.execute(stmt, {"ids": ids}):
         links.setdefault(target, []).append(
             {
                 "decision_id": later_id,
