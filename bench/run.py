@@ -177,6 +177,7 @@ class Load:
     rps: float
     requests: int
     errors: int
+    cpu: float = 0.0  # the server's CPU time per request, ms (all its threads)
 
 
 def percentile(sorted_values: Sequence[float], p: float) -> float:
@@ -228,9 +229,23 @@ def hey(url: str, *, concurrency: int, seconds: float) -> Load:
     )
 
 
-def load_both(url: str, seconds: float) -> dict[int, Load]:
+def cpu_ms(pid: int) -> float:
+    """CPU time (user + system) a process has used, in ms."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def load_both(url: str, seconds: float, pid: int) -> dict[int, Load]:
+    """Load `url` at each concurrency, with the server's CPU time per request (which, unlike
+    latency, does not depend on what else the shared cores are doing)."""
     hey(url, concurrency=2, seconds=1)  # warm up: caches, connections, code paths
-    return {c: hey(url, concurrency=c, seconds=seconds) for c in CONCURRENCY}
+    out = {}
+    for c in CONCURRENCY:
+        before = cpu_ms(pid)
+        load = hey(url, concurrency=c, seconds=seconds)
+        load.cpu = (cpu_ms(pid) - before) / load.requests
+        out[c] = load
+    return out
 
 
 def time_sql(run: Callable[[], Any], seconds: float) -> tuple[float, float]:
@@ -686,7 +701,8 @@ def targets(results: list[Scenario]) -> list[tuple[str, str, bool | None]]:
             out.append(
                 (
                     f"{s.name}: throughput ≥ Datasette's (16 clients)",
-                    f"{s.app[16].rps:.0f} vs {s.peer[16].rps:.0f} req/s",
+                    f"{s.app[16].rps:.0f} vs {s.peer[16].rps:.0f} req/s "
+                    f"(server CPU {s.app[16].cpu:.1f} vs {s.peer[16].cpu:.1f} ms/req)",
                     s.app[16].rps >= s.peer[16].rps,
                 )
             )
@@ -727,8 +743,9 @@ def report(results: list[Scenario], info: dict[str, Any]) -> str:
         "",
         "| request | app p50 / p95 / p99 (1 client) | app req/s (1) | app p50 / p95 / p99 (16 clients) "
         "| app req/s (16) | raw SQL p50 / p95 | Datasette p50 (1) | Datasette req/s (16) "
-        "| app ÷ raw SQL (p50) | app ÷ Datasette (p50, 1) | app ÷ Datasette (req/s, 16) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| app ÷ raw SQL (p50) | app ÷ Datasette (p50, 1) | app ÷ Datasette (req/s, 16) "
+        "| server CPU ms/req, app / Datasette (16) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for s in results:
         if s.kind == "export":
@@ -736,7 +753,7 @@ def report(results: list[Scenario], info: dict[str, Any]) -> str:
         if not s.app:
             lines.append(
                 f"| {s.name} | n/a on this build | | | | {ms(s.raw[0]) if s.raw else '—'} / "
-                f"{ms(s.raw[1]) if s.raw else '—'} | | | | | |"
+                f"{ms(s.raw[1]) if s.raw else '—'} | | | | | | |"
             )
             continue
         a1, a16 = s.app[1], s.app[16]
@@ -747,7 +764,8 @@ def report(results: list[Scenario], info: dict[str, Any]) -> str:
             f"| {ms(s.raw[0]) if s.raw else '—'} / {ms(s.raw[1]) if s.raw else '—'} "
             f"| {ms(p1.p50) if p1 else '—'} | {f'{p16.rps:.0f}' if p16 else '—'} "
             f"| {ratio(a1.p50, s.raw[0] if s.raw else None)} | {ratio(a1.p50, p1.p50 if p1 else None)} "
-            f"| {ratio(a16.rps, p16.rps if p16 else None)} |"
+            f"| {ratio(a16.rps, p16.rps if p16 else None)} "
+            f"| {a16.cpu:.1f} / {f'{p16.cpu:.1f}' if p16 else '—'} |"
         )
     errors = [
         f"{s.name} ({c} clients): {ld.errors} of {ld.requests}"
@@ -839,7 +857,7 @@ def run(db: Path, *, seconds: float, out: Path | None, datasette: str | None, co
             if s.kind == "export":
                 s.export = measure_export(app.base + s.path, app.pid, EXPORT_ROWS)
             else:
-                s.app = load_both(app.base + s.path, seconds)
+                s.app = load_both(app.base + s.path, seconds, app.pid)
             print(f"{s.name}: app done", flush=True)
     ds = datasette_command(datasette)
     if ds is not None:
@@ -870,7 +888,7 @@ def run(db: Path, *, seconds: float, out: Path | None, datasette: str | None, co
                     status, _, body = get(peer.base + s.datasette)
                     if status != 200:
                         raise RuntimeError(f"Datasette {s.datasette} answered {status}: {body[:300]!r}")
-                    s.peer = load_both(peer.base + s.datasette, seconds)
+                    s.peer = load_both(peer.base + s.datasette, seconds, peer.pid)
                 print(f"{s.name}: datasette done", flush=True)
     counts = meta.get("rows") or {
         t: record.rows(f"SELECT count(*) FROM {t}")[0][0]
