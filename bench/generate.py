@@ -344,7 +344,11 @@ class PostgresWriter:
     def finish(self, *, analyze: bool) -> None:
         with self.conn.cursor() as cursor:
             for table in sorted(self.tables):
-                cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", (table,))
+                cursor.execute(
+                    "SELECT pg_get_serial_sequence(%s, 'id') FROM information_schema.columns "
+                    "WHERE table_name = %s AND column_name = 'id'",
+                    (table, table),
+                )
                 (sequence,) = cursor.fetchone() or (None,)
                 if sequence:
                     cursor.execute(

@@ -122,3 +122,20 @@ def test_owner_filters_give_the_same_rows_whichever_side_leads(
                     assert got == sorted(expected), kwargs
     finally:
         db.dispose()
+
+
+def test_runner_builds_cursors_as_the_app_does() -> None:
+    """The benchmark jumps to the deepest page with a cursor it builds: it must be the app's."""
+    import datetime as dt
+
+    from app.services import pagination
+    from bench import run
+
+    key = ("2000-01-21", 51)
+    built = run.cursor_for("-issued_on", key)
+    assert built == pagination._encode("-issued_on", (dt.date(2000, 1, 21), 51))
+    sort_key = decisions.SORTS["-issued_on"]
+    assert pagination._decode(built, "-issued_on", sort_key) == (dt.date(2000, 1, 21), 51)
+    assert run.tilde_encode("bench-0.01") == "bench-0~2E01"
+    assert run.percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.0
+    assert run.percentile([1.0, 2.0, 3.0, 4.0], 99) == 4.0
