@@ -727,8 +727,9 @@ def report(results: list[Scenario], info: dict[str, Any]) -> str:
         "## Machine",
         "",
         *(f"- {k}: {v}" for k, v in info["machine"].items()),
-        "- Shared: the 2 cores are shared with other engineers' test runs; the load tool, the server "
-        "and the raw-SQL timings all run on them too, so numbers vary by ±20% between runs.",
+        "- Shared: the 2 cores are shared with other engineers' test runs (load average "
+        f"{info['load_before']} before this run, {info['load_after']} after); the load tool, the "
+        "server and the raw-SQL timings all run on them too, so latencies vary by ±30% between runs.",
         "",
         "## Record",
         "",
@@ -829,6 +830,7 @@ def run(db: Path, *, seconds: float, out: Path | None, datasette: str | None, co
     db = db.resolve()
     meta_path = Path(f"{db}.json")
     meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    load_before = Path("/proc/loadavg").read_text().split()[0]
     record = Record(db)
     logs = ROOT / "bench/out"
     logs.mkdir(parents=True, exist_ok=True)
@@ -916,6 +918,8 @@ def run(db: Path, *, seconds: float, out: Path | None, datasette: str | None, co
             if k in counts
         },
         "seconds": seconds,
+        "load_before": load_before,
+        "load_after": Path("/proc/loadavg").read_text().split()[0],
     }
     text = report(results, info)
     notes = HERE / "NOTES.md"
