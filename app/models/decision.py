@@ -64,8 +64,9 @@ class Decision(Versioned, Base):
         CheckConstraint("penalty_amount IS NULL OR penalty_amount >= 0", name="penalty_positive"),
         Index("ix_decisions_issued_on_id", "issued_on", "id"),
         Index("ix_decisions_case_id", "case_id"),
-        Index("ix_decisions_compliance", "compliance"),
-        Index("ix_decisions_kind", "kind"),
+        # Compliance-filtered lists walk this in their order (newest first) instead of sorting.
+        Index("ix_decisions_compliance_issued_on", "compliance", "issued_on", "id"),
+        Index("ix_decisions_kind_issued_on", "kind", "issued_on", "id"),
     )
 
 

@@ -27,7 +27,8 @@ class Recommendation(Versioned, Base):
         Index("ix_recommendations_decision_id", "decision_id", "status"),
         Index("ix_recommendations_organisation_id", "organisation_id", "status"),
         Index("ix_recommendations_status_id", "status", "id"),
-        Index("ix_recommendations_due_on", "due_on"),
+        # Covers the overdue test (due_on, then status) without reading the rows.
+        Index("ix_recommendations_due_on_status", "due_on", "status"),
     )
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     ColumnElement,
     ScalarSelect,
     and_,
+    bindparam,
     case,
     func,
     literal,
@@ -146,6 +147,14 @@ def status_counts(session: Session, *where: ColumnElement[bool], as_of: dt.date 
     return Counter({Status(s): n for s, n in session.execute(stmt)})
 
 
+# The current counts of many decisions, the statement built once (it is on every read).
+_COUNTS_NOW = (
+    select(Recommendation.decision_id, Recommendation.status, func.count())
+    .where(Recommendation.decision_id.in_(bindparam("ids", expanding=True)))
+    .group_by(Recommendation.decision_id, Recommendation.status)
+)
+
+
 def counts_by_decision(
     session: Session, decision_ids: Iterable[int], *, as_of: dt.date | None
 ) -> dict[int, Counter[Status]]:
@@ -153,12 +162,15 @@ def counts_by_decision(
     result: dict[int, Counter[Status]] = {i: Counter() for i in ids}
     if not ids:
         return result
-    status = status_expr(as_of)
-    rows = session.execute(
-        select(Recommendation.decision_id, status, func.count())
-        .where(Recommendation.decision_id.in_(ids))
-        .group_by(Recommendation.decision_id, status)
-    )
+    if as_of is None:
+        rows = session.execute(_COUNTS_NOW, {"ids": ids})
+    else:
+        status = status_expr(as_of)
+        rows = session.execute(
+            select(Recommendation.decision_id, status, func.count())
+            .where(Recommendation.decision_id.in_(ids))
+            .group_by(Recommendation.decision_id, status)
+        )
     for decision_id, s, n in rows:
         result[decision_id][Status(s)] = n
     return result

@@ -5,8 +5,8 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import exists, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import String, bindparam, exists, func, literal, select, type_coerce
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.models import (
@@ -37,7 +37,7 @@ from app.services.common import (
 from app.services.pagination import SortKey, date_key, paginate
 from app.services.regulators import jurisdiction_clause
 from app.services.search import matches
-from app.vocab import Compliance, DecisionKind, SearchType
+from app.vocab import Compliance, DecisionKind, Relation, SearchType
 
 SORTS = {
     "-issued_on": SortKey(Decision.issued_on, Decision.id, descending=True, parse=date_key),
@@ -59,6 +59,10 @@ LOAD = (
     selectinload(Decision.tags),
     selectinload(Decision.related),
 )
+
+# The decision's own columns in its read model (its kept compliance is read apart: as of a day
+# it is derived instead).
+READ_COLUMNS = tuple(c.key for c in Decision.__mapper__.column_attrs if c.key != "compliance")
 
 CHILDREN = ("regulators", "organisations", "findings", "provisions", "sources", "tags", "related")
 
@@ -284,102 +288,170 @@ def visible(decision: Decision, as_of: dt.date | None) -> bool:
     return as_of is None or decision.issued_on <= as_of
 
 
+_EARLIER = aliased(Decision)
+_IDS = bindparam("ids", expanding=True)
+# The statements reading the parts of a list of decisions, built once.
+PART_QUERIES: dict[str, Any] = {
+    "regulators": select(
+        DecisionRegulator.decision_id,
+        DecisionRegulator.regulator_id,
+        DecisionRegulator.role,
+        Regulator.name,
+        Regulator.jurisdiction,
+    )
+    .join(Regulator, Regulator.id == DecisionRegulator.regulator_id)
+    .where(DecisionRegulator.decision_id.in_(_IDS))
+    .order_by(DecisionRegulator.decision_id, DecisionRegulator.position),
+    "organisations": select(
+        DecisionOrganisation.decision_id,
+        DecisionOrganisation.organisation_id,
+        DecisionOrganisation.role,
+        Organisation.name,
+    )
+    .join(Organisation, Organisation.id == DecisionOrganisation.organisation_id)
+    .where(DecisionOrganisation.decision_id.in_(_IDS))
+    .order_by(DecisionOrganisation.decision_id, DecisionOrganisation.position),
+    "findings": select(
+        Finding.decision_id,
+        Finding.id,
+        Finding.text,
+        Finding.provision,
+        Finding.organisation_id,
+        Finding.outcome,
+    )
+    .where(Finding.decision_id.in_(_IDS))
+    .order_by(Finding.decision_id, Finding.position),
+    "provisions": select(DecisionProvision.decision_id, DecisionProvision.provision)
+    .where(DecisionProvision.decision_id.in_(_IDS))
+    .order_by(DecisionProvision.decision_id, DecisionProvision.position),
+    "sources": select(
+        DecisionSource.decision_id,
+        DecisionSource.url,
+        DecisionSource.title,
+        DecisionSource.publisher,
+        DecisionSource.published_on,
+    )
+    .where(DecisionSource.decision_id.in_(_IDS))
+    .order_by(DecisionSource.decision_id, DecisionSource.position),
+    "tags": select(DecisionTag.decision_id, DecisionTag.tag)
+    .where(DecisionTag.decision_id.in_(_IDS))
+    .order_by(DecisionTag.decision_id, DecisionTag.tag),
+    "related": select(
+        DecisionRelation.decision_id,
+        DecisionRelation.related_decision_id.label("related_id"),
+        DecisionRelation.relation,
+        _EARLIER.reference,
+        _EARLIER.title,
+        _EARLIER.issued_on,
+    )
+    .join(_EARLIER, _EARLIER.id == DecisionRelation.related_decision_id)
+    .where(DecisionRelation.decision_id.in_(_IDS))
+    .order_by(DecisionRelation.decision_id, DecisionRelation.position),
+}
+
+
+def parts(session: Session, ids: list[int]) -> dict[int, dict[str, list[Any]]]:
+    """The parts of many decisions, each list in its order, in one Core query per kind of part.
+
+    Core rows, not ORM collections: building and tracking ORM objects for a page of decisions
+    cost several times the queries themselves.
+    """
+    out: dict[int, dict[str, list[Any]]] = {i: {name: [] for name in CHILDREN} for i in ids}
+    if not ids:
+        return out
+    session.flush()  # the Core connection below does not autoflush as session.execute would
+    connection = session.connection()
+    for name, stmt in PART_QUERIES.items():
+        for row in connection.execute(stmt, {"ids": ids}):
+            out[row.decision_id][name].append(row)
+    return out
+
+
 def read_many(session: Session, decisions: list[Decision], *, as_of: dt.date | None) -> list[DecisionRead]:
     """Read models for many decisions in a fixed number of queries."""
     ids = [d.id for d in decisions]
     counts = compliance.counts_by_decision(session, ids, as_of=as_of)
-    standing = compliance.standings(session, ids, as_of=as_of)
-    regulators = {
-        r.id: r
-        for r in session.scalars(
-            select(Regulator).where(
-                Regulator.id.in_({r.regulator_id for d in decisions for r in d.regulators})
-            )
-        )
-    }
-    org_names = dict(
-        session.execute(
-            select(Organisation.id, Organisation.name).where(
-                Organisation.id.in_({o.organisation_id for d in decisions for o in d.organisations})
-            )
-        ).all()
-    )
     linked = later_links(session, ids, as_of=as_of)
-    earlier_ids = {r.related_decision_id for d in decisions for r in d.related}
-    earlier = {
-        row.id: row
-        for row in session.execute(
-            select(Decision.id, Decision.reference, Decision.title, Decision.issued_on).where(
-                Decision.id.in_(earlier_ids)
-            )
-        )
-    }
+    loaded = parts(session, ids)
     out = []
     for d in decisions:
+        p = loaded[d.id]
+        links = linked.get(d.id, [])
         out.append(
             DecisionRead(
-                **audit.row(d, exclude=("compliance",)),
+                **{key: getattr(d, key) for key in READ_COLUMNS},
                 regulators=[
                     {
                         "regulator_id": r.regulator_id,
                         "role": r.role,
-                        "name": regulators[r.regulator_id].name,
-                        "jurisdiction": regulators[r.regulator_id].jurisdiction,
+                        "name": r.name,
+                        "jurisdiction": r.jurisdiction,
                     }
-                    for r in d.regulators
+                    for r in p["regulators"]
                 ],
                 organisations=[
-                    {
-                        "organisation_id": o.organisation_id,
-                        "role": o.role,
-                        "name": org_names[o.organisation_id],
-                    }
-                    for o in d.organisations
+                    {"organisation_id": o.organisation_id, "role": o.role, "name": o.name}
+                    for o in p["organisations"]
                 ],
-                findings=d.findings,
-                provisions=[p.provision for p in d.provisions],
-                sources=d.sources,
-                tags=[t.tag for t in d.tags],
+                findings=[
+                    {
+                        "id": f.id,
+                        "text": f.text,
+                        "provision": f.provision,
+                        "organisation_id": f.organisation_id,
+                        "outcome": f.outcome,
+                    }
+                    for f in p["findings"]
+                ],
+                provisions=[r.provision for r in p["provisions"]],
+                sources=[
+                    {"url": s.url, "title": s.title, "publisher": s.publisher, "published_on": s.published_on}
+                    for s in p["sources"]
+                ],
+                tags=[t.tag for t in p["tags"]],
                 related=[
                     {
-                        "decision_id": r.related_decision_id,
+                        "decision_id": r.related_id,
                         "relation": r.relation,
-                        "reference": earlier[r.related_decision_id].reference,
-                        "title": earlier[r.related_decision_id].title,
-                        "issued_on": earlier[r.related_decision_id].issued_on,
+                        "reference": r.reference,
+                        "title": r.title,
+                        "issued_on": r.issued_on,
                     }
-                    for r in d.related
+                    for r in p["related"]
                 ],
-                related_by=linked.get(d.id, []),
+                related_by=links,
                 compliance=(d.compliance if as_of is None else compliance.derive_compliance(counts[d.id])),
-                standing=standing[d.id],
+                # The later links are already at hand, oldest first: the same rule as
+                # compliance.standings, without querying them again.
+                standing=compliance.derive_standing(Relation(link["relation"]) for link in links),
                 recommendation_counts=dict(counts[d.id]),
             )
         )
     return out
 
 
+LATER_LINKS = (
+    select(
+        DecisionRelation.related_decision_id,
+        DecisionRelation.relation,
+        Decision.id,
+        Decision.reference,
+        Decision.title,
+        Decision.issued_on,
+    )
+    .join(Decision, Decision.id == DecisionRelation.decision_id)
+    .where(DecisionRelation.related_decision_id.in_(_IDS))
+    .order_by(Decision.issued_on, Decision.id)
+)
+
+
 def later_links(
     session: Session, ids: list[int], *, as_of: dt.date | None
 ) -> dict[int, list[dict[str, Any]]]:
     """For each decision, the later decisions that link to it (issued by `as_of`), oldest first."""
-    stmt = (
-        select(
-            DecisionRelation.related_decision_id,
-            DecisionRelation.relation,
-            Decision.id,
-            Decision.reference,
-            Decision.title,
-            Decision.issued_on,
-        )
-        .join(Decision, Decision.id == DecisionRelation.decision_id)
-        .where(DecisionRelation.related_decision_id.in_(ids))
-        .order_by(Decision.issued_on, Decision.id)
-    )
-    if as_of is not None:
-        stmt = stmt.where(Decision.issued_on <= as_of)
+    stmt = LATER_LINKS if as_of is None else LATER_LINKS.where(Decision.issued_on <= as_of)
     links: dict[int, list[dict[str, Any]]] = {}
-    for target, relation, later_id, reference, title, issued_on in session.execute(stmt):
+    for target, relation, later_id, reference, title, issued_on in session.execute(stmt, {"ids": ids}):
         links.setdefault(target, []).append(
             {
                 "decision_id": later_id,
@@ -393,7 +465,7 @@ def later_links(
 
 
 def read(session: Session, *, decision_id: int, as_of: dt.date | None) -> DecisionRead:
-    decision = get_or_404(session, Decision, decision_id, options=LOAD)
+    decision = get_or_404(session, Decision, decision_id)
     if not visible(decision, as_of):
         raise NotFound(
             f"Decision {decision.id} was issued on {decision.issued_on}, "
@@ -432,9 +504,38 @@ def list_(
         compliance_is=compliance_is,
         q=q,
         as_of=as_of,
-    ).options(*LOAD)
+        session=session,
+    )
     rows, next_cursor = paginate(session, stmt, sorts=SORTS, sort=sort, limit=limit, cursor=cursor)
     return Page(items=read_many(session, [r[0] for r in rows], as_of=as_of), next_cursor=next_cursor)
+
+
+# A regulator or a party with at most this many decisions has its decisions found from its
+# side (then sorted); one with more, by walking the list in its order and probing each row.
+FEW_DECISIONS = 1_000
+
+
+def _among(session: Session | None, decision_id: Any, owner: Any, owner_id: int) -> tuple[Any, bool]:
+    """A clause keeping the decisions linked to `owner_id`, and whether it has few of them.
+
+    At 200,000 decisions, walking newest first and probing each row finds a page of a big
+    regulator's decisions in 0.2 ms but takes 140 ms for one with 30 decisions; starting from
+    the regulator's 30 decisions takes 0.05 ms, but 100 ms for one with 40,000. Counting up to
+    FEW_DECISIONS (an index range, under 0.2 ms) picks the side, so both ends stay within a few ms.
+    """
+    members = select(decision_id).where(owner == owner_id)
+    if session is not None:
+        n = session.scalar(select(func.count()).select_from(members.limit(FEW_DECISIONS + 1).subquery()))
+        if (n or 0) <= FEW_DECISIONS:
+            return Decision.id.in_(members), True
+    return exists(members.where(decision_id == Decision.id)), False
+
+
+def _unindexed(column: Any, few: bool) -> Any:
+    """`column` itself, or, when a few linked decisions lead, the same value through `|| ''`,
+    which no index serves: otherwise SQLite may walk all the decisions of one compliance (or
+    kind) and probe each, instead of reading the few linked ones."""
+    return type_coerce(column, String()).concat(literal("", String())) if few else column
 
 
 def filtered(
@@ -450,24 +551,27 @@ def filtered(
     compliance_is: Compliance | None = None,
     q: str | None = None,
     as_of: dt.date | None = None,
+    session: Session | None = None,
 ):  # type: ignore[no-untyped-def]
-    """The decisions matching the list's filters, as a SELECT to page, count or export."""
+    """The decisions matching the list's filters, as a SELECT to page, count or export.
+
+    Given the session, a regulator's or a party's decisions are found the fastest way for how
+    many it has (see `_among`); the rows are the same either way.
+    """
     stmt = select(Decision)
     if as_of is not None:
         stmt = stmt.where(Decision.issued_on <= as_of)
+    few = False
     if regulator_id is not None:
-        stmt = stmt.where(
-            exists().where(
-                DecisionRegulator.decision_id == Decision.id, DecisionRegulator.regulator_id == regulator_id
-            )
+        clause, small = _among(
+            session, DecisionRegulator.decision_id, DecisionRegulator.regulator_id, regulator_id
         )
+        stmt, few = stmt.where(clause), few or small
     if organisation_id is not None:
-        stmt = stmt.where(
-            exists().where(
-                DecisionOrganisation.decision_id == Decision.id,
-                DecisionOrganisation.organisation_id == organisation_id,
-            )
+        clause, small = _among(
+            session, DecisionOrganisation.decision_id, DecisionOrganisation.organisation_id, organisation_id
         )
+        stmt, few = stmt.where(clause), few or small
     if case_id is not None:
         stmt = stmt.where(Decision.case_id == case_id)
     if jurisdiction:
@@ -479,7 +583,7 @@ def filtered(
             )
         )
     if kind is not None:
-        stmt = stmt.where(Decision.kind == kind)
+        stmt = stmt.where(_unindexed(Decision.kind, few) == kind.value)
     if tag:
         stmt = stmt.where(exists().where(DecisionTag.decision_id == Decision.id, DecisionTag.tag == tag))
     if issued_from is not None:
@@ -487,7 +591,8 @@ def filtered(
     if issued_to is not None:
         stmt = stmt.where(Decision.issued_on <= issued_to)
     if compliance_is is not None:
-        stmt = stmt.where(compliance.decision_compliance_expr(as_of) == compliance_is.value)
+        kept = compliance.decision_compliance_expr(as_of)
+        stmt = stmt.where((_unindexed(kept, few) if as_of is None else kept) == compliance_is.value)
     if (clause := matches(q, SearchType.decision, Decision.id)) is not None:
         stmt = stmt.where(clause)
     return stmt

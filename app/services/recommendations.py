@@ -30,6 +30,13 @@ SORTS = {
 }
 
 
+# The row's own columns in its read model (status and last assessment day are read apart:
+# as of a day they are derived from the history instead).
+READ_COLUMNS = tuple(
+    c.key for c in Recommendation.__mapper__.column_attrs if c.key not in ("status", "last_assessed_on")
+)
+
+
 def _check_refs(session: Session, data: RecommendationCreate | RecommendationUpdate) -> None:
     check_references(
         session,
@@ -168,10 +175,8 @@ def read_many(
     today = as_of or dt.date.today()
     return [
         RecommendationRead.model_validate(
-            audit.row(r, exclude=("status", "last_assessed_on"))
+            {key: getattr(r, key) for key in READ_COLUMNS}
             | {
-                "created_at": r.created_at,
-                "updated_at": r.updated_at,
                 "status": states[r.id][0],
                 "last_assessed_on": states[r.id][1],
                 "overdue": compliance.is_overdue(states[r.id][0], r.due_on, today),
