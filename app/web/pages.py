@@ -3,6 +3,7 @@
 import datetime as dt
 from collections import defaultdict
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
@@ -13,6 +14,8 @@ from app.api.deps import SessionDep
 from app.errors import Invalid
 from app.schemas.common import MAX_ID
 from app.services import cases, decisions, organisations, recommendations, regulators, stats
+from app.services import search as search_service
+from app.vocab import SearchType
 from app.web import forms
 from app.web.auth import Viewer
 from app.web.templating import render
@@ -316,3 +319,58 @@ def case_page(request: Request, case_id: Id, session: SessionDep, user: Viewer) 
         },
         status=422 if errors else 200,
     )
+
+
+SEARCH_PAGE = 20
+# Where each kind of hit is shown: its own page (a finding on its decision's page).
+HIT_PAGES = {
+    SearchType.decision: ("web_decision", "decision_id"),
+    SearchType.recommendation: ("web_recommendation", "recommendation_id"),
+    SearchType.organisation: ("web_organisation", "organisation_id"),
+    SearchType.regulator: ("web_regulator", "regulator_id"),
+    SearchType.case: ("web_case", "case_id"),
+}
+
+
+@router.get("/search", response_class=HTMLResponse, name="web_search")
+@public
+def search_page(request: Request, session: SessionDep, user: Viewer) -> HTMLResponse:
+    """Full-text search over the whole record, through the same service as the API."""
+    params = request.query_params
+    q = params.get("q", "").strip()
+    wanted = params.getlist("type")
+    errors: dict[str, str] = {}
+    if len(q) > 500:
+        errors["q"] = "At most 500 characters."
+    types = [SearchType(t) for t in wanted if t in SearchType.__members__]
+    if len(types) != len(wanted):
+        errors["type"] = "Choose among the listed kinds of record."
+    page = None
+    if q and not errors:
+        try:
+            page = search_service.search(
+                session, q=q, types=types or None, limit=SEARCH_PAGE, cursor=params.get("cursor") or None
+            )
+        except Invalid as exc:
+            errors = forms.errors_of(exc.errors) or {"": exc.detail}
+
+    def link(hit: Any) -> str:
+        if hit.type == SearchType.finding:
+            return request.url_for("web_decision", decision_id=hit.decision_id).path
+        name, param = HIT_PAGES[hit.type]
+        return request.url_for(name, **{param: hit.id}).path
+
+    next_url = None
+    if page is not None and page.next_cursor:
+        query = {"q": q, "type": [t.value for t in types], "cursor": page.next_cursor}
+        next_url = f"{request.url_for('web_search').path}?{urlencode(query, doseq=True)}"
+    context = {
+        "q": q,
+        "types": types,
+        "page": page,
+        "errors": errors,
+        "link": link,
+        "kinds": list(SearchType),
+        "next_url": next_url,
+    }
+    return render(request, "search.html", context, status=422 if errors else 200)

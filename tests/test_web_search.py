@@ -1,0 +1,64 @@
+"""The search box in every page's header, its results page, and the feed links of the pages."""
+
+import xml.etree.ElementTree as ET
+
+from app.services import demo
+from tests.conftest import Api
+
+
+def load_demo(api: Api) -> None:
+    with api.db.transaction(actor="test") as session:
+        demo.load(session)
+
+
+def test_every_page_has_the_search_box(api: Api) -> None:
+    html = api.get("/decisions").text
+    assert 'role="search"' in html and 'name="q"' in html and 'action="/search"' in html
+
+
+def test_search_page_finds_the_organisation_and_the_decisions(api: Api) -> None:
+    load_demo(api)
+    page = api.get("/search", params={"q": "Clearview"})
+    assert page.status_code == 200
+    html = page.text
+    assert "Clearview AI, Inc." in html
+    assert "<mark>" in html  # the matched words are highlighted
+    org = api.ok(api.get("/api/v1/organisations", params={"q": "Clearview"}))["items"][0]
+    assert f'href="/organisations/{org["id"]}"' in html
+    assert "/decisions/" in html
+    regulators = api.get("/search", params={"q": "commissioner", "type": "regulator"}).text
+    assert "Office of the Privacy Commissioner of Canada" in regulators
+    assert "/decisions/" not in regulators.split("<ol", 1)[-1]
+
+
+def test_search_page_pages_and_refuses_bad_input(api: Api) -> None:
+    load_demo(api)
+    first = api.get("/search", params={"q": "Clearview"})
+    assert 'rel="next"' not in first.text or "cursor=" in first.text
+    assert api.get("/search", params={"q": "x" * 501}).status_code == 422
+    assert api.get("/search", params={"q": "Clearview", "type": "planet"}).status_code == 422
+    bad = api.get("/search", params={"q": "Clearview", "cursor": "garbage"})
+    assert bad.status_code == 422 and "text/html" in bad.headers["content-type"]
+    for hostile in ('"', "NEAR(", "*", "-", "a OR", "<script>alert(1)</script>", "\\'; DROP TABLE x"):
+        response = api.get("/search", params={"q": hostile})
+        assert response.status_code == 200, hostile
+        assert "<script>alert(1)</script>" not in response.text
+    assert api.get("/search").status_code == 200  # an empty form
+
+
+def test_pages_link_the_feeds_that_follow_them(api: Api) -> None:
+    load_demo(api)
+    org = api.ok(api.get("/api/v1/organisations", params={"q": "Clearview"}))["items"][0]
+    html = api.get(f"/organisations/{org['id']}").text
+    assert f'href="/feeds/decisions.atom?organisation_id={org["id"]}"' in html
+    assert f'href="/feeds/assessments.atom?organisation_id={org["id"]}"' in html
+    assert 'rel="alternate" type="application/atom+xml"' in html
+    listed = api.get("/decisions", params={"kind": "fine", "sort": "reference"}).text
+    assert 'href="/feeds/decisions.atom?kind=fine"' in listed
+    # The linked feed is valid Atom and follows the same filter.
+    feed = api.get("/feeds/decisions.atom", params={"kind": "fine"})
+    root = ET.fromstring(feed.content)
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    titles = [e.findtext("a:title", namespaces=ns) for e in root.findall("a:entry", ns)]
+    assert titles and all("Penalty" not in (t or "") for t in titles)
+    assert len(titles) == 4  # the demo's four fines
