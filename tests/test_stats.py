@@ -61,3 +61,30 @@ def test_stats_bad_as_of_is_a_problem(api: Api) -> None:
     response = api.get("/api/v1/stats", params={"as_of": "yesterday"})
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_stats_follow_every_change_at_once(api: Api) -> None:
+    """The figures are kept between changes, and every change is seen by the next read."""
+    before = api.ok(api.get("/api/v1/stats"))
+    assert api.ok(api.get("/api/v1/stats")) == before
+    reg = api.regulator("Datatilsynet", "NO")
+    org = api.organisation("Grindr")
+    decision = api.decision(
+        reg["id"],
+        reference="DT-2021",
+        issued_on="2021-12-13",
+        kind="fine",
+        penalty_amount="65000000",
+        penalty_currency="NOK",
+    )
+    after = api.ok(api.get("/api/v1/stats"))
+    assert after["decisions"] == before["decisions"] + 1
+    assert after["penalties"]["NOK"] == "65000000.00"
+    rec = api.recommendation(decision["id"], org["id"], due_on="2022-01-01")
+    assert api.ok(api.get("/api/v1/stats"))["overdue"] == before["overdue"] + 1
+    api.assess(rec["id"], "complied", "2022-02-01")
+    final = api.ok(api.get("/api/v1/stats"))
+    assert final["overdue"] == before["overdue"]
+    assert (
+        final["recommendations_by_status"]["complied"] == before["recommendations_by_status"]["complied"] + 1
+    )

@@ -2,18 +2,49 @@
 regulator, penalties by currency. The dashboard and `GET /api/v1/stats` both read these."""
 
 import datetime as dt
+import threading
+import time
+from collections import OrderedDict
 from decimal import Decimal
 
 from sqlalchemy import extract, func, select
 from sqlalchemy.orm import Session
 
-from app.models import Decision, DecisionRegulator, Recommendation, Regulator
+from app.models import AuditEntry, Decision, DecisionRegulator, Recommendation, Regulator
 from app.schemas.stats import RegulatorCount, StatsRead, YearCount
 from app.services import compliance
 from app.vocab import Compliance, Status
 
+# Figures already computed, by (database, day, as_of, last audit entry). Every change to the
+# record writes an audit entry in its own transaction, so while the last entry is the same the
+# figures are too: a dashboard read between changes costs one index lookup instead of counting
+# a million rows. (On PostgreSQL two writers can commit out of id order; the age limit bounds
+# how long such a reader could keep figures that miss the earlier-numbered change.)
+_CACHE: OrderedDict[tuple[str, dt.date, dt.date | None, int], tuple[float, StatsRead]] = OrderedDict()
+_CACHE_SIZE = 64
+_MAX_AGE = 30.0
+_LOCK = threading.Lock()
+
 
 def summary(session: Session, *, as_of: dt.date | None) -> StatsRead:
+    last_change = session.scalar(select(func.max(AuditEntry.id))) or 0
+    key = (session.get_bind().url.render_as_string(), dt.date.today(), as_of, last_change)
+    now = time.monotonic()
+    with _LOCK:
+        cached = _CACHE.get(key)
+        if cached is not None and now - cached[0] < _MAX_AGE:
+            _CACHE.move_to_end(key)
+            return cached[1]
+    figures = _compute(session, as_of=as_of)
+    with _LOCK:
+        _CACHE[key] = (now, figures)
+        _CACHE.move_to_end(key)
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return figures
+
+
+def _compute(session: Session, *, as_of: dt.date | None) -> StatsRead:
     issued = [] if as_of is None else [Decision.issued_on <= as_of]
 
     by_status = compliance.status_counts(session, as_of=as_of)
