@@ -410,3 +410,13 @@ def test_audit_log_written_with_each_change(api: Api, record: dict) -> None:
         )
         assert entry.before["short_name"] is None and entry.after["short_name"] == "GPDP"
         assert entry.at.tzinfo is not None
+
+
+def test_each_edit_moves_the_version_by_one(api: Api, record: dict) -> None:
+    url = f"/api/v1/decisions/{record['ca']['id']}"
+    version = api.ok(api.get(url))["version"]
+    patched = api.patch(url, {"title": "New title", "tags": ["x"]}, headers={"If-Match": f'"{version}"'})
+    assert api.ok(patched)["version"] == version + 1
+    assert patched.headers["etag"] == f'"{version + 1}"'
+    only_parts = api.ok(api.patch(url, {"provisions": ["PIPEDA s. 7"]}))
+    assert only_parts["version"] == version + 2

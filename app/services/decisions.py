@@ -245,13 +245,14 @@ def update(
         )
     before = snapshot(decision)
     changed(decision, {k: v for k, v in values.items() if k not in CHILDREN})
+    # One UPDATE of the row (and one new version) per edit, whatever parts it replaces.
+    decision.updated_at = dt.datetime.now(dt.UTC)
     # Clear replaced parts first, so a re-added key does not clash with the old row.
     for name in CHILDREN:
         if values.get(name) is not None:
             setattr(decision, name, [])
     session.flush()
     _set_children(decision, values)
-    decision.updated_at = dt.datetime.now(dt.UTC)
     session.flush()
     _check_chronology(session, decision)
     audit.record(
