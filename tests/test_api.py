@@ -420,3 +420,14 @@ def test_each_edit_moves_the_version_by_one(api: Api, record: dict) -> None:
     assert patched.headers["etag"] == f'"{version + 1}"'
     only_parts = api.ok(api.patch(url, {"provisions": ["PIPEDA s. 7"]}))
     assert only_parts["version"] == version + 2
+
+
+def test_replacing_aliases_or_tags_moves_the_version_by_one(api: Api, record: dict) -> None:
+    org = f"/api/v1/organisations/{record['clearview']['id']}"
+    version = api.ok(api.get(org))["version"]
+    assert api.ok(api.patch(org, {"aliases": ["Clearview", "CV"]}))["version"] == version + 1
+    case = f"/api/v1/cases/{record['case']['id']}"
+    version = api.ok(api.get(case))["version"]
+    assert (
+        api.ok(api.patch(case, {"tags": ["biometrics", "scraping"], "title": "T"}))["version"] == version + 1
+    )

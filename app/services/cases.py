@@ -48,10 +48,12 @@ def update(session: Session, *, case_id: int, data: CaseUpdate, expected_version
     values = data.model_dump(exclude_unset=True)
     tags = values.pop("tags", None)
     changed(case, values)
-    if tags is not None:
-        case.tags = [CaseTag(tag=t) for t in sorted(tags)]
-        session.flush()
     case.updated_at = dt.datetime.now(dt.UTC)
+    if tags is not None:
+        # Remove the old tags first, so a tag kept in the new list does not clash.
+        case.tags = []
+        session.flush()
+        case.tags = [CaseTag(tag=t) for t in sorted(tags)]
     session.flush()
     audit.record(
         session, action="update", entity="case", entity_id=case.id, before=before, after=snapshot(case)

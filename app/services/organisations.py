@@ -93,10 +93,12 @@ def update(
     before = snapshot(org)
     aliases = values.pop("aliases", None)
     changed(org, values)
-    if aliases is not None:
-        _set_aliases(org, aliases)
-        session.flush()
     org.updated_at = dt.datetime.now(dt.UTC)
+    if aliases is not None:
+        # Remove the old names first, so a name kept in the new list does not clash.
+        org.aliases = []
+        session.flush()
+        _set_aliases(org, aliases)
     session.flush()
     audit.record(
         session, action="update", entity="organisation", entity_id=org.id, before=before, after=snapshot(org)
