@@ -134,8 +134,11 @@ def test_a_full_pool_answers_503(db: Database) -> None:
 
 
 def test_largest_ids_are_plain_not_found(api: Api) -> None:
-    """Ids up to 2**63 - 1 fit the BIGINT keys of PostgreSQL and SQLite's INTEGER alike."""
-    biggest = 2**63 - 1
+    """The largest id the API takes (the largest integer every JSON client reads exactly) fits
+    the BIGINT keys of PostgreSQL and SQLite's INTEGER alike; one more is refused."""
+    from app.schemas.common import MAX_ID
+
+    biggest = MAX_ID
     for path in ("decisions", "recommendations", "organisations", "regulators", "cases"):
         assert api.get(f"/api/v1/{path}/{biggest}").status_code == 404
     page = api.ok(api.get("/api/v1/decisions", params={"regulator_id": biggest, "organisation_id": biggest}))
