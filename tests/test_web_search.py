@@ -62,3 +62,18 @@ def test_pages_link_the_feeds_that_follow_them(api: Api) -> None:
     titles = [e.findtext("a:title", namespaces=ns) for e in root.findall("a:entry", ns)]
     assert titles and all("Penalty" not in (t or "") for t in titles)
     assert len(titles) == 4  # the demo's four fines
+
+
+def test_record_pages_link_their_feeds(api: Api) -> None:
+    load_demo(api)
+    regulators = api.ok(api.get("/api/v1/regulators", params={"q": "OPC"}))["items"]
+    reg = regulators[0]["id"]
+    assert f'href="/feeds/decisions.atom?regulator_id={reg}"' in api.get(f"/regulators/{reg}").text
+    case = api.ok(api.get("/api/v1/cases"))["items"][0]["id"]
+    assert f'href="/feeds/decisions.atom?case_id={case}"' in api.get(f"/cases/{case}").text
+    decision = api.ok(api.get("/api/v1/decisions", params={"limit": 1}))["items"][0]["id"]
+    assert f'href="/feeds/assessments.atom?decision_id={decision}"' in api.get(f"/decisions/{decision}").text
+    rec = api.ok(api.get("/api/v1/recommendations", params={"limit": 1}))["items"][0]["id"]
+    page = api.get(f"/recommendations/{rec}").text
+    assert f'href="/feeds/assessments.atom?recommendation_id={rec}"' in page
+    assert 'href="/feeds/decisions.atom"' in api.get("/").text

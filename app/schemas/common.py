@@ -54,9 +54,24 @@ LongText = text(50_000)
 Tag = text(100)
 ShortName = text(100)
 Provision = text(300)
+URL_PATTERN = r"^https?://[^\s\x00]+$"
+JURISDICTION_PATTERN = r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$"
+COUNTRY_PATTERN = r"^[A-Z]{2}$"
+CURRENCY_PATTERN = r"^[A-Z]{3}$"
+
+# What each pattern asks for, in words (the pages show these beside the field).
+PATTERN_MESSAGES = {
+    NOT_BLANK: "must not be blank",
+    NO_NUL: "must not contain NUL characters",
+    URL_PATTERN: "must be a web address starting with http:// or https://",
+    JURISDICTION_PATTERN: "must be a country code such as CA, or a subdivision such as CA-BC",
+    COUNTRY_PATTERN: "must be a two-letter country code such as CA",
+    CURRENCY_PATTERN: "must be a three-letter currency code such as EUR",
+}
+
 Url = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, max_length=2000, pattern=r"^https?://[^\s\x00]+$"),
+    StringConstraints(strip_whitespace=True, max_length=2000, pattern=URL_PATTERN),
     AfterValidator(_no_nul),
 ]
 
@@ -71,9 +86,9 @@ def _code(pattern: str, what: str) -> type[str]:
     ]
 
 
-Jurisdiction = _code(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$", "ISO 3166-1 alpha-2 (`CA`) or ISO 3166-2 (`CA-BC`).")
-Country = _code(r"^[A-Z]{2}$", "ISO 3166-1 alpha-2, e.g. `CA`.")
-Currency = _code(r"^[A-Z]{3}$", "ISO 4217, e.g. `EUR`.")
+Jurisdiction = _code(JURISDICTION_PATTERN, "ISO 3166-1 alpha-2 (`CA`) or ISO 3166-2 (`CA-BC`).")
+Country = _code(COUNTRY_PATTERN, "ISO 3166-1 alpha-2, e.g. `CA`.")
+Currency = _code(CURRENCY_PATTERN, "ISO 4217, e.g. `EUR`.")
 
 MONEY_PATTERN = r"^[0-9]{1,18}(\.[0-9]{1,2})?$"
 

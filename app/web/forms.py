@@ -13,20 +13,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from app.errors import FieldError
-from app.schemas.common import Country, DbId, Jurisdiction, Tag
+from app.schemas.common import PATTERN_MESSAGES, Country, DbId, Jurisdiction, Tag
 from app.services import cases, decisions, organisations, recommendations, regulators
 from app.vocab import Compliance, DecisionKind, OrganisationKind, RegulatorKind, Status
 
 # -- Errors --------------------------------------------------------------------------
-
-
-# The schemas' patterns, said in words.
-PATTERNS = {
-    r"^https?://[^\s]+$": "must be a web address starting with http:// or https://",
-    r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$": "must be a country code such as CA, or a subdivision such as CA-BC",
-    r"^[A-Z]{2}$": "must be a two-letter country code such as CA",
-    r"^[A-Z]{3}$": "must be a three-letter currency code such as EUR",
-}
 
 
 def _message(err: Mapping[str, Any]) -> str:
@@ -36,7 +27,7 @@ def _message(err: Mapping[str, Any]) -> str:
         return "is not a field of this form"
     if err.get("type") == "string_pattern_mismatch":
         pattern = str((err.get("ctx") or {}).get("pattern", ""))
-        return PATTERNS.get(pattern, "is not in the expected form")
+        return PATTERN_MESSAGES.get(pattern, "is not in the expected form")
     return str(err.get("msg", "is invalid")).removeprefix("Value error, ")
 
 
