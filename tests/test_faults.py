@@ -301,3 +301,28 @@ def test_sigkill_mid_stream_loses_no_acknowledged_write(server: Server, record: 
     assert not missing
     with sqlite3.connect(record.path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_concurrent_retries_with_one_idempotency_key_create_one_record(
+    server: Server, record: Record
+) -> None:
+    """Retries racing each other (a client that timed out and retried, many times at once)."""
+    headers = {"Authorization": f"Bearer {record.editor}", "Idempotency-Key": "race-1"}
+    answers: list[httpx.Response] = []
+    barrier = threading.Barrier(WRITERS)
+
+    def retry() -> None:
+        with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
+            barrier.wait()
+            answers.append(client.post("/api/v1/organisations", json={"name": "Raced Ltd"}))
+
+    threads = [threading.Thread(target=retry) for _ in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [a.status_code for a in answers] == [201] * WRITERS
+    assert len({a.content for a in answers}) == 1
+    assert sum(1 for a in answers if "idempotent-replayed" in a.headers) == WRITERS - 1
+    with sqlite3.connect(record.path) as conn:
+        assert conn.execute("SELECT count(*) FROM organisations WHERE name = 'Raced Ltd'").fetchone() == (1,)

@@ -32,7 +32,6 @@ def get_session(request: Request) -> Iterator[Session]:
     """
     db = get_database(request)
     session = db.session(write=request.method not in SAFE_METHODS)
-    request.state.session = session
     try:
         yield session
         session.commit()
