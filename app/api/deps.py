@@ -29,6 +29,8 @@ def get_session(request: Request) -> Iterator[Session]:
 
     Function-scoped (below), so the commit happens before the response is sent: a client
     is told 201 only once the change is durable, and a failed commit answers a problem.
+    The session is closed when the endpoint returns: a streamed answer reads through a
+    session of its own, opened in its generator.
     """
     db = get_database(request)
     session = db.session(write=request.method not in SAFE_METHODS)
