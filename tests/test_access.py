@@ -102,7 +102,8 @@ def refused(endpoint: Endpoint, response: Any) -> bool:
     if response.status_code in (401, 403):
         return True
     location = response.headers.get("location", "")
-    return not endpoint.is_api and response.status_code in (302, 303, 307) and "sign" in location
+    to_sign_in = any(word in location for word in ("sign", "login"))
+    return not endpoint.is_api and response.status_code in (302, 303, 307) and to_sign_in
 
 
 def test_the_matrix_covers_the_api() -> None:

@@ -183,3 +183,20 @@ def test_the_database_refuses_to_change_the_audit_log(api: Api, statement: str) 
     with pytest.raises(DatabaseError, match="append-only"), api.db.engine.begin() as conn:
         conn.execute(text(statement))
     assert audit_count(api) == before
+
+
+def test_a_change_whose_commit_fails_is_not_acknowledged(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The request's transaction commits before the answer is sent: when the commit fails,
+    the client hears 503, not 201 (it used to commit after sending the answer)."""
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
+
+    def failing_commit(self: Session) -> None:
+        raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(Session, "commit", failing_commit)
+    response = api.post("/api/v1/regulators", {"name": "Lost", "jurisdiction": "CA"})
+    monkeypatch.undo()
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert api.ok(api.get("/api/v1/regulators"))["items"] == []

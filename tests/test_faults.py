@@ -301,3 +301,75 @@ def test_sigkill_mid_stream_loses_no_acknowledged_write(server: Server, record: 
     assert not missing
     with sqlite3.connect(record.path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_concurrent_retries_with_one_idempotency_key_create_one_record(
+    server: Server, record: Record
+) -> None:
+    """Retries racing each other (a client that timed out and retried, many times at once)."""
+    headers = {"Authorization": f"Bearer {record.editor}", "Idempotency-Key": "race-1"}
+    answers: list[httpx.Response] = []
+    barrier = threading.Barrier(WRITERS)
+
+    def retry() -> None:
+        with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
+            barrier.wait()
+            answers.append(client.post("/api/v1/organisations", json={"name": "Raced Ltd"}))
+
+    threads = [threading.Thread(target=retry) for _ in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [a.status_code for a in answers] == [201] * WRITERS
+    assert len({a.content for a in answers}) == 1
+    assert sum(1 for a in answers if "idempotent-replayed" in a.headers) == WRITERS - 1
+    with sqlite3.connect(record.path) as conn:
+        assert conn.execute("SELECT count(*) FROM organisations WHERE name = 'Raced Ltd'").fetchone() == (1,)
+
+
+def test_backup_while_the_server_writes(server: Server, record: Record, tmp_path: Path) -> None:
+    """`findings backup` copies a live database: consistent, and holding every write
+    acknowledged before the backup began."""
+    from app.services.backup import sqlite_backup
+
+    acknowledged: list[str] = []
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def stream() -> None:
+        with httpx.Client(
+            base_url=server.url, headers={"Authorization": f"Bearer {record.editor}"}
+        ) as client:
+            i = 0
+            while not stop.is_set():
+                i += 1
+                response = client.post("/api/v1/organisations", json={"name": f"Live {i}"})
+                if response.status_code != 201:
+                    failures.append(response.text)
+                    return
+                acknowledged.append(f"Live {i}")
+
+    thread = threading.Thread(target=stream)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while len(acknowledged) < 30 and not failures and time.monotonic() < deadline:
+            time.sleep(0.02)
+        before = list(acknowledged)
+        db = Database(f"sqlite:///{record.path}")
+        try:
+            sqlite_backup(db.engine, tmp_path / "live-backup.sqlite3")
+        finally:
+            db.dispose()
+        while len(acknowledged) < len(before) + 10 and not failures and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        thread.join()
+    with sqlite3.connect(tmp_path / "live-backup.sqlite3") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        names = {row[0] for row in conn.execute("SELECT name FROM organisations")}
+    assert not failures, failures[:3]
+    assert len(before) >= 30
+    assert set(before) <= names

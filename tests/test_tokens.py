@@ -99,6 +99,19 @@ def test_admin_manages_tokens_through_the_api(api: Api) -> None:
     refused = api.client.get("/api/v1/regulators", headers=bearer(secret))
     assert refused.status_code == 401
     assert api.ok(api.get(f"/api/v1/tokens/{created['id']}", headers=api.auth(Role.admin)))["revoked_at"]
+    log = api.ok(
+        api.get(
+            "/api/v1/audit",
+            params={"entity": "api_token", "entity_id": created["id"]},
+            headers=api.auth(Role.admin),
+        )
+    )["items"]
+    assert [(e["action"], e["actor"]) for e in log] == [
+        ("revoke", "token:test-admin"),
+        ("create", "token:test-admin"),
+    ]
+    assert log[0]["before"]["revoked_at"] is None and log[0]["after"]["revoked_at"]
+    assert all("token_hash" not in (e["after"] or {}) for e in log)
     # Past expiry dates and duplicate names are refused.
     past = {"name": "late", "expires_at": "2020-01-01T00:00:00Z"}
     assert api.post("/api/v1/tokens", past, role=Role.admin).status_code == 422

@@ -27,12 +27,13 @@ def get_database(request: Request) -> Database:
 def get_session(request: Request) -> Iterator[Session]:
     """One session per request; it commits once after the handler, or rolls back.
 
-    Used with `scope="function"`, so the commit happens before the response is sent: a
-    failed commit becomes an error answer, never an acknowledged write that was lost.
+    Function-scoped (below), so the commit happens before the response is sent: a client
+    is told 201 only once the change is durable, and a failed commit answers a problem.
+    The session is closed when the endpoint returns: a streamed answer reads through a
+    session of its own, opened in its generator.
     """
     db = get_database(request)
     session = db.session(write=request.method not in SAFE_METHODS)
-    request.state.session = session
     try:
         yield session
         session.commit()

@@ -64,10 +64,11 @@ async def request_hash(request: Request) -> str:
     return digest.hexdigest()
 
 
-async def idempotency_key(
+def idempotency_key(
     request: Request,
     session: SessionDep,
     token: Annotated[ApiToken | None, Depends(current_token)],
+    digest: Annotated[str, Depends(request_hash)],
     key: Annotated[
         str | None,
         Header(
@@ -81,8 +82,8 @@ async def idempotency_key(
     if key is None or token is None:
         # Without a token the route refuses the request anyway; nothing to remember.
         return
+    # A plain function (FastAPI runs it in a worker thread): it queries the database.
     actor = audit.actor(session)
-    digest = await request_hash(request)
     now = dt.datetime.now(dt.UTC)
     stored = session.scalar(
         select(IdempotencyKey).where(IdempotencyKey.actor == actor, IdempotencyKey.key == key)

@@ -6,12 +6,13 @@ from fastapi import APIRouter, Request, Response
 
 from app.api.common import CREATE, READ, READ_ITEM, problems
 from app.api.deps import DEFAULT_PAGE, Admin, Cursor, Limit, SessionDep, item_id
-from app.api.idempotency import ApiRoute
 from app.schemas.common import Page
 from app.schemas.token import TokenCreate, TokenCreated, TokenRead
 from app.services import tokens
 
-router = APIRouter(prefix="/tokens", tags=["tokens"], route_class=ApiRoute)
+# A plain route class: no Idempotency-Key here, because replaying a creation would mean
+# storing its answer, and the answer holds the token's secret, which is never stored.
+router = APIRouter(prefix="/tokens", tags=["tokens"])
 TokenId = Annotated[int, item_id("token_id")]
 ADMIN_READ = READ | problems(403)
 ADMIN_READ_ITEM = READ_ITEM | problems(403)

@@ -29,9 +29,13 @@ def _no_nul(value: str) -> str:
 
 
 # The same rules as the validators below, in the OpenAPI description (so that a client, or a
-# fuzzer, can tell valid input from invalid): no NUL, and not blank.
-NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
+# fuzzer, can tell valid input from invalid): no NUL, and not blank. Whitespace is spelled out
+# (what Python's str.strip() removes) rather than `\s`, which means different characters in
+# ECMAScript (JSON Schema's regexes), Python and Rust (pydantic's).
+WHITESPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NOT_BLANK = rf"^[^\x00]*[^\x00{WHITESPACE}][^\x00]*$"
 NO_NUL = r"^[^\x00]*$"
+URL_PATTERN = rf"^https?://[^\x00-\x20\x7f-\x9f{WHITESPACE}]+$"
 
 
 def text(max_length: int, min_length: int = 1) -> type[str]:

@@ -7,6 +7,9 @@ Create Date: 2026-11-26 16:00:00
 The audit log refuses UPDATE and DELETE in the database itself (and TRUNCATE on
 PostgreSQL), whatever the client: no code path of the app, nor a stray SQL session, can
 rewrite history. Idempotency keys store the first answer to a POST.
+
+On SQLite a later batch operation on audit_log (which rebuilds the table) drops these
+triggers: such a migration must create them again (tests/test_audit.py would fail otherwise).
 """
 
 from collections.abc import Sequence
