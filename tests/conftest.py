@@ -102,14 +102,18 @@ def empty_database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequ
         yield url
 
 
+def sqlite_copy(request: pytest.FixtureRequest, path: Path) -> Database:
+    """A copy of the migrated SQLite template at `path`."""
+    template: Path = request.getfixturevalue("sqlite_template")
+    path.write_bytes(template.read_bytes())
+    return Database(f"sqlite:///{path}")
+
+
 @pytest.fixture
 def db(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Database]:
     """A migrated database of the test's own, on each backend in turn."""
     if backend == "sqlite":
-        template: Path = request.getfixturevalue("sqlite_template")
-        path = tmp_path / "test.sqlite3"
-        path.write_bytes(template.read_bytes())
-        database = Database(f"sqlite:///{path}")
+        database = sqlite_copy(request, tmp_path / "test.sqlite3")
         yield database
         database.dispose()
         return
@@ -254,10 +258,7 @@ TODAY = dt.date.today()
 def other_db(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Database]:
     """A second migrated, empty database on the test's backend (to import into)."""
     if backend == "sqlite":
-        template: Path = request.getfixturevalue("sqlite_template")
-        path = tmp_path / "other.sqlite3"
-        path.write_bytes(template.read_bytes())
-        database = Database(f"sqlite:///{path}")
+        database = sqlite_copy(request, tmp_path / "other.sqlite3")
         yield database
         database.dispose()
         return
