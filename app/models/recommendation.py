@@ -55,5 +55,6 @@ class Assessment(Base):
 
     __table_args__ = (
         Index("ix_assessments_recommendation_id", "recommendation_id", "assessed_on", "id"),
+        Index("ix_assessments_assessed_on_id", "assessed_on", "id"),
         Index("ix_assessments_recorded_at", "recorded_at"),
     )
