@@ -29,6 +29,22 @@ def _base(request: Request) -> str:
     return (get_settings().base_url or str(request.base_url)).rstrip("/")
 
 
+def _feed(request: Request, *, path: str, title: str, page: str, entries: Any) -> Response:
+    """An Atom document for `path`, its id and title carrying the query that filters it,
+    its alternate link the page showing the same list."""
+    base = _base(request)
+    query = request.url.query
+    suffix = f"?{query}" if query else ""
+    body = feeds.render(
+        feed_id=f"{base}{path}{suffix}",
+        title=title + (f" ({query})" if query else ""),
+        self_url=str(request.url),
+        alternate=f"{base}{page}{suffix}",
+        entries=entries(base),
+    )
+    return Response(body, media_type=MEDIA_TYPE)
+
+
 @router.get("/decisions.atom", response_class=Response, responses=ATOM_RESPONSE)
 @public
 def decisions_feed(
@@ -38,16 +54,13 @@ def decisions_feed(
     limit: Entries = feeds.DEFAULT_ENTRIES,
 ) -> Response:
     """The newest decisions (by the day issued), taking the decision list's filters."""
-    base = _base(request)
-    query = request.url.query
-    body = feeds.render(
-        feed_id=f"{base}/feeds/decisions.atom" + (f"?{query}" if query else ""),
-        title="Findings Tracker: decisions" + (f" ({query})" if query else ""),
-        self_url=str(request.url),
-        alternate=f"{base}/decisions" + (f"?{query}" if query else ""),
-        entries=feeds.decision_entries(session, base=base, limit=limit, filters=filters),
+    return _feed(
+        request,
+        path="/feeds/decisions.atom",
+        title="Findings Tracker: decisions",
+        page="/decisions",
+        entries=lambda base: feeds.decision_entries(session, base=base, limit=limit, filters=filters),
     )
-    return Response(body, media_type=MEDIA_TYPE)
 
 
 @router.get("/assessments.atom", response_class=Response, responses=ATOM_RESPONSE)
@@ -63,14 +76,12 @@ def assessments_feed(
     limit: Entries = feeds.DEFAULT_ENTRIES,
 ) -> Response:
     """The newest compliance changes (assessments, most recently recorded first)."""
-    base = _base(request)
-    query = request.url.query
-    body = feeds.render(
-        feed_id=f"{base}/feeds/assessments.atom" + (f"?{query}" if query else ""),
-        title="Findings Tracker: compliance changes" + (f" ({query})" if query else ""),
-        self_url=str(request.url),
-        alternate=f"{base}/recommendations" + (f"?{query}" if query else ""),
-        entries=feeds.assessment_entries(
+    return _feed(
+        request,
+        path="/feeds/assessments.atom",
+        title="Findings Tracker: compliance changes",
+        page="/recommendations",
+        entries=lambda base: feeds.assessment_entries(
             session,
             base=base,
             limit=limit,
@@ -81,4 +92,3 @@ def assessments_feed(
             status=status,
         ),
     )
-    return Response(body, media_type=MEDIA_TYPE)
