@@ -74,3 +74,9 @@ class TooLarge(DomainError):
     status = 413
     title = "Content too large"
     slug = "too-large"
+
+
+class PreconditionRequired(DomainError):
+    status = 428
+    title = "Precondition required"
+    slug = "precondition-required"

@@ -179,6 +179,12 @@ class Api:
     def delete(self, url: str, role: Role | None = Role.editor, **kw: Any) -> Any:
         return self.client.delete(url, headers=self.auth(role) | kw.pop("headers", {}), **kw)
 
+    def current(self, url: str) -> dict[str, str]:
+        """The `If-Match` header naming the version of `url` as it stands (PATCH and DELETE need it)."""
+        response = self.get(url)
+        assert response.status_code == 200, response.text
+        return {"If-Match": response.headers["etag"]}
+
     def ok(self, response: Any, status: int = 200) -> Any:
         assert response.status_code == status, response.text
         return response.json() if response.content else None

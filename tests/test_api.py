@@ -107,7 +107,9 @@ def test_decision_written_whole_and_read_back(api: Api, record: dict) -> None:
         "provisions": ["PIPEDA"],
         "tags": ["a", "b"],
     }
-    patched = api.ok(api.patch(f"/api/v1/decisions/{ca['id']}", body))
+    patched = api.ok(
+        api.patch(f"/api/v1/decisions/{ca['id']}", body, headers=api.current(f"/api/v1/decisions/{ca['id']}"))
+    )
     assert patched["findings"][0]["outcome"] == "well_founded"
     assert patched["sources"][0]["url"] == "https://www.priv.gc.ca/report"
     assert patched["provisions"] == ["PIPEDA"] and patched["tags"] == ["a", "b"]
@@ -118,6 +120,7 @@ def test_decision_written_whole_and_read_back(api: Api, record: dict) -> None:
         api.patch(
             f"/api/v1/decisions/{ca['id']}",
             {"tags": ["b", "a"], "regulators": [{"regulator_id": record["bc"]["id"], "role": "lead"}]},
+            headers=api.current(f"/api/v1/decisions/{ca['id']}"),
         )
     )
     assert again["tags"] == ["a", "b"] and [r["role"] for r in again["regulators"]] == ["lead"]
@@ -274,7 +277,12 @@ def test_writes_need_an_editor_token(api: Api, method: str, url: str, body: dict
     assert reader.status_code == 403
     assert reader.json()["title"] == "Forbidden"
     assert table_counts(api.db) == before
-    assert call(url, headers=api.auth(Role.editor), **kwargs).status_code in (200, 201, 204)
+    precondition = api.current(url) if method in ("patch", "delete") else {}
+    assert call(url, headers=api.auth(Role.editor) | precondition, **kwargs).status_code == {
+        "post": 201,
+        "patch": 200,
+        "delete": 204,
+    }[method]
 
 
 def test_reads_are_public_but_a_bad_token_is_refused(api: Api) -> None:
@@ -356,6 +364,24 @@ def test_stale_if_match_is_refused_and_changes_nothing(api: Api, record: dict) -
     assert api.patch(url, {"title": "Bad"}, headers={"If-Match": "garbage"}).status_code == 422
 
 
+def test_patch_and_delete_without_if_match_are_refused_with_428(api: Api, record: dict) -> None:
+    counts = table_counts(api.db)
+    for url in (
+        f"/api/v1/decisions/{record['ca']['id']}",
+        f"/api/v1/recommendations/{record['bc_rec']['id']}",
+        f"/api/v1/regulators/{record['opc']['id']}",
+    ):
+        before = api.ok(api.get(url))
+        for response in (api.patch(url, {}), api.delete(url)):
+            assert response.status_code == 428, url
+            assert response.headers["content-type"] == "application/problem+json"
+            body = response.json()
+            assert body["title"] == "Precondition required"
+            assert body["errors"] == [{"field": "header.if-match", "message": "required", "type": "missing"}]
+        assert api.ok(api.get(url)) == before
+    assert table_counts(api.db) == counts
+
+
 def test_assessment_changes_recommendation_etag(api: Api, record: dict) -> None:
     url = f"/api/v1/recommendations/{record['it_rec']['id']}"
     etag = api.get(url).headers["etag"]
@@ -371,15 +397,16 @@ def test_delete_rules(api: Api, record: dict) -> None:
         f"/api/v1/cases/{record['case']['id']}",
         f"/api/v1/decisions/{record['ca']['id']}",
     ):
-        response = api.delete(url)
+        response = api.delete(url, headers=api.current(url))
         assert response.status_code == 409, url
         assert "still referenced" in response.json()["detail"]
     rec_url = f"/api/v1/recommendations/{record['bc_rec']['id']}"
-    assert api.delete(rec_url).status_code == 204
+    assert api.delete(rec_url, headers=api.current(rec_url)).status_code == 204
     assert api.get(rec_url).status_code == 404
-    assert api.delete(f"/api/v1/decisions/{record['bcd']['id']}").status_code == 204
-    assert api.get(f"/api/v1/decisions/{record['bcd']['id']}").status_code == 404
-    assert api.delete(f"/api/v1/decisions/{record['bcd']['id']}").status_code == 404
+    bcd_url = f"/api/v1/decisions/{record['bcd']['id']}"
+    assert api.delete(bcd_url, headers=api.current(bcd_url)).status_code == 204
+    assert api.get(bcd_url).status_code == 404
+    assert api.delete(bcd_url, headers={"If-Match": '"1"'}).status_code == 404
 
 
 def test_assessments_are_append_only(api: Api, record: dict) -> None:
@@ -398,7 +425,7 @@ def test_audit_log_written_with_each_change(api: Api, record: dict) -> None:
     from app.models import AuditEntry
 
     url = f"/api/v1/regulators/{record['it']['id']}"
-    api.ok(api.patch(url, {"short_name": "GPDP"}))
+    api.ok(api.patch(url, {"short_name": "GPDP"}, headers=api.current(url)))
     with api.db.transaction(write=False) as session:
         entry = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
         assert entry is not None
@@ -418,16 +445,22 @@ def test_each_edit_moves_the_version_by_one(api: Api, record: dict) -> None:
     patched = api.patch(url, {"title": "New title", "tags": ["x"]}, headers={"If-Match": f'"{version}"'})
     assert api.ok(patched)["version"] == version + 1
     assert patched.headers["etag"] == f'"{version + 1}"'
-    only_parts = api.ok(api.patch(url, {"provisions": ["PIPEDA s. 7"]}))
+    only_parts = api.ok(api.patch(url, {"provisions": ["PIPEDA s. 7"]}, headers=api.current(url)))
     assert only_parts["version"] == version + 2
 
 
 def test_replacing_aliases_or_tags_moves_the_version_by_one(api: Api, record: dict) -> None:
     org = f"/api/v1/organisations/{record['clearview']['id']}"
     version = api.ok(api.get(org))["version"]
-    assert api.ok(api.patch(org, {"aliases": ["Clearview", "CV"]}))["version"] == version + 1
+    assert (
+        api.ok(api.patch(org, {"aliases": ["Clearview", "CV"]}, headers=api.current(org)))["version"]
+        == version + 1
+    )
     case = f"/api/v1/cases/{record['case']['id']}"
     version = api.ok(api.get(case))["version"]
     assert (
-        api.ok(api.patch(case, {"tags": ["biometrics", "scraping"], "title": "T"}))["version"] == version + 1
+        api.ok(
+            api.patch(case, {"tags": ["biometrics", "scraping"], "title": "T"}, headers=api.current(case))
+        )["version"]
+        == version + 1
     )

@@ -48,10 +48,12 @@ def test_every_change_through_the_api_is_audited(api: Api) -> None:
         "recommendation": "recommendations",
     }
     for entity, item, patch in changes:
-        api.ok(api.patch(f"/api/v1/{collections[entity]}/{item['id']}", patch))
+        url = f"/api/v1/{collections[entity]}/{item['id']}"
+        api.ok(api.patch(url, patch, headers=api.current(url)))
     for entity in ("recommendation", "decision", "case", "organisation", "regulator"):
         item = next(i for e, i, _ in changes if e == entity)
-        assert api.delete(f"/api/v1/{collections[entity]}/{item['id']}").status_code == 204
+        url = f"/api/v1/{collections[entity]}/{item['id']}"
+        assert api.delete(url, headers=api.current(url)).status_code == 204
 
     log = list(reversed(entries(api, actor="token:test-editor", limit=500)))
     assert [(e["entity"], e["action"]) for e in log] == [

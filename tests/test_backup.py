@@ -45,7 +45,13 @@ def test_backup_then_restore_gives_back_the_backup_point(
 
     # Changes after the backup...
     api.regulator(name="CNIL", jurisdiction="FR")
-    api.ok(api.patch(f"/api/v1/regulators/{reg['id']}", {"short_name": "OPC"}))
+    api.ok(
+        api.patch(
+            f"/api/v1/regulators/{reg['id']}",
+            {"short_name": "OPC"},
+            headers=api.current(f"/api/v1/regulators/{reg['id']}"),
+        )
+    )
     assert table_counts(api.db) != at_backup
 
     # ... are gone after a restore: stop the app, copy the file back, start again.

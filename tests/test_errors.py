@@ -114,7 +114,14 @@ def test_a_failed_patch_changes_nothing(api: Api, ids: dict[str, int]) -> None:
     url = f"/api/v1/decisions/{ids['decision']}"
     before = api.ok(api.get(url))
     counts = table_counts(api.db)
-    problem(api.patch(url, {"title": "Changed", "findings": [{"text": "a", "organisation_id": 999}]}), 422)
+    problem(
+        api.patch(
+            url,
+            {"title": "Changed", "findings": [{"text": "a", "organisation_id": 999}]},
+            headers=api.current(url),
+        ),
+        422,
+    )
     assert api.ok(api.get(url)) == before
     assert table_counts(api.db) == counts
 
@@ -152,12 +159,14 @@ def test_links_must_point_back_in_time(api: Api, ids: dict[str, int]) -> None:
         201,
     )
     # Moving the earlier decision after the one that appeals it is refused too.
-    body = problem(api.patch(f"/api/v1/decisions/{ids['decision']}", {"issued_on": "2023-01-01"}), 422)
+    url = f"/api/v1/decisions/{ids['decision']}"
+    body = problem(api.patch(url, {"issued_on": "2023-01-01"}, headers=api.current(url)), 422)
     assert fields(body) == {"issued_on"}
     body = problem(
         api.patch(
             f"/api/v1/decisions/{later['id']}",
             {"related": [{"decision_id": later["id"], "relation": "upholds"}]},
+            headers=api.current(f"/api/v1/decisions/{later['id']}"),
         ),
         422,
     )
@@ -166,9 +175,11 @@ def test_links_must_point_back_in_time(api: Api, ids: dict[str, int]) -> None:
 
 def test_organisation_parent_loop(api: Api, ids: dict[str, int]) -> None:
     child = api.organisation("Child", parent_id=ids["organisation"])
-    body = problem(api.patch(f"/api/v1/organisations/{ids['organisation']}", {"parent_id": child["id"]}), 422)
+    url = f"/api/v1/organisations/{ids['organisation']}"
+    body = problem(api.patch(url, {"parent_id": child["id"]}, headers=api.current(url)), 422)
     assert fields(body) == {"parent_id"}
-    problem(api.patch(f"/api/v1/organisations/{child['id']}", {"parent_id": child["id"]}), 422)
+    url = f"/api/v1/organisations/{child['id']}"
+    problem(api.patch(url, {"parent_id": child["id"]}, headers=api.current(url)), 422)
 
 
 ASSESSMENTS = [
@@ -234,8 +245,8 @@ def test_cursor_from_another_sort_is_refused(api: Api, ids: dict[str, int]) -> N
 def test_unknown_item_is_404(api: Api) -> None:
     body = problem(api.get("/api/v1/organisations/12345"), 404)
     assert "12345" in body["detail"]
-    problem(api.patch("/api/v1/organisations/12345", {"name": "x"}), 404)
-    problem(api.delete("/api/v1/organisations/12345"), 404)
+    problem(api.patch("/api/v1/organisations/12345", {"name": "x"}, headers={"If-Match": '"1"'}), 404)
+    problem(api.delete("/api/v1/organisations/12345", headers={"If-Match": '"1"'}), 404)
     problem(
         api.post(
             "/api/v1/recommendations/12345/assessments",
@@ -270,9 +281,11 @@ def test_body_too_large(api: Api) -> None:
 
 
 def test_patch_cannot_null_a_required_field(api: Api, ids: dict[str, int]) -> None:
-    body = problem(api.patch(f"/api/v1/decisions/{ids['decision']}", {"title": None}), 422)
+    url = f"/api/v1/decisions/{ids['decision']}"
+    body = problem(api.patch(url, {"title": None}, headers=api.current(url)), 422)
     assert fields(body) == {"title"}
-    problem(api.patch(f"/api/v1/regulators/{ids['regulator']}", {"jurisdiction": "Canada"}), 422)
+    url = f"/api/v1/regulators/{ids['regulator']}"
+    problem(api.patch(url, {"jurisdiction": "Canada"}, headers=api.current(url)), 422)
 
 
 def test_a_failed_commit_is_never_acknowledged(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:

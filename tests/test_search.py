@@ -105,7 +105,8 @@ def test_organisation_found_by_alias_and_regulator_by_short_name(api: Api, recor
     assert found(api, "CAI", type="regulator") == [("regulator", record["cai"]["id"])]
     # An alias renamed is found under its new name at once, the old one no more.
     org = record["acme"]
-    api.ok(api.patch(f"/api/v1/organisations/{org['id']}", {"aliases": ["Roadrunner Traps"]}))
+    url = f"/api/v1/organisations/{org['id']}"
+    api.ok(api.patch(url, {"aliases": ["Roadrunner Traps"]}, headers=api.current(url)))
     assert found(api, "roadrunner") == [("organisation", org["id"])]
     assert found(api, "Acme") == [("organisation", org["id"])]  # still in its name
     assert found(api, "Acme", type="decision") == []
@@ -294,13 +295,15 @@ def test_lists_filter_through_the_same_index(api: Api, record: dict[str, Any]) -
 
 def test_index_follows_every_write(api: Api, record: dict[str, Any]) -> None:
     other = record["other"]
-    api.ok(api.patch(f"/api/v1/decisions/{other['id']}", {"summary": "Now about balloons."}))
+    url = f"/api/v1/decisions/{other['id']}"
+    api.ok(api.patch(url, {"summary": "Now about balloons."}, headers=api.current(url)))
     assert found(api, "loyalty") == []
     assert found(api, "balloons") == [("decision", other["id"])]
-    api.ok(api.delete(f"/api/v1/decisions/{other['id']}"), 204)
+    api.ok(api.delete(url, headers=api.current(url)), 204)
     assert found(api, "balloons") == []
     rec = record["rec"]
-    api.ok(api.delete(f"/api/v1/recommendations/{rec['id']}"), 204)
+    url = f"/api/v1/recommendations/{rec['id']}"
+    api.ok(api.delete(url, headers=api.current(url)), 204)
     assert found(api, "photographs", type="recommendation") == []
 
 

@@ -321,7 +321,8 @@ def test_a_stale_edit_is_refused_and_the_input_kept(editor: Api) -> None:
     form_page = editor.client.get(f"/organisations/{org['id']}/edit").text
     token = re.search(r'name="csrf_token" value="([^"]+)"', form_page).group(1)  # type: ignore[union-attr]
     # Someone else edits the organisation meanwhile (through the API).
-    editor.ok(editor.patch(f"/api/v1/organisations/{org['id']}", {"country": "CA"}))
+    url = f"/api/v1/organisations/{org['id']}"
+    editor.ok(editor.patch(url, {"country": "CA"}, headers=editor.current(url)))
     mine = {
         "csrf_token": token,
         "version": str(org["version"]),

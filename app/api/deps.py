@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.access import Access, mark
 from app.db import Database
-from app.errors import FieldError, Forbidden, Invalid, Unauthorized
+from app.errors import FieldError, Forbidden, Invalid, PreconditionRequired, Unauthorized
 from app.models import ApiToken
 from app.schemas.common import MAX_ID, IsoDate
 from app.services import tokens
@@ -139,11 +139,30 @@ FilterId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 DEFAULT_PAGE = DEFAULT_LIMIT
 
 
+IF_MATCH_PATTERN = r'^(\*|(W/)?"[0-9]{1,18}")$'
+IF_MATCH_DESCRIPTION = (
+    'Required. The `ETag` of the version you read, such as `"3"` (`W/"3"` is taken too), or `*` '
+    "for whatever version is current. A stale one gets 412 and changes nothing; without it, 428."
+)
+
+
 def expected_version(
-    if_match: Annotated[str | None, Header(description="The ETag you read; a stale one gets 412.")] = None,
+    if_match: Annotated[
+        str | None, Header(description=IF_MATCH_DESCRIPTION, pattern=IF_MATCH_PATTERN)
+    ] = None,
 ) -> int | None:
-    """The version named by `If-Match` (None when absent or `*`)."""
-    if if_match is None or if_match.strip() == "*":
+    """The version named by `If-Match` (None for `*`); a PATCH or DELETE without it is refused.
+
+    The header is optional to FastAPI (which would answer 422) so that its absence answers
+    428 Precondition Required; the OpenAPI description declares it required (app/api/contract.py).
+    """
+    if if_match is None:
+        raise PreconditionRequired(
+            'This change needs If-Match: send the ETag of the version you read (such as "3"), '
+            "so that it cannot overwrite a change you have not seen.",
+            [FieldError("header.if-match", "required", "missing")],
+        )
+    if if_match.strip() == "*":
         return None
     value = if_match.strip()
     if value.startswith("W/"):
