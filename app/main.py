@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import api, web
 from app.access import Access, declare_path
-from app.api import feeds, problems
+from app.api import contract, feeds, problems
 from app.api.problems import wants_problem
 from app.config import get_settings
 from app.db import Database
@@ -90,7 +90,9 @@ def create_app(database: Database | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        generate_unique_id_function=contract.operation_id,
     )
+    app.openapi = lambda: contract.openapi(app)  # type: ignore[method-assign]
     app.state.db = db
     app.include_router(api.router)
     app.include_router(feeds.router)

@@ -1,13 +1,13 @@
 """The list filters of decisions and recommendations as dependencies, for the routes that take
 the same filters as the lists (CSV exports, feeds)."""
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import Query
 
 from app.api.decisions import Jurisdiction
 from app.api.deps import AsOf, FilterId, Q
+from app.schemas.common import IsoDate
 from app.vocab import Compliance, DecisionKind, Status
 
 
@@ -19,8 +19,8 @@ def decision_filters(
     jurisdiction: Jurisdiction = None,
     kind: DecisionKind | None = None,
     tag: Annotated[str | None, Query(max_length=100)] = None,
-    issued_from: dt.date | None = None,
-    issued_to: dt.date | None = None,
+    issued_from: IsoDate | None = None,
+    issued_to: IsoDate | None = None,
     compliance: Compliance | None = None,
     q: Q = None,
 ) -> dict[str, Any]:

@@ -16,12 +16,15 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
+from fastapi.datastructures import DefaultPlaceholder
+from fastapi.dependencies.utils import get_typed_return_annotation
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from app.api import selection
 from app.api.deps import SessionDep, current_token
 from app.errors import FieldError, Invalid
 from app.models import ApiToken, IdempotencyKey
@@ -125,15 +128,32 @@ def remember(pending: Pending, response: Response, now: dt.datetime | None = Non
 
 
 class ApiRoute(APIRoute):
-    """An API route; a POST one honours `Idempotency-Key`."""
+    """An API route; a POST one honours `Idempotency-Key`, a GET of items takes `fields`."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        if "POST" in (kwargs.get("methods") or ()):
+        methods = kwargs.get("methods") or ()
+        if "POST" in methods:
             kwargs["dependencies"] = [*(kwargs.get("dependencies") or []), Depends(idempotency_key)]
+        response_model = kwargs.get("response_model")
+        if response_model is None or isinstance(response_model, DefaultPlaceholder):
+            response_model = get_typed_return_annotation(endpoint)
+        self.selection = selection.selectable(set(methods), response_model)
+        if self.selection is not None:
+            kwargs["dependencies"] = [
+                *(kwargs.get("dependencies") or []),
+                Depends(selection.dependency(self.selection[0])),
+            ]
         super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        if self.selection is not None:
+            paged = self.selection[1]
+
+            async def select(request: Request) -> Response:
+                return selection.project(request, await handler(request), paged)
+
+            return select
         if "POST" not in self.methods:
             return handler
 

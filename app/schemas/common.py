@@ -38,17 +38,23 @@ NO_NUL = r"^[^\x00]*$"
 URL_PATTERN = rf"^https?://[^\x00-\x20\x7f-\x9f{WHITESPACE}]+$"
 
 
+def _strip(value: str) -> str:
+    return value.strip()
+
+
 def text(max_length: int, min_length: int = 1) -> type[str]:
-    """A string, stripped, without NUL characters, between the given lengths."""
+    """A string without NUL characters, between the given lengths as sent, then stripped of
+    leading and trailing white space (the schema's `maxLength` counts what is sent)."""
     return Annotated[  # type: ignore[return-value]
         str,
         StringConstraints(
-            strip_whitespace=True,
             min_length=min_length,
             max_length=max_length,
             pattern=NOT_BLANK if min_length else NO_NUL,
         ),
         AfterValidator(_no_nul),
+        AfterValidator(_strip),
+        Field(description="Leading and trailing white space is removed."),
     ]
 
 
@@ -75,7 +81,8 @@ PATTERN_MESSAGES = {
 
 Url = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, max_length=2000, pattern=URL_PATTERN),
+    # No stripping: the pattern (no white space) is checked on what is sent.
+    StringConstraints(max_length=2000, pattern=URL_PATTERN),
     AfterValidator(_no_nul),
 ]
 
@@ -178,14 +185,29 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = None
 
 
-class Problem(BaseModel):
-    """An RFC 9457 problem detail."""
+class ProblemField(BaseModel):
+    """One bad field of a validation problem."""
 
-    type: str
-    title: str
-    status: int
-    detail: str
-    errors: list[dict[str, str]] | None = None
+    field: str = Field(
+        description="Where: `issued_on`, `findings.2.outcome`, `query.cursor`, `header.if-match`."
+    )
+    message: str = Field(description="Why, in words.")
+    type: str = Field(description="A short code: `missing`, `string_too_long`, `cursor`, `etag`...")
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem detail (`application/problem+json`)."""
+
+    type: str = Field(
+        description="A URI reference naming the kind of problem, such as `/problems/validation`."
+    )
+    title: str = Field(description="The kind of problem, in words; the same for every problem of a type.")
+    status: int = Field(description="The HTTP status code.")
+    detail: str = Field(description="What went wrong with this request, in words.")
+    instance: str | None = Field(default=None, description="A URI reference naming this occurrence.")
+    errors: list[ProblemField] | None = Field(
+        default=None, description="On validation problems (422, 400): each bad field."
+    )
 
 
 def unique(values: list[str]) -> list[str]:
