@@ -64,7 +64,6 @@ LongText = text(50_000)
 Tag = text(100)
 ShortName = text(100)
 Provision = text(300)
-URL_PATTERN = r"^https?://[^\s\x00]+$"
 JURISDICTION_PATTERN = r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$"
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
