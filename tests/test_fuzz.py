@@ -2,9 +2,10 @@
 
 Positive data (valid by the schema) and negative data (invalid) for every operation, with
 all of schemathesis' checks, on SQLite and on PostgreSQL: no 5xx, responses match their
-are the documented ones, invalid data is refused and valid data accepted. Writes are made
-with an editor token (an admin one on the admin-only routes) against a database holding
-the demo record. Bounded and derandomized: the same cases on every run.
+schema, status codes, headers and content types are the documented ones, invalid data is
+refused and valid data accepted. Writes are made with an editor token (an admin one on the
+admin-only routes) against a database holding the demo record. Bounded and derandomized:
+the same cases on every run.
 """
 
 import atexit
