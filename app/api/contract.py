@@ -129,7 +129,8 @@ EXAMPLE_DETAILS = {
     403: "This needs the editor role; the token has reader.",
     404: "There is no decision 42.",
     409: "The decision is still referenced by 2 recommendations; nothing was changed.",
-    412: 'The decision has changed since version "3" (it is at "4"); nothing was changed.',
+    412: "The decision 42 has changed since you read it (you had version 3, it is now at 4); "
+    "read it again and reapply your change.",
     413: "The request body is over 1048576 bytes.",
     422: "The request has 1 invalid field(s): issued_on: must be a date as YYYY-MM-DD",
     428: 'This change needs If-Match: send the ETag of the version you read (such as "3").',
