@@ -69,3 +69,29 @@ def test_money_accepts_strings_and_exact_numbers_only(api: Api) -> None:
     lead = {"regulators": [{"regulator_id": reg["id"], "role": "lead"}]}
     alone = api.post("/api/v1/decisions", body | lead)
     assert alone.status_code == 422 and alone.json()["errors"][0]["type"] == "pair"
+
+
+def test_exports_and_feeds_take_iso_dates_only(api: Api) -> None:
+    # `issued_to=0` was read as a Unix timestamp on the CSV export and the feed.
+    for url in ("/api/v1/export/decisions.csv", "/feeds/decisions.atom"):
+        for value in ("0", "1700000000"):
+            response = api.get(url, params={"issued_to": value})
+            assert response.status_code == 422, (url, value)
+            assert response.json()["errors"][0]["field"] == "query.issued_to"
+        assert api.get(url, params={"issued_to": "2021-02-03"}).status_code == 200
+
+
+def test_lengths_count_what_is_sent(api: Api) -> None:
+    # A name padded with blanks over maxLength was accepted (stripped, then measured).
+    padded = api.post("/api/v1/regulators", {"name": " " * 5 + "N" * 300, "jurisdiction": "CA"})
+    assert padded.status_code == 422
+    assert padded.json()["errors"][0]["type"] == "string_too_long"
+    # Within the limit as sent, it is stripped.
+    assert api.regulator(name="  Office  ")["name"] == "Office"
+    # A web address is checked as sent too: white space around it is refused.
+    assert (
+        api.post(
+            "/api/v1/regulators", {"name": "W", "jurisdiction": "CA", "website": " http://a.b"}
+        ).status_code
+        == 422
+    )
