@@ -74,6 +74,22 @@ def test_a_route_outside_the_scheme_is_named_loudly() -> None:
     assert errors[1].startswith("PATCH /api/v1/things/{thing_id}: operation id 'create_thing'")
 
 
+def test_a_route_answering_head_too_has_one_operation() -> None:
+    router = APIRouter(prefix="/api/v1/things", tags=["things"], route_class=ApiRoute)
+
+    @router.api_route("", methods=["GET", "HEAD"])
+    @public
+    def list_things() -> dict[str, str]:
+        return {}
+
+    app = FastAPI(generate_unique_id_function=contract.operation_id)
+    app.include_router(router)
+    assert contract.scheme_errors(app) == []
+    paths = contract.openapi(app)["paths"]
+    assert list(paths["/api/v1/things"]) == ["get"]
+    assert paths["/api/v1/things"]["get"]["operationId"] == "list_things"
+
+
 def _problem(op: dict[str, Any], status: int) -> dict[str, Any]:
     response = op["responses"][str(status)]
     content = response["content"]
