@@ -55,7 +55,7 @@ def test_operation_ids_are_verbs_on_nouns_unique_and_tagged() -> None:
 
 
 def test_a_route_outside_the_scheme_is_named_loudly() -> None:
-    router = APIRouter(prefix="/api/v1/things", tags=["things"], route_class=ApiRoute)
+    router = APIRouter(prefix="/api/v1/things", tags=["decisions"], route_class=ApiRoute)
 
     @router.get("")
     @public
@@ -72,10 +72,21 @@ def test_a_route_outside_the_scheme_is_named_loudly() -> None:
     assert len(errors) == 2
     assert errors[0].startswith("GET /api/v1/things: operation id 'things_overview' is not a verb on a noun")
     assert errors[1].startswith("PATCH /api/v1/things/{thing_id}: operation id 'create_thing'")
+    # A new tag needs its description.
+    tagged = FastAPI(generate_unique_id_function=contract.operation_id)
+
+    @tagged.get("/api/v1/things/{thing_id}", tags=["things"])
+    @public
+    def get_thing(thing_id: int) -> dict[str, str]:
+        return {}
+
+    assert contract.scheme_errors(tagged) == [
+        "GET /api/v1/things/{thing_id}: its tag 'things' needs a description in TAGS"
+    ]
 
 
 def test_a_route_answering_head_too_has_one_operation() -> None:
-    router = APIRouter(prefix="/api/v1/things", tags=["things"], route_class=ApiRoute)
+    router = APIRouter(prefix="/api/v1/things", tags=["decisions"], route_class=ApiRoute)
 
     @router.api_route("", methods=["GET", "HEAD"])
     @public

@@ -96,6 +96,8 @@ def scheme_errors(app: FastAPI) -> list[str]:
             seen[op] = label
             if len(route.tags) != 1:
                 problems.append(f"{label}: has tags {route.tags}; every operation has exactly one")
+            elif route.tags[0] not in {t["name"] for t in TAGS}:
+                problems.append(f"{label}: its tag {route.tags[0]!r} needs a description in TAGS")
     return problems
 
 
@@ -199,7 +201,8 @@ def problem_statuses(route: APIRoute) -> set[int]:
     """The error statuses a route can answer, from what it is."""
     statuses = {401, 503}  # every API route reads the token and the database
     access = rule_of(route)
-    if access is not None and access.rank > Access.public.rank:
+    # Any valid token is a reader: only a route needing more can refuse a token's role.
+    if access is not None and access.rank > Access.reader.rank:
         statuses |= {403}
     if "{" in route.path:
         statuses |= {404, 422}
