@@ -14,7 +14,7 @@ from app.models import Delivery, OutboxEvent, Subscription
 from app.schemas.recommendation import AssessmentCreate
 from app.services import recommendations, worker
 from app.vocab import DeliveryStatus, Role
-from tests.alert_helpers import Mailbox, Receiver, receiver, settings_env, smtp  # noqa: F401
+from tests.alert_helpers import Mailbox, Receiver
 from tests.conftest import Api
 from tests.web_helpers import fast_passwords  # noqa: F401
 
