@@ -430,3 +430,54 @@ def test_the_deliveries_are_listed_to_their_owner(
     assert [(d["event_type"], d["status"], d["attempts"], d["response_code"]) for d in items] == [
         ("assessment.created", "delivered", 1, 204)
     ]
+
+
+def test_the_worker_command_delivers_what_is_due_and_stops_when_told(
+    tmp_path: Any, settings_env: Any
+) -> None:
+    """`findings worker --once` sends what is due (here, without SMTP_URL, into the mail
+    folder); `findings worker` runs until SIGTERM, as `make run` starts it beside the server."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from typer.testing import CliRunner
+
+    from app import migrate
+    from app.cli import cli
+    from app.services import notices
+
+    url = f"sqlite:///{tmp_path / 'worker.sqlite3'}"
+    migrate.upgrade(url)
+    mail_dir = tmp_path / "mail"
+    settings_env(database_url=url, mail_dir=str(mail_dir))
+    os.environ.pop("SMTP_URL", None)
+    db = Database(url)
+    with db.transaction(actor="test") as session:
+        notices.send(session, to="ann@example.org", subject="A message through the outbox", body="Hello.")
+    db.dispose()
+    result = CliRunner().invoke(cli, ["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "1 delivered" in result.output
+    [eml] = list(mail_dir.glob("*.eml"))
+    assert "Subject: A message through the outbox" in eml.read_text()
+
+    env = os.environ | {"DATABASE_URL": url, "MAIL_DIR": str(mail_dir)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from app.cli import main; main()", "worker", "--interval", "0.2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        assert proc.stdout is not None
+        assert b"Worker delivering alerts" in proc.stdout.readline()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        assert proc.stdout is not None
+        proc.stdout.close()
