@@ -481,3 +481,20 @@ def test_the_worker_command_delivers_what_is_due_and_stops_when_told(
             proc.wait()
         assert proc.stdout is not None
         proc.stdout.close()
+
+
+def test_following_the_same_thing_twice_on_one_channel_is_refused(
+    api: Api, receiver: Receiver, smtp: Mailbox
+) -> None:
+    r = record(api)
+    target = {"type": "organisation", "id": r["clearview"]["id"]}
+    first = webhook(api, target, receiver.url)
+    again = api.post(
+        "/api/v1/subscriptions",
+        {"target": target, "channel": "webhook", "url": receiver.url},
+        role=Role.reader,
+    )
+    assert again.status_code == 409 and str(first["id"]) in again.json()["detail"]
+    assert follow_by_email(api, "organisation", r["clearview"]["id"]).status_code == 303
+    twice = follow_by_email(api, "organisation", r["clearview"]["id"])
+    assert twice.status_code == 409 and "You already follow this by e-mail" in twice.text

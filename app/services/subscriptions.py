@@ -23,7 +23,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
-from app.errors import FieldError, Invalid, NotFound
+from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.models import Case, Decision, Delivery, Organisation, OutboxEvent, Regulator, Subscription, User
 from app.schemas.filters import DecisionQuery
 from app.services import audit, notices
@@ -196,6 +196,22 @@ def create(
             )
         if url:
             raise _refuse("url", "is for webhooks only; e-mail goes to the account's address")
+    same = session.scalar(
+        select(Subscription.id).where(
+            owner.clause(),
+            Subscription.target_type == target_type.value,
+            Subscription.target_id.is_(None) if target_id is None else Subscription.target_id == target_id,
+            Subscription.query.is_(None) if query is None else Subscription.query == query,
+            Subscription.channel == channel.value,
+            Subscription.url.is_(None) if url is None else Subscription.url == url,
+        )
+    )
+    if same is not None:
+        raise Conflict(
+            f"You already follow this {'by e-mail' if channel is Channel.email else 'at this address'} "
+            f"(subscription {same}); change that one instead.",
+            [FieldError("target", f"already followed by subscription {same}", "duplicate")],
+        )
     sub = Subscription(
         user_id=owner.user_id,
         token_id=owner.token_id,
