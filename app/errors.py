@@ -80,3 +80,9 @@ class PreconditionRequired(DomainError):
     status = 428
     title = "Precondition required"
     slug = "precondition-required"
+
+
+class TooManyRequests(DomainError):
+    status = 429
+    title = "Too many requests"
+    slug = "rate-limited"
