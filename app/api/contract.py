@@ -65,6 +65,10 @@ TAGS = [
     {"name": "stats", "description": "Counts over the whole record."},
     {"name": "export and import", "description": "The whole record as JSON, and CSV exports."},
     {"name": "feeds", "description": "Atom feeds of new decisions and compliance changes."},
+    {
+        "name": "subscriptions",
+        "description": "Alerts: follow a record or a query by webhook (each token's own).",
+    },
     {"name": "tokens", "description": "API tokens (admin)."},
     {"name": "audit", "description": "The audit log of every change (admin)."},
 ]
