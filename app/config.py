@@ -31,6 +31,16 @@ class Settings(BaseSettings):
     max_body_bytes: int = 2_000_000
     # Largest whole-record import accepted by `POST /api/v1/import`, in bytes.
     import_max_bytes: int = 2_000_000_000
+    # A request body is read whole before the app sees the request (so no transaction waits
+    # on a client): a body must arrive within `body_timeout` seconds (the import: with no
+    # pause longer than `body_idle_timeout`), or the answer is 408.
+    body_timeout: float = Field(default=30.0, gt=0)
+    body_idle_timeout: float = Field(default=10.0, gt=0)
+    # An export or CSV download whose client takes longer than this to accept the next piece
+    # is abandoned, closing its read snapshot (so the SQLite WAL can be checkpointed).
+    send_timeout: float = Field(default=30.0, gt=0)
+    # SQLite: the size the WAL file is truncated back to after a checkpoint, in bytes.
+    sqlite_journal_size_limit: int = 64 << 20
     # The public address of the site, used in feeds and links when set.
     base_url: str | None = None
     # Echo SQL to the log (development only).

@@ -74,3 +74,21 @@ class TooLarge(DomainError):
     status = 413
     title = "Content too large"
     slug = "too-large"
+
+
+class PreconditionRequired(DomainError):
+    status = 428
+    title = "Precondition required"
+    slug = "precondition-required"
+
+
+class RequestTimeout(DomainError):
+    status = 408
+    title = "Request timeout"
+    slug = "request-timeout"
+
+
+class TooManyRequests(DomainError):
+    status = 429
+    title = "Too many requests"
+    slug = "too-many-requests"

@@ -173,11 +173,21 @@ class Api:
     def post(self, url: str, json: Any = None, role: Role | None = Role.editor, **kw: Any) -> Any:
         return self.client.post(url, json=json, headers=self.auth(role) | kw.pop("headers", {}), **kw)
 
+    def if_match(self, url: str, headers: dict[str, str]) -> dict[str, str]:
+        """`If-Match` (required on PATCH and DELETE) as a careful client sends it: the ETag of
+        a read just before, unless the test gives its own (or `{"If-Match": None}`: none)."""
+        if "If-Match" in headers:
+            return {k: v for k, v in headers.items() if v is not None}
+        read = self.client.get(url)
+        return headers | {"If-Match": read.headers.get("etag", "*")}
+
     def patch(self, url: str, json: Any = None, role: Role | None = Role.editor, **kw: Any) -> Any:
-        return self.client.patch(url, json=json, headers=self.auth(role) | kw.pop("headers", {}), **kw)
+        headers = self.if_match(url, self.auth(role) | kw.pop("headers", {}))
+        return self.client.patch(url, json=json, headers=headers, **kw)
 
     def delete(self, url: str, role: Role | None = Role.editor, **kw: Any) -> Any:
-        return self.client.delete(url, headers=self.auth(role) | kw.pop("headers", {}), **kw)
+        headers = self.if_match(url, self.auth(role) | kw.pop("headers", {}))
+        return self.client.delete(url, headers=headers, **kw)
 
     def ok(self, response: Any, status: int = 200) -> Any:
         assert response.status_code == status, response.text

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.access import Access, mark
 from app.db import Database
-from app.errors import FieldError, Forbidden, Invalid, Unauthorized
+from app.errors import FieldError, Forbidden, Invalid, PreconditionRequired, Unauthorized
 from app.models import ApiToken
 from app.schemas.common import MAX_ID, IsoDate
 from app.services import tokens
@@ -140,10 +140,22 @@ DEFAULT_PAGE = DEFAULT_LIMIT
 
 
 def expected_version(
-    if_match: Annotated[str | None, Header(description="The ETag you read; a stale one gets 412.")] = None,
+    if_match: Annotated[
+        str | None,
+        Header(
+            description='Required: the ETag you read (such as `"3"`). Without it the answer is 428; '
+            "a stale one gets 412 and changes nothing. `*` means whatever version is current."
+        ),
+    ] = None,
 ) -> int | None:
-    """The version named by `If-Match` (None when absent or `*`)."""
-    if if_match is None or if_match.strip() == "*":
+    """The version named by `If-Match` (None for `*`); a missing header is refused (428)."""
+    if if_match is None or not if_match.strip():
+        raise PreconditionRequired(
+            "This change needs an If-Match header with the ETag you read (GET the item first), "
+            "so that it cannot silently overwrite someone else's change.",
+            [FieldError("header.if-match", "is required", "missing")],
+        )
+    if if_match.strip() == "*":
         return None
     value = if_match.strip()
     if value.startswith("W/"):

@@ -1,7 +1,7 @@
 """SQLAlchemy tables, one module per aggregate. Importing this package registers them all."""
 
 from app.models.audit import AuditEntry
-from app.models.auth import ApiToken, User, UserSession
+from app.models.auth import ApiToken, SignInFailure, User, UserSession
 from app.models.base import Base
 from app.models.case import Case, CaseTag
 from app.models.decision import (
@@ -39,6 +39,7 @@ __all__ = [
     "OrganisationAlias",
     "Recommendation",
     "Regulator",
+    "SignInFailure",
     "User",
     "UserSession",
 ]

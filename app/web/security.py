@@ -22,6 +22,18 @@ DOCS_CSP = (
 DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
 
 
+def add_security_headers(headers: MutableHeaders, scope: Scope) -> None:
+    """The headers every answer carries (also the 500 answer, made outside this middleware)."""
+    csp = DOCS_CSP if scope.get("path") in DOCS_PATHS else STRICT_CSP
+    headers.setdefault("Content-Security-Policy", csp)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if scope.get("scheme") == "https":
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+
+
 class SecurityHeaders:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -30,18 +42,10 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        csp = DOCS_CSP if scope["path"] in DOCS_PATHS else STRICT_CSP
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("Content-Security-Policy", csp)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-                headers.setdefault("X-Frame-Options", "DENY")
-                headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-                if scope.get("scheme") == "https":
-                    headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+                add_security_headers(MutableHeaders(scope=message), scope)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

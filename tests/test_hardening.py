@@ -1,0 +1,149 @@
+"""The second security review's findings, each reproduced (issue 15)."""
+
+import base64
+import json
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from app.db import Database
+from app.main import create_app
+from app.services.pagination import encode_cursor
+from app.vocab import Role
+from tests.conftest import Api
+
+LISTS = {
+    "regulators": "name",
+    "organisations": "name",
+    "cases": "title",
+    "decisions": "-issued_on",
+    "recommendations": "id",
+}
+
+
+def forged(sort: str, value: Any, last_id: Any = 1) -> str:
+    raw = json.dumps([sort, [value, last_id]]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+FORGERIES = [
+    {"a": 1},
+    [1, 2],
+    2**63,
+    -(2**63) - 1,
+    10**40,
+    True,
+    None,
+    1.5,
+]
+
+
+@pytest.mark.parametrize("collection", sorted(LISTS))
+def test_forged_cursors_are_422_on_lists_and_pages(api: Api, collection: str) -> None:
+    sort = LISTS[collection]
+    cursors = [forged(sort, value) for value in FORGERIES]
+    cursors += [forged(sort, "x", {"a": 1}), forged(sort, "x", 2**63), forged(sort, "x", [1])]
+    if sort == "id":
+        cursors = [forged(sort, 1, bad) for bad in ({"a": 1}, [1], 2**63, "1", 1.5)] + [
+            forged(sort, bad) for bad in ({"a": 1}, [1], 2**63, "1", 1.5, True)
+        ]
+    for cursor in cursors:
+        response = api.get(f"/api/v1/{collection}", params={"cursor": cursor, "sort": sort})
+        assert response.status_code == 422, (cursor, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["errors"][0]["field"] == "query.cursor"
+        page = api.get(f"/{collection}", params={"cursor": cursor, "sort": sort})
+        assert page.status_code == 422, (cursor, page.text[:300])
+        assert page.headers["content-type"].startswith("text/html")
+        assert "content-security-policy" in page.headers
+
+
+def test_forged_cursors_are_422_on_tokens_and_audit(api: Api) -> None:
+    for path, sort in (("/api/v1/tokens", "id"), ("/api/v1/audit", "-id")):
+        bad = (forged(sort, {"a": 1}), forged(sort, [1]), forged(sort, 2**63), forged(sort, 1, 2**64))
+        for cursor in bad:
+            response = api.get(path, params={"cursor": cursor}, headers=api.auth(Role.admin))
+            assert response.status_code == 422, (path, cursor, response.text)
+            assert response.headers["content-type"] == "application/problem+json"
+    # A cursor the API made still works.
+    good = encode_cursor("-id", (10**6, 10**6))
+    assert api.get("/api/v1/audit", params={"cursor": good}, headers=api.auth(Role.admin)).status_code == 200
+
+
+def broken_app(db: Database) -> FastAPI:
+    app = create_app(db)
+
+    @app.get("/api/v1/broken")
+    def broken_api() -> None:
+        raise RuntimeError("a bug")
+
+    @app.get("/broken")
+    def broken_page() -> None:
+        raise RuntimeError("a bug")
+
+    return app
+
+
+def test_an_unexpected_error_is_a_problem_with_the_security_headers(db: Database) -> None:
+    with TestClient(broken_app(db), raise_server_exceptions=False) as client:
+        api = client.get("/api/v1/broken")
+        assert api.status_code == 500
+        assert api.headers["content-type"] == "application/problem+json"
+        assert api.json()["title"] == "Internal server error"
+        assert "a bug" not in api.text
+        page = client.get("/broken")
+        assert page.status_code == 500
+        assert page.headers["content-type"].startswith("text/html")
+        for response in (api, page):
+            assert response.headers["x-content-type-options"] == "nosniff"
+            assert response.headers["content-security-policy"].startswith("default-src 'self'")
+            assert response.headers["x-frame-options"] == "DENY"
+
+
+ROW = "(1, '2020-01-01 00:00:00', 'forger', 'create', 'regulator', 1)"
+COLUMNS = "(id, at, actor, action, entity, entity_id)"
+# Every statement that could change or remove an existing audit entry.
+REWRITES = {
+    "both": [
+        "UPDATE audit_log SET actor = 'forger'",
+        "DELETE FROM audit_log WHERE id = 1",
+        f"INSERT INTO audit_log {COLUMNS} VALUES {ROW} ON CONFLICT (id) DO UPDATE SET actor = excluded.actor",
+    ],
+    "sqlite": [
+        f"INSERT OR REPLACE INTO audit_log {COLUMNS} VALUES {ROW}",
+        f"REPLACE INTO audit_log {COLUMNS} VALUES {ROW}",
+        "UPDATE OR REPLACE audit_log SET actor = 'forger' WHERE id = 1",
+        "UPDATE OR IGNORE audit_log SET actor = 'forger' WHERE id = 1",
+        "DELETE FROM audit_log",
+    ],
+    "postgresql": [
+        "TRUNCATE audit_log",
+        "MERGE INTO audit_log a USING (SELECT 1 AS id) s ON a.id = s.id "
+        "WHEN MATCHED THEN UPDATE SET actor = 'forger'",
+        "MERGE INTO audit_log a USING (SELECT 1 AS id) s ON a.id = s.id WHEN MATCHED THEN DELETE",
+    ],
+}
+
+
+def test_no_statement_rewrites_the_audit_log(api: Api) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DatabaseError
+
+    api.regulator()
+    dialect = api.db.engine.dialect.name
+
+    def entries() -> list[Any]:
+        with api.db.engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text("SELECT * FROM audit_log ORDER BY id"))]
+
+    before = entries()
+    assert before and before[0][0] == 1
+    for statement in REWRITES["both"] + REWRITES[dialect]:
+        with pytest.raises(DatabaseError, match="append-only"), api.db.engine.begin() as conn:
+            conn.execute(text(statement))
+        assert entries() == before, statement
+    # New entries are still welcome.
+    api.regulator("Garante", "IT")
+    assert entries()[: len(before)] == before
