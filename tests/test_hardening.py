@@ -147,3 +147,81 @@ def test_no_statement_rewrites_the_audit_log(api: Api) -> None:
     # New entries are still welcome.
     api.regulator("Garante", "IT")
     assert entries()[: len(before)] == before
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "\uff1dcmd|' /C calc'!A0",  # fullwidth =
+        "\uff0b1+1",
+        "\uff0d1+1",
+        "\uff20SUM(A1)",
+        "\u200b=cmd|' /C calc'!A0",  # zero-width space first
+        "\ufeff=1+1",  # a byte-order mark first
+        "\u2060+1",
+        " =1+1",
+        "\u00a0@SUM(A1)",
+        "\n=1+1",
+    ],
+)
+def test_formula_prefixes_that_used_to_pass_are_defused(value: str) -> None:
+    from app.services.csv_export import safe_cell
+
+    assert safe_cell(value) == "'" + value
+
+
+def test_a_formula_after_a_semicolon_stays_inside_its_quoted_cell(api: Api) -> None:
+    reg = api.regulator("OPC", "CA")
+    api.decision(reg["id"], title="x;=cmd|' /C calc'!A0")
+    raw = api.get("/api/v1/export/decisions.csv").content.decode("utf-8-sig")
+    header, row = raw.split("\r\n")[:2]
+    # Every cell quoted: a spreadsheet splitting on ";" cannot cut a formula out of it.
+    assert header.startswith('"id","reference","title"')
+    assert ',"x;=cmd|\' /C calc\'!A0",' in row
+
+
+def record_document(regulators: str) -> bytes:
+    sections = '"organisations": [], "cases": [], "decisions": [], "recommendations": [], "assessments": []'
+    return (
+        f'{{"format": "findings-tracker-record", "version": 1, "regulators": [{regulators}], {sections}}}'
+    ).encode()
+
+
+REGULATOR = (
+    '{{"id": {id}, "name": "OPC", "short_name": null, "jurisdiction": "CA", "kind": "regulator", '
+    '"website": {website}, "version": 1, "created_at": "2026-01-01T00:00:00Z", '
+    '"updated_at": "2026-01-01T00:00:00Z"}}'
+)
+
+
+def test_import_refuses_an_item_nested_too_deeply(api: Api) -> None:
+    deep = "[" * 5000 + "]" * 5000
+    body = record_document(REGULATOR.format(id=1, website='"https://x.example"') + ", " + deep)
+    response = api.client.post("/api/v1/import", content=body, headers=api.auth(Role.admin))
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "regulators[1]"
+    assert "nested" in response.json()["detail"]
+    assert api.get("/api/v1/regulators").json()["items"] == []
+    # Also when nested inside a field of an item.
+    body = record_document(REGULATOR.format(id=1, website="[" * 100 + "]" * 100))
+    response = api.client.post("/api/v1/import", content=body, headers=api.auth(Role.admin))
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "regulators[0]"
+
+
+@pytest.mark.parametrize("item_id", [2**53 - 1, 2**53, 2**52 + 1])
+def test_import_refuses_ids_that_leave_no_room(api: Api, item_id: int) -> None:
+    body = record_document(REGULATOR.format(id=item_id, website="null"))
+    response = api.client.post("/api/v1/import", content=body, headers=api.auth(Role.admin))
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"].startswith("regulators[0].id")
+    assert api.get("/api/v1/regulators").json()["items"] == []
+
+
+def test_import_takes_ids_up_to_the_limit_and_later_ids_stay_readable(api: Api) -> None:
+    body = record_document(REGULATOR.format(id=2**52, website="null"))
+    response = api.client.post("/api/v1/import", content=body, headers=api.auth(Role.admin))
+    assert response.status_code == 200, response.text
+    created = api.regulator("Garante", "IT")
+    assert created["id"] == 2**52 + 1
+    assert api.get(f"/api/v1/regulators/{created['id']}").status_code == 200
