@@ -41,8 +41,13 @@ class Settings(BaseSettings):
     send_timeout: float = Field(default=30.0, gt=0)
     # SQLite: the size the WAL file is truncated back to after a checkpoint, in bytes.
     sqlite_journal_size_limit: int = 64 << 20
-    # The public address of the site, used in feeds and links when set.
+    # The public address of the site (`https://findings.example.org`). When set, every
+    # absolute URL the app makes (feed ids and links, `Location`, `self`, redirects) is built
+    # from it, never from the request's Host header.
     base_url: str | None = None
+    # Comma-separated host names the site answers to (`findings.example.org,*.example.org`);
+    # a request for any other Host gets 400. Unset: any host (fine on 127.0.0.1 only).
+    allowed_hosts: str | None = None
     # Echo SQL to the log (development only).
     sql_echo: bool = False
 

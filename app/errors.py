@@ -92,3 +92,9 @@ class TooManyRequests(DomainError):
     status = 429
     title = "Too many requests"
     slug = "too-many-requests"
+
+
+class BadRequest(DomainError):
+    status = 400
+    title = "Bad request"
+    slug = "bad-request"

@@ -5,6 +5,7 @@ import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -21,7 +22,7 @@ from app.api import feeds, problems
 from app.api.problems import wants_problem
 from app.config import get_settings
 from app.db import Database
-from app.errors import DomainError, RequestTimeout, TooLarge
+from app.errors import BadRequest, DomainError, RequestTimeout, TooLarge
 from app.web.security import SecurityHeaders, add_security_headers
 
 DESCRIPTION = """
@@ -165,6 +166,54 @@ def _size(spool: Any) -> int:
     return int(size)
 
 
+class HostPolicy:
+    """The Host header is the client's to choose: refuse hosts not in `allowed` (when given),
+    and make the request's own URL follow `base_url` (when given), so that no absolute URL
+    the app builds can point at another site."""
+
+    def __init__(self, app: ASGIApp, allowed: str | None, base_url: str | None) -> None:
+        self.app = app
+        self.allowed = [h.strip().lower() for h in (allowed or "").split(",") if h.strip()]
+        self.base = urlsplit(base_url.rstrip("/")) if base_url else None
+
+    def host_allowed(self, host: str) -> bool:
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        name = name.lower()
+        for pattern in self.allowed:
+            if pattern == "*" or name == pattern:
+                return True
+            if pattern.startswith("*.") and name.endswith(pattern[1:]):
+                return True
+        return False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self.allowed:
+            host = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
+            if not self.host_allowed(host):
+                request = Request(scope, receive)
+                exc = BadRequest(f"This site does not answer to the host {host[:100]!r}.")
+                response: Response
+                if wants_problem(request):
+                    response = problems.from_domain(exc)
+                else:
+                    response = web.error_page(request, exc.status, exc.title, exc.detail)
+                await response(scope, receive, send)
+                return
+        if self.base is not None:
+            scope = dict(scope)
+            scheme = self.base.scheme or "https"
+            port = self.base.port or (443 if scheme == "https" else 80)
+            scope["scheme"] = scheme
+            scope["server"] = (self.base.hostname or "", port)
+            scope["headers"] = [(k, v) for k, v in scope["headers"] if k != b"host"] + [
+                (b"host", self.base.netloc.encode("latin-1"))
+            ]
+        await self.app(scope, receive, send)
+
+
 def allowed_methods(app: FastAPI, path: str) -> list[str]:
     """Every method some route answers at `path`."""
     methods: set[str] = set()
@@ -284,5 +333,6 @@ def create_app(database: Database | None = None) -> FastAPI:
         timeout=settings.body_timeout,
         idle_timeout=settings.body_idle_timeout,
     )
+    app.add_middleware(HostPolicy, allowed=settings.allowed_hosts, base_url=settings.base_url)
     app.add_middleware(SecurityHeaders)
     return app

@@ -225,3 +225,39 @@ def test_import_takes_ids_up_to_the_limit_and_later_ids_stay_readable(api: Api) 
     created = api.regulator("Garante", "IT")
     assert created["id"] == 2**52 + 1
     assert api.get(f"/api/v1/regulators/{created['id']}").status_code == 200
+
+
+def app_with(db: Database, monkeypatch: pytest.MonkeyPatch, **settings: Any) -> TestClient:
+    from app.config import get_settings
+
+    for name, value in settings.items():
+        monkeypatch.setattr(get_settings(), name, value)
+    return TestClient(create_app(db))
+
+
+def test_unknown_hosts_are_refused_when_allowed_hosts_is_set(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    with app_with(db, monkeypatch, allowed_hosts="findings.example.org, *.findings.example.org") as client:
+        for host in ("findings.example.org", "FINDINGS.example.org:8443", "mirror.findings.example.org"):
+            assert client.get("/api/v1/regulators", headers={"Host": host}).status_code == 200, host
+        for host in ("evil.example", "findings.example.org.evil.example", "evilfindings.example.org"):
+            refused = client.get("/api/v1/regulators", headers={"Host": host})
+            assert refused.status_code == 400, host
+            assert refused.headers["content-type"] == "application/problem+json"
+            page = client.get("/", headers={"Host": host})
+            assert page.status_code == 400 and page.headers["content-type"].startswith("text/html")
+            assert page.headers["x-frame-options"] == "DENY"
+
+
+def test_absolute_urls_follow_base_url_not_the_host_header(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import Api as Client
+
+    with app_with(db, monkeypatch, base_url="https://findings.example.org") as client:
+        api = Client(client, db)
+        evil = {"Host": "evil.example"}
+        created = api.post("/api/v1/regulators", {"name": "OPC", "jurisdiction": "CA"}, headers=evil)
+        assert created.status_code == 201, created.text
+        assert created.headers["location"].startswith("https://findings.example.org/api/v1/regulators/")
+        feed = client.get("/feeds/decisions.atom", headers=evil).text
+        assert "evil.example" not in feed and "https://findings.example.org/" in feed
+        signin = client.get("/signin", headers=evil)
+        assert "evil.example" not in signin.text
