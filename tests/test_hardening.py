@@ -177,7 +177,7 @@ def test_a_formula_after_a_semicolon_stays_inside_its_quoted_cell(api: Api) -> N
     header, row = raw.split("\r\n")[:2]
     # Every cell quoted: a spreadsheet splitting on ";" cannot cut a formula out of it.
     assert header.startswith('"id","reference","title"')
-    assert ',"x;=cmd|\' /C calc\'!A0",' in row
+    assert ",\"x;=cmd|' /C calc'!A0\"," in row
 
 
 def record_document(regulators: str) -> bytes:
@@ -235,7 +235,9 @@ def app_with(db: Database, monkeypatch: pytest.MonkeyPatch, **settings: Any) -> 
     return TestClient(create_app(db))
 
 
-def test_unknown_hosts_are_refused_when_allowed_hosts_is_set(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_hosts_are_refused_when_allowed_hosts_is_set(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with app_with(db, monkeypatch, allowed_hosts="findings.example.org, *.findings.example.org") as client:
         for host in ("findings.example.org", "FINDINGS.example.org:8443", "mirror.findings.example.org"):
             assert client.get("/api/v1/regulators", headers={"Host": host}).status_code == 200, host
@@ -248,7 +250,9 @@ def test_unknown_hosts_are_refused_when_allowed_hosts_is_set(db: Database, monke
             assert page.headers["x-frame-options"] == "DENY"
 
 
-def test_absolute_urls_follow_base_url_not_the_host_header(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_absolute_urls_follow_base_url_not_the_host_header(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tests.conftest import Api as Client
 
     with app_with(db, monkeypatch, base_url="https://findings.example.org") as client:
