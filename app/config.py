@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     # Comma-separated host names the site answers to (`findings.example.org,*.example.org`);
     # a request for any other Host gets 400. Unset: any host (fine on 127.0.0.1 only).
     allowed_hosts: str | None = None
+    # A file the security events (JSON lines) are appended to; unset: standard error.
+    security_log: str | None = None
     # Echo SQL to the log (development only).
     sql_echo: bool = False
 

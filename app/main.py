@@ -16,7 +16,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import api, web
+from app import api, security_log, web
 from app.access import Access, declare_path
 from app.api import feeds, problems
 from app.api.problems import wants_problem
@@ -245,8 +245,13 @@ def create_app(database: Database | None = None) -> FastAPI:
     app.include_router(feeds.router)
 
     # API paths answer RFC 9457 problem+json; pages answer an HTML error page.
+    security_log.configure(settings.security_log)
+    logged = {401: "unauthorized", 403: "forbidden", 412: "stale_version", 428: "precondition_required"}
+
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
+        if exc.status in logged:
+            security_log.event(logged[exc.status], request, status=exc.status)
         if wants_problem(request):
             return problems.from_domain(exc)
         return web.error_page(request, exc.status, exc.title, exc.detail, exc.headers or None)

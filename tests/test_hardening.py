@@ -13,6 +13,7 @@ from app.main import create_app
 from app.services.pagination import encode_cursor
 from app.vocab import Role
 from tests.conftest import Api
+from tests.web_helpers import fast_passwords  # noqa: F401  (autouse: cheap argon2 costs)
 
 LISTS = {
     "regulators": "name",
@@ -265,3 +266,132 @@ def test_absolute_urls_follow_base_url_not_the_host_header(
         assert "evil.example" not in feed and "https://findings.example.org/" in feed
         signin = client.get("/signin", headers=evil)
         assert "evil.example" not in signin.text
+
+
+# -- Accounts ------------------------------------------------------------------------------
+
+
+def client_at(api: Api, address: str, **kw: Any) -> TestClient:
+    return TestClient(api.client.app, client=(address, 40000), **kw)
+
+
+def test_failures_elsewhere_do_not_lock_the_owner_out(api: Api) -> None:
+    from app.services import users
+    from tests.web_helpers import make_user, sign_in
+
+    email = make_user(api.db)
+    with client_at(api, "198.51.100.7") as attacker:
+        for _ in range(users.MAX_FAILURES):
+            assert sign_in(attacker, email, "guess").status_code == 400
+        throttled = sign_in(attacker, email)  # even the right password waits, from there
+        assert throttled.status_code == 429
+        assert int(throttled.headers["retry-after"]) > 0
+    with client_at(api, "203.0.113.5") as owner:
+        assert sign_in(owner, email).status_code == 303
+
+
+def test_password_spraying_from_one_address_is_throttled(api: Api) -> None:
+    from app.services import users
+    from tests.web_helpers import make_user, sign_in
+
+    victim = make_user(api.db, "victim@example.org")
+    with client_at(api, "198.51.100.9") as sprayer:
+        for i in range(users.MAX_CLIENT_FAILURES):
+            assert sign_in(sprayer, f"user{i}@example.org", "Winter2026!").status_code == 400
+        assert sign_in(sprayer, victim, "Winter2026!").status_code == 429
+    with client_at(api, "203.0.113.6") as owner:
+        assert sign_in(owner, victim).status_code == 303
+
+
+def test_failed_sign_ins_add_no_audit_rows(api: Api) -> None:
+    from tests.conftest import table_counts
+    from tests.web_helpers import make_user, sign_in
+
+    email = make_user(api.db)
+    before = table_counts(api.db)["audit_log"]
+    for _ in range(3):
+        assert sign_in(api.client, email, "wrong").status_code == 400
+    assert table_counts(api.db)["audit_log"] == before
+
+
+def test_sign_in_hashes_off_the_event_loop(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from app.services import users
+    from tests.web_helpers import make_user, sign_in
+
+    email = make_user(api.db)
+    threads: list[str] = []
+    verify = users.hasher.verify
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return verify(*args, **kwargs)
+
+    monkeypatch.setattr(users.hasher, "verify", spy)
+    loop_threads: list[str] = []
+
+    @api.client.app.get("/__loop_thread")  # type: ignore[attr-defined]
+    async def loop_thread() -> dict[str, str]:
+        loop_threads.append(threading.current_thread().name)
+        return {}
+
+    api.client.get("/__loop_thread")
+    assert sign_in(api.client, email).status_code == 303
+    assert sign_in(api.client, email, "wrong").status_code == 400
+    assert len(threads) == 2 and loop_threads
+    assert loop_threads[0] not in threads, "argon2 ran on the event loop's thread"
+
+
+def test_security_events_are_json_lines_without_secrets(api: Api) -> None:
+    import logging
+
+    from app import security_log
+    from tests.web_helpers import PASSWORD, make_user, sign_in
+
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    handler = Collect()
+    security_log.logger.addHandler(handler)
+    try:
+        email = make_user(api.db)
+        assert sign_in(api.client, email, "wrong password").status_code == 400
+        signed_in = sign_in(api.client, email)
+        assert signed_in.status_code == 303
+        cookie = signed_in.headers["set-cookie"].split(";")[0].split("=", 1)[1]
+        assert api.client.post("/signout", data={}, follow_redirects=False).status_code == 403
+        assert (
+            api.client.post(
+                "/regulators/new", data={}, headers={"Origin": "https://evil.example"}
+            ).status_code
+            == 403
+        )
+        assert api.get("/api/v1/audit").status_code == 401
+        assert api.get("/api/v1/audit", headers=api.auth(Role.reader)).status_code == 403
+        url = f"/api/v1/regulators/{api.regulator()['id']}"
+        assert api.patch(url, {"name": "X"}, headers={"If-Match": None}).status_code == 428
+        assert api.patch(url, {"name": "X"}, headers={"If-Match": '"9"'}).status_code == 412
+    finally:
+        security_log.logger.removeHandler(handler)
+    events = [json.loads(line) for line in lines]
+    names = [e["event"] for e in events]
+    for expected in (
+        "sign_in_failed",
+        "sign_in",
+        "csrf_refused",
+        "unauthorized",
+        "forbidden",
+        "precondition_required",
+        "stale_version",
+        "token_new_address",
+    ):
+        assert expected in names, (expected, names)
+    failed = next(e for e in events if e["event"] == "sign_in_failed")
+    assert failed["email"] == email and failed["client"] == "testclient" and failed["path"] == "/signin"
+    text = "\n".join(lines)
+    for secret in (PASSWORD, "wrong password", cookie, *api.tokens.values()):
+        assert secret not in text

@@ -23,6 +23,8 @@ class ApiToken(Base):
     expires_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]
     last_used_at: Mapped[dt.datetime | None]
+    # The client address it was last used from (a use from a new one is a security event).
+    last_used_from: Mapped[str | None] = mapped_column(String(64))
 
 
 class User(Timestamps, Base):

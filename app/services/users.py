@@ -2,10 +2,14 @@
 throttle on failed sign-ins.
 
 A session id is 256 random bits held in the visitor's cookie; the database keeps only its
-SHA-256, so a copy of the database cannot be replayed as a cookie. Failed sign-ins are
-written to the audit log (in every app process's view, as they share the database) and more
-than `MAX_FAILURES` for one address within `FAILURE_WINDOW` are refused until the oldest of
-them is old enough.
+SHA-256, so a copy of the database cannot be replayed as a cookie.
+
+Failed sign-ins are kept in `sign_in_failures` (shared by every app process; pruned as they
+age, and never in the audit log) with the e-mail address tried and the client's address.
+Sign-ins are paused for an e-mail address *from one client address* after `MAX_FAILURES`
+failures there within `FAILURE_WINDOW`, and for a client address after
+`MAX_CLIENT_FAILURES` failures at any e-mail addresses (password spraying): someone guessing
+from elsewhere cannot lock the owner of an account out of it.
 """
 
 import datetime as dt
@@ -16,11 +20,11 @@ from dataclasses import dataclass
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, FieldError, Invalid
-from app.models import AuditEntry, User, UserSession
+from app.models import SignInFailure, User, UserSession
 from app.services import audit
 from app.vocab import Role
 
@@ -28,8 +32,8 @@ MIN_PASSWORD = 8
 MAX_PASSWORD = 128
 SESSION_LIFETIME = dt.timedelta(days=14)
 MAX_FAILURES = 5
+MAX_CLIENT_FAILURES = 20
 FAILURE_WINDOW = dt.timedelta(minutes=15)
-FAILURE_ENTITY = "sign_in"
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}$")
 
@@ -86,36 +90,37 @@ class Throttled:
     retry_after: int  # seconds
 
 
-def _failure_actor(email: str) -> str:
-    return f"sign-in:{email}"[:200]
-
-
-def throttled(session: Session, *, email: str, now: dt.datetime | None = None) -> Throttled | None:
-    """Whether sign-ins to this address are paused after too many failures, and for how long."""
+def throttled(
+    session: Session, *, email: str, client: str, now: dt.datetime | None = None
+) -> Throttled | None:
+    """Whether sign-ins to this e-mail address from this client address (or any from this
+    client address) are paused after too many failures, and for how long."""
     now = now or dt.datetime.now(dt.UTC)
-    recent = list(
-        session.scalars(
-            select(AuditEntry.at)
-            .where(
-                AuditEntry.entity == FAILURE_ENTITY,
-                AuditEntry.entity_id == 0,
-                AuditEntry.actor == _failure_actor(normalise_email(email)),
-                AuditEntry.at > now - FAILURE_WINDOW,
+    since = now - FAILURE_WINDOW
+    pair = (SignInFailure.email == normalise_email(email)[:320], SignInFailure.client == client[:64])
+    checks = ((pair, MAX_FAILURES), (pair[1:], MAX_CLIENT_FAILURES))
+    waits = []
+    for conditions, limit in checks:
+        recent = list(
+            session.scalars(
+                select(SignInFailure.at)
+                .where(*conditions, SignInFailure.at > since)
+                .order_by(SignInFailure.at.desc())
+                .limit(limit)
             )
-            .order_by(AuditEntry.at.desc())
-            .limit(MAX_FAILURES)
         )
-    )
-    if len(recent) < MAX_FAILURES:
+        if len(recent) >= limit:
+            waits.append(recent[-1] + FAILURE_WINDOW - now)
+    if not waits:
         return None
-    wait = recent[-1] + FAILURE_WINDOW - now
-    return Throttled(max(1, int(wait.total_seconds()) + 1))
+    return Throttled(max(1, int(max(waits).total_seconds()) + 1))
 
 
-def authenticate(session: Session, *, email: str, password: str) -> User | None:
+def authenticate(session: Session, *, email: str, password: str, client: str = "unknown") -> User | None:
     """The active user with this address and password, or None (the same for either mistake).
 
-    A failure is recorded for the throttle; call `throttled` first.
+    A failure is recorded for the throttle; call `throttled` first. Argon2 takes tens of
+    milliseconds of CPU: call this from a worker thread, never on the event loop.
     """
     email = normalise_email(email)
     user = session.scalar(select(User).where(User.email == email)) if len(email) <= 320 else None
@@ -127,16 +132,9 @@ def authenticate(session: Session, *, email: str, password: str) -> User | None:
         valid = hasher.verify(password, user.password_hash) and user.disabled_at is None
     if valid:
         return user
-    session.add(
-        AuditEntry(
-            actor=_failure_actor(email),
-            action="sign_in_failed",
-            entity=FAILURE_ENTITY,
-            entity_id=0,
-            before=None,
-            after=None,
-        )
-    )
+    now = dt.datetime.now(dt.UTC)
+    session.execute(delete(SignInFailure).where(SignInFailure.at <= now - FAILURE_WINDOW))
+    session.add(SignInFailure(email=email[:320], client=client[:64], at=now))
     session.flush()
     return None
 

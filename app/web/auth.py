@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
+from app import security_log
 from app.access import Access, mark
 from app.api.deps import SessionDep
 from app.errors import Forbidden
@@ -120,6 +121,7 @@ def same_site(request: Request) -> bool:
 
 def refuse_cross_site(request: Request) -> None:
     if not same_site(request):
+        security_log.event("csrf_refused", request, reason="cross-site")
         raise Forbidden("This form was sent from another site; it was refused and nothing changed.")
 
 
@@ -129,6 +131,7 @@ async def checked_form(request: Request, user: EditorUser) -> FormData:
     form = await request.form()
     token = form.get(CSRF_FIELD)
     if not isinstance(token, str) or not secrets.compare_digest(token, user.csrf_token):
+        security_log.event("csrf_refused", request, reason="form token", user_id=user.id)
         raise Forbidden(
             "The form's security token is missing or out of date (were you signed out meanwhile?); "
             "reload the page and send it again."

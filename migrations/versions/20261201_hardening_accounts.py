@@ -45,6 +45,8 @@ def upgrade() -> None:
             sa.Column("totp_enabled_at", app.models.base.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.add_column(sa.Column("recovery_codes", sa.JSON(), nullable=True))
+    with op.batch_alter_table("api_tokens") as batch_op:
+        batch_op.add_column(sa.Column("last_used_from", sa.String(length=64), nullable=True))
     with op.batch_alter_table("user_sessions") as batch_op:
         batch_op.add_column(
             sa.Column("last_seen_at", app.models.base.UTCDateTime(timezone=True), nullable=True)
@@ -66,6 +68,8 @@ def downgrade() -> None:
     with op.batch_alter_table("user_sessions") as batch_op:
         batch_op.drop_column("second_factor_pending")
         batch_op.drop_column("last_seen_at")
+    with op.batch_alter_table("api_tokens") as batch_op:
+        batch_op.drop_column("last_used_from")
     with op.batch_alter_table("users") as batch_op:
         batch_op.drop_column("recovery_codes")
         batch_op.drop_column("totp_enabled_at")
