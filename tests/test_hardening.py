@@ -395,3 +395,137 @@ def test_security_events_are_json_lines_without_secrets(api: Api) -> None:
     text = "\n".join(lines)
     for secret in (PASSWORD, "wrong password", cookie, *api.tokens.values()):
         assert secret not in text
+
+
+@pytest.mark.parametrize(
+    "weak",
+    [
+        "12345678",
+        "password123",
+        "Winter2026!",
+        "qwertyuiop",
+        "ann@example.org",
+        "Ann Example1",
+        "aaaaaaaaaaaa",
+    ],
+)
+def test_guessable_passwords_are_refused(db: Database, weak: str) -> None:
+    from app.errors import Invalid
+    from app.services import users
+
+    with db.transaction() as session, pytest.raises(Invalid) as refused:
+        users.create(session, email="ann@example.org", name="Ann Example", role=Role.admin, password=weak)
+    assert refused.value.errors[0].type == "weak_password"
+    assert "too easy to guess" in refused.value.detail
+
+
+def cli_env(db: Database, monkeypatch: pytest.MonkeyPatch) -> Any:
+    from typer.testing import CliRunner
+
+    from app.config import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", db.engine.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    return CliRunner()
+
+
+def test_user_create_refuses_a_weak_admin_password(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.cli import cli
+    from app.config import get_settings
+
+    runner = cli_env(db, monkeypatch)
+    try:
+        args = ["user", "create", "--email", "root@example.org", "--name", "Root", "--role", "admin"]
+        result = runner.invoke(cli, [*args, "--password-stdin"], input="12345678\n")
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1
+    assert "too easy to guess" in result.output
+
+
+def test_user_list_disable_enable_set_role(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.cli import cli
+    from app.config import get_settings
+    from tests.web_helpers import make_user, sign_in
+
+    email = make_user(api.db, "ed@example.org", Role.editor)
+    assert sign_in(api.client, email).status_code == 303
+    assert "Sign out" in api.client.get("/").text
+    runner = cli_env(api.db, monkeypatch)
+    try:
+        listed = runner.invoke(cli, ["user", "list"])
+        assert listed.exit_code == 0, listed.output
+        assert "ed@example.org" in listed.output and "editor" in listed.output and "active" in listed.output
+        disabled = runner.invoke(cli, ["user", "disable", "ed@example.org"])
+        assert disabled.exit_code == 0, disabled.output
+        # Disabling ends the open session at once.
+        assert "Sign out" not in api.client.get("/").text
+        assert sign_in(api.client, email).status_code == 400
+        assert "disabled" in runner.invoke(cli, ["user", "list"]).output
+        assert runner.invoke(cli, ["user", "enable", "ed@example.org"]).exit_code == 0
+        assert sign_in(api.client, email).status_code == 303
+        promoted = runner.invoke(cli, ["user", "set-role", "ed@example.org", "reader"])
+        assert promoted.exit_code == 0 and "now reader" in promoted.output
+        assert "Sign out" not in api.client.get("/").text  # sessions under the old role end
+        unknown = runner.invoke(cli, ["user", "disable", "nobody@example.org"])
+        assert unknown.exit_code == 1 and "no user" in unknown.output
+    finally:
+        get_settings.cache_clear()
+
+
+def test_an_idle_session_ends(api: Api) -> None:
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from app.models import UserSession
+    from app.services import users
+    from tests.web_helpers import make_user, sign_in
+
+    sign_in(api.client, make_user(api.db))
+    assert "Sign out" in api.client.get("/").text
+    with api.db.transaction() as session:
+        row = session.scalars(select(UserSession)).one()
+        row.last_seen_at = dt.datetime.now(dt.UTC) - users.IDLE_TIMEOUT + dt.timedelta(minutes=2)
+    assert "Sign out" in api.client.get("/").text  # used within the timeout: its use is noted
+    with api.db.transaction(write=False) as session:
+        seen = session.scalars(select(UserSession)).one().last_seen_at
+    assert seen is not None and seen > dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    with api.db.transaction() as session:
+        session.scalars(select(UserSession)).one().last_seen_at = (
+            dt.datetime.now(dt.UTC) - users.IDLE_TIMEOUT - dt.timedelta(seconds=1)
+        )
+    assert "Sign out" not in api.client.get("/").text
+
+
+def test_tokens_expire_after_90_days_unless_no_expiry(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from app.cli import cli
+    from app.config import get_settings
+    from app.models import ApiToken
+
+    runner = cli_env(db, monkeypatch)
+    try:
+        assert runner.invoke(cli, ["token", "create", "--name", "default", "--role", "editor"]).exit_code == 0
+        assert runner.invoke(cli, ["token", "create", "--name", "forever", "--no-expiry"]).exit_code == 0
+    finally:
+        get_settings.cache_clear()
+    with db.transaction(write=False) as session:
+        expiry = {t.name: t.expires_at for t in session.scalars(select(ApiToken))}
+    assert expiry["forever"] is None
+    left = expiry["default"] - dt.datetime.now(dt.UTC)
+    assert dt.timedelta(days=89) < left <= dt.timedelta(days=90)
+
+
+def test_the_notice_cookie_is_secure_over_https(api: Api) -> None:
+    from tests.web_helpers import make_user, sign_in
+
+    email = make_user(api.db)
+    with TestClient(api.client.app, base_url="https://testserver") as client:
+        response = sign_in(client, email)
+        assert response.status_code == 303
+        notice = [c for c in response.headers.get_list("set-cookie") if c.startswith("findings_notice=")]
+        assert notice and "Secure" in notice[0]

@@ -16,21 +16,27 @@ import datetime as dt
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
+from zxcvbn import zxcvbn
 
-from app.errors import Conflict, FieldError, Invalid
+from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.models import SignInFailure, User, UserSession
 from app.services import audit
 from app.vocab import Role
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 128
+MIN_PASSWORD_SCORE = 3  # zxcvbn's scale 0-4; 3 is "safely unguessable" offline-attack cost
 SESSION_LIFETIME = dt.timedelta(days=14)
+# A session unused for this long ends (its last use is noted at most once a minute).
+IDLE_TIMEOUT = dt.timedelta(minutes=30)
+SEEN_RESOLUTION = dt.timedelta(minutes=1)
 MAX_FAILURES = 5
 MAX_CLIENT_FAILURES = 20
 FAILURE_WINDOW = dt.timedelta(minutes=15)
@@ -46,11 +52,25 @@ def normalise_email(email: str) -> str:
     return email.replace("\x00", "").strip().lower()
 
 
-def check_password(password: str, field: str = "password") -> None:
+def check_password(password: str, field: str = "password", user_inputs: Sequence[str] = ()) -> None:
+    """Refuse a password that is too short or too long, or that an offline estimate (zxcvbn:
+    common and breached passwords, keyboard patterns, dates, repeats, the user's own e-mail
+    address and name) finds guessable in fewer than about 10^10 tries (score under 3)."""
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         raise Invalid(
             f"A password has {MIN_PASSWORD} to {MAX_PASSWORD} characters.",
             [FieldError(field, f"must have {MIN_PASSWORD} to {MAX_PASSWORD} characters", "length")],
+        )
+    inputs = [part for value in user_inputs for part in [*re.split(r"[@.\s_-]+", value), value] if part]
+    # The estimator reads at most 72 characters; a longer password is judged by its start.
+    estimate = zxcvbn(password[:72], user_inputs=inputs)
+    if estimate["score"] < MIN_PASSWORD_SCORE:
+        feedback = estimate.get("feedback") or {}
+        hint = " ".join([feedback.get("warning") or "", *(feedback.get("suggestions") or [])]).strip()
+        raise Invalid(
+            "This password is too easy to guess" + (f": {hint}" if hint else ".")
+            + " A few uncommon words make a strong one.",
+            [FieldError(field, "is too easy to guess", "weak_password")],
         )
 
 
@@ -64,7 +84,7 @@ def create(session: Session, *, email: str, name: str, role: Role, password: str
         errors.append(FieldError("name", "must have 1 to 200 characters", "length"))
     if errors:
         raise Invalid("; ".join(f"{e.field} {e.message}" for e in errors) + ".", errors)
-    check_password(password)
+    check_password(password, user_inputs=(email, name))
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict(f"A user with e-mail {email} already exists.", [FieldError("email", "already used")])
     user = User(email=email, name=name, role=role, password_hash=hasher.hash(password))
@@ -76,7 +96,7 @@ def create(session: Session, *, email: str, name: str, role: Role, password: str
         entity="user",
         entity_id=user.id,
         before=None,
-        after=audit.row(user, exclude=("password_hash", "created_at", "updated_at")),
+        after=audit.row(user, exclude=USER_EXCLUDED),
     )
     return user
 
@@ -156,9 +176,10 @@ def start_session(session: Session, *, user: User, replacing: str | None = None)
 
 
 def find_session(
-    session: Session, *, session_id: str, now: dt.datetime | None = None
+    session: Session, *, session_id: str, now: dt.datetime | None = None, pending: bool = False
 ) -> tuple[User, UserSession] | None:
-    """The live session with this id and its (enabled) user, or None."""
+    """The live session with this id and its (enabled) user, or None (also for a session idle
+    longer than `IDLE_TIMEOUT`, and, unless `pending`, one still waiting for its second factor)."""
     if not session_id or len(session_id) > 200:
         return None
     now = now or dt.datetime.now(dt.UTC)
@@ -172,7 +193,94 @@ def find_session(
     user, user_session = row
     if user_session.revoked_at is not None or user_session.expires_at <= now or user.disabled_at is not None:
         return None
+    if (user_session.last_seen_at or user_session.created_at) <= now - IDLE_TIMEOUT:
+        return None
+    if user_session.second_factor_pending and not pending:
+        return None
     return user, user_session
+
+
+def seen_is_stale(user_session: UserSession, now: dt.datetime) -> bool:
+    return (user_session.last_seen_at or user_session.created_at) <= now - SEEN_RESOLUTION
+
+
+def touch_session(session: Session, *, session_row_id: int, now: dt.datetime) -> None:
+    """Note a use of the session (for the idle timeout)."""
+    session.execute(update(UserSession).where(UserSession.id == session_row_id).values(last_seen_at=now))
+
+
+def end_sessions_of(session: Session, *, user_id: int, keep: int | None = None) -> int:
+    """End every live session of a user (but `keep`, a session row id); how many ended."""
+    stmt = update(UserSession).where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+    if keep is not None:
+        stmt = stmt.where(UserSession.id != keep)
+    result = session.execute(stmt.values(revoked_at=dt.datetime.now(dt.UTC)))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def get_by_email(session: Session, *, email: str) -> User:
+    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise NotFound(f"There is no user with e-mail {normalise_email(email)}.")
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.email)))
+
+
+def _audit_change(session: Session, user: User, before: dict[str, object]) -> None:
+    after = audit.row(user, exclude=USER_EXCLUDED)
+    audit.record(session, action="update", entity="user", entity_id=user.id, before=before, after=after)
+
+
+USER_EXCLUDED = ("password_hash", "totp_secret", "recovery_codes", "created_at", "updated_at")
+
+
+def set_disabled(session: Session, *, email: str, disabled: bool) -> User:
+    """Disable (ending every session at once) or enable an account."""
+    user = get_by_email(session, email=email)
+    before = audit.row(user, exclude=USER_EXCLUDED)
+    user.disabled_at = dt.datetime.now(dt.UTC) if disabled else None
+    session.flush()
+    if disabled:
+        end_sessions_of(session, user_id=user.id)
+    _audit_change(session, user, before)
+    return user
+
+
+def set_role(session: Session, *, email: str, role: Role) -> User:
+    user = get_by_email(session, email=email)
+    before = audit.row(user, exclude=USER_EXCLUDED)
+    user.role = role
+    session.flush()
+    # A changed role applies from the next sign-in: end the sessions opened under the old one.
+    end_sessions_of(session, user_id=user.id)
+    _audit_change(session, user, before)
+    return user
+
+
+def change_password(
+    session: Session, *, user_id: int, current: str, new: str, keep_session: int | None = None
+) -> User:
+    """Change a user's own password (the current one is asked again); every other session ends."""
+    user = session.get(User, user_id)
+    if user is None or not hasher.verify(current, user.password_hash):
+        raise Invalid(
+            "The current password is wrong; nothing was changed.",
+            [FieldError("current_password", "is wrong", "wrong_password")],
+        )
+    check_password(new, "new_password", user_inputs=(user.email, user.name))
+    if hasher.verify(new, user.password_hash):
+        raise Invalid(
+            "The new password is the current one.", [FieldError("new_password", "is the current password")]
+        )
+    before = audit.row(user, exclude=USER_EXCLUDED)
+    user.password_hash = hasher.hash(new)
+    session.flush()
+    end_sessions_of(session, user_id=user.id, keep=keep_session)
+    _audit_change(session, user, before | {"password": "(old)"})
+    return user
 
 
 def end_session(session: Session, *, session_id: str) -> None:
