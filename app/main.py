@@ -4,20 +4,24 @@ import asyncio
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import fastapi_offline
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import Response
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, Response
 from fastapi.routing import iter_route_contexts
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import api, security_log, web
-from app.access import Access, declare_path
+from app.access import Access, declare_path, public
 from app.api import feeds, problems
 from app.api.problems import wants_problem
 from app.config import get_settings
@@ -224,6 +228,38 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
     return sorted(methods)
 
 
+DOCS_ASSETS = "/docs/assets"
+
+
+def install_docs(app: FastAPI) -> None:
+    """The interactive API docs (Swagger UI at /docs, ReDoc at /redoc), with their scripts
+    and styles served by the app from the `fastapi-offline` package: nothing from another host."""
+    assets = Path(fastapi_offline.__file__).parent / "static"
+    app.mount(DOCS_ASSETS, StaticFiles(directory=assets), name="docs_assets")
+
+    @app.get("/docs", include_in_schema=False, name="swagger_ui_html")
+    @public
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title}: API docs",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False, name="redoc_html")
+    @public
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title}: API reference",
+            redoc_js_url=f"{DOCS_ASSETS}/redoc.standalone.js",
+            redoc_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+            with_google_fonts=False,
+        )
+
+
 def create_app(database: Database | None = None) -> FastAPI:
     settings = get_settings()
     db = database or Database()
@@ -239,6 +275,8 @@ def create_app(database: Database | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.db = db
     app.include_router(api.router)
@@ -306,7 +344,8 @@ def create_app(database: Database | None = None) -> FastAPI:
             {"Retry-After": "2"},
         )
 
-    for path in (app.openapi_url, app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url):
+    install_docs(app)
+    for path in (app.openapi_url, DOCS_ASSETS):
         if path:
             declare_path(path, Access.public)
 

@@ -529,3 +529,20 @@ def test_the_notice_cookie_is_secure_over_https(api: Api) -> None:
         assert response.status_code == 303
         notice = [c for c in response.headers.get_list("set-cookie") if c.startswith("findings_notice=")]
         assert notice and "Secure" in notice[0]
+
+
+def test_the_interactive_docs_load_nothing_from_another_host(api: Api) -> None:
+    import re
+
+    for path in ("/docs", "/redoc"):
+        page = api.get(path)
+        assert page.status_code == 200
+        sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+        assert sources, page.text
+        for source in sources:
+            assert source.startswith("/"), (path, source)
+            assert api.get(source).status_code == 200, source
+        policy = page.headers["content-security-policy"]
+        assert "https:" not in policy and "http:" not in policy
+    script = api.get("/docs/assets/swagger-ui-bundle.js")
+    assert script.headers["content-type"].startswith(("text/javascript", "application/javascript"))
