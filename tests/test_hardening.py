@@ -546,3 +546,32 @@ def test_the_interactive_docs_load_nothing_from_another_host(api: Api) -> None:
         assert "https:" not in policy and "http:" not in policy
     script = api.get("/docs/assets/swagger-ui-bundle.js")
     assert script.headers["content-type"].startswith(("text/javascript", "application/javascript"))
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("{title.__class__}", "without . or [ ]"),
+        ("{title[0]}", "without . or [ ]"),
+        ("{title!r}", "conversions"),
+        ("{title:>99999999}", "widths over"),
+        ("{title:.5000}", "widths over"),
+        ("{title:{title}}", "widths over"),
+        ("{}", "without . or [ ]"),
+        ("{title", "not a valid template"),
+    ],
+)
+def test_mapping_templates_refuse_attribute_index_and_huge_widths(template: str, message: str) -> None:
+    from app.errors import Invalid
+    from app.services import mapping
+
+    raw = {
+        "format": mapping.FORMAT,
+        "version": mapping.VERSION,
+        "regulator": {"name": {"template": template}, "jurisdiction": {"value": "FR"}},
+    }
+    with pytest.raises(Invalid) as refused:
+        mapping.parse(raw)
+    found = [e for e in refused.value.errors if e.field.endswith("template")]
+    assert found and message in found[0].message, refused.value.errors
+    assert mapping.template_problem("{title:>20} ({year})") is None
