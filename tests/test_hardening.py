@@ -575,3 +575,100 @@ def test_mapping_templates_refuse_attribute_index_and_huge_widths(template: str,
     found = [e for e in refused.value.errors if e.field.endswith("template")]
     assert found and message in found[0].message, refused.value.errors
     assert mapping.template_problem("{title:>20} ({year})") is None
+
+
+def test_an_admin_must_enrol_a_second_factor_with_a_qr_code(api: Api) -> None:
+    import re
+
+    import pyotp
+
+    from tests.web_helpers import csrf_of, make_user, second_factor, sign_in
+
+    email = make_user(api.db, "root@example.org", Role.admin)
+    response = sign_in(api.client, email)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/account/two-factor")
+    # The password alone opens nothing.
+    assert api.client.get("/regulators/new", follow_redirects=False).status_code == 303
+    assert "Sign out" not in api.client.get("/").text
+    page = api.client.get("/account/two-factor")
+    assert page.status_code == 200
+    assert "<svg" in page.text and "http" not in page.text.split("<svg", 1)[1].split("</svg>")[0].replace(
+        "http://www.w3.org/2000/svg", ""
+    )
+    secret = re.search(r"<code>([A-Z2-7]{16,})</code>", page.text).group(1)  # type: ignore[union-attr]
+    wrong = api.client.post("/account/two-factor", data={"csrf_token": csrf_of(page.text), "code": "000000"})
+    assert wrong.status_code == 422
+    done = api.client.post(
+        "/account/two-factor", data={"csrf_token": csrf_of(page.text), "code": pyotp.TOTP(secret).now()}
+    )
+    assert done.status_code == 200
+    codes = re.findall(r"<code>([0-9a-f]{6}-[0-9a-f]{6})</code>", done.text)
+    assert len(codes) == 10
+    assert "Sign out" in api.client.get("/").text  # enrolled: the session is a full one now
+    # Next time: password, then a code; a recovery code works once.
+    api.client.cookies.clear()
+    assert sign_in(api.client, email).headers["location"].startswith("/signin/two-factor")
+    assert second_factor(api.client, secret).status_code == 303
+    assert "Sign out" in api.client.get("/").text
+    for expected in (303, 400):
+        api.client.cookies.clear()
+        sign_in(api.client, email)
+        step = api.client.get("/signin/two-factor")
+        answer = api.client.post(
+            "/signin/two-factor",
+            data={"csrf_token": csrf_of(step.text), "code": codes[0], "next": "/"},
+            follow_redirects=False,
+        )
+        assert answer.status_code == expected
+
+
+def test_an_editor_may_turn_on_two_factor_and_wrong_codes_are_throttled(api: Api) -> None:
+    from app.services import users
+    from tests.web_helpers import csrf_of, enrol_totp, make_user, second_factor, sign_in
+
+    email = make_user(api.db, "ed@example.org", Role.editor)
+    assert sign_in(api.client, email).headers["location"] == "/"  # optional for editors
+    secret = enrol_totp(api.db, email)
+    api.client.cookies.clear()
+    assert sign_in(api.client, email).headers["location"].startswith("/signin/two-factor")
+    for _ in range(users.MAX_FAILURES - 1):  # the password's success left the count alone
+        step = api.client.get("/signin/two-factor")
+        bad = api.client.post("/signin/two-factor", data={"csrf_token": csrf_of(step.text), "code": "123456"})
+        assert bad.status_code == 400
+    step = api.client.get("/signin/two-factor")
+    api.client.post("/signin/two-factor", data={"csrf_token": csrf_of(step.text), "code": "123456"})
+    assert second_factor(api.client, secret).status_code == 429
+
+
+def test_password_change_page(api: Api) -> None:
+    from tests.web_helpers import PASSWORD, make_user, post_form, sign_in
+
+    email = make_user(api.db)
+    other = TestClient(api.client.app)
+    assert sign_in(other, email).status_code == 303
+    assert sign_in(api.client, email).status_code == 303
+    new = "Seven amber kites drift over Lisbon"
+    weak = post_form(
+        api.client,
+        "/account/password",
+        {"current_password": PASSWORD, "new_password": "password123", "new_password_again": "password123"},
+    )
+    assert weak.status_code == 422 and "too easy to guess" in weak.text
+    wrong = post_form(
+        api.client,
+        "/account/password",
+        {"current_password": "nope", "new_password": new, "new_password_again": new},
+    )
+    assert wrong.status_code == 422 and "current password is wrong" in wrong.text
+    done = post_form(
+        api.client,
+        "/account/password",
+        {"current_password": PASSWORD, "new_password": new, "new_password_again": new},
+    )
+    assert done.status_code == 303
+    assert "Sign out" in api.client.get("/").text  # this session stays
+    assert "Sign out" not in other.get("/").text  # the others end
+    api.client.cookies.clear()
+    assert sign_in(api.client, email).status_code == 400
+    assert sign_in(api.client, email, new).status_code == 303

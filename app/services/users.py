@@ -19,6 +19,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import pyotp
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import delete, select, update
@@ -37,6 +38,8 @@ SESSION_LIFETIME = dt.timedelta(days=14)
 # A session unused for this long ends (its last use is noted at most once a minute).
 IDLE_TIMEOUT = dt.timedelta(minutes=30)
 SEEN_RESOLUTION = dt.timedelta(minutes=1)
+# Between a right password and the second factor (or an admin's enrolment).
+PENDING_LIFETIME = dt.timedelta(minutes=10)
 MAX_FAILURES = 5
 MAX_CLIENT_FAILURES = 20
 FAILURE_WINDOW = dt.timedelta(minutes=15)
@@ -152,15 +155,23 @@ def authenticate(session: Session, *, email: str, password: str, client: str = "
         valid = hasher.verify(password, user.password_hash) and user.disabled_at is None
     if valid:
         return user
-    now = dt.datetime.now(dt.UTC)
-    session.execute(delete(SignInFailure).where(SignInFailure.at <= now - FAILURE_WINDOW))
-    session.add(SignInFailure(email=email[:320], client=client[:64], at=now))
-    session.flush()
+    record_failure(session, email=email, client=client)
     return None
 
 
-def start_session(session: Session, *, user: User, replacing: str | None = None) -> tuple[str, UserSession]:
-    """A new session for `user` (a fresh id at every sign-in); the one it replaces is ended."""
+def record_failure(session: Session, *, email: str, client: str) -> None:
+    """Note a failed sign-in (a wrong password or second factor) for the throttle."""
+    now = dt.datetime.now(dt.UTC)
+    session.execute(delete(SignInFailure).where(SignInFailure.at <= now - FAILURE_WINDOW))
+    session.add(SignInFailure(email=normalise_email(email)[:320], client=client[:64], at=now))
+    session.flush()
+
+
+def start_session(
+    session: Session, *, user: User, replacing: str | None = None, pending: bool = False
+) -> tuple[str, UserSession]:
+    """A new session for `user` (a fresh id at every sign-in); the one it replaces is ended.
+    A `pending` one waits for the second factor and opens nothing else."""
     if replacing:
         end_session(session, session_id=replacing)
     session_id = secrets.token_urlsafe(32)
@@ -168,7 +179,8 @@ def start_session(session: Session, *, user: User, replacing: str | None = None)
         session_hash=hash_session_id(session_id),
         user_id=user.id,
         csrf_token=secrets.token_urlsafe(32),
-        expires_at=dt.datetime.now(dt.UTC) + SESSION_LIFETIME,
+        expires_at=dt.datetime.now(dt.UTC) + (PENDING_LIFETIME if pending else SESSION_LIFETIME),
+        second_factor_pending=pending,
     )
     session.add(row)
     session.flush()
@@ -293,3 +305,81 @@ def end_session(session: Session, *, session_id: str) -> None:
         )
         .values(revoked_at=dt.datetime.now(dt.UTC))
     )
+
+
+# -- Two-factor sign-in (TOTP, RFC 6238) ------------------------------------------------------
+
+TOTP_ISSUER = "Findings Tracker"
+RECOVERY_CODES = 10
+
+
+def needs_second_factor(user: User) -> bool:
+    """Whether signing in takes a second step: for anyone who enrolled, and for every admin
+    (an admin without one must enrol before the session opens anything)."""
+    return user.totp_enabled_at is not None or user.role is Role.admin
+
+
+def totp_uri(user: User) -> str:
+    assert user.totp_secret is not None
+    return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.email, issuer_name=TOTP_ISSUER)
+
+
+def begin_enrolment(session: Session, *, user_id: int) -> User:
+    """Give the user a new TOTP secret to enrol (kept until confirmed; not yet in force)."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("There is no such user.")
+    if user.totp_enabled_at is None and user.totp_secret is None:
+        user.totp_secret = pyotp.random_base32()
+        session.flush()
+    return user
+
+
+def _code(code: str) -> str:
+    return re.sub(r"[\s-]", "", code).lower()
+
+
+def _hash_code(code: str) -> str:
+    return hashlib.sha256(_code(code).encode()).hexdigest()
+
+
+def confirm_enrolment(session: Session, *, user_id: int, code: str) -> list[str]:
+    """Put the enrolled secret in force once a code from the app checks; return the recovery
+    codes (shown once; only their hashes are kept)."""
+    user = session.get(User, user_id)
+    if user is None or user.totp_secret is None:
+        raise Invalid("Start the enrolment first.", [FieldError("code", "no enrolment started")])
+    if not pyotp.TOTP(user.totp_secret).verify(_code(code), valid_window=1):
+        raise Invalid(
+            "The code does not match; check the time on your device and try the next code.",
+            [FieldError("code", "does not match", "wrong_code")],
+        )
+    codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
+    before = audit.row(user, exclude=USER_EXCLUDED)
+    user.totp_enabled_at = dt.datetime.now(dt.UTC)
+    user.recovery_codes = [_hash_code(c) for c in codes]
+    session.flush()
+    _audit_change(session, user, before)
+    return codes
+
+
+def check_second_factor(session: Session, *, user: User, code: str) -> bool:
+    """Whether `code` is the user's current TOTP code, or one of their unused recovery codes
+    (which is then used up)."""
+    if user.totp_secret is None or user.totp_enabled_at is None:
+        return False
+    cleaned = _code(code)
+    if cleaned.isdigit() and len(cleaned) == 6:
+        return bool(pyotp.TOTP(user.totp_secret).verify(cleaned, valid_window=1))
+    hashed = _hash_code(code)
+    remaining = list(user.recovery_codes or [])
+    if any(secrets.compare_digest(hashed, h) for h in remaining):
+        user.recovery_codes = [h for h in remaining if h != hashed]
+        session.flush()
+        return True
+    return False
+
+
+def promote_session(session: Session, *, user: User, pending_id: str) -> tuple[str, UserSession]:
+    """The second factor checked (or enrolled): end the pending session, open a full one."""
+    return start_session(session, user=user, replacing=pending_id)
