@@ -33,7 +33,9 @@ DESCRIPTION = """
 The public record of what regulators decide and whether the organisations they rule on comply.
 
 Reading is open to everyone. Writing needs `Authorization: Bearer <token>`
-(tokens are made with `findings token create`). Errors are RFC 9457 problem details.
+(tokens are made with `findings token create`). `PATCH` and `DELETE` need `If-Match` with the
+`ETag` you read (`428 Precondition Required` without it; `412` when it is stale). Errors are
+RFC 9457 problem details.
 """
 
 
