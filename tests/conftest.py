@@ -157,7 +157,7 @@ class Api:
         response = sign_in(self.client, email)
         assert response.status_code == 303, response.text
         if secret is not None:
-            response = second_factor(self.client, secret)
+            response = second_factor(self.client, secret, db=self.db)
             assert response.status_code == 303, response.text
         with self.db.transaction(write=False) as session:
             return (

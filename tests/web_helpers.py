@@ -75,9 +75,17 @@ def enrol_totp(db: Database, email: str) -> str:
         return user.totp_secret
 
 
-def second_factor(client: TestClient, secret: str, next_url: str = "/") -> Any:
-    """Give the current TOTP code on the second sign-in step."""
+def second_factor(client: TestClient, secret: str, next_url: str = "/", db: Database | None = None) -> Any:
+    """Give the current TOTP code on the second sign-in step. A code is good once: with `db`,
+    the last accepted step is forgotten first (as if the next 30 seconds had passed)."""
     import pyotp
+    from sqlalchemy import update
+
+    from app.models import User
+
+    if db is not None:
+        with db.transaction(actor="test") as session:
+            session.execute(update(User).where(User.totp_secret == secret).values(totp_last_step=None))
 
     page = client.get("/signin/two-factor", params={"next": next_url})
     assert page.status_code == 200, page.text

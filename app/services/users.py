@@ -343,13 +343,28 @@ def _hash_code(code: str) -> str:
     return hashlib.sha256(_code(code).encode()).hexdigest()
 
 
+def _totp_step(user: User, code: str) -> int | None:
+    """The time step (this one, or one either side for clock drift) whose code is `code`, if
+    it is later than the last one accepted: each code signs in once."""
+    assert user.totp_secret is not None
+    totp = pyotp.TOTP(user.totp_secret)
+    current = totp.timecode(dt.datetime.now(dt.UTC))
+    for step in (current, current - 1, current + 1):
+        if user.totp_last_step is not None and step <= user.totp_last_step:
+            continue
+        if secrets.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
 def confirm_enrolment(session: Session, *, user_id: int, code: str) -> list[str]:
     """Put the enrolled secret in force once a code from the app checks; return the recovery
     codes (shown once; only their hashes are kept)."""
     user = session.get(User, user_id)
     if user is None or user.totp_secret is None:
         raise Invalid("Start the enrolment first.", [FieldError("code", "no enrolment started")])
-    if not pyotp.TOTP(user.totp_secret).verify(_code(code), valid_window=1):
+    step = _totp_step(user, _code(code))
+    if step is None:
         raise Invalid(
             "The code does not match; check the time on your device and try the next code.",
             [FieldError("code", "does not match", "wrong_code")],
@@ -357,6 +372,7 @@ def confirm_enrolment(session: Session, *, user_id: int, code: str) -> list[str]
     codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
     before = audit.row(user, exclude=USER_EXCLUDED)
     user.totp_enabled_at = dt.datetime.now(dt.UTC)
+    user.totp_last_step = step
     user.recovery_codes = [_hash_code(c) for c in codes]
     session.flush()
     _audit_change(session, user, before)
@@ -370,7 +386,12 @@ def check_second_factor(session: Session, *, user: User, code: str) -> bool:
         return False
     cleaned = _code(code)
     if cleaned.isdigit() and len(cleaned) == 6:
-        return bool(pyotp.TOTP(user.totp_secret).verify(cleaned, valid_window=1))
+        step = _totp_step(user, cleaned)
+        if step is None:
+            return False
+        user.totp_last_step = step
+        session.flush()
+        return True
     hashed = _hash_code(code)
     remaining = list(user.recovery_codes or [])
     if any(secrets.compare_digest(hashed, h) for h in remaining):

@@ -45,6 +45,7 @@ def upgrade() -> None:
             sa.Column("totp_enabled_at", app.models.base.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.add_column(sa.Column("recovery_codes", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("totp_last_step", sa.BigInteger(), nullable=True))
     with op.batch_alter_table("api_tokens") as batch_op:
         batch_op.add_column(sa.Column("last_used_from", sa.String(length=64), nullable=True))
     with op.batch_alter_table("user_sessions") as batch_op:
@@ -71,6 +72,7 @@ def downgrade() -> None:
     with op.batch_alter_table("api_tokens") as batch_op:
         batch_op.drop_column("last_used_from")
     with op.batch_alter_table("users") as batch_op:
+        batch_op.drop_column("totp_last_step")
         batch_op.drop_column("recovery_codes")
         batch_op.drop_column("totp_enabled_at")
         batch_op.drop_column("totp_secret")
