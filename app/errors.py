@@ -88,12 +88,6 @@ class RequestTimeout(DomainError):
     slug = "request-timeout"
 
 
-class TooManyRequests(DomainError):
-    status = 429
-    title = "Too many requests"
-    slug = "too-many-requests"
-
-
 class BadRequest(DomainError):
     status = 400
     title = "Bad request"
