@@ -92,3 +92,9 @@ class BadRequest(DomainError):
     status = 400
     title = "Bad request"
     slug = "bad-request"
+
+
+class TooManyRequests(DomainError):
+    status = 429
+    title = "Too many requests"
+    slug = "rate-limited"

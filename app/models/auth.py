@@ -45,6 +45,9 @@ class User(Timestamps, Base):
     recovery_codes: Mapped[list[Any] | None] = mapped_column(JSON)
     # The time step of the last code accepted: a code is good once (no replay).
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # A self-registered reader signs in only once the address is confirmed (accounts made
+    # on the command line are confirmed when made).
+    email_confirmed_at: Mapped[dt.datetime | None]
 
 
 class UserSession(Base):

@@ -22,6 +22,7 @@ from app.vocab import Role
 from app.web import forms
 from app.web.auth import (
     CSRF_FIELD,
+    AccountUser,
     SignInRequired,
     Viewer,
     WebUser,
@@ -284,14 +285,7 @@ async def two_factor_confirm(request: Request, session: SessionDep, who: Enrolli
     return response
 
 
-def require_account(request: Request, user: Viewer) -> WebUser:
-    if user is None:
-        raise SignInRequired(sign_in_url(request))
-    return user
-
-
-mark(require_account, Access.reader)
-Account = Annotated[WebUser, Depends(require_account)]
+Account = AccountUser
 
 
 @router.get("/account/password", response_class=HTMLResponse, name="password_form")

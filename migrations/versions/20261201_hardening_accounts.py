@@ -1,7 +1,7 @@
 """hardening: audit log refuses REPLACE, sign-in failures apart, two-factor, idle sessions
 
 Revision ID: 9c4e1a7b3d52
-Revises: 7b2d4e6f8a01
+Revises: a1e7c0de5b16
 Create Date: 2026-12-01 20:30:00
 
 - SQLite: `INSERT OR REPLACE` (and `REPLACE`) into audit_log deletes the old row without
@@ -20,7 +20,7 @@ from alembic import op
 import app.models.base
 
 revision: str = "9c4e1a7b3d52"
-down_revision: str | None = "7b2d4e6f8a01"
+down_revision: str | None = "a1e7c0de5b16"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
