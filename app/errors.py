@@ -76,6 +76,24 @@ class TooLarge(DomainError):
     slug = "too-large"
 
 
+class PreconditionRequired(DomainError):
+    status = 428
+    title = "Precondition required"
+    slug = "precondition-required"
+
+
+class RequestTimeout(DomainError):
+    status = 408
+    title = "Request timeout"
+    slug = "request-timeout"
+
+
+class BadRequest(DomainError):
+    status = 400
+    title = "Bad request"
+    slug = "bad-request"
+
+
 class TooManyRequests(DomainError):
     status = 429
     title = "Too many requests"

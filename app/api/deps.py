@@ -8,9 +8,10 @@ from fastapi import Depends, Header, Path, Query, Request
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from app import security_log
 from app.access import Access, mark
 from app.db import Database
-from app.errors import FieldError, Forbidden, Invalid, Unauthorized
+from app.errors import FieldError, Forbidden, Invalid, PreconditionRequired, Unauthorized
 from app.models import ApiToken
 from app.schemas.common import MAX_ID, IsoDate
 from app.services import tokens
@@ -86,14 +87,19 @@ def _record_use(request: Request, session: Session, token: ApiToken) -> None:
     is read-only, in a short one of its own.
     """
     now = dt.datetime.now(dt.UTC)
-    if not tokens.use_is_stale(token, now):
+    client = security_log.client_address(request)[:64]
+    new_address = token.last_used_from != client
+    if new_address:
+        security_log.event("token_new_address", request, token_id=token.id, token_name=token.name)
+    if not new_address and not tokens.use_is_stale(token, now):
         return
     if request.method not in SAFE_METHODS:
         token.last_used_at = now
+        token.last_used_from = client
         return
     try:
         with get_database(request).transaction(actor="system") as writer:
-            tokens.touch(writer, token_id=token.id, now=now)
+            tokens.touch(writer, token_id=token.id, now=now, client=client)
     except OperationalError:
         # Only a convenience for the token's owner: never fail a read over it.
         return
@@ -140,10 +146,22 @@ DEFAULT_PAGE = DEFAULT_LIMIT
 
 
 def expected_version(
-    if_match: Annotated[str | None, Header(description="The ETag you read; a stale one gets 412.")] = None,
+    if_match: Annotated[
+        str | None,
+        Header(
+            description='Required: the ETag you read (such as `"3"`). Without it the answer is 428; '
+            "a stale one gets 412 and changes nothing. `*` means whatever version is current."
+        ),
+    ] = None,
 ) -> int | None:
-    """The version named by `If-Match` (None when absent or `*`)."""
-    if if_match is None or if_match.strip() == "*":
+    """The version named by `If-Match` (None for `*`); a missing header is refused (428)."""
+    if if_match is None or not if_match.strip():
+        raise PreconditionRequired(
+            "This change needs an If-Match header with the ETag you read (GET the item first), "
+            "so that it cannot silently overwrite someone else's change.",
+            [FieldError("header.if-match", "is required", "missing")],
+        )
+    if if_match.strip() == "*":
         return None
     value = if_match.strip()
     if value.startswith("W/"):
