@@ -235,18 +235,25 @@ def worker(
         db.dispose()
 
 
+DEFAULT_TOKEN_DAYS = 90
+
+
 @token_cli.command("create")
 def token_create(
     name: Annotated[str, typer.Option(help="A name to recognise the token by.")],
     role: Annotated[Role, typer.Option(help="What the token may do.")] = Role.reader,
-    expires_in_days: Annotated[int | None, typer.Option(help="Days until it expires.")] = None,
+    expires_in_days: Annotated[
+        int, typer.Option(min=1, help="Days until it expires (by default 90).")
+    ] = DEFAULT_TOKEN_DAYS,
+    no_expiry: Annotated[bool, typer.Option("--no-expiry", help="A token that never expires.")] = False,
 ) -> None:
-    """Create an API token and print it once (only its hash is stored)."""
+    """Create an API token and print it once (only its hash is stored). It expires after 90
+    days unless `--expires-in-days` or `--no-expiry` says otherwise."""
     from app.db import Database
     from app.errors import DomainError
     from app.services import tokens
 
-    expires_at = dt.datetime.now(dt.UTC) + dt.timedelta(days=expires_in_days) if expires_in_days else None
+    expires_at = None if no_expiry else dt.datetime.now(dt.UTC) + dt.timedelta(days=expires_in_days)
     db = Database()
     try:
         with db.transaction(actor="cli") as session:
@@ -291,6 +298,70 @@ def user_create(
     finally:
         db.dispose()
     typer.echo(summary)
+
+
+def _user_command(change):  # type: ignore[no-untyped-def]
+    """Run `change(session)` in one transaction; print its summary, or the error (exit 1)."""
+    from app.db import Database
+    from app.errors import DomainError
+
+    db = Database()
+    try:
+        with db.transaction(actor="cli") as session:
+            summary = change(session)
+    except DomainError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        db.dispose()
+    typer.echo(summary)
+
+
+@user_cli.command("list")
+def user_list() -> None:
+    """List the accounts: e-mail, role, two-factor, state."""
+    from app.services import users
+
+    def show(session: Any) -> str:
+        rows = users.list_users(session)
+        lines = [f"{'email':40} {'role':7} {'2fa':4} state"]
+        for u in rows:
+            state = "disabled" if u.disabled_at else "active"
+            lines.append(f"{u.email:40} {u.role.value:7} {'yes' if u.totp_enabled_at else 'no':4} {state}")
+        return "\n".join(lines)
+
+    _user_command(show)
+
+
+@user_cli.command("disable")
+def user_disable(email: Annotated[str, typer.Argument(help="The account's e-mail address.")]) -> None:
+    """Disable an account: it cannot sign in, and its open sessions end now."""
+    from app.services import users
+
+    _user_command(lambda s: f"User {users.set_disabled(s, email=email, disabled=True).email} disabled.")
+
+
+@user_cli.command("enable")
+def user_enable(email: Annotated[str, typer.Argument(help="The account's e-mail address.")]) -> None:
+    """Enable a disabled account again."""
+    from app.services import users
+
+    _user_command(lambda s: f"User {users.set_disabled(s, email=email, disabled=False).email} enabled.")
+
+
+@user_cli.command("set-role")
+def user_set_role(
+    email: Annotated[str, typer.Argument(help="The account's e-mail address.")],
+    role: Annotated[Role, typer.Argument(help="reader, editor or admin.")],
+) -> None:
+    """Change an account's role (its open sessions end; the new role applies at the next sign-in)."""
+    from app.services import users
+
+    def change(session: Any) -> str:
+        user = users.set_role(session, email=email, role=role)
+        return f"User {user.email} is now {user.role.value}."
+
+    _user_command(change)
 
 
 @token_cli.command("list")

@@ -32,8 +32,25 @@ class Settings(BaseSettings):
     max_body_bytes: int = 2_000_000
     # Largest whole-record import accepted by `POST /api/v1/import`, in bytes.
     import_max_bytes: int = 2_000_000_000
-    # The public address of the site, used in feeds and links when set.
+    # A request body is read whole before the app sees the request (so no transaction waits
+    # on a client): a body must arrive within `body_timeout` seconds (the import: with no
+    # pause longer than `body_idle_timeout`), or the answer is 408.
+    body_timeout: float = Field(default=30.0, gt=0)
+    body_idle_timeout: float = Field(default=10.0, gt=0)
+    # An export or CSV download whose client takes longer than this to accept the next piece
+    # is abandoned, closing its read snapshot (so the SQLite WAL can be checkpointed).
+    send_timeout: float = Field(default=30.0, gt=0)
+    # SQLite: the size the WAL file is truncated back to after a checkpoint, in bytes.
+    sqlite_journal_size_limit: int = 64 << 20
+    # The public address of the site (`https://findings.example.org`). When set, every
+    # absolute URL the app makes (feed ids and links, `Location`, `self`, redirects) is built
+    # from it, never from the request's Host header.
     base_url: str | None = None
+    # Comma-separated host names the site answers to (`findings.example.org,*.example.org`);
+    # a request for any other Host gets 400. Unset: any host (fine on 127.0.0.1 only).
+    allowed_hosts: str | None = None
+    # A file the security events (JSON lines) are appended to; unset: standard error.
+    security_log: str | None = None
     # Self sign-up of reader accounts (to follow records): `closed` (the default) or `open`.
     signup: Literal["closed", "open"] = "closed"
     # Where e-mail goes: `smtp://user:password@host:587` (STARTTLS required),

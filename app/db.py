@@ -34,7 +34,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
             connect_args={"timeout": settings.sqlite_busy_timeout, "check_same_thread": False},
             **kwargs,
         )
-        _configure_sqlite(engine, settings.sqlite_busy_timeout)
+        _configure_sqlite(engine, settings.sqlite_busy_timeout, settings.sqlite_journal_size_limit)
         return engine
     options: dict[str, Any] = {
         "pool_pre_ping": True,
@@ -48,7 +48,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     return create_engine(url, echo=settings.sql_echo, **(options | kwargs))
 
 
-def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout: float, journal_size_limit: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy emit BEGIN itself (pysqlite's own is always DEFERRED).
@@ -58,6 +58,8 @@ def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # After a checkpoint the WAL is truncated back to this size (else it keeps its peak).
+        cursor.execute(f"PRAGMA journal_size_limit={int(journal_size_limit)}")
         cursor.close()
         # Used by the search service to rank an exact name match first.
         dbapi_connection.create_function("findings_search_exact", 2, names_match, deterministic=True)

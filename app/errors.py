@@ -82,6 +82,18 @@ class PreconditionRequired(DomainError):
     slug = "precondition-required"
 
 
+class RequestTimeout(DomainError):
+    status = 408
+    title = "Request timeout"
+    slug = "request-timeout"
+
+
+class BadRequest(DomainError):
+    status = 400
+    title = "Bad request"
+    slug = "bad-request"
+
+
 class TooManyRequests(DomainError):
     status = 429
     title = "Too many requests"

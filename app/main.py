@@ -1,68 +1,223 @@
 """The application: routers, middleware and error handlers wired together."""
 
+import asyncio
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
+import fastapi_offline
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import Response
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, Response
 from fastapi.routing import iter_route_contexts
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import api, web
-from app.access import Access, declare_path
+from app import api, security_log, web
+from app.access import Access, declare_path, public
 from app.api import contract, feeds, problems
 from app.api.problems import wants_problem
 from app.config import get_settings
 from app.db import Database
-from app.errors import DomainError, TooLarge
-from app.web.security import SecurityHeaders
+from app.errors import BadRequest, DomainError, RequestTimeout, TooLarge
+from app.web.security import SecurityHeaders, add_security_headers
 
 DESCRIPTION = """
 The public record of what regulators decide and whether the organisations they rule on comply.
 
 Reading is open to everyone. Writing needs `Authorization: Bearer <token>`
-(tokens are made with `findings token create`). Errors are RFC 9457 problem details.
+(tokens are made with `findings token create`). `PATCH` and `DELETE` need `If-Match` with the
+`ETag` you read (`428 Precondition Required` without it; `412` when it is stale). Errors are
+RFC 9457 problem details.
 """
 
 
-class BodyLimit:
-    """Refuse request bodies over a size limit (413) before they are read into memory."""
+BODY_METHODS_WITHOUT_BODY = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+SPOOL_BYTES = 8 << 20
+REPLAY_CHUNK = 1 << 20
 
-    def __init__(self, app: ASGIApp, max_bytes: int, overrides: dict[str, int] | None = None) -> None:
+
+class ReadBody:
+    """Read the whole request body before the app sees the request.
+
+    No endpoint then awaits the network: a client that sends its headers and holds the body
+    back (or trickles it) holds no database transaction, so it cannot stop anyone else's
+    writes. A body must arrive within `timeout` seconds (408 otherwise); bodies over
+    `max_bytes` are refused (413) before they are read. Paths in `overrides` take larger
+    bodies (the whole-record import): those are spooled to a temporary file, and only a pause
+    longer than `idle_timeout` between two pieces ends them.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        overrides: dict[str, int] | None = None,
+        timeout: float = 30.0,
+        idle_timeout: float = 10.0,
+    ) -> None:
         self.app = app
         self.default_max_bytes = max_bytes
-        # Paths that take larger bodies (the whole-record import).
         self.overrides = overrides or {}
+        self.timeout = timeout
+        self.idle_timeout = idle_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        max_bytes = self.overrides.get(scope.get("path", ""), self.default_max_bytes)
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-            await self._refuse(scope, receive, send, max_bytes)
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
+        has_body = (
+            scope["method"] not in BODY_METHODS_WITHOUT_BODY
+            or b"transfer-encoding" in headers
+            or (declared is not None and declared not in (b"0", b""))
+        )
+        if not has_body:
+            await self.app(scope, receive, send)
             return
+        path = scope.get("path", "")
+        large = path in self.overrides
+        max_bytes = self.overrides.get(path, self.default_max_bytes)
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            await self._refuse(scope, receive, send, TooLarge(f"The request body is over {max_bytes} bytes."))
+            return
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (closed below)
+        try:
+            try:
+                if large:
+                    complete = await self._read(receive, spool, max_bytes, per_piece=True)
+                else:
+                    async with asyncio.timeout(self.timeout):
+                        complete = await self._read(receive, spool, max_bytes, per_piece=False)
+            except TimeoutError:
+                await self._refuse(
+                    scope,
+                    receive,
+                    send,
+                    RequestTimeout(
+                        "The request body did not arrive in time; nothing was changed.",
+                        headers={"Connection": "close"},
+                    ),
+                )
+                return
+            except TooLarge as exc:
+                await self._refuse(scope, receive, send, exc)
+                return
+            if not complete:
+                return  # The client went away: there is no one to answer.
+            spool.seek(0)
+            await self.app(scope, self._replay(spool, receive), send)
+        finally:
+            spool.close()
+
+    async def _read(self, receive: Receive, spool: Any, max_bytes: int, *, per_piece: bool) -> bool:
         seen = 0
+        while True:
+            if per_piece:
+                async with asyncio.timeout(self.idle_timeout):
+                    message = await receive()
+            else:
+                message = await receive()
+            if message["type"] == "http.disconnect":
+                return False
+            if message["type"] != "http.request":
+                continue
+            body = message.get("body", b"")
+            seen += len(body)
+            if seen > max_bytes:
+                raise TooLarge(f"The request body is over {max_bytes} bytes.")
+            spool.write(body)
+            if not message.get("more_body", False):
+                return True
 
-        async def limited() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > max_bytes:
-                    raise TooLarge(f"The request body is over {max_bytes} bytes.")
-            return message
+    @staticmethod
+    def _replay(spool: Any, receive: Receive) -> Receive:
+        done = False
 
-        await self.app(scope, limited, send)
+        async def replay() -> Message:
+            nonlocal done
+            if done:
+                # The body was given whole; what comes next is the client's disconnect.
+                return await receive()
+            chunk = spool.read(REPLAY_CHUNK)
+            more = bool(chunk) and spool.tell() < _size(spool)
+            if not more:
+                done = True
+            return {"type": "http.request", "body": chunk, "more_body": more}
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
-        response = problems.from_domain(TooLarge(f"The request body is over {max_bytes} bytes."))
+        return replay
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, exc: DomainError) -> None:
+        request = Request(scope, receive)
+        if wants_problem(request):
+            response: Response = problems.from_domain(exc)
+        else:
+            response = web.error_page(request, exc.status, exc.title, exc.detail, exc.headers or None)
         await response(scope, receive, send)
+
+
+def _size(spool: Any) -> int:
+    position = spool.tell()
+    spool.seek(0, 2)
+    size = spool.tell()
+    spool.seek(position)
+    return int(size)
+
+
+class HostPolicy:
+    """The Host header is the client's to choose: refuse hosts not in `allowed` (when given),
+    and make the request's own URL follow `base_url` (when given), so that no absolute URL
+    the app builds can point at another site."""
+
+    def __init__(self, app: ASGIApp, allowed: str | None, base_url: str | None) -> None:
+        self.app = app
+        self.allowed = [h.strip().lower() for h in (allowed or "").split(",") if h.strip()]
+        self.base = urlsplit(base_url.rstrip("/")) if base_url else None
+
+    def host_allowed(self, host: str) -> bool:
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        name = name.lower()
+        for pattern in self.allowed:
+            if pattern == "*" or name == pattern:
+                return True
+            if pattern.startswith("*.") and name.endswith(pattern[1:]):
+                return True
+        return False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self.allowed:
+            host = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
+            if not self.host_allowed(host):
+                request = Request(scope, receive)
+                exc = BadRequest(f"This site does not answer to the host {host[:100]!r}.")
+                response: Response
+                if wants_problem(request):
+                    response = problems.from_domain(exc)
+                else:
+                    response = web.error_page(request, exc.status, exc.title, exc.detail)
+                await response(scope, receive, send)
+                return
+        if self.base is not None:
+            scope = dict(scope)
+            scheme = self.base.scheme or "https"
+            port = self.base.port or (443 if scheme == "https" else 80)
+            scope["scheme"] = scheme
+            scope["server"] = (self.base.hostname or "", port)
+            scope["headers"] = [(k, v) for k, v in scope["headers"] if k != b"host"] + [
+                (b"host", self.base.netloc.encode("latin-1"))
+            ]
+        await self.app(scope, receive, send)
 
 
 def allowed_methods(app: FastAPI, path: str) -> list[str]:
@@ -73,6 +228,38 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
         if regex is not None and regex.match(path):
             methods |= route.methods or set()
     return sorted(methods)
+
+
+DOCS_ASSETS = "/docs/assets"
+
+
+def install_docs(app: FastAPI) -> None:
+    """The interactive API docs (Swagger UI at /docs, ReDoc at /redoc), with their scripts
+    and styles served by the app from the `fastapi-offline` package: nothing from another host."""
+    assets = Path(fastapi_offline.__file__).parent / "static"
+    app.mount(DOCS_ASSETS, StaticFiles(directory=assets), name="docs_assets")
+
+    @app.get("/docs", include_in_schema=False, name="swagger_ui_html")
+    @public
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title}: API docs",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False, name="redoc_html")
+    @public
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title}: API reference",
+            redoc_js_url=f"{DOCS_ASSETS}/redoc.standalone.js",
+            redoc_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+            with_google_fonts=False,
+        )
 
 
 def create_app(database: Database | None = None) -> FastAPI:
@@ -91,6 +278,8 @@ def create_app(database: Database | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=contract.operation_id,
+        docs_url=None,
+        redoc_url=None,
     )
     app.openapi = lambda: contract.openapi(app)  # type: ignore[method-assign]
     app.state.db = db
@@ -98,8 +287,13 @@ def create_app(database: Database | None = None) -> FastAPI:
     app.include_router(feeds.router)
 
     # API paths answer RFC 9457 problem+json; pages answer an HTML error page.
+    security_log.configure(settings.security_log)
+    logged = {401: "unauthorized", 403: "forbidden", 412: "stale_version", 428: "precondition_required"}
+
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
+        if exc.status in logged:
+            security_log.event(logged[exc.status], request, status=exc.status)
         if wants_problem(request):
             return problems.from_domain(exc)
         return web.error_page(request, exc.status, exc.title, exc.detail, exc.headers or None)
@@ -154,9 +348,26 @@ def create_app(database: Database | None = None) -> FastAPI:
             {"Retry-After": "2"},
         )
 
-    for path in (app.openapi_url, app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url):
+    install_docs(app)
+    for path in (app.openapi_url, DOCS_ASSETS):
         if path:
             declare_path(path, Access.public)
+
+    # Anything else is a bug: still a problem+json 500 (an HTML page for the pages) with the
+    # security headers, though Starlette answers it outside every middleware. It is logged.
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> Response:
+        detail = "Something went wrong on the server; nothing was changed. It has been logged."
+        response: Response
+        if wants_problem(request):
+            response = problems.problem(500, "Internal server error", detail, slug="internal")
+        else:
+            try:
+                response = web.error_page(request, 500, "Internal server error", detail)
+            except Exception:
+                response = Response(detail, status_code=500, media_type="text/plain; charset=utf-8")
+        add_security_headers(response.headers, request.scope)
+        return response
 
     # Every pooled connection stayed busy for DB_POOL_TIMEOUT seconds: busy, like the above.
     app.add_exception_handler(PoolTimeout, operational_error)
@@ -164,9 +375,12 @@ def create_app(database: Database | None = None) -> FastAPI:
     web.install(app)
 
     app.add_middleware(
-        BodyLimit,
+        ReadBody,
         max_bytes=settings.max_body_bytes,
         overrides={"/api/v1/import": settings.import_max_bytes},
+        timeout=settings.body_timeout,
+        idle_timeout=settings.body_idle_timeout,
     )
+    app.add_middleware(HostPolicy, allowed=settings.allowed_hosts, base_url=settings.base_url)
     app.add_middleware(SecurityHeaders)
     return app

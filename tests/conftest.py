@@ -145,15 +145,21 @@ class Api:
         from sqlalchemy import select
 
         from app.models import User, UserSession
-        from tests.web_helpers import make_user, sign_in
+        from tests.web_helpers import enrol_totp, make_user, second_factor, sign_in
 
         email = f"{role.value}@example.org"
         with self.db.transaction(write=False) as session:
-            exists = session.scalar(select(User.id).where(User.email == email)) is not None
-        if not exists:
+            found = session.scalar(select(User).where(User.email == email))
+        secret = found.totp_secret if found is not None and found.totp_enabled_at else None
+        if found is None:
             make_user(self.db, email, role)
+            if role is Role.admin:  # admins sign in with a second factor
+                secret = enrol_totp(self.db, email)
         response = sign_in(self.client, email)
         assert response.status_code == 303, response.text
+        if secret is not None:
+            response = second_factor(self.client, secret, db=self.db)
+            assert response.status_code == 303, response.text
         with self.db.transaction(write=False) as session:
             return (
                 session.scalars(
@@ -174,11 +180,21 @@ class Api:
     def post(self, url: str, json: Any = None, role: Role | None = Role.editor, **kw: Any) -> Any:
         return self.client.post(url, json=json, headers=self.auth(role) | kw.pop("headers", {}), **kw)
 
+    def if_match(self, url: str, headers: dict[str, str]) -> dict[str, str]:
+        """`If-Match` (required on PATCH and DELETE) as a careful client sends it: the ETag of
+        a read just before, unless the test gives its own (or `{"If-Match": None}`: none)."""
+        if "If-Match" in headers:
+            return {k: v for k, v in headers.items() if v is not None}
+        read = self.client.get(url)
+        return headers | {"If-Match": read.headers.get("etag", "*")}
+
     def patch(self, url: str, json: Any = None, role: Role | None = Role.editor, **kw: Any) -> Any:
-        return self.client.patch(url, json=json, headers=self.auth(role) | kw.pop("headers", {}), **kw)
+        headers = self.if_match(url, self.auth(role) | kw.pop("headers", {}))
+        return self.client.patch(url, json=json, headers=headers, **kw)
 
     def delete(self, url: str, role: Role | None = Role.editor, **kw: Any) -> Any:
-        return self.client.delete(url, headers=self.auth(role) | kw.pop("headers", {}), **kw)
+        headers = self.if_match(url, self.auth(role) | kw.pop("headers", {}))
+        return self.client.delete(url, headers=headers, **kw)
 
     def current(self, url: str) -> dict[str, str]:
         """The `If-Match` header naming the version of `url` as it stands (PATCH and DELETE need it)."""

@@ -277,12 +277,18 @@ def test_writes_need_an_editor_token(api: Api, method: str, url: str, body: dict
     assert reader.status_code == 403
     assert reader.json()["title"] == "Forbidden"
     assert table_counts(api.db) == before
-    precondition = api.current(url) if method in ("patch", "delete") else {}
-    assert call(url, headers=api.auth(Role.editor) | precondition, **kwargs).status_code == {
-        "post": 201,
-        "patch": 200,
-        "delete": 204,
-    }[method]
+    if method in ("patch", "delete"):
+        # Without If-Match an editor's change is refused too (428), and nothing changes.
+        missing = call(url, headers=api.auth(Role.editor), **kwargs)
+        assert missing.status_code == 428
+        assert missing.headers["content-type"] == "application/problem+json"
+        assert missing.json()["title"] == "Precondition required"
+        assert table_counts(api.db) == before
+        current = {"If-Match": api.get(url).headers["etag"]}
+        matched = call(url, headers=api.auth(Role.editor) | current, **kwargs)
+        assert matched.status_code == {"patch": 200, "delete": 204}[method]
+        return
+    assert call(url, headers=api.auth(Role.editor), **kwargs).status_code == 201
 
 
 def test_reads_are_public_but_a_bad_token_is_refused(api: Api) -> None:
@@ -372,12 +378,18 @@ def test_patch_and_delete_without_if_match_are_refused_with_428(api: Api, record
         f"/api/v1/regulators/{record['opc']['id']}",
     ):
         before = api.ok(api.get(url))
-        for response in (api.patch(url, {}), api.delete(url)):
+        editor = api.auth(Role.editor)
+        for response in (
+            api.client.patch(url, json={}, headers=editor),
+            api.client.delete(url, headers=editor),
+        ):
             assert response.status_code == 428, url
             assert response.headers["content-type"] == "application/problem+json"
             body = response.json()
             assert body["title"] == "Precondition required"
-            assert body["errors"] == [{"field": "header.if-match", "message": "required", "type": "missing"}]
+            assert body["errors"] == [
+                {"field": "header.if-match", "message": "is required", "type": "missing"}
+            ]
         assert api.ok(api.get(url)) == before
     assert table_counts(api.db) == counts
 
@@ -464,3 +476,42 @@ def test_replacing_aliases_or_tags_moves_the_version_by_one(api: Api, record: di
         )["version"]
         == version + 1
     )
+
+
+def test_patch_and_delete_need_if_match(api: Api, record: dict) -> None:
+    """Without If-Match a change could silently overwrite another: 428, and nothing changes."""
+    url = f"/api/v1/decisions/{record['ca']['id']}"
+    before = api.get(url).json()
+    for method, kwargs in (("patch", {"json": {"title": "Lost update"}}), ("delete", {})):
+        response = getattr(api.client, method)(url, headers=api.auth(Role.admin), **kwargs)
+        assert response.status_code == 428, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        body = response.json()
+        assert body["title"] == "Precondition required"
+        assert body["errors"][0]["field"] == "header.if-match"
+        assert response.headers["x-content-type-options"] == "nosniff"
+    assert api.get(url).json() == before
+    described = api.get("/openapi.json").json()["paths"]["/api/v1/decisions/{decision_id}"]["patch"]
+    header = next(p for p in described["parameters"] if p["name"] == "if-match")
+    assert "428" in header["description"]
+
+
+def test_only_an_admin_deletes_a_recommendation_with_assessments(api: Api, record: dict) -> None:
+    rec = record["recs"][1]
+    url = f"/api/v1/recommendations/{rec['id']}"
+    assert api.get(f"{url}/assessments").json(), "the fixture's recommendation has assessments"
+    refused = api.delete(url, role=Role.editor)
+    assert refused.status_code == 403
+    assert "only an admin" in refused.json()["detail"]
+    assert api.get(url).status_code == 200
+    assert api.delete(url, role=Role.admin).status_code == 204
+    assert api.get(url).status_code == 404
+    # One without history: an editor may delete it.
+    fresh = api.ok(
+        api.post(
+            "/api/v1/recommendations",
+            {"decision_id": record["ca"]["id"], "organisation_id": record["clearview"]["id"], "text": "New"},
+        ),
+        201,
+    )
+    assert api.delete(f"/api/v1/recommendations/{fresh['id']}", role=Role.editor).status_code == 204

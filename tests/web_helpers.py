@@ -57,3 +57,40 @@ def post_form(client: TestClient, path: str, data: dict[str, Any], **kw: Any) ->
     if "version" not in data and VERSION.search(page.text):
         body["version"] = str(version_of(page.text))
     return client.post(path, data=body, follow_redirects=False, **kw)
+
+
+def enrol_totp(db: Database, email: str) -> str:
+    """Turn on two-factor sign-in for the account; returns its TOTP secret."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from app.models import User
+
+    with db.transaction(actor="test") as session:
+        user = session.scalars(select(User).where(User.email == email)).one()
+        user = users.begin_enrolment(session, user_id=user.id)
+        user.totp_enabled_at = dt.datetime.now(dt.UTC)
+        assert user.totp_secret is not None
+        return user.totp_secret
+
+
+def second_factor(client: TestClient, secret: str, next_url: str = "/", db: Database | None = None) -> Any:
+    """Give the current TOTP code on the second sign-in step. A code is good once: with `db`,
+    the last accepted step is forgotten first (as if the next 30 seconds had passed)."""
+    import pyotp
+    from sqlalchemy import update
+
+    from app.models import User
+
+    if db is not None:
+        with db.transaction(actor="test") as session:
+            session.execute(update(User).where(User.totp_secret == secret).values(totp_last_step=None))
+
+    page = client.get("/signin/two-factor", params={"next": next_url})
+    assert page.status_code == 200, page.text
+    return client.post(
+        "/signin/two-factor",
+        data={"csrf_token": csrf_of(page.text), "code": pyotp.TOTP(secret).now(), "next": next_url},
+        follow_redirects=False,
+    )

@@ -17,6 +17,7 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
         404: "Not found",
         409: "Conflicts with the record",
         412: "Stale If-Match",
+        428: "If-Match missing (PATCH and DELETE need the ETag you read)",
         413: "Body too large",
         422: "Invalid input",
     }
@@ -31,8 +32,8 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
 READ = problems(401, 422)
 READ_ITEM = problems(401, 404, 422)
 CREATE = problems(400, 401, 403, 409, 413, 422)
-UPDATE = problems(400, 401, 403, 404, 409, 412, 413, 422)
-DELETE = problems(400, 401, 403, 404, 409, 412, 422)
+UPDATE = problems(400, 401, 403, 404, 409, 412, 413, 422, 428)
+DELETE = problems(400, 401, 403, 404, 409, 412, 422, 428)
 
 
 def with_etag(response: Response, version: int) -> None:

@@ -8,6 +8,7 @@ from fastapi import Depends, Header, Path, Query, Request
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from app import security_log
 from app.access import Access, mark
 from app.db import Database
 from app.errors import FieldError, Forbidden, Invalid, PreconditionRequired, Unauthorized
@@ -86,14 +87,19 @@ def _record_use(request: Request, session: Session, token: ApiToken) -> None:
     is read-only, in a short one of its own.
     """
     now = dt.datetime.now(dt.UTC)
-    if not tokens.use_is_stale(token, now):
+    client = security_log.client_address(request)[:64]
+    new_address = token.last_used_from != client
+    if new_address:
+        security_log.event("token_new_address", request, token_id=token.id, token_name=token.name)
+    if not new_address and not tokens.use_is_stale(token, now):
         return
     if request.method not in SAFE_METHODS:
         token.last_used_at = now
+        token.last_used_from = client
         return
     try:
         with get_database(request).transaction(actor="system") as writer:
-            tokens.touch(writer, token_id=token.id, now=now)
+            tokens.touch(writer, token_id=token.id, now=now, client=client)
     except OperationalError:
         # Only a convenience for the token's owner: never fail a read over it.
         return
@@ -148,19 +154,20 @@ IF_MATCH_DESCRIPTION = (
 
 def expected_version(
     if_match: Annotated[
-        str | None, Header(description=IF_MATCH_DESCRIPTION, pattern=IF_MATCH_PATTERN)
+        str | None, Header(description=IF_MATCH_DESCRIPTION)
     ] = None,
 ) -> int | None:
     """The version named by `If-Match` (None for `*`); a PATCH or DELETE without it is refused.
 
     The header is optional to FastAPI (which would answer 422) so that its absence answers
-    428 Precondition Required; the OpenAPI description declares it required (app/api/contract.py).
+    428 Precondition Required; the OpenAPI description declares it required, with its
+    pattern (app/api/contract.py).
     """
-    if if_match is None:
+    if if_match is None or not if_match.strip():
         raise PreconditionRequired(
-            'This change needs If-Match: send the ETag of the version you read (such as "3"), '
-            "so that it cannot overwrite a change you have not seen.",
-            [FieldError("header.if-match", "required", "missing")],
+            "This change needs an If-Match header with the ETag you read (GET the item first), "
+            "so that it cannot silently overwrite someone else's change.",
+            [FieldError("header.if-match", "is required", "missing")],
         )
     if if_match.strip() == "*":
         return None

@@ -1,7 +1,10 @@
 """Bulk data out and in: the whole record as JSON (export, admin-only import) and CSV exports
 of decisions and recommendations with the lists' filters."""
 
+import asyncio
+import contextlib
 import io
+import logging
 import tempfile
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
@@ -10,18 +13,50 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Message, Send
 
 from app.access import public
 from app.api.common import problems
 from app.api.deps import Admin, SessionDep, get_database, sort_param
 from app.api.filters import decision_filters, recommendation_filters
 from app.api.idempotency import ApiRoute
+from app.config import get_settings
 from app.services import audit, csv_export, decisions, exchange, recommendations
 
 router = APIRouter(route_class=ApiRoute, tags=["export and import"])
 DecisionSort = sort_param(decisions.SORTS)
 RecommendationSort = sort_param(recommendations.SORTS)
 SPOOL_BYTES = 8 << 20
+logger = logging.getLogger("findings.export")
+
+
+class TimedStreamingResponse(StreamingResponse):
+    """A streamed answer abandoned when its client stops taking it.
+
+    Each piece must be taken by the client within `SEND_TIMEOUT` seconds, else the stream
+    ends (and with it the read snapshot it holds, which on SQLite would keep the WAL from
+    being checkpointed for as long as the client stalls).
+    """
+
+    def __init__(self, content: Iterator[bytes], *, send_timeout: float, **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self.send_timeout = send_timeout
+        self.source = content
+
+    async def stream_response(self, send: Send) -> None:
+        async def timed_send(message: Message) -> None:
+            async with asyncio.timeout(self.send_timeout):
+                await send(message)
+
+        try:
+            await super().stream_response(timed_send)
+        except TimeoutError:
+            logger.warning("a client took no data for %s s; its download was abandoned", self.send_timeout)
+        finally:
+            close = getattr(self.source, "close", None)
+            if close is not None:
+                with contextlib.suppress(ValueError):  # still running in its thread: it ends there
+                    close()
 
 
 def streamed(
@@ -50,8 +85,9 @@ def streamed(
             session.rollback()
             session.close()
 
-    return StreamingResponse(
+    return TimedStreamingResponse(
         body(),
+        send_timeout=get_settings().send_timeout,
         media_type=media_type,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -109,9 +109,12 @@ def update_recommendation(
 
 @router.delete("/{recommendation_id}", status_code=204, responses=DELETE)
 def delete_recommendation(
-    recommendation_id: RecommendationId, session: SessionDep, _: Editor, version: IfMatch
+    recommendation_id: RecommendationId, session: SessionDep, token: Editor, version: IfMatch
 ) -> Response:
-    recommendations.delete(session, recommendation_id=recommendation_id, expected_version=version)
+    """Delete a recommendation. One with assessments (compliance history) needs an admin token."""
+    recommendations.delete(
+        session, recommendation_id=recommendation_id, expected_version=version, role=token.role
+    )
     return Response(status_code=204)
 
 

@@ -2,7 +2,7 @@
 
 from app.models.alerts import AccountToken, Delivery, OutboxEvent, RateLimitHit, Subscription
 from app.models.audit import AuditEntry
-from app.models.auth import ApiToken, User, UserSession
+from app.models.auth import ApiToken, SignInFailure, User, UserSession
 from app.models.base import Base
 from app.models.case import Case, CaseTag
 from app.models.decision import (
@@ -44,6 +44,7 @@ __all__ = [
     "RateLimitHit",
     "Recommendation",
     "Regulator",
+    "SignInFailure",
     "Subscription",
     "User",
     "UserSession",

@@ -1,6 +1,7 @@
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, BigId, Timestamps, enum_column, utcnow
@@ -22,6 +23,8 @@ class ApiToken(Base):
     expires_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]
     last_used_at: Mapped[dt.datetime | None]
+    # The client address it was last used from (a use from a new one is a security event).
+    last_used_from: Mapped[str | None] = mapped_column(String(64))
 
 
 class User(Timestamps, Base):
@@ -35,6 +38,13 @@ class User(Timestamps, Base):
     role: Mapped[Role] = enum_column(Role)
     password_hash: Mapped[str] = mapped_column(String(300))
     disabled_at: Mapped[dt.datetime | None]
+    # Two-factor sign-in (TOTP, RFC 6238): the shared secret (base32), set when enrolment
+    # starts, in force from `totp_enabled_at`; SHA-256 hashes of the unused recovery codes.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[dt.datetime | None]
+    recovery_codes: Mapped[list[Any] | None] = mapped_column(JSON)
+    # The time step of the last code accepted: a code is good once (no replay).
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     # A self-registered reader signs in only once the address is confirmed (accounts made
     # on the command line are confirmed when made).
     email_confirmed_at: Mapped[dt.datetime | None]
@@ -53,5 +63,29 @@ class UserSession(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime]
     revoked_at: Mapped[dt.datetime | None]
+    # When the session was last used (an idle session ends, see users.IDLE_TIMEOUT).
+    last_seen_at: Mapped[dt.datetime | None]
+    # The password was right but the second factor is still to come (or, for an admin
+    # without one, still to be enrolled): such a session opens nothing else.
+    second_factor_pending: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     __table_args__ = (Index("ix_user_sessions_user_id", "user_id"),)
+
+
+class SignInFailure(Base):
+    """A failed sign-in, for the throttle: by e-mail address and by client address.
+
+    Kept apart from the audit log (which no one can prune), and pruned as it ages.
+    """
+
+    __tablename__ = "sign_in_failures"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    client: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        Index("ix_sign_in_failures_email", "email", "at"),
+        Index("ix_sign_in_failures_client", "client", "at"),
+    )

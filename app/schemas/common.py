@@ -103,6 +103,9 @@ Currency = _code(CURRENCY_PATTERN, "ISO 4217, e.g. `EUR`.")
 MONEY_PATTERN = r"^[0-9]{1,18}(\.[0-9]{1,2})?$"
 
 
+MONEY_LIMIT = 10**18
+
+
 def _money(value: Any) -> Any:
     """An amount as a string (`"7552800.00"`) or a JSON number, at most 2 decimals, never a float's noise."""
     if isinstance(value, bool):
@@ -115,6 +118,9 @@ def _money(value: Any) -> Any:
         if not math.isfinite(value):
             raise ValueError("must be a finite amount")
         exact = Decimal(repr(value))
+        if abs(exact) >= MONEY_LIMIT:
+            # Too many digits to round to cents (quantize would raise InvalidOperation: a 500).
+            raise ValueError(f"must be less than {MONEY_LIMIT:,}")
         cents = exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
         if abs(exact - cents) > Decimal("1e-9") * max(Decimal(1), abs(cents)):
             raise ValueError("must have at most 2 decimal places")

@@ -5,6 +5,7 @@ the same field types as the API's own request bodies.
 """
 
 import datetime as dt
+from typing import Annotated
 
 from pydantic import Field, field_validator
 
@@ -48,8 +49,17 @@ SECTIONS = ("regulators", "organisations", "cases", "decisions", "recommendation
 Actor = text(200)
 
 
+# An imported id leaves room for the records made after it: every id must stay below
+# 2**53 - 1, the largest integer every JSON client reads exactly (MAX_ID).
+MAX_IMPORT_ID = 2**52
+ImportId = Annotated[
+    int,
+    Field(ge=1, le=MAX_IMPORT_ID, description="An id, at most 2**52 (room is left for later records)."),
+]
+
+
 class _Row(InputModel):
-    id: DbId
+    id: ImportId
     version: int = Field(ge=1, le=2**31 - 1)
     created_at: dt.datetime
     updated_at: dt.datetime

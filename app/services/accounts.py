@@ -152,7 +152,7 @@ def reset(session: Session, *, token: str, password: str) -> User:
             "This reset link is unknown, used or expired; ask for a new one.",
             [FieldError("token", "unknown, used or expired", "token")],
         )
-    users.check_password(password)
+    users.check_password(password, user_inputs=(user.email, user.name))
     _redeem(session, token=token, purpose=RESET, use=True)
     user.password_hash = users.hasher.hash(password)
     # Whoever reset it owns the address: a reset also confirms it.

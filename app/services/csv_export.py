@@ -6,8 +6,11 @@ API (so status, compliance and standing follow the one set of rules), and come o
 page (keyset), so memory stays flat.
 
 Spreadsheet safety: UTF-8 with a byte-order mark (so spreadsheet programs pick the encoding),
-a header row, CRLF line ends, and any cell that starts with `=`, `+`, `-`, `@`, a tab or a
-carriage return is prefixed with `'`, so that it is shown as text and never run as a formula.
+a header row, CRLF line ends, every cell quoted (so that a spreadsheet splitting on `;` in
+its locale cannot cut `x;=cmd|...` into a formula cell), and any cell that starts with `=`,
+`+`, `-`, `@` (or their fullwidth forms), a tab or a line break, also after leading spaces or
+invisible characters (zero-width spaces, joiners, a byte-order mark), is prefixed with `'`, so
+that it is shown as text and never run as a formula.
 """
 
 import csv
@@ -26,7 +29,9 @@ from app.vocab import Status
 
 PAGE = 500
 BOM = "\ufeff"
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# Characters a spreadsheet may skip before a formula: they do not hide one from this check.
+INVISIBLE = " \u00a0\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u180e\u3000"
 
 
 def safe_cell(value: Any) -> str:
@@ -38,14 +43,14 @@ def safe_cell(value: Any) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     text = str(value)
-    if text.startswith(FORMULA_START):
+    if text.lstrip(INVISIBLE).startswith(FORMULA_START) or text.startswith(FORMULA_START):
         return "'" + text
     return text
 
 
 def _rows_to_text(rows: list[list[Any]]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL)
     writer.writerows([[safe_cell(v) for v in row] for row in rows])
     return out.getvalue()
 

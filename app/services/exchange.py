@@ -517,6 +517,11 @@ def import_record(session: Session, fp: TextIO) -> dict[str, int]:
             "The file is not UTF-8 text; nothing was changed.",
             [FieldError("body", f"byte {exc.start} is not UTF-8", "encoding")],
         ) from exc
+    except jsonstream.TooDeep as exc:
+        raise Invalid(
+            f"The file was not imported (nothing was changed): {exc}.",
+            [FieldError(f"{exc.key}[{exc.index}]", f"nested over {jsonstream.MAX_DEPTH} levels", "depth")],
+        ) from exc
     except jsonstream.JsonShapeError as exc:
         raise Invalid(
             f"The file is not a record export: {exc}.",

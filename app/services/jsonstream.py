@@ -13,6 +13,9 @@ from typing import Any, TextIO
 
 CHUNK = 1 << 20
 WHITESPACE = " \t\n\r"
+# Deeper items are refused (the format's own go four levels down): a deeply nested item
+# would otherwise exhaust the stack of the decoder or of whatever reads it next.
+MAX_DEPTH = 32
 
 
 class JsonShapeError(ValueError):
@@ -22,6 +25,30 @@ class JsonShapeError(ValueError):
         super().__init__(f"{message} (line {line}, column {column})")
         self.line = line
         self.column = column
+
+
+class TooDeep(JsonShapeError):
+    """An item nested deeper than `MAX_DEPTH`."""
+
+    def __init__(self, key: str, index: int, line: int, column: int) -> None:
+        super().__init__(f"{key}[{index}] is nested more than {MAX_DEPTH} levels deep", line, column)
+        self.key = key
+        self.index = index
+
+
+def depth(value: Any, limit: int = MAX_DEPTH) -> int:
+    """How deeply arrays and objects nest in `value` (without recursion), up to `limit` + 1."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        current, level = stack.pop()
+        if isinstance(current, dict | list):
+            deepest = max(deepest, level)
+            if level > limit:
+                return level
+            children = current.values() if isinstance(current, dict) else current
+            stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 @dataclass(frozen=True)
@@ -145,7 +172,14 @@ def events(fp: TextIO) -> Iterator[Scalar | ArrayStart | Item | ArrayEnd]:
                 r.pos += 1
             else:
                 while True:
-                    yield Item(key, count, r.value())
+                    line, column = r.where()
+                    try:
+                        item = r.value()
+                    except RecursionError:
+                        raise TooDeep(key, count, line, column) from None
+                    if depth(item) > MAX_DEPTH:
+                        raise TooDeep(key, count, line, column)
+                    yield Item(key, count, item)
                     count += 1
                     char = r.peek()
                     if char == ",":
@@ -155,7 +189,13 @@ def events(fp: TextIO) -> Iterator[Scalar | ArrayStart | Item | ArrayEnd]:
                     break
             yield ArrayEnd(key, count)
         else:
-            yield Scalar(key, r.value())
+            try:
+                scalar = r.value()
+            except RecursionError:
+                raise r.error(f"{key} is nested too deeply") from None
+            if depth(scalar) > MAX_DEPTH:
+                raise r.error(f"{key} is nested more than {MAX_DEPTH} levels deep")
+            yield Scalar(key, scalar)
         char = r.peek()
         if char == ",":
             r.pos += 1

@@ -235,6 +235,32 @@ class Mapping_:
         return row
 
 
+MAX_TEMPLATE_WIDTH = 200
+_SPEC_NUMBER = re.compile(r"\d+")
+
+
+def template_problem(template: Any) -> str | None:
+    """Why a template is refused, or None: a placeholder names a column, nothing more (no
+    `{a.b}` attribute or `{a[0]}` index access, no conversion), and a format's width or
+    precision stays within MAX_TEMPLATE_WIDTH (a `{x:>99999999}` would make a huge string)."""
+    if not isinstance(template, str):
+        return "a template is a text"
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        return f"is not a valid template: {exc}"
+    for _, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if not name or "." in name or "[" in name:
+            return f"{{{name}}}: a placeholder names a column, without . or [ ]"
+        if conversion:
+            return f"{{{name}!{conversion}}}: conversions are not allowed"
+        if spec and ("{" in spec or any(int(n) > MAX_TEMPLATE_WIDTH for n in _SPEC_NUMBER.findall(spec))):
+            return f"{{{name}:{spec}}}: widths over {MAX_TEMPLATE_WIDTH} (or nested fields) are not allowed"
+    return None
+
+
 def load(path: Path) -> Mapping_:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -296,6 +322,11 @@ def parse(raw: dict[str, Any]) -> Mapping_:
         if len(sources) != 1:
             bad(where, "give exactly one of column, value or template")
             return None
+        if "template" in value:
+            problem = template_problem(value["template"])
+            if problem:
+                bad(f"{where}.template", problem)
+                return None
         s = Spec(
             column=value.get("column"),
             value=value.get("value"),

@@ -45,8 +45,29 @@ def encode_cursor(sort: str, key: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, sort: str, parse: Callable[[Any], Any]) -> tuple[Any, int]:
-    """The (value, id) of a cursor made by `encode_cursor` for `sort`; Invalid (422) otherwise."""
+INT64 = range(-(2**63), 2**63)
+
+
+def _scalar(value: Any, expected: type | None) -> bool:
+    """Whether a cursor's decoded value is one a column of type `expected` could hold."""
+    if isinstance(value, bool):
+        return expected is bool
+    if isinstance(value, int):
+        return value in INT64 and expected in (None, int, float)
+    if isinstance(value, float):
+        return expected in (None, float)
+    if isinstance(value, str):
+        return expected in (None, str)
+    if isinstance(value, dt.date):
+        return expected in (None, dt.date, dt.datetime)
+    return False
+
+
+def decode_cursor(
+    cursor: str, sort: str, parse: Callable[[Any], Any], expected: type | None = None
+) -> tuple[Any, int]:
+    """The (value, id) of a cursor made by `encode_cursor` for `sort`; Invalid (422) otherwise,
+    also when a forged cursor holds a value of another type (a list, an object, a huge number)."""
     bad = Invalid(
         "The cursor is malformed or belongs to another sort order; use the next_cursor of a previous page.",
         errors=[FieldError("query.cursor", "malformed cursor", "cursor")],
@@ -56,11 +77,21 @@ def decode_cursor(cursor: str, sort: str, parse: Callable[[Any], Any]) -> tuple[
         cursor_sort, (value, last_id) = json.loads(raw)
         if cursor_sort != sort or not isinstance(last_id, int) or isinstance(last_id, bool):
             raise bad
-        if not -(2**63) <= last_id < 2**63:
+        if last_id not in INT64:
             raise bad
-        return parse(value), last_id
+        parsed = parse(value)
+        if not _scalar(parsed, expected):
+            raise bad
+        return parsed, last_id
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
         raise bad from exc
+
+
+def _python_type(column: ColumnElement[Any]) -> type | None:
+    try:
+        return column.type.python_type
+    except NotImplementedError:
+        return None
 
 
 def paginate(
@@ -83,7 +114,7 @@ def paginate(
         )
     key = sorts[sort]
     if cursor:
-        value, last_id = decode_cursor(cursor, sort, key.parse)
+        value, last_id = decode_cursor(cursor, sort, key.parse, _python_type(key.column))
         row = tuple_(key.column, key.id_column)
         stmt = stmt.where(row < (value, last_id) if key.descending else row > (value, last_id))
     order = (key.column, key.id_column)

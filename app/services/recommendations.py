@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from app.errors import FieldError, Invalid, NotFound
+from app.errors import FieldError, Forbidden, Invalid, NotFound
 from app.models import Assessment, Decision, DecisionRegulator, Organisation, Recommendation
 from app.schemas.common import Page
 from app.schemas.recommendation import (
@@ -22,7 +22,7 @@ from app.services import audit, compliance
 from app.services.common import changed, check_references, check_version, get_or_404
 from app.services.pagination import SortKey, paginate
 from app.services.search import matches
-from app.vocab import SearchType, Status
+from app.vocab import Role, SearchType, Status
 
 SORTS = {
     "id": SortKey(Recommendation.id, Recommendation.id),
@@ -87,7 +87,9 @@ def update(
     return rec
 
 
-def delete(session: Session, *, recommendation_id: int, expected_version: int | None) -> None:
+def delete(session: Session, *, recommendation_id: int, expected_version: int | None, role: Role) -> None:
+    """Delete a recommendation; one with assessment history only by an admin (an editor's
+    mistake then cannot erase what was said about compliance)."""
     rec = get_or_404(session, Recommendation, recommendation_id)
     check_version(rec, expected_version)
     history = [
@@ -96,6 +98,11 @@ def delete(session: Session, *, recommendation_id: int, expected_version: int | 
             select(Assessment).where(Assessment.recommendation_id == rec.id).order_by(Assessment.id)
         )
     ]
+    if history and not role.allows(Role.admin):
+        raise Forbidden(
+            f"Recommendation {recommendation_id} has {len(history)} assessment(s) of its compliance; "
+            "only an admin may delete it with its history."
+        )
     before = audit.row(rec) | {"assessments": history}
     decision_id = rec.decision_id
     session.delete(rec)

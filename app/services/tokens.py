@@ -76,14 +76,15 @@ def use_is_stale(token: ApiToken, now: dt.datetime) -> bool:
     return token.last_used_at is None or now - token.last_used_at >= USE_RESOLUTION
 
 
-def touch(session: Session, *, token_id: int, now: dt.datetime) -> None:
-    """Record a use of the token, unless one was recorded less than a minute ago."""
-    session.execute(
-        update(ApiToken)
-        .where(ApiToken.id == token_id)
-        .where(or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - USE_RESOLUTION))
-        .values(last_used_at=now)
-    )
+def touch(session: Session, *, token_id: int, now: dt.datetime, client: str | None = None) -> None:
+    """Record a use of the token (and where from), unless one was recorded less than a minute
+    ago from the same address."""
+    values: dict[str, object] = {"last_used_at": now}
+    fresh = or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - USE_RESOLUTION)
+    if client is not None:
+        values["last_used_from"] = client
+        fresh = or_(fresh, ApiToken.last_used_from.is_(None), ApiToken.last_used_from != client)
+    session.execute(update(ApiToken).where(ApiToken.id == token_id).where(fresh).values(**values))
 
 
 def list_(session: Session, *, limit: int, cursor: str | None) -> tuple[list[ApiToken], str | None]:

@@ -2,34 +2,47 @@
 throttle on failed sign-ins.
 
 A session id is 256 random bits held in the visitor's cookie; the database keeps only its
-SHA-256, so a copy of the database cannot be replayed as a cookie. Failed sign-ins are
-written to the audit log (in every app process's view, as they share the database) and more
-than `MAX_FAILURES` for one address within `FAILURE_WINDOW` are refused until the oldest of
-them is old enough.
+SHA-256, so a copy of the database cannot be replayed as a cookie.
+
+Failed sign-ins are kept in `sign_in_failures` (shared by every app process; pruned as they
+age, and never in the audit log) with the e-mail address tried and the client's address.
+Sign-ins are paused for an e-mail address *from one client address* after `MAX_FAILURES`
+failures there within `FAILURE_WINDOW`, and for a client address after
+`MAX_CLIENT_FAILURES` failures at any e-mail addresses (password spraying): someone guessing
+from elsewhere cannot lock the owner of an account out of it.
 """
 
 import datetime as dt
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import pyotp
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
+from zxcvbn import zxcvbn
 
-from app.errors import Conflict, FieldError, Invalid
-from app.models import AuditEntry, User, UserSession
+from app.errors import Conflict, FieldError, Invalid, NotFound
+from app.models import SignInFailure, User, UserSession
 from app.services import audit
 from app.vocab import Role
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 128
+MIN_PASSWORD_SCORE = 3  # zxcvbn's scale 0-4; 3 is "safely unguessable" offline-attack cost
 SESSION_LIFETIME = dt.timedelta(days=14)
+# A session unused for this long ends (its last use is noted at most once a minute).
+IDLE_TIMEOUT = dt.timedelta(minutes=30)
+SEEN_RESOLUTION = dt.timedelta(minutes=1)
+# Between a right password and the second factor (or an admin's enrolment).
+PENDING_LIFETIME = dt.timedelta(minutes=10)
 MAX_FAILURES = 5
+MAX_CLIENT_FAILURES = 20
 FAILURE_WINDOW = dt.timedelta(minutes=15)
-FAILURE_ENTITY = "sign_in"
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}$")
 
@@ -42,11 +55,25 @@ def normalise_email(email: str) -> str:
     return email.replace("\x00", "").strip().lower()
 
 
-def check_password(password: str, field: str = "password") -> None:
+def check_password(password: str, field: str = "password", user_inputs: Sequence[str] = ()) -> None:
+    """Refuse a password that is too short or too long, or that an offline estimate (zxcvbn:
+    common and breached passwords, keyboard patterns, dates, repeats, the user's own e-mail
+    address and name) finds guessable in fewer than about 10^10 tries (score under 3)."""
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         raise Invalid(
             f"A password has {MIN_PASSWORD} to {MAX_PASSWORD} characters.",
             [FieldError(field, f"must have {MIN_PASSWORD} to {MAX_PASSWORD} characters", "length")],
+        )
+    inputs = [part for value in user_inputs for part in [*re.split(r"[@.\s_-]+", value), value] if part]
+    # The estimator reads at most 72 characters; a longer password is judged by its start.
+    estimate = zxcvbn(password[:72], user_inputs=inputs)
+    if estimate["score"] < MIN_PASSWORD_SCORE:
+        feedback = estimate.get("feedback") or {}
+        hint = " ".join([feedback.get("warning") or "", *(feedback.get("suggestions") or [])]).strip()
+        raise Invalid(
+            "This password is too easy to guess" + (f": {hint}" if hint else ".")
+            + " A few uncommon words make a strong one.",
+            [FieldError(field, "is too easy to guess", "weak_password")],
         )
 
 
@@ -63,7 +90,7 @@ def create(
         errors.append(FieldError("name", "must have 1 to 200 characters", "length"))
     if errors:
         raise Invalid("; ".join(f"{e.field} {e.message}" for e in errors) + ".", errors)
-    check_password(password)
+    check_password(password, user_inputs=(email, name))
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict(f"A user with e-mail {email} already exists.", [FieldError("email", "already used")])
     user = User(
@@ -81,7 +108,7 @@ def create(
         entity="user",
         entity_id=user.id,
         before=None,
-        after=audit.row(user, exclude=("password_hash", "created_at", "updated_at")),
+        after=audit.row(user, exclude=USER_EXCLUDED),
     )
     return user
 
@@ -95,36 +122,37 @@ class Throttled:
     retry_after: int  # seconds
 
 
-def _failure_actor(email: str) -> str:
-    return f"sign-in:{email}"[:200]
-
-
-def throttled(session: Session, *, email: str, now: dt.datetime | None = None) -> Throttled | None:
-    """Whether sign-ins to this address are paused after too many failures, and for how long."""
+def throttled(
+    session: Session, *, email: str, client: str, now: dt.datetime | None = None
+) -> Throttled | None:
+    """Whether sign-ins to this e-mail address from this client address (or any from this
+    client address) are paused after too many failures, and for how long."""
     now = now or dt.datetime.now(dt.UTC)
-    recent = list(
-        session.scalars(
-            select(AuditEntry.at)
-            .where(
-                AuditEntry.entity == FAILURE_ENTITY,
-                AuditEntry.entity_id == 0,
-                AuditEntry.actor == _failure_actor(normalise_email(email)),
-                AuditEntry.at > now - FAILURE_WINDOW,
+    since = now - FAILURE_WINDOW
+    pair = (SignInFailure.email == normalise_email(email)[:320], SignInFailure.client == client[:64])
+    checks = ((pair, MAX_FAILURES), (pair[1:], MAX_CLIENT_FAILURES))
+    waits = []
+    for conditions, limit in checks:
+        recent = list(
+            session.scalars(
+                select(SignInFailure.at)
+                .where(*conditions, SignInFailure.at > since)
+                .order_by(SignInFailure.at.desc())
+                .limit(limit)
             )
-            .order_by(AuditEntry.at.desc())
-            .limit(MAX_FAILURES)
         )
-    )
-    if len(recent) < MAX_FAILURES:
+        if len(recent) >= limit:
+            waits.append(recent[-1] + FAILURE_WINDOW - now)
+    if not waits:
         return None
-    wait = recent[-1] + FAILURE_WINDOW - now
-    return Throttled(max(1, int(wait.total_seconds()) + 1))
+    return Throttled(max(1, int(max(waits).total_seconds()) + 1))
 
 
-def authenticate(session: Session, *, email: str, password: str) -> User | None:
+def authenticate(session: Session, *, email: str, password: str, client: str = "unknown") -> User | None:
     """The active user with this address and password, or None (the same for either mistake).
 
-    A failure is recorded for the throttle; call `throttled` first.
+    A failure is recorded for the throttle; call `throttled` first. Argon2 takes tens of
+    milliseconds of CPU: call this from a worker thread, never on the event loop.
     """
     email = normalise_email(email)
     user = session.scalar(select(User).where(User.email == email)) if len(email) <= 320 else None
@@ -140,22 +168,23 @@ def authenticate(session: Session, *, email: str, password: str) -> User | None:
         )
     if valid:
         return user
-    session.add(
-        AuditEntry(
-            actor=_failure_actor(email),
-            action="sign_in_failed",
-            entity=FAILURE_ENTITY,
-            entity_id=0,
-            before=None,
-            after=None,
-        )
-    )
-    session.flush()
+    record_failure(session, email=email, client=client)
     return None
 
 
-def start_session(session: Session, *, user: User, replacing: str | None = None) -> tuple[str, UserSession]:
-    """A new session for `user` (a fresh id at every sign-in); the one it replaces is ended."""
+def record_failure(session: Session, *, email: str, client: str) -> None:
+    """Note a failed sign-in (a wrong password or second factor) for the throttle."""
+    now = dt.datetime.now(dt.UTC)
+    session.execute(delete(SignInFailure).where(SignInFailure.at <= now - FAILURE_WINDOW))
+    session.add(SignInFailure(email=normalise_email(email)[:320], client=client[:64], at=now))
+    session.flush()
+
+
+def start_session(
+    session: Session, *, user: User, replacing: str | None = None, pending: bool = False
+) -> tuple[str, UserSession]:
+    """A new session for `user` (a fresh id at every sign-in); the one it replaces is ended.
+    A `pending` one waits for the second factor and opens nothing else."""
     if replacing:
         end_session(session, session_id=replacing)
     session_id = secrets.token_urlsafe(32)
@@ -163,7 +192,8 @@ def start_session(session: Session, *, user: User, replacing: str | None = None)
         session_hash=hash_session_id(session_id),
         user_id=user.id,
         csrf_token=secrets.token_urlsafe(32),
-        expires_at=dt.datetime.now(dt.UTC) + SESSION_LIFETIME,
+        expires_at=dt.datetime.now(dt.UTC) + (PENDING_LIFETIME if pending else SESSION_LIFETIME),
+        second_factor_pending=pending,
     )
     session.add(row)
     session.flush()
@@ -171,9 +201,10 @@ def start_session(session: Session, *, user: User, replacing: str | None = None)
 
 
 def find_session(
-    session: Session, *, session_id: str, now: dt.datetime | None = None
+    session: Session, *, session_id: str, now: dt.datetime | None = None, pending: bool = False
 ) -> tuple[User, UserSession] | None:
-    """The live session with this id and its (enabled) user, or None."""
+    """The live session with this id and its (enabled) user, or None (also for a session idle
+    longer than `IDLE_TIMEOUT`, and, unless `pending`, one still waiting for its second factor)."""
     if not session_id or len(session_id) > 200:
         return None
     now = now or dt.datetime.now(dt.UTC)
@@ -187,7 +218,94 @@ def find_session(
     user, user_session = row
     if user_session.revoked_at is not None or user_session.expires_at <= now or user.disabled_at is not None:
         return None
+    if (user_session.last_seen_at or user_session.created_at) <= now - IDLE_TIMEOUT:
+        return None
+    if user_session.second_factor_pending and not pending:
+        return None
     return user, user_session
+
+
+def seen_is_stale(user_session: UserSession, now: dt.datetime) -> bool:
+    return (user_session.last_seen_at or user_session.created_at) <= now - SEEN_RESOLUTION
+
+
+def touch_session(session: Session, *, session_row_id: int, now: dt.datetime) -> None:
+    """Note a use of the session (for the idle timeout)."""
+    session.execute(update(UserSession).where(UserSession.id == session_row_id).values(last_seen_at=now))
+
+
+def end_sessions_of(session: Session, *, user_id: int, keep: int | None = None) -> int:
+    """End every live session of a user (but `keep`, a session row id); how many ended."""
+    stmt = update(UserSession).where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+    if keep is not None:
+        stmt = stmt.where(UserSession.id != keep)
+    result = session.execute(stmt.values(revoked_at=dt.datetime.now(dt.UTC)))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def get_by_email(session: Session, *, email: str) -> User:
+    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise NotFound(f"There is no user with e-mail {normalise_email(email)}.")
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.email)))
+
+
+def _audit_change(session: Session, user: User, before: dict[str, object]) -> None:
+    after = audit.row(user, exclude=USER_EXCLUDED)
+    audit.record(session, action="update", entity="user", entity_id=user.id, before=before, after=after)
+
+
+USER_EXCLUDED = ("password_hash", "totp_secret", "recovery_codes", "created_at", "updated_at")
+
+
+def set_disabled(session: Session, *, email: str, disabled: bool) -> User:
+    """Disable (ending every session at once) or enable an account."""
+    user = get_by_email(session, email=email)
+    before = audit.row(user, exclude=USER_EXCLUDED)
+    user.disabled_at = dt.datetime.now(dt.UTC) if disabled else None
+    session.flush()
+    if disabled:
+        end_sessions_of(session, user_id=user.id)
+    _audit_change(session, user, before)
+    return user
+
+
+def set_role(session: Session, *, email: str, role: Role) -> User:
+    user = get_by_email(session, email=email)
+    before = audit.row(user, exclude=USER_EXCLUDED)
+    user.role = role
+    session.flush()
+    # A changed role applies from the next sign-in: end the sessions opened under the old one.
+    end_sessions_of(session, user_id=user.id)
+    _audit_change(session, user, before)
+    return user
+
+
+def change_password(
+    session: Session, *, user_id: int, current: str, new: str, keep_session: int | None = None
+) -> User:
+    """Change a user's own password (the current one is asked again); every other session ends."""
+    user = session.get(User, user_id)
+    if user is None or not hasher.verify(current, user.password_hash):
+        raise Invalid(
+            "The current password is wrong; nothing was changed.",
+            [FieldError("current_password", "is wrong", "wrong_password")],
+        )
+    check_password(new, "new_password", user_inputs=(user.email, user.name))
+    if hasher.verify(new, user.password_hash):
+        raise Invalid(
+            "The new password is the current one.", [FieldError("new_password", "is the current password")]
+        )
+    before = audit.row(user, exclude=USER_EXCLUDED)
+    user.password_hash = hasher.hash(new)
+    session.flush()
+    end_sessions_of(session, user_id=user.id, keep=keep_session)
+    _audit_change(session, user, before | {"password": "(old)"})
+    return user
 
 
 def end_session(session: Session, *, session_id: str) -> None:
@@ -200,3 +318,102 @@ def end_session(session: Session, *, session_id: str) -> None:
         )
         .values(revoked_at=dt.datetime.now(dt.UTC))
     )
+
+
+# -- Two-factor sign-in (TOTP, RFC 6238) ------------------------------------------------------
+
+TOTP_ISSUER = "Findings Tracker"
+RECOVERY_CODES = 10
+
+
+def needs_second_factor(user: User) -> bool:
+    """Whether signing in takes a second step: for anyone who enrolled, and for every admin
+    (an admin without one must enrol before the session opens anything)."""
+    return user.totp_enabled_at is not None or user.role is Role.admin
+
+
+def totp_uri(user: User) -> str:
+    assert user.totp_secret is not None
+    return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.email, issuer_name=TOTP_ISSUER)
+
+
+def begin_enrolment(session: Session, *, user_id: int) -> User:
+    """Give the user a new TOTP secret to enrol (kept until confirmed; not yet in force)."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("There is no such user.")
+    if user.totp_enabled_at is None and user.totp_secret is None:
+        user.totp_secret = pyotp.random_base32()
+        session.flush()
+    return user
+
+
+def _code(code: str) -> str:
+    return re.sub(r"[\s-]", "", code).lower()
+
+
+def _hash_code(code: str) -> str:
+    return hashlib.sha256(_code(code).encode()).hexdigest()
+
+
+def _totp_step(user: User, code: str) -> int | None:
+    """The time step (this one, or one either side for clock drift) whose code is `code`, if
+    it is later than the last one accepted: each code signs in once."""
+    assert user.totp_secret is not None
+    totp = pyotp.TOTP(user.totp_secret)
+    current = totp.timecode(dt.datetime.now(dt.UTC))
+    for step in (current, current - 1, current + 1):
+        if user.totp_last_step is not None and step <= user.totp_last_step:
+            continue
+        if secrets.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def confirm_enrolment(session: Session, *, user_id: int, code: str) -> list[str]:
+    """Put the enrolled secret in force once a code from the app checks; return the recovery
+    codes (shown once; only their hashes are kept)."""
+    user = session.get(User, user_id)
+    if user is None or user.totp_secret is None:
+        raise Invalid("Start the enrolment first.", [FieldError("code", "no enrolment started")])
+    step = _totp_step(user, _code(code))
+    if step is None:
+        raise Invalid(
+            "The code does not match; check the time on your device and try the next code.",
+            [FieldError("code", "does not match", "wrong_code")],
+        )
+    codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
+    before = audit.row(user, exclude=USER_EXCLUDED)
+    user.totp_enabled_at = dt.datetime.now(dt.UTC)
+    user.totp_last_step = step
+    user.recovery_codes = [_hash_code(c) for c in codes]
+    session.flush()
+    _audit_change(session, user, before)
+    return codes
+
+
+def check_second_factor(session: Session, *, user: User, code: str) -> bool:
+    """Whether `code` is the user's current TOTP code, or one of their unused recovery codes
+    (which is then used up)."""
+    if user.totp_secret is None or user.totp_enabled_at is None:
+        return False
+    cleaned = _code(code)
+    if cleaned.isdigit() and len(cleaned) == 6:
+        step = _totp_step(user, cleaned)
+        if step is None:
+            return False
+        user.totp_last_step = step
+        session.flush()
+        return True
+    hashed = _hash_code(code)
+    remaining = list(user.recovery_codes or [])
+    if any(secrets.compare_digest(hashed, h) for h in remaining):
+        user.recovery_codes = [h for h in remaining if h != hashed]
+        session.flush()
+        return True
+    return False
+
+
+def promote_session(session: Session, *, user: User, pending_id: str) -> tuple[str, UserSession]:
+    """The second factor checked (or enrolled): end the pending session, open a full one."""
+    return start_session(session, user=user, replacing=pending_id)

@@ -1,17 +1,22 @@
 """Who is looking at a page: the signed-in user from the session cookie, and the checks a
 form post must pass (same site, the session's CSRF token, the editor role)."""
 
+import datetime as dt
 import secrets
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import Depends, Request
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from app import security_log
 from app.access import Access, mark
-from app.api.deps import SessionDep
+from app.api.deps import SAFE_METHODS, SessionDep, get_database
 from app.errors import Forbidden
+from app.models import UserSession
 from app.services import users
 from app.vocab import Role
 
@@ -83,8 +88,25 @@ def current_user(request: Request, session: SessionDep) -> WebUser | None:
         row, user_session = found
         user = WebUser(row.id, row.email, row.name, row.role, user_session.csrf_token)
         session.info["actor"] = f"user:{row.email}"
+        _note_use(request, session, user_session)
     request.state.user = user
     return user
+
+
+def _note_use(request: Request, session: Session, user_session: UserSession) -> None:
+    """Note the session's use (for the idle timeout), at most once a minute; a read request
+    does it in a short transaction of its own."""
+    now = dt.datetime.now(dt.UTC)
+    if not users.seen_is_stale(user_session, now):
+        return
+    if request.method not in SAFE_METHODS:
+        user_session.last_seen_at = now
+        return
+    try:
+        with get_database(request).transaction(actor="system") as writer:
+            users.touch_session(writer, session_row_id=user_session.id, now=now)
+    except OperationalError:
+        return  # a convenience: never fail a page over it
 
 
 Viewer = Annotated[WebUser | None, Depends(current_user)]
@@ -131,6 +153,7 @@ def same_site(request: Request) -> bool:
 
 def refuse_cross_site(request: Request) -> None:
     if not same_site(request):
+        security_log.event("csrf_refused", request, reason="cross-site")
         raise Forbidden("This form was sent from another site; it was refused and nothing changed.")
 
 
@@ -140,6 +163,7 @@ async def _form_of(request: Request, user: WebUser) -> FormData:
     form = await request.form()
     token = form.get(CSRF_FIELD)
     if not isinstance(token, str) or not secrets.compare_digest(token, user.csrf_token):
+        security_log.event("csrf_refused", request, reason="form token", user_id=user.id)
         raise Forbidden(
             "The form's security token is missing or out of date (were you signed out meanwhile?); "
             "reload the page and send it again."

@@ -237,7 +237,7 @@ def save(
             message="The change conflicts with the record as it stands; nothing was saved.",
             status=409,
         )
-    return redirect_with_notice(redirect(saved), "saved")
+    return redirect_with_notice(redirect(saved), "saved", request)
 
 
 def _version(form: Any) -> int:
@@ -398,4 +398,4 @@ def assessment_create(
         )
     rec = recommendations.read(session, recommendation_id=recommendation_id, as_of=None)
     target = request.url_for("web_decision", decision_id=rec.decision_id).path
-    return redirect_with_notice(f"{target}#rec-{assessment.recommendation_id}", "assessed")
+    return redirect_with_notice(f"{target}#rec-{assessment.recommendation_id}", "assessed", request)

@@ -143,7 +143,7 @@ def follow(request: Request, session: SessionDep, user: AccountUser, form: Accou
             {"sub": sub, "what": subscriptions.describe(session, sub)},
             status=201,
         )
-    return redirect_with_notice(str(request.url_for("my_subscriptions").path), "following")
+    return redirect_with_notice(str(request.url_for("my_subscriptions").path), "following", request)
 
 
 @router.get("/subscriptions", response_class=HTMLResponse, name="my_subscriptions")
@@ -179,7 +179,7 @@ def unfollow(
 ) -> Response:
     sub = _own(session, user, subscription_id)
     subscriptions.delete(session, sub=sub, expected_version=_version(form))
-    return redirect_with_notice(str(request.url_for("my_subscriptions").path), "unfollowed")
+    return redirect_with_notice(str(request.url_for("my_subscriptions").path), "unfollowed", request)
 
 
 @router.post("/subscriptions/{subscription_id}/enable", name="enable_subscription")
@@ -188,7 +188,7 @@ def enable_subscription(
 ) -> Response:
     sub = _own(session, user, subscription_id)
     subscriptions.update(session, sub=sub, values={"enabled": True}, expected_version=_version(form))
-    return redirect_with_notice(str(request.url_for("my_subscriptions").path), "saved")
+    return redirect_with_notice(str(request.url_for("my_subscriptions").path), "saved", request)
 
 
 def _by_link(session: Any, subscription_id: int, token: str) -> Subscription:

@@ -97,7 +97,7 @@ def confirm_address(request: Request, token: str, session: SessionDep) -> Respon
             },
             status=400,
         )
-    return redirect_with_notice(str(request.url_for("sign_in_form").path), "confirmed")
+    return redirect_with_notice(str(request.url_for("sign_in_form").path), "confirmed", request)
 
 
 @router.get("/password-reset", response_class=HTMLResponse, name="reset_request_form")
@@ -154,4 +154,4 @@ def reset_password(
             accounts.reset(session, token=token, password=password)
     except DomainError as exc:
         return render(request, "account/reset.html", context | {"message": exc.detail}, status=exc.status)
-    return redirect_with_notice(str(request.url_for("sign_in_form").path), "password_reset")
+    return redirect_with_notice(str(request.url_for("sign_in_form").path), "password_reset", request)

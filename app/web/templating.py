@@ -99,7 +99,9 @@ def render(
         headers = {"Cache-Control": "private, no-store"} | (headers or {})
     response = templates.TemplateResponse(request, name, ctx, status_code=status, headers=headers)
     if NOTICE_COOKIE in request.cookies:
-        response.delete_cookie(NOTICE_COOKIE, path="/", httponly=True, samesite="lax")
+        response.delete_cookie(
+            NOTICE_COOKIE, path="/", httponly=True, samesite="lax", secure=request.url.scheme == "https"
+        )
     return response
 
 
@@ -118,8 +120,12 @@ NOTICES = {
 }
 
 
-def redirect_with_notice(url: str, notice: str) -> RedirectResponse:
-    """A post/redirect/get redirect that shows `notice` once on the page it leads to."""
+def redirect_with_notice(url: str, notice: str, request: Request | None = None) -> RedirectResponse:
+    """A post/redirect/get redirect that shows `notice` once on the page it leads to (its
+    cookie Secure when the site is served over HTTPS)."""
     response = RedirectResponse(url, status_code=303)
-    response.set_cookie(NOTICE_COOKIE, notice, max_age=60, path="/", httponly=True, samesite="lax")
+    secure = request is not None and request.url.scheme == "https"
+    response.set_cookie(
+        NOTICE_COOKIE, notice, max_age=60, path="/", httponly=True, samesite="lax", secure=secure
+    )
     return response
