@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     import_max_bytes: int = 2_000_000_000
     # The public address of the site, used in feeds and links when set.
     base_url: str | None = None
+    # Seconds a browser or proxy may reuse an anonymous read before asking again (with its
+    # ETag, so an unchanged answer costs a 304).
+    http_max_age: int = Field(default=60, ge=0)
     # Echo SQL to the log (development only).
     sql_echo: bool = False
 

@@ -10,6 +10,7 @@ from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import api, web
@@ -19,6 +20,7 @@ from app.api.problems import wants_problem
 from app.config import get_settings
 from app.db import Database
 from app.errors import DomainError, TooLarge
+from app.http_cache import HttpCaching
 from app.web.security import SecurityHeaders
 
 DESCRIPTION = """
@@ -27,6 +29,19 @@ The public record of what regulators decide and whether the organisations they r
 Reading is open to everyone. Writing needs `Authorization: Bearer <token>`
 (tokens are made with `findings token create`). Errors are RFC 9457 problem details.
 """
+
+
+# Already compressed (or streamed events): gzip would only cost time.
+NOT_COMPRESSED = (
+    "text/event-stream",
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "font/woff2",
+    "application/zip",
+    "application/gzip",
+)
 
 
 class BodyLimit:
@@ -72,6 +87,8 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
         regex = getattr(route, "path_regex", None)
         if regex is not None and regex.match(path):
             methods |= route.methods or set()
+    if "GET" in methods:
+        methods.add("HEAD")  # every GET answers HEAD (app.http_cache)
     return sorted(methods)
 
 
@@ -166,5 +183,8 @@ def create_app(database: Database | None = None) -> FastAPI:
         max_bytes=settings.max_body_bytes,
         overrides={"/api/v1/import": settings.import_max_bytes},
     )
+    # Text answers compressed when asked (the streamed export too, chunk by chunk).
+    app.add_middleware(GZipMiddleware, minimum_size=500, exclude_content_types=NOT_COMPRESSED)
+    app.add_middleware(HttpCaching, max_age=settings.http_max_age)
     app.add_middleware(SecurityHeaders)
     return app
