@@ -15,7 +15,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import get_settings
-from app.fulltext import names_match
 
 # Execution option asking for a write transaction (BEGIN IMMEDIATE on SQLite).
 WRITE = {"findings_write": True}
@@ -59,8 +58,6 @@ def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
-        # Used by the search service to rank an exact name match first.
-        dbapi_connection.create_function("findings_search_exact", 2, names_match, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
