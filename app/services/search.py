@@ -275,9 +275,25 @@ BASES = (3e6, 2e6, 1e6)
 RANKED = 200
 BM25 = f"-bm25(search_index, {TITLE_WEIGHT}, {BODY_WEIGHT}, 0.0)"
 TS_WEIGHTS = f"{BODY_WEIGHT / TITLE_WEIGHT}, 0.2, 0.4, 1.0"
-NAME_START, NAME_END = "xqxbeginxqx", "xqxendxqx"  # see migration 20261201_search_exact_names
+# Glued to the first and last word of each name in `search_names` (see the migration
+# 20261201_search_exact_names), so that the first and last words of an exact-name phrase
+# are rare words, quick to look up, however common the name's words.
+NAME_START, NAME_END = "xqxb", "xqxe"
 
 Hit = tuple[int, float]  # (document key, score)
+
+
+def name_phrases(name: tuple[str, ...]) -> str:
+    """The FTS5 query finding the names that are `name`, word for word. A name starting or
+    ending with punctuation has the marker as a word of its own."""
+    first, last = name[0], name[-1]
+    phrases = set()
+    for start in (NAME_START + first, NAME_START + " " + first):
+        for end in (last + NAME_END, last + " " + NAME_END):
+            one_word = len(name) == 1
+            words = start.removesuffix(first) + end if one_word else " ".join((start, *name[1:-1], end))
+            phrases.add('"' + words + '"')
+    return " OR ".join(sorted(phrases))
 
 
 class _Search:
@@ -298,35 +314,28 @@ class _Search:
     def _rows(self, sql: str, **params: Any) -> list[Any]:
         return list(self.session.execute(text(sql), params).all())
 
-    def exact(self) -> list[Hit]:
-        """The documents the query finds whose name is the query, found by the names index."""
+    def named(self) -> list[int]:
+        """Documents whose name is the query (whether the query finds them is checked later)."""
         name = self.query.name
         if not name:
             return []
         if self.sqlite:
-            phrase = '"' + " ".join((NAME_START, *name, NAME_END)) + '"'
-            rows = self._rows(
-                f"SELECT rowid, {BM25} FROM search_index WHERE search_index MATCH :match "
-                f"AND rowid IN (SELECT rowid FROM search_names WHERE search_names MATCH :phrase "
-                f"ORDER BY rowid DESC LIMIT {RANKED}) AND (rowid & 7) IN ({self.kinds})",
-                match=self.matches[0],
-                phrase=phrase,
+            sql = (
+                "SELECT rowid FROM search_names WHERE search_names MATCH :phrases "
+                f"AND (rowid & 7) IN ({self.kinds}) ORDER BY rowid DESC LIMIT {RANKED}"
             )
-        else:
-            rows = self._rows(
-                f"SELECT s.doc_id, ts_rank('{{{TS_WEIGHTS}}}', s.document, q.query, 1)::float8 "
-                "FROM search_index s, (SELECT to_tsquery('findings_search', :match) AS query, "
-                "to_tsvector('findings_search', findings_search_text(:words))::text AS name) q "
-                "WHERE s.exact IS NOT NULL AND findings_search_names(s.exact) @> ARRAY[q.name] "
-                f"AND s.document @@ q.query AND (s.doc_id & 7) IN ({self.kinds}) "
-                f"ORDER BY s.doc_id DESC LIMIT {RANKED}",
-                match=self.matches[0],
-                words=" ".join(name),
-            )
-        return [(doc_id, BASES[0] + _positive(score)) for doc_id, score in rows]
+            return [doc_id for (doc_id,) in self._rows(sql, phrases=name_phrases(name))]
+        sql = (
+            "SELECT s.doc_id FROM search_index s "
+            "WHERE s.exact IS NOT NULL AND findings_search_names(s.exact) "
+            "@> ARRAY[to_tsvector('findings_search', findings_search_text(:words))::text] "
+            f"AND (s.doc_id & 7) IN ({self.kinds}) ORDER BY s.doc_id DESC LIMIT {RANKED}"
+        )
+        return [doc_id for (doc_id,) in self._rows(sql, words=" ".join(name))]
 
     def newest(self, tier: int) -> list[Hit]:
-        """The RANKED + 1 newest matches of a tier, with their relevance."""
+        """The RANKED + 1 newest matches of a tier (1: in a title, 2: elsewhere) with their
+        relevance, in one statement (bm25 reads its statistics once per statement)."""
         if self.sqlite:
             sql = (
                 f"SELECT rowid, {BM25} FROM search_index WHERE search_index MATCH :match "
@@ -339,10 +348,24 @@ class _Search:
                 f"WHERE s.document @@ q.query AND (s.doc_id & 7) IN ({self.kinds}) "
                 f"ORDER BY s.doc_id DESC LIMIT {RANKED + 1}"
             )
-        return [
-            (doc_id, BASES[tier] + _positive(score))
-            for doc_id, score in self._rows(sql, match=self.matches[tier])
-        ]
+        return [(doc_id, _positive(score)) for doc_id, score in self._rows(sql, match=self.matches[tier])]
+
+    def relevance(self, doc_ids: list[int]) -> dict[int, float]:
+        """The relevance of each of a few `doc_ids` that the query finds."""
+        if not doc_ids:
+            return {}
+        ids = ", ".join(str(i) for i in sorted(doc_ids))
+        if self.sqlite:
+            sql = (
+                f"SELECT rowid, {BM25} FROM search_index WHERE search_index MATCH :match AND rowid IN ({ids})"
+            )
+        else:
+            sql = (
+                f"SELECT s.doc_id, ts_rank('{{{TS_WEIGHTS}}}', s.document, q.query, 1)::float8 "
+                "FROM search_index s, (SELECT to_tsquery('findings_search', :match) AS query) q "
+                f"WHERE s.doc_id IN ({ids}) AND s.document @@ q.query"
+            )
+        return {doc_id: _positive(score) for doc_id, score in self._rows(sql, match=self.matches[0])}
 
     def older(self, tier: int, before: int, limit: int) -> list[int]:
         """Matches of a tier with a key below `before`, newest first (not ranked)."""
@@ -376,10 +399,12 @@ def _page(search: "_Search", after: Hit | None, want: int) -> list[Hit]:
     def wanted(hit: Hit) -> bool:
         return after is None or (hit[1], hit[0]) < (after[1], after[0])
 
-    out: list[Hit] = []
-    exact = search.exact()
-    named = {doc_id for doc_id, _ in exact}
-    out.extend(sorted(filter(wanted, exact), key=_order))
+    relevance = search.relevance(search.named())
+    exact = set(relevance)
+    out: list[Hit] = sorted(
+        (hit for hit in ((doc_id, BASES[0] + score) for doc_id, score in relevance.items()) if wanted(hit)),
+        key=_order,
+    )
     for tier in (1, 2):
         if len(out) >= want:
             break
@@ -387,8 +412,8 @@ def _page(search: "_Search", after: Hit | None, want: int) -> list[Hit]:
         if after is not None and after[1] < base:
             continue  # the cursor is past this tier
         newest = search.newest(tier)
-        ranked = newest[:RANKED]
-        out.extend(sorted((hit for hit in ranked if hit[0] not in named and wanted(hit)), key=_order))
+        ranked = [(doc_id, base + score) for doc_id, score in newest[:RANKED]]
+        out.extend(sorted((hit for hit in ranked if hit[0] not in exact and wanted(hit)), key=_order))
         if len(newest) <= RANKED:
             continue  # the whole tier was ranked
         # The tier is bigger than RANKED: its older matches follow, newest first.
@@ -396,10 +421,10 @@ def _page(search: "_Search", after: Hit | None, want: int) -> list[Hit]:
         if after is not None and after[1] == base:
             before = min(before, after[0])
         while len(out) < want:
-            chunk = search.older(tier, before, want - len(out) + len(named))
+            chunk = search.older(tier, before, want - len(out) + len(exact))
             if not chunk:
                 break
-            out.extend((doc_id, base) for doc_id in chunk if doc_id not in named)
+            out.extend((doc_id, base) for doc_id in chunk if doc_id not in exact)
             before = chunk[-1]
     return out[:want]
 

@@ -5,10 +5,12 @@ organisation's name or alias, a regulator's name or short name) is, word for wor
 query. That was a function called on every match; it is now a lookup by index:
 
 - SQLite: an FTS5 table `search_names` (rowid = the document's key in `search_index`), one
-  row per document that has names, each name wrapped in two marker words
-  (`xqxbeginxqx <words of the name> xqxendxqx`), so that the phrase
-  `"xqxbeginxqx <query words> xqxendxqx"` finds exactly the documents with that name. Same
-  tokenizer as `search_index` (case and accents ignored). Kept in step by triggers on the
+  row per document that has names, each name between two markers glued to its first and
+  last words (`xqxbFacial recognitionxqxe`), so that the phrase
+  `"xqxbfacial recognitionxqxe"` finds exactly the documents with that name, and quickly:
+  its first and last words are rare however common the name's words are (a name that starts
+  or ends with punctuation has the marker as a word of its own; the search asks for those
+  forms too). Same tokenizer as `search_index` (case and accents ignored). Kept in step by triggers on the
   source tables, in the transaction of each write, like `search_index`.
 - PostgreSQL: an expression GIN index on `findings_search_names(exact)`, the array of the
   names' `tsvector`s as text; the query's own `tsvector` is looked up in it.
@@ -27,7 +29,7 @@ down_revision: str | None = "7b2d4e6f8a01"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-BEGIN, END = "xqxbeginxqx", "xqxendxqx"
+BEGIN, END = "xqxb", "xqxe"
 
 ALIASES = (
     "(SELECT group_concat(a.alias, char(10)) FROM organisation_aliases a WHERE a.organisation_id = o.id)"
@@ -54,7 +56,7 @@ NAMES = {
 
 def _insert(code: int, names: str, source: str) -> str:
     """An INSERT of the documents' names, to be completed by `IS NOT NULL` or `= <id>`."""
-    wrapped = f"'{BEGIN} ' || replace({names}, char(10), ' {END} {BEGIN} ') || ' {END}'"
+    wrapped = f"'{BEGIN}' || replace({names}, char(10), '{END} {BEGIN}') || '{END}'"
     alias = source.split()[-1].split(".")[0]
     return f"INSERT INTO search_names (rowid, name) SELECT {alias}.id * 8 + {code}, {wrapped} {source} "
 
