@@ -334,8 +334,9 @@ class _Search:
         return [doc_id for (doc_id,) in self._rows(sql, words=" ".join(name))]
 
     def newest(self, tier: int) -> list[Hit]:
-        """The RANKED + 1 newest matches of a tier (1: in a title, 2: elsewhere) with their
-        relevance, in one statement (bm25 reads its statistics once per statement)."""
+        """The RANKED + 1 newest matches of a tier (1: in a title, 2: elsewhere; 0: all of
+        them) with their relevance, in one statement (bm25 reads its statistics once per
+        statement)."""
         if self.sqlite:
             sql = (
                 f"SELECT rowid, {BM25} FROM search_index WHERE search_index MATCH :match "
@@ -349,6 +350,21 @@ class _Search:
                 f"ORDER BY s.doc_id DESC LIMIT {RANKED + 1}"
             )
         return [(doc_id, _positive(score)) for doc_id, score in self._rows(sql, match=self.matches[tier])]
+
+    def titled(self, since: int) -> set[int]:
+        """The documents from key `since` up that the query finds in their title alone."""
+        if self.sqlite:
+            sql = (
+                "SELECT rowid FROM search_index WHERE search_index MATCH :match "
+                f"AND (rowid & 7) IN ({self.kinds}) AND rowid >= :since"
+            )
+        else:
+            sql = (
+                "SELECT s.doc_id FROM search_index s "
+                "WHERE s.document @@ to_tsquery('findings_search', :match) "
+                f"AND (s.doc_id & 7) IN ({self.kinds}) AND s.doc_id >= :since"
+            )
+        return {doc_id for (doc_id,) in self._rows(sql, match=self.matches[1], since=since)}
 
     def relevance(self, doc_ids: list[int]) -> dict[int, float]:
         """The relevance of each of a few `doc_ids` that the query finds."""
@@ -399,7 +415,17 @@ def _page(search: "_Search", after: Hit | None, want: int) -> list[Hit]:
     def wanted(hit: Hit) -> bool:
         return after is None or (hit[1], hit[0]) < (after[1], after[0])
 
-    relevance = search.relevance(search.named())
+    named = search.named()
+    if len(search.older(0, 1 << 62, RANKED + 1)) <= RANKED:
+        # Few matches (a rare word, or a common one with a rare one): all ranked, read at once.
+        everything = search.newest(0)
+        titled = search.titled(min(doc_id for doc_id, _ in everything)) if everything else set()
+        hits = [
+            (doc_id, BASES[0 if doc_id in named else 1 if doc_id in titled else 2] + score)
+            for doc_id, score in everything
+        ]
+        return sorted(filter(wanted, hits), key=_order)[:want]
+    relevance = search.relevance(named)
     exact = set(relevance)
     out: list[Hit] = sorted(
         (hit for hit in ((doc_id, BASES[0] + score) for doc_id, score in relevance.items()) if wanted(hit)),
