@@ -368,6 +368,12 @@ def test_tiers_exact_name_then_title_then_body(api: Api, record: dict[str, Any])
     assert found(api, "kestrel roof") == [("decision", body_new)]
     # A query that names no single name has no exact tier.
     assert [id for _, id in found(api, "kestrel OR zebra", type="decision")][-1] == body_new
+    # Names that start or end with punctuation are found exactly too.
+    watchers = api.organisation(name="Kestrel Kestrel Watchers")["id"]
+    quoted = api.organisation(name="«Kestrel»")["id"]
+    kestrels = [("organisation", quoted), ("organisation", watchers)]
+    assert found(api, "kestrel", type="organisation") == kestrels
+    assert found(api, "clearview ai inc")[0] == ("organisation", record["clearview"]["id"])
 
 
 def test_a_big_tier_ranks_its_newest_and_then_the_older_by_recency(
