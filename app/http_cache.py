@@ -34,9 +34,11 @@ the compressed and the plain representation alike.
 import datetime as dt
 import email.utils
 import hashlib
+import sqlite3
 import time
-from collections.abc import Callable
+import weakref
 from pathlib import Path
+from typing import Any
 
 import anyio
 from sqlalchemy import text
@@ -107,10 +109,24 @@ def record_state(db: Database) -> tuple[str, float | None]:
             ).one()
             last_id, at, running = row
         else:
-            row = conn.execute(text("SELECT id, at FROM audit_log ORDER BY id DESC LIMIT 1")).first()
+            row = conn.execute(text(LAST_CHANGE)).first()
             last_id, at = row if row is not None else (0, None)
             running = ""
         conn.rollback()
+    return _state(last_id, at, running)
+
+
+LAST_CHANGE = "SELECT id, at FROM audit_log ORDER BY id DESC LIMIT 1"
+
+
+def sqlite_state(conn: sqlite3.Connection) -> tuple[str, float | None]:
+    """`record_state` on a SQLite connection of its own (one lookup by primary key)."""
+    row = conn.execute(LAST_CHANGE).fetchone()
+    last_id, at = row if row is not None else (0, None)
+    return _state(last_id, at, "")
+
+
+def _state(last_id: int | None, at: Any, running: str) -> tuple[str, float | None]:
     if isinstance(at, str):
         at = dt.datetime.fromisoformat(at)
     if at is not None and at.tzinfo is None:
@@ -171,11 +187,10 @@ class HttpCaching:
         app: ASGIApp,
         *,
         max_age: int,
-        state: Callable[[Database], tuple[str, float | None]] = record_state,
     ) -> None:
         self.app = app
         self.max_age = max_age
-        self.state = state
+        self._sqlite: sqlite3.Connection | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -223,10 +238,25 @@ class HttpCaching:
 
     async def _state(self, scope: Scope) -> tuple[str, float | None]:
         db: Database = scope["app"].state.db
-        if db.is_sqlite:
-            # One lookup by primary key in a local file: cheaper than a thread hop.
-            return self.state(db)
-        return await anyio.to_thread.run_sync(self.state, db)
+        conn = self._sqlite_connection(db)
+        if conn is not None:
+            # A lookup by primary key in a local file, on a connection of the middleware's
+            # own: cheaper than a thread hop, and never waits for the pool.
+            try:
+                return sqlite_state(conn)
+            except sqlite3.Error:
+                conn.close()
+                self._sqlite = None
+        return await anyio.to_thread.run_sync(record_state, db)
+
+    def _sqlite_connection(self, db: Database) -> sqlite3.Connection | None:
+        if self._sqlite is None and db.is_sqlite:
+            path = db.engine.url.database
+            if not path or path == ":memory:" or path.startswith("file:"):
+                return None
+            self._sqlite = sqlite3.connect(path, timeout=2.0, isolation_level=None, check_same_thread=False)
+            weakref.finalize(self, self._sqlite.close)
+        return self._sqlite
 
     @staticmethod
     def _validator(scope: Scope, headers: Headers, version: str) -> str:
