@@ -14,11 +14,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-## Create the environment, migrate the SQLite database, load the demo record and serve.
+## Create the environment, migrate the SQLite database, load the demo record, and serve
+## with the alert worker beside the server (both stop together).
 run: $(STAMP)
 	$(BIN)/findings migrate
 	$(BIN)/findings demo
-	$(BIN)/findings serve --host 127.0.0.1 --port 8000
+	$(BIN)/findings worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		$(BIN)/findings serve --host 127.0.0.1 --port 8000
 
 ## Install what the tests need and run them all.
 test: $(STAMP)

@@ -199,6 +199,42 @@ def serve(
     )
 
 
+@cli.command()
+def worker(
+    once: Annotated[bool, typer.Option(help="Deliver what is due now, then exit.")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between rounds when idle.")] = 2.0,
+) -> None:
+    """Deliver alerts: turn new events into deliveries and send the webhooks and e-mails due.
+
+    Runs until stopped (Ctrl-C or SIGTERM). Several workers may run against PostgreSQL; on
+    SQLite run one.
+    """
+    import logging
+    import signal
+    import threading
+
+    from app.db import Database
+    from app.services import worker as delivery
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    db = Database()
+    try:
+        if once:
+            result = delivery.run_once(db)
+            typer.echo(
+                f"{result.events} event(s) fanned out, {result.queued} delivery(ies) queued, "
+                f"{result.delivered} delivered, {result.retried} to retry, {result.failed} given up."
+            )
+            return
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        typer.echo("Worker delivering alerts; stop with Ctrl-C.")
+        delivery.run(db, stop=stop, interval=interval)
+    finally:
+        db.dispose()
+
+
 @token_cli.command("create")
 def token_create(
     name: Annotated[str, typer.Option(help="A name to recognise the token by.")],

@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,6 +37,23 @@ class Settings(BaseSettings):
     # Seconds a browser or proxy may reuse an anonymous read before asking again (with its
     # ETag, so an unchanged answer costs a 304).
     http_max_age: int = Field(default=60, ge=0)
+    # Self sign-up of reader accounts (to follow records): `closed` (the default) or `open`.
+    signup: Literal["closed", "open"] = "closed"
+    # Where e-mail goes: `smtp://user:password@host:587` (STARTTLS required),
+    # `smtps://...:465` (TLS from the start), or `smtp+insecure://host:25` (plain, for a
+    # relay on the same machine). Unset: messages are written as .eml files to `mail_dir`.
+    smtp_url: str | None = None
+    # A CA bundle to trust for the SMTP server's certificate (a private CA).
+    smtp_ca_file: str | None = None
+    mail_from: str = "Findings Tracker <alerts@localhost>"
+    mail_dir: Path = PROJECT_ROOT / "data" / "mail"
+    # Webhooks to loopback, private and link-local addresses are refused unless this is set
+    # (a subscriber must not be able to make the server call into its own network).
+    allow_private_webhooks: bool = False
+    # Seconds a webhook receiver has to answer.
+    webhook_timeout: float = Field(default=10.0, gt=0)
+    # The hour (UTC) at which daily digests go out.
+    digest_hour: int = Field(default=7, ge=0, le=23)
     # Echo SQL to the log (development only).
     sql_echo: bool = False
 

@@ -71,6 +71,10 @@ class Database:
     """An engine and its session factory."""
 
     def __init__(self, url: str | None = None, **engine_kwargs: Any) -> None:
+        from app.services import outbox
+
+        # Every change made through a session writes its alert events to the outbox.
+        outbox.install()
         self.engine = make_engine(url, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
 

@@ -74,3 +74,9 @@ class TooLarge(DomainError):
     status = 413
     title = "Content too large"
     slug = "too-large"
+
+
+class TooManyRequests(DomainError):
+    status = 429
+    title = "Too many requests"
+    slug = "rate-limited"

@@ -49,7 +49,20 @@ from app.db import Database
 
 SAFE = ("GET", "HEAD")
 # Paths whose answers can carry a secret (or a CSRF token): never stored by anyone.
-SECRET_PREFIXES = ("/api/v1/tokens", "/api/v1/users", "/api/v1/audit", "/signin", "/signout", "/account")
+SECRET_PREFIXES = (
+    "/api/v1/tokens",
+    "/api/v1/users",
+    "/api/v1/audit",
+    "/api/v1/subscriptions",
+    "/signin",
+    "/signout",
+    "/signup",
+    "/password-reset",
+    "/account",
+    "/follow",
+    "/subscriptions",
+    "/unsubscribe",
+)
 SECRET_SUFFIXES = ("/new", "/edit")
 # Served by StaticFiles, which answers its own ETag, Last-Modified and 304.
 STATIC_PREFIX = "/static/"

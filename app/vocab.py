@@ -143,3 +143,34 @@ class SearchType(StrEnum):
     organisation = "organisation"
     regulator = "regulator"
     case = "case"
+
+
+class EventType(StrEnum):
+    """What a subscription can be told about (the `type` of a webhook's payload)."""
+
+    decision_created = "decision.created"
+    status_changed = "recommendation.status_changed"
+    standing_changed = "decision.standing_changed"
+    assessment_created = "assessment.created"
+
+
+class TargetType(StrEnum):
+    """What a subscription follows."""
+
+    organisation = "organisation"
+    regulator = "regulator"
+    case = "case"
+    decision = "decision"
+    query = "query"  # a saved decision-list query (the list's filters)
+
+
+class Channel(StrEnum):
+    webhook = "webhook"
+    email = "email"
+
+
+class DeliveryStatus(StrEnum):
+    pending = "pending"  # due at `next_attempt_at` (a retry, or the next digest)
+    delivered = "delivered"
+    failed = "failed"  # gave up after the last retry
+    cancelled = "cancelled"  # the subscription was disabled or deleted first

@@ -48,8 +48,10 @@ def fill(path: str, ids: dict[str, int]) -> str:
                 return str(id)
         if name == "record_id":
             return str(ids[path.split("/")[1][:-1]])  # /decisions/{record_id}/edit: a decision
-        if name == "token_id":
+        if name in ("token_id", "subscription_id"):
             return "1"
+        if name == "token":
+            return "not-a-token-from-an-email"
         raise AssertionError(f"no id for {name} in {path}")
 
     return PARAM.sub(one, path)
@@ -66,8 +68,9 @@ def test_head_answers_every_get_route_like_its_get_without_a_body(api: Api, app:
         path = fill(template, ids)
         got = api.get(path, headers=admin)
         head = api.client.head(path, headers=admin)
-        assert got.status_code == 200, (path, got.status_code)
-        assert head.status_code == 200, (path, head.status_code)
+        if "{token}" not in template and "subscription_id" not in template:
+            assert got.status_code == 200, (path, got.status_code)
+        assert head.status_code == got.status_code, (path, head.status_code)
         assert head.content == b"", path
         for name in ("content-type", "etag", "cache-control", "content-security-policy"):
             assert head.headers.get(name) == got.headers.get(name), (path, name)
@@ -220,7 +223,7 @@ def test_cache_control_of_each_kind_of_answer(api: Api) -> None:
     assert api.get("/").headers["cache-control"] == PUBLIC
     assert api.get(f"/api/v1/decisions/{ids['decision']}").headers["cache-control"] == PUBLIC
     assert api.get("/static/site.css").headers["cache-control"] == "public, max-age=300"
-    for secret in ("/api/v1/tokens", "/api/v1/tokens/1", "/api/v1/audit"):
+    for secret in ("/api/v1/tokens", "/api/v1/tokens/1", "/api/v1/audit", "/api/v1/subscriptions"):
         response = api.get(secret, headers=admin)
         assert response.status_code == 200
         assert response.headers["cache-control"] == "no-store", secret

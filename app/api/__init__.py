@@ -13,6 +13,7 @@ from app.api import (
     regulators,
     search,
     stats,
+    subscriptions,
     tokens,
 )
 from app.api.deps import current_token
@@ -30,5 +31,6 @@ for module in (
     exchange,
     tokens,
     audit,
+    subscriptions,
 ):
     router.include_router(module.router)

@@ -1,5 +1,6 @@
 """SQLAlchemy tables, one module per aggregate. Importing this package registers them all."""
 
+from app.models.alerts import AccountToken, Delivery, OutboxEvent, RateLimitHit, Subscription
 from app.models.audit import AuditEntry
 from app.models.auth import ApiToken, User, UserSession
 from app.models.base import Base
@@ -20,6 +21,7 @@ from app.models.recommendation import Assessment, Recommendation
 from app.models.regulator import Regulator
 
 __all__ = [
+    "AccountToken",
     "ApiToken",
     "Assessment",
     "AuditEntry",
@@ -33,12 +35,16 @@ __all__ = [
     "DecisionRelation",
     "DecisionSource",
     "DecisionTag",
+    "Delivery",
     "Finding",
     "IdempotencyKey",
     "Organisation",
     "OrganisationAlias",
+    "OutboxEvent",
+    "RateLimitHit",
     "Recommendation",
     "Regulator",
+    "Subscription",
     "User",
     "UserSession",
 ]

@@ -35,6 +35,9 @@ class User(Timestamps, Base):
     role: Mapped[Role] = enum_column(Role)
     password_hash: Mapped[str] = mapped_column(String(300))
     disabled_at: Mapped[dt.datetime | None]
+    # A self-registered reader signs in only once the address is confirmed (accounts made
+    # on the command line are confirmed when made).
+    email_confirmed_at: Mapped[dt.datetime | None]
 
 
 class UserSession(Base):

@@ -50,7 +50,10 @@ def check_password(password: str, field: str = "password") -> None:
         )
 
 
-def create(session: Session, *, email: str, name: str, role: Role, password: str) -> User:
+def create(
+    session: Session, *, email: str, name: str, role: Role, password: str, confirmed: bool = True
+) -> User:
+    """A new account; `confirmed=False` for a self-registered reader who must confirm the address."""
     email = normalise_email(email)
     errors = []
     if not EMAIL.match(email) or len(email) > 320:
@@ -63,7 +66,13 @@ def create(session: Session, *, email: str, name: str, role: Role, password: str
     check_password(password)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict(f"A user with e-mail {email} already exists.", [FieldError("email", "already used")])
-    user = User(email=email, name=name, role=role, password_hash=hasher.hash(password))
+    user = User(
+        email=email,
+        name=name,
+        role=role,
+        password_hash=hasher.hash(password),
+        email_confirmed_at=dt.datetime.now(dt.UTC) if confirmed else None,
+    )
     session.add(user)
     session.flush()
     audit.record(
@@ -124,7 +133,11 @@ def authenticate(session: Session, *, email: str, password: str) -> User | None:
         hasher.verify("x", _DUMMY_HASH)
         valid = False
     else:
-        valid = hasher.verify(password, user.password_hash) and user.disabled_at is None
+        valid = (
+            hasher.verify(password, user.password_hash)
+            and user.disabled_at is None
+            and user.email_confirmed_at is not None
+        )
     if valid:
         return user
     session.add(

@@ -5,7 +5,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from app.access import Access, declare_path
-from app.web import account, edit, pages
+from app.web import account, edit, follow, pages, signup
 from app.web.auth import SignInRequired
 from app.web.templating import STATIC_DIR, render
 
@@ -17,6 +17,8 @@ def install(app: FastAPI) -> None:
     # The editing routes first, so `/decisions/new` is not read as a decision id.
     app.include_router(edit.router)
     app.include_router(account.router)
+    app.include_router(follow.router)
+    app.include_router(signup.router)
     app.include_router(pages.router)
 
     @app.exception_handler(SignInRequired)

@@ -107,6 +107,17 @@ mark(require_editor, Access.editor)
 EditorUser = Annotated[WebUser, Depends(require_editor)]
 
 
+def require_account(request: Request, user: Viewer) -> WebUser:
+    """Any signed-in account (a reader too: following records writes nothing to the record)."""
+    if user is None:
+        raise SignInRequired(sign_in_url(request))
+    return user
+
+
+mark(require_account, Access.reader)
+AccountUser = Annotated[WebUser, Depends(require_account)]
+
+
 def same_site(request: Request) -> bool:
     """False for a post sent from another site (Sec-Fetch-Site, else Origin, tells)."""
     site = request.headers.get("sec-fetch-site")
@@ -123,8 +134,8 @@ def refuse_cross_site(request: Request) -> None:
         raise Forbidden("This form was sent from another site; it was refused and nothing changed.")
 
 
-async def checked_form(request: Request, user: EditorUser) -> FormData:
-    """The posted form of a signed-in editor, after the same-site and CSRF-token checks."""
+async def _form_of(request: Request, user: WebUser) -> FormData:
+    """The posted form, after the same-site and the session's CSRF-token checks."""
     refuse_cross_site(request)
     form = await request.form()
     token = form.get(CSRF_FIELD)
@@ -136,7 +147,18 @@ async def checked_form(request: Request, user: EditorUser) -> FormData:
     return form
 
 
+async def checked_form(request: Request, user: EditorUser) -> FormData:
+    """The posted form of a signed-in editor."""
+    return await _form_of(request, user)
+
+
+async def account_form(request: Request, user: AccountUser) -> FormData:
+    """The posted form of any signed-in account."""
+    return await _form_of(request, user)
+
+
 PostedForm = Annotated[FormData, Depends(checked_form)]
+AccountForm = Annotated[FormData, Depends(account_form)]
 
 
 def safe_next(target: str | None) -> str:

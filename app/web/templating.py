@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context,
 from starlette.responses import HTMLResponse, RedirectResponse
 
 from app import vocab
+from app.config import get_settings
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -76,6 +77,7 @@ env.globals["with_query"] = with_query
 env.globals["vocab"] = vocab
 env.globals["choices"] = choices
 env.globals["today"] = dt.date.today
+env.globals["signup_open"] = lambda: get_settings().signup == "open"
 templates = Jinja2Templates(env=env)
 env.globals["url_for"] = url_for
 
@@ -106,6 +108,10 @@ NOTICES = {
     "assessed": "Assessment logged.",
     "signed_in": "You are signed in.",
     "signed_out": "You are signed out.",
+    "following": "You follow it now: alerts come as things change.",
+    "unfollowed": "You no longer follow it.",
+    "confirmed": "Your address is confirmed: sign in.",
+    "password_reset": "Your password is changed: sign in with it.",
 }
 
 

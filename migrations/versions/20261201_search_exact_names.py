@@ -16,7 +16,7 @@ query. That was a function called on every match; it is now a lookup by index:
   names' `tsvector`s as text; the query's own `tsvector` is looked up in it.
 
 Revision ID: b8afd30fc503
-Revises: 7b2d4e6f8a01
+Revises: a1e7c0de5b16
 Create Date: 2026-12-01 20:30:00
 """
 
@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "b8afd30fc503"
-down_revision: str | None = "7b2d4e6f8a01"
+down_revision: str | None = "a1e7c0de5b16"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,63 @@
+"""Messages to an account (confirm an address, reset a password, a subscription turned off),
+written to the outbox in the transaction that causes them and sent by the worker like every
+other e-mail."""
+
+from sqlalchemy.orm import Session
+
+from app.config import get_settings
+from app.models import Delivery, Subscription, User
+from app.vocab import Channel
+
+DEFAULT_SITE = "http://127.0.0.1:8000"
+
+
+def site_url(path: str) -> str:
+    """An absolute address on this site, for links in messages (`BASE_URL`, when set)."""
+    base = (get_settings().base_url or DEFAULT_SITE).rstrip("/")
+    return base + path
+
+
+def send(session: Session, *, to: str, subject: str, body: str) -> Delivery:
+    delivery = Delivery(channel=Channel.email, recipient=to, subject=subject[:300], body=body)
+    session.add(delivery)
+    return delivery
+
+
+def confirm_address(session: Session, *, user: User, link: str) -> Delivery:
+    return send(
+        session,
+        to=user.email,
+        subject="Confirm your address for Findings Tracker",
+        body=(
+            f"Hello {user.name},\n\n"
+            "Someone (we hope you) made a Findings Tracker account with this address. To confirm "
+            f"it, open this link within 24 hours:\n\n{link}\n\n"
+            "If it was not you, ignore this message: the account stays unusable.\n"
+        ),
+    )
+
+
+def password_reset(session: Session, *, user: User, link: str) -> Delivery:
+    return send(
+        session,
+        to=user.email,
+        subject="Reset your Findings Tracker password",
+        body=(
+            f"Hello {user.name},\n\n"
+            "To choose a new password, open this link within one hour (it works once):\n\n"
+            f"{link}\n\nIf you did not ask for this, ignore this message: your password is unchanged.\n"
+        ),
+    )
+
+
+def subscription_disabled(session: Session, *, user: User, sub: Subscription) -> Delivery:
+    return send(
+        session,
+        to=user.email,
+        subject="An alert of yours was turned off",
+        body=(
+            f"Hello {user.name},\n\n"
+            f"Your alert no. {sub.id} was turned off: {sub.disabled_reason}\n\n"
+            f"You can turn it back on from {site_url('/subscriptions')} once the problem is fixed.\n"
+        ),
+    )
