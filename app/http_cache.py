@@ -23,9 +23,10 @@ the same rules:
   shows that nothing in the record has changed since (browsers and feed readers send both).
 - `Cache-Control`: anonymous reads are `public` for `HTTP_MAX_AGE` seconds; with credentials,
   `private, no-cache` (kept by the browser, revalidated every time); anything that can carry
-  a secret is `no-store`: API tokens, users and the audit log, the sign-in page, every form
-  (they hold the session's CSRF token), every answer to a write (a new token's secret), and
-  errors and redirects.
+  a secret is `no-store`: API tokens, users, subscriptions and the audit log, the sign-in,
+  sign-up, password-reset and unsubscribe pages (and their e-mailed links), every form (they
+  hold the session's CSRF token), every answer to a write (a new token's secret), errors,
+  redirects and answers that set a cookie. A route's own `Cache-Control` stands elsewhere.
 
 Compression (gzip) is Starlette's middleware, inside this one; the weak validators hold for
 the compressed and the plain representation alike.
