@@ -5,7 +5,7 @@ transactions begun with ``BEGIN IMMEDIATE`` so that concurrent read-then-write t
 queue for the lock instead of failing with "database is locked".
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -77,6 +77,8 @@ class Database:
         outbox.install()
         self.engine = make_engine(url, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        # Connections opened beside the pool (app.http_cache's), closed with it.
+        self.on_dispose: list[Callable[[], None]] = []
 
     @property
     def is_sqlite(self) -> bool:
@@ -104,4 +106,6 @@ class Database:
             session.close()
 
     def dispose(self) -> None:
+        while self.on_dispose:
+            self.on_dispose.pop()()
         self.engine.dispose()

@@ -43,6 +43,7 @@ from typing import Any
 
 import anyio
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -230,11 +231,14 @@ class HttpCaching:
             policy = f"public, max-age={self.max_age}"
 
         etag = last_modified = None
-        if kind == "record":
-            version, changed = await self._state(scope)
+        state = await self._state(scope) if kind == "record" else None
+        if state is not None:
+            version, changed = state
             etag = self._validator(scope, request_headers, version)
             last_modified = self._last_modified(changed)
-            if not credentials and self._fresh(request_headers, etag, last_modified):
+            # (`If-None-Match: *` asks whether the address has an answer at all: the route says.)
+            wildcard = "*" in _tags(request_headers.get("if-none-match", ""))
+            if not credentials and not wildcard and self._fresh(request_headers, etag, last_modified):
                 await self._not_modified(send, policy, etag, last_modified)
                 return
 
@@ -250,7 +254,7 @@ class HttpCaching:
         )
         await self.app(scope, answer.receive, answer.send)
 
-    async def _state(self, scope: Scope) -> tuple[str, float | None]:
+    async def _state(self, scope: Scope) -> tuple[str, float | None] | None:
         db: Database = scope["app"].state.db
         conn = self._sqlite_connection(db)
         if conn is not None:
@@ -261,7 +265,11 @@ class HttpCaching:
             except sqlite3.Error:
                 conn.close()
                 self._sqlite = None
-        return await anyio.to_thread.run_sync(record_state, db)
+        try:
+            return await anyio.to_thread.run_sync(record_state, db)
+        except SQLAlchemyError:
+            # The database is busy or away: no validator; the route answers (a 503 itself).
+            return None
 
     def _sqlite_connection(self, db: Database) -> sqlite3.Connection | None:
         if self._sqlite is None and db.is_sqlite:
@@ -270,7 +278,13 @@ class HttpCaching:
                 return None
             self._sqlite = sqlite3.connect(path, timeout=2.0, isolation_level=None, check_same_thread=False)
             weakref.finalize(self, self._sqlite.close)
+            db.on_dispose.append(self._close)
         return self._sqlite
+
+    def _close(self) -> None:
+        if self._sqlite is not None:
+            self._sqlite.close()
+            self._sqlite = None
 
     @staticmethod
     def _validator(scope: Scope, headers: Headers, version: str) -> str:

@@ -119,6 +119,9 @@ def test_feed_polled_unchanged_gets_304_and_a_write_moves_its_etag(api: Api) -> 
     # A list of tags, and HEAD, are answered alike.
     assert api.get(FEED, headers={"If-None-Match": f'"other", {etag}'}).status_code == 304
     assert api.client.head(FEED, headers={"If-None-Match": etag}).status_code == 304
+    # `*`: 304 where the address has an answer, and not where it has none.
+    assert api.get(FEED, headers={"If-None-Match": "*"}).status_code == 304
+    assert api.get("/api/v1/decisions/999999", headers={"If-None-Match": "*"}).status_code == 404
 
     api.decision(ids["regulator"], reference="NEW-304", issued_on="2026-11-30")
     changed = api.get(FEED, headers={"If-None-Match": etag})
