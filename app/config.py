@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     allowed_hosts: str | None = None
     # A file the security events (JSON lines) are appended to; unset: standard error.
     security_log: str | None = None
+    # Seconds a browser or proxy may reuse an anonymous read before asking again (with its
+    # ETag, so an unchanged answer costs a 304).
+    http_max_age: int = Field(default=60, ge=0)
     # Self sign-up of reader accounts (to follow records): `closed` (the default) or `open`.
     signup: Literal["closed", "open"] = "closed"
     # Where e-mail goes: `smtp://user:password@host:587` (STARTTLS required),

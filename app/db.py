@@ -5,7 +5,7 @@ transactions begun with ``BEGIN IMMEDIATE`` so that concurrent read-then-write t
 queue for the lock instead of failing with "database is locked".
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import get_settings
-from app.fulltext import names_match
 
 # Execution option asking for a write transaction (BEGIN IMMEDIATE on SQLite).
 WRITE = {"findings_write": True}
@@ -61,8 +60,6 @@ def _configure_sqlite(engine: Engine, busy_timeout: float, journal_size_limit: i
         # After a checkpoint the WAL is truncated back to this size (else it keeps its peak).
         cursor.execute(f"PRAGMA journal_size_limit={int(journal_size_limit)}")
         cursor.close()
-        # Used by the search service to rank an exact name match first.
-        dbapi_connection.create_function("findings_search_exact", 2, names_match, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -82,6 +79,8 @@ class Database:
         outbox.install()
         self.engine = make_engine(url, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        # Connections opened beside the pool (app.http_cache's), closed with it.
+        self.on_dispose: list[Callable[[], None]] = []
 
     @property
     def is_sqlite(self) -> bool:
@@ -109,4 +108,6 @@ class Database:
             session.close()
 
     def dispose(self) -> None:
+        while self.on_dispose:
+            self.on_dispose.pop()()
         self.engine.dispose()

@@ -27,9 +27,3 @@ def folded_words(text: str) -> str:
     """The folded words of `text` joined by single spaces: equal for equal word sequences."""
     return " ".join(WORD.findall(fold(text)))
 
-
-def names_match(names: str | None, query_words: str | None) -> bool:
-    """True where one line of `names` is, word for word, the (folded) query."""
-    if not names or not query_words:
-        return False
-    return any(folded_words(name) == query_words for name in names.split("\n"))

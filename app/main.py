@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import api, security_log, web
@@ -27,6 +28,7 @@ from app.api.problems import wants_problem
 from app.config import get_settings
 from app.db import Database
 from app.errors import BadRequest, DomainError, RequestTimeout, TooLarge
+from app.http_cache import HttpCaching
 from app.web.security import SecurityHeaders, add_security_headers
 
 DESCRIPTION = """
@@ -42,6 +44,17 @@ RFC 9457 problem details.
 BODY_METHODS_WITHOUT_BODY = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 SPOOL_BYTES = 8 << 20
 REPLAY_CHUNK = 1 << 20
+# Already compressed (or streamed events): gzip would only cost time.
+NOT_COMPRESSED = (
+    "text/event-stream",
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "font/woff2",
+    "application/zip",
+    "application/gzip",
+)
 
 
 class ReadBody:
@@ -227,6 +240,8 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
         regex = getattr(route, "path_regex", None)
         if regex is not None and regex.match(path):
             methods |= route.methods or set()
+    if "GET" in methods:
+        methods.add("HEAD")  # every GET answers HEAD (app.http_cache)
     return sorted(methods)
 
 
@@ -381,6 +396,10 @@ def create_app(database: Database | None = None) -> FastAPI:
         timeout=settings.body_timeout,
         idle_timeout=settings.body_idle_timeout,
     )
+    # Text answers compressed when asked (the streamed export too, chunk by chunk).
+    app.add_middleware(GZipMiddleware, minimum_size=500, exclude_content_types=NOT_COMPRESSED)
+    app.add_middleware(HttpCaching, max_age=settings.http_max_age)
+    # Outside the cache: an unknown host is refused before anything answers it.
     app.add_middleware(HostPolicy, allowed=settings.allowed_hosts, base_url=settings.base_url)
     app.add_middleware(SecurityHeaders)
     return app

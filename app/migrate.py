@@ -19,8 +19,9 @@ def alembic_config(url: str | None = None, connection: Connection | None = None)
 
 
 # Tables the migrations manage by hand, outside the models: the full-text index (with, on
-# SQLite, the FTS5 shadow tables search_index_data, _idx, _content, _docsize and _config).
-UNMODELLED_PREFIXES = ("search_index",)
+# SQLite, the FTS5 shadow tables search_index_data, _idx, _content, _docsize and _config;
+# likewise search_names).
+UNMODELLED_PREFIXES = ("search_index", "search_names")
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:

@@ -14,7 +14,7 @@ def test_a_number_is_not_a_date(api: Api) -> None:
 def test_405_names_every_method_of_the_path(api: Api) -> None:
     response = api.client.put("/api/v1/regulators/1")
     assert response.status_code == 405
-    assert response.headers["allow"] == "DELETE, GET, PATCH"
+    assert response.headers["allow"] == "DELETE, GET, HEAD, PATCH"
     assert response.headers["content-type"] == "application/problem+json"
 
 

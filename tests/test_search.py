@@ -350,3 +350,58 @@ def test_demo_record(api: Api) -> None:
     assert {h["type"] for h in search(api, "commissioner", limit=4)} == {"regulator"}
     quebec = search(api, "Quebec", type="regulator")
     assert [h["title"] for h in quebec] == ["Commission d'accès à l'information du Québec"]
+
+
+def test_tiers_exact_name_then_title_then_body(api: Api, record: dict[str, Any]) -> None:
+    regulator = record["garante"]["id"]
+
+    def decision(reference: str, title: str, summary: str) -> int:
+        return api.decision(regulator, reference=reference, title=title, summary=summary)["id"]
+
+    body_new = decision("K-1", "A later report", "The kestrel nested under the roof, kestrel after kestrel.")
+    title_one = decision("K-2", "Kestrel nesting in the archive", "Birds.")
+    exact = decision("K-3", "Kestrel", "Nothing else.")
+    title_two = decision("K-4", "On the kestrel, the kestrel and the kestrel", "More birds.")
+    hits = [id for _, id in found(api, "KESTREL", type="decision")]
+    assert hits[0] == exact
+    assert set(hits[1:3]) == {title_one, title_two}
+    assert hits[3:] == [body_new]  # the most mentions, but in the body alone
+    # A common word with a rare one: only documents with both, in the same tiers.
+    assert found(api, "kestrel archive") == [("decision", title_one)]
+    assert found(api, "kestrel roof") == [("decision", body_new)]
+    # A query that names no single name has no exact tier.
+    assert [id for _, id in found(api, "kestrel OR zebra", type="decision")][-1] == body_new
+    # Names that start or end with punctuation are found exactly too.
+    watchers = api.organisation(name="Kestrel Kestrel Watchers")["id"]
+    quoted = api.organisation(name="«Kestrel»")["id"]
+    kestrels = [("organisation", quoted), ("organisation", watchers)]
+    assert found(api, "kestrel", type="organisation") == kestrels
+    assert found(api, "clearview ai inc")[0] == ("organisation", record["clearview"]["id"])
+
+
+def test_a_big_tier_ranks_its_newest_and_then_the_older_by_recency(
+    api: Api, record: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.services import search as service
+
+    monkeypatch.setattr(service, "RANKED", 2)
+    regulator = record["garante"]["id"]
+    ids = [
+        api.decision(regulator, reference=f"H-{i}", title=f"Heron {i}", summary="heron " * (1 + i % 3))["id"]
+        for i in range(6)
+    ]
+    hits = [id for _, id in found(api, "heron", type="decision", limit=50)]
+    assert sorted(hits) == sorted(ids)
+    # The two newest by relevance, the four older newest first.
+    assert set(hits[:2]) == set(ids[-2:])
+    assert hits[2:] == ids[-3::-1]
+    paged: list[int] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"q": "heron", "type": "decision", "limit": 1}
+        page = api.ok(api.get("/api/v1/search", params=params | ({"cursor": cursor} if cursor else {})))
+        paged += [h["id"] for h in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert paged == hits

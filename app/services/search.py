@@ -17,6 +17,11 @@ here. User text never reaches MATCH or to_tsquery as it is: it is parsed into wo
 
 Anything else (punctuation, `AND`, `NEAR`, `^`, `:`, brackets) only separates words; a query
 with no word left finds nothing.
+
+The search endpoint answers in tiers (see `search()`): exact names (looked up in the names
+index of the migration `20261201_search_exact_names`), then title matches, then body matches,
+each ranked by relevance over its newest `RANKED` matches only, so that a common word costs
+no more than a rare one.
 """
 
 import hashlib
@@ -33,7 +38,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.visitors import InternalTraversal
 
-from app.fulltext import folded_words, words
+from app.fulltext import words
 from app.models import Case, Decision, Finding, Organisation, Recommendation, Regulator
 from app.schemas.common import Page
 from app.schemas.search import SearchHit
@@ -53,8 +58,6 @@ TYPES = {code: kind for kind, code in CODES.items()}
 
 MAX_TERMS = 32
 MAX_WORD = 100
-# Added to the score of a document whose title (or one of whose names) is the query itself.
-EXACT_BOOST = 1000.0
 # Weights of the title and body columns: a word in a title counts ten times one in a body.
 TITLE_WEIGHT, BODY_WEIGHT = 10.0, 1.0
 SNIPPET_WORDS = 24
@@ -90,28 +93,70 @@ class Query:
         """The searched words in order, for the exact-name boost."""
         return " ".join(w for group in self.groups for term in group for w in term.words)
 
+    @property
+    def name(self) -> tuple[str, ...] | None:
+        """The words a record's name must be, word for word, to rank first; None for a query
+        that names no single name (`a OR b`, a prefix)."""
+        if any(len(g) > 1 or g[0].prefix for g in self.groups):
+            return None
+        return tuple(w for g in self.groups for w in g[0].words)
+
+    @staticmethod
+    def _fts5_term(t: Term) -> str:
+        return '"' + " ".join(t.words) + '"' + ("*" if t.prefix else "")
+
+    def _fts5_required(self) -> str:
+        return " AND ".join("(" + " OR ".join(self._fts5_term(t) for t in g) + ")" for g in self.groups)
+
+    def _fts5_excluded(self) -> str:
+        return " OR ".join(self._fts5_term(t) for t in self.excluded)
+
     def fts5(self) -> str:
         """The query in FTS5 syntax: every word a quoted string."""
-
-        def term(t: Term) -> str:
-            return '"' + " ".join(t.words) + '"' + ("*" if t.prefix else "")
-
-        required = " AND ".join("(" + " OR ".join(term(t) for t in g) + ")" for g in self.groups)
+        required = self._fts5_required()
         if not self.excluded:
             return required
-        return f"({required}) NOT (" + " OR ".join(term(t) for t in self.excluded) + ")"
+        return f"({required}) NOT ({self._fts5_excluded()})"
+
+    def fts5_title(self) -> str:
+        """Documents the query finds in their title alone."""
+        title = f"title : ({self._fts5_required()})"
+        return f"({title}) NOT ({self._fts5_excluded()})" if self.excluded else title
+
+    def fts5_body(self) -> str:
+        """Documents the query finds, but not in their title alone."""
+        left_out = f"(title : ({self._fts5_required()}))"
+        if self.excluded:
+            left_out += f" OR ({self._fts5_excluded()})"
+        return f"({self._fts5_required()}) NOT ({left_out})"
+
+    @staticmethod
+    def _ts_term(t: Term, weight: str = "") -> str:
+        """A word or phrase as a tsquery; `weight` ("A") keeps it to the title."""
+        quoted = []
+        for i, w in enumerate(t.words):
+            label = ("*" if t.prefix and i == len(t.words) - 1 else "") + weight
+            lexeme = "'" + w.replace("\\", "\\\\").replace("'", "''") + "'"
+            quoted.append(lexeme + (":" + label if label else ""))
+        return "(" + " <-> ".join(quoted) + ")"
+
+    def _ts_required(self, weight: str = "") -> str:
+        return " & ".join("(" + " | ".join(self._ts_term(t, weight) for t in g) + ")" for g in self.groups)
+
+    def _ts_excluded(self) -> str:
+        return "".join(f" & !{self._ts_term(t)}" for t in self.excluded)
 
     def tsquery(self) -> str:
         """The query in PostgreSQL's to_tsquery syntax: every word a quoted lexeme."""
+        return self._ts_required() + self._ts_excluded()
 
-        def term(t: Term) -> str:
-            quoted = ["'" + w.replace("\\", "\\\\").replace("'", "''") + "'" for w in t.words]
-            if t.prefix:
-                quoted[-1] += ":*"
-            return "(" + " <-> ".join(quoted) + ")"
+    def tsquery_title(self) -> str:
+        """Documents the query finds in their title (weight A) alone."""
+        return "(" + self._ts_required("A") + ")" + self._ts_excluded()
 
-        required = " & ".join("(" + " | ".join(term(t) for t in g) + ")" for g in self.groups)
-        return required + "".join(f" & !{term(t)}" for t in self.excluded)
+    def tsquery_body(self) -> str:
+        """Documents the query finds, but not in their title alone."""
+        return f"({self._ts_required()}) & !({self._ts_required('A')})" + self._ts_excluded()
 
 
 CHUNK = re.compile(r'(-?)"([^"]*)"?(\*?)|(\S+)')
@@ -222,29 +267,192 @@ def _score(value: Any) -> float:
     return float(value)
 
 
-def _page_sql(dialect: str, codes: list[int], after: tuple[float, int] | None) -> str:
-    kinds = ", ".join(str(c) for c in codes)
-    if dialect == "sqlite":
-        inner = (
-            "SELECT rowid AS doc_id, "
-            f"-bm25(search_index, {TITLE_WEIGHT}, {BODY_WEIGHT}, 0.0) "
-            f"+ CASE WHEN findings_search_exact(exact, :words) THEN {EXACT_BOOST} ELSE 0.0 END AS score "
-            f"FROM search_index WHERE search_index MATCH :fts5 AND (rowid & 7) IN ({kinds})"
+# The tiers of the answer, best first: exact names, then matches in a title, then the rest.
+# A score is the tier's base plus, for the RANKED newest matches of the tier, their
+# relevance (always above 0 and far below the gap between two bases); older matches of a
+# big tier follow, newest first, at the base itself.
+BASES = (3e6, 2e6, 1e6)
+RANKED = 200
+BM25 = f"-bm25(search_index, {TITLE_WEIGHT}, {BODY_WEIGHT}, 0.0)"
+TS_WEIGHTS = f"{BODY_WEIGHT / TITLE_WEIGHT}, 0.2, 0.4, 1.0"
+# Glued to the first and last word of each name in `search_names` (see the migration
+# 20261201_search_exact_names), so that the first and last words of an exact-name phrase
+# are rare words, quick to look up, however common the name's words.
+NAME_START, NAME_END = "xqxb", "xqxe"
+
+Hit = tuple[int, float]  # (document key, score)
+
+
+def name_phrases(name: tuple[str, ...]) -> str:
+    """The FTS5 query finding the names that are `name`, word for word. A name starting or
+    ending with punctuation has the marker as a word of its own."""
+    first, last = name[0], name[-1]
+    phrases = set()
+    for start in (NAME_START + first, NAME_START + " " + first):
+        for end in (last + NAME_END, last + " " + NAME_END):
+            one_word = len(name) == 1
+            words = start.removesuffix(first) + end if one_word else " ".join((start, *name[1:-1], end))
+            phrases.add('"' + words + '"')
+    return " OR ".join(sorted(phrases))
+
+
+class _Search:
+    """One search's queries, per dialect."""
+
+    def __init__(self, session: Session, query: Query, codes: list[int]) -> None:
+        self.session = session
+        self.query = query
+        self.kinds = ", ".join(str(c) for c in codes)
+        self.sqlite = session.get_bind().dialect.name == "sqlite"
+        if not self.sqlite and session.get_bind().dialect.name != "postgresql":
+            raise CompileError(f"full-text search is not available on {session.get_bind().dialect.name}")
+        if self.sqlite:
+            self.matches = (query.fts5(), query.fts5_title(), query.fts5_body())
+        else:
+            self.matches = (query.tsquery(), query.tsquery_title(), query.tsquery_body())
+
+    def _rows(self, sql: str, **params: Any) -> list[Any]:
+        return list(self.session.execute(text(sql), params).all())
+
+    def named(self) -> list[int]:
+        """Documents whose name is the query (whether the query finds them is checked later)."""
+        name = self.query.name
+        if not name:
+            return []
+        if self.sqlite:
+            sql = (
+                "SELECT rowid FROM search_names WHERE search_names MATCH :phrases "
+                f"AND (rowid & 7) IN ({self.kinds}) ORDER BY rowid DESC LIMIT {RANKED}"
+            )
+            return [doc_id for (doc_id,) in self._rows(sql, phrases=name_phrases(name))]
+        sql = (
+            "SELECT s.doc_id FROM search_index s "
+            "WHERE s.exact IS NOT NULL AND findings_search_names(s.exact) "
+            "@> ARRAY[to_tsvector('findings_search', findings_search_text(:words))::text] "
+            f"AND (s.doc_id & 7) IN ({self.kinds}) ORDER BY s.doc_id DESC LIMIT {RANKED}"
         )
-    elif dialect == "postgresql":
-        weights = f"{BODY_WEIGHT / TITLE_WEIGHT}, 0.2, 0.4, 1.0"
-        inner = (
-            f"SELECT s.doc_id, ts_rank('{{{weights}}}', s.document, q.query, 1)::float8 "
-            f"+ CASE WHEN findings_search_exact(s.exact, q.words) THEN {EXACT_BOOST}::float8 "
-            "ELSE 0::float8 END AS score "
-            "FROM search_index s, (SELECT to_tsquery('findings_search', :tsquery) AS query, "
-            "to_tsvector('findings_search', :words) AS words) q "
-            f"WHERE s.document @@ q.query AND (s.doc_id & 7) IN ({kinds})"
-        )
-    else:
-        raise CompileError(f"full-text search is not available on {dialect}")
-    where = " WHERE score < :score OR (score = :score AND doc_id > :doc_id)" if after else ""
-    return f"SELECT doc_id, score FROM ({inner}) hits{where} ORDER BY score DESC, doc_id LIMIT :limit"
+        return [doc_id for (doc_id,) in self._rows(sql, words=" ".join(name))]
+
+    def newest(self, tier: int) -> list[Hit]:
+        """The RANKED + 1 newest matches of a tier (1: in a title, 2: elsewhere; 0: all of
+        them) with their relevance, in one statement (bm25 reads its statistics once per
+        statement)."""
+        if self.sqlite:
+            sql = (
+                f"SELECT rowid, {BM25} FROM search_index WHERE search_index MATCH :match "
+                f"AND (rowid & 7) IN ({self.kinds}) ORDER BY rowid DESC LIMIT {RANKED + 1}"
+            )
+        else:
+            sql = (
+                f"SELECT s.doc_id, ts_rank('{{{TS_WEIGHTS}}}', s.document, q.query, 1)::float8 "
+                "FROM search_index s, (SELECT to_tsquery('findings_search', :match) AS query) q "
+                f"WHERE s.document @@ q.query AND (s.doc_id & 7) IN ({self.kinds}) "
+                f"ORDER BY s.doc_id DESC LIMIT {RANKED + 1}"
+            )
+        return [(doc_id, _positive(score)) for doc_id, score in self._rows(sql, match=self.matches[tier])]
+
+    def titled(self, since: int) -> set[int]:
+        """The documents from key `since` up that the query finds in their title alone."""
+        if self.sqlite:
+            sql = (
+                "SELECT rowid FROM search_index WHERE search_index MATCH :match "
+                f"AND (rowid & 7) IN ({self.kinds}) AND rowid >= :since"
+            )
+        else:
+            sql = (
+                "SELECT s.doc_id FROM search_index s "
+                "WHERE s.document @@ to_tsquery('findings_search', :match) "
+                f"AND (s.doc_id & 7) IN ({self.kinds}) AND s.doc_id >= :since"
+            )
+        return {doc_id for (doc_id,) in self._rows(sql, match=self.matches[1], since=since)}
+
+    def relevance(self, doc_ids: list[int]) -> dict[int, float]:
+        """The relevance of each of a few `doc_ids` that the query finds."""
+        if not doc_ids:
+            return {}
+        ids = ", ".join(str(i) for i in sorted(doc_ids))
+        if self.sqlite:
+            sql = (
+                f"SELECT rowid, {BM25} FROM search_index WHERE search_index MATCH :match AND rowid IN ({ids})"
+            )
+        else:
+            sql = (
+                f"SELECT s.doc_id, ts_rank('{{{TS_WEIGHTS}}}', s.document, q.query, 1)::float8 "
+                "FROM search_index s, (SELECT to_tsquery('findings_search', :match) AS query) q "
+                f"WHERE s.doc_id IN ({ids}) AND s.document @@ q.query"
+            )
+        return {doc_id: _positive(score) for doc_id, score in self._rows(sql, match=self.matches[0])}
+
+    def older(self, tier: int, before: int, limit: int) -> list[int]:
+        """Matches of a tier with a key below `before`, newest first (not ranked)."""
+        if self.sqlite:
+            sql = (
+                "SELECT rowid FROM search_index WHERE search_index MATCH :match "
+                f"AND (rowid & 7) IN ({self.kinds}) AND rowid < :before ORDER BY rowid DESC LIMIT :limit"
+            )
+        else:
+            sql = (
+                "SELECT s.doc_id FROM search_index s "
+                "WHERE s.document @@ to_tsquery('findings_search', :match) "
+                f"AND (s.doc_id & 7) IN ({self.kinds}) AND s.doc_id < :before "
+                "ORDER BY s.doc_id DESC LIMIT :limit"
+            )
+        return [doc_id for (doc_id,) in self._rows(sql, match=self.matches[tier], before=before, limit=limit)]
+
+
+def _positive(score: Any) -> float:
+    """A relevance above 0 and below the gap between tiers."""
+    return min(max(float(score or 0.0), 0.0), 1e5) + 1e-6
+
+
+def _order(hit: Hit) -> tuple[float, int]:
+    return (-hit[1], -hit[0])
+
+
+def _page(search: "_Search", after: Hit | None, want: int) -> list[Hit]:
+    """The first `want` hits after the cursor's (key, score), in order of (score, key) down."""
+
+    def wanted(hit: Hit) -> bool:
+        return after is None or (hit[1], hit[0]) < (after[1], after[0])
+
+    named = search.named()
+    if len(search.older(0, 1 << 62, RANKED + 1)) <= RANKED:
+        # Few matches (a rare word, or a common one with a rare one): all ranked, read at once.
+        everything = search.newest(0)
+        titled = search.titled(min(doc_id for doc_id, _ in everything)) if everything else set()
+        hits = [
+            (doc_id, BASES[0 if doc_id in named else 1 if doc_id in titled else 2] + score)
+            for doc_id, score in everything
+        ]
+        return sorted(filter(wanted, hits), key=_order)[:want]
+    relevance = search.relevance(named)
+    exact = set(relevance)
+    out: list[Hit] = sorted(
+        (hit for hit in ((doc_id, BASES[0] + score) for doc_id, score in relevance.items()) if wanted(hit)),
+        key=_order,
+    )
+    for tier in (1, 2):
+        if len(out) >= want:
+            break
+        base = BASES[tier]
+        if after is not None and after[1] < base:
+            continue  # the cursor is past this tier
+        newest = search.newest(tier)
+        ranked = [(doc_id, base + score) for doc_id, score in newest[:RANKED]]
+        out.extend(sorted((hit for hit in ranked if hit[0] not in exact and wanted(hit)), key=_order))
+        if len(newest) <= RANKED:
+            continue  # the whole tier was ranked
+        # The tier is bigger than RANKED: its older matches follow, newest first.
+        before = ranked[-1][0]
+        if after is not None and after[1] == base:
+            before = min(before, after[0])
+        while len(out) < want:
+            chunk = search.older(tier, before, want - len(out) + len(exact))
+            if not chunk:
+                break
+            out.extend((doc_id, base) for doc_id in chunk if doc_id not in exact)
+            before = chunk[-1]
+    return out[:want]
 
 
 def _snippets(session: Session, dialect: str, query: Query, doc_ids: list[int]) -> dict[int, str]:
@@ -336,9 +544,12 @@ def search(
 ) -> Page[SearchHit]:
     """The records `q` finds, best match first, a page at a time.
 
-    The order is by score (an exact title or name first, then the database's relevance,
-    titles weighing more than bodies), then by document key; the cursor holds the last
-    hit's (score, key), so a page starts right after the previous one.
+    The order is by tier: records whose title or name is the query, then those the query
+    finds in their title, then the rest. Within a tier the newest RANKED matches come by the
+    database's relevance (bm25; ts_rank on PostgreSQL), and the older ones of a big tier
+    after them, newest first: no query ranks more than a bounded number of matches, however
+    common its words. The cursor holds the last hit's (score, key), so a page starts right
+    after the previous one.
     """
     query = parse(q)
     if query.empty:
@@ -346,17 +557,10 @@ def search(
     codes = sorted(CODES[t] for t in set(types or CODES))
     # A cursor belongs to its query and types: another search refuses it instead of
     # starting at a meaningless place.
-    sort = "rank-" + hashlib.sha256(f"{query.fts5()}|{codes}".encode()).hexdigest()[:12]
+    sort = "tier-" + hashlib.sha256(f"{query.fts5()}|{codes}".encode()).hexdigest()[:12]
     after = decode_cursor(cursor, sort, _score) if cursor else None
     dialect = session.get_bind().dialect.name
-    params: dict[str, Any] = {"limit": limit + 1}
-    if dialect == "sqlite":
-        params |= {"fts5": query.fts5(), "words": folded_words(query.words)}
-    else:
-        params |= {"tsquery": query.tsquery(), "words": query.words}
-    if after is not None:
-        params |= {"score": after[0], "doc_id": after[1]}
-    rows = session.execute(text(_page_sql(dialect, codes, after)), params).all()
+    rows = _page(_Search(session, query, codes), (after[1], after[0]) if after else None, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     keys = [(TYPES[doc_id & 7], doc_id >> 3) for doc_id, _ in rows]

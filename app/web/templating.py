@@ -94,9 +94,6 @@ def render(
     notice = NOTICES.get(request.cookies.get(NOTICE_COOKIE, ""))
     ctx = {"user": user, "errors": {}, "message": None, "notice": notice, "as_of": None}
     ctx.update(context or {})
-    if user is not None:
-        # The page holds the session's CSRF token and the user's name: never cache it.
-        headers = {"Cache-Control": "private, no-store"} | (headers or {})
     response = templates.TemplateResponse(request, name, ctx, status_code=status, headers=headers)
     if NOTICE_COOKIE in request.cookies:
         response.delete_cookie(
