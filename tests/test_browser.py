@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -64,19 +65,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path / 'browser.sqlite3'}"
-    migrate.upgrade(url)
-    db = Database(url)
-    make_user(db, "editor@example.org")
-    with db.transaction(actor="test") as session:
-        regulators.create(
-            session,
-            data=RegulatorCreate(
-                name="Office of the Privacy Commissioner of Canada", short_name="OPC", jurisdiction="CA"
-            ),
-        )
+@contextmanager
+def serve(db: Database) -> Iterator[str]:
+    """The app on `db`, served by uvicorn on a free loopback port, for as long as the block runs."""
     port = free_port()
     config = uvicorn.Config(
         create_app(db), host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="off"
@@ -94,6 +85,25 @@ def server(tmp_path: Path) -> Iterator[str]:
     finally:
         srv.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path / 'browser.sqlite3'}"
+    migrate.upgrade(url)
+    db = Database(url)
+    make_user(db, "editor@example.org")
+    with db.transaction(actor="test") as session:
+        regulators.create(
+            session,
+            data=RegulatorCreate(
+                name="Office of the Privacy Commissioner of Canada", short_name="OPC", jurisdiction="CA"
+            ),
+        )
+    try:
+        with serve(db) as base:
+            yield base
+    finally:
         db.dispose()
 
 

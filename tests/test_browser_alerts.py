@@ -3,25 +3,21 @@ Clearview AI from its page by e-mail and by webhook, an assessment is logged, an
 and one signed webhook arrive; then the password is reset from an e-mailed link."""
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 
 from app import migrate
 from app.db import Database
-from app.main import create_app
 from app.models import Organisation, Recommendation
 from app.schemas.recommendation import AssessmentCreate
 from app.services import demo, recommendations, worker
 from tests.alert_helpers import Mailbox, Receiver
-from tests.test_browser import CHROMIUM_ARGS, chromium_or_skip, free_port
+from tests.test_browser import CHROMIUM_ARGS, chromium_or_skip, serve
 from tests.web_helpers import fast_passwords  # noqa: F401  (autouse: cheap argon2 costs)
 
 pytestmark = pytest.mark.browser
@@ -38,23 +34,10 @@ def site(tmp_path: Path, smtp: Mailbox, settings_env: Any) -> Iterator[tuple[str
     db = Database(url)
     with db.transaction(actor="test") as session:
         demo.load(session)
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(db), host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="off"
-    )
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the app did not start")
-        time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}", db
+        with serve(db) as base:
+            yield base, db
     finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
         db.dispose()
 
 
