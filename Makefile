@@ -22,13 +22,16 @@ run: $(STAMP)
 	$(BIN)/findings worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 		$(BIN)/findings serve --host 127.0.0.1 --port 8000
 
-## Install what the tests need and run them all.
+## Install what the tests need, check the types of app/ (mypy, configured in pyproject.toml)
+## and run the tests.
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 migrate: $(STAMP)
 	$(BIN)/findings migrate

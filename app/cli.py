@@ -2,6 +2,7 @@
 
 import datetime as dt
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -300,7 +301,7 @@ def user_create(
     typer.echo(summary)
 
 
-def _user_command(change):  # type: ignore[no-untyped-def]
+def _user_command(change: Callable[[Any], str]) -> None:
     """Run `change(session)` in one transaction; print its summary, or the error (exit 1)."""
     from app.db import Database
     from app.errors import DomainError

@@ -124,8 +124,8 @@ def record_state(db: Database) -> tuple[str, float | None]:
             ).one()
             last_id, at, running = row
         else:
-            row = conn.execute(text(LAST_CHANGE)).first()
-            last_id, at = row if row is not None else (0, None)
+            first = conn.execute(text(LAST_CHANGE)).first()
+            last_id, at = first if first is not None else (0, None)
             running = ""
         conn.rollback()
     return _state(last_id, at, running)

@@ -296,6 +296,7 @@ def create_app(database: Database | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
+    # FastAPI's documented way to replace the schema: assign the method on the instance.
     app.openapi = lambda: contract.openapi(app)  # type: ignore[method-assign]
     app.state.db = db
     app.include_router(api.router)
@@ -352,7 +353,7 @@ def create_app(database: Database | None = None) -> FastAPI:
         )
 
     @app.exception_handler(OperationalError)
-    async def operational_error(request: Request, exc: OperationalError) -> Response:
+    async def operational_error(request: Request, exc: Exception) -> Response:
         if wants_problem(request):
             return problems.unavailable_problem(exc)
         return web.error_page(

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import logging
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 from starlette.requests import HTTPConnection
 
@@ -30,10 +30,10 @@ def configure(path: str | None) -> None:
     logger.propagate = False
 
 
-class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+class _Stderr(logging.StreamHandler[TextIO]):
     """Standard error as it is when the event is written (not when the handler was made)."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stderr
 

@@ -35,7 +35,7 @@ def list_cases(
     as_of: AsOf = None,
     tag: Annotated[str | None, Query(max_length=100)] = None,
     q: Q = None,
-    sort: Sort = "title",
+    sort: Sort = "title",  # type: ignore[valid-type]  # a Literal made at import
 ) -> Page[CaseRead]:
     return cases.list_(session, tag=tag, q=q, as_of=as_of, sort=sort, limit=limit, cursor=cursor)
 

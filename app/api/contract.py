@@ -214,7 +214,7 @@ def problem_statuses(route: APIRoute) -> set[int]:
         statuses |= {422}
     if takes_body(route):
         statuses |= {400, 413, 422}
-    if route.methods & WRITES:
+    if (route.methods or set()) & WRITES:
         statuses |= {409}
     if checks_if_match(route):
         statuses |= {412, 428}

@@ -52,7 +52,7 @@ def list_decisions(
     issued_to: IsoDate | None = None,
     compliance: Compliance | None = None,
     q: Q = None,
-    sort: Sort = "-issued_on",
+    sort: Sort = "-issued_on",  # type: ignore[valid-type]  # a Literal made at import
 ) -> Page[DecisionRead]:
     return decisions.list_(
         session,

@@ -1,8 +1,8 @@
 """Dependencies shared by the REST routers: the session, the caller, common parameters."""
 
 import datetime as dt
-from collections.abc import Iterator
-from typing import Annotated, Literal
+from collections.abc import Callable, Iterator, Mapping
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Header, Path, Query, Request
 from sqlalchemy.exc import OperationalError
@@ -22,7 +22,8 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 def get_database(request: Request) -> Database:
-    return request.app.state.db
+    db: Database = request.app.state.db
+    return db
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -105,7 +106,7 @@ def _record_use(request: Request, session: Session, token: ApiToken) -> None:
         return
 
 
-def require(role: Role):  # type: ignore[no-untyped-def]
+def require(role: Role) -> Callable[[ApiToken | None], ApiToken]:
     """A dependency letting through only callers whose token has at least `role`."""
 
     def check(token: Annotated[ApiToken | None, Depends(current_token)]) -> ApiToken:
@@ -190,9 +191,11 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def sort_param(sorts: dict[str, object]) -> object:
-    """A `sort` query parameter taking one of the service's sort names (`-name` for descending)."""
+def sort_param(sorts: Mapping[str, Any]) -> Any:
+    """A `sort` query parameter taking one of the service's sort names (`-name` for descending).
+
+    A type made at import, so an annotation with it needs `# type: ignore[valid-type]`."""
     return Annotated[
-        Literal[tuple(sorts)],  # type: ignore[valid-type]
+        Literal[tuple(sorts)],
         Query(description="Order of the list; a leading `-` reverses it."),
     ]

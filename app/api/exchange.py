@@ -135,7 +135,7 @@ async def import_record(request: Request, session: SessionDep, _: Admin) -> dict
 def export_decisions_csv(
     request: Request,
     filters: Annotated[dict[str, Any], Depends(decision_filters)],
-    sort: DecisionSort = "-issued_on",
+    sort: DecisionSort = "-issued_on",  # type: ignore[valid-type]  # a Literal made at import
 ) -> StreamingResponse:
     """Decisions matching the list's filters, with their derived compliance, standing and
     recommendation counts (as of `as_of` when given), as CSV."""
@@ -152,7 +152,7 @@ def export_decisions_csv(
 def export_recommendations_csv(
     request: Request,
     filters: Annotated[dict[str, Any], Depends(recommendation_filters)],
-    sort: RecommendationSort = "id",
+    sort: RecommendationSort = "id",  # type: ignore[valid-type]  # a Literal made at import
 ) -> StreamingResponse:
     """Recommendations matching the list's filters, with their derived status and overdue flag
     (as of `as_of` when given), as CSV."""

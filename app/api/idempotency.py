@@ -154,7 +154,7 @@ class ApiRoute(APIRoute):
                 return selection.project(request, await handler(request), paged)
 
             return select
-        if "POST" not in self.methods:
+        if "POST" not in (self.methods or ()):
             return handler
 
         async def handle(request: Request) -> Response:

@@ -48,7 +48,7 @@ def list_recommendations(
     regulator_id: FilterId = None,
     decision_id: FilterId = None,
     q: Q = None,
-    sort: Sort = "id",
+    sort: Sort = "id",  # type: ignore[valid-type]  # a Literal made at import
 ) -> Page[RecommendationRead]:
     return recommendations.list_(
         session,

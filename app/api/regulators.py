@@ -37,7 +37,7 @@ def list_regulators(
     jurisdiction: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?$")] = None,
     kind: RegulatorKind | None = None,
     q: Q = None,
-    sort: Sort = "name",
+    sort: Sort = "name",  # type: ignore[valid-type]  # a Literal made at import
 ) -> Page[RegulatorRead]:
     return regulators.list_(
         session, jurisdiction=jurisdiction, kind=kind, q=q, as_of=as_of, sort=sort, limit=limit, cursor=cursor

@@ -89,7 +89,8 @@ def dependency(model: type[BaseModel]) -> Callable[..., None]:
             )
         request.state.fields = list(dict.fromkeys(wanted))
 
-    fields.__selection__ = model  # type: ignore[attr-defined]
+    # Marks the dependency, so that the route can tell it projects its answer (see above).
+    setattr(fields, "__selection__", model)  # noqa: B010
     return fields
 
 
@@ -98,7 +99,7 @@ def project(request: Request, response: Response, paged: bool) -> Response:
     wanted: list[str] | None = getattr(request.state, "fields", None)
     if wanted is None or response.status_code != 200 or not hasattr(response, "body"):
         return response
-    data = json.loads(response.body)
+    data = json.loads(bytes(response.body))
 
     def pick(item: dict[str, Any]) -> dict[str, Any]:
         return {k: item[k] for k in wanted if k in item}

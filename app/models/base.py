@@ -5,7 +5,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Numeric, String, TypeDecorator
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Numeric, String, Table, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 NAMING_CONVENTION = {
@@ -74,6 +74,13 @@ class Base(DeclarativeBase):
     }
 
 
+def table_of(model: Any) -> Table:
+    """A mapped class's table (SQLAlchemy types `__table__` as any FROM clause)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
 class Timestamps:
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -87,4 +94,4 @@ class Versioned(Timestamps):
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:
         # UPDATE ... WHERE version = :seen, so a lost update cannot slip through.
-        return {"version_id_col": cls.__table__.c.version}
+        return {"version_id_col": table_of(cls).c.version}

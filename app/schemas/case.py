@@ -15,9 +15,9 @@ class CaseCreate(InputModel):
 
 
 class CaseUpdate(InputModel):
-    title: Title = None  # type: ignore[assignment]
+    title: Title = None  # type: ignore[assignment]  # absent means unchanged; null is refused
     summary: LongText | None = None
-    tags: list[Tag] = Field(default=None, max_length=100)  # type: ignore[assignment]
+    tags: list[Tag] = Field(default=None, max_length=100)  # type: ignore[arg-type]  # absent means unchanged; null is refused
 
     _unique_tags = field_validator("tags")(unique)
 

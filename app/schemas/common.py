@@ -35,35 +35,48 @@ def _no_nul(value: str) -> str:
 WHITESPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 NOT_BLANK = rf"^[^\x00]*[^\x00{WHITESPACE}][^\x00]*$"
 NO_NUL = r"^[^\x00]*$"
-URL_PATTERN = rf"^https?://[^\x00-\x20\x7f-\x9f{WHITESPACE}]+$"
+# Invisible format characters (Unicode category Cf in the Basic Multilingual Plane): the soft
+# hyphen, zero-width spaces and joiners, direction marks and overrides, the byte-order mark...
+FORMAT_CHARACTERS = (
+    r"\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
+    r"\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+)
+# A web address: no control character (C0, DEL, C1), no white space, no format character.
+URL_PATTERN = rf"^https?://[^\x00-\x20\x7f-\x9f{WHITESPACE}{FORMAT_CHARACTERS}]+$"
 
 
 def _strip(value: str) -> str:
     return value.strip()
 
 
-def text(max_length: int, min_length: int = 1) -> type[str]:
-    """A string without NUL characters, between the given lengths as sent, then stripped of
-    leading and trailing white space (the schema's `maxLength` counts what is sent)."""
-    return Annotated[  # type: ignore[return-value]
-        str,
-        StringConstraints(
-            min_length=min_length,
-            max_length=max_length,
-            pattern=NOT_BLANK if min_length else NO_NUL,
-        ),
-        AfterValidator(_no_nul),
-        AfterValidator(_strip),
-        Field(description="Leading and trailing white space is removed."),
-    ]
+S = TypeVar("S", bound=str)
+
+# Text checked as sent (its length and pattern, given inside: `Stripped[Annotated[str, sent(300)]]`),
+# then stripped of leading and trailing white space (the schema's `maxLength` counts what is sent).
+Stripped = Annotated[
+    S,
+    AfterValidator(_no_nul),
+    AfterValidator(_strip),
+    Field(description="Leading and trailing white space is removed."),
+]
 
 
-Name = text(300)
-Title = text(500)
-LongText = text(50_000)
-Tag = text(100)
-ShortName = text(100)
-Provision = text(300)
+def sent(max_length: int, min_length: int = 1) -> StringConstraints:
+    """The length and pattern of a text as sent: without NUL characters, and not blank unless
+    it may be empty (`min_length=0`)."""
+    return StringConstraints(
+        min_length=min_length,
+        max_length=max_length,
+        pattern=NOT_BLANK if min_length else NO_NUL,
+    )
+
+
+Name = Stripped[Annotated[str, sent(300)]]
+Title = Stripped[Annotated[str, sent(500)]]
+LongText = Stripped[Annotated[str, sent(50_000)]]
+Tag = Stripped[Annotated[str, sent(100)]]
+ShortName = Stripped[Annotated[str, sent(100)]]
+Provision = Stripped[Annotated[str, sent(300)]]
 JURISDICTION_PATTERN = r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$"
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
@@ -86,19 +99,34 @@ Url = Annotated[
 ]
 
 
-def _code(pattern: str, what: str) -> type[str]:
-    """An upper-case code such as a country, a subdivision or a currency (taken in any case)."""
-    return Annotated[  # type: ignore[return-value]
-        str,
-        BeforeValidator(lambda v: v.strip().upper() if isinstance(v, str) else v),
-        StringConstraints(pattern=pattern),
-        Field(description=what, json_schema_extra={"pattern": pattern.replace("A-Z", "A-Za-z")}),
-    ]
+def _upper(value: Any) -> Any:
+    return value.strip().upper() if isinstance(value, str) else value
 
 
-Jurisdiction = _code(JURISDICTION_PATTERN, "ISO 3166-1 alpha-2 (`CA`) or ISO 3166-2 (`CA-BC`).")
-Country = _code(COUNTRY_PATTERN, "ISO 3166-1 alpha-2, e.g. `CA`.")
-Currency = _code(CURRENCY_PATTERN, "ISO 4217, e.g. `EUR`.")
+def _code_field(pattern: str, what: str) -> Any:
+    """The description and the schema's pattern of a code (taken in any case)."""
+    return Field(description=what, json_schema_extra={"pattern": pattern.replace("A-Z", "A-Za-z")})
+
+
+# Upper-case codes such as a country, a subdivision or a currency (taken in any case).
+Jurisdiction = Annotated[
+    str,
+    BeforeValidator(_upper),
+    StringConstraints(pattern=JURISDICTION_PATTERN),
+    _code_field(JURISDICTION_PATTERN, "ISO 3166-1 alpha-2 (`CA`) or ISO 3166-2 (`CA-BC`)."),
+]
+Country = Annotated[
+    str,
+    BeforeValidator(_upper),
+    StringConstraints(pattern=COUNTRY_PATTERN),
+    _code_field(COUNTRY_PATTERN, "ISO 3166-1 alpha-2, e.g. `CA`."),
+]
+Currency = Annotated[
+    str,
+    BeforeValidator(_upper),
+    StringConstraints(pattern=CURRENCY_PATTERN),
+    _code_field(CURRENCY_PATTERN, "ISO 4217, e.g. `EUR`."),
+]
 
 MONEY_PATTERN = r"^[0-9]{1,18}(\.[0-9]{1,2})?$"
 

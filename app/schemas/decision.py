@@ -1,5 +1,7 @@
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any, Self, TypeVar
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -60,9 +62,12 @@ class RelatedIn(InputModel):
     relation: Relation
 
 
-def _unique_by(key: str):  # type: ignore[no-untyped-def]
-    def check(items: list) -> list:  # type: ignore[type-arg]
-        seen = set()
+ItemT = TypeVar("ItemT")
+
+
+def _unique_by(key: str) -> Callable[[list[ItemT]], list[ItemT]]:
+    def check(items: list[ItemT]) -> list[ItemT]:
+        seen: set[Any] = set()
         for item in items:
             value = getattr(item, key)
             if value in seen:
@@ -77,7 +82,7 @@ def _unique_by(key: str):  # type: ignore[no-untyped-def]
 
 class _DecisionFields(InputModel):
     @model_validator(mode="after")
-    def _penalty_pair(self):  # type: ignore[no-untyped-def]
+    def _penalty_pair(self) -> Self:
         fields = self.model_fields_set
         if "penalty_amount" in fields or "penalty_currency" in fields:
             amount = getattr(self, "penalty_amount", None)
@@ -115,21 +120,21 @@ class DecisionCreate(_DecisionFields):
 
 
 class DecisionUpdate(_DecisionFields):
-    reference: Name = None  # type: ignore[assignment]
-    title: Title = None  # type: ignore[assignment]
-    kind: DecisionKind = None  # type: ignore[assignment]
-    issued_on: Date = None  # type: ignore[assignment]
+    reference: Name = None  # type: ignore[assignment]  # absent means unchanged; null is refused
+    title: Title = None  # type: ignore[assignment]  # absent means unchanged; null is refused
+    kind: DecisionKind = None  # type: ignore[assignment]  # absent means unchanged; null is refused
+    issued_on: Date = None  # type: ignore[assignment]  # absent means unchanged; null is refused
     summary: LongText | None = None
-    regulators: list[DecisionRegulatorIn] = Field(default=None, min_length=1, max_length=50)  # type: ignore[assignment]
-    organisations: list[DecisionOrganisationIn] = Field(default=None, max_length=200)  # type: ignore[assignment]
+    regulators: list[DecisionRegulatorIn] = Field(default=None, min_length=1, max_length=50)  # type: ignore[arg-type]  # absent means unchanged; null is refused
+    organisations: list[DecisionOrganisationIn] = Field(default=None, max_length=200)  # type: ignore[arg-type]  # absent means unchanged; null is refused
     case_id: DbId | None = None
     penalty_amount: Money | None = None
     penalty_currency: Currency | None = None
-    provisions: list[Provision] = Field(default=None, max_length=200)  # type: ignore[assignment]
-    sources: list[SourceIn] = Field(default=None, max_length=100)  # type: ignore[assignment]
-    tags: list[Tag] = Field(default=None, max_length=100)  # type: ignore[assignment]
-    findings: list[FindingIn] = Field(default=None, max_length=500)  # type: ignore[assignment]
-    related: list[RelatedIn] = Field(default=None, max_length=100)  # type: ignore[assignment]
+    provisions: list[Provision] = Field(default=None, max_length=200)  # type: ignore[arg-type]  # absent means unchanged; null is refused
+    sources: list[SourceIn] = Field(default=None, max_length=100)  # type: ignore[arg-type]  # absent means unchanged; null is refused
+    tags: list[Tag] = Field(default=None, max_length=100)  # type: ignore[arg-type]  # absent means unchanged; null is refused
+    findings: list[FindingIn] = Field(default=None, max_length=500)  # type: ignore[arg-type]  # absent means unchanged; null is refused
+    related: list[RelatedIn] = Field(default=None, max_length=100)  # type: ignore[arg-type]  # absent means unchanged; null is refused
 
 
 class DecisionRegulatorOut(OutputModel):

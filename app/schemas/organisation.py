@@ -19,10 +19,10 @@ class OrganisationCreate(InputModel):
 
 
 class OrganisationUpdate(InputModel):
-    name: Name = None  # type: ignore[assignment]
-    aliases: list[Name] = Field(default=None, max_length=100)  # type: ignore[assignment]
+    name: Name = None  # type: ignore[assignment]  # absent means unchanged; null is refused
+    aliases: list[Name] = Field(default=None, max_length=100)  # type: ignore[arg-type]  # absent means unchanged; null is refused
     parent_id: DbId | None = None
-    kind: OrganisationKind = None  # type: ignore[assignment]
+    kind: OrganisationKind = None  # type: ignore[assignment]  # absent means unchanged; null is refused
     country: Country | None = None
     website: Url | None = None
 

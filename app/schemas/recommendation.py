@@ -15,10 +15,10 @@ class RecommendationCreate(InputModel):
 
 
 class RecommendationUpdate(InputModel):
-    decision_id: DbId = None  # type: ignore[assignment]
-    organisation_id: DbId = None  # type: ignore[assignment]
-    text: LongText = None  # type: ignore[assignment]
-    kind: RecommendationKind = None  # type: ignore[assignment]
+    decision_id: DbId = None  # type: ignore[assignment]  # absent means unchanged; null is refused
+    organisation_id: DbId = None  # type: ignore[assignment]  # absent means unchanged; null is refused
+    text: LongText = None  # type: ignore[assignment]  # absent means unchanged; null is refused
+    kind: RecommendationKind = None  # type: ignore[assignment]  # absent means unchanged; null is refused
     due_on: Date | None = None
 
 

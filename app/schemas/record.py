@@ -21,10 +21,11 @@ from app.schemas.common import (
     Name,
     Provision,
     ShortName,
+    Stripped,
     Tag,
     Title,
     Url,
-    text,
+    sent,
     unique,
 )
 from app.schemas.decision import _DecisionFields
@@ -46,7 +47,7 @@ VERSION = 1
 # The sections of the file, in the order they are written and must be read.
 SECTIONS = ("regulators", "organisations", "cases", "decisions", "recommendations", "assessments")
 
-Actor = text(200)
+Actor = Stripped[Annotated[str, sent(200)]]
 
 
 # An imported id leaves room for the records made after it: every id must stay below

@@ -16,10 +16,10 @@ class RegulatorCreate(InputModel):
 
 
 class RegulatorUpdate(InputModel):
-    name: Name = None  # type: ignore[assignment]
+    name: Name = None  # type: ignore[assignment]  # absent means unchanged; null is refused
     short_name: ShortName | None = None
-    jurisdiction: Jurisdiction = None  # type: ignore[assignment]
-    kind: RegulatorKind = None  # type: ignore[assignment]
+    jurisdiction: Jurisdiction = None  # type: ignore[assignment]  # absent means unchanged; null is refused
+    kind: RegulatorKind = None  # type: ignore[assignment]  # absent means unchanged; null is refused
     website: Url | None = None
 
 

@@ -1,11 +1,12 @@
 import datetime as dt
+from typing import Annotated
 
 from pydantic import Field
 
-from app.schemas.common import InputModel, OutputModel, UtcDatetime, text
+from app.schemas.common import InputModel, OutputModel, Stripped, UtcDatetime, sent
 from app.vocab import Role
 
-TokenName = text(200)
+TokenName = Stripped[Annotated[str, sent(200)]]
 
 
 class TokenCreate(InputModel):

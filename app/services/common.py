@@ -4,11 +4,12 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.orm.interfaces import ORMOption
 
 from app.errors import Conflict, FieldError, Invalid, NotFound, PreconditionFailed
 from app.models import Base
+from app.models.base import table_of
 
 M = TypeVar("M", bound=Base)
 
@@ -38,21 +39,21 @@ def missing_ids(session: Session, model: type[Base], ids: Iterable[int]) -> set[
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return set()
-    id_column = model.__table__.c.id  # type: ignore[attr-defined]
+    id_column = table_of(model).c.id
     found = set(session.scalars(select(id_column).where(id_column.in_(wanted))))
     return wanted - found
 
 
 def check_references(session: Session, refs: Iterable[tuple[str, type[Base], int | None]]) -> None:
     """Refuse ids that name no record, naming every bad field at once."""
-    refs = [(field, model, id) for field, model, id in refs if id is not None]
+    given = [(field, model, id) for field, model, id in refs if id is not None]
     by_model: dict[type[Base], set[int]] = {}
-    for _, model, id in refs:
-        by_model.setdefault(model, set()).add(id)  # type: ignore[arg-type]
+    for _, model, id in given:
+        by_model.setdefault(model, set()).add(id)
     missing = {model: missing_ids(session, model, ids) for model, ids in by_model.items()}
     errors = [
         FieldError(field, f"there is no {label(model)} with id {id}", "reference")
-        for field, model, id in refs
+        for field, model, id in given
         if id in missing[model]
     ]
     if errors:
@@ -79,8 +80,8 @@ def changed(obj: Any, values: dict[str, Any]) -> None:
 
 def labels(
     session: Session,
-    id_column: ColumnElement[int],
-    label: ColumnElement[Any],
+    id_column: QueryableAttribute[int],
+    label: QueryableAttribute[Any],
     ids: Iterable[int] | None = None,
 ) -> dict[int, Any]:
     """`{id: label}` for the given ids (all rows, ordered by label, when ids is None), to name

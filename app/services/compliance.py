@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from app.models import Assessment, Decision, DecisionRelation, Recommendation
+from app.models.base import table_of
 from app.vocab import STANDING_RELATIONS, Compliance, Relation, Standing, Status
 
 DONE = (Status.complied, Status.withdrawn)
@@ -56,7 +57,7 @@ def latest_assessment_status(as_of: dt.date | None) -> ScalarSelect[Status]:
 def status_expr(as_of: dt.date | None) -> ColumnElement[Status]:
     """A recommendation's status as SQL: the kept column now, derived from history as of a day."""
     if as_of is None:
-        return Recommendation.status  # type: ignore[return-value]
+        return Recommendation.status.expression
     return func.coalesce(latest_assessment_status(as_of), literal(Status.pending.value))
 
 
@@ -103,7 +104,7 @@ def derive_compliance(counts: Mapping[Status, int]) -> Compliance:
     return Compliance.not_complied
 
 
-def compliance_sql(status: ColumnElement[str]) -> ColumnElement[str]:
+def compliance_sql(status: ColumnElement[Status]) -> ColumnElement[str]:
     """`derive_compliance` as an aggregate over a column of statuses (the same rule, in SQL)."""
 
     def count(*statuses: Status) -> ColumnElement[int]:
@@ -119,10 +120,10 @@ def compliance_sql(status: ColumnElement[str]) -> ColumnElement[str]:
     )
 
 
-def decision_compliance_expr(as_of: dt.date | None) -> ColumnElement[str]:
+def decision_compliance_expr(as_of: dt.date | None) -> ColumnElement[Compliance] | ColumnElement[str]:
     """A decision's compliance as SQL, for filtering lists: kept now, derived as of a day."""
     if as_of is None:
-        return Decision.compliance  # type: ignore[return-value]
+        return Decision.compliance.expression
     status = status_expr(as_of)
     return (
         select(compliance_sql(status))
@@ -191,7 +192,7 @@ def refresh_all(session: Session) -> None:
     """Set every kept status and compliance from the history in two statements (after a
     bulk load, where refreshing row by row would take one query per recommendation)."""
     session.flush()
-    recommendations = Recommendation.__table__
+    recommendations = table_of(Recommendation)
     last_on = (
         select(func.max(Assessment.assessed_on))
         .where(Assessment.recommendation_id == Recommendation.id)
@@ -206,10 +207,10 @@ def refresh_all(session: Session) -> None:
             updated_at=recommendations.c.updated_at,
         )
     )
-    decisions = Decision.__table__
+    decisions = table_of(Decision)
     session.execute(
         update(decisions).values(
-            compliance=select(compliance_sql(Recommendation.status))  # type: ignore[arg-type]
+            compliance=select(compliance_sql(Recommendation.status.expression))
             .where(Recommendation.decision_id == Decision.id)
             .correlate(Decision)
             .scalar_subquery(),

@@ -5,7 +5,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import String, bindparam, exists, func, literal, select, type_coerce
+from sqlalchemy import BindParameter, Select, String, bindparam, exists, func, literal, select, type_coerce
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from app.errors import Conflict, FieldError, Invalid, NotFound
@@ -24,7 +24,16 @@ from app.models import (
     Regulator,
 )
 from app.schemas.common import Page
-from app.schemas.decision import DecisionCreate, DecisionRead, DecisionUpdate
+from app.schemas.decision import (
+    DecisionCreate,
+    DecisionOrganisationOut,
+    DecisionRead,
+    DecisionRegulatorOut,
+    DecisionUpdate,
+    FindingOut,
+    RelatedOut,
+    SourceOut,
+)
 from app.services import audit, compliance
 from app.services.common import (
     changed,
@@ -37,7 +46,7 @@ from app.services.common import (
 from app.services.pagination import SortKey, date_key, paginate
 from app.services.regulators import jurisdiction_clause
 from app.services.search import matches
-from app.vocab import Compliance, DecisionKind, Relation, SearchType
+from app.vocab import Compliance, DecisionKind, SearchType
 
 SORTS = {
     "-issued_on": SortKey(Decision.issued_on, Decision.id, descending=True, parse=date_key),
@@ -290,7 +299,7 @@ def visible(decision: Decision, as_of: dt.date | None) -> bool:
 
 
 _EARLIER = aliased(Decision)
-_IDS = bindparam("ids", expanding=True)
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
 # The statements reading the parts of a list of decisions, built once.
 PART_QUERIES: dict[str, Any] = {
     "regulators": select(
@@ -382,49 +391,46 @@ def read_many(session: Session, decisions: list[Decision], *, as_of: dt.date | N
             DecisionRead(
                 **{key: getattr(d, key) for key in READ_COLUMNS},
                 regulators=[
-                    {
-                        "regulator_id": r.regulator_id,
-                        "role": r.role,
-                        "name": r.name,
-                        "jurisdiction": r.jurisdiction,
-                    }
+                    DecisionRegulatorOut(
+                        regulator_id=r.regulator_id, role=r.role, name=r.name, jurisdiction=r.jurisdiction
+                    )
                     for r in p["regulators"]
                 ],
                 organisations=[
-                    {"organisation_id": o.organisation_id, "role": o.role, "name": o.name}
+                    DecisionOrganisationOut(organisation_id=o.organisation_id, role=o.role, name=o.name)
                     for o in p["organisations"]
                 ],
                 findings=[
-                    {
-                        "id": f.id,
-                        "text": f.text,
-                        "provision": f.provision,
-                        "organisation_id": f.organisation_id,
-                        "outcome": f.outcome,
-                    }
+                    FindingOut(
+                        id=f.id,
+                        text=f.text,
+                        provision=f.provision,
+                        organisation_id=f.organisation_id,
+                        outcome=f.outcome,
+                    )
                     for f in p["findings"]
                 ],
                 provisions=[r.provision for r in p["provisions"]],
                 sources=[
-                    {"url": s.url, "title": s.title, "publisher": s.publisher, "published_on": s.published_on}
+                    SourceOut(url=s.url, title=s.title, publisher=s.publisher, published_on=s.published_on)
                     for s in p["sources"]
                 ],
                 tags=[t.tag for t in p["tags"]],
                 related=[
-                    {
-                        "decision_id": r.related_id,
-                        "relation": r.relation,
-                        "reference": r.reference,
-                        "title": r.title,
-                        "issued_on": r.issued_on,
-                    }
+                    RelatedOut(
+                        decision_id=r.related_id,
+                        relation=r.relation,
+                        reference=r.reference,
+                        title=r.title,
+                        issued_on=r.issued_on,
+                    )
                     for r in p["related"]
                 ],
                 related_by=links,
                 compliance=(d.compliance if as_of is None else compliance.derive_compliance(counts[d.id])),
                 # The later links are already at hand, oldest first: the same rule as
                 # compliance.standings, without querying them again.
-                standing=compliance.derive_standing(Relation(link["relation"]) for link in links),
+                standing=compliance.derive_standing(link.relation for link in links),
                 recommendation_counts=dict(counts[d.id]),
             )
         )
@@ -448,19 +454,15 @@ LATER_LINKS = (
 
 def later_links(
     session: Session, ids: list[int], *, as_of: dt.date | None
-) -> dict[int, list[dict[str, Any]]]:
+) -> dict[int, list[RelatedOut]]:
     """For each decision, the later decisions that link to it (issued by `as_of`), oldest first."""
     stmt = LATER_LINKS if as_of is None else LATER_LINKS.where(Decision.issued_on <= as_of)
-    links: dict[int, list[dict[str, Any]]] = {}
+    links: dict[int, list[RelatedOut]] = {}
     for target, relation, later_id, reference, title, issued_on in session.execute(stmt, {"ids": ids}):
         links.setdefault(target, []).append(
-            {
-                "decision_id": later_id,
-                "relation": relation,
-                "reference": reference,
-                "title": title,
-                "issued_on": issued_on,
-            }
+            RelatedOut(
+                decision_id=later_id, relation=relation, reference=reference, title=title, issued_on=issued_on
+            )
         )
     return links
 
@@ -553,7 +555,7 @@ def filtered(
     q: str | None = None,
     as_of: dt.date | None = None,
     session: Session | None = None,
-):  # type: ignore[no-untyped-def]
+) -> Select[Decision]:
     """The decisions matching the list's filters, as a SELECT to page, count or export.
 
     Given the session, a regulator's or a party's decisions are found the fastest way for how

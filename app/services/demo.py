@@ -24,6 +24,7 @@ from app.schemas.organisation import OrganisationCreate
 from app.schemas.recommendation import AssessmentCreate, RecommendationCreate
 from app.schemas.regulator import RegulatorCreate
 from app.services import cases, decisions, organisations, recommendations, regulators
+from app.vocab import AssertedBy, OrganisationKind, RecommendationKind, RegulatorKind
 
 D = dt.date
 SEED_URL = (
@@ -74,14 +75,14 @@ ORGANISATIONS = {
     "clearview": OrganisationCreate(
         name="Clearview AI, Inc.",
         aliases=["Clearview", "Clearview AI", "Clearview Al"],
-        kind="company",
+        kind=OrganisationKind.company,
         country="US",
         website="https://www.clearview.ai",
     ),
     "rcmp": OrganisationCreate(
         name="Royal Canadian Mounted Police",
         aliases=["RCMP", "Gendarmerie royale du Canada"],
-        kind="law_enforcement",
+        kind=OrganisationKind.law_enforcement,
         country="CA",
         website="https://www.rcmp-grc.gc.ca",
     ),
@@ -347,7 +348,7 @@ def _regulator(session: Session, short: str) -> int:
     return regulators.create(
         session,
         data=RegulatorCreate(
-            name=name, short_name=short, jurisdiction=jurisdiction, kind=kind, website=website
+            name=name, short_name=short, jurisdiction=jurisdiction, kind=RegulatorKind(kind), website=website
         ),
     ).id
 
@@ -373,38 +374,41 @@ def load(session: Session) -> int:
         penalty = spec.get("penalty", (None, None))
         decision = decisions.create(
             session,
-            data=DecisionCreate(
-                reference=spec["reference"],
-                title=spec["title"],
-                kind=spec["kind"],
-                issued_on=spec["issued_on"],
-                summary=spec["summary"],
-                case_id=_case(session),
-                regulators=[
-                    {"regulator_id": _regulator(session, r), "role": role} for r, role in spec["regulators"]
-                ],
-                organisations=[
-                    {"organisation_id": _organisation(session, o), "role": role}
-                    for o, role in spec["organisations"]
-                ],
-                penalty_amount=penalty[0],
-                penalty_currency=penalty[1],
-                provisions=spec.get("provisions", []),
-                sources=spec.get("sources", []),
-                tags=spec.get("tags", []),
-                findings=[
-                    {
-                        "text": f["text"],
-                        "provision": f["provision"],
-                        "organisation_id": _organisation(session, f["org"]),
-                        "outcome": f["outcome"],
-                    }
-                    for f in spec.get("findings", [])
-                ],
-                related=[
-                    {"decision_id": ids_by_reference[ref], "relation": rel}
-                    for ref, rel in spec.get("related", [])
-                ],
+            data=DecisionCreate.model_validate(
+                {
+                    "reference": spec["reference"],
+                    "title": spec["title"],
+                    "kind": spec["kind"],
+                    "issued_on": spec["issued_on"],
+                    "summary": spec["summary"],
+                    "case_id": _case(session),
+                    "regulators": [
+                        {"regulator_id": _regulator(session, r), "role": role}
+                        for r, role in spec["regulators"]
+                    ],
+                    "organisations": [
+                        {"organisation_id": _organisation(session, o), "role": role}
+                        for o, role in spec["organisations"]
+                    ],
+                    "penalty_amount": penalty[0],
+                    "penalty_currency": penalty[1],
+                    "provisions": spec.get("provisions", []),
+                    "sources": spec.get("sources", []),
+                    "tags": spec.get("tags", []),
+                    "findings": [
+                        {
+                            "text": f["text"],
+                            "provision": f["provision"],
+                            "organisation_id": _organisation(session, f["org"]),
+                            "outcome": f["outcome"],
+                        }
+                        for f in spec.get("findings", [])
+                    ],
+                    "related": [
+                        {"decision_id": ids_by_reference[ref], "relation": rel}
+                        for ref, rel in spec.get("related", [])
+                    ],
+                }
             ),
         )
         respondent = _organisation(session, "clearview")
@@ -416,7 +420,9 @@ def load(session: Session) -> int:
                     decision_id=decision.id,
                     organisation_id=respondent,
                     text=text,
-                    kind="recommendation" if spec["kind"] == "report_of_findings" else "order",
+                    kind=RecommendationKind.recommendation
+                    if spec["kind"] == "report_of_findings"
+                    else RecommendationKind.order,
                     due_on=due_on,
                 ),
             )
@@ -427,7 +433,7 @@ def load(session: Session) -> int:
                     data=AssessmentCreate(
                         status=status,
                         assessed_on=assessed_on,
-                        asserted_by="regulator",
+                        asserted_by=AssertedBy.regulator,
                         note=note,
                         source_url=source.get("url"),
                         source_title=source.get("title"),

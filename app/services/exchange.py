@@ -42,6 +42,7 @@ from app.models import (
     Recommendation,
     Regulator,
 )
+from app.models.base import table_of
 from app.schemas.record import FORMAT, ITEM_MODELS, SECTIONS, VERSION
 from app.services import audit, compliance, jsonstream
 
@@ -407,7 +408,7 @@ class _Importer:
                 current = self.parents.get(current, (None, 0))[0]
         self.errors.raise_()
         self.batches.flush()
-        table = Organisation.__table__
+        table = table_of(Organisation)
         rows = [{"b_id": id, "b_parent": parent} for id, (parent, _) in self.parents.items()]
         for start in range(0, len(rows), BATCH):
             self.session.execute(

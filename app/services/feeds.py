@@ -75,7 +75,8 @@ def render(*, feed_id: str, title: str, self_url: str, alternate: str, entries: 
         for category in e.categories:
             add(entry, "category", term=category)
         add(entry, "summary", e.summary, type="text")
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    document: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return document
 
 
 def decision_entries(session: Session, *, base: str, limit: int, filters: dict[str, Any]) -> list[Entry]:

@@ -4,7 +4,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.errors import FieldError, Invalid
@@ -142,7 +142,7 @@ def read(session: Session, *, organisation_id: int, as_of: dt.date | None) -> Or
     return read_many(session, [org], as_of=as_of)[0]
 
 
-def name_clause(q: str | None):  # type: ignore[no-untyped-def]
+def name_clause(q: str | None) -> ColumnElement[bool] | None:
     """Organisations whose name or one of whose aliases `q` finds."""
     return matches(q, SearchType.organisation, Organisation.id)
 

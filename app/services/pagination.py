@@ -13,10 +13,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, tuple_
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from app.errors import FieldError, Invalid
+
+# A SELECT of any columns (a `Select[Any]` is one of a single column).
+AnySelect = Select[*tuple[Any, ...]]
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -26,8 +29,8 @@ MAX_LIMIT = 500
 class SortKey:
     """One way a list can be ordered: by `column` (never NULL), then by `id`."""
 
-    column: ColumnElement[Any]
-    id_column: ColumnElement[int]
+    column: QueryableAttribute[Any]
+    id_column: QueryableAttribute[int]
     descending: bool = False
     parse: Callable[[Any], Any] = lambda v: v
 
@@ -87,16 +90,17 @@ def decode_cursor(
         raise bad from exc
 
 
-def _python_type(column: ColumnElement[Any]) -> type | None:
+def _python_type(column: QueryableAttribute[Any]) -> type | None:
     try:
-        return column.type.python_type
+        python_type: type = column.type.python_type
+        return python_type
     except NotImplementedError:
         return None
 
 
 def paginate(
     session: Session,
-    stmt: Select[Any],
+    stmt: AnySelect,
     *,
     sorts: dict[str, SortKey],
     sort: str,

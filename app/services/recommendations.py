@@ -4,7 +4,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session
 
 from app.errors import FieldError, Forbidden, Invalid, NotFound
@@ -214,7 +214,7 @@ def filtered(
     decision_id: int | None = None,
     q: str | None = None,
     as_of: dt.date | None = None,
-):  # type: ignore[no-untyped-def]
+) -> Select[Recommendation]:
     """The recommendations matching the list's filters, as a SELECT to page, count or export."""
     stmt = select(Recommendation)
     if as_of is not None:
@@ -237,8 +237,8 @@ def filtered(
                 DecisionRegulator.regulator_id == regulator_id,
             )
         )
-    if (clause := matches(q, SearchType.recommendation, Recommendation.id)) is not None:
-        stmt = stmt.where(clause)
+    if (matched := matches(q, SearchType.recommendation, Recommendation.id)) is not None:
+        stmt = stmt.where(matched)
     return stmt
 
 

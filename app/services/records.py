@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, distinct, func, select
+from sqlalchemy import ColumnElement, distinct, func, select
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -20,6 +20,7 @@ from app.models import (
     Regulator,
 )
 from app.services.compliance import derive_compliance, status_expr
+from app.services.pagination import AnySelect
 from app.vocab import Compliance, OrganisationRole, Status
 
 
@@ -51,9 +52,9 @@ def _fill(
     session: Session,
     records: dict[int, Record],
     *,
-    decisions: Select[Any],
-    penalties: Select[Any],
-    statuses: Select[Any],
+    decisions: AnySelect,
+    penalties: AnySelect,
+    statuses: AnySelect,
 ) -> dict[int, Record]:
     for owner, n in session.execute(decisions):
         records[owner].decision_count = n

@@ -3,8 +3,8 @@
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from app.errors import Conflict, FieldError
 from app.models import DecisionRegulator, Regulator
@@ -122,7 +122,7 @@ def list_(
     return Page(items=read_many(session, [r[0] for r in rows], as_of=as_of), next_cursor=next_cursor)
 
 
-def jurisdiction_clause(column, jurisdiction: str):  # type: ignore[no-untyped-def]
+def jurisdiction_clause(column: QueryableAttribute[str], jurisdiction: str) -> ColumnElement[bool]:
     """`CA` matches `CA` and its subdivisions such as `CA-BC`; `CA-BC` matches itself only."""
     jurisdiction = jurisdiction.strip().upper()
     if "-" in jurisdiction:

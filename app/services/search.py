@@ -32,7 +32,7 @@ import textwrap
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, bindparam, false, select, text
+from sqlalchemy import BindParameter, Boolean, ColumnElement, bindparam, false, null, select, text
 from sqlalchemy.exc import CompileError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -219,8 +219,8 @@ class _Matching(ColumnElement[bool]):
     def __init__(self, id_column: ColumnElement[int], code: int, query: Query) -> None:
         self.id_column = id_column
         self.code = code
-        self.fts5 = bindparam("fts5_query", query.fts5(), unique=True)
-        self.tsquery = bindparam("ts_query", query.tsquery(), unique=True)
+        self.fts5: BindParameter[str] = bindparam("fts5_query", query.fts5(), unique=True)
+        self.tsquery: BindParameter[str] = bindparam("ts_query", query.tsquery(), unique=True)
 
 
 @compiles(_Matching)
@@ -521,9 +521,9 @@ def _titles(session: Session, keys: list[Key]) -> dict[Key, tuple[str, int | Non
         SearchType.decision: select(Decision.id, Decision.title, Decision.id),
         SearchType.finding: select(Finding.id, Finding.text, Finding.decision_id),
         SearchType.recommendation: select(Recommendation.id, Recommendation.text, Recommendation.decision_id),
-        SearchType.organisation: select(Organisation.id, Organisation.name, None),
-        SearchType.regulator: select(Regulator.id, Regulator.name, None),
-        SearchType.case: select(Case.id, Case.title, None),
+        SearchType.organisation: select(Organisation.id, Organisation.name, null()),
+        SearchType.regulator: select(Regulator.id, Regulator.name, null()),
+        SearchType.case: select(Case.id, Case.title, null()),
     }
     for kind, ids in wanted.items():
         stmt = queries[kind]

@@ -28,7 +28,7 @@ _LOCK = threading.Lock()
 
 def summary(session: Session, *, as_of: dt.date | None) -> StatsRead:
     last_change = session.scalar(select(func.max(AuditEntry.id))) or 0
-    key = (session.get_bind().url.render_as_string(), dt.date.today(), as_of, last_change)
+    key = (session.get_bind().engine.url.render_as_string(), dt.date.today(), as_of, last_change)
     now = time.monotonic()
     with _LOCK:
         cached = _CACHE.get(key)
@@ -58,7 +58,7 @@ def _compute(session: Session, *, as_of: dt.date | None) -> StatsRead:
     per_decision = (
         select(compliance.decision_compliance_expr(as_of).label("compliance")).where(*issued).subquery()
     )
-    by_compliance = dict(
+    by_compliance: dict[str, int] = dict(
         session.execute(
             select(per_decision.c.compliance, func.count()).group_by(per_decision.c.compliance)
         ).all()
@@ -83,8 +83,9 @@ def _compute(session: Session, *, as_of: dt.date | None) -> StatsRead:
         )
     ]
 
-    penalties = {
-        currency: Decimal(total).quantize(Decimal("0.01"))
+    penalties: dict[str, Decimal] = {
+        # The sums are over amounts that are not NULL, and an amount always has its currency.
+        str(currency): Decimal(total or 0).quantize(Decimal("0.01"))
         for currency, total in session.execute(
             select(Decision.penalty_currency, func.sum(Decision.penalty_amount))
             .where(Decision.penalty_amount.is_not(None), *issued)

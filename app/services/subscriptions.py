@@ -19,12 +19,13 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from pydantic import ValidationError
-from sqlalchemy import exists, or_, select
+from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
 from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.models import Case, Decision, Delivery, Organisation, OutboxEvent, Regulator, Subscription, User
+from app.models.base import table_of
 from app.schemas.filters import DecisionQuery
 from app.services import audit, notices
 from app.services.common import check_version
@@ -279,7 +280,7 @@ def disable(session: Session, *, sub: Subscription, reason: str, notify: bool = 
     sub.disabled_at = dt.datetime.now(dt.UTC)
     sub.disabled_reason = reason[:500]
     session.execute(
-        Delivery.__table__.update()
+        table_of(Delivery).update()
         .where(Delivery.subscription_id == sub.id, Delivery.status == DeliveryStatus.pending.value)
         .values(status=DeliveryStatus.cancelled.value, locked_until=None)
     )
@@ -352,7 +353,7 @@ def matching(session: Session, event: OutboxEvent) -> list[Subscription]:
     from app.services import decisions
 
     subjects = event.subjects
-    clauses = []
+    clauses: list[ColumnElement[bool]] = []
     for target_type, key in SUBJECT_KEYS.items():
         value = subjects.get(key)
         ids = value if isinstance(value, list) else [value] if value is not None else []

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -59,7 +59,7 @@ def session_id(request: Request) -> str | None:
     return request.cookies.get(cookie_name(request))
 
 
-def set_session_cookie(request: Request, response, value: str) -> None:  # type: ignore[no-untyped-def]
+def set_session_cookie(request: Request, response: Response, value: str) -> None:
     response.set_cookie(
         cookie_name(request),
         value,
@@ -71,7 +71,7 @@ def set_session_cookie(request: Request, response, value: str) -> None:  # type:
     )
 
 
-def clear_session_cookie(request: Request, response) -> None:  # type: ignore[no-untyped-def]
+def clear_session_cookie(request: Request, response: Response) -> None:
     response.delete_cookie(
         cookie_name(request), path="/", secure=is_https(request), httponly=True, samesite="lax"
     )

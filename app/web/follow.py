@@ -88,14 +88,13 @@ def follow_form(request: Request, session: SessionDep, user: AccountUser) -> HTM
 @router.post("/follow", name="follow")
 def follow(request: Request, session: SessionDep, user: AccountUser, form: AccountForm) -> Response:
     target_type, target_id, query = _target_of(form)
-    values = {
-        "events": [e for e in form.getlist("events") if isinstance(e, str)],
-        "channel": str(form.get("channel") or "email"),
-        "url": str(form.get("url") or "").strip()[:2000],
-        "digest": form.get("digest") == "on",
-    }
+    events = [e for e in form.getlist("events") if isinstance(e, str)]
+    url = str(form.get("url") or "").strip()[:2000]
+    digest = form.get("digest") == "on"
+    chosen = str(form.get("channel") or "email")
+    values = {"events": events, "channel": chosen, "url": url, "digest": digest}
     try:
-        channel = Channel(values["channel"])
+        channel = Channel(chosen)
         # A savepoint: a refused subscription leaves the request's transaction clean.
         with session.begin_nested():
             sub = subscriptions.create(
@@ -104,10 +103,10 @@ def follow(request: Request, session: SessionDep, user: AccountUser, form: Accou
                 target_type=target_type,
                 target_id=target_id,
                 query=query,
-                events=values["events"],
+                events=events,
                 channel=channel,
-                url=values["url"] or None,
-                digest=bool(values["digest"]) and channel is Channel.email,
+                url=url or None,
+                digest=digest and channel is Channel.email,
             )
     except ValueError:
         return _follow_form(

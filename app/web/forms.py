@@ -77,7 +77,8 @@ class ListQuery(BaseModel):
 
 
 def _sorts(service: Any) -> Any:
-    return Literal[tuple(service.SORTS)]  # type: ignore[valid-type]
+    """A Literal of the service's sort names, made at import (each use has `type: ignore[valid-type]`)."""
+    return Literal[tuple(service.SORTS)]
 
 
 class DecisionQuery(ListQuery):

@@ -36,7 +36,7 @@ def as_of_of(request: Request) -> tuple[dt.date | None, dict[str, str]]:
     if not raw:
         return None, {}
     try:
-        return AsOfQuery(as_of=raw).as_of, {}  # type: ignore[arg-type]
+        return AsOfQuery.model_validate({"as_of": raw}).as_of, {}
     except ValidationError as exc:
         return None, forms.errors_of(exc)
 
@@ -137,7 +137,9 @@ def decision_page(request: Request, decision_id: Id, session: SessionDep, user: 
     decision = decisions.read(session, decision_id=decision_id, as_of=as_of)
     recs = recommendations.list_(session, decision_id=decision_id, as_of=as_of, limit=500).items
     history = recommendations.histories(session, recommendation_ids=[r.id for r in recs], as_of=as_of)
-    org_ids = {r.organisation_id for r in recs} | {f.organisation_id for f in decision.findings}
+    org_ids = {r.organisation_id for r in recs} | {
+        f.organisation_id for f in decision.findings if f.organisation_id is not None
+    }
     return render(
         request,
         "decisions/detail.html",

@@ -1,6 +1,7 @@
 """Self sign-up of reader accounts (when `SIGNUP=open`), address confirmation, and password
 reset by e-mail. Every message goes through the outbox; the worker sends it."""
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -28,7 +29,7 @@ def _require_open() -> None:
         raise NotFound("Accounts are made by an administrator here; sign-up is closed.")
 
 
-def _link(request: Request, name: str):  # type: ignore[no-untyped-def]
+def _link(request: Request, name: str) -> Callable[[str], str]:
     """A function making the absolute link of a route taking a token (for a message)."""
     return lambda token: notices.site_url(str(request.url_for(name, token=token).path))
 

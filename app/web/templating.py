@@ -60,7 +60,7 @@ def host(url: str | None) -> str:
 def url_for(context: Any, name: str, /, _query: dict[str, Any] | None = None, **params: Any) -> str:
     """The path of a named route (links stay relative, right behind any proxy), with an
     optional query string."""
-    path = context["request"].url_for(name, **params).path
+    path: str = context["request"].url_for(name, **params).path
     query_items = {k: v for k, v in (_query or {}).items() if v is not None and v != ""}
     return path + ("?" + urlencode(query_items) if query_items else "")
 
@@ -92,7 +92,7 @@ def render(
 ) -> HTMLResponse:
     user = getattr(request.state, "user", None)
     notice = NOTICES.get(request.cookies.get(NOTICE_COOKIE, ""))
-    ctx = {"user": user, "errors": {}, "message": None, "notice": notice, "as_of": None}
+    ctx: dict[str, Any] = {"user": user, "errors": {}, "message": None, "notice": notice, "as_of": None}
     ctx.update(context or {})
     response = templates.TemplateResponse(request, name, ctx, status_code=status, headers=headers)
     if NOTICE_COOKIE in request.cookies:
