@@ -13,10 +13,10 @@ from app.access import public
 from app.api.deps import SessionDep
 from app.errors import Invalid
 from app.schemas.common import MAX_ID
-from app.services import cases, chains, decisions, organisations, recommendations, regulators, stats
+from app.services import cases, chains, decisions, figures, organisations, recommendations, regulators, stats
 from app.services import search as search_service
 from app.vocab import SearchType
-from app.web import forms
+from app.web import charts, forms
 from app.web.auth import Viewer
 from app.web.templating import render
 
@@ -99,6 +99,7 @@ def dashboard(request: Request, session: SessionDep, user: Viewer) -> HTMLRespon
         {
             "stats": summary,
             "bars": bars(summary.recommendations_by_status),
+            "charts": charts.dashboard_charts(figures.charts(session, as_of=as_of)),
             "overdue": overdue,
             "latest": latest.items,
             "activity": activity,
