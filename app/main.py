@@ -318,6 +318,8 @@ def create_app(database: Database | None = None) -> FastAPI:
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         if wants_problem(request):
             return problems.validation_problem(exc)
+        if web.names_no_record(exc):
+            return web.error_page(request, 404, "Not found", web.NO_PAGE)
         errors = problems.field_errors(exc)
         detail = "; ".join(f"{e.field}: {e.message}" for e in errors[:10])
         return web.error_page(request, 422, "Invalid input", f"The address or form is not valid: {detail}.")
@@ -332,7 +334,7 @@ def create_app(database: Database | None = None) -> FastAPI:
         titles = {404: "Not found", 405: "Method not allowed", 413: "Content too large"}
         detail = exc.detail if isinstance(exc.detail, str) else ""
         if exc.status_code == 404:
-            detail = "There is no page at this address."
+            detail = web.NO_PAGE
         return web.error_page(
             request,
             exc.status_code,

@@ -5,23 +5,18 @@ Run `pytest -m browser` for this test alone. Where Chromium is missing the test 
 except in CI (CI=true), where a missing browser is a failure.
 """
 
-import os
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from app import migrate
 from app.db import Database
-from app.main import create_app
 from app.schemas.regulator import RegulatorCreate
 from app.services import regulators
+
+# Re-exported for the browser tests that still import them from here.
+from tests.browser_helpers import CHROMIUM_ARGS, chromium_or_skip, free_port, serve  # noqa: F401
 from tests.web_helpers import (
     PASSWORD,
     fast_passwords,  # noqa: F401  (autouse: cheap argon2 costs)
@@ -29,62 +24,6 @@ from tests.web_helpers import (
 )
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def chromium_or_skip() -> str:
-    path = shutil.which("chromium")
-    problem = None
-    if path is None:
-        problem = "Chromium is not installed (apt-get install chromium)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            problem = "the playwright package is not installed (pip install -e '.[test]')"
-    if problem is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"The browser test cannot run in CI: {problem}.")
-        pytest.skip(f"Browser test skipped: {problem}.")
-    assert path is not None
-    return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def serve(db: Database) -> Iterator[str]:
-    """The app on `db`, served by uvicorn on a free loopback port, for as long as the block runs."""
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(db), host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="off"
-    )
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the app did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture

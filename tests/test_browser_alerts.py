@@ -17,7 +17,7 @@ from app.models import Organisation, Recommendation
 from app.schemas.recommendation import AssessmentCreate
 from app.services import demo, recommendations, worker
 from tests.alert_helpers import Mailbox, Receiver
-from tests.test_browser import CHROMIUM_ARGS, chromium_or_skip, serve
+from tests.browser_helpers import CHROMIUM_ARGS, chromium_or_skip, serve
 from tests.web_helpers import fast_passwords  # noqa: F401  (autouse: cheap argon2 costs)
 
 pytestmark = pytest.mark.browser

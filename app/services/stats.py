@@ -5,7 +5,9 @@ import datetime as dt
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from sqlalchemy import extract, func, select
 from sqlalchemy.orm import Session
@@ -15,33 +17,41 @@ from app.schemas.stats import RegulatorCount, StatsRead, YearCount
 from app.services import compliance
 from app.vocab import Compliance, Status
 
-# Figures already computed, by (database, day, as_of, last audit entry). Every change to the
+# Figures already computed, by (name, database, day, as_of, last audit entry). Every change to the
 # record writes an audit entry in its own transaction, so while the last entry is the same the
 # figures are too: a dashboard read between changes costs one index lookup instead of counting
 # a million rows. (On PostgreSQL two writers can commit out of id order; the age limit bounds
 # how long such a reader could keep figures that miss the earlier-numbered change.)
-_CACHE: OrderedDict[tuple[str, dt.date, dt.date | None, int], tuple[float, StatsRead]] = OrderedDict()
+_CACHE: OrderedDict[tuple[str, str, dt.date, dt.date | None, int], tuple[float, Any]] = OrderedDict()
 _CACHE_SIZE = 64
 _MAX_AGE = 30.0
 _LOCK = threading.Lock()
+T = TypeVar("T")
 
 
-def summary(session: Session, *, as_of: dt.date | None) -> StatsRead:
+def cached(session: Session, name: str, as_of: dt.date | None, compute: Callable[[], T]) -> T:
+    """`compute()`, or the figures it gave for the same `name`, database, day and `as_of`
+    while the record has not changed since (see above)."""
     last_change = session.scalar(select(func.max(AuditEntry.id))) or 0
-    key = (session.get_bind().engine.url.render_as_string(), dt.date.today(), as_of, last_change)
+    key = (name, session.get_bind().engine.url.render_as_string(), dt.date.today(), as_of, last_change)
     now = time.monotonic()
     with _LOCK:
-        cached = _CACHE.get(key)
-        if cached is not None and now - cached[0] < _MAX_AGE:
+        found = _CACHE.get(key)
+        if found is not None and now - found[0] < _MAX_AGE:
             _CACHE.move_to_end(key)
-            return cached[1]
-    figures = _compute(session, as_of=as_of)
+            figures: T = found[1]
+            return figures
+    figures = compute()
     with _LOCK:
         _CACHE[key] = (now, figures)
         _CACHE.move_to_end(key)
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
     return figures
+
+
+def summary(session: Session, *, as_of: dt.date | None) -> StatsRead:
+    return cached(session, "summary", as_of, lambda: _compute(session, as_of=as_of))
 
 
 def _compute(session: Session, *, as_of: dt.date | None) -> StatsRead:

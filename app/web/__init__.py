@@ -1,11 +1,12 @@
 """The browser pages: server-rendered over the same services as the REST API."""
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from app.access import Access, declare_path
-from app.web import account, edit, follow, pages, signup
+from app.web import account, edit, follow, pages, signup, site
 from app.web.auth import SignInRequired
 from app.web.templating import STATIC_DIR, render
 
@@ -20,6 +21,7 @@ def install(app: FastAPI) -> None:
     app.include_router(follow.router)
     app.include_router(signup.router)
     app.include_router(pages.router)
+    app.include_router(site.router)
 
     @app.exception_handler(SignInRequired)
     async def sign_in_required(request: Request, exc: SignInRequired) -> RedirectResponse:
@@ -37,3 +39,13 @@ def error_page(
         status=status,
         headers=headers,
     )
+
+
+NO_PAGE = "There is no page at this address."
+
+
+def names_no_record(exc: RequestValidationError) -> bool:
+    """Whether only the address's path parameters are invalid (`/decisions/abc`, `/decisions/0`):
+    such an address names no record, so a page answers 404, not a form error."""
+    errors = exc.errors()
+    return bool(errors) and all(tuple(e.get("loc", ()))[:1] == ("path",) for e in errors)

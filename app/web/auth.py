@@ -189,4 +189,7 @@ def safe_next(target: str | None) -> str:
     """A local address to go to after signing in (never another site)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
+    # Browsers drop tabs and line breaks from an address (`/\t/evil.example` is `//evil.example`).
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return "/"
     return target

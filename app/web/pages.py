@@ -13,10 +13,10 @@ from app.access import public
 from app.api.deps import SessionDep
 from app.errors import Invalid
 from app.schemas.common import MAX_ID
-from app.services import cases, decisions, organisations, recommendations, regulators, stats
+from app.services import cases, chains, decisions, figures, organisations, recommendations, regulators, stats
 from app.services import search as search_service
 from app.vocab import SearchType
-from app.web import forms
+from app.web import charts, forms
 from app.web.auth import Viewer
 from app.web.templating import render
 
@@ -99,6 +99,7 @@ def dashboard(request: Request, session: SessionDep, user: Viewer) -> HTMLRespon
         {
             "stats": summary,
             "bars": bars(summary.recommendations_by_status),
+            "charts": charts.dashboard_charts(figures.charts(session, as_of=as_of)),
             "overdue": overdue,
             "latest": latest.items,
             "activity": activity,
@@ -148,6 +149,7 @@ def decision_page(request: Request, decision_id: Id, session: SessionDep, user: 
             "recs": recs,
             "history": history,
             "org_names": organisations.names(session, org_ids),
+            "chain": chains.chain(session, decision_id=decision_id, as_of=as_of),
             "case_title": cases.titles(session, [decision.case_id]).get(decision.case_id)
             if decision.case_id
             else None,
@@ -298,24 +300,47 @@ def case_list(request: Request, session: SessionDep, user: Viewer) -> HTMLRespon
     )
 
 
+def side_by_side(items: list[Any], order: list[str]) -> list[tuple[list[str], list[Any]]]:
+    """A case's decisions side by side: a column per jurisdiction, where jurisdictions that
+    decided together (a joint decision of regulators of several) share one column, so each
+    decision is shown once, with all its regulators. Columns follow `order`, decisions keep
+    theirs."""
+    group: dict[str, str] = {}  # union-find over jurisdictions: each one's representative
+
+    def root(j: str) -> str:
+        while group.setdefault(j, j) != j:
+            j = group[j]
+        return j
+
+    for d in items:
+        for r in d.regulators:
+            first, other = root(d.regulators[0].jurisdiction), root(r.jurisdiction)
+            if other != first:
+                group[other] = first
+    rank = {j: i for i, j in enumerate(order)}
+    members: dict[str, list[str]] = defaultdict(list)
+    for j in sorted(group, key=lambda j: (rank.get(j, len(rank)), j)):
+        members[root(j)].append(j)
+    decided: dict[str, list[Any]] = defaultdict(list)
+    for d in items:
+        if d.regulators:
+            decided[root(d.regulators[0].jurisdiction)].append(d)
+    return [(members[r], decided[r]) for r in members if decided[r]]
+
+
 @router.get("/cases/{case_id}", response_class=HTMLResponse, name="web_case")
 @public
 def case_page(request: Request, case_id: Id, session: SessionDep, user: Viewer) -> HTMLResponse:
     as_of, errors = as_of_of(request)
     case = cases.read(session, case_id=case_id, as_of=as_of)
     timeline = decisions.list_(session, case_id=case_id, as_of=as_of, sort="issued_on", limit=TIMELINE_LIMIT)
-    # The case's decisions side by side, one column per jurisdiction of their regulators.
-    columns: dict[str, list[Any]] = defaultdict(list)
-    for d in timeline.items:
-        for jurisdiction in dict.fromkeys(r.jurisdiction for r in d.regulators):
-            columns[jurisdiction].append(d)
     return render(
         request,
         "cases/detail.html",
         {
             "c": case,
             "timeline": timeline,
-            "columns": [(j, columns[j]) for j in case.jurisdictions if j in columns],
+            "columns": side_by_side(timeline.items, case.jurisdictions),
             "as_of": as_of,
             "errors": errors,
         },

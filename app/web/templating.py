@@ -48,6 +48,12 @@ def with_query(request: Request, **changes: Any) -> str:
     return request.url.path + ("?" + urlencode(params) if params else "")
 
 
+def here_with_query(request: Request) -> str:
+    """The current page's path with its whole query (where "Sign in" comes back to)."""
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
+
+
 def host(url: str | None) -> str:
     """The host of a link, to show where it leads."""
     if not url:
@@ -74,6 +80,7 @@ env.filters["money"] = money
 env.filters["day"] = day
 env.filters["host"] = host
 env.globals["with_query"] = with_query
+env.globals["here_with_query"] = here_with_query
 env.globals["vocab"] = vocab
 env.globals["choices"] = choices
 env.globals["today"] = dt.date.today

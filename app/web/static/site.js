@@ -33,3 +33,19 @@
     fieldset.appendChild(button);
   });
 })();
+// On paper every folded history is shown: open the closed <details> for printing, and
+// close again the ones that were closed.
+(function () {
+  "use strict";
+  var opened = [];
+  window.addEventListener("beforeprint", function () {
+    opened = Array.prototype.filter.call(document.querySelectorAll("details:not([open])"), function (d) {
+      d.open = true;
+      return true;
+    });
+  });
+  window.addEventListener("afterprint", function () {
+    opened.forEach(function (d) { d.open = false; });
+    opened = [];
+  });
+})();

@@ -1,0 +1,258 @@
+"""Charts as server-rendered SVG, no script: a row per category (a year, a country) with a
+bar, stacked by series where there are several, and the total at its end.
+
+Each chart is a <figure> with its text alternatives: the SVG is an image named by its
+<title> and described by a <desc> giving every figure, the series have a legend in words,
+and a table of the same figures follows for anyone who wants to read or copy them. Bars
+scale to the page's width (the labels keep their size); each series' colour only repeats
+what the legend and the table say.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from markupsafe import Markup
+
+from app.services.figures import ChartFigures
+from app.vocab import Compliance, DecisionKind
+
+ROW = 30  # px per row
+BAR = 20  # px bar height
+LABEL_SHARE = 18  # % of the width for the row labels
+BAR_SHARE = 62  # % of the width for the bars (the rest holds the totals)
+PALETTE = 10  # series colours in site.css: .c-0 ... .c-9
+
+Number = int | Decimal
+
+
+def count(n: Number) -> str:
+    return f"{n:,}"
+
+
+def amount(n: Number) -> str:
+    return f"{Decimal(n):,.0f}"
+
+
+def short_amount(n: Number) -> str:
+    """An amount in few characters, for the end of a bar ("7.6 M"); the table has it whole."""
+    value = Decimal(n)
+    for size, unit in ((Decimal(10) ** 9, "bn"), (Decimal(10) ** 6, "M"), (Decimal(10) ** 3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:,.1f} {unit}"
+    return f"{value:,.0f}"
+
+
+@dataclass(frozen=True)
+class Series:
+    key: str
+    label: str
+    css: str  # the class giving its colour
+
+
+def series_of(
+    keys: Sequence[str], label: Callable[[str], str] = str, css: Mapping[str, str] | None = None
+) -> list[Series]:
+    """Series for `keys`, each labelled by `label`, coloured from the palette in order unless
+    `css` names its class."""
+    return [Series(k, label(k), (css or {}).get(k, f"c-{i % PALETTE}")) for i, k in enumerate(keys)]
+
+
+def stacked_rows(
+    *,
+    chart_id: str,
+    title: str,
+    rows: Sequence[tuple[str, Mapping[str, Number]]],
+    series: Sequence[Series],
+    fmt: Callable[[Number], str] = count,
+    short: Callable[[Number], str] | None = None,
+    row_heading: str = "Year",
+    empty: str = "Nothing to show yet.",
+) -> Markup:
+    """A chart of `rows` (label, value of each series key): one horizontal bar per row, its
+    segments the series in order, its length the row's total relative to the largest. Figures
+    are written by `fmt`, the totals at the bars' ends by `short` (when given)."""
+    if not rows or not any(v for _, values in rows for v in values.values()):
+        return Markup('<p class="muted">{}</p>').format(empty)
+    totals = [sum((values.get(s.key, 0) for s in series), start=0) for _, values in rows]
+    top = max(totals) or 1
+    several = len(series) > 1
+    title_id, desc_id = f"{chart_id}-title", f"{chart_id}-desc"
+
+    def described(label: str, values: Mapping[str, Number], total: Number) -> str:
+        parts = [f"{s.label} {fmt(values[s.key])}" for s in series if values.get(s.key)]
+        return f"{label}: {fmt(total)}" + (f" ({', '.join(parts)})" if several and parts else "")
+
+    desc = "; ".join(described(label, values, t) for (label, values), t in zip(rows, totals, strict=True))
+    height = len(rows) * ROW + 4
+    out = [
+        Markup('<figure class="chart-figure" id="{}">').format(chart_id),
+        Markup(
+            '<svg class="hchart" width="100%" height="{}" role="img" aria-labelledby="{} {}">'
+            '<title id="{}">{}</title><desc id="{}">{}.</desc>'
+        ).format(height, title_id, desc_id, title_id, title, desc_id, desc),
+    ]
+    for i, ((label, values), total) in enumerate(zip(rows, totals, strict=True)):
+        y = i * ROW + 2
+        out.append(Markup('<text x="0" y="{}" class="label">{}</text>').format(y + BAR - 5, label))
+        out.append(
+            Markup(
+                '<svg x="{}%" y="{}" width="{}%" height="{}" viewBox="0 0 1000 {}"'
+                ' preserveAspectRatio="none">'
+            ).format(LABEL_SHARE, y, BAR_SHARE, BAR, BAR)
+        )
+        x = Decimal(0)
+        for s in series:
+            v = values.get(s.key, 0)
+            if not v:
+                continue
+            width = (Decimal(v) * 1000 / Decimal(top)).quantize(Decimal("0.1"))
+            out.append(
+                Markup(
+                    '<rect x="{}" y="0" width="{}" height="{}" class="seg {}"><title>{}</title></rect>'
+                ).format(x, width, BAR, s.css, f"{label}, {s.label}: {fmt(v)}")
+            )
+            x += width
+        out.append(Markup("</svg>"))
+        out.append(
+            Markup('<text x="100%" y="{}" text-anchor="end" class="value">{}</text>').format(
+                y + BAR - 5, (short or fmt)(total)
+            )
+        )
+    out.append(Markup("</svg>"))
+    if several:
+        out.append(Markup('<ul class="legend" aria-label="Key">'))
+        for s in series:
+            out.append(
+                Markup('<li><span class="swatch {}" aria-hidden="true"></span>{}</li>').format(s.css, s.label)
+            )
+        out.append(Markup("</ul>"))
+    out.append(table(title, rows, series, totals, fmt, row_heading))
+    out.append(Markup("</figure>"))
+    return Markup("").join(out)
+
+
+def table(
+    title: str,
+    rows: Sequence[tuple[str, Mapping[str, Number]]],
+    series: Sequence[Series],
+    totals: Sequence[Number],
+    fmt: Callable[[Number], str],
+    row_heading: str,
+) -> Markup:
+    """The chart's figures as a table, folded under a summary."""
+    several = len(series) > 1
+    head = [Markup('<th scope="col">{}</th>').format(row_heading)]
+    if several:
+        head += [Markup('<th scope="col" class="num">{}</th>').format(s.label) for s in series]
+    head.append(Markup('<th scope="col" class="num">{}</th>').format("Total" if several else series[0].label))
+    body = []
+    for (label, values), total in zip(rows, totals, strict=True):
+        cells = [Markup('<th scope="row">{}</th>').format(label)]
+        if several:
+            cells += [Markup('<td class="num">{}</td>').format(fmt(values.get(s.key, 0))) for s in series]
+        cells.append(Markup('<td class="num">{}</td>').format(fmt(total)))
+        body.append(Markup("<tr>{}</tr>").format(Markup("").join(cells)))
+    return Markup(
+        '<details class="figures-table"><summary>The figures</summary><div class="scroll">'
+        '<table class="compact"><caption class="sr-only">{}</caption><thead><tr>{}</tr></thead>'
+        "<tbody>{}</tbody></table></div></details>"
+    ).format(title, Markup("").join(head), Markup("").join(body))
+
+
+def bars(
+    *,
+    chart_id: str,
+    title: str,
+    rows: Sequence[tuple[str, Number]],
+    value_label: str,
+    fmt: Callable[[Number], str] = count,
+    short: Callable[[Number], str] | None = None,
+    row_heading: str = "Year",
+    empty: str = "Nothing to show yet.",
+) -> Markup:
+    """A chart of one figure per row."""
+    one = Series("value", value_label, "c-0")
+    return stacked_rows(
+        chart_id=chart_id,
+        title=title,
+        rows=[(label, {"value": v}) for label, v in rows],
+        series=[one],
+        fmt=fmt,
+        short=short,
+        row_heading=row_heading,
+        empty=empty,
+    )
+
+
+def every_year(years: Sequence[int]) -> list[int]:
+    """The years from the first to the last, none left out (a year without any shows as 0)."""
+    return list(range(min(years), max(years) + 1)) if years else []
+
+
+# The dashboard's charts, from the figures service.
+
+COMPLIANCE_CSS = {c: f"s-{c}" for c in ("complied", "partially_complied", "not_complied", "pending", "none")}
+CURRENCY_CHARTS = 4  # currencies charted (the most penalised); every one is in the totals table
+
+
+@dataclass(frozen=True)
+class Chart:
+    heading: str
+    svg: Markup
+
+
+def dashboard_charts(figures: ChartFigures, label: Callable[[str], str] = str) -> dict[str, list[Chart]]:
+    """The dashboard's charts by section: vocabulary values named by `label`."""
+    years = every_year(list(figures.kinds_by_year))
+    kinds = [k.value for k in DecisionKind if any(k in row for row in figures.kinds_by_year.values())]
+    by_kind = stacked_rows(
+        chart_id="chart-kinds",
+        title="Decisions per year by kind",
+        rows=[(str(y), {k.value: n for k, n in figures.kinds_by_year.get(y, {}).items()}) for y in years],
+        series=series_of(kinds, label),
+        empty="No decisions yet.",
+    )
+    states = [c.value for c in Compliance if any(c in row for row in figures.compliance_by_year.values())]
+    compliance_years = every_year(list(figures.compliance_by_year))
+    by_compliance = stacked_rows(
+        chart_id="chart-compliance",
+        title="Compliance of each year's decisions as they stand",
+        rows=[
+            (str(y), {c.value: n for c, n in figures.compliance_by_year.get(y, {}).items()})
+            for y in compliance_years
+        ],
+        series=series_of(states, label, COMPLIANCE_CSS),
+        empty="No decisions yet.",
+    )
+    penalties = []
+    for i, (currency, per_year) in enumerate(list(figures.penalties_by_currency.items())[:CURRENCY_CHARTS]):
+        penalties.append(
+            Chart(
+                f"Penalties per year in {currency}",
+                bars(
+                    chart_id=f"chart-penalties-{i}",
+                    title=f"Penalties per year in {currency}",
+                    rows=[(str(y), per_year.get(y, Decimal(0))) for y in every_year(list(per_year))],
+                    value_label=f"Penalties ({currency})",
+                    fmt=amount,
+                    short=short_amount,
+                ),
+            )
+        )
+    by_country = bars(
+        chart_id="chart-countries",
+        title="Decisions by regulator's country",
+        rows=figures.decisions_by_country,
+        value_label="Decisions",
+        row_heading="Country",
+        empty="No decisions yet.",
+    )
+    return {
+        "decisions": [
+            Chart("Decisions per year by kind", by_kind),
+            Chart("Compliance of each year's decisions as they stand", by_compliance),
+        ],
+        "penalties": penalties,
+        "countries": [Chart("Decisions by regulator's country", by_country)],
+    }
