@@ -7,28 +7,17 @@ from typing import Any
 
 import pytest
 
-from app import migrate
 from app.db import Database
-from app.services import demo
-from tests.browser_helpers import DESKTOP, PHONE, chromium, serve
-from tests.web_helpers import PASSWORD, make_user
+from tests.browser_helpers import DESKTOP, PHONE, chromium, decision_url, demo_served, sign_in
+from tests.web_helpers import PASSWORD
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Database]]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('pages') / 'pages.sqlite3'}"
-    migrate.upgrade(url)
-    db = Database(url)
-    with db.transaction(actor="test") as session:
-        demo.load(session)
-    make_user(db, "editor@example.org")
-    try:
-        with serve(db) as base:
-            yield base, db
-    finally:
-        db.dispose()
+    with demo_served(tmp_path_factory.mktemp("pages")) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
@@ -77,27 +66,6 @@ def test_text_typed_in_the_header_search_box_can_be_read(
             assert contrast(placeholder, background) >= 4.5, (path, placeholder, background)
     finally:
         page.close()
-
-
-def sign_in(page: Any, base: str) -> None:
-    from playwright.sync_api import expect
-
-    page.goto(base + "/signin")
-    page.get_by_label("E-mail address").fill("editor@example.org")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-
-
-def decision_url(db: Database, reference: str) -> str:
-    from sqlalchemy import select
-
-    from app.models import Decision
-
-    with db.transaction(write=False) as session:
-        return (
-            f"/decisions/{session.scalars(select(Decision.id).where(Decision.reference == reference)).one()}"
-        )
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])

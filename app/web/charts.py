@@ -154,10 +154,11 @@ def table(
         cells.append(Markup('<td class="num">{}</td>').format(fmt(total)))
         body.append(Markup("<tr>{}</tr>").format(Markup("").join(cells)))
     return Markup(
-        '<details class="figures-table"><summary>The figures</summary><div class="scroll">'
+        '<details class="figures-table"><summary>The figures</summary>'
+        '<div class="scroll" tabindex="0" role="region" aria-label="{}: the figures">'
         '<table class="compact"><caption class="sr-only">{}</caption><thead><tr>{}</tr></thead>'
         "<tbody>{}</tbody></table></div></details>"
-    ).format(title, Markup("").join(head), Markup("").join(body))
+    ).format(title, title, Markup("").join(head), Markup("").join(body))
 
 
 def bars(
