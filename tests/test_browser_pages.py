@@ -145,3 +145,37 @@ def test_the_whole_appeal_chain_and_the_print_stylesheet(site: tuple[str, Databa
         assert source.get_attribute("href") in after
     finally:
         page.close()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_dashboard_charts_fit_the_screen_and_say_their_figures(
+    site: tuple[str, Database], chrome: Any, viewport: dict[str, int]
+) -> None:
+    from playwright.sync_api import expect
+
+    base, _ = site
+    page = chrome.new_page(viewport=viewport)
+    try:
+        page.goto(base + "/")
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        for chart_id in ("chart-kinds", "chart-compliance", "chart-penalties-0", "chart-countries"):
+            chart = page.locator(f"#{chart_id} svg[role='img']").first
+            expect(chart).to_be_visible()
+            box = chart.bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], (
+                chart_id
+            )
+            # Every total at a bar's end is drawn inside the chart, at a readable size.
+            for value in chart.locator("text.value").all():
+                vb = value.bounding_box()
+                assert vb is not None and vb["x"] + vb["width"] <= box["x"] + box["width"] + 1, chart_id
+                assert float(value.evaluate("e => getComputedStyle(e).fontSize").removesuffix("px")) >= 13
+            # The bars do not overlap their row labels.
+            label = chart.locator("text.label").first.bounding_box()
+            bar = chart.locator("rect").first.bounding_box()
+            assert label is not None and bar is not None and label["x"] + label["width"] < bar["x"], chart_id
+        figures = page.locator("#chart-kinds details")
+        figures.locator("summary").click()
+        expect(figures.get_by_role("table")).to_contain_text("2022")
+    finally:
+        page.close()
