@@ -13,13 +13,17 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
 
+from app import migrate
 from app.db import Database
 from app.main import create_app
+from app.services import demo
+from tests.web_helpers import PASSWORD, make_user
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -95,8 +99,58 @@ def chromium() -> Iterator[Any]:
             browser.close()
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    """A headless Chromium for the test (skipped where there is none, outside CI)."""
-    with chromium() as b:
-        yield b
+EDITOR = "editor@example.org"
+
+
+@contextmanager
+def demo_served(folder: Path) -> Iterator[tuple[str, Database]]:
+    """The demo record with an editor account (EDITOR, PASSWORD) in a database in `folder`,
+    served for as long as the block runs: (base URL, database). A test module wraps it in a
+    module-scoped fixture, and `chromium()` likewise, so its tests share one of each."""
+    url = f"sqlite:///{folder / 'site.sqlite3'}"
+    migrate.upgrade(url)
+    db = Database(url)
+    with db.transaction(actor="test") as session:
+        demo.load(session)
+    make_user(db, EDITOR)
+    try:
+        with serve(db) as base:
+            yield base, db
+    finally:
+        db.dispose()
+
+
+def sign_in(page: Any, base: str, email: str = EDITOR, password: str = PASSWORD) -> None:
+    """Sign the page's browser context in through the sign-in form."""
+    from playwright.sync_api import expect
+
+    page.goto(base + "/signin")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def decision_url(db: Database, reference: str) -> str:
+    """The page address of the decision with `reference`."""
+    from sqlalchemy import select
+
+    from app.models import Decision
+
+    with db.transaction(write=False) as session:
+        return (
+            f"/decisions/{session.scalars(select(Decision.id).where(Decision.reference == reference)).one()}"
+        )
+
+
+def axe_violations(page: Any) -> list[str]:
+    """axe-core's violations on the page as it stands, one line each (rule, impact, where).
+    The axe.min.js is the one packaged in `axe-playwright-python`: nothing is downloaded."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    found = []
+    for v in results.response["violations"]:
+        targets = ", ".join(str(n["target"]) for n in v["nodes"][:3])
+        found.append(f"{v['id']} ({v['impact']}): {v['help']} at {targets}")
+    return found

@@ -7,28 +7,17 @@ from typing import Any
 
 import pytest
 
-from app import migrate
 from app.db import Database
-from app.services import demo
-from tests.browser_helpers import DESKTOP, PHONE, chromium, serve
-from tests.web_helpers import PASSWORD, make_user
+from tests.browser_helpers import DESKTOP, PHONE, chromium, decision_url, demo_served, sign_in
+from tests.web_helpers import PASSWORD
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Database]]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('pages') / 'pages.sqlite3'}"
-    migrate.upgrade(url)
-    db = Database(url)
-    with db.transaction(actor="test") as session:
-        demo.load(session)
-    make_user(db, "editor@example.org")
-    try:
-        with serve(db) as base:
-            yield base, db
-    finally:
-        db.dispose()
+    with demo_served(tmp_path_factory.mktemp("pages")) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
@@ -77,27 +66,6 @@ def test_text_typed_in_the_header_search_box_can_be_read(
             assert contrast(placeholder, background) >= 4.5, (path, placeholder, background)
     finally:
         page.close()
-
-
-def sign_in(page: Any, base: str) -> None:
-    from playwright.sync_api import expect
-
-    page.goto(base + "/signin")
-    page.get_by_label("E-mail address").fill("editor@example.org")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-
-
-def decision_url(db: Database, reference: str) -> str:
-    from sqlalchemy import select
-
-    from app.models import Decision
-
-    with db.transaction(write=False) as session:
-        return (
-            f"/decisions/{session.scalars(select(Decision.id).where(Decision.reference == reference)).one()}"
-        )
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
@@ -175,5 +143,39 @@ def test_the_whole_appeal_chain_and_the_print_stylesheet(site: tuple[str, Databa
         source = page.locator("main a[href^='http']").first
         after = source.evaluate("e => getComputedStyle(e, '::after').content")
         assert source.get_attribute("href") in after
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_dashboard_charts_fit_the_screen_and_say_their_figures(
+    site: tuple[str, Database], chrome: Any, viewport: dict[str, int]
+) -> None:
+    from playwright.sync_api import expect
+
+    base, _ = site
+    page = chrome.new_page(viewport=viewport)
+    try:
+        page.goto(base + "/")
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        for chart_id in ("chart-kinds", "chart-compliance", "chart-penalties-0", "chart-countries"):
+            chart = page.locator(f"#{chart_id} svg[role='img']").first
+            expect(chart).to_be_visible()
+            box = chart.bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], (
+                chart_id
+            )
+            # Every total at a bar's end is drawn inside the chart, at a readable size.
+            for value in chart.locator("text.value").all():
+                vb = value.bounding_box()
+                assert vb is not None and vb["x"] + vb["width"] <= box["x"] + box["width"] + 1, chart_id
+                assert float(value.evaluate("e => getComputedStyle(e).fontSize").removesuffix("px")) >= 13
+            # The bars do not overlap their row labels.
+            label = chart.locator("text.label").first.bounding_box()
+            bar = chart.locator("rect").first.bounding_box()
+            assert label is not None and bar is not None and label["x"] + label["width"] < bar["x"], chart_id
+        figures = page.locator("#chart-kinds details")
+        figures.locator("summary").click()
+        expect(figures.get_by_role("table")).to_contain_text("2022")
     finally:
         page.close()

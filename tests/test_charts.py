@@ -56,10 +56,14 @@ def test_a_stacked_chart_draws_each_figure_to_scale() -> None:
     segments = [
         [(r.get("class"), float(r.get("x", "")), float(r.get("width", ""))) for r in row] for row in rows
     ]
-    assert segments[0] == [("seg c-0", 0.0, 250.0)]
-    assert segments[1] == [("seg c-0", 0.0, 500.0), ("seg c-1", 500.0, 250.0), ("seg c-2", 750.0, 250.0)]
+    assert segments[0] == [("seg sep c-0", 0.0, 250.0)]
+    assert segments[1] == [
+        ("seg sep c-0", 0.0, 500.0),
+        ("seg sep c-1", 500.0, 250.0),
+        ("seg sep c-2", 750.0, 250.0),
+    ]
     assert segments[2] == []
-    assert segments[3] == [("seg c-1", 0.0, 500.0)]
+    assert segments[3] == [("seg sep c-1", 0.0, 500.0)]
     tips = [r.findtext(f"{SVG}title") for r in rows[1]]
     assert tips == ["2022, fine: 2", "2022, order: 1", "2022, judgment: 1"]
     # The ids are unique and every reference resolves.
@@ -100,9 +104,16 @@ def test_one_series_bars_have_no_legend_and_write_amounts_short_at_the_bar_and_w
     assert svg.findtext(f"{SVG}desc") == "2022: 60,000,000; 2023: 5,200,000."
     widths = [float(r.get("width", "")) for r in svg.iter(f"{SVG}rect")]
     assert widths == [1000.0, 86.7]
+    assert {r.get("class") for r in svg.iter(f"{SVG}rect")} == {"seg c-0"}  # one series: no separators
     table = figure.find("details/div/table")
     assert table is not None
     assert [th.text for th in table.findall("thead/tr/th")] == ["Year", "Penalties (EUR)"]
+
+
+def test_the_smallest_figure_still_shows() -> None:
+    markup = charts.bars(chart_id="s", title="T", rows=[("ES", 586), ("CA", 1), ("IM", 0)], value_label="N")
+    svg = svg_of(parse(markup))
+    assert [float(r.get("width", "")) for r in svg.iter(f"{SVG}rect")] == [1000.0, 6.0]
 
 
 def test_what_a_chart_names_is_escaped() -> None:
@@ -144,6 +155,11 @@ def test_the_dashboard_charts_from_the_figures() -> None:
         },
         decisions_by_country=[("FR", 2), ("GB", 1)],
     )
+    many = ChartFigures(None, {}, {}, {}, [(f"C{i:02}", 40 - i) for i in range(20)])
+    countries = svg_of(parse(charts.dashboard_charts(many)["countries"][0].svg))
+    labels = [t.text for t in countries.findall(f"{SVG}text[@class='label']")]
+    assert len(labels) == 16 and labels[-1] == "5 others" and labels[:2] == ["C00", "C01"]
+    assert countries.findall(f"{SVG}text[@class='value']")[-1].text == str(sum(40 - i for i in range(15, 20)))
     made = charts.dashboard_charts(figures, label=lambda v: v.upper())
     kinds, compliance = (parse(c.svg) for c in made["decisions"])
     assert svg_of(kinds).findtext(f"{SVG}desc") == "2020: 2 (FINE 2); 2021: 0; 2022: 1 (ORDER 1)."
@@ -151,9 +167,9 @@ def test_the_dashboard_charts_from_the_figures() -> None:
         "2020: 2 (NONE 1, COMPLIED 1); 2021: 0; 2022: 1 (PENDING 1)."
     )
     assert {r.get("class") for r in svg_of(compliance).iter(f"{SVG}rect")} == {
-        "seg s-complied",
-        "seg s-none",
-        "seg s-pending",
+        "seg sep s-complied",
+        "seg sep s-none",
+        "seg sep s-pending",
     }
     assert [c.heading for c in made["penalties"]] == [
         f"Penalties per year in {c}" for c in ("EUR", "GBP", "NOK", "PLN")

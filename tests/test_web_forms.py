@@ -223,7 +223,9 @@ def test_decision_edit_round_trips_its_rows(editor: Api) -> None:
     assert decision["related"][0]["decision_id"] == earlier["id"]
     assert decision["penalty_amount"] == "1000.50" and decision["penalty_currency"] == "CAD"
     page = editor.client.get(f"/decisions/{earlier['id']}").text
-    assert "Later decisions about it" in page and "Renamed" in page
+    assert (
+        'class="timeline chain"' in page and f'href="/decisions/{decision_id}"' in page and "Renamed" in page
+    )
 
 
 def test_invalid_input_is_shown_beside_each_field_and_kept(editor: Api) -> None:

@@ -19,9 +19,10 @@ from app.vocab import Compliance, DecisionKind
 
 ROW = 30  # px per row
 BAR = 20  # px bar height
-LABEL_SHARE = 18  # % of the width for the row labels
-BAR_SHARE = 62  # % of the width for the bars (the rest holds the totals)
+LABEL_SHARE = 22  # % of the width for the row labels ("16 others" at 390 px)
+BAR_SHARE = 58  # % of the width for the bars (the rest holds the totals)
 PALETTE = 10  # series colours in site.css: .c-0 ... .c-9
+MIN_WIDTH = Decimal(6)  # of 1000: the narrowest bar drawn for a figure that is not 0
 
 Number = int | Decimal
 
@@ -106,11 +107,18 @@ def stacked_rows(
             v = values.get(s.key, 0)
             if not v:
                 continue
-            width = (Decimal(v) * 1000 / Decimal(top)).quantize(Decimal("0.1"))
+            # The smallest figure still shows as a sliver (its number is beside it and in the table).
+            width = max((Decimal(v) * 1000 / Decimal(top)).quantize(Decimal("0.1")), MIN_WIDTH)
             out.append(
                 Markup(
-                    '<rect x="{}" y="0" width="{}" height="{}" class="seg {}"><title>{}</title></rect>'
-                ).format(x, width, BAR, s.css, f"{label}, {s.label}: {fmt(v)}")
+                    '<rect x="{}" y="0" width="{}" height="{}" class="{}"><title>{}</title></rect>'
+                ).format(
+                    x,
+                    width,
+                    BAR,
+                    ("seg sep " if several else "seg ") + s.css,
+                    f"{label}, {s.label}: {fmt(v)}",
+                )
             )
             x += width
         out.append(Markup("</svg>"))
@@ -154,10 +162,11 @@ def table(
         cells.append(Markup('<td class="num">{}</td>').format(fmt(total)))
         body.append(Markup("<tr>{}</tr>").format(Markup("").join(cells)))
     return Markup(
-        '<details class="figures-table"><summary>The figures</summary><div class="scroll">'
+        '<details class="figures-table"><summary>The figures</summary>'
+        '<div class="scroll" tabindex="0" role="region" aria-label="{}: the figures">'
         '<table class="compact"><caption class="sr-only">{}</caption><thead><tr>{}</tr></thead>'
         "<tbody>{}</tbody></table></div></details>"
-    ).format(title, Markup("").join(head), Markup("").join(body))
+    ).format(title, title, Markup("").join(head), Markup("").join(body))
 
 
 def bars(
@@ -194,6 +203,7 @@ def every_year(years: Sequence[int]) -> list[int]:
 
 COMPLIANCE_CSS = {c: f"s-{c}" for c in ("complied", "partially_complied", "not_complied", "pending", "none")}
 CURRENCY_CHARTS = 4  # currencies charted (the most penalised); every one is in the totals table
+COUNTRY_ROWS = 16  # countries charted; past that, the last row sums the others
 
 
 @dataclass(frozen=True)
@@ -240,10 +250,14 @@ def dashboard_charts(figures: ChartFigures, label: Callable[[str], str] = str) -
                 ),
             )
         )
+    countries = figures.decisions_by_country
+    if len(countries) > COUNTRY_ROWS:
+        rest = countries[COUNTRY_ROWS - 1 :]
+        countries = [*countries[: COUNTRY_ROWS - 1], (f"{len(rest)} others", sum(n for _, n in rest))]
     by_country = bars(
         chart_id="chart-countries",
         title="Decisions by regulator's country",
-        rows=figures.decisions_by_country,
+        rows=countries,
         value_label="Decisions",
         row_heading="Country",
         empty="No decisions yet.",
