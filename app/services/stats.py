@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import extract, func, select
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.models import AuditEntry, Decision, DecisionRegulator, Recommendation, Regulator
 from app.schemas.stats import RegulatorCount, StatsRead, YearCount
 from app.services import compliance
@@ -28,7 +29,7 @@ _LOCK = threading.Lock()
 
 def summary(session: Session, *, as_of: dt.date | None) -> StatsRead:
     last_change = session.scalar(select(func.max(AuditEntry.id))) or 0
-    key = (session.get_bind().engine.url.render_as_string(), dt.date.today(), as_of, last_change)
+    key = (session.get_bind().engine.url.render_as_string(), clock.today(), as_of, last_change)
     now = time.monotonic()
     with _LOCK:
         cached = _CACHE.get(key)
@@ -45,7 +46,7 @@ def summary(session: Session, *, as_of: dt.date | None) -> StatsRead:
 
 
 def _compute(session: Session, *, as_of: dt.date | None) -> StatsRead:
-    issued = [] if as_of is None else [Decision.issued_on <= as_of]
+    issued = compliance.AsOf(as_of).decisions()
 
     by_status = compliance.status_counts(session, as_of=as_of)
     overdue = session.scalar(
