@@ -3,8 +3,9 @@
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -71,6 +72,19 @@ class Settings(BaseSettings):
     webhook_timeout: float = Field(default=10.0, gt=0)
     # The hour (UTC) at which daily digests go out.
     digest_hour: int = Field(default=7, ge=0, le=23)
+    # The time zone whose calendar says what day it is (overdue, "today" on the pages): an IANA
+    # name such as `Europe/Paris`.
+    time_zone: str = "UTC"
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not a known time zone, such as Europe/Paris") from exc
+        return value
+
     # Echo SQL to the log (development only).
     sql_echo: bool = False
 

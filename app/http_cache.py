@@ -47,6 +47,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app import clock
 from app.db import Database
 
 SAFE = ("GET", "HEAD")
@@ -151,8 +152,7 @@ def _state(last_id: int | None, at: Any, running: str) -> tuple[str, float | Non
 
 
 def _midnight() -> float:
-    today = dt.date.today()
-    return dt.datetime(today.year, today.month, today.day).timestamp()
+    return clock.midnight().timestamp()
 
 
 def _http_date(seconds: float) -> str:
@@ -296,7 +296,7 @@ class HttpCaching:
         key = "\n".join(
             (
                 BUILD,
-                dt.date.today().isoformat(),
+                clock.today().isoformat(),
                 version,
                 scope.get("scheme", ""),
                 host,

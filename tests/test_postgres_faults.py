@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -130,5 +131,44 @@ def test_postgres_refuses_to_change_the_audit_log(cluster: Cluster) -> None:
 
 
 def test_the_security_migration_goes_down_and_up_on_postgres(cluster: Cluster) -> None:
-    migrate.downgrade(cluster.url, "ebe6badc6a8a")
-    migrate.upgrade(cluster.url)
+    db = Database(cluster.url)
+    guards = {"audit_log_no_change", "audit_log_no_truncate"}
+
+    def state() -> tuple[str, set[str], set[str], int]:
+        """The schema's revision, its tables, the audit log's triggers and its number of rows."""
+        db.dispose()  # no pooled connection stays open while the migrations run
+        with db.engine.connect() as conn:
+            version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+            tables = set(conn.scalars(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")))
+            triggers = set(
+                conn.scalars(
+                    text(
+                        "SELECT tgname FROM pg_trigger "
+                        "WHERE tgrelid = 'audit_log'::regclass AND NOT tgisinternal"
+                    )
+                )
+            )
+            rows = conn.execute(text("SELECT count(*) FROM audit_log")).scalar_one()
+        db.dispose()
+        return version, tables, triggers, rows
+
+    try:
+        with db.transaction(actor="test") as session:
+            tokens.create(session, name="pg-migrated", role=Role.reader)
+        before = state()
+        head = ScriptDirectory.from_config(migrate.alembic_config(cluster.url)).get_current_head()
+        assert before[0] == head and "idempotency_keys" in before[1] and guards <= before[2] and before[3] > 0
+
+        migrate.downgrade(cluster.url, "ebe6badc6a8a")
+        version, tables, triggers, rows = state()
+        assert version == "ebe6badc6a8a" and "idempotency_keys" not in tables and "audit_log" in tables
+        assert not triggers & guards and rows == before[3]
+        with db.engine.begin() as conn:  # the log is not guarded below the migration
+            conn.execute(text("UPDATE audit_log SET actor = actor"))
+
+        migrate.upgrade(cluster.url)
+        assert state() == before
+        with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as conn:
+            conn.execute(text("UPDATE audit_log SET actor = actor"))
+    finally:
+        db.dispose()

@@ -2,6 +2,7 @@
 carries the security headers, and answers errors as HTML."""
 
 import re
+from typing import Any
 
 import pytest
 
@@ -72,7 +73,8 @@ def test_docs_keep_working_with_their_own_policy(api: Api) -> None:
 def test_static_assets_are_served_by_the_app(api: Api) -> None:
     css = api.get("/static/site.css")
     assert css.status_code == 200 and "text/css" in css.headers["content-type"]
-    assert api.get("/static/site.js").status_code == 200
+    js = api.get("/static/site.js")
+    assert js.status_code == 200 and "javascript" in js.headers["content-type"] and js.text.strip()
     html = api.get("/").text
     assert "http://" not in re.sub(r'href="https?://[^"]*"', "", html.split("<main")[0])
 
@@ -160,11 +162,22 @@ def test_lists_filter_sort_and_page_by_the_address(api: Api) -> None:
     assert everything[3]["reference"] in second and "sort" in nxt.group(1)
     assert "First page" in second
     # Blank fields (as a form sends them) mean "any".
-    assert api.get("/decisions", params={"kind": "", "q": "", "compliance": ""}).status_code == 200
-    overdue = api.get("/recommendations", params={"overdue": "true"})
-    assert overdue.status_code == 200
+    blank = api.get("/decisions", params={"kind": "", "q": "", "compliance": "", "limit": 500})
+    assert row_ids(blank, "decisions") == [d["id"] for d in everything[::-1]]
+    overdue = api.get("/recommendations", params={"overdue": "true", "limit": 500})
+    expected = api.ok(api.get("/api/v1/recommendations", params={"overdue": "true", "limit": 500}))["items"]
+    assert expected and row_ids(overdue, "recommendations") == [r["id"] for r in expected]
     for path in ("/organisations", "/regulators", "/cases", "/recommendations"):
-        assert api.get(path, params={"sort": "-id", "q": "a"}).status_code == 200
+        params = {"sort": "-id", "q": "a", "limit": 500}
+        listed = api.ok(api.get(f"/api/v1{path}", params=params))["items"]
+        assert listed and row_ids(api.get(path, params=params), path[1:]) == [i["id"] for i in listed], path
+
+
+def row_ids(response: Any, collection: str) -> list[int]:
+    """The ids of the records a list page shows, in its order (each row links to its record)."""
+    assert response.status_code == 200, response.text[:500]
+    body = response.text.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return list(dict.fromkeys(int(i) for i in re.findall(rf'href="/{collection}/(\d+)', body)))
 
 
 def test_bad_filters_are_shown_beside_their_fields(api: Api) -> None:
@@ -182,7 +195,8 @@ def test_errors_are_html_for_pages_and_problems_for_the_api(api: Api) -> None:
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
     assert "There is no decision with id 424242" in page.text
     assert api.get("/no/such/page").headers["content-type"].startswith("text/html")
-    assert api.get("/decisions/abc").status_code == 404
+    bad_id = api.get("/decisions/abc")
+    assert bad_id.status_code == 404 and bad_id.headers["content-type"].startswith("text/html")
     problem = api.get("/api/v1/decisions/424242")
     assert problem.headers["content-type"].startswith("application/problem+json")
 
@@ -261,7 +275,11 @@ def test_what_users_type_comes_back_escaped(api: Api) -> None:
 def test_pages_of_an_empty_record(api: Api, path: str) -> None:
     response = api.get(path)
     assert response.status_code == 200
-    assert "Nothing matches." in response.text or path == "/"
+    if path == "/":
+        assert "<strong>0</strong> decisions" in response.text
+        assert "<strong>0</strong> recommendations" in response.text
+    else:
+        assert "Nothing matches." in response.text and "<tbody>" not in response.text
 
 
 def test_a_wrong_method_is_an_html_error(api: Api) -> None:

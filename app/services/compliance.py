@@ -9,14 +9,19 @@
 - A decision's standing is set by the latest later decision that links to it with a
   standing relation.
 
-Each can be asked "as of" a day: decisions issued after it are not yet part of the record,
-and assessments dated after it are ignored. Without `as_of`, the current status kept on each
-recommendation row (and the current compliance kept on each decision row) is read.
+Each can be asked "as of" a day (`AsOf`): decisions issued after it are not yet part of the
+record, and assessments dated after it are ignored. Without `as_of`, the current status kept
+on each recommendation row (and the current compliance kept on each decision row) is read.
+
+Each rule is written once in Python and once in SQL, and tests/test_compliance.py proves each
+pair agrees over every combination.
 """
 
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -31,6 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
+from app.clock import today
 from app.models import Assessment, Decision, DecisionRelation, Recommendation
 from app.models.base import table_of
 from app.vocab import STANDING_RELATIONS, Compliance, Relation, Standing, Status
@@ -38,20 +44,60 @@ from app.vocab import STANDING_RELATIONS, Compliance, Relation, Standing, Status
 DONE = (Status.complied, Status.withdrawn)
 
 
+# -- As of a day -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """The day the record is read as of (None: as it stands now), and what is part of the
+    record on that day: the decisions issued by then, and the assessments dated by then."""
+
+    day: dt.date | None = None
+
+    @property
+    def today(self) -> dt.date:
+        """The day overdue is judged on: the day asked for, or today."""
+        return self.day or today()
+
+    # The cut-off in Python ...
+    def shows_decision(self, issued_on: dt.date) -> bool:
+        return self.day is None or issued_on <= self.day
+
+    def counts_assessment(self, assessed_on: dt.date) -> bool:
+        return self.day is None or assessed_on <= self.day
+
+    # ... and in SQL: conditions to add to a WHERE (none now).
+    def decisions(self, issued_on: Any = Decision.issued_on) -> list[ColumnElement[bool]]:
+        return [] if self.day is None else [issued_on <= self.day]
+
+    def assessments(self, assessed_on: Any = Assessment.assessed_on) -> list[ColumnElement[bool]]:
+        return [] if self.day is None else [assessed_on <= self.day]
+
+
 # -- Recommendation status ---------------------------------------------------------------
 
+# The latest assessment is the one of the latest day; of one day, the one made last.
+def latest_of(history: Iterable[Assessment], as_of: dt.date | None = None) -> Assessment | None:
+    """The latest assessment of a history (Python), among those counted as of the day."""
+    counted = [a for a in history if AsOf(as_of).counts_assessment(a.assessed_on)]
+    return max(counted, key=lambda a: (a.assessed_on, a.id), default=None)
 
-def latest_assessment_status(as_of: dt.date | None) -> ScalarSelect[Status]:
-    """Correlated subquery: the status of a recommendation's latest assessment up to `as_of`."""
-    stmt = select(Assessment.status).where(Assessment.recommendation_id == Recommendation.id)
-    if as_of is not None:
-        stmt = stmt.where(Assessment.assessed_on <= as_of)
+
+def latest_assessment(column: Any, as_of: dt.date | None) -> ScalarSelect[Any]:
+    """`column` of a recommendation's latest assessment as of the day (SQL, correlated)."""
     return (
-        stmt.order_by(Assessment.assessed_on.desc(), Assessment.id.desc())
+        select(column)
+        .where(Assessment.recommendation_id == Recommendation.id, *AsOf(as_of).assessments())
+        .order_by(Assessment.assessed_on.desc(), Assessment.id.desc())
         .limit(1)
         .correlate(Recommendation)
         .scalar_subquery()
     )
+
+
+def latest_assessment_status(as_of: dt.date | None) -> ScalarSelect[Status]:
+    """Correlated subquery: the status of a recommendation's latest assessment up to `as_of`."""
+    return latest_assessment(Assessment.status, as_of)
 
 
 def status_expr(as_of: dt.date | None) -> ColumnElement[Status]:
@@ -62,26 +108,24 @@ def status_expr(as_of: dt.date | None) -> ColumnElement[Status]:
 
 
 def is_overdue(status: Status, due_on: dt.date | None, today: dt.date) -> bool:
+    """Overdue (Python): due before `today` and neither complied nor withdrawn."""
     return due_on is not None and due_on < today and status not in DONE
 
 
+def overdue_sql(status: ColumnElement[Any], due_on: ColumnElement[Any], day: dt.date) -> ColumnElement[bool]:
+    """`is_overdue` in SQL, judged on `day`."""
+    return and_(due_on.is_not(None), due_on < day, status.not_in([s.value for s in DONE]))
+
+
 def overdue_clause(as_of: dt.date | None) -> ColumnElement[bool]:
-    today = as_of or dt.date.today()
-    return and_(
-        Recommendation.due_on.is_not(None),
-        Recommendation.due_on < today,
-        status_expr(as_of).not_in([s.value for s in DONE]),
-    )
+    """Recommendations overdue as of the day (today when None)."""
+    return overdue_sql(status_expr(as_of), Recommendation.due_on.expression, AsOf(as_of).today)
 
 
 def refresh_recommendation(session: Session, recommendation: Recommendation) -> None:
     """Set the kept status and last assessment day from the recommendation's history."""
-    latest = session.execute(
-        select(Assessment.status, Assessment.assessed_on)
-        .where(Assessment.recommendation_id == recommendation.id)
-        .order_by(Assessment.assessed_on.desc(), Assessment.id.desc())
-        .limit(1)
-    ).first()
+    history = session.scalars(select(Assessment).where(Assessment.recommendation_id == recommendation.id))
+    latest = latest_of(history)
     recommendation.status = latest.status if latest else Status.pending
     recommendation.last_assessed_on = latest.assessed_on if latest else None
 
@@ -141,9 +185,7 @@ def status_counts(session: Session, *where: ColumnElement[bool], as_of: dt.date 
     status = status_expr(as_of)
     stmt = select(status.label("status"), func.count()).select_from(Recommendation)
     if as_of is not None:
-        stmt = stmt.join(Decision, Decision.id == Recommendation.decision_id).where(
-            Decision.issued_on <= as_of
-        )
+        stmt = stmt.join(Decision, Decision.id == Recommendation.decision_id).where(*AsOf(as_of).decisions())
     stmt = stmt.where(*where).group_by(status)
     return Counter({Status(s): n for s, n in session.execute(stmt)})
 
@@ -193,12 +235,7 @@ def refresh_all(session: Session) -> None:
     bulk load, where refreshing row by row would take one query per recommendation)."""
     session.flush()
     recommendations = table_of(Recommendation)
-    last_on = (
-        select(func.max(Assessment.assessed_on))
-        .where(Assessment.recommendation_id == Recommendation.id)
-        .correlate(Recommendation)
-        .scalar_subquery()
-    )
+    last_on = latest_assessment(Assessment.assessed_on, None)
     session.execute(
         update(recommendations).values(
             status=func.coalesce(latest_assessment_status(None), literal(Status.pending.value)),
@@ -245,8 +282,7 @@ def standings(session: Session, decision_ids: Iterable[int], *, as_of: dt.date |
         )
         .order_by(later.issued_on, later.id)
     )
-    if as_of is not None:
-        stmt = stmt.where(later.issued_on <= as_of)
+    stmt = stmt.where(*AsOf(as_of).decisions(later.issued_on))
     by_decision: dict[int, list[Relation]] = {i: [] for i in ids}
     for decision_id, relation in session.execute(stmt):
         by_decision[decision_id].append(Relation(relation))

@@ -295,7 +295,7 @@ def delete(session: Session, *, decision_id: int, expected_version: int | None) 
 
 
 def visible(decision: Decision, as_of: dt.date | None) -> bool:
-    return as_of is None or decision.issued_on <= as_of
+    return compliance.AsOf(as_of).shows_decision(decision.issued_on)
 
 
 _EARLIER = aliased(Decision)
@@ -456,7 +456,7 @@ def later_links(
     session: Session, ids: list[int], *, as_of: dt.date | None
 ) -> dict[int, list[RelatedOut]]:
     """For each decision, the later decisions that link to it (issued by `as_of`), oldest first."""
-    stmt = LATER_LINKS if as_of is None else LATER_LINKS.where(Decision.issued_on <= as_of)
+    stmt = LATER_LINKS.where(*compliance.AsOf(as_of).decisions())
     links: dict[int, list[RelatedOut]] = {}
     for target, relation, later_id, reference, title, issued_on in session.execute(stmt, {"ids": ids}):
         links.setdefault(target, []).append(
@@ -561,9 +561,7 @@ def filtered(
     Given the session, a regulator's or a party's decisions are found the fastest way for how
     many it has (see `_among`); the rows are the same either way.
     """
-    stmt = select(Decision)
-    if as_of is not None:
-        stmt = stmt.where(Decision.issued_on <= as_of)
+    stmt = select(Decision).where(*compliance.AsOf(as_of).decisions())
     few = False
     if regulator_id is not None:
         clause, small = _among(

@@ -4,9 +4,10 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.errors import FieldError, Forbidden, Invalid, NotFound
 from app.models import Assessment, Decision, DecisionRegulator, Organisation, Recommendation
 from app.schemas.common import Page
@@ -20,6 +21,7 @@ from app.schemas.recommendation import (
 )
 from app.services import audit, compliance
 from app.services.common import changed, check_references, check_version, get_or_404
+from app.services.compliance import AsOf
 from app.services.pagination import SortKey, paginate
 from app.services.search import matches
 from app.vocab import Role, SearchType, Status
@@ -122,7 +124,7 @@ def add_assessment(
     session: Session, *, recommendation_id: int, data: AssessmentCreate, today: dt.date | None = None
 ) -> Assessment:
     rec = get_or_404(session, Recommendation, recommendation_id)
-    today = today or dt.date.today()
+    today = today or clock.today()
     if data.assessed_on > today:
         raise Invalid(
             f"assessed_on {data.assessed_on} is in the future; an assessment records a status "
@@ -152,9 +154,9 @@ def assessments(
 ) -> list[Assessment]:
     """The history of a recommendation, oldest first (by the day each took effect)."""
     get_or_404(session, Recommendation, recommendation_id)
-    stmt = select(Assessment).where(Assessment.recommendation_id == recommendation_id)
-    if as_of is not None:
-        stmt = stmt.where(Assessment.assessed_on <= as_of)
+    stmt = select(Assessment).where(
+        Assessment.recommendation_id == recommendation_id, *AsOf(as_of).assessments()
+    )
     return list(session.scalars(stmt.order_by(Assessment.assessed_on, Assessment.id)))
 
 
@@ -165,12 +167,7 @@ def read_many(
     if as_of is None:
         states = {r.id: (r.status, r.last_assessed_on) for r in recs}
     else:
-        last = (
-            select(func.max(Assessment.assessed_on))
-            .where(Assessment.recommendation_id == Recommendation.id, Assessment.assessed_on <= as_of)
-            .correlate(Recommendation)
-            .scalar_subquery()
-        )
+        last = compliance.latest_assessment(Assessment.assessed_on, as_of)
         states = {
             id: (Status(status), last_on)
             for id, status, last_on in session.execute(
@@ -179,7 +176,7 @@ def read_many(
                 )
             )
         }
-    today = as_of or dt.date.today()
+    today = AsOf(as_of).today
     return [
         RecommendationRead.model_validate(
             {key: getattr(r, key) for key in READ_COLUMNS}
@@ -197,7 +194,7 @@ def read(session: Session, *, recommendation_id: int, as_of: dt.date | None) -> 
     rec = get_or_404(session, Recommendation, recommendation_id)
     if as_of is not None:
         issued_on = session.scalar(select(Decision.issued_on).where(Decision.id == rec.decision_id))
-        if issued_on is not None and issued_on > as_of:
+        if issued_on is not None and not AsOf(as_of).shows_decision(issued_on):
             raise NotFound(
                 f"Recommendation {rec.id} belongs to a decision issued on {issued_on}, "
                 f"after {as_of}: it was not yet part of the record on that day."
@@ -218,9 +215,7 @@ def filtered(
     """The recommendations matching the list's filters, as a SELECT to page, count or export."""
     stmt = select(Recommendation)
     if as_of is not None:
-        stmt = stmt.where(
-            exists().where(Decision.id == Recommendation.decision_id, Decision.issued_on <= as_of)
-        )
+        stmt = stmt.where(exists().where(Decision.id == Recommendation.decision_id, *AsOf(as_of).decisions()))
     if status is not None:
         stmt = stmt.where(compliance.status_expr(as_of) == status.value)
     if overdue is not None:
@@ -264,9 +259,7 @@ def histories(
     out: dict[int, list[Assessment]] = {i: [] for i in ids}
     if not ids:
         return out
-    stmt = select(Assessment).where(Assessment.recommendation_id.in_(ids))
-    if as_of is not None:
-        stmt = stmt.where(Assessment.assessed_on <= as_of)
+    stmt = select(Assessment).where(Assessment.recommendation_id.in_(ids), *AsOf(as_of).assessments())
     for a in session.scalars(stmt.order_by(Assessment.assessed_on, Assessment.id)):
         out[a.recommendation_id].append(a)
     return out
@@ -283,8 +276,7 @@ def latest_assessments(
         .order_by(Assessment.assessed_on.desc(), Assessment.id.desc())
         .limit(limit)
     )
-    if as_of is not None:
-        stmt = stmt.where(Assessment.assessed_on <= as_of, Decision.issued_on <= as_of)
+    stmt = stmt.where(*AsOf(as_of).assessments(), *AsOf(as_of).decisions())
     return [
         AssessmentActivity.model_validate(
             AssessmentRead.model_validate(a).model_dump()

@@ -19,7 +19,7 @@ from app.models import (
     Recommendation,
     Regulator,
 )
-from app.services.compliance import derive_compliance, status_expr
+from app.services.compliance import AsOf, derive_compliance, status_expr
 from app.services.pagination import AnySelect
 from app.vocab import Compliance, OrganisationRole, Status
 
@@ -45,7 +45,7 @@ class Record:
 
 
 def _issued_by(as_of: dt.date | None) -> list[ColumnElement[bool]]:
-    return [] if as_of is None else [Decision.issued_on <= as_of]
+    return AsOf(as_of).decisions()
 
 
 def _fill(

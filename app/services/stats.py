@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from sqlalchemy import extract, func, select
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.models import AuditEntry, Decision, DecisionRegulator, Recommendation, Regulator
 from app.schemas.stats import RegulatorCount, StatsRead, YearCount
 from app.services import compliance
@@ -33,7 +34,7 @@ def cached(session: Session, name: str, as_of: dt.date | None, compute: Callable
     """`compute()`, or the figures it gave for the same `name`, database, day and `as_of`
     while the record has not changed since (see above)."""
     last_change = session.scalar(select(func.max(AuditEntry.id))) or 0
-    key = (name, session.get_bind().engine.url.render_as_string(), dt.date.today(), as_of, last_change)
+    key = (name, session.get_bind().engine.url.render_as_string(), clock.today(), as_of, last_change)
     now = time.monotonic()
     with _LOCK:
         found = _CACHE.get(key)
@@ -55,7 +56,7 @@ def summary(session: Session, *, as_of: dt.date | None) -> StatsRead:
 
 
 def _compute(session: Session, *, as_of: dt.date | None) -> StatsRead:
-    issued = [] if as_of is None else [Decision.issued_on <= as_of]
+    issued = compliance.AsOf(as_of).decisions()
 
     by_status = compliance.status_counts(session, as_of=as_of)
     overdue = session.scalar(

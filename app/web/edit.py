@@ -6,7 +6,6 @@ edit made against a version that has changed since the form was opened with a cl
 message (409). Nothing a refused form asked for is written: the transaction is rolled back.
 """
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -17,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.api.deps import SessionDep
 from app.errors import Conflict, Invalid, PreconditionFailed
 from app.schemas.case import CaseCreate, CaseUpdate
@@ -362,7 +362,7 @@ def assessment_new(
     request: Request, recommendation_id: Id, session: SessionDep, user: EditorUser
 ) -> HTMLResponse:
     values = {name: "" for name in forms.SCALARS["assessment"]}
-    values |= {"assessed_on": dt.date.today().isoformat(), "asserted_by": "regulator"}
+    values |= {"assessed_on": clock.today().isoformat(), "asserted_by": "regulator"}
     return _assessment_form(request, session, recommendation_id, values=values)
 
 

@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from starlette.responses import HTMLResponse, RedirectResponse
 
-from app import vocab
+from app import clock, vocab
 from app.config import get_settings
 
 HERE = Path(__file__).resolve().parent
@@ -83,7 +83,7 @@ env.globals["with_query"] = with_query
 env.globals["here_with_query"] = here_with_query
 env.globals["vocab"] = vocab
 env.globals["choices"] = choices
-env.globals["today"] = dt.date.today
+env.globals["today"] = clock.today
 env.globals["signup_open"] = lambda: get_settings().signup == "open"
 templates = Jinja2Templates(env=env)
 env.globals["url_for"] = url_for
