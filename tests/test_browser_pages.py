@@ -168,3 +168,33 @@ def test_the_dashboard_charts_fit_the_screen_and_say_their_figures(
         expect(figures.get_by_role("table")).to_contain_text("2022")
     finally:
         page.close()
+
+
+def test_case_columns_404_favicon_and_robots_in_the_browser(
+    demo_site: tuple[str, Database], chrome: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    base, db = demo_site
+    page = chrome.new_page(viewport=PHONE)
+    try:
+        # A joint decision of four Canadian commissioners: once on its case page, all four named.
+        page.goto(base + decision_url(db, "PIPEDA Findings #2021-001"))
+        page.locator("dd a[href^='/cases/']").click()
+        joint = page.locator(".side-by-side li", has_text="Joint investigation of Clearview AI")
+        expect(joint).to_have_count(1)
+        expect(joint).to_contain_text("jointly by")
+        for name in ("Privacy Commissioner of Canada", "Alberta", "British Columbia", "Québec"):
+            expect(joint).to_contain_text(name)
+        # An address that names no record.
+        response = page.goto(base + "/decisions/abc")
+        assert response is not None and response.status == 404
+        expect(page.get_by_role("heading", level=1)).to_have_text("Not found")
+        expect(page.locator("main")).not_to_contain_text("Input should be")
+        # What browsers and crawlers ask every site for.
+        icon = page.request.get(base + "/favicon.ico")
+        assert icon.status == 200 and icon.headers["content-type"] == "image/svg+xml"
+        robots = page.request.get(base + "/robots.txt")
+        assert robots.status == 200 and "Disallow: /*/edit" in robots.text()
+    finally:
+        page.close()
