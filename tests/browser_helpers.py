@@ -154,3 +154,20 @@ def axe_violations(page: Any) -> list[str]:
         targets = ", ".join(str(n["target"]) for n in v["nodes"][:3])
         found.append(f"{v['id']} ({v['impact']}): {v['help']} at {targets}")
     return found
+
+
+# Fixtures (imported by tests/conftest.py, so every test module can ask for them).
+
+
+@pytest.fixture(scope="module")
+def chrome() -> Iterator[Any]:
+    """One headless Chromium for a whole test module (skipped where there is none, outside CI)."""
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Database]]:
+    """The demo record with an editor account, served for a whole test module."""
+    with demo_served(tmp_path_factory.mktemp("site")) as served:
+        yield served

@@ -18,6 +18,7 @@ from app.models import Base
 from app.services import tokens
 from app.vocab import Role
 from tests.alert_helpers import receiver, settings_env, smtp  # noqa: F401  (fixtures)
+from tests.browser_helpers import chrome, demo_site  # noqa: F401  (fixtures)
 from tests.pgserver import PostgresServer, find_bindir
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]

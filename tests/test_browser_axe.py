@@ -4,7 +4,6 @@ axe-core is the copy packaged in `axe-playwright-python` (nothing is downloaded 
 time), run in Debian's Chromium by Playwright against the app serving the demo record.
 """
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,21 +11,9 @@ from sqlalchemy import func, select
 
 from app.db import Database
 from app.models import Case, Organisation, Recommendation, Regulator
-from tests.browser_helpers import DESKTOP, PHONE, axe_violations, chromium, decision_url, demo_served, sign_in
+from tests.browser_helpers import DESKTOP, PHONE, axe_violations, decision_url, sign_in
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Database]]:
-    with demo_served(tmp_path_factory.mktemp("axe")) as served:
-        yield served
-
-
-@pytest.fixture(scope="module")
-def chrome() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
 
 
 def first_id(db: Database, model: Any) -> int:
@@ -105,9 +92,9 @@ def check(page: Any, base: str, states: list[str], viewport: dict[str, int]) -> 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_no_page_a_reader_sees_has_an_accessibility_violation(
-    site: tuple[str, Database], chrome: Any, viewport: dict[str, int]
+    demo_site: tuple[str, Database], chrome: Any, viewport: dict[str, int]
 ) -> None:
-    base, db = site
+    base, db = demo_site
     page = chrome.new_page(viewport=viewport)
     try:
         states = reader_states(db)
@@ -126,9 +113,9 @@ def test_no_page_a_reader_sees_has_an_accessibility_violation(
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_no_page_an_editor_sees_has_an_accessibility_violation(
-    site: tuple[str, Database], chrome: Any, viewport: dict[str, int]
+    demo_site: tuple[str, Database], chrome: Any, viewport: dict[str, int]
 ) -> None:
-    base, db = site
+    base, db = demo_site
     context = chrome.new_context(viewport=viewport)
     page = context.new_page()
     try:

@@ -2,28 +2,15 @@
 record: what a reader sees, at a phone's and a desktop's width."""
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from app.db import Database
-from tests.browser_helpers import DESKTOP, PHONE, chromium, decision_url, demo_served, sign_in
+from tests.browser_helpers import DESKTOP, PHONE, decision_url, sign_in
 from tests.web_helpers import PASSWORD
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Database]]:
-    with demo_served(tmp_path_factory.mktemp("pages")) as served:
-        yield served
-
-
-@pytest.fixture(scope="module")
-def chrome() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
 
 
 RGB = re.compile(r"rgba?\((\d+), (\d+), (\d+)(?:, ([\d.]+))?\)")
@@ -49,9 +36,9 @@ def contrast(a: str, b: str) -> float:
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_text_typed_in_the_header_search_box_can_be_read(
-    site: tuple[str, Database], chrome: Any, viewport: dict[str, int]
+    demo_site: tuple[str, Database], chrome: Any, viewport: dict[str, int]
 ) -> None:
-    base, _ = site
+    base, _ = demo_site
     page = chrome.new_page(viewport=viewport)
     try:
         for path in ("/", "/decisions", "/signin"):
@@ -70,11 +57,11 @@ def test_text_typed_in_the_header_search_box_can_be_read(
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_the_notice_after_a_save_is_in_view_and_hides_nothing(
-    site: tuple[str, Database], chrome: Any, viewport: dict[str, int]
+    demo_site: tuple[str, Database], chrome: Any, viewport: dict[str, int]
 ) -> None:
     from playwright.sync_api import expect
 
-    base, db = site
+    base, db = demo_site
     page = chrome.new_page(viewport=viewport)
     try:
         sign_in(page, base)
@@ -101,10 +88,10 @@ def test_the_notice_after_a_save_is_in_view_and_hides_nothing(
         page.close()
 
 
-def test_sign_in_from_a_filtered_list_comes_back_to_it(site: tuple[str, Database], chrome: Any) -> None:
+def test_sign_in_from_a_filtered_list_comes_back_to_it(demo_site: tuple[str, Database], chrome: Any) -> None:
     from playwright.sync_api import expect
 
-    base, _ = site
+    base, _ = demo_site
     page = chrome.new_page(viewport=DESKTOP)
     try:
         address = "/decisions?kind=fine&tag=facial-recognition&sort=-issued_on"
@@ -119,10 +106,12 @@ def test_sign_in_from_a_filtered_list_comes_back_to_it(site: tuple[str, Database
         page.close()
 
 
-def test_the_whole_appeal_chain_and_the_print_stylesheet(site: tuple[str, Database], chrome: Any) -> None:
+def test_the_whole_appeal_chain_and_the_print_stylesheet(
+    demo_site: tuple[str, Database], chrome: Any
+) -> None:
     from playwright.sync_api import expect
 
-    base, db = site
+    base, db = demo_site
     page = chrome.new_page(viewport=PHONE)
     try:
         page.goto(base + decision_url(db, "[2023] UKFTT 819 (GRC)"))
@@ -149,11 +138,11 @@ def test_the_whole_appeal_chain_and_the_print_stylesheet(site: tuple[str, Databa
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_the_dashboard_charts_fit_the_screen_and_say_their_figures(
-    site: tuple[str, Database], chrome: Any, viewport: dict[str, int]
+    demo_site: tuple[str, Database], chrome: Any, viewport: dict[str, int]
 ) -> None:
     from playwright.sync_api import expect
 
-    base, _ = site
+    base, _ = demo_site
     page = chrome.new_page(viewport=viewport)
     try:
         page.goto(base + "/")
@@ -177,5 +166,35 @@ def test_the_dashboard_charts_fit_the_screen_and_say_their_figures(
         figures = page.locator("#chart-kinds details")
         figures.locator("summary").click()
         expect(figures.get_by_role("table")).to_contain_text("2022")
+    finally:
+        page.close()
+
+
+def test_case_columns_404_favicon_and_robots_in_the_browser(
+    demo_site: tuple[str, Database], chrome: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    base, db = demo_site
+    page = chrome.new_page(viewport=PHONE)
+    try:
+        # A joint decision of four Canadian commissioners: once on its case page, all four named.
+        page.goto(base + decision_url(db, "PIPEDA Findings #2021-001"))
+        page.locator("dd a[href^='/cases/']").click()
+        joint = page.locator(".side-by-side li", has_text="Joint investigation of Clearview AI")
+        expect(joint).to_have_count(1)
+        expect(joint).to_contain_text("jointly by")
+        for name in ("Privacy Commissioner of Canada", "Alberta", "British Columbia", "Québec"):
+            expect(joint).to_contain_text(name)
+        # An address that names no record.
+        response = page.goto(base + "/decisions/abc")
+        assert response is not None and response.status == 404
+        expect(page.get_by_role("heading", level=1)).to_have_text("Not found")
+        expect(page.locator("main")).not_to_contain_text("Input should be")
+        # What browsers and crawlers ask every site for.
+        icon = page.request.get(base + "/favicon.ico")
+        assert icon.status == 200 and icon.headers["content-type"] == "image/svg+xml"
+        robots = page.request.get(base + "/robots.txt")
+        assert robots.status == 200 and "Disallow: /*/edit" in robots.text()
     finally:
         page.close()

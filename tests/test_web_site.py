@@ -160,6 +160,9 @@ def test_sign_in_comes_back_to_the_whole_address(api: Api) -> None:
         assert response.status_code == 303 and response.headers["location"] == address
         api.client.cookies.clear()
     assert parse_qs(urlsplit(sign_in_link(api.get("/decisions").text)).query)["next"] == ["/decisions"]
+    # On the sign-in page itself, the header's link leads where that page leads, not to itself.
+    page = api.get("/signin", params={"next": "/cases?q=x"}).text
+    assert parse_qs(urlsplit(sign_in_link(page)).query)["next"] == ["/cases?q=x"]
 
 
 @pytest.mark.parametrize(

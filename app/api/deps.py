@@ -154,7 +154,9 @@ IF_MATCH_DESCRIPTION = (
 
 
 def expected_version(
-    if_match: Annotated[str | None, Header(description=IF_MATCH_DESCRIPTION)] = None,
+    if_match: Annotated[
+        str | None, Header(description=IF_MATCH_DESCRIPTION)
+    ] = None,
 ) -> int | None:
     """The version named by `If-Match` (None for `*`); a PATCH or DELETE without it is refused.
 

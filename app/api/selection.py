@@ -146,3 +146,4 @@ def describe(route: APIRoute, operation: dict[str, Any], components: dict[str, A
             page["properties"]["items"]["items"] = either
     else:
         content["schema"] = either
+

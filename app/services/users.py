@@ -71,8 +71,7 @@ def check_password(password: str, field: str = "password", user_inputs: Sequence
         feedback = estimate.get("feedback") or {}
         hint = " ".join([feedback.get("warning") or "", *(feedback.get("suggestions") or [])]).strip()
         raise Invalid(
-            "This password is too easy to guess"
-            + (f": {hint}" if hint else ".")
+            "This password is too easy to guess" + (f": {hint}" if hint else ".")
             + " A few uncommon words make a strong one.",
             [FieldError(field, "is too easy to guess", "weak_password")],
         )

@@ -45,7 +45,6 @@ NO_PAGE = "There is no page at this address."
 
 
 def names_no_record(exc: RequestValidationError) -> bool:
-    """Whether only the address's path parameters are invalid (`/decisions/abc`, `/decisions/0`):
+    """Whether a path parameter of the address is invalid (`/decisions/abc`, `/decisions/0`):
     such an address names no record, so a page answers 404, not a form error."""
-    errors = exc.errors()
-    return bool(errors) and all(tuple(e.get("loc", ()))[:1] == ("path",) for e in errors)
+    return any(tuple(e.get("loc", ()))[:1] == ("path",) for e in exc.errors())

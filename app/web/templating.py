@@ -49,7 +49,10 @@ def with_query(request: Request, **changes: Any) -> str:
 
 
 def here_with_query(request: Request) -> str:
-    """The current page's path with its whole query (where "Sign in" comes back to)."""
+    """The current page's path with its whole query (where "Sign in" comes back to); on a
+    sign-in page, where that page itself leads."""
+    if request.url.path.startswith("/signin"):
+        return request.query_params.get("next") or "/"
     query = request.url.query
     return request.url.path + (f"?{query}" if query else "")
 
