@@ -57,6 +57,16 @@ NOT_COMPRESSED = (
 )
 
 
+def render_error(request: Request, exc: Exception | None) -> Response:
+    """An error as problem+json on API paths, as the HTML error page elsewhere (the one table
+    from exception to problem is `problems.describe`; None: a bug, a 500)."""
+    if wants_problem(request):
+        return problems.as_problem(problems.describe(exc))
+    described = problems.describe(exc, page=True)
+    kind = described.kind
+    return web.error_page(request, kind.status, kind.title, described.detail, described.headers)
+
+
 class ReadBody:
     """Read the whole request body before the app sees the request.
 
@@ -170,11 +180,7 @@ class ReadBody:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, exc: DomainError) -> None:
         request = Request(scope, receive)
-        if wants_problem(request):
-            response: Response = problems.from_domain(exc)
-        else:
-            response = web.error_page(request, exc.status, exc.title, exc.detail, exc.headers or None)
-        await response(scope, receive, send)
+        await render_error(request, exc)(scope, receive, send)
 
 
 def _size(spool: Any) -> int:
@@ -214,12 +220,7 @@ class HostPolicy:
             if not self.host_allowed(host):
                 request = Request(scope, receive)
                 exc = BadRequest(f"This site does not answer to the host {host[:100]!r}.")
-                response: Response
-                if wants_problem(request):
-                    response = problems.from_domain(exc)
-                else:
-                    response = web.error_page(request, exc.status, exc.title, exc.detail)
-                await response(scope, receive, send)
+                await render_error(request, exc)(scope, receive, send)
                 return
         if self.base is not None:
             scope = dict(scope)
@@ -306,65 +307,25 @@ def create_app(database: Database | None = None) -> FastAPI:
     security_log.configure(settings.security_log)
     logged = {401: "unauthorized", 403: "forbidden", 412: "stale_version", 428: "precondition_required"}
 
-    @app.exception_handler(DomainError)
-    async def domain_error(request: Request, exc: DomainError) -> Response:
-        if exc.status in logged:
+    async def error(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, DomainError) and exc.status in logged:
             security_log.event(logged[exc.status], request, status=exc.status)
-        if wants_problem(request):
-            return problems.from_domain(exc)
-        return web.error_page(request, exc.status, exc.title, exc.detail, exc.headers or None)
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-        if wants_problem(request):
-            return problems.validation_problem(exc)
-        if web.names_no_record(exc):
-            return web.error_page(request, 404, "Not found", web.NO_PAGE)
-        errors = problems.field_errors(exc)
-        detail = "; ".join(f"{e.field}: {e.message}" for e in errors[:10])
-        return web.error_page(request, 422, "Invalid input", f"The address or form is not valid: {detail}.")
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if exc.status_code == 405:
+        if isinstance(exc, StarletteHTTPException) and exc.status_code == 405:
             # Starlette names only the methods of the first route matching the path.
             exc.headers = {"Allow": ", ".join(allowed_methods(app, request.url.path))}
-        if wants_problem(request):
-            return problems.http_problem(exc)
-        titles = {404: "Not found", 405: "Method not allowed", 413: "Content too large"}
-        detail = exc.detail if isinstance(exc.detail, str) else ""
-        if exc.status_code == 404:
-            detail = web.NO_PAGE
-        return web.error_page(
-            request,
-            exc.status_code,
-            titles.get(exc.status_code, "Error"),
-            detail,
-            getattr(exc, "headers", None),
-        )
+        return render_error(request, exc)
 
-    @app.exception_handler(IntegrityError)
-    async def integrity_error(request: Request, exc: IntegrityError) -> Response:
-        if wants_problem(request):
-            return problems.integrity_problem(exc)
-        return web.error_page(
-            request,
-            409,
-            "Conflict",
-            "The change conflicts with the record as it stands; nothing was changed.",
-        )
-
-    @app.exception_handler(OperationalError)
-    async def operational_error(request: Request, exc: Exception) -> Response:
-        if wants_problem(request):
-            return problems.unavailable_problem(exc)
-        return web.error_page(
-            request,
-            503,
-            "Service unavailable",
-            "The database is busy or unreachable; nothing was changed. Try again shortly.",
-            {"Retry-After": "2"},
-        )
+    # PoolTimeout: every pooled connection stayed busy for DB_POOL_TIMEOUT seconds.
+    handled: tuple[type[Exception], ...] = (
+        DomainError,
+        RequestValidationError,
+        StarletteHTTPException,
+        IntegrityError,
+        OperationalError,
+        PoolTimeout,
+    )
+    for exc_class in handled:
+        app.add_exception_handler(exc_class, error)
 
     install_docs(app)
     for path in (app.openapi_url, DOCS_ASSETS):
@@ -375,20 +336,14 @@ def create_app(database: Database | None = None) -> FastAPI:
     # security headers, though Starlette answers it outside every middleware. It is logged.
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> Response:
-        detail = "Something went wrong on the server; nothing was changed. It has been logged."
         response: Response
-        if wants_problem(request):
-            response = problems.problem(500, "Internal server error", detail, slug="internal")
-        else:
-            try:
-                response = web.error_page(request, 500, "Internal server error", detail)
-            except Exception:
-                response = Response(detail, status_code=500, media_type="text/plain; charset=utf-8")
+        try:
+            response = render_error(request, None)
+        except Exception:
+            detail = problems.describe(None).detail
+            response = Response(detail, status_code=500, media_type="text/plain; charset=utf-8")
         add_security_headers(response.headers, request.scope)
         return response
-
-    # Every pooled connection stayed busy for DB_POOL_TIMEOUT seconds: busy, like the above.
-    app.add_exception_handler(PoolTimeout, operational_error)
 
     web.install(app)
 

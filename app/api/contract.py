@@ -33,7 +33,7 @@ from app.access import Access, rule_of
 from app.api import selection
 from app.api.deps import IF_MATCH_DESCRIPTION, IF_MATCH_PATTERN, expected_version
 from app.api.idempotency import idempotency_key
-from app.api.problems import MEDIA_TYPE, PROBLEM_TYPE_BASE
+from app.api.problems import MEDIA_TYPE, PROBLEM_TYPE_BASE, UNAVAILABLE, Kind
 from app.schemas.common import Problem
 
 # Endpoints whose own name does not read as a verb on a noun (kept for `url_for`).
@@ -227,9 +227,9 @@ def problem_statuses(route: APIRoute) -> set[int]:
 
 
 def problem_response(status: int) -> dict[str, Any]:
-    cls = CLASSES.get(status)
-    title = cls.title if cls else {429: "Too many requests", 503: "Service unavailable"}.get(status, "Error")
-    slug = cls.slug if cls else {429: "too-many-requests", 503: "unavailable"}.get(status, "error")
+    cls = CLASSES.get(status) or {429: errors.TooManyRequests}.get(status)
+    kind = Kind(cls.status, cls.title, cls.slug) if cls else UNAVAILABLE
+    title, slug = (kind.title, kind.slug) if kind.status == status else ("Error", "error")
     example: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + slug,
         "title": title,

@@ -1,14 +1,16 @@
 """RFC 9457 problem details for every error the API answers."""
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.errors import DomainError, FieldError
+from app.errors import Conflict, DomainError, FieldError, Invalid
 
 PROBLEM_TYPE_BASE = "/problems/"
 MEDIA_TYPE = "application/problem+json"
@@ -34,10 +36,97 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
-def from_domain(exc: DomainError) -> JSONResponse:
+@dataclass(frozen=True)
+class Kind:
+    """A kind of problem: its status, its title (the same for every problem of the kind) and
+    its type (`/problems/<slug>`)."""
+
+    status: int
+    title: str
+    slug: str
+
+
+# The kinds that are not a domain error (each of those carries its own: app/errors.py).
+MALFORMED_JSON = Kind(400, "Malformed JSON", "malformed-json")
+VALIDATION = Kind(Invalid.status, Invalid.title, Invalid.slug)
+CONFLICT = Kind(Conflict.status, Conflict.title, Conflict.slug)
+UNAVAILABLE = Kind(503, "Service unavailable", "unavailable")
+INTERNAL = Kind(500, "Internal server error", "internal")
+NO_PAGE = "There is no page at this address."
+HTTP_KINDS = {
+    404: Kind(404, "Not found", "not-found"),
+    405: Kind(405, "Method not allowed", "method-not-allowed"),
+    413: Kind(413, "Content too large", "content-too-large"),
+}
+
+
+@dataclass
+class Described:
+    """An error as both renderers need it: problem+json for the API, an HTML page otherwise."""
+
+    kind: Kind
+    detail: str
+    errors: list[FieldError] = field(default_factory=list)
+    headers: dict[str, str] | None = None
+
+
+def describe(exc: Exception | None, *, page: bool = False) -> Described:
+    """The one table from an exception to its problem (`page`: the wording of a page, which
+    names an address or form rather than a resource). None, or anything unknown, is a bug: a 500."""
+    if isinstance(exc, DomainError):
+        return Described(Kind(exc.status, exc.title, exc.slug), exc.detail, exc.errors, exc.headers or None)
+    if isinstance(exc, RequestValidationError):
+        errors = field_errors(exc)
+        summary = "; ".join(f"{e.field}: {e.message}" for e in errors[:10])
+        if page and any(tuple(e.get("loc", ()))[:1] == ("path",) for e in exc.errors()):
+            # A page address whose id is malformed (`/decisions/abc`) names no record.
+            return Described(HTTP_KINDS[404], NO_PAGE)
+        if page:
+            return Described(VALIDATION, f"The address or form is not valid: {summary}.")
+        if any(e.type == "json_invalid" for e in errors):
+            return Described(MALFORMED_JSON, "The request body is not valid JSON.", errors)
+        return Described(VALIDATION, f"The request has {len(errors)} invalid field(s): {summary}", errors)
+    if isinstance(exc, StarletteHTTPException):
+        status = exc.status_code
+        kind = HTTP_KINDS.get(status, Kind(status, "Error", "error"))
+        detail = exc.detail if isinstance(exc.detail, str) else ("" if page else kind.title)
+        if status == 404 and (page or detail == "Not Found"):
+            detail = NO_PAGE if page else "There is no resource at this address."
+        return Described(kind, detail, headers=getattr(exc, "headers", None))
+    if isinstance(exc, IntegrityError):
+        if page:
+            return Described(
+                CONFLICT, "The change conflicts with the record as it stands; nothing was changed."
+            )
+        return Described(
+            CONFLICT,
+            "The change conflicts with the record as it stands (a duplicate or a "
+            "reference that no longer holds); nothing was changed.",
+        )
+    if isinstance(exc, OperationalError | PoolTimeout):
+        return Described(
+            UNAVAILABLE,
+            "The database is busy or unreachable; nothing was changed. Try again shortly.",
+            headers={"Retry-After": "2"},
+        )
+    return Described(INTERNAL, "Something went wrong on the server; nothing was changed. It has been logged.")
+
+
+def as_problem(described: Described) -> JSONResponse:
+    """The problem+json renderer."""
+    kind = described.kind
     return problem(
-        exc.status, exc.title, exc.detail, slug=exc.slug, errors=exc.errors, headers=exc.headers or None
+        kind.status,
+        kind.title,
+        described.detail,
+        slug=kind.slug,
+        errors=described.errors,
+        headers=described.headers,
     )
+
+
+def from_domain(exc: DomainError) -> JSONResponse:
+    return as_problem(describe(exc))
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -56,57 +145,6 @@ def field_errors(exc: RequestValidationError) -> list[FieldError]:
         message = message.removeprefix("Value error, ")
         errors.append(FieldError(_field(tuple(err.get("loc", ()))), message, str(err.get("type"))))
     return errors
-
-
-def validation_problem(exc: RequestValidationError) -> JSONResponse:
-    errors = field_errors(exc)
-    if any(e.type == "json_invalid" for e in errors):
-        return problem(
-            400, "Malformed JSON", "The request body is not valid JSON.", slug="malformed-json", errors=errors
-        )
-    summary = "; ".join(f"{e.field}: {e.message}" for e in errors[:10])
-    return problem(
-        422,
-        "Invalid input",
-        f"The request has {len(errors)} invalid field(s): {summary}",
-        slug="validation",
-        errors=errors,
-    )
-
-
-def http_problem(exc: StarletteHTTPException) -> JSONResponse:
-    titles = {404: "Not found", 405: "Method not allowed", 413: "Content too large"}
-    title = titles.get(exc.status_code, "Error")
-    detail = exc.detail if isinstance(exc.detail, str) else title
-    if exc.status_code == 404 and detail == "Not Found":
-        detail = "There is no resource at this address."
-    return problem(
-        exc.status_code,
-        title,
-        detail,
-        slug=title.lower().replace(" ", "-"),
-        headers=getattr(exc, "headers", None),
-    )
-
-
-def integrity_problem(exc: IntegrityError) -> JSONResponse:
-    return problem(
-        409,
-        "Conflict",
-        "The change conflicts with the record as it stands (a duplicate or a "
-        "reference that no longer holds); nothing was changed.",
-        slug="conflict",
-    )
-
-
-def unavailable_problem(exc: Exception) -> JSONResponse:
-    return problem(
-        503,
-        "Service unavailable",
-        "The database is busy or unreachable; nothing was changed. Try again shortly.",
-        slug="unavailable",
-        headers={"Retry-After": "2"},
-    )
 
 
 def wants_problem(request: Request) -> bool:

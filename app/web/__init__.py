@@ -1,7 +1,6 @@
 """The browser pages: server-rendered over the same services as the REST API."""
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -40,11 +39,3 @@ def error_page(
         headers=headers,
     )
 
-
-NO_PAGE = "There is no page at this address."
-
-
-def names_no_record(exc: RequestValidationError) -> bool:
-    """Whether a path parameter of the address is invalid (`/decisions/abc`, `/decisions/0`):
-    such an address names no record, so a page answers 404, not a form error."""
-    return any(tuple(e.get("loc", ()))[:1] == ("path",) for e in exc.errors())
