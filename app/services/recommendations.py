@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from app.errors import FieldError, Forbidden, Invalid, NotFound
+from app.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from app.models import Assessment, Decision, DecisionRegulator, Organisation, Recommendation
 from app.schemas.common import Page
 from app.schemas.recommendation import (
@@ -47,8 +47,28 @@ def _check_refs(session: Session, data: RecommendationCreate | RecommendationUpd
     )
 
 
+def check_reference_free(
+    session: Session, decision_id: int, reference: str | None, recommendation_id: int | None = None
+) -> None:
+    """A recommendation's reference is unique within its decision (409 naming the other one)."""
+    if reference is None:
+        return
+    stmt = select(Recommendation.id).where(
+        Recommendation.decision_id == decision_id, Recommendation.reference == reference
+    )
+    if recommendation_id is not None:
+        stmt = stmt.where(Recommendation.id != recommendation_id)
+    other = session.scalar(stmt)
+    if other is not None:
+        raise Conflict(
+            f"Recommendation {other} of decision {decision_id} already has the reference {reference!r}.",
+            [FieldError("reference", "already used by another recommendation of this decision", "unique")],
+        )
+
+
 def create(session: Session, *, data: RecommendationCreate) -> Recommendation:
     _check_refs(session, data)
+    check_reference_free(session, data.decision_id, data.reference)
     rec = Recommendation(**data.model_dump())
     session.add(rec)
     session.flush()
@@ -71,7 +91,14 @@ def update(
     _check_refs(session, data)
     before = audit.row(rec)
     old_decision = rec.decision_id
-    changed(rec, data.model_dump(exclude_unset=True))
+    values = data.model_dump(exclude_unset=True)
+    check_reference_free(
+        session,
+        values.get("decision_id", rec.decision_id),
+        values["reference"] if "reference" in values else rec.reference,
+        rec.id,
+    )
+    changed(rec, values)
     rec.updated_at = dt.datetime.now(dt.UTC)
     session.flush()
     for decision_id in {old_decision, rec.decision_id}:
@@ -212,6 +239,7 @@ def filtered(
     organisation_id: int | None = None,
     regulator_id: int | None = None,
     decision_id: int | None = None,
+    reference: str | None = None,
     q: str | None = None,
     as_of: dt.date | None = None,
 ):  # type: ignore[no-untyped-def]
@@ -230,6 +258,8 @@ def filtered(
         stmt = stmt.where(Recommendation.organisation_id == organisation_id)
     if decision_id is not None:
         stmt = stmt.where(Recommendation.decision_id == decision_id)
+    if reference is not None:
+        stmt = stmt.where(Recommendation.reference == reference)
     if regulator_id is not None:
         stmt = stmt.where(
             exists().where(
