@@ -145,10 +145,8 @@ def delete(session: Session, *, recommendation_id: int, expected_version: int | 
     )
 
 
-def add_assessment(
-    session: Session, *, recommendation_id: int, data: AssessmentCreate, today: dt.date | None = None
-) -> Assessment:
-    rec = get_or_404(session, Recommendation, recommendation_id)
+def check_assessed_on(data: AssessmentCreate, today: dt.date | None = None) -> None:
+    """An assessment records a status that has already taken effect: none dated after today."""
     today = today or dt.date.today()
     if data.assessed_on > today:
         raise Invalid(
@@ -156,6 +154,13 @@ def add_assessment(
             "that has already taken effect.",
             [FieldError("assessed_on", "must not be after today", "future")],
         )
+
+
+def add_assessment(
+    session: Session, *, recommendation_id: int, data: AssessmentCreate, today: dt.date | None = None
+) -> Assessment:
+    rec = get_or_404(session, Recommendation, recommendation_id)
+    check_assessed_on(data, today)
     assessment = Assessment(recommendation_id=rec.id, recorded_by=audit.actor(session), **data.model_dump())
     session.add(assessment)
     session.flush()
