@@ -74,6 +74,8 @@ class Report:
     matched: int = 0
     rejected: list[Rejection] = field(default_factory=list)
     rejected_count: int = 0
+    # The status of each assessment created (or, in a dry run, that would be).
+    statuses: Counter[str] = field(default_factory=Counter)
     counts: dict[str, dict[str, int]] = field(
         default_factory=lambda: {
             kind: {"created": 0, "matched": 0}
@@ -93,6 +95,7 @@ class Report:
             "matched": self.matched,
             "rejected": self.rejected_count,
             "counts": self.counts,
+            "statuses": {s.value: self.statuses.get(s.value, 0) for s in Status},
             "rejections": [{"row": r.row, "reason": r.reason} for r in self.rejected],
         }
 
@@ -276,9 +279,14 @@ class Importer:
             return spec.date(row, label)
         return spec.text(row, label)
 
-    def _fields(self, section: str, row: dict[str, str]) -> dict[str, Any]:
+    def _fields(
+        self, section: str, row: dict[str, str], known: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The section's values for the row (`known`: those already read); a required one
+        without a value rejects the row."""
         specs = self.mapping.sections.get(section, {})
-        values = {name: self._value(section, name, row) for name in specs}
+        known = known or {}
+        values = {name: known[name] if name in known else self._value(section, name, row) for name in specs}
         for name, required in FIELDS[section].items():
             if required and values.get(name) is None:
                 raise RowError(f"{section}.{name}: {specs[name].why_missing()}")
@@ -350,16 +358,19 @@ class Importer:
             if "\0error" in row:
                 self.report.reject(number, row["\0error"])
                 continue
-            try:
-                usable.append((number, self.mapping.derive(row)))
-            except RowError as exc:
-                self.report.reject(number, str(exc))
+            usable.append((number, row))
         if not usable:
             return None
         _, first = usable[0]
         numbers = [n for n, _ in usable]
         try:
             head = self._fields("decision", first)
+            for name, spec in self.mapping.sections["decision"].items():
+                if spec.of_group is not None:
+                    # The field over the whole group (a report dated by its earliest row).
+                    found = [v for _, row in usable if (v := self._value("decision", name, row)) is not None]
+                    if found:
+                        head[name] = min(found) if spec.of_group == "min" else max(found)
         except RowError as exc:
             self._reject_all(numbers, str(exc))
             return None
@@ -461,13 +472,13 @@ class Importer:
             # No status (such as an "unknown" position) means no assessment for this row.
             status = self.mapping.sections["assessment"]["status"].text(row, "assessment.status")
             if status is not None:
-                fields = self._fields("assessment", row)
+                fields = self._fields("assessment", row, known={"status": status})
                 try:
                     assessment = AssessmentCreate.model_validate(
                         {k: v for k, v in fields.items() if v is not None}
                     )
                 except ValidationError as exc:
-                    raise RowError(f"row's {_validation_reason(exc, 'assessment')}") from exc
+                    raise RowError(_validation_reason(exc, "assessment")) from exc
         return _Row(number, rec, assessment, addressee)
 
     def existing_decision(self, reference: str) -> int | None:
@@ -543,6 +554,7 @@ class Importer:
             recs = [r for r in plan.rows if r.rec is not None and r.organisation is not None]
             self.report.counts["recommendations"]["created"] += len(recs)
             self.report.counts["assessments"]["created"] += sum(r.assessment is not None for r in recs)
+            self.report.statuses.update(r.assessment.status.value for r in recs if r.assessment is not None)
             self.regulators.used.add(self.regulators.ids[plan.regulator])
             for key in plan.organisations:
                 self.organisations.used.add(self.organisations.ids[key])
@@ -791,10 +803,12 @@ def import_csv(
     for number, row in read_rows(mapping, fp):
         rows += 1
         key: Any = ("row", number)
-        if "\0error" not in row and mapping.group_by:
+        if "\0error" not in row:
+            # Derived columns are computed once, here; the plan reads them.
             try:
-                derived = mapping.derive(dict(row))
-                key = tuple(derived.get(c, "") for c in mapping.group_by)
+                mapping.derive(row)
+                if mapping.group_by:
+                    key = tuple(row.get(c, "") for c in mapping.group_by)
             except RowError as exc:
                 row = {"\0error": str(exc)}
         groups.setdefault(key, []).append((number, row))

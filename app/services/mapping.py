@@ -31,6 +31,8 @@ cleaned. A bare string is short for ``{ column = "..." }``.
                                 ordered rules over the value: the first regular expression
                                 that matches gives the value ("" for none); no rule matching
                                 gives `default`
+    of_group = "min"            [decision] fields: the least ("min") or greatest ("max")
+                                value over the rows of the decision (its earliest date)
 """
 
 import codecs
@@ -82,6 +84,7 @@ SPEC_KEYS = {
     "find",
     "pick",
     "classify",
+    "of_group",
 }
 PICKS = ("first", "last", "latest")
 # Fields whose values come from a vocabulary: `classify` and `map` values are checked against
@@ -156,6 +159,7 @@ class Spec:
     find: re.Pattern[str] | None = None
     pick: str = "last"
     classify: tuple[tuple[re.Pattern[str], str], ...] = ()
+    of_group: str | None = None
 
     def columns_read(self) -> set[str]:
         """The columns this spec reads (so that a file lacking one is refused up front)."""
@@ -212,7 +216,8 @@ class Spec:
             text = next((value for rule, value in self.classify if rule.search(text)), None)
             if text is None:
                 return self._default(row)
-            text = text or None
+            if not text:
+                return None  # a rule giving "" means no value
         if text is not None and self.map is not None:
             mapped = self.map.get(text)
             if mapped is None and self.map_folded is not None:
@@ -492,6 +497,11 @@ def parse(raw: dict[str, Any]) -> Mapping_:
                 s.replace = tuple((str(k), v) for k, v in table.items())
         if "classify" in value:
             s.classify = classify(where, value["classify"])
+        if "of_group" in value:
+            if not where.startswith("decision.") or value["of_group"] not in ("min", "max"):
+                bad(f"{where}.of_group", '"min" or "max", in a [decision] field')
+            else:
+                s.of_group = value["of_group"]
         if "map" in value:
             table = value["map"]
             if isinstance(table, str):

@@ -95,7 +95,7 @@ def update(
     check_reference_free(
         session,
         values.get("decision_id", rec.decision_id),
-        values["reference"] if "reference" in values else rec.reference,
+        values.get("reference", rec.reference),
         rec.id,
     )
     changed(rec, values)
