@@ -32,9 +32,7 @@ def test_reference_is_read_filtered_exactly_and_unique_within_its_decision(api: 
     assert [
         r["id"]
         for r in api.ok(
-            api.get(
-                "/api/v1/recommendations", params={"reference": "063/05", "decision_id": second["id"]}
-            )
+            api.get("/api/v1/recommendations", params={"reference": "063/05", "decision_id": second["id"]})
         )["items"]
     ] == [other["id"]]
 
@@ -50,9 +48,12 @@ def test_reference_is_read_filtered_exactly_and_unique_within_its_decision(api: 
     renamed = api.patch(f"/api/v1/recommendations/{other['id']}", {"reference": "064/05"})
     assert api.ok(renamed)["reference"] == "064/05"
     # Keeping its own reference is no clash with itself.
-    assert api.ok(api.patch(f"/api/v1/recommendations/{rec['id']}", {"text": "Review the rules now"}))[
-        "reference"
-    ] == "063/05"
+    assert (
+        api.ok(api.patch(f"/api/v1/recommendations/{rec['id']}", {"text": "Review the rules now"}))[
+            "reference"
+        ]
+        == "063/05"
+    )
     cleared = api.ok(api.patch(f"/api/v1/recommendations/{other['id']}", {"reference": None}))
     assert cleared["reference"] is None
     assert api.get("/api/v1/recommendations", params={"reference": ""}).status_code == 422
@@ -69,7 +70,9 @@ def test_reference_is_searchable(api: Api) -> None:
     # A changed reference is searched as changed.
     api.ok(api.patch(f"/api/v1/recommendations/{rec['id']}", {"reference": "099/05"}))
     assert api.ok(api.get("/api/v1/search", params={"q": "063/05"}))["items"] == []
-    assert [h["id"] for h in api.ok(api.get("/api/v1/search", params={"q": "099/05"}))["items"]] == [rec["id"]]
+    assert [h["id"] for h in api.ok(api.get("/api/v1/search", params={"q": "099/05"}))["items"]] == [
+        rec["id"]
+    ]
 
 
 def test_reference_in_csv_export_and_record_exchange(api: Api, other_api: Api) -> None:

@@ -118,12 +118,20 @@ def read_rows(mapping: Mapping_, fp: BinaryIO) -> Iterator[tuple[int, dict[str, 
         if not header:
             raise Invalid("The CSV file is empty.", [FieldError("csv", "no header row", "empty")])
         header = [h.strip().lstrip("\ufeff") for h in header]
-        wanted = {c for spec in _all_specs(mapping) for c in spec.columns_read()} - set(mapping.columns)
-        missing = sorted(wanted - set(header))
+        readers: dict[str, list[str]] = {}
+        for key, spec in _all_specs(mapping):
+            for column in spec.columns_read() - set(mapping.columns):
+                readers.setdefault(column, []).append(key)
+        missing = sorted(set(readers) - set(header))
         if missing:
             raise Invalid(
-                "The CSV file lacks the column(s) " + ", ".join(missing) + " that the mapping reads.",
-                [FieldError(f"csv.{m}", "column missing", "missing") for m in missing],
+                "The CSV file lacks the column(s) "
+                + ", ".join(f"{m} (read by {', '.join(readers[m])})" for m in missing)
+                + " that the mapping reads.",
+                [
+                    FieldError(f"csv.{m}", f"column missing (read by {', '.join(readers[m])})", "missing")
+                    for m in missing
+                ],
             )
         number = 1
         for record in reader:
@@ -155,10 +163,13 @@ def read_rows(mapping: Mapping_, fp: BinaryIO) -> Iterator[tuple[int, dict[str, 
         text.detach()
 
 
-def _all_specs(mapping: Mapping_) -> Iterator[Any]:
-    yield from mapping.columns.values()
-    for fields in mapping.sections.values():
-        yield from fields.values()
+def _all_specs(mapping: Mapping_) -> Iterator[tuple[str, Any]]:
+    """Every spec of the mapping, with its key (`columns.state`, `assessment.status`)."""
+    for name, spec in mapping.columns.items():
+        yield f"columns.{name}", spec
+    for section, fields in mapping.sections.items():
+        for name, spec in fields.items():
+            yield f"{section}.{name}", spec
 
 
 class _Names:

@@ -77,7 +77,8 @@ def _search(select: str, columns: str) -> None:
     op.execute("DROP TRIGGER IF EXISTS search_recommendations_insert")
     op.execute("DROP TRIGGER IF EXISTS search_recommendations_update")
     op.execute(
-        f"CREATE TRIGGER search_recommendations_insert AFTER INSERT ON recommendations BEGIN {insert} = new.id; END"
+        "CREATE TRIGGER search_recommendations_insert AFTER INSERT ON recommendations "
+        f"BEGIN {insert} = new.id; END"
     )
     op.execute(
         f"CREATE TRIGGER search_recommendations_update AFTER UPDATE OF {columns} ON recommendations BEGIN "
@@ -90,7 +91,10 @@ def _search(select: str, columns: str) -> None:
 def upgrade() -> None:
     op.add_column("recommendations", sa.Column("reference", sa.String(length=100), nullable=True))
     op.create_index(
-        "ix_recommendations_decision_id_reference", "recommendations", ["decision_id", "reference"], unique=True
+        "ix_recommendations_decision_id_reference",
+        "recommendations",
+        ["decision_id", "reference"],
+        unique=True,
     )
     _search(NEW, "text, reference")
 
