@@ -581,3 +581,31 @@ def test_a_refused_batch_is_written_decision_by_decision(
     with db.transaction(write=False) as s:
         refs = set(s.scalars(select(Decision.reference)))
     assert "T-1" in refs and "T-2" not in refs and "T-7" in refs
+
+
+def test_batches_note_alert_events_as_any_write(db: Database, tmp_path: Path) -> None:
+    from app.models import OutboxEvent, Subscription
+    from app.vocab import Channel, TargetType
+
+    with db.transaction(actor="test") as s:
+        s.add(
+            Subscription(
+                target_type=TargetType.query,
+                query="",
+                events=["decision.created", "assessment.created", "recommendation.status_changed"],
+                channel=Channel.webhook,
+                url="https://example.org/hook",
+                secret="x" * 32,
+            )
+        )
+    m, c = write(tmp_path)
+    report = run(db, m, c, batch=2)
+    with db.transaction(write=False) as s:
+        events = [(e.type, e.decision_id) for e in s.scalars(select(OutboxEvent).order_by(OutboxEvent.id))]
+        decisions_ = set(s.scalars(select(Decision.id)))
+        changed = sum(1 for a in s.scalars(select(Assessment)) if a.status.value != "pending")
+    types = [t for t, _ in events]
+    assert types.count("decision.created") == report.counts["decisions"]["created"]
+    assert types.count("assessment.created") == report.counts["assessments"]["created"]
+    assert types.count("recommendation.status_changed") == changed
+    assert {d for _, d in events} == decisions_
