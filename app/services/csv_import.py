@@ -19,6 +19,7 @@ line commits there), and a dry run simply rolls everything back at the end.
 
 import csv
 import datetime as dt
+import functools
 import io
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from pydantic import ValidationError
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -236,22 +237,52 @@ def _reason(exc: Exception) -> str:
     return str(exc)
 
 
+@functools.cache
+def _logged_columns(model: Any) -> tuple[str, ...]:
+    return tuple(
+        attr.key for attr in model.__mapper__.column_attrs if attr.key not in ("created_at", "updated_at")
+    )
+
+
 def _audit_row(model: Any, values: dict[str, Any]) -> dict[str, Any]:
     """`audit.row()` of a row written past the ORM: its columns as the per-request path logs
     them (all but the timestamps)."""
-    return {
-        attr.key: audit.jsonable(values.get(attr.key))
-        for attr in model.__mapper__.column_attrs
-        if attr.key not in ("created_at", "updated_at")
-    }
+    jsonable = audit.jsonable
+    return {key: jsonable(values.get(key)) for key in _logged_columns(model)}
 
 
 def _inserted_ids(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert the rows in one statement (batched by the driver) and return their ids in order."""
+    """Insert the rows in one executemany and return their ids, in order.
+
+    The ids are taken first (RETURNING with the rows' order would cost SQLite one statement
+    per row): on PostgreSQL from the table's sequence, as any insert would; on SQLite, after
+    the largest id, which is safe because the import's transaction holds the database's write
+    lock (BEGIN IMMEDIATE) from its first statement.
+    """
     if not rows:
         return []
-    stmt = insert(model).returning(model.id, sort_by_parameter_order=True)
-    return [id for (id,) in session.execute(stmt, rows)]
+    table = model.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        ids = list(
+            session.scalars(
+                text(
+                    f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
+                    "FROM generate_series(1, :n)"
+                ),
+                {"n": len(rows)},
+            )
+        )
+    else:
+        start = session.scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0
+        ids = list(range(start + 1, start + 1 + len(rows)))
+    _insert(session, model, [row | {"id": id} for row, id in zip(rows, ids, strict=True)])
+    return ids
+
+
+def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    """One executemany of plain rows into the model's table (Core: no ORM bookkeeping)."""
+    if rows:
+        session.connection().execute(insert(model.__table__), rows)
 
 
 # Per kind of party: the ones a write created (key -> id), and the names each is found by.
@@ -604,7 +635,7 @@ class Importer:
                 after["aliases"] = list(names)
             audit_entries.append(self._audit(kind[:-1], id, after))
         if aliases:
-            self.session.execute(insert(OrganisationAlias), aliases)
+            _insert(self.session, OrganisationAlias, aliases)
         return ids, {
             "created": {party.key: ids[party.key] for party in new},
             "names": {party.key: party.names for party in new},
@@ -720,8 +751,7 @@ class Importer:
                 recommendation_rows.append(values)
                 owners.append((decision_id, r))
         for model, rows in parts.items():
-            if rows:
-                self.session.execute(insert(model), rows)
+            _insert(self.session, model, rows)
         # Recommendations are inserted with the status their assessment gives them; their audit
         # entries show them as created (pending, before the assessment), as the services log.
         written = [
@@ -748,7 +778,7 @@ class Importer:
         for id, values in zip(assessment_ids, assessment_rows, strict=True):
             entries.append(self._audit("assessment", id, _audit_row(Assessment, values | {"id": id})))
         # One audit entry per created record, in the order the services would write them.
-        self.session.execute(insert(AuditEntry), [e | {"at": now} for e in entries])
+        _insert(self.session, AuditEntry, [e | {"at": now} for e in entries])
         outbox.note_created(
             self.session,
             decisions=decision_ids,
