@@ -221,6 +221,7 @@ class _Plan:
     rows: list[_Row]
     regulator_role: str
     organisation_role: str
+    decision_id: int | None = None  # once written
 
     @property
     def numbers(self) -> list[int]:
@@ -302,6 +303,11 @@ class Importer:
         # References of the decisions planned but not yet written (a second group with the
         # same reference is matched to the first, as it would be once that is written).
         self.planned: set[str] = set()
+        # The record's decisions by reference, read once (one query, not one per decision).
+        self.references: dict[str, int] = dict(
+            (reference, id)
+            for reference, id in session.connection().execute(select(Decision.reference, Decision.id))
+        )
         self.today = dt.date.today()
         self.actor = audit.actor(session)
         # New parties that planned decisions need, created when the first of them is written.
@@ -531,7 +537,7 @@ class Importer:
         """
         if reference in self.planned:
             return -1
-        return self.session.scalar(select(Decision.id).where(Decision.reference == reference))
+        return self.references.get(reference)
 
     def _match(self, decision_id: int, rows: list[_Row]) -> None:
         """Rows of a decision already in the record: each recommendation is found in it (by
@@ -591,6 +597,8 @@ class Importer:
                 cache.name_of[id] = names[key][0]
             self.report.counts[kind]["created"] += len(key_ids)
         for plan in plans:
+            assert plan.decision_id is not None
+            self.references[plan.reference] = plan.decision_id
             self.report.counts["decisions"]["created"] += 1
             self.report.created += len(plan.rows)
             recs = [r for r in plan.rows if r.rec is not None and r.organisation is not None]
@@ -685,6 +693,7 @@ class Importer:
         recommendation_rows: list[dict[str, Any]] = []
         owners: list[tuple[int, _Row]] = []
         for plan, decision_id, row in zip(plans, decision_ids, decision_rows, strict=True):
+            plan.decision_id = decision_id
             regulator_id = regulator_ids[plan.regulator]
             parts[DecisionRegulator].append(
                 {
