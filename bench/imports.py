@@ -99,13 +99,15 @@ def main() -> None:
     ]
     for name, (mapping, files, target) in SETS.items():
         db = work / f"{mapping}.sqlite3"
-        db.unlink(missing_ok=True)
+        for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+            stale.unlink(missing_ok=True)  # a stale WAL would be replayed into the new file
         env = os.environ | {"DATABASE_URL": f"sqlite:///{db}"}
         subprocess.run([str(FINDINGS), "migrate"], env=env, check=True, capture_output=True)
         # The command's start-up alone (Python, the app, the mapping): its header only, per file.
         header = work / f"{mapping}.header.csv"
-        with (DATA / files[0]).open("rb") as source:
-            header.write_bytes(source.readline())
+        head = (DATA / files[0]).read_bytes()[:65536]
+        # The first line, whatever its end (the UPR files mix CR, LF and CRLF).
+        header.write_bytes(head[: min(i for i in (head.find(b"\r"), head.find(b"\n"), len(head)) if i >= 0)])
         startup = run(mapping, header, env)
         firsts = [run(mapping, DATA / f, env) for f in files]
         seconds = [run(mapping, DATA / f, env) for f in files]
