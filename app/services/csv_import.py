@@ -3,18 +3,26 @@
 Rows are grouped into decisions (by the mapping's `group_by` columns; one row each without
 it). For each decision:
 
-- a decision whose reference is already in the record is *matched*: nothing is written, so
-  importing the same file twice creates nothing new;
-- its regulator and organisation are matched by name or alias, ignoring case (the record's
-  own aliases and the mapping's), and created when missing;
+- a decision whose reference is already in the record is *matched* (`Importer.
+  existing_decision`, the one place that asks): nothing is written, so importing the same
+  file twice creates nothing new;
+- its regulator and its rows' organisations are matched by name or alias, ignoring case
+  (the record's own aliases and the mapping's), and created when missing; each row's
+  recommendation is addressed to its own row's organisation;
 - rows that cannot be used are *rejected* with their row number (the header is row 1, as in
   a spreadsheet) and the reason, and the other rows go on;
-- the decision, its parties, recommendations and first assessments are written through the
-  services (so the rules and the audit log are the API's own) in one savepoint: whole, or
-  not at all.
+- everything is checked first (`Importer.plan`: the API's schemas, the services' rules),
+  then the planned decisions are written `batch` at a time in bulk statements
+  (`Importer.write`), with what the per-request services would have written: the derived
+  status and compliance (`compliance`), one audit entry per created record, the search
+  index (the database's triggers), the alert notes (`outbox`). A batch is one savepoint; a
+  refused batch is written again decision by decision, so a decision is whole or not at all.
 
-The caller owns the transaction: `checkpoint` is called every `batch` decisions (the command
-line commits there), and a dry run simply rolls everything back at the end.
+This module is long (over 400 lines) because planning and writing share one set of
+dataclasses and caches; it has no other job.
+
+The caller owns the transaction: `checkpoint` is called after each batch (the command line
+commits there), and a dry run simply rolls everything back at the end.
 """
 
 import csv
