@@ -173,6 +173,11 @@ def _print_report(report: dict[str, Any], *, dry_run: bool, show: int, seconds: 
     )
     for kind, counts in report["counts"].items():
         typer.echo(f"  {kind}: {counts['created']} {verb} created, {counts['matched']} matched")
+    if report["counts"]["assessments"]["created"]:
+        typer.echo(
+            "  statuses of the assessments created: "
+            + ", ".join(f"{status} {n}" for status, n in report["statuses"].items())
+        )
     for rejection in report["rejections"][:show]:
         typer.echo(f"  row {rejection['row']}: {rejection['reason']}")
     if report["rejected"] > show:

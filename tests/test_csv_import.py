@@ -1,5 +1,6 @@
 """CSV import driven by a mapping file: matching, grouping, rejections, dry run, encodings."""
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -272,3 +273,339 @@ def test_columns_named_in_templates_must_exist(db: Database, tmp_path: Path) -> 
     with pytest.raises(Invalid) as info:
         run(db, m, c)
     assert [e.field for e in info.value.errors] == ["csv.who"]
+
+
+# -- The classify spec and the other text specs -------------------------------------------
+
+CLASSIFY = """
+format = "findings-mapping"
+version = 1
+
+[csv]
+group_by = ["ref"]
+
+[columns]
+verdict = {{ column = "reply", classify = [{{ match = "(?i)maybe", value = "perhaps" }}] }}
+
+[decision]
+reference = {{ template = "C-{{ref}}" }}
+title = {{ template = "Report {{ref}}" }}
+kind = {{ value = "report_of_findings" }}
+issued_on = {{ column = "made", of_group = "min" }}
+
+[regulator]
+name = {{ value = "Board" }}
+jurisdiction = {{ value = "NZ" }}
+
+[organisation]
+name = "who"
+
+[recommendation]
+reference = "num"
+text = "text"
+
+[assessment]
+asserted_by = {{ value = "organisation" }}
+note = {{ column = "reply", replace = {{ "_x000D_" = "" }} }}
+assessed_on = {{ column = "reply", find = "(?m)^On (?P<value>\\\\d{{1,2}} [A-Z][a-z]+ \\\\d{{4}})", \
+pick = "latest", format = ["%d %B %Y", "%Y-%m-%d"], default_column = "made" }}
+
+[assessment.status]
+column = "reply"
+sections = "(?m)^On (?P<date>\\\\d{{1,2}} [A-Z][a-z]+ \\\\d{{4}})"
+pick = "latest"
+format = "%d %B %Y"
+default = "pending"
+classify = [
+    {{ match = "(?i)^\\\\W*no reply\\\\W*$", value = "" }},
+    {{ match = "(?i)reject", value = "not_complied" }},
+    {{ match = "(?i)implemented", value = "complied" }},
+    {{ match = "(?i){extra}", value = "{status}" }},
+]
+"""
+
+CLASSIFY_CSV = (
+    "ref,num,made,who,text,reply\n"
+    '1,001/20,2020-05-02,Acme,Do A,"Accepted and implemented._x000D_\n"\n'
+    "1,002/20,2020-05-01,Acme,Do B,We reject this; it was never implemented.\n"
+    "1,002/20,2020-05-01,Bolt,Do B too,Will look at it.\n"
+    '2,003/20,2020-06-01,Acme,Do C,"On 3 July 2020, Acme replied:\nRejected.\n'
+    'On 9 August 2020, Acme replied:\nImplemented."\n'
+    "2,004/20,2020-06-01,Acme,Do D,No reply.\n"
+    "3,005/20,2020-06-01,Acme,Do E,We are considering it.\n"
+)
+
+
+def classify_files(tmp_path: Path, extra: str = "considering", status: str = "pending") -> tuple[Path, Path]:
+    m = tmp_path / "c.toml"
+    m.write_text(CLASSIFY.format(extra=extra, status=status), encoding="utf-8")
+    c = tmp_path / "c.csv"
+    c.write_text(CLASSIFY_CSV, encoding="utf-8")
+    return m, c
+
+
+def test_classify_first_rule_wins_default_and_none(db: Database, tmp_path: Path) -> None:
+    m, c = classify_files(tmp_path, extra="considering", status="disputed")
+    report = run(db, m, c)
+    assert (report.created, report.rejected_count) == (6, 0)
+    assert report.counts["assessments"]["created"] == 5  # "No reply." gives none
+    assert dict(report.statuses) == {"complied": 2, "not_complied": 1, "pending": 1, "disputed": 1}
+    with db.transaction(write=False) as s:
+        got = {
+            (r.reference, r.text): (
+                r.status.value,
+                r.last_assessed_on.isoformat() if r.last_assessed_on else None,
+            )
+            for r in s.scalars(select(Recommendation))
+        }
+        notes = list(s.scalars(select(Assessment.note).order_by(Assessment.id)))
+        issued = {d.reference: d.issued_on.isoformat() for d in s.scalars(select(Decision))}
+    assert got == {
+        # "reject" comes before "implemented": the first matching rule wins.
+        ("001/20", "Do A"): ("complied", "2020-05-02"),
+        ("002/20", "Do B"): ("not_complied", "2020-05-01"),
+        # The repeated reference gets its addressee; no rule matches: the default.
+        ("002/20 (Bolt)", "Do B too"): ("pending", "2020-05-01"),
+        # The latest dated section governs, dated by its heading.
+        ("003/20", "Do C"): ("complied", "2020-08-09"),
+        ("004/20", "Do D"): ("pending", None),
+        ("005/20", "Do E"): ("disputed", "2020-06-01"),
+    }
+    assert notes[0] == "Accepted and implemented."
+    # Dated by the group's earliest row (of_group = "min").
+    assert issued == {"C-1": "2020-05-01", "C-2": "2020-06-01", "C-3": "2020-06-01"}
+    # Each recommendation is addressed to its own row's party; the decision names them all.
+    with db.transaction(write=False) as s:
+        names = {o.id: o.name for o in s.scalars(select(Organisation))}
+        by_text = {r.text: names[r.organisation_id] for r in s.scalars(select(Recommendation))}
+    assert by_text["Do B too"] == "Bolt" and by_text["Do B"] == "Acme"
+    again = run(db, m, c)
+    assert (again.created, again.matched) == (0, 6)
+    assert again.counts["recommendations"] == {"created": 0, "matched": 6}
+
+
+@pytest.mark.parametrize(
+    ("extra", "status", "field"),
+    [
+        ("consider(ing", "pending", "assessment.status.classify[3].match"),
+        ("considering", "maybe_later", "assessment.status.classify[3].value"),
+    ],
+)
+def test_bad_classify_rules_are_refused_naming_the_key(
+    db: Database, tmp_path: Path, extra: str, status: str, field: str
+) -> None:
+    m, _ = classify_files(tmp_path, extra=extra, status=status)
+    with pytest.raises(Invalid) as info:
+        mapping.load(m)
+    assert field in [e.field for e in info.value.errors]
+    assert field in info.value.detail
+    assert table_counts(db)["decisions"] == 0
+
+
+def test_a_column_the_file_lacks_is_refused_naming_the_keys(db: Database, tmp_path: Path) -> None:
+    m, c = classify_files(tmp_path)
+    c.write_text(CLASSIFY_CSV.replace(",reply\n", ",answer\n", 1), encoding="utf-8")
+    with pytest.raises(Invalid) as info:
+        run(db, m, c)
+    assert [e.field for e in info.value.errors] == ["csv.reply"]
+    assert "assessment.status" in info.value.detail and "columns.verdict" in info.value.detail
+    assert table_counts(db)["decisions"] == 0
+
+
+def test_a_classified_status_outside_the_vocabulary_rejects_its_row(db: Database, tmp_path: Path) -> None:
+    m, c = classify_files(tmp_path)
+    # A derived column is not checked against a vocabulary when the mapping is read...
+    text = m.read_text()
+    m.write_text(text[: text.index("[assessment.status]")] + 'status = "verdict"\n')
+    c.write_text(CLASSIFY_CSV.replace("We are considering it.", "Maybe."), encoding="utf-8")
+    report = run(db, m, c)
+    # ... so the row whose status is not one is rejected with its number.
+    [rejection] = report.rejected
+    assert rejection.row == 7 and rejection.reason.startswith("assessment.status: Input should be")
+
+
+def test_text_specs() -> None:
+    spec = mapping.parse(
+        {
+            "format": "findings-mapping",
+            "version": 1,
+            "columns": {
+                "first": {"column": "t", "find": r"\d+", "pick": "first"},
+                "last": {"column": "t", "find": r"(\d+)"},
+                "latest": {"column": "t", "find": r"(?P<value>\d{4}-\d\d-\d\d)", "pick": "latest"},
+                "clean": {"column": "t", "replace": {"_x000D_": "", "  ": " "}},
+                "none": {"column": "t", "find": "zzz"},
+            },
+            "decision": {"reference": "t", "title": "t", "kind": "t", "issued_on": "t"},
+            "regulator": {"name": "t", "jurisdiction": "t"},
+        }
+    )
+    row = spec.derive({"t": "a 2021-03-04 b 2023-01-02 c 2022-12-31_x000D_  d"})
+    # (the last number is the one in "_x000D_": this spec does not replace it)
+    assert (row["first"], row["last"], row["latest"]) == ("2021", "000", "2023-01-02")
+    assert row["clean"] == "a 2021-03-04 b 2023-01-02 c 2022-12-31 d" and row["none"] == ""
+    for bad, field in [
+        ({"column": "t", "pick": "middle", "find": "x"}, "columns.x.pick"),
+        ({"column": "t", "sections": "("}, "columns.x.sections"),
+        ({"column": "t", "classify": [{"match": "x"}]}, "columns.x.classify[0]"),
+        ({"column": "t", "classify": []}, "columns.x.classify"),
+        ({"column": "t", "replace": ["x"]}, "columns.x.replace"),
+        ({"column": "t", "of_group": "min"}, "columns.x.of_group"),
+    ]:
+        with pytest.raises(Invalid) as info:
+            mapping.parse(
+                {
+                    "format": "findings-mapping",
+                    "version": 1,
+                    "columns": {"x": bad},
+                    "decision": {"reference": "t", "title": "t", "kind": "t", "issued_on": "t"},
+                    "regulator": {"name": "t", "jurisdiction": "t"},
+                }
+            )
+        assert field in [e.field for e in info.value.errors], (bad, info.value.errors)
+
+
+def test_repair_mojibake_of_bytes_windows_1252_leaves_undefined() -> None:
+    # The closing quote (E2 80 9D): 0x9D has no Windows-1252 character, so a decoder put U+009D.
+    assert (
+        mapping.repair_mojibake("\u201cWestport\u00e2\u20ac\u009d incident")
+        == "\u201cWestport\u201d incident"
+    )
+
+
+# -- The batch path ------------------------------------------------------------------------
+
+
+def test_batches_keep_the_rules_audit_search_and_compliance(db: Database, tmp_path: Path) -> None:
+    from app.models import AuditEntry
+    from app.models import Decision as D
+    from app.services import audit, compliance, decisions, organisations, search
+
+    m, c = write(tmp_path)
+    report = run(db, m, c, batch=2)
+    with db.transaction(write=False) as s:
+        entries = list(s.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+        created = {kind: n["created"] for kind, n in report.counts.items()}
+        by_entity: dict[str, int] = {}
+        for e in entries:
+            by_entity[e.entity] = by_entity.get(e.entity, 0) + 1
+        # One audit entry per created record, each a "create" by the importer's actor.
+        assert by_entity == {kind[:-1]: n for kind, n in created.items() if n}
+        assert {(e.action, e.actor, e.before) for e in entries} == {("create", "test", None)}
+        after = {(e.entity, e.entity_id): e.after for e in entries}
+        # The entries say what the per-request services would have logged.
+        for d in s.scalars(select(D).options(*decisions.LOAD)):
+            logged, expected = after[("decision", d.id)], decisions.snapshot(d) | {"compliance": "none"}
+            # The amount as given (as the services log it), the same number as stored.
+            assert Decimal(logged.pop("penalty_amount") or 0) == Decimal(expected.pop("penalty_amount") or 0)
+            assert logged == expected
+        for r in s.scalars(select(Recommendation)):
+            assert after[("recommendation", r.id)] == audit.row(r) | {
+                "status": "pending",
+                "last_assessed_on": None,
+            }
+        for a in s.scalars(select(Assessment)):
+            assert after[("assessment", a.id)] == audit.row(a)
+        for o in s.scalars(select(Organisation).options(*organisations.LOAD)):
+            assert after[("organisation", o.id)] == organisations.snapshot(o)
+        for g in s.scalars(select(Regulator)):
+            assert after[("regulator", g.id)] == audit.row(g)
+        # The search index has them.
+        hits = search.search(s, q="caveats", limit=10).items
+        assert [h.type.value for h in hits] == ["recommendation"]
+        assert search.search(s, q="Acme", limit=10).items[0].title == "Acme, Inc."
+        kept = {r.id: (r.status, r.last_assessed_on) for r in s.scalars(select(Recommendation))}
+        kept_compliance = {d.id: d.compliance for d in s.scalars(select(D))}
+        assert (
+            kept_compliance[s.scalar(select(D.id).where(D.reference == "T-1"))].value == "partially_complied"
+        )
+    # The kept status and compliance are what the history gives.
+    with db.transaction(actor="test") as s:
+        compliance.refresh_all(s)
+        assert {r.id: (r.status, r.last_assessed_on) for r in s.scalars(select(Recommendation))} == kept
+        assert {d.id: d.compliance for d in s.scalars(select(D))} == kept_compliance
+        s.rollback()
+
+
+def test_an_interrupted_import_is_safe_to_run_again(db: Database, other_db: Database, tmp_path: Path) -> None:
+    m, c = write(tmp_path)
+    clean = run(other_db, m, c)
+
+    class Stop(Exception):
+        pass
+
+    session = db.session(write=True)
+    session.info["actor"] = "test"
+
+    def stop_after_two(done: int, total: int) -> None:
+        if done >= 4:
+            raise Stop
+
+    try:
+        with pytest.raises(Stop):
+            csv_import.import_csv_file(
+                session, mapping.load(m), c, batch=1, checkpoint=session.commit, progress=stop_after_two
+            )
+    finally:
+        session.rollback()
+        session.close()
+    partial = table_counts(db)
+    assert 0 < partial["decisions"] < table_counts(other_db)["decisions"]
+    resumed = run(db, m, c)
+    assert resumed.counts["decisions"]["matched"] == partial["decisions"]
+    assert (
+        resumed.counts["decisions"]["created"] + partial["decisions"] == clean.counts["decisions"]["created"]
+    )
+    assert table_counts(db) == table_counts(other_db)
+    with db.transaction(write=False) as s:
+        texts = list(s.scalars(select(Recommendation.text)))
+    assert len(texts) == len(set(texts)) == clean.counts["recommendations"]["created"]
+
+
+def test_a_refused_batch_is_written_decision_by_decision(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    m, c = write(tmp_path)
+    real = csv_import.Importer._write
+
+    def refuse_t2(self: csv_import.Importer, plans: list) -> object:  # type: ignore[type-arg]
+        if any(p.reference == "T-2" for p in plans):
+            raise IntegrityError("INSERT", {}, Exception("refused for the test"))
+        return real(self, plans)
+
+    monkeypatch.setattr(csv_import.Importer, "_write", refuse_t2)
+    report = run(db, m, c, batch=100)
+    assert {r.row: r.reason for r in report.rejected}[4] == "the database refused it: refused for the test"
+    with db.transaction(write=False) as s:
+        refs = set(s.scalars(select(Decision.reference)))
+    assert "T-1" in refs and "T-2" not in refs and "T-7" in refs
+
+
+def test_batches_note_alert_events_as_any_write(db: Database, tmp_path: Path) -> None:
+    from app.models import OutboxEvent, Subscription
+    from app.vocab import Channel, TargetType
+
+    with db.transaction(actor="test") as s:
+        s.add(
+            Subscription(
+                target_type=TargetType.query,
+                query="",
+                events=["decision.created", "assessment.created", "recommendation.status_changed"],
+                channel=Channel.webhook,
+                url="https://example.org/hook",
+                secret="x" * 32,
+            )
+        )
+    m, c = write(tmp_path)
+    report = run(db, m, c, batch=2)
+    with db.transaction(write=False) as s:
+        events = [(e.type, e.decision_id) for e in s.scalars(select(OutboxEvent).order_by(OutboxEvent.id))]
+        decisions_ = set(s.scalars(select(Decision.id)))
+        changed = sum(1 for a in s.scalars(select(Assessment)) if a.status.value != "pending")
+    types = [t for t, _ in events]
+    assert types.count("decision.created") == report.counts["decisions"]["created"]
+    assert types.count("assessment.created") == report.counts["assessments"]["created"]
+    assert types.count("recommendation.status_changed") == changed
+    assert {d for _, d in events} == decisions_

@@ -7,7 +7,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from app import migrate
 from app.db import Database, make_engine
@@ -99,7 +99,11 @@ def test_search_migration_indexes_an_existing_record(empty_database_url: str) ->
     database = Database(empty_database_url)
     try:
         with database.transaction(actor="test") as session:
+            # The models have the columns later migrations add (a recommendation's reference):
+            # lend it for the load, and take it away before upgrading.
+            session.execute(text("ALTER TABLE recommendations ADD COLUMN reference VARCHAR(100)"))
             demo.load(session)
+            session.execute(text("ALTER TABLE recommendations DROP COLUMN reference"))
         migrate.upgrade(empty_database_url)
         with database.transaction(write=False) as session:
             hits = search.search(session, q="Clearview", limit=100).items

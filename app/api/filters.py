@@ -47,6 +47,7 @@ def recommendation_filters(
     organisation_id: FilterId = None,
     regulator_id: FilterId = None,
     decision_id: FilterId = None,
+    reference: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     q: Q = None,
 ) -> dict[str, Any]:
     """The recommendation list's filters, as keyword arguments of `recommendations.filtered`."""
@@ -57,5 +58,6 @@ def recommendation_filters(
         "organisation_id": organisation_id,
         "regulator_id": regulator_id,
         "decision_id": decision_id,
+        "reference": reference,
         "q": q,
     }

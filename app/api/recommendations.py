@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from app.access import public
 from app.api.common import CREATE, DELETE, READ, READ_ITEM, UPDATE, created, problems, with_etag
@@ -32,6 +32,14 @@ from app.vocab import Status
 router = APIRouter(prefix="/recommendations", tags=["recommendations"], route_class=ApiRoute)
 RecommendationId = Annotated[int, item_id("recommendation_id")]
 Sort = sort_param(recommendations.SORTS)
+Reference = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=100,
+        description="Only the recommendations with exactly this reference (such as `063/05`).",
+    ),
+]
 CREATE_CHILD = problems(400, 401, 403, 404, 413, 422)
 
 
@@ -47,6 +55,7 @@ def list_recommendations(
     organisation_id: FilterId = None,
     regulator_id: FilterId = None,
     decision_id: FilterId = None,
+    reference: Reference = None,
     q: Q = None,
     sort: Sort = "id",  # type: ignore[valid-type]  # a Literal made at import
 ) -> Page[RecommendationRead]:
@@ -57,6 +66,7 @@ def list_recommendations(
         organisation_id=organisation_id,
         regulator_id=regulator_id,
         decision_id=decision_id,
+        reference=reference,
         q=q,
         as_of=as_of,
         sort=sort,

@@ -2,13 +2,16 @@ import datetime as dt
 
 from pydantic import Field
 
-from app.schemas.common import Date, DbId, InputModel, LongText, OutputModel, Title, Url
+from app.schemas.common import Date, DbId, InputModel, LongText, OutputModel, ShortName, Title, Url
 from app.vocab import AssertedBy, RecommendationKind, Status
+
+REFERENCE = "The decision's own number for it (TAIC's `063/05`), unique within the decision."
 
 
 class RecommendationCreate(InputModel):
     decision_id: DbId
     organisation_id: DbId = Field(description="The organisation the recommendation is addressed to.")
+    reference: ShortName | None = Field(default=None, description=REFERENCE)
     text: LongText
     kind: RecommendationKind = RecommendationKind.recommendation
     due_on: Date | None = None
@@ -17,6 +20,7 @@ class RecommendationCreate(InputModel):
 class RecommendationUpdate(InputModel):
     decision_id: DbId = None  # type: ignore[assignment]  # absent means unchanged; null is refused
     organisation_id: DbId = None  # type: ignore[assignment]  # absent means unchanged; null is refused
+    reference: ShortName | None = Field(default=None, description=REFERENCE)
     text: LongText = None  # type: ignore[assignment]  # absent means unchanged; null is refused
     kind: RecommendationKind = None  # type: ignore[assignment]  # absent means unchanged; null is refused
     due_on: Date | None = None
@@ -26,6 +30,7 @@ class RecommendationRead(OutputModel):
     id: int
     decision_id: int
     organisation_id: int
+    reference: str | None = Field(description=REFERENCE)
     text: str
     kind: RecommendationKind
     due_on: dt.date | None

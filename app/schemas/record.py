@@ -152,6 +152,7 @@ class DecisionItem(_DecisionFields, _Row):
 class RecommendationItem(_Row):
     decision_id: DbId
     organisation_id: DbId
+    reference: ShortName | None = None
     text: LongText
     kind: RecommendationKind
     due_on: Date | None = None

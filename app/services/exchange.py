@@ -111,7 +111,9 @@ def decision_item(d: Decision) -> dict[str, Any]:
 
 
 def recommendation_item(r: Recommendation) -> dict[str, Any]:
-    return _row_fields(r, "id", "decision_id", "organisation_id", "text", "kind", "due_on", *STAMPS)
+    return _row_fields(
+        r, "id", "decision_id", "organisation_id", "reference", "text", "kind", "due_on", *STAMPS
+    )
 
 
 def assessment_item(a: Assessment) -> dict[str, Any]:
@@ -263,6 +265,7 @@ class _Importer:
         self.child_ids: dict[str, set[int]] = {"findings": set(), "sources": set()}
         self.regulator_names: set[str] = set()
         self.references: set[str] = set()
+        self.recommendation_references: set[tuple[int, str]] = set()
         self.parents: dict[int, tuple[int, int]] = {}  # organisation id -> (parent id, index)
         self.issued_on: dict[int, dt.date] = {}
         self.related: list[tuple[int, int, Any]] = []  # (decision index, decision id, related list)
@@ -382,6 +385,15 @@ class _Importer:
             return
         self._ref(f"recommendations[{i}].decision_id", "decisions", m.decision_id)
         self._ref(f"recommendations[{i}].organisation_id", "organisations", m.organisation_id)
+        if m.reference is not None:
+            key = (m.decision_id, m.reference)
+            if key in self.recommendation_references:
+                self.errors.add(
+                    f"recommendations[{i}].reference",
+                    f"reference {m.reference!r} appears twice in decision {m.decision_id}",
+                    "unique",
+                )
+            self.recommendation_references.add(key)
         self.batches.add(Recommendation, m.model_dump() | {"status": "pending", "last_assessed_on": None})
         self._audit("recommendation", m.id, raw)
 

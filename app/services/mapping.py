@@ -17,6 +17,22 @@ cleaned. A bare string is short for ``{ column = "..." }``.
     strict = true               with `map`: a value the map lacks rejects the row
     format = "%m/%d/%Y"         dates: strptime format(s), a string or a list; ISO otherwise
     split = ","                 lists: split the value, drop blanks
+    replace = { "_x000D_" = "" } literal replacements, in order (before anything below)
+    sections = "(?m)^On (?P<date>...)"  cut the text into sections, each starting where the
+                                regular expression matches (text before the first match is a
+                                section too), and keep the one `pick` says
+    find = "\\d+ \\w+ \\d{4}"     the value is a match of this regular expression (its group
+                                `value` if it has one, else its first group, else all of it);
+                                no match means no value
+    pick = "latest"             with sections or find: "first", "last" (the default), or
+                                "latest": the one whose date (group `date`, else the match)
+                                is latest, read with `format`
+    classify = [{ match = "(?i)implemented", value = "complied" }, ...]
+                                ordered rules over the value: the first regular expression
+                                that matches gives the value ("" for none); no rule matching
+                                gives `default`
+    of_group = "min"            [decision] fields: the least ("min") or greatest ("max")
+                                value over the rows of the decision (its earliest date)
 """
 
 import codecs
@@ -27,10 +43,21 @@ import string
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from app.errors import FieldError, Invalid
+from app.vocab import (
+    AssertedBy,
+    DecisionKind,
+    OrganisationKind,
+    OrganisationRole,
+    RecommendationKind,
+    RegulatorKind,
+    RegulatorRole,
+    Status,
+)
 
 FORMAT = "findings-mapping"
 VERSION = 1
@@ -52,6 +79,25 @@ SPEC_KEYS = {
     "strict",
     "format",
     "split",
+    "replace",
+    "sections",
+    "find",
+    "pick",
+    "classify",
+    "of_group",
+}
+PICKS = ("first", "last", "latest")
+# Fields whose values come from a vocabulary: `classify` and `map` values are checked against
+# it when the mapping is read.
+VOCABULARIES: dict[tuple[str, str], type[StrEnum]] = {
+    ("assessment", "status"): Status,
+    ("assessment", "asserted_by"): AssertedBy,
+    ("decision", "kind"): DecisionKind,
+    ("decision", "regulator_role"): RegulatorRole,
+    ("decision", "organisation_role"): OrganisationRole,
+    ("recommendation", "kind"): RecommendationKind,
+    ("regulator", "kind"): RegulatorKind,
+    ("organisation", "kind"): OrganisationKind,
 }
 
 # The fields of each section, and which must be given.
@@ -72,7 +118,7 @@ FIELDS: dict[str, dict[str, bool]] = {
     },
     "regulator": {"name": True, "jurisdiction": True, "kind": False, "short_name": False, "website": False},
     "organisation": {"name": True, "kind": False, "country": False, "website": False},
-    "recommendation": {"text": True, "kind": False, "due_on": False},
+    "recommendation": {"text": True, "reference": False, "kind": False, "due_on": False},
     "assessment": {
         "status": True,
         "assessed_on": True,
@@ -108,6 +154,12 @@ class Spec:
     strict: bool = False
     formats: tuple[str, ...] = ()
     split: str | None = None
+    replace: tuple[tuple[str, str], ...] = ()
+    sections: re.Pattern[str] | None = None
+    find: re.Pattern[str] | None = None
+    pick: str = "last"
+    classify: tuple[tuple[re.Pattern[str], str], ...] = ()
+    of_group: str | None = None
 
     def columns_read(self) -> set[str]:
         """The columns this spec reads (so that a file lacking one is refused up front)."""
@@ -125,15 +177,47 @@ class Spec:
             text = row.get(self.column or "") or ""
         if text is None:
             return None
+        for old, new in self.replace:
+            text = text.replace(old, new)
         text = text.strip()
         if self.html_unescape:
             text = html.unescape(text)
+        if self.sections is not None:
+            text = self._pick(_sections(self.sections, text)).strip()
+        if self.find is not None:
+            text = self._pick([_found(m) for m in self.find.finditer(text)]).strip()
         if text in self.missing or (self.pattern is not None and not self.pattern.search(text)):
             text = ""
         return text or None
 
+    def _pick(self, found: list[tuple[str, str]]) -> str:
+        """One of (text, its date text) as `pick` says; "" when there is none."""
+        if not found:
+            return ""
+        if self.pick == "first":
+            return found[0][0]
+        if self.pick == "last":
+            return found[-1][0]
+        dated = [(day, i, text) for i, (text, when) in enumerate(found) if (day := self._day(when))]
+        # Undated sections (or none dated at all): the last one stands for the latest.
+        return max(dated)[2] if dated else found[-1][0]
+
+    def _day(self, text: str) -> dt.date | None:
+        for fmt in self.formats or ("%Y-%m-%d",):
+            try:
+                return dt.datetime.strptime(" ".join(text.split()), fmt).date()
+            except ValueError:
+                continue
+        return None
+
     def text(self, row: Mapping[str, str], name: str) -> str | None:
         text = self.raw(row)
+        if text is not None and self.classify:
+            text = next((value for rule, value in self.classify if rule.search(text)), None)
+            if text is None:
+                return self._default(row)
+            if not text:
+                return None  # a rule giving "" means no value
         if text is not None and self.map is not None:
             mapped = self.map.get(text)
             if mapped is None and self.map_folded is not None:
@@ -187,6 +271,31 @@ class Spec:
             return []
         parts = text.split(self.split) if self.split else [text]
         return list(dict.fromkeys(p.strip() for p in parts if p.strip()))
+
+
+def _sections(pattern: re.Pattern[str], text: str) -> list[tuple[str, str]]:
+    """The sections of `text`, each (its text, the date text of its heading)."""
+    starts = list(pattern.finditer(text))
+    if not starts:
+        return [(text, "")] if text else []
+    out = [(text[: starts[0].start()], "")] if text[: starts[0].start()].strip() else []
+    for i, match in enumerate(starts):
+        end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
+        out.append((text[match.start() : end], _found(match)[1]))
+    return out
+
+
+def _found(match: re.Match[str]) -> tuple[str, str]:
+    """A match's value (group `value`, else group 1, else all) and its date text (group
+    `date`, else the value)."""
+    groups = match.groupdict()
+    if groups.get("value") is not None:
+        value = groups["value"]
+    elif match.re.groups and "value" not in groups and match.group(1) is not None:
+        value = match.group(1)
+    else:
+        value = match.group()
+    return value, groups.get("date") or value
 
 
 class _Blank(dict[str, str]):
@@ -309,6 +418,33 @@ def parse(raw: dict[str, Any]) -> Mapping_:
             continue
         maps[name] = {str(k): v for k, v in table.items()}
 
+    def regex(where: str, pattern: Any) -> re.Pattern[str] | None:
+        if not isinstance(pattern, str):
+            bad(where, "a regular expression (a text)")
+            return None
+        try:
+            return re.compile(pattern)
+        except re.error as exc:
+            bad(where, f"not a regular expression: {exc}")
+            return None
+
+    def classify(where: str, rules: Any) -> tuple[tuple[re.Pattern[str], str], ...]:
+        if not isinstance(rules, list) or not rules:
+            bad(f"{where}.classify", "a list of rules: [{ match = regular expression, value = text }, ...]")
+            return ()
+        out = []
+        for i, rule in enumerate(rules):
+            at = f"{where}.classify[{i}]"
+            if not isinstance(rule, dict) or set(rule) != {"match", "value"}:
+                bad(at, "a rule is { match = regular expression, value = text }")
+                continue
+            if not isinstance(rule["value"], str):
+                bad(f"{at}.value", "a text")
+                continue
+            if (compiled := regex(f"{at}.match", rule["match"])) is not None:
+                out.append((compiled, rule["value"]))
+        return tuple(out)
+
     def spec(where: str, value: Any) -> Spec | None:
         if isinstance(value, str):
             value = {"column": value}
@@ -345,6 +481,27 @@ def parse(raw: dict[str, Any]) -> Mapping_:
                 bad(f"{where}.pattern", f"not a regular expression: {exc}")
         formats = value.get("format", ())
         s.formats = (formats,) if isinstance(formats, str) else tuple(formats)
+        for key in ("sections", "find"):
+            if key in value:
+                setattr(s, key, regex(f"{where}.{key}", value[key]))
+        if "pick" in value:
+            if value["pick"] not in PICKS:
+                bad(f"{where}.pick", f"one of {', '.join(PICKS)}")
+            else:
+                s.pick = value["pick"]
+        if "replace" in value:
+            table = value["replace"]
+            if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+                bad(f"{where}.replace", 'a table of texts: { "old" = "new" }')
+            else:
+                s.replace = tuple((str(k), v) for k, v in table.items())
+        if "classify" in value:
+            s.classify = classify(where, value["classify"])
+        if "of_group" in value:
+            if not where.startswith("decision.") or value["of_group"] not in ("min", "max"):
+                bad(f"{where}.of_group", '"min" or "max", in a [decision] field')
+            else:
+                s.of_group = value["of_group"]
         if "map" in value:
             table = value["map"]
             if isinstance(table, str):
@@ -358,6 +515,24 @@ def parse(raw: dict[str, Any]) -> Mapping_:
             s.map = {str(k): str(v) for k, v in table.items()}
             s.map_folded = {fold(k): v for k, v in s.map.items()}
         return s
+
+    def check_vocabulary(section: str, key: str, s: Spec) -> None:
+        """A classify rule (or default) giving a value the field's vocabulary lacks is refused."""
+        vocabulary = VOCABULARIES.get((section, key))
+        if vocabulary is None:
+            return
+        allowed = {v.value for v in vocabulary}
+        for i, (_, value) in enumerate(s.classify):
+            if value and value not in allowed:
+                bad(
+                    f"{section}.{key}.classify[{i}].value",
+                    f"{value!r} is not a {key}; one of {', '.join(sorted(allowed))} (or \"\" for none)",
+                )
+        if s.classify and s.default and s.default not in allowed:
+            bad(
+                f"{section}.{key}.default",
+                f"{s.default!r} is not a {key}; one of {', '.join(sorted(allowed))}",
+            )
 
     columns = {}
     for name, value in raw.get("columns", {}).items():
@@ -381,6 +556,7 @@ def parse(raw: dict[str, Any]) -> Mapping_:
                 continue
             if (s := spec(f"{section}.{key}", value)) is not None:
                 sections[section][key] = s
+                check_vocabulary(section, key, s)
         for key, required in fields.items():
             if required and key not in table:
                 bad(f"{section}.{key}", "this field is needed")
@@ -453,6 +629,15 @@ _CP1252_CONTINUATION = (
 _MOJIBAKE = re.compile(f"[\u00c2-\u00f4][{_CP1252_CONTINUATION}]{{1,3}}")
 
 
+def _as_cp1252_bytes(text: str) -> bytes:
+    """The bytes that Windows-1252 read as `text`; the five bytes it leaves undefined (0x81,
+    0x8D, 0x8F, 0x90, 0x9D) come back from the control characters a decoder put for them
+    (the closing quote ”, E2 80 9D, often reads as "â€" and U+009D)."""
+    return b"".join(
+        c.encode("latin-1") if "\x80" <= c <= "\x9f" else c.encode("cp1252") for c in text
+    )
+
+
 def repair_mojibake(text: str) -> str:
     """Undo UTF-8 text that was once decoded as Windows-1252 ("donâ€™t" back to "don\u2019t").
 
@@ -462,7 +647,7 @@ def repair_mojibake(text: str) -> str:
 
     def fix(match: re.Match[str]) -> str:
         try:
-            return match.group().encode("cp1252").decode("utf-8")
+            return _as_cp1252_bytes(match.group()).decode("utf-8")
         except UnicodeError:
             return match.group()
 

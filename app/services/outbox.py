@@ -107,6 +107,22 @@ def _after_flush(session: Session, _context: UOWTransaction) -> None:
             statuses[obj.id] = [history.deleted[0], history.added[-1]]
 
 
+def note_created(
+    session: Session,
+    *,
+    decisions: Iterable[int],
+    assessments: Iterable[int],
+    statuses: Iterable[tuple[int, Any, Any]],
+) -> None:
+    """What a bulk write (the CSV import's, past the ORM) inserted, noted as the flush hooks
+    note the ORM's: new decisions and assessments, and (recommendation, status before, after)."""
+    session.info.setdefault(_NEW_DECISIONS, []).extend(decisions)
+    session.info.setdefault(_NEW_ASSESSMENTS, []).extend(assessments)
+    known: dict[int, list[Any]] = session.info.setdefault(_STATUSES, {})
+    for rec_id, before, after in statuses:
+        known[rec_id] = [before, after]
+
+
 def _forget(session: Session, *_: Any) -> None:
     for key in _KEYS:
         session.info.pop(key, None)

@@ -8,7 +8,7 @@ from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.errors import FieldError, Forbidden, Invalid, NotFound
+from app.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from app.models import Assessment, Decision, DecisionRegulator, Organisation, Recommendation
 from app.schemas.common import Page
 from app.schemas.recommendation import (
@@ -49,8 +49,28 @@ def _check_refs(session: Session, data: RecommendationCreate | RecommendationUpd
     )
 
 
+def check_reference_free(
+    session: Session, decision_id: int, reference: str | None, recommendation_id: int | None = None
+) -> None:
+    """A recommendation's reference is unique within its decision (409 naming the other one)."""
+    if reference is None:
+        return
+    stmt = select(Recommendation.id).where(
+        Recommendation.decision_id == decision_id, Recommendation.reference == reference
+    )
+    if recommendation_id is not None:
+        stmt = stmt.where(Recommendation.id != recommendation_id)
+    other = session.scalar(stmt)
+    if other is not None:
+        raise Conflict(
+            f"Recommendation {other} of decision {decision_id} already has the reference {reference!r}.",
+            [FieldError("reference", "already used by another recommendation of this decision", "unique")],
+        )
+
+
 def create(session: Session, *, data: RecommendationCreate) -> Recommendation:
     _check_refs(session, data)
+    check_reference_free(session, data.decision_id, data.reference)
     rec = Recommendation(**data.model_dump())
     session.add(rec)
     session.flush()
@@ -73,7 +93,14 @@ def update(
     _check_refs(session, data)
     before = audit.row(rec)
     old_decision = rec.decision_id
-    changed(rec, data.model_dump(exclude_unset=True))
+    values = data.model_dump(exclude_unset=True)
+    check_reference_free(
+        session,
+        values.get("decision_id", rec.decision_id),
+        values.get("reference", rec.reference),
+        rec.id,
+    )
+    changed(rec, values)
     rec.updated_at = dt.datetime.now(dt.UTC)
     session.flush()
     for decision_id in {old_decision, rec.decision_id}:
@@ -120,10 +147,8 @@ def delete(session: Session, *, recommendation_id: int, expected_version: int | 
     )
 
 
-def add_assessment(
-    session: Session, *, recommendation_id: int, data: AssessmentCreate, today: dt.date | None = None
-) -> Assessment:
-    rec = get_or_404(session, Recommendation, recommendation_id)
+def check_assessed_on(data: AssessmentCreate, today: dt.date | None = None) -> None:
+    """An assessment records a status that has already taken effect: none dated after today."""
     today = today or clock.today()
     if data.assessed_on > today:
         raise Invalid(
@@ -131,6 +156,13 @@ def add_assessment(
             "that has already taken effect.",
             [FieldError("assessed_on", "must not be after today", "future")],
         )
+
+
+def add_assessment(
+    session: Session, *, recommendation_id: int, data: AssessmentCreate, today: dt.date | None = None
+) -> Assessment:
+    rec = get_or_404(session, Recommendation, recommendation_id)
+    check_assessed_on(data, today)
     assessment = Assessment(recommendation_id=rec.id, recorded_by=audit.actor(session), **data.model_dump())
     session.add(assessment)
     session.flush()
@@ -209,6 +241,7 @@ def filtered(
     organisation_id: int | None = None,
     regulator_id: int | None = None,
     decision_id: int | None = None,
+    reference: str | None = None,
     q: str | None = None,
     as_of: dt.date | None = None,
 ) -> Select[Recommendation]:
@@ -225,6 +258,8 @@ def filtered(
         stmt = stmt.where(Recommendation.organisation_id == organisation_id)
     if decision_id is not None:
         stmt = stmt.where(Recommendation.decision_id == decision_id)
+    if reference is not None:
+        stmt = stmt.where(Recommendation.reference == reference)
     if regulator_id is not None:
         stmt = stmt.where(
             exists().where(

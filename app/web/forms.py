@@ -8,9 +8,9 @@ schemas' and services' errors name, so each error lands beside its field.
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from app.errors import FieldError
 from app.schemas.common import PATTERN_MESSAGES, Country, DbId, Jurisdiction, Tag
@@ -105,6 +105,7 @@ class RecommendationQuery(ListQuery):
     organisation_id: DbId | None = None
     regulator_id: DbId | None = None
     decision_id: DbId | None = None
+    reference: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
     sort: _sorts(recommendations) = "id"  # type: ignore[valid-type]
 
 
@@ -172,7 +173,7 @@ SCALARS = {
         "provisions",
         "tags",
     ),
-    "recommendation": ("decision_id", "organisation_id", "text", "kind", "due_on"),
+    "recommendation": ("decision_id", "organisation_id", "reference", "text", "kind", "due_on"),
     "assessment": (
         "status",
         "assessed_on",
