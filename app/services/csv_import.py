@@ -490,8 +490,9 @@ class Importer:
         except (ValidationError, DomainError) as exc:
             self._reject_all([r.number for r in planned], _reason(exc))
             return None
-        self.pending_regulators.update(regulators)
-        self.pending_organisations.update(organisations)
+        # A party not yet in the record is created as its first row describes it.
+        self.pending_regulators = regulators | self.pending_regulators
+        self.pending_organisations = organisations | self.pending_organisations
         self.planned.add(reference)
         return _Plan(
             reference,
