@@ -172,6 +172,8 @@ def _print_report(report: dict[str, Any], *, dry_run: bool, show: int, seconds: 
     )
     for kind, counts in report["counts"].items():
         typer.echo(f"  {kind}: {counts['created']} {verb} created, {counts['matched']} matched")
+    for duplicate in report["duplicates"][:show]:
+        typer.echo(f"  row {duplicate['row']}: {duplicate['reason']}")
     for rejection in report["rejections"][:show]:
         typer.echo(f"  row {rejection['row']}: {rejection['reason']}")
     if report["rejected"] > show:

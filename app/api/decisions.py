@@ -20,7 +20,7 @@ from app.api.deps import (
 from app.api.idempotency import ApiRoute
 from app.schemas.common import IsoDate, Page
 from app.schemas.decision import DecisionCreate, DecisionRead, DecisionUpdate
-from app.services import decisions
+from app.services import decisions, duplicates
 from app.vocab import Compliance, DecisionKind
 
 router = APIRouter(prefix="/decisions", tags=["decisions"], route_class=ApiRoute)
@@ -77,8 +77,15 @@ def list_decisions(
 def create_decision(
     data: DecisionCreate, session: SessionDep, _: Editor, request: Request, response: Response
 ) -> DecisionRead:
+    # The same act again is refused (409, naming it); a near match is created, and named.
+    near = duplicates.refuse_exact(session, data)
     decision = decisions.create(session, data=data)
     created(response, str(request.url_for("get_decision", decision_id=decision.id)), decision.version)
+    if near is not None:
+        response.headers["Possible-Duplicate-Of"] = str(near.decision_id)
+        response.headers["Link"] = (
+            f'<{request.url_for("get_decision", decision_id=near.decision_id).path}>; rel="duplicate"'
+        )
     return decisions.read(session, decision_id=decision.id, as_of=None)
 
 

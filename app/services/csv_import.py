@@ -21,6 +21,7 @@ import csv
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -35,7 +36,7 @@ from app.schemas.decision import DecisionCreate
 from app.schemas.organisation import OrganisationCreate
 from app.schemas.recommendation import AssessmentCreate, RecommendationCreate
 from app.schemas.regulator import RegulatorCreate
-from app.services import decisions, organisations, recommendations, regulators
+from app.services import decisions, duplicates, organisations, recommendations, regulators
 from app.services.mapping import FIELDS, LIST_FIELDS, Mapping_, RowError, codec_errors, fold, repair_mojibake
 
 BATCH = 200
@@ -57,6 +58,8 @@ class Report:
     matched: int = 0
     rejected: list[Rejection] = field(default_factory=list)
     rejected_count: int = 0
+    # Rows matched to a recorded act under another reference, and near matches created.
+    duplicates: list[Rejection] = field(default_factory=list)
     counts: dict[str, dict[str, int]] = field(
         default_factory=lambda: {
             kind: {"created": 0, "matched": 0}
@@ -77,6 +80,7 @@ class Report:
             "rejected": self.rejected_count,
             "counts": self.counts,
             "rejections": [{"row": r.row, "reason": r.reason} for r in self.rejected],
+            "duplicates": [{"row": r.row, "reason": r.reason} for r in self.duplicates],
         }
 
 
@@ -166,6 +170,7 @@ class Importer:
         self.report = Report()
         self.regulators = _Names(session, Regulator)
         self.organisations = _Names(session, Organisation)
+        self.candidates = duplicates.load(session)
 
     # Reading values ----------------------------------------------------------------------
 
@@ -279,6 +284,14 @@ class Importer:
         if not planned:
             return
         existing = self.session.scalar(select(Decision.id).where(Decision.reference == reference))
+        # The same act under another reference is matched; a near match is created, and listed.
+        same = None if existing is not None else self.candidates.match(self._facts(reference, head, first))
+        if same is not None:
+            verb = "matched" if same.exact else "created, but possibly the same act as"
+            self.report.duplicates.append(
+                Rejection(numbers[0], f"{verb} decision {same.decision_id}: {same.reason}")
+            )
+            existing = same.decision_id if same.exact else None
         if existing is not None:
             self.report.counts["decisions"]["matched"] += 1
             self.report.matched += len(planned)
@@ -309,6 +322,43 @@ class Importer:
             return
         self.report.counts["decisions"]["created"] += 1
         self.report.created += len(planned)
+
+    def _facts(self, reference: str, head: dict[str, Any], first: dict[str, str]) -> duplicates.Facts:
+        """What identifies this decision, before its parties are written: their names (the
+        mapping's aliases included) and, where already recorded, their ids."""
+        names: dict[str, list[str]] = {"regulator": [], "organisation": []}
+        for section in names:
+            try:
+                name = self._fields(section, first).get("name") if self.mapping.has(section) else None
+            except RowError:
+                name = None  # the row is refused when its parties are written
+            if not name or (section == "organisation" and fold(name) in self.mapping.unnamed):
+                continue
+            name = " ".join(name.split())
+            if section == "regulator":
+                name = self.mapping.regulator_aliases.get(fold(name), name)
+                names[section] = [name, *self.mapping.regulator_alias_lists.get(name, [])]
+            else:
+                name = self.mapping.organisation_aliases.get(fold(name), name)
+                names[section] = [name, *self.mapping.organisation_alias_lists.get(name, [])]
+
+        def keys(section: str, known: _Names) -> frozenset[str]:
+            ids = {f"#{known.ids[fold(n)]}" for n in names[section] if fold(n) in known.ids}
+            return frozenset({duplicates.name_key(n) for n in names[section]} | ids)
+
+        amount, currency = head.get("penalty_amount"), head.get("penalty_currency")
+        try:
+            penalty = (Decimal(amount), currency.upper()) if amount and currency else None
+        except ArithmeticError:
+            penalty = None
+        return duplicates.Facts(
+            None,
+            reference,
+            head["issued_on"],
+            keys("regulator", self.regulators),
+            keys("organisation", self.organisations) if names["organisation"] else frozenset(),
+            penalty,
+        )
 
     def _row_parts(self, row: dict[str, str]) -> tuple[RecommendationCreate | None, AssessmentCreate | None]:
         if not self.mapping.has("recommendation"):

@@ -13,7 +13,7 @@ from app.access import public
 from app.api.deps import SessionDep
 from app.errors import Invalid
 from app.schemas.common import MAX_ID
-from app.services import cases, decisions, organisations, recommendations, regulators, stats
+from app.services import cases, decisions, duplicates, organisations, recommendations, regulators, stats
 from app.services import search as search_service
 from app.vocab import SearchType
 from app.web import forms
@@ -146,6 +146,7 @@ def decision_page(request: Request, decision_id: Id, session: SessionDep, user: 
             "recs": recs,
             "history": history,
             "org_names": organisations.names(session, org_ids),
+            "possible_duplicates": duplicates.decision_matches(session, decision_id),
             "case_title": cases.titles(session, [decision.case_id]).get(decision.case_id)
             if decision.case_id
             else None,
