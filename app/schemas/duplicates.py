@@ -2,7 +2,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from app.schemas.common import OutputModel
+from app.schemas.common import DbId, InputModel, OutputModel
 
 
 class DuplicateRecord(OutputModel):
@@ -22,3 +22,7 @@ class DuplicatePair(OutputModel):
 class DuplicatesRead(OutputModel):
     decisions: list[DuplicatePair]
     organisations: list[DuplicatePair]
+
+
+class MergeRequest(InputModel):
+    into: DbId = Field(description="The id of the record kept; this one is merged into it.")
