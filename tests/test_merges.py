@@ -185,3 +185,49 @@ def test_decision_merge_refusals(api: Api) -> None:
     assert merge(api, "decisions", ids["eur"], 999_999).status_code == 404
     assert merge(api, "decisions", ids["eur"], ids["gbp"], headers={"If-Match": '"99"'}).status_code == 412
     assert table_counts(api.db) == before
+
+
+def test_merges_from_the_duplicates_page(api: Api) -> None:
+    from tests.web_helpers import csrf_of
+
+    ids = ico_pair(api)
+    dup_org = api.organisation("Clearview AI")
+    sign_in(api.client, make_user(api.db))
+    page = api.get("/duplicates").text
+    assert f'action="/decisions/{ids["eur"]}/merge"' in page
+    assert f'action="/organisations/{dup_org["id"]}/merge"' in page
+    token = csrf_of(page)
+    # A stale version is refused on the page too, and nothing changes.
+    stale = api.client.post(
+        f"/decisions/{ids['eur']}/merge",
+        data={"csrf_token": token, "into": str(ids["gbp"]), "version": "99"},
+        follow_redirects=False,
+    )
+    assert stale.status_code == 412 and "has changed since you read it" in stale.text
+    version = api.get(f"/api/v1/decisions/{ids['eur']}").headers["etag"].strip('"')
+    done = api.client.post(
+        f"/decisions/{ids['eur']}/merge",
+        data={"csrf_token": token, "into": str(ids["gbp"]), "version": version},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"] == f"/decisions/{ids['gbp']}"
+    kept_page = api.client.get(done.headers["location"]).text
+    assert "Merged: everything of the duplicate is now here" in kept_page
+    assert "0 of 1 complied, 1 disputed" in kept_page
+    moved = api.client.get(f"/decisions/{ids['eur']}", follow_redirects=False)
+    assert moved.status_code == 308 and moved.headers["location"] == f"/decisions/{ids['gbp']}"
+    # The organisation pair, merged from the page: its names become the kept one's aliases.
+    version = api.get(f"/api/v1/organisations/{dup_org['id']}").headers["etag"].strip('"')
+    merged = api.client.post(
+        f"/organisations/{dup_org['id']}/merge",
+        data={"csrf_token": token, "into": str(ids["org"]), "version": version},
+        follow_redirects=False,
+    )
+    assert merged.status_code == 303 and merged.headers["location"] == f"/organisations/{ids['org']}"
+    assert api.ok(api.get(f"/api/v1/organisations/{ids['org']}"))["aliases"] == ["Clearview AI"]
+    assert "Decisions (0)" in api.get("/duplicates").text
+    # Without the form token: refused.
+    assert (
+        api.client.post(f"/organisations/{ids['org']}/merge", data={"into": "1", "version": "1"}).status_code
+        == 403
+    )

@@ -135,3 +135,34 @@ def test_upr_2009_short_rows_and_2011_blank_row() -> None:
     assert [r for _, r in rows if "\0error" in r] == [{"\0error": "blank row"}]
     # 0x90, undefined in Windows-1252, read as Mac Roman.
     assert any("Lei Contra Violência" in r.get("text", "") for _, r in rows)
+
+
+def test_gdpr_fines_on_the_demo_one_act_one_record(db: Database) -> None:
+    """The issue's walk-through: the demo, then the GDPR fines. Four of Clearview's fines are
+    the demo's own decisions (matched); the ICO's EUR row is a near match of its GBP decision,
+    listed as a possible duplicate; merged, it leaves one decision."""
+    from app.services import duplicates, merges, organisations
+
+    path = data_file("gdpr-fines-analysis/scraped_fines.csv")
+    with db.transaction(actor="test") as s:
+        demo.load(s)
+    load(db, "gdpr-fines.toml", path)
+    with db.transaction(actor="test") as s:
+        clearview = s.scalar(select(Organisation.id).where(Organisation.name == "Clearview AI, Inc."))
+        assert clearview is not None
+        ico_gbp = s.scalar(select(Decision.id).where(Decision.reference == "ICO MPN Clearview AI Inc (2022)"))
+        ico_eur = s.scalar(select(Decision.id).where(Decision.reference == "privacyaffairs GDPR fine #1055"))
+        pairs = [p for p in duplicates.decision_pairs(s) if ico_eur in (p.first_id, p.second_id)]
+        assert [(p.first_id, p.second_id, p.kind) for p in pairs] == [(ico_gbp, ico_eur, "near")]
+        record = organisations.read(s, organisation_id=clearview, as_of=None)
+        assert record.decision_count == 9
+        version = s.scalar(select(Decision.version).where(Decision.id == ico_eur))
+        merges.merge_decision(s, decision_id=ico_eur, into=ico_gbp, expected_version=version)
+    with db.transaction(write=False) as s:
+        record = organisations.read(s, organisation_id=clearview, as_of=None)
+        assert record.decision_count == 8
+        assert {c: str(a) for c, a in record.penalties.items()} == {"EUR": "65200000.00", "GBP": "7552800.00"}
+        assert record.recommendation_counts["complied"] == 1 and sum(record.recommendation_counts.values()) == 8
+        assert record.complied_share == 0.125
+        ico = s.get(Decision, ico_gbp)
+        assert ico is not None and ico.compliance.value == "disputed"

@@ -116,6 +116,7 @@ def render(
 NOTICE_COOKIE = "findings_notice"
 NOTICES = {
     "saved": "Saved.",
+    "merged": "Merged: everything of the duplicate is now here, and its old address leads here.",
     "assessed": "Assessment logged.",
     "signed_in": "You are signed in.",
     "signed_out": "You are signed out.",
