@@ -162,7 +162,9 @@ def test_gdpr_fines_on_the_demo_one_act_one_record(db: Database) -> None:
         record = organisations.read(s, organisation_id=clearview, as_of=None)
         assert record.decision_count == 8
         assert {c: str(a) for c, a in record.penalties.items()} == {"EUR": "65200000.00", "GBP": "7552800.00"}
-        assert record.recommendation_counts["complied"] == 1 and sum(record.recommendation_counts.values()) == 8
+        assert (
+            record.recommendation_counts["complied"] == 1 and sum(record.recommendation_counts.values()) == 8
+        )
         assert record.complied_share == 0.125
         ico = s.get(Decision, ico_gbp)
         assert ico is not None and ico.compliance.value == "disputed"
