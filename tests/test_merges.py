@@ -231,3 +231,40 @@ def test_merges_from_the_duplicates_page(api: Api) -> None:
         api.client.post(f"/organisations/{ids['org']}/merge", data={"into": "1", "version": "1"}).status_code
         == 403
     )
+
+
+def _by_id(export: dict[str, Any]) -> dict[tuple[str, int], Any]:
+    return {
+        (section, item["id"]): item
+        for section, items in export.items()
+        if isinstance(items, list)
+        for item in items
+        if isinstance(item, dict) and "id" in item
+    }
+
+
+def test_export_before_and_after_differ_only_by_the_merge(api: Api) -> None:
+    ids = two_parties(api)
+    before = _by_id(api.ok(api.get("/api/v1/export")))
+    api.ok(merge(api, "organisations", ids["dup"], ids["kept"]))
+    after = _by_id(api.ok(api.get("/api/v1/export")))
+    assert set(before) - set(after) == {("organisations", ids["dup"])}
+    assert set(after) == set(before) - {("organisations", ids["dup"])}
+    changed = {key for key in after if after[key] != before[key]}
+    assert changed == {
+        ("organisations", ids["kept"]),
+        ("decisions", ids["decision"]),
+        ("recommendations", ids["rec"]),
+    }
+    stamps = {"version", "updated_at"}
+
+    def without(item: dict[str, Any], *keys: str) -> dict[str, Any]:
+        return {k: v for k, v in item.items() if k not in stamps and k not in keys}
+
+    kept_before, kept_after = before[("organisations", ids["kept"])], after[("organisations", ids["kept"])]
+    assert without(kept_after, "aliases", "country") == without(kept_before, "aliases", "country")
+    rec_before, rec_after = before[("recommendations", ids["rec"])], after[("recommendations", ids["rec"])]
+    assert without(rec_after, "organisation_id") == without(rec_before, "organisation_id")
+    assert rec_after["organisation_id"] == ids["kept"]
+    # Everything else (regulators, the assessments inside the recommendation...) is as it was.
+    assert rec_after.get("assessments") == rec_before.get("assessments")
