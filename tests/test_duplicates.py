@@ -172,6 +172,8 @@ def test_organisation_pairs_same_key_and_near_names(api: Api) -> None:
     d = api.organisation("Deutsche Telecom")
     api.organisation("BBC")
     api.organisation("BBVA")
+    api.organisation("Unknown (privacyaffairs GDPR fine #95)")  # differ only in numbers: two parties
+    api.organisation("Unknown (privacyaffairs GDPR fine #96)")
     listed = api.ok(api.get("/api/v1/duplicates", headers=api.auth(Role.editor)))["organisations"]
     pairs = {(p["kind"], tuple(r["id"] for r in p["records"])) for p in listed}
     assert pairs == {("exact", (a["id"], b["id"])), ("near", (c["id"], d["id"]))}

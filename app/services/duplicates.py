@@ -11,7 +11,8 @@ Names are compared by their *key*: case folded, accents and punctuation left out
 suffixes at the end dropped (`Clearview AI Inc.` = `Clearview AI, Inc.` = `Clearview AI`).
 Two organisations with the same key are suggested as duplicates; so are two whose keys are
 near (rapidfuzz `token_sort_ratio` of at least `NEAR_NAME` out of 100, both keys at least
-`NEAR_NAME_MIN_LENGTH` characters, so short names such as "BBC" and "BBVA" are not paired).
+`NEAR_NAME_MIN_LENGTH` characters, so short names such as "BBC" and "BBVA" are not paired,
+and not differing only in their numbers, as "Unknown (fine #95)" and "Unknown (fine #96)").
 These are suggestions only: nothing is merged without an editor.
 
 The rule (`match`) works over candidates loaded beforehand (`load`), so an import checks
@@ -359,6 +360,12 @@ def decision_matches(session: Session, decision_id: int) -> list[Match]:
 # -- Organisations -----------------------------------------------------------------------
 
 
+def _digits_only(a: str, b: str) -> bool:
+    """Names that differ only in their numbers ("Unknown (fine #95)", "Unknown (fine #96)";
+    "Branch 1", "Branch 2") name different parties."""
+    return re.sub(r"\d+", "#", a) == re.sub(r"\d+", "#", b)
+
+
 def organisation_pairs(session: Session) -> Iterator[Pair]:
     """Organisations whose names (or aliases) have the same key, then those with near keys."""
     names = dict(session.execute(select(Organisation.id, Organisation.name)).all())
@@ -390,11 +397,13 @@ def organisation_pairs(session: Session) -> Iterator[Pair]:
     # Near names: each organisation's own name key against every other's.
     own = {id: name_key(name) for id, name in names.items()}
     choices = {id: k for id, k in own.items() if len(k) >= NEAR_NAME_MIN_LENGTH}
+    # token_sort_ratio is the ratio of the words sorted: sorted once here, not per pair.
+    sorted_words = {id: " ".join(sorted(k.split())) for id, k in choices.items()}
     for a, key in sorted(choices.items()):
         for _, score, b in process.extract(
-            key, choices, scorer=fuzz.token_sort_ratio, score_cutoff=NEAR_NAME, limit=None
+            sorted_words[a], sorted_words, scorer=fuzz.ratio, score_cutoff=NEAR_NAME, limit=None
         ):
-            if b <= a or (a, b) in same:
+            if b <= a or (a, b) in same or _digits_only(key, choices[b]):
                 continue
             same.add((a, b))
             yield Pair(
