@@ -134,6 +134,7 @@ def ico_pair(api: Api) -> dict[str, Any]:
         tags=["biometrics"],
         provisions=["Art. 5 GDPR"],
         sources=[{"url": "https://www.privacyaffairs.com/gdpr-fines/"}],
+        findings=[{"text": "No lawful basis", "provision": "Art. 6 GDPR", "outcome": "contravention"}],
         **common,
     )
     later = api.decision(
@@ -161,6 +162,7 @@ def test_decision_merge_moves_everything_and_redirects(api: Api) -> None:
     assert body["id"] == ids["gbp"]
     assert (body["penalty_amount"], body["penalty_currency"]) == ("7552800.00", "GBP")
     assert body["tags"] == ["biometrics", "gdpr"] and body["provisions"] == ["Art. 5 GDPR"]
+    assert [f["text"] for f in body["findings"]] == ["No lawful basis"]
     assert [s["url"] for s in body["sources"]] == ["https://www.privacyaffairs.com/gdpr-fines/"]
     assert body["recommendation_counts"] == {"disputed": 1} and body["compliance"] == "disputed"
     assert body["standing"] == "overturned"  # the later decision's link now points here
