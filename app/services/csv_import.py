@@ -5,6 +5,8 @@ it). For each decision:
 
 - a decision whose reference is already in the record is *matched*: nothing is written, so
   importing the same file twice creates nothing new;
+- so is the same act under another reference (app/services/duplicates.py, over candidates
+  loaded once); a near match is created; both are listed in the report's `duplicates`;
 - its regulator and organisation are matched by name or alias, ignoring case (the record's
   own aliases and the mapping's), and created when missing;
 - rows that cannot be used are *rejected* with their row number (the header is row 1, as in
