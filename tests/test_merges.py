@@ -270,3 +270,20 @@ def test_export_before_and_after_differ_only_by_the_merge(api: Api) -> None:
     assert rec_after["organisation_id"] == ids["kept"]
     # Everything else (regulators, the assessments inside the recommendation...) is as it was.
     assert rec_after.get("assessments") == rec_before.get("assessments")
+
+
+def test_a_retried_merge_with_its_idempotency_key_gets_the_first_answer(api: Api) -> None:
+    ids = ico_pair(api)
+    headers = api.current(f"/api/v1/decisions/{ids['eur']}") | {"Idempotency-Key": "merge-1"}
+    first = api.post(f"/api/v1/decisions/{ids['eur']}/merge", {"into": ids["gbp"]}, headers=headers)
+    again = api.post(f"/api/v1/decisions/{ids['eur']}/merge", {"into": ids["gbp"]}, headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json()
+    # Without the key, a second merge of the gone record is sent on to the kept one.
+    plain = api.post(
+        f"/api/v1/decisions/{ids['eur']}/merge",
+        {"into": ids["gbp"]},
+        headers={"If-Match": headers["If-Match"]},
+        follow_redirects=False,
+    )
+    assert plain.status_code == 308 and plain.headers["location"] == f"/api/v1/decisions/{ids['gbp']}/merge"
