@@ -178,6 +178,8 @@ def _print_report(report: dict[str, Any], *, dry_run: bool, show: int, seconds: 
             "  statuses of the assessments created: "
             + ", ".join(f"{status} {n}" for status, n in report["statuses"].items())
         )
+    for duplicate in report["duplicates"][:show]:
+        typer.echo(f"  row {duplicate['row']}: {duplicate['reason']}")
     for rejection in report["rejections"][:show]:
         typer.echo(f"  row {rejection['row']}: {rejection['reason']}")
     if report["rejected"] > show:

@@ -40,6 +40,19 @@ class NotFound(DomainError):
     slug = "not-found"
 
 
+@dataclass
+class Moved(DomainError):
+    """A merged record: its id answers 308 to the record it was merged into."""
+
+    collection: str = ""
+    merged_id: int = 0
+    into_id: int = 0
+
+    status = 308
+    title = "Permanent redirect"
+    slug = "merged"
+
+
 class Conflict(DomainError):
     status = 409
     title = "Conflict"

@@ -1,6 +1,7 @@
 """The application: routers, middleware and error handlers wired together."""
 
 import asyncio
+import re
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,7 +13,7 @@ import fastapi_offline
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -27,7 +28,7 @@ from app.api import contract, feeds, problems
 from app.api.problems import wants_problem
 from app.config import get_settings
 from app.db import Database
-from app.errors import BadRequest, DomainError, RequestTimeout, TooLarge
+from app.errors import BadRequest, DomainError, Moved, RequestTimeout, TooLarge
 from app.http_cache import HttpCaching
 from app.web.security import SecurityHeaders, add_security_headers
 
@@ -278,6 +279,23 @@ def install_docs(app: FastAPI) -> None:
         )
 
 
+def moved(request: Request, exc: Moved) -> Response:
+    """308 from a merged record's address (API or page, any sub-path) to the kept one's."""
+    location = re.sub(
+        rf"/{exc.collection}/{exc.merged_id}(?=/|$)",
+        f"/{exc.collection}/{exc.into_id}",
+        request.url.path,
+        count=1,
+    )
+    if request.url.query:
+        location += "?" + request.url.query
+    response: Response = (
+        problems.from_domain(exc) if wants_problem(request) else RedirectResponse(location, 308)
+    )
+    response.headers["Location"] = location
+    return response
+
+
 def create_app(database: Database | None = None) -> FastAPI:
     settings = get_settings()
     db = database or Database()
@@ -308,6 +326,8 @@ def create_app(database: Database | None = None) -> FastAPI:
     logged = {401: "unauthorized", 403: "forbidden", 412: "stale_version", 428: "precondition_required"}
 
     async def error(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, Moved):
+            return moved(request, exc)
         if isinstance(exc, DomainError) and exc.status in logged:
             security_log.event(logged[exc.status], request, status=exc.status)
         if isinstance(exc, StarletteHTTPException) and exc.status_code == 405:

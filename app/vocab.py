@@ -99,6 +99,7 @@ class Compliance(StrEnum):
     pending = "pending"
     complied = "complied"
     partially_complied = "partially_complied"
+    disputed = "disputed"
     not_complied = "not_complied"
 
 

@@ -39,7 +39,12 @@ def make_decision(api: Api, setup: dict[str, int], statuses: list[str], referenc
         (["pending", "complied"], "partially_complied"),
         (["not_complied", "disputed"], "not_complied"),
         (["pending", "not_complied"], "not_complied"),
-        (["disputed"], "not_complied"),
+        (["disputed"], "disputed"),
+        (["disputed", "disputed"], "disputed"),  # the ICO's two orders, contested in court
+        (["pending", "disputed"], "disputed"),
+        (["disputed", "withdrawn"], "disputed"),
+        (["complied", "disputed"], "partially_complied"),
+        (["disputed", "not_complied", "pending"], "not_complied"),
     ],
 )
 def test_decision_compliance(api: Api, setup: dict[str, int], statuses: list[str], expected: str) -> None:

@@ -63,3 +63,24 @@ def test_uk_appeal_chain(api: Api) -> None:
     assert standing("2022-06-01") == "in_force"
     assert standing("2024-01-01") == "overturned"
     assert standing("2025-10-07") == "remitted"
+
+
+def test_ico_decision_reads_disputed_and_clearview_one_of_eight(api: Api) -> None:
+    """The labels say what they mean: both ICO orders are contested in court; Clearview has
+    complied with 1 of its 8 recommendations, and the counts and share stand beside it."""
+    load_demo(api)
+    ico = api.ok(api.get("/api/v1/decisions", params={"q": "ICO MPN"}))["items"][0]
+    assert ico["compliance"] == "disputed"
+    assert ico["recommendation_counts"] == {"disputed": 2}
+    assert ico["complied_share"] == 0.0
+    clearview = api.ok(api.get(f"/api/v1/organisations/{clearview_id(api)}"))
+    assert clearview["compliance"] == "partially_complied"
+    assert sum(clearview["recommendation_counts"].values()) == 8
+    assert clearview["recommendation_counts"]["complied"] == 1
+    assert clearview["complied_share"] == 0.125
+    page = api.get(f"/organisations/{clearview['id']}").text
+    assert "1 of 8 complied, " in page and "12.5% complied" in page
+    # The disputed decisions are found by the list filter, now and as of a day.
+    for params in ({}, {"as_of": "2025-12-31"}):
+        found = api.ok(api.get("/api/v1/decisions", params={"compliance": "disputed", **params}))["items"]
+        assert ico["id"] in {d["id"] for d in found}

@@ -91,21 +91,39 @@ def test_search_index_triggers_survive_the_migrations(db: Database) -> None:
             assert {r[0] for r in rows} == SEARCHED_TABLES
 
 
-def test_search_migration_indexes_an_existing_record(empty_database_url: str) -> None:
-    """Upgrading a database that already holds a record fills the index from it."""
-    from app.services import demo, search
+def test_search_migration_indexes_an_existing_record(
+    empty_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Upgrading a database that already holds a record fills the index from it (and derives
+    its compliance again: the ICO's orders, all disputed, read `disputed` after the upgrade)."""
+    from app.services import compliance, demo, search
+    from app.vocab import Compliance
 
     migrate.upgrade(empty_database_url, "ebe6badc6a8a")
     database = Database(empty_database_url)
+    # The rule as it was at that revision, which had no `disputed`.
+    new_rule = compliance.derive_compliance
+
+    def old_rule(counts: dict) -> Compliance:
+        derived = new_rule(counts)
+        return Compliance.not_complied if derived == Compliance.disputed else derived
+
     try:
-        with database.transaction(actor="test") as session:
-            # The models have the columns later migrations add (a recommendation's reference):
-            # lend it for the load, and take it away before upgrading.
-            session.execute(text("ALTER TABLE recommendations ADD COLUMN reference VARCHAR(100)"))
-            demo.load(session)
-            session.execute(text("ALTER TABLE recommendations DROP COLUMN reference"))
+        with monkeypatch.context() as patch:
+            patch.setattr(compliance, "derive_compliance", old_rule)
+            with database.transaction(actor="test") as session:
+                # The models have the columns later migrations add (a recommendation's
+                # reference): lend it for the load, and take it away before upgrading.
+                session.execute(text("ALTER TABLE recommendations ADD COLUMN reference VARCHAR(100)"))
+                demo.load(session)
+                session.execute(text("ALTER TABLE recommendations DROP COLUMN reference"))
+        with database.transaction(write=False) as session:
+            before = dict(session.execute(text("SELECT reference, compliance FROM decisions")).all())
         migrate.upgrade(empty_database_url)
         with database.transaction(write=False) as session:
+            after = dict(session.execute(text("SELECT reference, compliance FROM decisions")).all())
+            changed = {ref: (before[ref], after[ref]) for ref in after if before[ref] != after[ref]}
+            assert changed and set(changed.values()) == {("not_complied", "disputed")}
             hits = search.search(session, q="Clearview", limit=100).items
             assert hits[0].title == "Clearview AI, Inc."
             assert len([h for h in hits if h.type == "decision"]) == 8

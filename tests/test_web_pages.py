@@ -298,3 +298,34 @@ def test_no_attribute_is_escaped_twice(api: Api) -> None:
     """Attributes written by the templates themselves come out as attributes, not as text."""
     html = api.get("/recommendations").text
     assert 'min="1"' in html and "&#34;" not in html
+
+
+def test_compliance_labels_carry_their_counts_and_none_is_no_badge(api: Api) -> None:
+    """A label never stands alone (decision, case, organisation, regulator; pages and lists),
+    and a decision without recommendations reads "no recommendations", not a `none` badge."""
+    ids = load_demo(api)
+    decision = api.get(f"/decisions/{ids['decision']}").text
+    assert (
+        'id="decision-compliance"><span class="badge b-partially_complied" data-status="partially_complied">'
+        'partially_complied</span> <span class="compliance-counts">1 of 3 complied, 2 not complied; '
+        "33.3% complied</span>" in decision
+    )
+    case = api.get(f"/cases/{ids['case']}").text
+    case_record = api.ok(api.get(f"/api/v1/cases/{ids['case']}"))
+    complied = case_record["recommendation_counts"].get("complied", 0)
+    total = sum(n for s, n in case_record["recommendation_counts"].items() if s != "withdrawn")
+    assert f"{complied} of {total} complied" in case
+    ico = api.ok(api.get("/api/v1/decisions", params={"q": "ICO MPN"}))["items"][0]
+    regulator = ico["regulators"][0]["regulator_id"]
+    reg_page = api.get(f"/regulators/{regulator}").text
+    assert "0 of 2 complied, 2 disputed; 0% complied" in reg_page
+    # A decision with no recommendations: no badge, the words instead.
+    bare = api.decision(regulator, reference="BARE-1", issued_on="2024-05-06")
+    page = api.get(f"/decisions/{bare['id']}").text
+    assert 'id="decision-compliance"><span class="muted compliance-counts">no recommendations</span>' in page
+    assert 'data-status="none"' not in page
+    # Lists: none of them paints `none` as a status; the labels there carry counts too.
+    for path in ("/organisations", "/regulators", "/decisions", "/cases"):
+        html = api.get(path, params={"limit": 500}).text
+        assert 'data-status="none"' not in html, path
+        assert "complied</span>" in html, path

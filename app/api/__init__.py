@@ -7,6 +7,7 @@ from app.api import (
     cases,
     common,
     decisions,
+    duplicates,
     exchange,
     organisations,
     recommendations,
@@ -32,5 +33,6 @@ for module in (
     tokens,
     audit,
     subscriptions,
+    duplicates,
 ):
     router.include_router(module.router)

@@ -63,6 +63,7 @@ TAGS = [
     },
     {"name": "search", "description": "Full-text search over the whole record."},
     {"name": "stats", "description": "Counts over the whole record."},
+    {"name": "duplicates", "description": "Suspected duplicates, and merging them."},
     {"name": "export and import", "description": "The whole record as JSON, and CSV exports."},
     {"name": "feeds", "description": "Atom feeds of new decisions and compliance changes."},
     {

@@ -20,7 +20,8 @@ from app.api.deps import (
 from app.api.idempotency import ApiRoute
 from app.schemas.common import IsoDate, Page
 from app.schemas.decision import DecisionCreate, DecisionRead, DecisionUpdate
-from app.services import decisions
+from app.schemas.duplicates import MergeRequest
+from app.services import decisions, duplicates, merges
 from app.vocab import Compliance, DecisionKind
 
 router = APIRouter(prefix="/decisions", tags=["decisions"], route_class=ApiRoute)
@@ -77,8 +78,15 @@ def list_decisions(
 def create_decision(
     data: DecisionCreate, session: SessionDep, _: Editor, request: Request, response: Response
 ) -> DecisionRead:
+    # The same act again is refused (409, naming it); a near match is created, and named.
+    near = duplicates.refuse_exact(session, data)
     decision = decisions.create(session, data=data)
     created(response, str(request.url_for("get_decision", decision_id=decision.id)), decision.version)
+    if near is not None:
+        response.headers["Possible-Duplicate-Of"] = str(near.decision_id)
+        response.headers["Link"] = (
+            f'<{request.url_for("get_decision", decision_id=near.decision_id).path}>; rel="duplicate"'
+        )
     return decisions.read(session, decision_id=decision.id, as_of=None)
 
 
@@ -110,3 +118,22 @@ def update_decision(
 def delete_decision(decision_id: DecisionId, session: SessionDep, _: Editor, version: IfMatch) -> Response:
     decisions.delete(session, decision_id=decision_id, expected_version=version)
     return Response(status_code=204)
+
+
+@router.post("/{decision_id}/merge", response_model=DecisionRead, responses=UPDATE)
+def merge_decision(
+    decision_id: DecisionId,
+    data: MergeRequest,
+    session: SessionDep,
+    _: Editor,
+    version: IfMatch,
+    response: Response,
+) -> DecisionRead:
+    """Merge this decision (`If-Match`: its ETag) into the one `into` names: everything moves
+    to the kept one, and this id then answers 308 to it.
+    Refused (nothing changed): into itself or a missing one (422, 404), a stale ETag (412),
+    a decision of another regulator (422)."""
+    kept = merges.merge_decision(session, decision_id=decision_id, into=data.into, expected_version=version)
+    read = decisions.read(session, decision_id=kept.id, as_of=None)
+    with_etag(response, read.version)
+    return read

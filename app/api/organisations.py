@@ -19,8 +19,9 @@ from app.api.deps import (
 )
 from app.api.idempotency import ApiRoute
 from app.schemas.common import Page
+from app.schemas.duplicates import MergeRequest
 from app.schemas.organisation import OrganisationCreate, OrganisationRead, OrganisationUpdate
-from app.services import organisations
+from app.services import merges, organisations
 from app.vocab import OrganisationKind
 
 router = APIRouter(prefix="/organisations", tags=["organisations"], route_class=ApiRoute)
@@ -99,3 +100,24 @@ def delete_organisation(
 ) -> Response:
     organisations.delete(session, organisation_id=organisation_id, expected_version=version)
     return Response(status_code=204)
+
+
+@router.post("/{organisation_id}/merge", response_model=OrganisationRead, responses=UPDATE)
+def merge_organisation(
+    organisation_id: OrganisationId,
+    data: MergeRequest,
+    session: SessionDep,
+    _: Editor,
+    version: IfMatch,
+    response: Response,
+) -> OrganisationRead:
+    """Merge this organisation (`If-Match`: its ETag) into the one `into` names: everything moves
+    to the kept one, the merged names become its aliases, and this id then answers 308 to it.
+    Refused (nothing changed): into itself or a missing one (422, 404), a stale ETag (412),
+    a role clash on a shared decision (422)."""
+    kept = merges.merge_organisation(
+        session, organisation_id=organisation_id, into=data.into, expected_version=version
+    )
+    read = organisations.read(session, organisation_id=kept.id, as_of=None)
+    with_etag(response, read.version)
+    return read

@@ -56,7 +56,9 @@ def takes_fields(route: APIRoute) -> bool:
 
 
 def names(model: type[BaseModel]) -> list[str]:
-    return [field.alias or name for name, field in model.model_fields.items()]
+    return [field.alias or name for name, field in model.model_fields.items()] + [
+        field.alias or name for name, field in model.model_computed_fields.items()
+    ]
 
 
 @functools.cache

@@ -16,6 +16,7 @@ from app.models.decision import (
     Finding,
 )
 from app.models.idempotency import IdempotencyKey
+from app.models.merged import MergedRecord
 from app.models.organisation import Organisation, OrganisationAlias
 from app.models.recommendation import Assessment, Recommendation
 from app.models.regulator import Regulator
@@ -38,6 +39,7 @@ __all__ = [
     "Delivery",
     "Finding",
     "IdempotencyKey",
+    "MergedRecord",
     "Organisation",
     "OrganisationAlias",
     "OutboxEvent",

@@ -1,8 +1,9 @@
 import datetime as dt
 
-from pydantic import Field, field_validator
+from pydantic import Field, computed_field, field_validator
 
 from app.schemas.common import InputModel, LongText, OutputModel, Tag, Title, unique
+from app.services.compliance import complied_share
 from app.vocab import Compliance, Status
 
 
@@ -34,3 +35,10 @@ class CaseRead(OutputModel):
     jurisdictions: list[str] = Field(default_factory=list)
     compliance: Compliance = Compliance.none
     recommendation_counts: dict[Status, int] = Field(default_factory=dict)
+
+    @computed_field(  # type: ignore[prop-decorator]  # pydantic's documented computed_field over a property
+        description="Complied ÷ recommendations not withdrawn (0 to 1); null when there are none."
+    )
+    @property
+    def complied_share(self) -> float | None:
+        return complied_share(self.recommendation_counts)

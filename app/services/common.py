@@ -7,11 +7,13 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.orm.interfaces import ORMOption
 
-from app.errors import Conflict, FieldError, Invalid, NotFound, PreconditionFailed
-from app.models import Base
+from app.errors import Conflict, FieldError, Invalid, Moved, NotFound, PreconditionFailed
+from app.models import Base, MergedRecord
 from app.models.base import table_of
 
 M = TypeVar("M", bound=Base)
+# Records that can be merged into another, by label: their collection's path segment.
+MERGEABLE = {"organisation": "organisations", "decision": "decisions"}
 
 
 def label(model: type[Base]) -> str:
@@ -21,6 +23,19 @@ def label(model: type[Base]) -> str:
 def get_or_404(session: Session, model: type[M], id: int, *, options: Sequence[ORMOption] = ()) -> M:
     obj = session.get(model, id, options=options)
     if obj is None:
+        if label(model) in MERGEABLE:
+            into = session.scalar(
+                select(MergedRecord.into_id).where(
+                    MergedRecord.kind == label(model), MergedRecord.merged_id == id
+                )
+            )
+            if into is not None:
+                raise Moved(
+                    f"The {label(model)} {id} was merged into {label(model)} {into}.",
+                    collection=MERGEABLE[label(model)],
+                    merged_id=id,
+                    into_id=into,
+                )
         raise NotFound(f"There is no {label(model)} with id {id}.")
     return obj
 

@@ -5,7 +5,11 @@
 - It is overdue when it has a `due_on` in the past and its status is not `complied` or
   `withdrawn`.
 - A group's compliance (a decision's, a case's, an organisation's, a regulator's) is derived
-  from its recommendations' statuses, leaving out `withdrawn` ones.
+  from its recommendations' statuses, leaving out `withdrawn` ones, the first rule that
+  applies deciding: none left → `none`; all `complied` → `complied`; any `complied` or
+  `partially_complied` → `partially_complied`; all `pending` → `pending`; any `disputed` and
+  no `not_complied` → `disputed`; otherwise `not_complied`. Its counts stand beside it
+  (`describe_counts`, `complied_share`).
 - A decision's standing is set by the latest later decision that links to it with a
   standing relation.
 
@@ -19,7 +23,7 @@ pair agrees over every combination.
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,11 +145,46 @@ def derive_compliance(counts: Mapping[Status, int]) -> Compliance:
         return Compliance.none
     if counted.get(Status.complied, 0) == total:
         return Compliance.complied
-    if counted.get(Status.pending, 0) == total:
-        return Compliance.pending
     if counted.get(Status.complied, 0) or counted.get(Status.partially_complied, 0):
         return Compliance.partially_complied
+    if counted.get(Status.pending, 0) == total:
+        return Compliance.pending
+    if counted.get(Status.disputed, 0) and not counted.get(Status.not_complied, 0):
+        return Compliance.disputed
     return Compliance.not_complied
+
+
+def complied_share(counts: Mapping[Status, int]) -> float | None:
+    """Complied ÷ recommendations not withdrawn (rounded to 4 places); None when there are none."""
+    total = sum(n for status, n in counts.items() if status != Status.withdrawn)
+    if total == 0:
+        return None
+    return round(counts.get(Status.complied, 0) / total, 4)
+
+
+def plain(value: str) -> str:
+    """A vocabulary code in plain words (`not_complied` → "not complied")."""
+    return value.replace("_", " ")
+
+
+def describe_counts(counts: Mapping[Status, int], label: Callable[[str], str] = plain) -> str:
+    """The counts behind a compliance label, complied first: "1 of 8 complied, 3 not complied,
+    2 disputed, 2 pending" (withdrawn ones named apart); "no recommendations" when there are none."""
+    total = sum(n for status, n in counts.items() if status != Status.withdrawn)
+    withdrawn = counts.get(Status.withdrawn, 0)
+    if total == 0:
+        text = "no recommendations"
+    else:
+        parts = [f"{counts.get(Status.complied, 0)} of {total} {label(Status.complied.value)}"]
+        parts += [
+            f"{counts[s]} {label(s.value)}"
+            for s in (Status.partially_complied, Status.not_complied, Status.disputed, Status.pending)
+            if counts.get(s, 0)
+        ]
+        text = ", ".join(parts)
+    if withdrawn:
+        text += f" ({withdrawn} {label(Status.withdrawn.value)})"
+    return text
 
 
 def compliance_sql(status: ColumnElement[Status]) -> ColumnElement[str]:
@@ -158,8 +197,12 @@ def compliance_sql(status: ColumnElement[Status]) -> ColumnElement[str]:
     return case(
         (total == 0, Compliance.none.value),
         (count(Status.complied) == total, Compliance.complied.value),
-        (count(Status.pending) == total, Compliance.pending.value),
         (count(Status.complied, Status.partially_complied) > 0, Compliance.partially_complied.value),
+        (count(Status.pending) == total, Compliance.pending.value),
+        (
+            and_(count(Status.disputed) > 0, count(Status.not_complied) == 0),
+            Compliance.disputed.value,
+        ),
         else_=Compliance.not_complied.value,
     )
 

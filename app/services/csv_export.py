@@ -73,6 +73,7 @@ DECISION_COLUMNS = [
     "standing",
     "recommendations",
     *(f"recommendations_{s.value}" for s in Status),
+    "complied_share",
     "summary",
 ]
 
@@ -128,6 +129,7 @@ def decision_rows(
                     d.standing.value,
                     sum(counts.values()),
                     *(counts.get(s, 0) for s in Status),
+                    d.complied_share,
                     d.summary,
                 ]
             )

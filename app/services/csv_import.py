@@ -6,6 +6,8 @@ it). For each decision:
 - a decision whose reference is already in the record is *matched* (`Importer.
   existing_decision`, the one place that asks): nothing is written, so importing the same
   file twice creates nothing new;
+- so is the same act under another reference (app/services/duplicates.py, over candidates
+  loaded once); a near match is created; both are listed in the report's `duplicates`;
 - its regulator and its rows' organisations are matched by name or alias, ignoring case
   (the record's own aliases and the mapping's), and created when missing; each row's
   recommendation is addressed to its own row's organisation;
@@ -32,6 +34,7 @@ import io
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -60,7 +63,7 @@ from app.schemas.decision import DecisionCreate
 from app.schemas.organisation import OrganisationCreate
 from app.schemas.recommendation import AssessmentCreate, RecommendationCreate
 from app.schemas.regulator import RegulatorCreate
-from app.services import audit, compliance, outbox, recommendations
+from app.services import audit, compliance, duplicates, outbox, recommendations
 from app.services.decisions import CHILDREN
 from app.services.mapping import FIELDS, LIST_FIELDS, Mapping_, RowError, codec_errors, fold, repair_mojibake
 from app.vocab import Compliance, Status
@@ -86,6 +89,8 @@ class Report:
     rejected_count: int = 0
     # The status of each assessment created (or, in a dry run, that would be).
     statuses: Counter[str] = field(default_factory=Counter)
+    # Rows matched to a recorded act under another reference, and near matches created.
+    duplicates: list[Rejection] = field(default_factory=list)
     counts: dict[str, dict[str, int]] = field(
         default_factory=lambda: {
             kind: {"created": 0, "matched": 0}
@@ -107,6 +112,7 @@ class Report:
             "counts": self.counts,
             "statuses": {s.value: self.statuses.get(s.value, 0) for s in Status},
             "rejections": [{"row": r.row, "reason": r.reason} for r in self.rejected],
+            "duplicates": [{"row": r.row, "reason": r.reason} for r in self.duplicates],
         }
 
 
@@ -322,6 +328,8 @@ class Importer:
         # New parties that planned decisions need, created when the first of them is written.
         self.pending_regulators: dict[str, _Party] = {}
         self.pending_organisations: dict[str, _Party] = {}
+        # The record's decisions as duplicate candidates (app/services/duplicates.py), read once.
+        self.candidates = duplicates.load(session)
 
     # Reading values ----------------------------------------------------------------------
 
@@ -453,6 +461,14 @@ class Importer:
             return None
         _unique_references(planned, lambda key: self._party_name(key, organisations))
         existing = self.existing_decision(reference)
+        # The same act under another reference is matched; a near match is created, and listed.
+        same = None if existing is not None else self.candidates.match(self._facts(reference, head, first))
+        if same is not None:
+            verb = "matched" if same.exact else "created, but possibly the same act as"
+            self.report.duplicates.append(
+                Rejection(numbers[0], f"{verb} decision {same.decision_id}: {same.reason}")
+            )
+            existing = same.decision_id if same.exact else None
         if existing is not None:
             self._match(existing, planned)
             return None
@@ -502,6 +518,43 @@ class Importer:
             planned,
             data.regulators[0].role.value,
             data.organisations[0].role.value if data.organisations else organisation_role,
+        )
+
+    def _facts(self, reference: str, head: dict[str, Any], first: dict[str, str]) -> duplicates.Facts:
+        """What identifies this decision, before its parties are written: their names (the
+        mapping's aliases included) and, where already recorded, their ids."""
+        names: dict[str, list[str]] = {"regulator": [], "organisation": []}
+        for section in names:
+            try:
+                name = self._fields(section, first).get("name") if self.mapping.has(section) else None
+            except RowError:
+                name = None  # the row is refused when its parties are written
+            if not name or (section == "organisation" and fold(name) in self.mapping.unnamed):
+                continue
+            name = " ".join(name.split())
+            if section == "regulator":
+                name = self.mapping.regulator_aliases.get(fold(name), name)
+                names[section] = [name, *self.mapping.regulator_alias_lists.get(name, [])]
+            else:
+                name = self.mapping.organisation_aliases.get(fold(name), name)
+                names[section] = [name, *self.mapping.organisation_alias_lists.get(name, [])]
+
+        def keys(section: str, known: _Names) -> frozenset[str]:
+            ids = {f"#{known.ids[fold(n)]}" for n in names[section] if fold(n) in known.ids}
+            return frozenset({duplicates.name_key(n) for n in names[section]} | ids)
+
+        amount, currency = head.get("penalty_amount"), head.get("penalty_currency")
+        try:
+            penalty = (Decimal(amount), currency.upper()) if amount and currency else None
+        except ArithmeticError:
+            penalty = None
+        return duplicates.Facts(
+            None,
+            reference,
+            head["issued_on"],
+            keys("regulator", self.regulators),
+            keys("organisation", self.organisations) if names["organisation"] else frozenset(),
+            penalty,
         )
 
     def _party_name(self, key: str, organisations: dict[str, _Party]) -> str:

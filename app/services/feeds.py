@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from app.models import Assessment, Decision, DecisionRegulator, Organisation, Recommendation
 from app.services import decisions
+from app.services.compliance import describe_counts
 from app.services.pagination import paginate
-from app.vocab import Status
+from app.vocab import Compliance, Status
 
 ATOM = "http://www.w3.org/2005/Atom"
 ET.register_namespace("", ATOM)
@@ -91,8 +92,11 @@ def decision_entries(session: Session, *, base: str, limit: int, filters: dict[s
         penalty = (
             f" Penalty: {d.penalty_amount} {d.penalty_currency}." if d.penalty_amount is not None else ""
         )
+        compliance_text = describe_counts(d.recommendation_counts)
+        if d.compliance != Compliance.none:
+            compliance_text = f"{d.compliance.value} ({compliance_text})"
         lead = f"Issued on {d.issued_on} by {by}" + (f"; parties: {against}" if against else "") + "."
-        summary = f"{lead}{penalty} Compliance: {d.compliance.value}; standing: {d.standing.value}." + (
+        summary = f"{lead}{penalty} Compliance: {compliance_text}; standing: {d.standing.value}." + (
             f"\n\n{d.summary}" if d.summary else ""
         )
         entries.append(

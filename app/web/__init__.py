@@ -5,7 +5,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from app.access import Access, declare_path
-from app.web import account, edit, follow, pages, signup, site
+from app.web import account, duplicates, edit, follow, pages, signup, site
 from app.web.auth import SignInRequired
 from app.web.templating import STATIC_DIR, render
 
@@ -19,6 +19,7 @@ def install(app: FastAPI) -> None:
     app.include_router(account.router)
     app.include_router(follow.router)
     app.include_router(signup.router)
+    app.include_router(duplicates.router)
     app.include_router(pages.router)
     app.include_router(site.router)
 

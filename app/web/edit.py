@@ -25,7 +25,7 @@ from app.schemas.decision import DecisionCreate, DecisionUpdate
 from app.schemas.organisation import OrganisationCreate, OrganisationUpdate
 from app.schemas.recommendation import AssessmentCreate, RecommendationCreate, RecommendationUpdate
 from app.schemas.regulator import RegulatorCreate, RegulatorUpdate
-from app.services import cases, decisions, organisations, recommendations, regulators
+from app.services import cases, decisions, duplicates, organisations, recommendations, regulators
 from app.web import forms
 from app.web.auth import EditorUser, PostedForm
 from app.web.templating import redirect_with_notice, render
@@ -96,7 +96,7 @@ KINDS = {
         "decision",
         DecisionCreate,
         DecisionUpdate,
-        lambda s, data: decisions.create(s, data=data),
+        lambda s, data: _create_decision(s, data),
         lambda s, id, data, v: decisions.update(s, decision_id=id, data=data, expected_version=v),
         lambda s, id: decisions.read(s, decision_id=id, as_of=None),
         "web_decision",
@@ -238,6 +238,13 @@ def save(
             status=409,
         )
     return redirect_with_notice(redirect(saved), "saved", request)
+
+
+def _create_decision(session: Session, data: DecisionCreate) -> Any:
+    """The same act already recorded is refused (naming it); a near match is created, and its
+    page says so."""
+    duplicates.refuse_exact(session, data)
+    return decisions.create(session, data=data)
 
 
 def _version(form: Any) -> int:

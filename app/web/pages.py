@@ -13,7 +13,17 @@ from app.access import public
 from app.api.deps import SessionDep
 from app.errors import Invalid
 from app.schemas.common import MAX_ID
-from app.services import cases, chains, decisions, figures, organisations, recommendations, regulators, stats
+from app.services import (
+    cases,
+    chains,
+    decisions,
+    duplicates,
+    figures,
+    organisations,
+    recommendations,
+    regulators,
+    stats,
+)
 from app.services import search as search_service
 from app.vocab import SearchType
 from app.web import charts, forms
@@ -150,6 +160,7 @@ def decision_page(request: Request, decision_id: Id, session: SessionDep, user: 
             "history": history,
             "org_names": organisations.names(session, org_ids),
             "chain": chains.chain(session, decision_id=decision_id, as_of=as_of),
+            "possible_duplicates": duplicates.decision_matches(session, decision_id),
             "case_title": cases.titles(session, [decision.case_id]).get(decision.case_id)
             if decision.case_id
             else None,

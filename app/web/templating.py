@@ -13,6 +13,7 @@ from starlette.responses import HTMLResponse, RedirectResponse
 
 from app import clock, vocab
 from app.config import get_settings
+from app.services import compliance
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -74,12 +75,20 @@ def url_for(context: Any, name: str, /, _query: dict[str, Any] | None = None, **
     return path + ("?" + urlencode(query_items) if query_items else "")
 
 
+def percent(share: float) -> str:
+    """A share from 0 to 1 as a percentage, one decimal at most: 0.125 → "12.5%"."""
+    return f"{round(share * 100, 1):g}%"
+
+
 def choices(enum: Any) -> list[tuple[str, str]]:
     """A vocabulary as (value, text) options of a select."""
     return [(member.value, member.value) for member in enum]
 
 
 env.filters["money"] = money
+env.filters["percent"] = percent
+env.globals["complied_share"] = compliance.complied_share
+env.globals["describe_counts"] = compliance.describe_counts
 env.filters["day"] = day
 env.filters["host"] = host
 env.globals["with_query"] = with_query
@@ -117,6 +126,7 @@ def render(
 NOTICE_COOKIE = "findings_notice"
 NOTICES = {
     "saved": "Saved.",
+    "merged": "Merged: everything of the duplicate is now here, and its old address leads here.",
     "assessed": "Assessment logged.",
     "signed_in": "You are signed in.",
     "signed_out": "You are signed out.",
