@@ -168,7 +168,7 @@ def test_decision_recommendations_and_assessments(editor: Api) -> None:
     assert 'id="decision-compliance"><span class="badge b-partially_complied"' in page
     assert "Checked" in page and 'href="https://example.org/news"' in page
     history = editor.ok(editor.get(f"/api/v1/recommendations/{rec_ids[0]}/assessments"))
-    assert history[0]["recorded_by"] == "user:ed@example.org"
+    assert history[0]["recorded_by"] == "Ed"
 
     edited = post_form(
         editor.client,

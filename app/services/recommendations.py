@@ -129,7 +129,12 @@ def add_assessment(
             "that has already taken effect.",
             [FieldError("assessed_on", "must not be after today", "future")],
         )
-    assessment = Assessment(recommendation_id=rec.id, recorded_by=audit.actor(session), **data.model_dump())
+    assessment = Assessment(
+        recommendation_id=rec.id,
+        recorded_by=audit.actor(session),
+        recorded_by_name=audit.public_name(session),
+        **data.model_dump(),
+    )
     session.add(assessment)
     session.flush()
     compliance.refresh_recommendation(session, rec)

@@ -88,6 +88,7 @@ def current_user(request: Request, session: SessionDep) -> WebUser | None:
         row, user_session = found
         user = WebUser(row.id, row.email, row.name, row.role, user_session.csrf_token)
         session.info["actor"] = f"user:{row.email}"
+        session.info["actor_name"] = row.name
         _note_use(request, session, user_session)
     request.state.user = user
     return user
