@@ -1,7 +1,7 @@
 """The compliance rules, written once.
 
 - A recommendation's status is that of its latest assessment (by `assessed_on`, then by
-  creation), or `pending` where it has none.
+  creation), or `pending` where it has none; a retracted assessment does not count.
 - It is overdue when it has a `due_on` in the past and its status is not `complied` or
   `withdrawn`.
 - A group's compliance (a decision's, a case's, an organisation's, a regulator's) is derived
@@ -36,13 +36,28 @@ from app.vocab import STANDING_RELATIONS, Compliance, Relation, Standing, Status
 
 DONE = (Status.complied, Status.withdrawn)
 
+# The assessments that count in derived statuses: all but the retracted (a retracted one stays
+# in the history, marked). `counts` is its Python twin.
+COUNTS = Assessment.retracted_at.is_(None)
+
+
+def counts(assessment: Assessment) -> bool:
+    return assessment.retracted_at is None
+
+
+def latest(history: Iterable[Assessment], as_of: dt.date | None = None) -> Assessment | None:
+    """The latest assessment that counts (by `assessed_on`, then by creation), up to `as_of`:
+    `latest_assessment_status` in Python."""
+    found = [a for a in history if counts(a) and (as_of is None or a.assessed_on <= as_of)]
+    return max(found, key=lambda a: (a.assessed_on, a.id), default=None)
+
 
 # -- Recommendation status ---------------------------------------------------------------
 
 
 def latest_assessment_status(as_of: dt.date | None) -> ScalarSelect[Status]:
     """Correlated subquery: the status of a recommendation's latest assessment up to `as_of`."""
-    stmt = select(Assessment.status).where(Assessment.recommendation_id == Recommendation.id)
+    stmt = select(Assessment.status).where(Assessment.recommendation_id == Recommendation.id, COUNTS)
     if as_of is not None:
         stmt = stmt.where(Assessment.assessed_on <= as_of)
     return (
@@ -75,14 +90,12 @@ def overdue_clause(as_of: dt.date | None) -> ColumnElement[bool]:
 
 def refresh_recommendation(session: Session, recommendation: Recommendation) -> None:
     """Set the kept status and last assessment day from the recommendation's history."""
-    latest = session.execute(
-        select(Assessment.status, Assessment.assessed_on)
-        .where(Assessment.recommendation_id == recommendation.id)
-        .order_by(Assessment.assessed_on.desc(), Assessment.id.desc())
-        .limit(1)
-    ).first()
-    recommendation.status = latest.status if latest else Status.pending
-    recommendation.last_assessed_on = latest.assessed_on if latest else None
+    session.flush()
+    found = latest(
+        session.scalars(select(Assessment).where(Assessment.recommendation_id == recommendation.id))
+    )
+    recommendation.status = found.status if found else Status.pending
+    recommendation.last_assessed_on = found.assessed_on if found else None
 
 
 # -- Compliance of a group of recommendations ---------------------------------------------
@@ -194,7 +207,7 @@ def refresh_all(session: Session) -> None:
     recommendations = Recommendation.__table__
     last_on = (
         select(func.max(Assessment.assessed_on))
-        .where(Assessment.recommendation_id == Recommendation.id)
+        .where(Assessment.recommendation_id == Recommendation.id, COUNTS)
         .correlate(Recommendation)
         .scalar_subquery()
     )

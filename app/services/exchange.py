@@ -400,8 +400,9 @@ class _Importer:
         # The file holds public attributions; an actor-shaped one (from an older export) is
         # reduced to its public form, so that no account is shown.
         data["recorded_by_name"] = audit.public_name_of(data["recorded_by"])
-        if data["retracted_at"] is not None:
-            data["retracted_by_name"] = audit.public_name_of(data["retracted_by"] or "editor")
+        data["retracted_by_name"] = (
+            None if data["retracted_at"] is None else audit.public_name_of(data["retracted_by"] or "admin")
+        )
         self.batches.add(Assessment, data)
         self._audit("assessment", m.id, raw)
 

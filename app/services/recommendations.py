@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from app.errors import FieldError, Forbidden, Invalid, NotFound
+from app.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from app.models import Assessment, Decision, DecisionRegulator, Organisation, Recommendation
 from app.schemas.common import Page
 from app.schemas.recommendation import (
@@ -152,6 +152,41 @@ def add_assessment(
     return assessment
 
 
+def retract_assessment(
+    session: Session, *, recommendation_id: int, assessment_id: int, reason: str
+) -> Assessment:
+    """Retract a mistaken assessment (an admin's act, checked by the caller): it stays in the
+    history, marked with who, when and why, and no longer counts in any derived status."""
+    rec = get_or_404(session, Recommendation, recommendation_id)
+    assessment = session.get(Assessment, assessment_id)
+    if assessment is None or assessment.recommendation_id != rec.id:
+        raise NotFound(f"Recommendation {recommendation_id} has no assessment {assessment_id}.")
+    if assessment.retracted_at is not None:
+        raise Conflict(
+            f"Assessment {assessment_id} was already retracted on {assessment.retracted_at:%Y-%m-%d} "
+            f"by {assessment.retracted_by_name}."
+        )
+    before = audit.row(assessment)
+    assessment.retracted_at = dt.datetime.now(dt.UTC)
+    assessment.retracted_by = audit.actor(session)
+    assessment.retracted_by_name = audit.public_name(session)
+    assessment.retraction_reason = reason
+    session.flush()
+    compliance.refresh_recommendation(session, rec)
+    rec.updated_at = dt.datetime.now(dt.UTC)
+    session.flush()
+    compliance.refresh_decision(session, rec.decision_id)
+    audit.record(
+        session,
+        action="retract",
+        entity="assessment",
+        entity_id=assessment.id,
+        before=before,
+        after=audit.row(assessment),
+    )
+    return assessment
+
+
 def assessments(
     session: Session, *, recommendation_id: int, as_of: dt.date | None = None
 ) -> list[Assessment]:
@@ -172,7 +207,11 @@ def read_many(
     else:
         last = (
             select(func.max(Assessment.assessed_on))
-            .where(Assessment.recommendation_id == Recommendation.id, Assessment.assessed_on <= as_of)
+            .where(
+                Assessment.recommendation_id == Recommendation.id,
+                Assessment.assessed_on <= as_of,
+                compliance.COUNTS,
+            )
             .correlate(Recommendation)
             .scalar_subquery()
         )
@@ -285,6 +324,7 @@ def latest_assessments(
         select(Assessment, Recommendation.text, Recommendation.decision_id, Decision.reference)
         .join(Recommendation, Recommendation.id == Assessment.recommendation_id)
         .join(Decision, Decision.id == Recommendation.decision_id)
+        .where(compliance.COUNTS)
         .order_by(Assessment.assessed_on.desc(), Assessment.id.desc())
         .limit(limit)
     )

@@ -130,6 +130,18 @@ mark(require_editor, Access.editor)
 EditorUser = Annotated[WebUser, Depends(require_editor)]
 
 
+def require_admin(request: Request, user: Viewer) -> WebUser:
+    if user is None:
+        raise SignInRequired(sign_in_url(request))
+    if not user.can(Role.admin):
+        raise Forbidden(f"This needs the admin role; your account has {user.role.value}.")
+    return user
+
+
+mark(require_admin, Access.admin)
+AdminUser = Annotated[WebUser, Depends(require_admin)]
+
+
 def require_account(request: Request, user: Viewer) -> WebUser:
     """Any signed-in account (a reader too: following records writes nothing to the record)."""
     if user is None:
@@ -182,7 +194,13 @@ async def account_form(request: Request, user: AccountUser) -> FormData:
     return await _form_of(request, user)
 
 
+async def admin_form(request: Request, user: AdminUser) -> FormData:
+    """The posted form of a signed-in admin."""
+    return await _form_of(request, user)
+
+
 PostedForm = Annotated[FormData, Depends(checked_form)]
+AdminForm = Annotated[FormData, Depends(admin_form)]
 AccountForm = Annotated[FormData, Depends(account_form)]
 
 

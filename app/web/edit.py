@@ -18,16 +18,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.api.deps import SessionDep
-from app.errors import Conflict, Invalid, PreconditionFailed
+from app.errors import Conflict, Invalid, NotFound, PreconditionFailed
 from app.schemas.case import CaseCreate, CaseUpdate
 from app.schemas.common import MAX_ID
 from app.schemas.decision import DecisionCreate, DecisionUpdate
 from app.schemas.organisation import OrganisationCreate, OrganisationUpdate
-from app.schemas.recommendation import AssessmentCreate, RecommendationCreate, RecommendationUpdate
+from app.schemas.recommendation import (
+    AssessmentCreate,
+    AssessmentRetract,
+    RecommendationCreate,
+    RecommendationUpdate,
+)
 from app.schemas.regulator import RegulatorCreate, RegulatorUpdate
 from app.services import cases, decisions, organisations, recommendations, regulators
 from app.web import forms
-from app.web.auth import EditorUser, PostedForm
+from app.web.auth import AdminForm, AdminUser, EditorUser, PostedForm
 from app.web.templating import redirect_with_notice, render
 
 router = APIRouter(include_in_schema=False)
@@ -399,3 +404,88 @@ def assessment_create(
     rec = recommendations.read(session, recommendation_id=recommendation_id, as_of=None)
     target = request.url_for("web_decision", decision_id=rec.decision_id).path
     return redirect_with_notice(f"{target}#rec-{assessment.recommendation_id}", "assessed", request)
+
+
+# -- Retracting a mistaken assessment (admin): kept in the history, marked -----------------
+
+
+def _retract_page(
+    request: Request,
+    session: Session,
+    recommendation_id: int,
+    assessment_id: int,
+    *,
+    reason: str = "",
+    error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    rec = recommendations.read(session, recommendation_id=recommendation_id, as_of=None)
+    found = [
+        a for a in recommendations.assessments(session, recommendation_id=rec.id) if a.id == assessment_id
+    ]
+    if not found:
+        raise NotFound(f"Recommendation {recommendation_id} has no assessment {assessment_id}.")
+    return render(
+        request,
+        "forms/retract.html",
+        {
+            "r": rec,
+            "a": found[0],
+            "decision_reference": decisions.references(session, [rec.decision_id])[rec.decision_id],
+            "reason": reason,
+            "errors": {"reason": error} if error else {},
+            "message": error,
+        },
+        status=status,
+    )
+
+
+@router.get(
+    "/recommendations/{recommendation_id}/assessments/{assessment_id}/retract",
+    response_class=HTMLResponse,
+    name="web_assessment_retract_form",
+)
+def assessment_retract_form(
+    request: Request, recommendation_id: Id, assessment_id: Id, session: SessionDep, user: AdminUser
+) -> HTMLResponse:
+    return _retract_page(request, session, recommendation_id, assessment_id)
+
+
+@router.post(
+    "/recommendations/{recommendation_id}/assessments/{assessment_id}/retract",
+    name="web_assessment_retract",
+)
+def assessment_retract(
+    request: Request, recommendation_id: Id, assessment_id: Id, session: SessionDep, form: AdminForm
+) -> Response:
+    raw = form.get("reason")
+    reason = raw.strip() if isinstance(raw, str) else ""
+    try:
+        data = AssessmentRetract.model_validate({"reason": reason})
+        recommendations.retract_assessment(
+            session, recommendation_id=recommendation_id, assessment_id=assessment_id, reason=data.reason
+        )
+    except ValidationError:
+        session.rollback()
+        return _retract_page(
+            request,
+            session,
+            recommendation_id,
+            assessment_id,
+            reason=reason[:50_000],
+            error="Say why the assessment is retracted (up to 50,000 characters).",
+            status=422,
+        )
+    except Conflict as exc:
+        session.rollback()
+        return _retract_page(
+            request,
+            session,
+            recommendation_id,
+            assessment_id,
+            reason=reason[:50_000],
+            error=exc.detail,
+            status=409,
+        )
+    target = request.url_for("web_recommendation", recommendation_id=recommendation_id).path
+    return redirect_with_notice(f"{target}#assessment-{assessment_id}", "retracted", request)

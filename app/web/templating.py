@@ -108,6 +108,8 @@ NOTICE_COOKIE = "findings_notice"
 NOTICES = {
     "saved": "Saved.",
     "assessed": "Assessment logged.",
+    "retracted": "Assessment retracted: it stays in the history and no longer counts.",
+    "deleted": "Deleted.",
     "signed_in": "You are signed in.",
     "signed_out": "You are signed out.",
     "following": "You follow it now: alerts come as things change.",
