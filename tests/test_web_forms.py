@@ -147,7 +147,7 @@ def test_decision_recommendations_and_assessments(editor: Api) -> None:
         assert new.status_code == 303 and new.headers["location"].startswith(f"/decisions/{decision_id}#rec-")
         rec_ids.append(int(new.headers["location"].rsplit("-", 1)[1]))
     form = editor.client.get(f"/recommendations/new?decision_id={decision_id}").text
-    assert f'name="decision_id" value="{decision_id}"' in form and "Decision PIPEDA #1" in form
+    assert f'name="decision_id" value="PIPEDA #1 (#{decision_id})"' in form
 
     for rec_id, status in zip(rec_ids, ("complied", "not_complied"), strict=True):
         logged = post_form(
@@ -286,7 +286,7 @@ def test_a_refusal_after_writing_started_leaves_nothing_behind(editor: Api) -> N
         reg["id"], org["id"], **{"related.0.decision_id": "99999", "related.0.relation": "upholds"}
     )
     response = post_form(editor.client, "/decisions/new", unknown)
-    assert response.status_code == 422 and "there is no decision with id 99999" in response.text
+    assert response.status_code == 422 and "there is no decision #99999" in response.text
     duplicate = post_form(
         editor.client, "/decisions/new", decision_form(reg["id"], org["id"], reference="LATER")
     )

@@ -14,6 +14,7 @@ from app.api import (
     search,
     stats,
     subscriptions,
+    suggest,
     tokens,
 )
 from app.api.deps import current_token
@@ -27,6 +28,7 @@ for module in (
     decisions,
     recommendations,
     search,
+    suggest,
     stats,
     exchange,
     tokens,

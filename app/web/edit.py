@@ -84,7 +84,6 @@ KINDS = {
         lambda s, id: organisations.read(s, organisation_id=id, as_of=None),
         "web_organisation",
         {"kind": "company"},
-        lambda s: {"organisation_choices": organisations.names(s)},
     ),
     "cases": Kind(
         "case",
@@ -107,11 +106,6 @@ KINDS = {
         lambda s, id: decisions.read(s, decision_id=id, as_of=None),
         "web_decision",
         {},
-        lambda s: {
-            "regulator_choices": regulators.names(s),
-            "organisation_choices": organisations.names(s),
-            "case_choices": cases.titles(s),
-        },
     ),
     "recommendations": Kind(
         "recommendation",
@@ -123,7 +117,6 @@ KINDS = {
         lambda s, id: recommendations.read(s, recommendation_id=id, as_of=None),
         "web_recommendation",
         {"kind": "recommendation"},
-        lambda s: {"organisation_choices": organisations.names(s)},
     ),
 }
 
@@ -152,24 +145,15 @@ def show_form(
         f"forms/{kind.name}.html",
         {
             "kind": kind,
-            "values": values,
+            "values": forms.display_choices(session, kind.name, values),
             "record": record,
             "version": version,
             "errors": errors or {},
             "message": message,
-            "decision_label": _decision_label(session, values) if kind.name == "recommendation" else None,
             **kind.choices(session),
         },
         status=status,
     )
-
-
-def _decision_label(session: Session, values: dict[str, Any]) -> str | None:
-    """The reference of the decision a recommendation form names, to show beside its id."""
-    raw = values.get("decision_id", "").strip()
-    if not raw.isdigit() or len(raw) > 18:
-        return None
-    return decisions.references(session, [int(raw)]).get(int(raw))
 
 
 def _page_url(request: Request, kind: Kind, record_id: int) -> str:
@@ -269,7 +253,12 @@ def _routes(collection: str, kind: Kind) -> None:
             session,
             kind,
             values=values,
-            write=lambda: kind.create(session, kind.create_schema.model_validate(forms.for_create(values))),
+            write=lambda: kind.create(
+                session,
+                kind.create_schema.model_validate(
+                    forms.resolve_choices(session, kind.name, forms.for_create(values))
+                ),
+            ),
             redirect=lambda obj: _after_save(request, kind, obj),
         )
 
@@ -296,7 +285,12 @@ def _routes(collection: str, kind: Kind) -> None:
             record=record,
             version=version,
             write=lambda: kind.update(
-                session, record.id, kind.update_schema.model_validate(forms.payload(values)), version
+                session,
+                record.id,
+                kind.update_schema.model_validate(
+                    forms.resolve_choices(session, kind.name, forms.payload(values))
+                ),
+                version,
             ),
             redirect=lambda obj: _after_save(request, kind, obj),
         )
