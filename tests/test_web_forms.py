@@ -338,11 +338,40 @@ def test_a_stale_edit_is_refused_and_the_input_kept(editor: Api) -> None:
     assert 'value="Acme Renamed"' in refused.text and "ACME</textarea>" in refused.text
     current = editor.ok(editor.get(f"/api/v1/organisations/{org['id']}"))
     assert current["name"] == "Acme" and current["country"] == "CA"
-    # The re-shown form carries the current version: saving it now is a deliberate choice.
-    new_version = re.search(r'name="version" value="(\d+)"', refused.text).group(1)  # type: ignore[union-attr]
-    assert int(new_version) == current["version"]
+    # Field by field: the record's value now beside the user's (their kept input).
+    assert (
+        '<tr><th scope="row">country</th><td class="theirs">CA</td><td class="mine">(blank)</td></tr>'
+        in refused.text
+    )
+    assert (
+        '<tr><th scope="row">name</th><td class="theirs">Acme</td><td class="mine">Acme Renamed</td></tr>'
+        in refused.text
+    )
+    assert 'target="_blank" rel="noopener">See the current record</a>' in refused.text
+    # The form still carries the version first opened: saving again as it is stays refused.
+    kept = re.search(r'name="version" value="(\d+)"', refused.text).group(1)  # type: ignore[union-attr]
+    assert int(kept) == org["version"]
+    seen = re.search(r'name="seen_version" value="(\d+)"', refused.text).group(1)  # type: ignore[union-attr]
+    assert int(seen) == current["version"]
+    again = editor.client.post(
+        f"/organisations/{org['id']}/edit", data=mine | {"seen_version": seen}, follow_redirects=False
+    )
+    assert again.status_code == 409 and "the box to save yours over it was not ticked" in again.text
+    assert editor.ok(editor.get(f"/api/v1/organisations/{org['id']}"))["name"] == "Acme"
+    # Ticked, but the record changed again since the differences were shown: refused, new differences.
+    editor.ok(editor.patch(url, {"website": "https://acme.example"}, headers=editor.current(url)))
+    moved = editor.client.post(
+        f"/organisations/{org['id']}/edit",
+        data=mine | {"seen_version": seen, "overwrite": "on"},
+        follow_redirects=False,
+    )
+    assert moved.status_code == 409 and '<td class="theirs">https://acme.example</td>' in moved.text
+    seen = re.search(r'name="seen_version" value="(\d+)"', moved.text).group(1)  # type: ignore[union-attr]
+    # Ticked beside the differences shown: a deliberate choice, saved.
     saved = editor.client.post(
-        f"/organisations/{org['id']}/edit", data=mine | {"version": new_version}, follow_redirects=False
+        f"/organisations/{org['id']}/edit",
+        data=mine | {"seen_version": seen, "overwrite": "on"},
+        follow_redirects=False,
     )
     assert saved.status_code == 303
     assert editor.ok(editor.get(f"/api/v1/organisations/{org['id']}"))["name"] == "Acme Renamed"

@@ -41,8 +41,13 @@ Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 STALE = (
     "Someone changed this record after you opened the form, so your changes were not saved. "
-    "They are kept below. Compare them with the current record; saving again will replace "
-    "the other change with yours."
+    "They are kept below. Compare them with the current record: the fields that differ are "
+    "listed with its value beside yours. To save yours over it, tick the box below the list; "
+    "saving again without it is refused."
+)
+STALE_AGAIN = (
+    "The record still differs from your input (or changed again), and the box to save yours "
+    "over it was not ticked, so nothing was saved. Compare the fields below."
 )
 
 
@@ -139,11 +144,13 @@ def show_form(
     errors: dict[str, str] | None = None,
     message: str | None = None,
     status: int = 200,
+    stale: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     return render(
         request,
         f"forms/{kind.name}.html",
         {
+            "stale": stale,
             "kind": kind,
             "values": forms.display_choices(session, kind.name, values),
             "record": record,
@@ -171,8 +178,10 @@ def save(
     record: Any = None,
     version: int | None = None,
     redirect: Callable[[Any], str],
+    again: bool = False,
 ) -> Response:
-    """Run `write`; on success redirect, else roll back and show the form again."""
+    """Run `write`; on success redirect, else roll back and show the form again (`again`: a
+    refused stale edit posted again without the box that overrides it)."""
     try:
         saved = write()
     except ValidationError as exc:
@@ -191,15 +200,21 @@ def save(
     except PreconditionFailed:
         session.rollback()
         current = kind.read(session, record.id)
+        # The form keeps the version the user opened: only the box ticked beside the
+        # differences (which names the version they were shown) lets a save through.
         return show_form(
             request,
             session,
             kind,
             values=values,
             record=current,
-            version=current.version,
-            message=STALE,
+            version=version,
+            message=STALE_AGAIN if again else STALE,
             status=409,
+            stale={
+                "seen_version": current.version,
+                "diff": differences(session, kind, forms.values_from_read(current, kind.name), values),
+            },
         )
     except (Invalid, Conflict) as exc:
         session.rollback()
@@ -228,6 +243,40 @@ def save(
             status=409,
         )
     return redirect_with_notice(redirect(saved), "saved", request)
+
+
+def _row_text(row: dict[str, Any]) -> str:
+    return " · ".join(str(v) for k, v in row.items() if v and k != "create")
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return "\n".join(t for t in (_row_text(r) for r in value) if t)
+    return str(value or "").strip()
+
+
+def differences(
+    session: Session, kind: Kind, current: dict[str, Any], mine: dict[str, Any]
+) -> list[tuple[str, str, str]]:
+    """(field, the record's value now, the user's) for each field where they differ."""
+    theirs = forms.display_choices(session, kind.name, current)
+    yours = forms.display_choices(session, kind.name, mine)
+    out = []
+    for name, value in theirs.items():
+        a, b = _shown(value), _shown(yours.get(name, ""))
+        if a.replace("\r\n", "\n") != b.replace("\r\n", "\n"):
+            out.append((name.replace("_id", "").replace("_", " "), a, b))
+    return out
+
+
+def _expected_version(form: Any) -> tuple[int, bool]:
+    """The version a post may overwrite, and whether it came back from a stale refusal
+    without the override: the one the form was opened at, or, when the user ticked the box
+    shown beside the differences, the version those differences were taken from."""
+    seen = form.get("seen_version")
+    if form.get("overwrite") == "on" and isinstance(seen, str) and seen.isdigit() and len(seen) < 19:
+        return int(seen), False
+    return _version(form), isinstance(seen, str)
 
 
 def _version(form: Any) -> int:
@@ -276,6 +325,7 @@ def _routes(collection: str, kind: Kind) -> None:
     def edit(request: Request, session: SessionDep, form: PostedForm, record_id: Id) -> Response:
         record = kind.read(session, record_id)
         values = forms.values_from_form(form, kind.name)
+        expected, again = _expected_version(form)
         version = _version(form)
         return save(
             request,
@@ -290,9 +340,10 @@ def _routes(collection: str, kind: Kind) -> None:
                 kind.update_schema.model_validate(
                     forms.resolve_choices(session, kind.name, forms.payload(values))
                 ),
-                version,
+                expected,
             ),
             redirect=lambda obj: _after_save(request, kind, obj),
+            again=again,
         )
 
     router.add_api_route(
