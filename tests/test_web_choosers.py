@@ -23,7 +23,10 @@ def test_suggest_api(api: Api) -> None:
     api.organisation("Acme Clear Ltd")
     for i in range(15):
         api.organisation(f"Other {i:02d}")
-    found = api.ok(api.get("/api/v1/suggest", params={"kind": "organisation", "q": "clear"}))["items"]
+    answer = api.get("/api/v1/suggest", params={"kind": "organisation", "q": "clear"})
+    # The same answer for every caller (public data): cacheable by anyone.
+    assert answer.headers["cache-control"].startswith("public")
+    found = api.ok(answer)["items"]
     # Starting with what was typed first, then containing it.
     assert [s["label"] for s in found] == ["Clearview AI, Inc.", "Acme Clear Ltd"]
     assert found[0] == {

@@ -122,7 +122,10 @@ def resolve(session: Session, *, kind: SuggestKind, typed: str) -> int:
         exact = or_(
             exact, Organisation.id.in_(_alias_match(func.lower(OrganisationAlias.alias) == text.lower()))
         )
-    ids = list(session.scalars(select(target.model.id).where(exact).order_by(target.model.id).limit(6)))
+    ids = [
+        int(i)
+        for i in session.scalars(select(target.model.id).where(exact).order_by(target.model.id).limit(6))
+    ]
     if len(ids) == 1:
         return ids[0]
     if ids:
