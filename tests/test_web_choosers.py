@@ -30,6 +30,7 @@ def test_suggest_api(api: Api) -> None:
     # Starting with what was typed first, then containing it.
     assert [s["label"] for s in found] == ["Clearview AI, Inc.", "Acme Clear Ltd"]
     assert found[0] == {
+        "kind": "organisation",
         "id": clearview["id"],
         "label": "Clearview AI, Inc.",
         "value": f"Clearview AI, Inc. (#{clearview['id']})",
@@ -47,8 +48,18 @@ def test_suggest_api(api: Api) -> None:
     decision = api.decision(reg["id"], reference="PIPEDA-2021-001")
     got = api.ok(api.get("/api/v1/suggest", params={"kind": "decision", "q": "pipeda"}))["items"]
     assert got == [
-        {"id": decision["id"], "label": "PIPEDA-2021-001", "value": f"PIPEDA-2021-001 (#{decision['id']})"}
+        {
+            "kind": "decision",
+            "id": decision["id"],
+            "label": "PIPEDA-2021-001",
+            "value": f"PIPEDA-2021-001 (#{decision['id']})",
+        }
     ]
+    # Without a kind: every kind, organisations first.
+    every = api.ok(api.get("/api/v1/suggest", params={"q": "c", "limit": 20}))["items"]
+    assert {s["kind"] for s in every} == {"organisation", "regulator"}
+    assert every[0]["kind"] == "organisation" and every[-1]["kind"] == "regulator"
+    assert api.ok(api.get("/api/v1/suggest"))["items"] == []
 
 
 def test_form_has_no_dropdown_of_records(editor: Api) -> None:

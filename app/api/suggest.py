@@ -16,6 +16,7 @@ router = APIRouter(route_class=ApiRoute, prefix="/suggest", tags=["search"])
 
 
 class Suggestion(BaseModel):
+    kind: SuggestKind
     id: int
     label: str = Field(description="The record's name (a decision's reference, a case's title).")
     value: str = Field(description="What a chooser writes for it: the label and its id, `Name (#12)`.")
@@ -29,13 +30,22 @@ class Suggestions(BaseModel):
 @public
 def suggest_records(
     session: SessionDep,
-    kind: Annotated[SuggestKind, Query(description="What to suggest.")],
+    kind: Annotated[
+        SuggestKind | None, Query(description="What to suggest; without it, every kind (in this order).")
+    ] = None,
     q: Annotated[str, Query(max_length=300, description="What has been typed so far.")] = "",
     limit: Annotated[int, Query(ge=1, le=MAX_SUGGESTIONS, description="At most this many.")] = 10,
 ) -> Suggestions:
-    """Records of one kind whose name (an organisation's alias too; a decision's reference, a
-    case's title) contains what was typed, those starting with it first, then by name; an id
-    typed finds that record. For choosing by typing, never from a list of thousands."""
-    found = suggest_service.suggest(session, kind=kind, q=q, limit=limit)
-    items = [Suggestion(id=id, label=label, value=suggest_service.display(label, id)) for id, label in found]
+    """Records whose name (an organisation's alias too; a decision's reference, a case's
+    title) contains what was typed, those starting with it first, then by name; an id typed
+    finds that record. For choosing by typing, never from a list of thousands."""
+    items: list[Suggestion] = []
+    for each in [kind] if kind is not None else list(SuggestKind):
+        found = suggest_service.suggest(session, kind=each, q=q, limit=limit - len(items))
+        items += [
+            Suggestion(kind=each, id=id, label=label, value=suggest_service.display(label, id))
+            for id, label in found
+        ]
+        if len(items) >= limit:
+            break
     return Suggestions(items=items)
