@@ -632,6 +632,7 @@ def generate(target: str, *, scale: float = 1.0, seed: int = 7, analyze: bool = 
                             None,
                             ts(day, assessment_id),
                             "bench",
+                            "bench",
                         )
                     )
                 current = latest[2] if latest else Status.pending
@@ -722,6 +723,7 @@ def generate(target: str, *, scale: float = 1.0, seed: int = 7, analyze: bool = 
                 "source_quote",
                 "recorded_at",
                 "recorded_by",
+                "recorded_by_name",
             ),
             assessments,
         )

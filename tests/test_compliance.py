@@ -128,7 +128,7 @@ def test_status_is_latest_assessment_by_day_then_creation(api: Api, setup: dict[
     assert api.ok(api.get(f"/api/v1/recommendations/{rec['id']}"))["status"] == "partially_complied"
     history = api.ok(api.get(f"/api/v1/recommendations/{rec['id']}/assessments"))
     assert [a["assessed_on"] for a in history] == ["2021-03-01", "2021-04-01", "2021-06-01", "2021-06-01"]
-    assert all(a["recorded_by"] == "token:test-editor" for a in history)
+    assert all(a["recorded_by"] == "editor" for a in history)
 
 
 def test_as_of_before_and_after_each_assessment(api: Api, setup: dict[str, int]) -> None:

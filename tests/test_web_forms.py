@@ -147,7 +147,7 @@ def test_decision_recommendations_and_assessments(editor: Api) -> None:
         assert new.status_code == 303 and new.headers["location"].startswith(f"/decisions/{decision_id}#rec-")
         rec_ids.append(int(new.headers["location"].rsplit("-", 1)[1]))
     form = editor.client.get(f"/recommendations/new?decision_id={decision_id}").text
-    assert f'name="decision_id" value="{decision_id}"' in form and "Decision PIPEDA #1" in form
+    assert f'name="decision_id" value="PIPEDA #1 (#{decision_id})"' in form
 
     for rec_id, status in zip(rec_ids, ("complied", "not_complied"), strict=True):
         logged = post_form(
@@ -168,7 +168,7 @@ def test_decision_recommendations_and_assessments(editor: Api) -> None:
     assert 'id="decision-compliance"><span class="badge b-partially_complied"' in page
     assert "Checked" in page and 'href="https://example.org/news"' in page
     history = editor.ok(editor.get(f"/api/v1/recommendations/{rec_ids[0]}/assessments"))
-    assert history[0]["recorded_by"] == "user:ed@example.org"
+    assert history[0]["recorded_by"] == "Ed"
 
     edited = post_form(
         editor.client,
@@ -288,7 +288,7 @@ def test_a_refusal_after_writing_started_leaves_nothing_behind(editor: Api) -> N
         reg["id"], org["id"], **{"related.0.decision_id": "99999", "related.0.relation": "upholds"}
     )
     response = post_form(editor.client, "/decisions/new", unknown)
-    assert response.status_code == 422 and "there is no decision with id 99999" in response.text
+    assert response.status_code == 422 and "there is no decision #99999" in response.text
     duplicate = post_form(
         editor.client, "/decisions/new", decision_form(reg["id"], org["id"], reference="LATER")
     )
@@ -340,11 +340,40 @@ def test_a_stale_edit_is_refused_and_the_input_kept(editor: Api) -> None:
     assert 'value="Acme Renamed"' in refused.text and "ACME</textarea>" in refused.text
     current = editor.ok(editor.get(f"/api/v1/organisations/{org['id']}"))
     assert current["name"] == "Acme" and current["country"] == "CA"
-    # The re-shown form carries the current version: saving it now is a deliberate choice.
-    new_version = re.search(r'name="version" value="(\d+)"', refused.text).group(1)  # type: ignore[union-attr]
-    assert int(new_version) == current["version"]
+    # Field by field: the record's value now beside the user's (their kept input).
+    assert (
+        '<tr><th scope="row">country</th><td class="theirs">CA</td><td class="mine">(blank)</td></tr>'
+        in refused.text
+    )
+    assert (
+        '<tr><th scope="row">name</th><td class="theirs">Acme</td><td class="mine">Acme Renamed</td></tr>'
+        in refused.text
+    )
+    assert 'target="_blank" rel="noopener">See the current record</a>' in refused.text
+    # The form still carries the version first opened: saving again as it is stays refused.
+    kept = re.search(r'name="version" value="(\d+)"', refused.text).group(1)  # type: ignore[union-attr]
+    assert int(kept) == org["version"]
+    seen = re.search(r'name="seen_version" value="(\d+)"', refused.text).group(1)  # type: ignore[union-attr]
+    assert int(seen) == current["version"]
+    again = editor.client.post(
+        f"/organisations/{org['id']}/edit", data=mine | {"seen_version": seen}, follow_redirects=False
+    )
+    assert again.status_code == 409 and "the box to save yours over it was not ticked" in again.text
+    assert editor.ok(editor.get(f"/api/v1/organisations/{org['id']}"))["name"] == "Acme"
+    # Ticked, but the record changed again since the differences were shown: refused, new differences.
+    editor.ok(editor.patch(url, {"website": "https://acme.example"}, headers=editor.current(url)))
+    moved = editor.client.post(
+        f"/organisations/{org['id']}/edit",
+        data=mine | {"seen_version": seen, "overwrite": "on"},
+        follow_redirects=False,
+    )
+    assert moved.status_code == 409 and '<td class="theirs">https://acme.example</td>' in moved.text
+    seen = re.search(r'name="seen_version" value="(\d+)"', moved.text).group(1)  # type: ignore[union-attr]
+    # Ticked beside the differences shown: a deliberate choice, saved.
     saved = editor.client.post(
-        f"/organisations/{org['id']}/edit", data=mine | {"version": new_version}, follow_redirects=False
+        f"/organisations/{org['id']}/edit",
+        data=mine | {"seen_version": seen, "overwrite": "on"},
+        follow_redirects=False,
     )
     assert saved.status_code == 303
     assert editor.ok(editor.get(f"/api/v1/organisations/{org['id']}"))["name"] == "Acme Renamed"

@@ -30,7 +30,9 @@ def load_demo(api: Api) -> dict[str, int]:
         demo.load(session)
     decision = api.ok(api.get("/api/v1/decisions", params={"q": "PIPEDA Findings #2021-001"}))["items"][0]
     rec = api.ok(api.get("/api/v1/recommendations", params={"decision_id": decision["id"]}))["items"][0]
+    history = api.ok(api.get(f"/api/v1/recommendations/{rec['id']}/assessments"))
     return {
+        "assessment": history[0]["id"],
         "decision": decision["id"],
         "recommendation": rec["id"],
         "organisation": decision["organisations"][0]["organisation_id"],

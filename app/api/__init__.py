@@ -15,6 +15,7 @@ from app.api import (
     search,
     stats,
     subscriptions,
+    suggest,
     tokens,
 )
 from app.api.deps import current_token
@@ -28,6 +29,7 @@ for module in (
     decisions,
     recommendations,
     search,
+    suggest,
     stats,
     exchange,
     tokens,

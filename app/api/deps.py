@@ -77,6 +77,7 @@ def current_token(
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
     session.info["actor"] = f"token:{token.name}"
+    session.info["actor_name"] = token.role.value
     _record_use(request, session, token)
     return token
 

@@ -6,6 +6,7 @@ from app.access import public
 from app.api.common import CREATE, DELETE, READ, READ_ITEM, UPDATE, created, problems, with_etag
 from app.api.deps import (
     DEFAULT_PAGE,
+    Admin,
     AsOf,
     Cursor,
     Editor,
@@ -22,6 +23,7 @@ from app.schemas.common import Page
 from app.schemas.recommendation import (
     AssessmentCreate,
     AssessmentRead,
+    AssessmentRetract,
     RecommendationCreate,
     RecommendationRead,
     RecommendationUpdate,
@@ -41,6 +43,7 @@ Reference = Annotated[
     ),
 ]
 CREATE_CHILD = problems(400, 401, 403, 404, 413, 422)
+RETRACT = problems(400, 401, 403, 404, 409, 413, 422)
 
 
 @router.get("", response_model=Page[RecommendationRead], responses=READ)
@@ -156,5 +159,26 @@ def create_assessment(
     assessment = recommendations.add_assessment(session, recommendation_id=recommendation_id, data=data)
     response.headers["Location"] = str(
         request.url_for("list_assessments", recommendation_id=recommendation_id)
+    )
+    return AssessmentRead.model_validate(assessment)
+
+
+@router.post(
+    "/{recommendation_id}/assessments/{assessment_id}/retract",
+    response_model=AssessmentRead,
+    responses=RETRACT,
+)
+def retract_assessment(
+    recommendation_id: RecommendationId,
+    assessment_id: Annotated[int, item_id("assessment_id")],
+    data: AssessmentRetract,
+    session: SessionDep,
+    _: Admin,
+) -> AssessmentRead:
+    """Retract a mistaken assessment (admin). It stays in the history, marked with who
+    retracted it, when and why, and no longer counts in any status, compliance, list filter,
+    statistic, export or feed; 409 if it is already retracted."""
+    assessment = recommendations.retract_assessment(
+        session, recommendation_id=recommendation_id, assessment_id=assessment_id, reason=data.reason
     )
     return AssessmentRead.model_validate(assessment)

@@ -36,7 +36,8 @@ class Recommendation(Versioned, Base):
 
 
 class Assessment(Base):
-    """A dated claim about a recommendation's compliance, with its evidence. Append-only."""
+    """A dated claim about a recommendation's compliance, with its evidence. Append-only: a
+    mistaken one is retracted (marked), never edited or removed."""
 
     __tablename__ = "assessments"
 
@@ -54,7 +55,16 @@ class Assessment(Base):
     source_quote: Mapped[str | None] = mapped_column(Text)
     # When and by whom it was recorded, kept apart from when it took effect.
     recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The full actor (`user:<e-mail>`, `token:<name>`): admins see it, in the audit log.
     recorded_by: Mapped[str] = mapped_column(String(200))
+    # The public attribution: the account's display name, or the role or kind of the writer.
+    recorded_by_name: Mapped[str] = mapped_column(String(200))
+    # A mistaken assessment retracted by an admin: kept in the history, marked, and left out
+    # of every derived status (see app/services/compliance.py, COUNTS).
+    retracted_at: Mapped[dt.datetime | None]
+    retracted_by: Mapped[str | None] = mapped_column(String(200))
+    retracted_by_name: Mapped[str | None] = mapped_column(String(200))
+    retraction_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         Index("ix_assessments_recommendation_id", "recommendation_id", "assessed_on", "id"),

@@ -1,6 +1,6 @@
 import datetime as dt
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
 from app.schemas.common import Date, DbId, InputModel, LongText, OutputModel, ShortName, Title, Url
 from app.vocab import AssertedBy, RecommendationKind, Status
@@ -63,7 +63,26 @@ class AssessmentRead(OutputModel):
     source_title: str | None
     source_quote: str | None
     recorded_at: dt.datetime
-    recorded_by: str
+    # The alias reads the public name from the ORM row; the model is only built by validation
+    # (from_attributes), never by keyword, so the plugin's check of dynamic aliases does not apply.
+    recorded_by: str = Field(  # type: ignore[pydantic-alias]
+        validation_alias=AliasChoices("recorded_by_name", "recorded_by"),
+        description="Who recorded it, as the public sees it: the account's display name, or the "
+        "role of the token (the full actor is in the audit log, for admins).",
+    )
+    retracted_at: dt.datetime | None = Field(
+        default=None, description="When an admin retracted it; a retracted assessment counts in no status."
+    )
+    retracted_by: str | None = Field(  # type: ignore[pydantic-alias]  # as recorded_by above
+        default=None,
+        validation_alias=AliasChoices("retracted_by_name", "retracted_by"),
+        description="Who retracted it (display name or role).",
+    )
+    retraction_reason: str | None = Field(default=None, description="Why it was retracted.")
+
+
+class AssessmentRetract(InputModel):
+    reason: LongText = Field(description="Why the assessment is retracted (shown with it in the history).")
 
 
 class AssessmentActivity(AssessmentRead):

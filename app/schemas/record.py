@@ -7,7 +7,7 @@ the same field types as the API's own request bodies.
 import datetime as dt
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from app.schemas.common import (
     Country,
@@ -170,13 +170,24 @@ class AssessmentItem(InputModel):
     source_quote: LongText | None = None
     recorded_at: dt.datetime
     recorded_by: Actor
+    retracted_at: dt.datetime | None = None
+    retracted_by: Actor | None = None
+    retraction_reason: LongText | None = None
 
-    @field_validator("recorded_at")
+    @field_validator("recorded_at", "retracted_at")
     @classmethod
-    def _aware(cls, value: dt.datetime) -> dt.datetime:
+    def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
+        if value is None:
+            return None
         if value.tzinfo is None:
             raise ValueError("must carry a UTC offset")
         return value.astimezone(dt.UTC)
+
+    @model_validator(mode="after")
+    def _retraction_whole(self) -> "AssessmentItem":
+        if (self.retracted_at is None) != (self.retraction_reason is None):
+            raise ValueError("retracted_at and retraction_reason go together")
+        return self
 
 
 ITEM_MODELS: dict[str, type[InputModel]] = {

@@ -22,6 +22,23 @@ def actor(session: Session) -> str:
     return str(session.info.get("actor", SYSTEM_ACTOR))
 
 
+def public_name(session: Session) -> str:
+    """Who is changing the record as the public may see it: an account's display name, or
+    the role of the token (never an e-mail address or a token's name)."""
+    name = session.info.get("actor_name")
+    return str(name) if name else public_name_of(actor(session))
+
+
+def public_name_of(actor_: str) -> str:
+    """The public form of an actor written without a display name (the command line,
+    imports, a file from elsewhere): an account or token becomes "editor", any other actor
+    its kind (the part before `:`)."""
+    kind, sep, _ = actor_.partition(":")
+    if not sep:
+        return actor_
+    return "editor" if kind in ("user", "token") else kind
+
+
 def jsonable(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value

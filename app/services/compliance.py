@@ -1,7 +1,7 @@
 """The compliance rules, written once.
 
 - A recommendation's status is that of its latest assessment (by `assessed_on`, then by
-  creation), or `pending` where it has none.
+  creation), or `pending` where it has none; a retracted assessment does not count.
 - It is overdue when it has a `due_on` in the past and its status is not `complied` or
   `withdrawn`.
 - A group's compliance (a decision's, a case's, an organisation's, a regulator's) is derived
@@ -47,6 +47,14 @@ from app.vocab import STANDING_RELATIONS, Compliance, Relation, Standing, Status
 
 DONE = (Status.complied, Status.withdrawn)
 
+# The assessments that count in derived statuses: all but the retracted (a retracted one stays
+# in the history, marked). `counts` is its Python twin.
+COUNTS = Assessment.retracted_at.is_(None)
+
+
+def counts(assessment: Assessment) -> bool:
+    return assessment.retracted_at is None
+
 
 # -- As of a day -------------------------------------------------------------------------
 
@@ -82,8 +90,9 @@ class AsOf:
 
 # The latest assessment is the one of the latest day; of one day, the one made last.
 def latest_of(history: Iterable[Assessment], as_of: dt.date | None = None) -> Assessment | None:
-    """The latest assessment of a history (Python), among those counted as of the day."""
-    counted = [a for a in history if AsOf(as_of).counts_assessment(a.assessed_on)]
+    """The latest assessment of a history (Python), among those that count (not retracted)
+    as of the day: `latest_assessment` in SQL."""
+    counted = [a for a in history if counts(a) and AsOf(as_of).counts_assessment(a.assessed_on)]
     return max(counted, key=lambda a: (a.assessed_on, a.id), default=None)
 
 
@@ -91,7 +100,7 @@ def latest_assessment(column: Any, as_of: dt.date | None) -> ScalarSelect[Any]:
     """`column` of a recommendation's latest assessment as of the day (SQL, correlated)."""
     return (
         select(column)
-        .where(Assessment.recommendation_id == Recommendation.id, *AsOf(as_of).assessments())
+        .where(Assessment.recommendation_id == Recommendation.id, COUNTS, *AsOf(as_of).assessments())
         .order_by(Assessment.assessed_on.desc(), Assessment.id.desc())
         .limit(1)
         .correlate(Recommendation)
@@ -128,6 +137,7 @@ def overdue_clause(as_of: dt.date | None) -> ColumnElement[bool]:
 
 def refresh_recommendation(session: Session, recommendation: Recommendation) -> None:
     """Set the kept status and last assessment day from the recommendation's history."""
+    session.flush()
     history = session.scalars(select(Assessment).where(Assessment.recommendation_id == recommendation.id))
     latest = latest_of(history)
     recommendation.status = latest.status if latest else Status.pending

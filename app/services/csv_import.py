@@ -325,6 +325,7 @@ class Importer:
         )
         self.today = clock.today()
         self.actor = audit.actor(session)
+        self.public_name = audit.public_name(session)
         # New parties that planned decisions need, created when the first of them is written.
         self.pending_regulators: dict[str, _Party] = {}
         self.pending_organisations: dict[str, _Party] = {}
@@ -844,7 +845,12 @@ class Importer:
             if r.assessment is not None:
                 assessment_rows.append(
                     r.assessment.model_dump()
-                    | {"recommendation_id": rec_id, "recorded_by": self.actor, "recorded_at": now}
+                    | {
+                        "recommendation_id": rec_id,
+                        "recorded_by": self.actor,
+                        "recorded_by_name": self.public_name,
+                        "recorded_at": now,
+                    }
                 )
         assessment_ids = _inserted_ids(self.session, Assessment, assessment_rows)
         for id, values in zip(assessment_ids, assessment_rows, strict=True):

@@ -117,7 +117,9 @@ def recommendation_item(r: Recommendation) -> dict[str, Any]:
 
 
 def assessment_item(a: Assessment) -> dict[str, Any]:
-    return _row_fields(
+    """An assessment as exported: the public attribution (never the account), and its
+    retraction only where there is one."""
+    item = _row_fields(
         a,
         "id",
         "recommendation_id",
@@ -129,8 +131,14 @@ def assessment_item(a: Assessment) -> dict[str, Any]:
         "source_title",
         "source_quote",
         "recorded_at",
-        "recorded_by",
-    )
+    ) | {"recorded_by": a.recorded_by_name}
+    if a.retracted_at is not None:
+        item |= {
+            "retracted_at": audit.jsonable(a.retracted_at),
+            "retracted_by": a.retracted_by_name,
+            "retraction_reason": a.retraction_reason,
+        }
+    return item
 
 
 EXPORTERS: dict[str, tuple[Any, tuple[Any, ...], Callable[[Any], dict[str, Any]]]] = {
@@ -401,7 +409,14 @@ class _Importer:
         if not self._new_id("assessments", i, m.id):
             return
         self._ref(f"assessments[{i}].recommendation_id", "recommendations", m.recommendation_id)
-        self.batches.add(Assessment, m.model_dump())
+        data = m.model_dump()
+        # The file holds public attributions; an actor-shaped one (from an older export) is
+        # reduced to its public form, so that no account is shown.
+        data["recorded_by_name"] = audit.public_name_of(data["recorded_by"])
+        data["retracted_by_name"] = (
+            None if data["retracted_at"] is None else audit.public_name_of(data["retracted_by"] or "admin")
+        )
+        self.batches.add(Assessment, data)
         self._audit("assessment", m.id, raw)
 
     # Checks and writes that need a whole section.

@@ -17,7 +17,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from app.models import Assessment, Decision, DecisionRegulator, Organisation, Recommendation
-from app.services import decisions
+from app.services import compliance, decisions
 from app.services.compliance import describe_counts
 from app.services.pagination import paginate
 from app.vocab import Compliance, Status
@@ -130,6 +130,7 @@ def assessment_entries(
         .join(Recommendation, Recommendation.id == Assessment.recommendation_id)
         .join(Decision, Decision.id == Recommendation.decision_id)
         .join(Organisation, Organisation.id == Recommendation.organisation_id)
+        .where(compliance.COUNTS)
     )
     if organisation_id is not None:
         stmt = stmt.where(Recommendation.organisation_id == organisation_id)

@@ -163,7 +163,12 @@ def add_assessment(
 ) -> Assessment:
     rec = get_or_404(session, Recommendation, recommendation_id)
     check_assessed_on(data, today)
-    assessment = Assessment(recommendation_id=rec.id, recorded_by=audit.actor(session), **data.model_dump())
+    assessment = Assessment(
+        recommendation_id=rec.id,
+        recorded_by=audit.actor(session),
+        recorded_by_name=audit.public_name(session),
+        **data.model_dump(),
+    )
     session.add(assessment)
     session.flush()
     compliance.refresh_recommendation(session, rec)
@@ -176,6 +181,41 @@ def add_assessment(
         entity="assessment",
         entity_id=assessment.id,
         before=None,
+        after=audit.row(assessment),
+    )
+    return assessment
+
+
+def retract_assessment(
+    session: Session, *, recommendation_id: int, assessment_id: int, reason: str
+) -> Assessment:
+    """Retract a mistaken assessment (an admin's act, checked by the caller): it stays in the
+    history, marked with who, when and why, and no longer counts in any derived status."""
+    rec = get_or_404(session, Recommendation, recommendation_id)
+    assessment = session.get(Assessment, assessment_id)
+    if assessment is None or assessment.recommendation_id != rec.id:
+        raise NotFound(f"Recommendation {recommendation_id} has no assessment {assessment_id}.")
+    if assessment.retracted_at is not None:
+        raise Conflict(
+            f"Assessment {assessment_id} was already retracted on {assessment.retracted_at:%Y-%m-%d} "
+            f"by {assessment.retracted_by_name}."
+        )
+    before = audit.row(assessment)
+    assessment.retracted_at = dt.datetime.now(dt.UTC)
+    assessment.retracted_by = audit.actor(session)
+    assessment.retracted_by_name = audit.public_name(session)
+    assessment.retraction_reason = reason
+    session.flush()
+    compliance.refresh_recommendation(session, rec)
+    rec.updated_at = dt.datetime.now(dt.UTC)
+    session.flush()
+    compliance.refresh_decision(session, rec.decision_id)
+    audit.record(
+        session,
+        action="retract",
+        entity="assessment",
+        entity_id=assessment.id,
+        before=before,
         after=audit.row(assessment),
     )
     return assessment
@@ -308,6 +348,7 @@ def latest_assessments(
         select(Assessment, Recommendation.text, Recommendation.decision_id, Decision.reference)
         .join(Recommendation, Recommendation.id == Assessment.recommendation_id)
         .join(Decision, Decision.id == Recommendation.decision_id)
+        .where(compliance.COUNTS)
         .order_by(Assessment.assessed_on.desc(), Assessment.id.desc())
         .limit(limit)
     )

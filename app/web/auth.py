@@ -88,6 +88,7 @@ def current_user(request: Request, session: SessionDep) -> WebUser | None:
         row, user_session = found
         user = WebUser(row.id, row.email, row.name, row.role, user_session.csrf_token)
         session.info["actor"] = f"user:{row.email}"
+        session.info["actor_name"] = row.name
         _note_use(request, session, user_session)
     request.state.user = user
     return user
@@ -127,6 +128,18 @@ def require_editor(request: Request, user: Viewer) -> WebUser:
 
 mark(require_editor, Access.editor)
 EditorUser = Annotated[WebUser, Depends(require_editor)]
+
+
+def require_admin(request: Request, user: Viewer) -> WebUser:
+    if user is None:
+        raise SignInRequired(sign_in_url(request))
+    if not user.can(Role.admin):
+        raise Forbidden(f"This needs the admin role; your account has {user.role.value}.")
+    return user
+
+
+mark(require_admin, Access.admin)
+AdminUser = Annotated[WebUser, Depends(require_admin)]
 
 
 def require_account(request: Request, user: Viewer) -> WebUser:
@@ -181,7 +194,13 @@ async def account_form(request: Request, user: AccountUser) -> FormData:
     return await _form_of(request, user)
 
 
+async def admin_form(request: Request, user: AdminUser) -> FormData:
+    """The posted form of a signed-in admin."""
+    return await _form_of(request, user)
+
+
 PostedForm = Annotated[FormData, Depends(checked_form)]
+AdminForm = Annotated[FormData, Depends(admin_form)]
 AccountForm = Annotated[FormData, Depends(account_form)]
 
 

@@ -12,9 +12,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
-from app.errors import FieldError
+from app.errors import FieldError, Invalid
 from app.schemas.common import PATTERN_MESSAGES, Country, DbId, Jurisdiction, Tag
+from app.schemas.organisation import OrganisationCreate
 from app.services import cases, decisions, organisations, recommendations, regulators
+from app.services.suggest import NotResolved, SuggestKind, display, labels_of, resolve
 from app.vocab import Compliance, DecisionKind, OrganisationKind, RegulatorKind, Status
 
 # -- Errors --------------------------------------------------------------------------
@@ -150,7 +152,8 @@ def sort_choices(service: Any) -> list[tuple[str, str]]:
 # Repeated rows of the decision form, the field that makes a row count, and its fields.
 ROWS: dict[str, tuple[str, tuple[str, ...]]] = {
     "regulators": ("regulator_id", ("regulator_id", "role")),
-    "organisations": ("organisation_id", ("organisation_id", "role")),
+    # `create`: the "add it as a new organisation" box of a party typed by name.
+    "organisations": ("organisation_id", ("organisation_id", "role", "create")),
     "findings": ("text", ("text", "provision", "organisation_id", "outcome")),
     "sources": ("url", ("url", "title", "publisher", "published_on")),
     "related": ("decision_id", ("decision_id", "relation")),
@@ -254,4 +257,82 @@ def values_from_read(read: BaseModel, kind: str) -> dict[str, Any]:
             values[name] = [
                 {f: "" if row.get(f) is None else str(row.get(f)) for f in fields} for row in data[name]
             ]
+    return values
+
+
+# -- Choosers: records chosen by typing (see app/services/suggest.py) -----------------------
+
+# Per form: its chooser fields (a scalar, or (rows, field) for a decision's rows) and what they choose.
+CHOOSERS: dict[str, dict[str | tuple[str, str], SuggestKind]] = {
+    "decision": {
+        "case_id": SuggestKind.case,
+        ("regulators", "regulator_id"): SuggestKind.regulator,
+        ("organisations", "organisation_id"): SuggestKind.organisation,
+        ("findings", "organisation_id"): SuggestKind.organisation,
+        ("related", "decision_id"): SuggestKind.decision,
+    },
+    "recommendation": {"decision_id": SuggestKind.decision, "organisation_id": SuggestKind.organisation},
+    "organisation": {"parent_id": SuggestKind.organisation},
+}
+
+
+def _chooser_slots(kind: str, data: dict[str, Any]) -> list[tuple[str, dict[str, Any], str, SuggestKind]]:
+    """(error path, the dict holding the value, its key, what it chooses) for each chooser."""
+    slots = []
+    for key, choose in CHOOSERS.get(kind, {}).items():
+        if isinstance(key, str):
+            slots.append((key, data, key, choose))
+            continue
+        rows, field = key
+        for i, row in enumerate(data.get(rows) or []):
+            slots.append((f"{rows}.{i}.{field}", row, field, choose))
+    return slots
+
+
+def resolve_choices(session: Any, kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Replace what was typed in each chooser by the id it names, in place (the schemas then
+    check the rest). A party typed with its "new" box ticked that names no organisation is
+    created, in the same transaction. Unresolved choices are refused with near matches."""
+    errors = []
+    for path, holder, key, choose in _chooser_slots(kind, data):
+        create = holder.pop("create", None) if key == "organisation_id" and kind == "decision" else None
+        typed = holder.get(key)
+        if not isinstance(typed, str):
+            continue
+        try:
+            holder[key] = resolve(session, kind=choose, typed=typed)
+        except NotResolved as exc:
+            if create and path.startswith("organisations.") and not exc.ambiguous:
+                try:
+                    new = organisations.create(session, data=OrganisationCreate(name=typed.strip()))
+                except ValidationError:
+                    errors.append(FieldError(path, "is not a valid organisation name (1 to 300 characters)"))
+                    continue
+                holder[key] = new.id
+                continue
+            hint = f" Did you mean: {'; '.join(exc.near)}?" if exc.near else ""
+            how = " Type a name or an id" + (
+                ", or tick “new” to add it to the record." if path.startswith("organisations.") else "."
+            )
+            errors.append(FieldError(path, f"{exc.message}.{hint}{how}"))
+    if errors:
+        raise Invalid("Some choices name no single record; see the fields below.", errors)
+    return data
+
+
+def display_choices(session: Any, kind: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The form's values with each chosen id written as its label (`Name (#12)`); anything else
+    (what a user typed) is kept as it is."""
+    values = {k: ([dict(r) for r in v] if isinstance(v, list) else v) for k, v in values.items()}
+    slots = _chooser_slots(kind, values)
+    wanted: dict[SuggestKind, set[int]] = {}
+    for _, holder, key, choose in slots:
+        raw = holder.get(key)
+        if isinstance(raw, str) and raw.isdigit() and len(raw) < 19:
+            wanted.setdefault(choose, set()).add(int(raw))
+    labels = {choose: labels_of(session, kind=choose, ids=ids) for choose, ids in wanted.items()}
+    for _, holder, key, choose in slots:
+        raw = holder.get(key)
+        if isinstance(raw, str) and raw.isdigit() and len(raw) < 19 and int(raw) in labels.get(choose, {}):
+            holder[key] = display(labels[choose][int(raw)], int(raw))
     return values

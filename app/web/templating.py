@@ -128,6 +128,8 @@ NOTICES = {
     "saved": "Saved.",
     "merged": "Merged: everything of the duplicate is now here, and its old address leads here.",
     "assessed": "Assessment logged.",
+    "retracted": "Assessment retracted: it stays in the history and no longer counts.",
+    "deleted": "Deleted.",
     "signed_in": "You are signed in.",
     "signed_out": "You are signed out.",
     "following": "You follow it now: alerts come as things change.",

@@ -4,8 +4,8 @@
 (function () {
   "use strict";
   function renumber(row, index) {
-    row.querySelectorAll("[name], [id], [for], [aria-describedby]").forEach(function (el) {
-      ["name", "id", "for", "aria-describedby"].forEach(function (attr) {
+    row.querySelectorAll("[name], [id], [for], [aria-describedby], [list]").forEach(function (el) {
+      ["name", "id", "for", "aria-describedby", "list"].forEach(function (attr) {
         var value = el.getAttribute(attr);
         if (value) {
           el.setAttribute(attr, value.replace(/([.-])\d+([.-])/, "$1" + index + "$2"));
@@ -23,7 +23,9 @@
       var last = rows[rows.length - 1];
       var copy = last.cloneNode(true);
       copy.querySelectorAll(".field-error").forEach(function (el) { el.remove(); });
-      copy.querySelectorAll("input, textarea").forEach(function (el) { el.value = ""; el.removeAttribute("aria-invalid"); });
+      copy.querySelectorAll("input:not([type=checkbox]), textarea").forEach(function (el) { el.value = ""; el.removeAttribute("aria-invalid"); });
+      copy.querySelectorAll("input[type=checkbox]").forEach(function (el) { el.checked = false; });
+      copy.querySelectorAll("datalist").forEach(function (el) { el.textContent = ""; });
       copy.querySelectorAll("select").forEach(function (el) { el.selectedIndex = 0; el.removeAttribute("aria-invalid"); });
       renumber(copy, rows.length);
       last.after(copy);
@@ -47,5 +49,41 @@
   window.addEventListener("afterprint", function () {
     opened.forEach(function (d) { d.open = false; });
     opened = [];
+  });
+})();
+
+// Choosers: a text field naming a record (typed name, alias or id; the server resolves it
+// without this script) gets suggestions as one types, from /api/v1/suggest, in its datalist.
+// One listener for the whole page, so rows added later get suggestions too.
+(function () {
+  "use strict";
+  var timers = new WeakMap();
+  var asked = new WeakMap();
+  function fill(list, items) {
+    while (list.firstChild) { list.removeChild(list.firstChild); }
+    items.forEach(function (item) {
+      var option = document.createElement("option");
+      option.value = item.value;
+      list.appendChild(option);
+    });
+  }
+  function ask(input) {
+    var list = document.getElementById(input.getAttribute("list"));
+    var q = input.value.trim();
+    if (!list || q === asked.get(input)) { return; }
+    asked.set(input, q);
+    if (!q || /\(#\d+\)$/.test(q)) { fill(list, []); return; }
+    var url = "/api/v1/suggest?kind=" + encodeURIComponent(input.dataset.suggest) +
+      "&q=" + encodeURIComponent(q) + "&limit=10";
+    fetch(url, { headers: { Accept: "application/json" }, credentials: "omit" })
+      .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+      .then(function (body) { if (input.value.trim() === q) { fill(list, body.items); } })
+      .catch(function () { /* suggestions are a convenience; the field works without them */ });
+  }
+  document.addEventListener("input", function (event) {
+    var input = event.target;
+    if (!(input instanceof HTMLInputElement) || !input.dataset.suggest) { return; }
+    clearTimeout(timers.get(input));
+    timers.set(input, setTimeout(function () { ask(input); }, 150));
   });
 })();
