@@ -1,12 +1,12 @@
 """The browser pages: server-rendered over the same services as the REST API."""
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from app.access import Access, declare_path
 from app.web import account, duplicates, edit, follow, pages, signup, site
-from app.web.auth import SignInRequired
+from app.web.auth import SignInRequired, current_user
 from app.web.templating import STATIC_DIR, render
 
 
@@ -14,14 +14,20 @@ def install(app: FastAPI) -> None:
     """Mount the pages, their static files and the sign-in redirect on the app."""
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     declare_path("/static", Access.public)
+    # Every page knows who is signed in (for its header and its forms' CSRF token): one
+    # dependency of all the page routers, so no page can forget it (see `render`).
+    signed_in = [Depends(current_user)]
     # The editing routes first, so `/decisions/new` is not read as a decision id.
-    app.include_router(edit.router)
-    app.include_router(account.router)
-    app.include_router(follow.router)
-    app.include_router(signup.router)
-    app.include_router(duplicates.router)
-    app.include_router(pages.router)
-    app.include_router(site.router)
+    for router in (
+        edit.router,
+        account.router,
+        follow.router,
+        signup.router,
+        duplicates.router,
+        pages.router,
+        site.router,
+    ):
+        app.include_router(router, dependencies=signed_in)
 
     @app.exception_handler(SignInRequired)
     async def sign_in_required(request: Request, exc: SignInRequired) -> RedirectResponse:

@@ -1,6 +1,5 @@
 """Signing in (with a second factor where needed) and out; two-factor enrolment; password change."""
 
-import secrets
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -15,17 +14,17 @@ from starlette.datastructures import FormData
 from app import security_log
 from app.access import Access, mark, public
 from app.api.deps import SessionDep
-from app.errors import Forbidden, Invalid
+from app.errors import Invalid
 from app.models import User, UserSession
 from app.services import users
 from app.vocab import Role
 from app.web import forms
 from app.web.auth import (
-    CSRF_FIELD,
     AccountUser,
     SignInRequired,
     Viewer,
     WebUser,
+    check_form_token,
     clear_session_cookie,
     refuse_cross_site,
     safe_next,
@@ -118,10 +117,7 @@ async def sign_out(request: Request, session: SessionDep, user: Viewer) -> Respo
     form = await request.form()
     raw = session_id(request)
     if user is not None and raw:
-        token = form.get(CSRF_FIELD)
-        if not isinstance(token, str) or not secrets.compare_digest(token, user.csrf_token):
-            security_log.event("csrf_refused", request, user_id=user.id)
-            raise Forbidden("The form's security token is missing or out of date; reload the page.")
+        check_form_token(request, form, user.csrf_token, user_id=user.id)
         users.end_session(session, session_id=raw)
         security_log.event("sign_out", request, email=user.email, user_id=user.id)
     response = redirect_with_notice(str(request.url_for("web_dashboard").path), "signed_out", request)
@@ -138,11 +134,6 @@ def _pending(request: Request, session: Session) -> tuple[User, UserSession] | N
     if found is None or not found[1].second_factor_pending:
         return None
     return found
-
-
-def _csrf_ok(form: FormData, expected: str) -> bool:
-    token = form.get(CSRF_FIELD)
-    return isinstance(token, str) and secrets.compare_digest(token, expected)
 
 
 def _second_factor_form(
@@ -180,9 +171,7 @@ def _second_factor_check(request: Request, session: Session, form: FormData) -> 
     if found is None or found[0].totp_enabled_at is None:
         return _form(request, next_url=next_url, message="Sign in with your password first.", status=400)
     user, pending = found
-    if not _csrf_ok(form, pending.csrf_token):
-        security_log.event("csrf_refused", request, reason="form token", user_id=user.id)
-        raise Forbidden("The form's security token is missing or out of date; sign in again.")
+    check_form_token(request, form, pending.csrf_token, user_id=user.id, then="sign in again.")
     client = security_log.client_address(request)
     wait = users.throttled(session, email=user.email, client=client)
     if wait is not None:
@@ -267,9 +256,7 @@ async def two_factor_confirm(request: Request, session: SessionDep, who: Enrolli
     refuse_cross_site(request)
     form = await request.form()
     user, user_session = who
-    if not _csrf_ok(form, user_session.csrf_token):
-        security_log.event("csrf_refused", request, reason="form token", user_id=user.id)
-        raise Forbidden("The form's security token is missing or out of date; reload the page.")
+    check_form_token(request, form, user_session.csrf_token, user_id=user.id)
     if user.totp_enabled_at is not None:
         return redirect_with_notice(str(request.url_for("two_factor_setup").path), "saved", request)
     user = users.begin_enrolment(session, user_id=user.id)
@@ -297,9 +284,7 @@ def password_form(request: Request, user: Account) -> HTMLResponse:
 async def password_change(request: Request, session: SessionDep, user: Account) -> Response:
     refuse_cross_site(request)
     form = await request.form()
-    if not _csrf_ok(form, user.csrf_token):
-        security_log.event("csrf_refused", request, reason="form token", user_id=user.id)
-        raise Forbidden("The form's security token is missing or out of date; reload the page.")
+    check_form_token(request, form, user.csrf_token, user_id=user.id)
     return await run_in_threadpool(_password_change, request, session, user, form)
 
 

@@ -170,17 +170,33 @@ def refuse_cross_site(request: Request) -> None:
         raise Forbidden("This form was sent from another site; it was refused and nothing changed.")
 
 
+def check_form_token(
+    request: Request,
+    form: FormData,
+    expected: str,
+    *,
+    user_id: int,
+    then: str = "reload the page.",
+) -> None:
+    """The CSRF check, the one every form post goes through: the form's token must be the
+    session's (`then`: what to do about a refusal)."""
+    token = form.get(CSRF_FIELD)
+    if not isinstance(token, str) or not secrets.compare_digest(token, expected):
+        security_log.event("csrf_refused", request, reason="form token", user_id=user_id)
+        raise Forbidden(f"The form's security token is missing or out of date; {then}")
+
+
 async def _form_of(request: Request, user: WebUser) -> FormData:
     """The posted form, after the same-site and the session's CSRF-token checks."""
     refuse_cross_site(request)
     form = await request.form()
-    token = form.get(CSRF_FIELD)
-    if not isinstance(token, str) or not secrets.compare_digest(token, user.csrf_token):
-        security_log.event("csrf_refused", request, reason="form token", user_id=user.id)
-        raise Forbidden(
-            "The form's security token is missing or out of date (were you signed out meanwhile?); "
-            "reload the page and send it again."
-        )
+    check_form_token(
+        request,
+        form,
+        user.csrf_token,
+        user_id=user.id,
+        then="were you signed out meanwhile? Reload the page and send it again.",
+    )
     return form
 
 

@@ -27,7 +27,6 @@ from app.services import (
 from app.services import search as search_service
 from app.vocab import SearchType
 from app.web import charts, forms
-from app.web.auth import Viewer
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -97,7 +96,7 @@ def bars(counts: dict[Any, int]) -> list[dict[str, Any]]:
 
 @router.get("/", response_class=HTMLResponse, name="web_dashboard")
 @public
-def dashboard(request: Request, session: SessionDep, user: Viewer) -> HTMLResponse:
+def dashboard(request: Request, session: SessionDep) -> HTMLResponse:
     as_of, errors = as_of_of(request)
     summary = stats.summary(session, as_of=as_of)
     overdue = recommendations.list_(session, overdue=True, as_of=as_of, sort="id", limit=10)
@@ -126,7 +125,7 @@ def dashboard(request: Request, session: SessionDep, user: Viewer) -> HTMLRespon
 
 @router.get("/decisions", response_class=HTMLResponse, name="web_decisions")
 @public
-def decision_list(request: Request, session: SessionDep, user: Viewer) -> HTMLResponse:
+def decision_list(request: Request, session: SessionDep) -> HTMLResponse:
     return _list_page(
         request,
         "decisions/list.html",
@@ -143,7 +142,7 @@ def decision_list(request: Request, session: SessionDep, user: Viewer) -> HTMLRe
 
 @router.get("/decisions/{decision_id}", response_class=HTMLResponse, name="web_decision")
 @public
-def decision_page(request: Request, decision_id: Id, session: SessionDep, user: Viewer) -> HTMLResponse:
+def decision_page(request: Request, decision_id: Id, session: SessionDep) -> HTMLResponse:
     as_of, errors = as_of_of(request)
     decision = decisions.read(session, decision_id=decision_id, as_of=as_of)
     recs = recommendations.list_(session, decision_id=decision_id, as_of=as_of, limit=500).items
@@ -176,7 +175,7 @@ def decision_page(request: Request, decision_id: Id, session: SessionDep, user: 
 
 @router.get("/recommendations", response_class=HTMLResponse, name="web_recommendations")
 @public
-def recommendation_list(request: Request, session: SessionDep, user: Viewer) -> HTMLResponse:
+def recommendation_list(request: Request, session: SessionDep) -> HTMLResponse:
     return _list_page(
         request,
         "recommendations/list.html",
@@ -196,7 +195,7 @@ def recommendation_list(request: Request, session: SessionDep, user: Viewer) -> 
 @router.get("/recommendations/{recommendation_id}", response_class=HTMLResponse, name="web_recommendation")
 @public
 def recommendation_page(
-    request: Request, recommendation_id: Id, session: SessionDep, user: Viewer
+    request: Request, recommendation_id: Id, session: SessionDep
 ) -> HTMLResponse:
     as_of, errors = as_of_of(request)
     rec = recommendations.read(session, recommendation_id=recommendation_id, as_of=as_of)
@@ -221,7 +220,7 @@ def recommendation_page(
 
 @router.get("/organisations", response_class=HTMLResponse, name="web_organisations")
 @public
-def organisation_list(request: Request, session: SessionDep, user: Viewer) -> HTMLResponse:
+def organisation_list(request: Request, session: SessionDep) -> HTMLResponse:
     return _list_page(
         request,
         "organisations/list.html",
@@ -234,7 +233,7 @@ def organisation_list(request: Request, session: SessionDep, user: Viewer) -> HT
 @router.get("/organisations/{organisation_id}", response_class=HTMLResponse, name="web_organisation")
 @public
 def organisation_page(
-    request: Request, organisation_id: Id, session: SessionDep, user: Viewer
+    request: Request, organisation_id: Id, session: SessionDep
 ) -> HTMLResponse:
     as_of, errors = as_of_of(request)
     org = organisations.read(session, organisation_id=organisation_id, as_of=as_of)
@@ -264,7 +263,7 @@ def organisation_page(
 
 @router.get("/regulators", response_class=HTMLResponse, name="web_regulators")
 @public
-def regulator_list(request: Request, session: SessionDep, user: Viewer) -> HTMLResponse:
+def regulator_list(request: Request, session: SessionDep) -> HTMLResponse:
     return _list_page(
         request,
         "regulators/list.html",
@@ -276,7 +275,7 @@ def regulator_list(request: Request, session: SessionDep, user: Viewer) -> HTMLR
 
 @router.get("/regulators/{regulator_id}", response_class=HTMLResponse, name="web_regulator")
 @public
-def regulator_page(request: Request, regulator_id: Id, session: SessionDep, user: Viewer) -> HTMLResponse:
+def regulator_page(request: Request, regulator_id: Id, session: SessionDep) -> HTMLResponse:
     as_of, errors = as_of_of(request)
     reg = regulators.read(session, regulator_id=regulator_id, as_of=as_of)
     timeline = decisions.list_(
@@ -301,7 +300,7 @@ def regulator_page(request: Request, regulator_id: Id, session: SessionDep, user
 
 @router.get("/cases", response_class=HTMLResponse, name="web_cases")
 @public
-def case_list(request: Request, session: SessionDep, user: Viewer) -> HTMLResponse:
+def case_list(request: Request, session: SessionDep) -> HTMLResponse:
     return _list_page(
         request,
         "cases/list.html",
@@ -341,7 +340,7 @@ def side_by_side(items: list[Any], order: list[str]) -> list[tuple[list[str], li
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse, name="web_case")
 @public
-def case_page(request: Request, case_id: Id, session: SessionDep, user: Viewer) -> HTMLResponse:
+def case_page(request: Request, case_id: Id, session: SessionDep) -> HTMLResponse:
     as_of, errors = as_of_of(request)
     case = cases.read(session, case_id=case_id, as_of=as_of)
     timeline = decisions.list_(session, case_id=case_id, as_of=as_of, sort="issued_on", limit=TIMELINE_LIMIT)
@@ -372,7 +371,7 @@ HIT_PAGES = {
 
 @router.get("/search", response_class=HTMLResponse, name="web_search")
 @public
-def search_page(request: Request, session: SessionDep, user: Viewer) -> HTMLResponse:
+def search_page(request: Request, session: SessionDep) -> HTMLResponse:
     """Full-text search over the whole record, through the same service as the API."""
     params = request.query_params
     q = params.get("q", "").strip()
