@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from app import labels
 from app.errors import FieldError
 from app.schemas.common import PATTERN_MESSAGES, Country, DbId, Jurisdiction, Tag
 from app.services import cases, decisions, organisations, recommendations, regulators
@@ -25,6 +26,10 @@ def _message(err: Mapping[str, Any]) -> str:
         return "is required"
     if err.get("type") == "extra_forbidden":
         return "is not a field of this form"
+    if err.get("type") in ("enum", "literal_error"):
+        # "Input should be 'none', 'pending' or ..." in words: the labels of the codes.
+        codes = re.findall(r"'([^']*)'", str((err.get("ctx") or {}).get("expected", "")))
+        return "should be " + labels.in_words(codes) if codes else "is not one of the choices"
     if err.get("type") == "string_pattern_mismatch":
         pattern = str((err.get("ctx") or {}).get("pattern", ""))
         return PATTERN_MESSAGES.get(pattern, "is not in the expected form")

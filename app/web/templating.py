@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from starlette.responses import HTMLResponse, RedirectResponse
 
-from app import vocab
+from app import labels, vocab
 from app.config import get_settings
 
 HERE = Path(__file__).resolve().parent
@@ -23,7 +23,11 @@ env = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"],
 )
+# `_()` and `{% trans %}` in templates read the message catalogue (app/labels.py).
+# The i18n extension adds install_gettext_translations to the environment at run time.
+env.install_gettext_translations(labels.translations(), newstyle=True)  # type: ignore[attr-defined]
 
 
 def money(amount: Decimal | None, currency: str | None = None) -> str:
@@ -65,17 +69,15 @@ def url_for(context: Any, name: str, /, _query: dict[str, Any] | None = None, **
     return path + ("?" + urlencode(query_items) if query_items else "")
 
 
-def choices(enum: Any) -> list[tuple[str, str]]:
-    """A vocabulary as (value, text) options of a select."""
-    return [(member.value, member.value) for member in enum]
-
-
 env.filters["money"] = money
 env.filters["day"] = day
 env.filters["host"] = host
 env.globals["with_query"] = with_query
 env.globals["vocab"] = vocab
-env.globals["choices"] = choices
+# Codes in words: `{{ d.compliance | label }}`, `explain(d.compliance)`, `choices(vocab.Status)`.
+env.filters["label"] = labels.label
+env.globals["explain"] = labels.explanation
+env.globals["choices"] = labels.choices
 env.globals["today"] = dt.date.today
 env.globals["signup_open"] = lambda: get_settings().signup == "open"
 templates = Jinja2Templates(env=env)
