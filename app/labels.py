@@ -7,7 +7,7 @@ language is a translation file; English is complete.
 """
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -221,9 +221,12 @@ def explanation(value: object, kind: type[StrEnum] | None = None) -> str:
     return gettext(text) if text is not None else ""
 
 
-def choices(enum: Iterable[StrEnum]) -> list[tuple[str, str]]:
-    """A vocabulary as (code, label) options of a select."""
-    return [(member.value, label(member)) for member in enum]
+def choices(enum: Iterable[StrEnum], counts: Mapping[str, int] | None = None) -> list[tuple[str, str]]:
+    """A vocabulary as (code, label) options of a select; with `counts`, each label followed by
+    how many records have the code ("Complied (1,204)")."""
+    if counts is None:
+        return [(member.value, label(member)) for member in enum]
+    return [(member.value, f"{label(member)} ({counts.get(member.value, 0):,})") for member in enum]
 
 
 def in_words(codes: Iterable[str]) -> str:

@@ -1,24 +1,13 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from app.access import public
 from app.api.common import CREATE, DELETE, READ, READ_ITEM, UPDATE, created, problems, with_etag
-from app.api.deps import (
-    DEFAULT_PAGE,
-    AsOf,
-    Cursor,
-    Editor,
-    FilterId,
-    IfMatch,
-    Limit,
-    Q,
-    SessionDep,
-    item_id,
-    sort_param,
-)
+from app.api.deps import DEFAULT_PAGE, AsOf, Cursor, Editor, IfMatch, Limit, SessionDep, item_id, sort_param
 from app.api.idempotency import ApiRoute
 from app.schemas.common import Page
+from app.schemas.filters import RecommendationFilter
 from app.schemas.recommendation import (
     AssessmentCreate,
     AssessmentRead,
@@ -27,7 +16,6 @@ from app.schemas.recommendation import (
     RecommendationUpdate,
 )
 from app.services import recommendations
-from app.vocab import Status
 
 router = APIRouter(prefix="/recommendations", tags=["recommendations"], route_class=ApiRoute)
 RecommendationId = Annotated[int, item_id("recommendation_id")]
@@ -39,30 +27,12 @@ CREATE_CHILD = problems(400, 401, 403, 404, 413, 422)
 @public
 def list_recommendations(
     session: SessionDep,
+    filters: Annotated[RecommendationFilter, Query()],
     limit: Limit = DEFAULT_PAGE,
     cursor: Cursor = None,
-    as_of: AsOf = None,
-    status: Status | None = None,
-    overdue: bool | None = None,
-    organisation_id: FilterId = None,
-    regulator_id: FilterId = None,
-    decision_id: FilterId = None,
-    q: Q = None,
     sort: Sort = "id",
 ) -> Page[RecommendationRead]:
-    return recommendations.list_(
-        session,
-        status=status,
-        overdue=overdue,
-        organisation_id=organisation_id,
-        regulator_id=regulator_id,
-        decision_id=decision_id,
-        q=q,
-        as_of=as_of,
-        sort=sort,
-        limit=limit,
-        cursor=cursor,
-    )
+    return recommendations.list_(session, filters, sort=sort, limit=limit, cursor=cursor)
 
 
 @router.post("", status_code=201, response_model=RecommendationRead, responses=CREATE)

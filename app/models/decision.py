@@ -1,7 +1,7 @@
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, BigId, Versioned, enum_column
@@ -67,6 +67,7 @@ class Decision(Versioned, Base):
         # Compliance-filtered lists walk this in their order (newest first) instead of sorting.
         Index("ix_decisions_compliance_issued_on", "compliance", "issued_on", "id"),
         Index("ix_decisions_kind_issued_on", "kind", "issued_on", "id"),
+        Index("ix_decisions_penalty", "penalty_amount", "penalty_currency", "id"),
     )
 
 
@@ -157,7 +158,11 @@ class DecisionTag(Base):
     )
     tag: Mapped[str] = mapped_column(String(100), primary_key=True)
 
-    __table_args__ = (Index("ix_decision_tags_tag", "tag", "decision_id"),)
+    __table_args__ = (
+        Index("ix_decision_tags_tag", "tag", "decision_id"),
+        # The tag filter ignores case.
+        Index("ix_decision_tags_tag_lower", text("lower(tag)"), "decision_id"),
+    )
 
 
 class DecisionRelation(Base):

@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from app import labels
 from app.errors import FieldError
 from app.schemas.common import PATTERN_MESSAGES, Country, DbId, Jurisdiction, Tag
+from app.schemas.filters import DecisionFilter, RecommendationFilter
 from app.services import cases, decisions, organisations, recommendations, regulators
-from app.vocab import Compliance, DecisionKind, OrganisationKind, RegulatorKind, Status
+from app.vocab import OrganisationKind, RegulatorKind
 
 # -- Errors --------------------------------------------------------------------------
 
@@ -85,31 +86,22 @@ def _sorts(service: Any) -> Any:
     return Literal[tuple(service.SORTS)]  # type: ignore[valid-type]
 
 
-class DecisionQuery(ListQuery):
-    regulator_id: DbId | None = None
-    organisation_id: DbId | None = None
-    case_id: DbId | None = None
-    jurisdiction: Jurisdiction | None = None
-    kind: DecisionKind | None = None
-    tag: Tag | None = None
-    issued_from: dt.date | None = None
-    issued_to: dt.date | None = None
-    compliance: Compliance | None = None
+class DecisionQuery(ListQuery, DecisionFilter):
+    """The decisions page's query: the list's filters (one model with the API's), and its page."""
+
     sort: _sorts(decisions) = "-issued_on"  # type: ignore[valid-type]
 
-    def filters(self) -> dict[str, Any]:
-        values = self.model_dump()
-        values["compliance_is"] = values.pop("compliance")
-        return values
+    def filter(self) -> DecisionFilter:
+        return DecisionFilter.model_validate(self.model_dump(include=set(DecisionFilter.model_fields)))
 
 
-class RecommendationQuery(ListQuery):
-    status: Status | None = None
-    overdue: bool | None = None
-    organisation_id: DbId | None = None
-    regulator_id: DbId | None = None
-    decision_id: DbId | None = None
+class RecommendationQuery(ListQuery, RecommendationFilter):
     sort: _sorts(recommendations) = "id"  # type: ignore[valid-type]
+
+    def filter(self) -> RecommendationFilter:
+        return RecommendationFilter.model_validate(
+            self.model_dump(include=set(RecommendationFilter.model_fields))
+        )
 
 
 class OrganisationQuery(ListQuery):
@@ -131,21 +123,18 @@ class CaseQuery(ListQuery):
 
 
 SORT_LABELS = {
-    "-issued_on": "Newest first",
-    "issued_on": "Oldest first",
     "name": "Name A to Z",
     "-name": "Name Z to A",
     "title": "Title A to Z",
     "-title": "Title Z to A",
-    "reference": "Reference A to Z",
-    "-reference": "Reference Z to A",
     "id": "First added first",
     "-id": "Last added first",
 }
 
 
 def sort_choices(service: Any) -> list[tuple[str, str]]:
-    return [(key, SORT_LABELS.get(key, key)) for key in service.SORTS]
+    names = SORT_LABELS | getattr(service, "SORT_LABELS", {})
+    return [(key, names.get(key, key)) for key in service.SORTS]
 
 
 # -- Record forms --------------------------------------------------------------------

@@ -13,6 +13,7 @@ from starlette.responses import HTMLResponse, RedirectResponse
 
 from app import labels, vocab
 from app.config import get_settings
+from app.schemas.filters import country_name
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -78,6 +79,7 @@ env.globals["vocab"] = vocab
 env.filters["label"] = labels.label
 env.globals["explain"] = labels.explanation
 env.globals["choices"] = labels.choices
+env.globals["country_name"] = country_name
 env.globals["today"] = dt.date.today
 env.globals["signup_open"] = lambda: get_settings().signup == "open"
 templates = Jinja2Templates(env=env)
