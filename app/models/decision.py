@@ -1,7 +1,7 @@
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, BigId, Versioned, enum_column
@@ -158,11 +158,7 @@ class DecisionTag(Base):
     )
     tag: Mapped[str] = mapped_column(String(100), primary_key=True)
 
-    __table_args__ = (
-        Index("ix_decision_tags_tag", "tag", "decision_id"),
-        # The tag filter ignores case.
-        Index("ix_decision_tags_tag_lower", text("lower(tag)"), "decision_id"),
-    )
+    __table_args__ = (Index("ix_decision_tags_tag", "tag", "decision_id"),)
 
 
 class DecisionRelation(Base):
