@@ -22,8 +22,9 @@ JURISDICTION_PATTERN = r"^([A-Za-z]{2}(-[A-Za-z0-9]{1,3})?|[A-Za-z][A-Za-z .,'()
 
 
 def country_code(value: str) -> str:
-    """A jurisdiction as its code: `ca-bc` is `CA-BC`, `UK` and `United Kingdom` are `GB`;
-    an unknown name is refused (an unknown two-letter code simply matches nothing)."""
+    """A jurisdiction as its code: `ca-bc` is `CA-BC`, `UK` and `United Kingdom` are `GB`. A name
+    not known here is kept as typed and matches nothing, as an unknown code does (the pages
+    say so beside the list; see `known_country`)."""
     text = " ".join(value.split())
     head, dash, rest = text.partition("-")
     if len(head) == 2 and head.isalpha() and (not dash or (rest.isalnum() and len(rest) <= 3)):
@@ -32,9 +33,14 @@ def country_code(value: str) -> str:
     try:
         return str(pycountry.countries.lookup(text).alpha_2)
     except LookupError:
-        raise ValueError(
-            f"{text!r} is not a country name or code known here (try its code, such as GB)"
-        ) from None
+        return text
+
+
+def known_country(jurisdiction: str) -> bool:
+    """Whether a jurisdiction (as `country_code` gives it) names a country known here."""
+    return pycountry.countries.get(alpha_2=jurisdiction[:2].upper()) is not None and (
+        len(jurisdiction) == 2 or jurisdiction[2] == "-"
+    )
 
 
 def country_name(code: str) -> str:

@@ -13,7 +13,7 @@ from starlette.responses import HTMLResponse, RedirectResponse
 
 from app import labels, vocab
 from app.config import get_settings
-from app.schemas.filters import country_name
+from app.schemas.filters import country_name, known_country
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -80,6 +80,7 @@ env.filters["label"] = labels.label
 env.globals["explain"] = labels.explanation
 env.globals["choices"] = labels.choices
 env.globals["country_name"] = country_name
+env.globals["known_country"] = known_country
 env.globals["today"] = dt.date.today
 env.globals["signup_open"] = lambda: get_settings().signup == "open"
 templates = Jinja2Templates(env=env)
