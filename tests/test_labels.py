@@ -69,3 +69,9 @@ def test_a_validation_message_names_the_choices_in_words() -> None:
     assert message == "should be " + labels.in_words([c.value for c in vocab.Compliance])
     assert message.startswith("should be “No recommendations”, “Pending”, “Complied”, “Partially complied”")
     assert "partially_complied" not in message and "Input should" not in message
+
+
+def test_a_bad_order_on_a_page_is_named_by_the_orders_words() -> None:
+    _, errors = forms.DecisionQuery.parse({"sort": "colour"})
+    assert errors["sort"].startswith("should be one of the orders: Newest first; Oldest first;")
+    assert "Largest penalty first" in errors["sort"] and "-penalty_amount" not in errors["sort"]

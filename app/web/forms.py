@@ -30,6 +30,9 @@ def _message(err: Mapping[str, Any]) -> str:
     if err.get("type") in ("enum", "literal_error"):
         # "Input should be 'none', 'pending' or ..." in words: the labels of the codes.
         codes = re.findall(r"'([^']*)'", str((err.get("ctx") or {}).get("expected", "")))
+        if tuple(err.get("loc", ())) == ("sort",):
+            orders = SORT_LABELS | decisions.SORT_LABELS | recommendations.SORT_LABELS
+            return "should be one of the orders: " + "; ".join(orders.get(c, c) for c in codes)
         return "should be " + labels.in_words(codes) if codes else "is not one of the choices"
     if err.get("type") == "string_pattern_mismatch":
         pattern = str((err.get("ctx") or {}).get("pattern", ""))
