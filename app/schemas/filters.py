@@ -6,7 +6,7 @@ and a saved query (a subscription's target); the services take it whole.
 """
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 import pycountry
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -84,7 +84,7 @@ class ListFilter(BaseModel):
             k: (v.value if hasattr(v, "value") else v) for k, v in self.model_dump(exclude_none=True).items()
         }
 
-    def without(self, *names: str) -> "Any":
+    def without(self, *names: str) -> Self:
         """The same filters with some cleared (a facet counts its options without its own filter)."""
         return self.model_copy(update=dict.fromkeys(names))
 
