@@ -104,7 +104,7 @@ def test_editor_round_trip_in_chromium(server: str) -> None:
                     page.get_by_role("button", name="Save").click()
                 assert page.url.startswith(decision_url + "#rec-"), page.url
                 expect(page.locator("article.rec", has_text=text)).to_be_visible()
-            expect(page.locator("#decision-compliance .badge")).to_have_text("pending")
+            expect(page.locator("#decision-compliance .badge")).to_have_text("Pending")
 
             # An assessment on each: one complied, one not.
             for index, status in ((0, "complied"), (1, "not_complied")):
@@ -119,7 +119,7 @@ def test_editor_round_trip_in_chromium(server: str) -> None:
                 assert page.url.split("#")[0] == decision_url
 
             badge = page.locator("#decision-compliance .badge")
-            expect(badge).to_have_text("partially_complied")
+            expect(badge).to_have_text("Partially complied")
             assert badge.get_attribute("data-status") == "partially_complied"
 
             # Open the first recommendation's timeline.
@@ -129,7 +129,7 @@ def test_editor_round_trip_in_chromium(server: str) -> None:
             history.locator("summary").click()
             expect(timeline).to_be_visible()
             expect(timeline).to_contain_text("Checked by the commissioner: complied")
-            expect(timeline.locator(".badge")).to_have_text("complied")
+            expect(timeline.locator(".badge")).to_have_text("Complied")
             expect(timeline.get_by_role("link", name="https://www.priv.gc.ca/en/")).to_be_visible()
 
             # Sign out.

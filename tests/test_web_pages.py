@@ -100,11 +100,12 @@ def test_decision_page_shows_the_whole_decision(api: Api) -> None:
     ids = load_demo(api)
     html = api.get(f"/decisions/{ids['decision']}").text
     assert (
-        'id="decision-compliance"><span class="badge b-partially_complied" data-status="partially_complied">'
-        in html
+        'id="decision-compliance"><span class="badge b-partially_complied" data-status="partially_complied" '
+        'title="Some recommendations were complied with, some not.">Partially complied</span>' in html
     )
+    assert "partially_complied<" not in html and ">respondent<" not in html
     assert html.count('class="rec"') == 3
-    for word in ("lead", "joint", "respondent", "client", "Findings", "Provisions cited", "Sources"):
+    for word in ("Lead", "Joint", "Respondent", "Client", "Findings", "Provisions cited", "Sources"):
         assert word in html
     assert html.count("<details") == 3 and 'class="timeline"' in html
     assert "Claimed by" in html
@@ -123,7 +124,7 @@ def test_appeal_chain_both_ways_with_standing(api: Api) -> None:
     ico = api.ok(api.get("/api/v1/decisions", params={"q": "ICO MPN"}))["items"][0]
     html = api.get(f"/decisions/{ico['id']}").text
     assert 'id="decision-standing"><span class="badge b-remitted"' in html
-    assert 'class="timeline chain"' in html and "overturns" in html and "remits" in html
+    assert 'class="timeline chain"' in html and "Overturns" in html and "Remits" in html
     later = ico["related_by"][0]["decision_id"]
     assert f'href="/decisions/{ico["id"]}"' in api.get(f"/decisions/{later}").text
     assert "b-in_force" in api.get(f"/decisions/{ico['id']}", params={"as_of": "2022-06-01"}).text

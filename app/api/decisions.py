@@ -4,74 +4,29 @@ from fastapi import APIRouter, Query, Request, Response
 
 from app.access import public
 from app.api.common import CREATE, DELETE, READ, READ_ITEM, UPDATE, created, with_etag
-from app.api.deps import (
-    DEFAULT_PAGE,
-    AsOf,
-    Cursor,
-    Editor,
-    FilterId,
-    IfMatch,
-    Limit,
-    Q,
-    SessionDep,
-    item_id,
-    sort_param,
-)
+from app.api.deps import DEFAULT_PAGE, AsOf, Cursor, Editor, IfMatch, Limit, SessionDep, item_id, sort_param
 from app.api.idempotency import ApiRoute
-from app.schemas.common import IsoDate, Page
+from app.schemas.common import Page
 from app.schemas.decision import DecisionCreate, DecisionRead, DecisionUpdate
 from app.schemas.duplicates import MergeRequest
+from app.schemas.filters import DecisionFilter
 from app.services import decisions, duplicates, merges
-from app.vocab import Compliance, DecisionKind
 
 router = APIRouter(prefix="/decisions", tags=["decisions"], route_class=ApiRoute)
 DecisionId = Annotated[int, item_id("decision_id")]
 Sort = sort_param(decisions.SORTS)
-Jurisdiction = Annotated[
-    str | None,
-    Query(
-        pattern=r"^[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?$",
-        description="`CA` matches regulators of `CA` and of its subdivisions such as `CA-BC`.",
-    ),
-]
 
 
 @router.get("", response_model=Page[DecisionRead], responses=READ)
 @public
 def list_decisions(
     session: SessionDep,
+    filters: Annotated[DecisionFilter, Query()],
     limit: Limit = DEFAULT_PAGE,
     cursor: Cursor = None,
-    as_of: AsOf = None,
-    regulator_id: FilterId = None,
-    organisation_id: FilterId = None,
-    case_id: FilterId = None,
-    jurisdiction: Jurisdiction = None,
-    kind: DecisionKind | None = None,
-    tag: Annotated[str | None, Query(max_length=100)] = None,
-    issued_from: IsoDate | None = None,
-    issued_to: IsoDate | None = None,
-    compliance: Compliance | None = None,
-    q: Q = None,
     sort: Sort = "-issued_on",  # type: ignore[valid-type]  # a Literal made at import
 ) -> Page[DecisionRead]:
-    return decisions.list_(
-        session,
-        regulator_id=regulator_id,
-        organisation_id=organisation_id,
-        case_id=case_id,
-        jurisdiction=jurisdiction,
-        kind=kind,
-        tag=tag,
-        issued_from=issued_from,
-        issued_to=issued_to,
-        compliance_is=compliance,
-        q=q,
-        as_of=as_of,
-        sort=sort,
-        limit=limit,
-        cursor=cursor,
-    )
+    return decisions.list_(session, filters, sort=sort, limit=limit, cursor=cursor)
 
 
 @router.post("", status_code=201, response_model=DecisionRead, responses=CREATE)

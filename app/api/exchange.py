@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -18,9 +18,9 @@ from starlette.types import Message, Send
 from app.access import public
 from app.api.common import problems
 from app.api.deps import Admin, SessionDep, get_database, sort_param
-from app.api.filters import decision_filters, recommendation_filters
 from app.api.idempotency import ApiRoute
 from app.config import get_settings
+from app.schemas.filters import DecisionFilter, RecommendationFilter
 from app.services import audit, csv_export, decisions, exchange, recommendations
 
 router = APIRouter(route_class=ApiRoute, tags=["export and import"])
@@ -134,14 +134,14 @@ async def import_record(request: Request, session: SessionDep, _: Admin) -> dict
 @public
 def export_decisions_csv(
     request: Request,
-    filters: Annotated[dict[str, Any], Depends(decision_filters)],
+    filters: Annotated[DecisionFilter, Query()],
     sort: DecisionSort = "-issued_on",  # type: ignore[valid-type]  # a Literal made at import
 ) -> StreamingResponse:
     """Decisions matching the list's filters, with their derived compliance, standing and
     recommendation counts (as of `as_of` when given), as CSV."""
     return streamed(
         request,
-        lambda s: csv_export.decision_rows(s, sort=sort, **filters),
+        lambda s: csv_export.decision_rows(s, filters, sort=sort),
         media_type="text/csv; charset=utf-8",
         filename="decisions.csv",
     )
@@ -151,14 +151,14 @@ def export_decisions_csv(
 @public
 def export_recommendations_csv(
     request: Request,
-    filters: Annotated[dict[str, Any], Depends(recommendation_filters)],
+    filters: Annotated[RecommendationFilter, Query()],
     sort: RecommendationSort = "id",  # type: ignore[valid-type]  # a Literal made at import
 ) -> StreamingResponse:
     """Recommendations matching the list's filters, with their derived status and overdue flag
     (as of `as_of` when given), as CSV."""
     return streamed(
         request,
-        lambda s: csv_export.recommendation_rows(s, sort=sort, **filters),
+        lambda s: csv_export.recommendation_rows(s, filters, sort=sort),
         media_type="text/csv; charset=utf-8",
         filename="recommendations.csv",
     )

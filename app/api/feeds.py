@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from app.access import public
 from app.api.common import problems
 from app.api.deps import FilterId, SessionDep, current_token
-from app.api.filters import decision_filters
 from app.config import get_settings
+from app.schemas.filters import DecisionFilter
 from app.services import feeds
 from app.vocab import Status
 
@@ -50,7 +50,7 @@ def _feed(request: Request, *, path: str, title: str, page: str, entries: Any) -
 def decisions_feed(
     request: Request,
     session: SessionDep,
-    filters: Annotated[dict[str, Any], Depends(decision_filters)],
+    filters: Annotated[DecisionFilter, Query()],
     limit: Entries = feeds.DEFAULT_ENTRIES,
 ) -> Response:
     """The newest decisions (by the day issued), taking the decision list's filters."""

@@ -10,16 +10,15 @@ from app.api.deps import (
     AsOf,
     Cursor,
     Editor,
-    FilterId,
     IfMatch,
     Limit,
-    Q,
     SessionDep,
     item_id,
     sort_param,
 )
 from app.api.idempotency import ApiRoute
 from app.schemas.common import Page
+from app.schemas.filters import RecommendationFilter
 from app.schemas.recommendation import (
     AssessmentCreate,
     AssessmentRead,
@@ -29,19 +28,10 @@ from app.schemas.recommendation import (
     RecommendationUpdate,
 )
 from app.services import recommendations
-from app.vocab import Status
 
 router = APIRouter(prefix="/recommendations", tags=["recommendations"], route_class=ApiRoute)
 RecommendationId = Annotated[int, item_id("recommendation_id")]
 Sort = sort_param(recommendations.SORTS)
-Reference = Annotated[
-    str | None,
-    Query(
-        min_length=1,
-        max_length=100,
-        description="Only the recommendations with exactly this reference (such as `063/05`).",
-    ),
-]
 CREATE_CHILD = problems(400, 401, 403, 404, 413, 422)
 RETRACT = problems(400, 401, 403, 404, 409, 413, 422)
 
@@ -50,32 +40,12 @@ RETRACT = problems(400, 401, 403, 404, 409, 413, 422)
 @public
 def list_recommendations(
     session: SessionDep,
+    filters: Annotated[RecommendationFilter, Query()],
     limit: Limit = DEFAULT_PAGE,
     cursor: Cursor = None,
-    as_of: AsOf = None,
-    status: Status | None = None,
-    overdue: bool | None = None,
-    organisation_id: FilterId = None,
-    regulator_id: FilterId = None,
-    decision_id: FilterId = None,
-    reference: Reference = None,
-    q: Q = None,
     sort: Sort = "id",  # type: ignore[valid-type]  # a Literal made at import
 ) -> Page[RecommendationRead]:
-    return recommendations.list_(
-        session,
-        status=status,
-        overdue=overdue,
-        organisation_id=organisation_id,
-        regulator_id=regulator_id,
-        decision_id=decision_id,
-        reference=reference,
-        q=q,
-        as_of=as_of,
-        sort=sort,
-        limit=limit,
-        cursor=cursor,
-    )
+    return recommendations.list_(session, filters, sort=sort, limit=limit, cursor=cursor)
 
 
 @router.post("", status_code=201, response_model=RecommendationRead, responses=CREATE)

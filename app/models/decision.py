@@ -67,6 +67,7 @@ class Decision(Versioned, Base):
         # Compliance-filtered lists walk this in their order (newest first) instead of sorting.
         Index("ix_decisions_compliance_issued_on", "compliance", "issued_on", "id"),
         Index("ix_decisions_kind_issued_on", "kind", "issued_on", "id"),
+        Index("ix_decisions_penalty", "penalty_amount", "penalty_currency", "id"),
     )
 
 

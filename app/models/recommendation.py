@@ -32,6 +32,7 @@ class Recommendation(Versioned, Base):
         Index("ix_recommendations_decision_id_reference", "decision_id", "reference", unique=True),
         # Covers the overdue test (due_on, then status) without reading the rows.
         Index("ix_recommendations_due_on_status", "due_on", "status"),
+        Index("ix_recommendations_last_assessed_on", "last_assessed_on", "id"),
     )
 
 

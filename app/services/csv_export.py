@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Decision, Organisation
+from app.schemas.filters import DecisionFilter, RecommendationFilter
 from app.services import decisions, recommendations
 from app.services.pagination import paginate
 from app.vocab import Status
@@ -97,15 +98,15 @@ def _join(values: list[str]) -> str:
     return "; ".join(values)
 
 
-def decision_rows(
-    session: Session, *, as_of: dt.date | None, sort: str = "-issued_on", **filters: Any
-) -> Iterator[str]:
+def decision_rows(session: Session, filters: DecisionFilter, *, sort: str = "-issued_on") -> Iterator[str]:
     """CSV text: the header, then one piece per page of decisions matching the filters."""
     yield BOM + _rows_to_text([DECISION_COLUMNS])
-    stmt = decisions.filtered(as_of=as_of, **filters).options(*decisions.LOAD)
+    as_of = filters.as_of
+    sorts = decisions.sorts(as_of)
+    stmt = decisions.filtered(filters).options(*decisions.LOAD)
     cursor: str | None = None
     while True:
-        rows, cursor = paginate(session, stmt, sorts=decisions.SORTS, sort=sort, limit=PAGE, cursor=cursor)
+        rows, cursor = paginate(session, stmt, sorts=sorts, sort=sort, limit=PAGE, cursor=cursor)
         reads = decisions.read_many(session, [r[0] for r in rows], as_of=as_of)
         lines = []
         for d in reads:
@@ -140,16 +141,16 @@ def decision_rows(
 
 
 def recommendation_rows(
-    session: Session, *, as_of: dt.date | None, sort: str = "id", **filters: Any
+    session: Session, filters: RecommendationFilter, *, sort: str = "id"
 ) -> Iterator[str]:
     """CSV text: the header, then one piece per page of recommendations matching the filters."""
     yield BOM + _rows_to_text([RECOMMENDATION_COLUMNS])
-    stmt = recommendations.filtered(as_of=as_of, **filters)
+    as_of = filters.as_of
+    sorts = recommendations.sorts(as_of)
+    stmt = recommendations.filtered(filters)
     cursor: str | None = None
     while True:
-        rows, cursor = paginate(
-            session, stmt, sorts=recommendations.SORTS, sort=sort, limit=PAGE, cursor=cursor
-        )
+        rows, cursor = paginate(session, stmt, sorts=sorts, sort=sort, limit=PAGE, cursor=cursor)
         recs = [r[0] for r in rows]
         reads = recommendations.read_many(session, recs, as_of=as_of)
         references = dict(

@@ -5,7 +5,20 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import BindParameter, Select, String, bindparam, exists, func, literal, select, type_coerce
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    String,
+    bindparam,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from app.errors import Conflict, FieldError, Invalid, NotFound
@@ -34,6 +47,7 @@ from app.schemas.decision import (
     RelatedOut,
     SourceOut,
 )
+from app.schemas.filters import DecisionFilter
 from app.services import audit, compliance
 from app.services.common import (
     changed,
@@ -43,20 +57,73 @@ from app.services.common import (
     labels,
     refuse_if_referenced,
 )
-from app.services.pagination import SortKey, date_key, paginate
+from app.services.pagination import SortKey, date_key, decimal_key, ordered_pair, paginate, position, ranked
 from app.services.regulators import jurisdiction_clause
 from app.services.search import matches
-from app.vocab import Compliance, DecisionKind, SearchType
+from app.vocab import Compliance, SearchType
 
-SORTS = {
-    "-issued_on": SortKey(Decision.issued_on, Decision.id, descending=True, parse=date_key),
-    "issued_on": SortKey(Decision.issued_on, Decision.id, parse=date_key),
-    "reference": SortKey(Decision.reference, Decision.id),
-    "-reference": SortKey(Decision.reference, Decision.id, descending=True),
-    "title": SortKey(Decision.title, Decision.id),
-    "-title": SortKey(Decision.title, Decision.id, descending=True),
-    "id": SortKey(Decision.id, Decision.id),
-    "-id": SortKey(Decision.id, Decision.id, descending=True),
+# Without a penalty, a decision sorts after every penalty (ascending: above any amount;
+# descending: below zero).
+NO_PENALTY_HIGH: ColumnElement[Any] = literal_column("1000000000000000000")
+NO_PENALTY_LOW: ColumnElement[Any] = literal_column("-1")
+NO_CURRENCY: ColumnElement[Any] = literal_column("'~'")
+
+
+def sorts(as_of: dt.date | None) -> dict[str, SortKey]:
+    """The decision list's orders (`-name` for descending); compliance is the one derived as
+    of the day read."""
+    kept = compliance.decision_compliance_expr(as_of)
+    return {
+        **{
+            "-issued_on": SortKey(Decision.issued_on, Decision.id, descending=True, parse=date_key),
+            "issued_on": SortKey(Decision.issued_on, Decision.id, parse=date_key),
+        },
+        **ordered_pair("reference", Decision.reference, Decision.id),
+        **ordered_pair("title", Decision.title, Decision.id),
+        **ordered_pair("id", Decision.id, Decision.id),
+        "penalty_amount": SortKey(
+            func.coalesce(Decision.penalty_amount, NO_PENALTY_HIGH),
+            Decision.id,
+            parse=decimal_key,
+            computed=True,
+        ),
+        "-penalty_amount": SortKey(
+            func.coalesce(Decision.penalty_amount, NO_PENALTY_LOW),
+            Decision.id,
+            descending=True,
+            parse=decimal_key,
+            computed=True,
+        ),
+        **ordered_pair(
+            "penalty_currency",
+            func.coalesce(Decision.penalty_currency, NO_CURRENCY),
+            Decision.id,
+            computed=True,
+        ),
+        **ordered_pair("kind", Decision.kind, Decision.id),
+        **ordered_pair("compliance", ranked(kept, [c.value for c in Compliance]), Decision.id, computed=True),
+    }
+
+
+SORTS = sorts(None)
+# What the pages show for each order.
+SORT_LABELS = {
+    "-issued_on": "Newest first",
+    "issued_on": "Oldest first",
+    "reference": "Reference A to Z",
+    "-reference": "Reference Z to A",
+    "title": "Title A to Z",
+    "-title": "Title Z to A",
+    "id": "First added first",
+    "-id": "Last added first",
+    "penalty_amount": "Smallest penalty first",
+    "-penalty_amount": "Largest penalty first",
+    "penalty_currency": "Currency A to Z",
+    "-penalty_currency": "Currency Z to A",
+    "kind": "Kind A to Z",
+    "-kind": "Kind Z to A",
+    "compliance": "Compliance, none to not complied",
+    "-compliance": "Compliance, not complied to none",
 }
 
 LOAD = (
@@ -479,38 +546,72 @@ def read(session: Session, *, decision_id: int, as_of: dt.date | None) -> Decisi
 
 def list_(
     session: Session,
+    filters: DecisionFilter | None = None,
     *,
-    regulator_id: int | None = None,
-    organisation_id: int | None = None,
-    case_id: int | None = None,
-    jurisdiction: str | None = None,
-    kind: DecisionKind | None = None,
-    tag: str | None = None,
-    issued_from: dt.date | None = None,
-    issued_to: dt.date | None = None,
-    compliance_is: Compliance | None = None,
-    q: str | None = None,
-    as_of: dt.date | None = None,
     sort: str = "-issued_on",
     limit: int,
     cursor: str | None = None,
 ) -> Page[DecisionRead]:
-    stmt = filtered(
-        regulator_id=regulator_id,
-        organisation_id=organisation_id,
-        case_id=case_id,
-        jurisdiction=jurisdiction,
-        kind=kind,
-        tag=tag,
-        issued_from=issued_from,
-        issued_to=issued_to,
-        compliance_is=compliance_is,
-        q=q,
-        as_of=as_of,
-        session=session,
+    filters = filters or DecisionFilter()
+    stmt = filtered(filters, session=session)
+    orders = sorts(filters.as_of)
+    rows, next_cursor = paginate(session, stmt, sorts=orders, sort=sort, limit=limit, cursor=cursor)
+    return Page(items=read_many(session, [r[0] for r in rows], as_of=filters.as_of), next_cursor=next_cursor)
+
+
+def count(session: Session, filters: DecisionFilter) -> int:
+    """How many decisions match the filters."""
+    stmt = filtered(filters, session=session).with_only_columns(Decision.id).order_by(None)
+    return int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+
+
+def start(session: Session, filters: DecisionFilter, *, sort: str, cursor: str | None) -> int:
+    """How many matching decisions come before the page `cursor` starts."""
+    stmt = filtered(filters, session=session)
+    return position(session, stmt, sorts=sorts(filters.as_of), sort=sort, cursor=cursor)
+
+
+def facets(session: Session, filters: DecisionFilter) -> dict[str, dict[str, int]]:
+    """For each main facet, how many decisions each of its values has among those the other
+    filters keep: compliance, kind, the regulator's country and the year issued."""
+    out: dict[str, dict[str, int]] = {}
+
+    def grouped(facet_filters: DecisionFilter, value: Any) -> dict[str, int]:
+        """Counts by `value` straight over the filtered SELECT (no subquery to join back to)."""
+        stmt = filtered(facet_filters, session=session).with_only_columns(value, func.count()).order_by(None)
+        return {
+            str(k): int(c) for k, c in session.execute(stmt.group_by(value).order_by(value)) if k is not None
+        }
+
+    out["compliance"] = grouped(
+        filters.without("compliance"), compliance.decision_compliance_expr(filters.as_of)
     )
-    rows, next_cursor = paginate(session, stmt, sorts=SORTS, sort=sort, limit=limit, cursor=cursor)
-    return Page(items=read_many(session, [r[0] for r in rows], as_of=as_of), next_cursor=next_cursor)
+    out["kind"] = grouped(filters.without("kind"), Decision.kind)
+    # Each decision once per country, however many of its regulators are there; from the
+    # links alone when no other filter applies.
+    by_country = filters.without("jurisdiction")
+    pairs = (
+        select(DecisionRegulator.decision_id, func.substr(Regulator.jurisdiction, 1, 2).label("country"))
+        .join(Regulator, Regulator.id == DecisionRegulator.regulator_id)
+        .distinct()
+    )
+    if by_country.values():
+        pairs = pairs.where(
+            DecisionRegulator.decision_id.in_(
+                filtered(by_country, session=session).with_only_columns(Decision.id).order_by(None)
+            )
+        )
+    countries = pairs.subquery()
+    stmt = (
+        select(countries.c.country, func.count()).group_by(countries.c.country).order_by(countries.c.country)
+    )
+    out["country"] = {str(k): int(c) for k, c in session.execute(stmt)}
+    # The year as the date's first four characters: no date function per row, and the same
+    # text on SQLite (ISO dates) and PostgreSQL (date as text).
+    year = func.substr(type_coerce(cast(Decision.issued_on, String), String), 1, 4)
+    years = grouped(filters.without("issued_from", "issued_to"), year)
+    out["year"] = dict(sorted(years.items(), reverse=True))
+    return out
 
 
 # A regulator or a party with at most this many decisions has its decisions found from its
@@ -541,26 +642,16 @@ def _unindexed(column: Any, few: bool) -> Any:
     return type_coerce(column, String()).concat(literal("", String())) if few else column
 
 
-def filtered(
-    *,
-    regulator_id: int | None = None,
-    organisation_id: int | None = None,
-    case_id: int | None = None,
-    jurisdiction: str | None = None,
-    kind: DecisionKind | None = None,
-    tag: str | None = None,
-    issued_from: dt.date | None = None,
-    issued_to: dt.date | None = None,
-    compliance_is: Compliance | None = None,
-    q: str | None = None,
-    as_of: dt.date | None = None,
-    session: Session | None = None,
-) -> Select[Decision]:
+def filtered(filters: DecisionFilter, *, session: Session | None = None) -> Select[Decision]:
     """The decisions matching the list's filters, as a SELECT to page, count or export.
 
     Given the session, a regulator's or a party's decisions are found the fastest way for how
     many it has (see `_among`); the rows are the same either way.
     """
+    f = filters
+    as_of, regulator_id, organisation_id, case_id = f.as_of, f.regulator_id, f.organisation_id, f.case_id
+    jurisdiction, kind, tag, compliance_is, q = f.jurisdiction, f.kind, f.tag, f.compliance, f.q
+    issued_from, issued_to = f.issued_from, f.issued_to
     stmt = select(Decision).where(*compliance.AsOf(as_of).decisions())
     few = False
     if regulator_id is not None:
@@ -576,17 +667,21 @@ def filtered(
     if case_id is not None:
         stmt = stmt.where(Decision.case_id == case_id)
     if jurisdiction:
+        # The decisions of the jurisdiction's few regulators, by the (regulator_id, decision_id)
+        # index, rather than probing every decision's regulators.
         stmt = stmt.where(
-            exists().where(
-                DecisionRegulator.decision_id == Decision.id,
-                Regulator.id == DecisionRegulator.regulator_id,
-                jurisdiction_clause(Regulator.jurisdiction, jurisdiction),
+            Decision.id.in_(
+                select(DecisionRegulator.decision_id)
+                .join(Regulator, Regulator.id == DecisionRegulator.regulator_id)
+                .where(jurisdiction_clause(Regulator.jurisdiction, jurisdiction))
             )
         )
     if kind is not None:
         stmt = stmt.where(_unindexed(Decision.kind, few) == kind.value)
     if tag:
-        stmt = stmt.where(exists().where(DecisionTag.decision_id == Decision.id, DecisionTag.tag == tag))
+        # Case ignored: one pass over the tags (short rows) rather than a probe per decision.
+        tagged = select(DecisionTag.decision_id).where(func.lower(DecisionTag.tag) == tag.lower())
+        stmt = stmt.where(Decision.id.in_(tagged))
     if issued_from is not None:
         stmt = stmt.where(Decision.issued_on >= issued_from)
     if issued_to is not None:

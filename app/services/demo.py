@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from app.models import Case, Decision, Organisation, Regulator
 from app.schemas.case import CaseCreate
 from app.schemas.decision import DecisionCreate
+from app.schemas.filters import RecommendationFilter
 from app.schemas.organisation import OrganisationCreate
 from app.schemas.recommendation import AssessmentCreate, RecommendationCreate
 from app.schemas.regulator import RegulatorCreate
@@ -441,7 +442,9 @@ def load(session: Session) -> int:
                 )
         for ref, status, assessed_on, asserted_by, note in spec.get("assess_earlier", []):
             earlier = session.scalar(select(Decision.id).where(Decision.reference == ref))
-            for rec_read in recommendations.list_(session, decision_id=earlier, limit=100).items:
+            earlier_filter = RecommendationFilter(decision_id=earlier)
+            earlier_recs = recommendations.list_(session, earlier_filter, limit=100)
+            for rec_read in earlier_recs.items:
                 recommendations.add_assessment(
                     session,
                     recommendation_id=rec_read.id,

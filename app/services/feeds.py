@@ -11,12 +11,12 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from app.models import Assessment, Decision, DecisionRegulator, Organisation, Recommendation
+from app.schemas.filters import DecisionFilter
 from app.services import compliance, decisions
 from app.services.compliance import describe_counts
 from app.services.pagination import paginate
@@ -80,10 +80,10 @@ def render(*, feed_id: str, title: str, self_url: str, alternate: str, entries: 
     return document
 
 
-def decision_entries(session: Session, *, base: str, limit: int, filters: dict[str, Any]) -> list[Entry]:
+def decision_entries(session: Session, *, base: str, limit: int, filters: DecisionFilter) -> list[Entry]:
     """The newest decisions (by day issued) matching the decision list's filters."""
-    as_of = filters.get("as_of")
-    stmt = decisions.filtered(**filters).options(*decisions.LOAD)
+    as_of = filters.as_of
+    stmt = decisions.filtered(filters).options(*decisions.LOAD)
     rows, _ = paginate(session, stmt, sorts=decisions.SORTS, sort="-issued_on", limit=limit, cursor=None)
     entries = []
     for d in decisions.read_many(session, [r[0] for r in rows], as_of=as_of):

@@ -11,9 +11,10 @@ import datetime as dt
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, tuple_
+from sqlalchemy import ColumnElement, Select, case, func, select, tuple_
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from app.errors import FieldError, Invalid
@@ -21,28 +22,68 @@ from app.errors import FieldError, Invalid
 # A SELECT of any columns (a `Select[Any]` is one of a single column).
 AnySelect = Select[*tuple[Any, ...]]
 
+# What a list can be ordered by: a column of the listed entity, or an expression over it.
+SortColumn = QueryableAttribute[Any] | ColumnElement[Any]
+
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 
 
 @dataclass(frozen=True)
 class SortKey:
-    """One way a list can be ordered: by `column` (never NULL), then by `id`."""
+    """One way a list can be ordered: by `column` (never NULL), then by `id`.
 
-    column: QueryableAttribute[Any]
-    id_column: QueryableAttribute[int]
+    `column` is a column of the listed entity, or (`computed`) an expression over it, such as a
+    nullable column through COALESCE or a rank of its codes; a computed key is selected beside
+    the entity, to build the next cursor from.
+    """
+
+    column: SortColumn
+    id_column: SortColumn
     descending: bool = False
     parse: Callable[[Any], Any] = lambda v: v
+    computed: bool = False
+    label: str = ""
 
 
 def date_key(value: Any) -> dt.date:
     return dt.date.fromisoformat(value)
 
 
+def decimal_key(value: Any) -> Decimal:
+    if not isinstance(value, str):
+        raise ValueError("an amount is written as text in a cursor")
+    return Decimal(value)
+
+
+SORT_VALUE = "sort_value"
+
+
+def ranked(expr: ColumnElement[Any], codes: Sequence[str]) -> ColumnElement[int]:
+    """A code column as the rank of its code in `codes` (the vocabulary's order), to sort by."""
+    return case({code: i for i, code in enumerate(codes)}, value=expr, else_=len(codes))
+
+
+def ordered_pair(
+    name: str, column: SortColumn, id_column: SortColumn, **options: Any
+) -> dict[str, SortKey]:
+    """`name` ascending and `-name` descending."""
+    return {
+        name: SortKey(column, id_column, **options),
+        f"-{name}": SortKey(column, id_column, descending=True, **options),
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value) if isinstance(value, Decimal) else value
+
+
 def encode_cursor(sort: str, key: Sequence[Any]) -> str:
     """An opaque cursor holding the sort name and the last row's key (value, id)."""
     payload = json.dumps(
-        [sort, [v.isoformat() if isinstance(v, dt.date) else v for v in key]],
+        [sort, [_jsonable(v) for v in key]],
         separators=(",", ":"),
     )
     return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
@@ -63,6 +104,8 @@ def _scalar(value: Any, expected: type | None) -> bool:
         return expected in (None, str)
     if isinstance(value, dt.date):
         return expected in (None, dt.date, dt.datetime)
+    if isinstance(value, Decimal):
+        return value.is_finite() and expected in (None, Decimal)
     return False
 
 
@@ -86,11 +129,11 @@ def decode_cursor(
         if not _scalar(parsed, expected):
             raise bad
         return parsed, last_id
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+    except (ValueError, TypeError, ArithmeticError, binascii.Error, UnicodeDecodeError) as exc:
         raise bad from exc
 
 
-def _python_type(column: QueryableAttribute[Any]) -> type | None:
+def _python_type(column: SortColumn) -> type | None:
     try:
         python_type: type = column.type.python_type
         return python_type
@@ -123,9 +166,26 @@ def paginate(
         stmt = stmt.where(row < (value, last_id) if key.descending else row > (value, last_id))
     order = (key.column, key.id_column)
     stmt = stmt.order_by(*(c.desc() for c in order) if key.descending else order)
+    if key.computed:
+        stmt = stmt.add_columns(key.column.label(SORT_VALUE))
     rows = list(session.execute(stmt.limit(limit + 1)).all())
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
     last = rows[-1][0]
-    return rows, encode_cursor(sort, (getattr(last, key.column.key), last.id))
+    value = getattr(rows[-1], SORT_VALUE) if key.computed else getattr(last, str(key.column.key))
+    return rows, encode_cursor(sort, (value, last.id))
+
+
+def position(
+    session: Session, stmt: Select[Any], *, sorts: dict[str, SortKey], sort: str, cursor: str | None
+) -> int:
+    """How many rows of `stmt` come before the page that `cursor` starts (0 for the first page):
+    the "51" of "Showing 51-100 of 1,678", right whatever was added or removed meanwhile."""
+    if not cursor or sort not in sorts:
+        return 0
+    key = sorts[sort]
+    value, last_id = decode_cursor(cursor, sort, key.parse, _python_type(key.column))
+    row = tuple_(key.column, key.id_column)
+    before = stmt.where(row >= (value, last_id) if key.descending else row <= (value, last_id))
+    return int(session.scalar(select(func.count()).select_from(before.order_by(None).subquery())) or 0)

@@ -4,13 +4,14 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import ColumnElement, Date, Select, case, exists, func, literal_column, select, type_coerce
 from sqlalchemy.orm import Session
 
 from app import clock
 from app.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from app.models import Assessment, Decision, DecisionRegulator, Organisation, Recommendation
 from app.schemas.common import Page
+from app.schemas.filters import RecommendationFilter
 from app.schemas.recommendation import (
     AssessmentActivity,
     AssessmentCreate,
@@ -22,13 +23,70 @@ from app.schemas.recommendation import (
 from app.services import audit, compliance
 from app.services.common import changed, check_references, check_version, get_or_404
 from app.services.compliance import AsOf
-from app.services.pagination import SortKey, paginate
+from app.services.pagination import SortKey, date_key, ordered_pair, paginate, position, ranked
 from app.services.search import matches
 from app.vocab import Role, SearchType, Status
 
-SORTS = {
-    "id": SortKey(Recommendation.id, Recommendation.id),
-    "-id": SortKey(Recommendation.id, Recommendation.id, descending=True),
+# Without a due day (or an assessment), a recommendation sorts after every dated one.
+NO_DAY_LATE: ColumnElement[Any] = literal_column("'9999-12-31'")
+NO_DAY_EARLY: ColumnElement[Any] = literal_column("'0001-01-01'")
+
+
+def _last_assessed(as_of: dt.date | None) -> Any:
+    if as_of is None:
+        return Recommendation.last_assessed_on
+    return (
+        select(func.max(Assessment.assessed_on))
+        .where(Assessment.recommendation_id == Recommendation.id, Assessment.assessed_on <= as_of)
+        .correlate(Recommendation)
+        .scalar_subquery()
+    )
+
+
+def _dated(name: str, day: Any) -> dict[str, SortKey]:
+    """Ascending and descending by a nullable day, recommendations without one last both ways."""
+    return {
+        name: SortKey(
+            func.coalesce(day, type_coerce(NO_DAY_LATE, Date)),
+            Recommendation.id,
+            parse=date_key,
+            computed=True,
+        ),
+        f"-{name}": SortKey(
+            func.coalesce(day, type_coerce(NO_DAY_EARLY, Date)),
+            Recommendation.id,
+            descending=True,
+            parse=date_key,
+            computed=True,
+        ),
+    }
+
+
+def sorts(as_of: dt.date | None) -> dict[str, SortKey]:
+    """The recommendation list's orders; status and last assessment as of the day read."""
+    return {
+        **ordered_pair("id", Recommendation.id, Recommendation.id),
+        **_dated("due_on", Recommendation.due_on),
+        **ordered_pair(
+            "status",
+            ranked(compliance.status_expr(as_of), [s.value for s in Status]),
+            Recommendation.id,
+            computed=True,
+        ),
+        **_dated("last_assessed_on", _last_assessed(as_of)),
+    }
+
+
+SORTS = sorts(None)
+SORT_LABELS = {
+    "id": "First added first",
+    "-id": "Last added first",
+    "due_on": "Soonest due first",
+    "-due_on": "Latest due first",
+    "status": "Status, pending to withdrawn",
+    "-status": "Status, withdrawn to pending",
+    "last_assessed_on": "Longest since assessed first",
+    "-last_assessed_on": "Most recently assessed first",
 }
 
 
@@ -274,18 +332,15 @@ def read(session: Session, *, recommendation_id: int, as_of: dt.date | None) -> 
     return read_many(session, [rec], as_of=as_of)[0]
 
 
-def filtered(
-    *,
-    status: Status | None = None,
-    overdue: bool | None = None,
-    organisation_id: int | None = None,
-    regulator_id: int | None = None,
-    decision_id: int | None = None,
-    reference: str | None = None,
-    q: str | None = None,
-    as_of: dt.date | None = None,
-) -> Select[Recommendation]:
+def filtered(filters: RecommendationFilter) -> Select[Recommendation]:
     """The recommendations matching the list's filters, as a SELECT to page, count or export."""
+    as_of, status, overdue, q = filters.as_of, filters.status, filters.overdue, filters.q
+    organisation_id, regulator_id, decision_id, reference = (
+        filters.organisation_id,
+        filters.regulator_id,
+        filters.decision_id,
+        filters.reference,
+    )
     stmt = select(Recommendation)
     if as_of is not None:
         stmt = stmt.where(exists().where(Decision.id == Recommendation.decision_id, *AsOf(as_of).decisions()))
@@ -314,16 +369,46 @@ def filtered(
 
 def list_(
     session: Session,
+    filters: RecommendationFilter | None = None,
     *,
     sort: str = "id",
     limit: int,
     cursor: str | None = None,
-    as_of: dt.date | None = None,
-    **filters: Any,
 ) -> Page[RecommendationRead]:
-    stmt = filtered(as_of=as_of, **filters)
-    rows, next_cursor = paginate(session, stmt, sorts=SORTS, sort=sort, limit=limit, cursor=cursor)
-    return Page(items=read_many(session, [r[0] for r in rows], as_of=as_of), next_cursor=next_cursor)
+    filters = filters or RecommendationFilter()
+    orders = sorts(filters.as_of)
+    rows, next_cursor = paginate(
+        session, filtered(filters), sorts=orders, sort=sort, limit=limit, cursor=cursor
+    )
+    return Page(items=read_many(session, [r[0] for r in rows], as_of=filters.as_of), next_cursor=next_cursor)
+
+
+def count(session: Session, filters: RecommendationFilter) -> int:
+    stmt = filtered(filters).with_only_columns(Recommendation.id).order_by(None)
+    return int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+
+
+def start(session: Session, filters: RecommendationFilter, *, sort: str, cursor: str | None) -> int:
+    return position(session, filtered(filters), sorts=sorts(filters.as_of), sort=sort, cursor=cursor)
+
+
+def facets(session: Session, filters: RecommendationFilter) -> dict[str, dict[str, int]]:
+    """How many recommendations each status has, and how many are overdue or not, among those
+    the other filters keep."""
+
+    def grouped(facet_filters: RecommendationFilter, value: Any) -> dict[str, int]:
+        """Counts by `value` straight over the filtered SELECT."""
+        stmt = filtered(facet_filters).with_only_columns(value, func.count()).order_by(None).group_by(value)
+        return {str(k): int(n) for k, n in session.execute(stmt) if k is not None}
+
+    by_status = grouped(filters.without("status"), compliance.status_expr(filters.as_of))
+    overdue = grouped(
+        filters.without("overdue"), case((compliance.overdue_clause(filters.as_of), "true"), else_="false")
+    )
+    return {
+        "status": {s.value: by_status[s.value] for s in Status if s.value in by_status},
+        "overdue": {k: overdue[k] for k in ("true", "false") if k in overdue},
+    }
 
 
 def histories(

@@ -26,7 +26,7 @@ from app.config import get_settings
 from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.models import Case, Decision, Delivery, Organisation, OutboxEvent, Regulator, Subscription, User
 from app.models.base import table_of
-from app.schemas.filters import DecisionQuery
+from app.schemas.filters import DecisionFilter, DecisionQuery
 from app.services import audit, notices
 from app.services.common import check_version
 from app.services.pagination import SortKey, paginate
@@ -101,9 +101,8 @@ def check_webhook_url(url: str, *, field: str = "url") -> None:
         )
 
 
-def decision_filters(query: str, *, field: str = "target.query") -> dict[str, Any]:
-    """The decision list's filters named by a query string, checked as the list checks them,
-    as keyword arguments of `decisions.filtered`."""
+def decision_filters(query: str, *, field: str = "target.query") -> DecisionFilter:
+    """The decision list's filters named by a query string, checked as the list checks them."""
     pairs = parse_qsl(query.lstrip("?"), keep_blank_values=False)
     names = [k for k, _ in pairs]
     repeated = sorted({k for k in names if names.count(k) > 1})
@@ -121,14 +120,14 @@ def decision_filters(query: str, *, field: str = "target.query") -> dict[str, An
             "The query is not a decision-list query: " + "; ".join(f"{e.field} {e.message}" for e in errors),
             errors,
         ) from None
-    return parsed.as_filters()
+    return parsed.filters()
 
 
 def normalise_query(query: str) -> str:
     """The query in a stable form: filter parameters only, in name order."""
     filters = decision_filters(query)
     pairs = [(k, v) for k, v in parse_qsl(query.lstrip("?")) if k not in PRESENTATION]
-    if not filters:
+    if not filters.values():
         raise _refuse("target.query", "names no filter: it would follow every decision")
     return urlencode(sorted(pairs))
 
@@ -372,7 +371,7 @@ def matching(session: Session, event: OutboxEvent) -> list[Subscription]:
         if sub.target_type is TargetType.query:
             if event.decision_id is None or sub.query is None:
                 continue
-            stmt = decisions.filtered(**decision_filters(sub.query)).where(Decision.id == event.decision_id)
+            stmt = decisions.filtered(decision_filters(sub.query)).where(Decision.id == event.decision_id)
             if not session.scalar(select(exists(stmt))):
                 continue
         found.append(sub)

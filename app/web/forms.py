@@ -8,16 +8,18 @@ schemas' and services' errors name, so each error lands beside its field.
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from app import labels
 from app.errors import FieldError, Invalid
 from app.schemas.common import PATTERN_MESSAGES, Country, DbId, Jurisdiction, Tag
+from app.schemas.filters import DecisionFilter, RecommendationFilter
 from app.schemas.organisation import OrganisationCreate
 from app.services import cases, decisions, organisations, recommendations, regulators
 from app.services.suggest import NotResolved, SuggestKind, display, labels_of, resolve
-from app.vocab import Compliance, DecisionKind, OrganisationKind, RegulatorKind, Status
+from app.vocab import OrganisationKind, RegulatorKind
 
 # -- Errors --------------------------------------------------------------------------
 
@@ -27,6 +29,13 @@ def _message(err: Mapping[str, Any]) -> str:
         return "is required"
     if err.get("type") == "extra_forbidden":
         return "is not a field of this form"
+    if err.get("type") in ("enum", "literal_error"):
+        # "Input should be 'none', 'pending' or ..." in words: the labels of the codes.
+        codes = re.findall(r"'([^']*)'", str((err.get("ctx") or {}).get("expected", "")))
+        if tuple(err.get("loc", ())) == ("sort",):
+            orders = SORT_LABELS | decisions.SORT_LABELS | recommendations.SORT_LABELS
+            return "should be one of the orders: " + "; ".join(orders.get(c, c) for c in codes)
+        return "should be " + labels.in_words(codes) if codes else "is not one of the choices"
     if err.get("type") == "string_pattern_mismatch":
         pattern = str((err.get("ctx") or {}).get("pattern", ""))
         return PATTERN_MESSAGES.get(pattern, "is not in the expected form")
@@ -83,32 +92,22 @@ def _sorts(service: Any) -> Any:
     return Literal[tuple(service.SORTS)]
 
 
-class DecisionQuery(ListQuery):
-    regulator_id: DbId | None = None
-    organisation_id: DbId | None = None
-    case_id: DbId | None = None
-    jurisdiction: Jurisdiction | None = None
-    kind: DecisionKind | None = None
-    tag: Tag | None = None
-    issued_from: dt.date | None = None
-    issued_to: dt.date | None = None
-    compliance: Compliance | None = None
+class DecisionQuery(ListQuery, DecisionFilter):
+    """The decisions page's query: the list's filters (one model with the API's), and its page."""
+
     sort: _sorts(decisions) = "-issued_on"  # type: ignore[valid-type]
 
-    def filters(self) -> dict[str, Any]:
-        values = self.model_dump()
-        values["compliance_is"] = values.pop("compliance")
-        return values
+    def filter(self) -> DecisionFilter:
+        return DecisionFilter.model_validate(self.model_dump(include=set(DecisionFilter.model_fields)))
 
 
-class RecommendationQuery(ListQuery):
-    status: Status | None = None
-    overdue: bool | None = None
-    organisation_id: DbId | None = None
-    regulator_id: DbId | None = None
-    decision_id: DbId | None = None
-    reference: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+class RecommendationQuery(ListQuery, RecommendationFilter):
     sort: _sorts(recommendations) = "id"  # type: ignore[valid-type]
+
+    def filter(self) -> RecommendationFilter:
+        return RecommendationFilter.model_validate(
+            self.model_dump(include=set(RecommendationFilter.model_fields))
+        )
 
 
 class OrganisationQuery(ListQuery):
@@ -130,21 +129,18 @@ class CaseQuery(ListQuery):
 
 
 SORT_LABELS = {
-    "-issued_on": "Newest first",
-    "issued_on": "Oldest first",
     "name": "Name A to Z",
     "-name": "Name Z to A",
     "title": "Title A to Z",
     "-title": "Title Z to A",
-    "reference": "Reference A to Z",
-    "-reference": "Reference Z to A",
     "id": "First added first",
     "-id": "Last added first",
 }
 
 
 def sort_choices(service: Any) -> list[tuple[str, str]]:
-    return [(key, SORT_LABELS.get(key, key)) for key in service.SORTS]
+    names = SORT_LABELS | getattr(service, "SORT_LABELS", {})
+    return [(key, names.get(key, key)) for key in service.SORTS]
 
 
 # -- Record forms --------------------------------------------------------------------

@@ -9,10 +9,12 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ValidationError
 
+from app import labels
 from app.access import public
 from app.api.deps import SessionDep
 from app.errors import Invalid
 from app.schemas.common import MAX_ID
+from app.schemas.filters import DecisionFilter, RecommendationFilter
 from app.services import (
     cases,
     chains,
@@ -50,6 +52,17 @@ def as_of_of(request: Request) -> tuple[dt.date | None, dict[str, str]]:
         return None, forms.errors_of(exc)
 
 
+def _summary(session: Any, service: Any, query: Any) -> dict[str, Any]:
+    """A filtered list's total, where this page starts in it, and the counts of its facets."""
+    filters = query.filter()
+    return {
+        "total": service.count(session, filters),
+        "start": service.start(session, filters, sort=query.sort, cursor=query.cursor),
+        "facets": service.facets(session, filters),
+        "filters": filters,
+    }
+
+
 def _list_page(
     request: Request,
     template: str,
@@ -57,9 +70,11 @@ def _list_page(
     load: Any,
     context: dict[str, Any],
     names: Any = None,
+    summary: Any = None,
 ) -> HTMLResponse:
-    """A list page: the query from the address, one page of the service's list, and (through
-    `names`) the names of the records the page links to."""
+    """A list page: the query from the address, one page of the service's list, (through
+    `names`) the names of the records the page links to and (through `summary`) its total and
+    facet counts."""
     query, errors = query_type.parse(request.query_params)
     status = 200
     page = None
@@ -72,6 +87,8 @@ def _list_page(
         status = 422
     if page is not None and names is not None:
         context = context | names(page)
+    if page is not None and summary is not None:
+        context = context | summary(query)
     context = {"query": query, "page": page, "errors": errors, "as_of": query.as_of, **context}
     return render(request, template, context, status=status)
 
@@ -99,8 +116,10 @@ def bars(counts: dict[Any, int]) -> list[dict[str, Any]]:
 def dashboard(request: Request, session: SessionDep) -> HTMLResponse:
     as_of, errors = as_of_of(request)
     summary = stats.summary(session, as_of=as_of)
-    overdue = recommendations.list_(session, overdue=True, as_of=as_of, sort="id", limit=10)
-    latest = decisions.list_(session, as_of=as_of, sort="-issued_on", limit=8)
+    overdue = recommendations.list_(
+        session, RecommendationFilter(overdue=True, as_of=as_of), sort="id", limit=10
+    )
+    latest = decisions.list_(session, DecisionFilter(as_of=as_of), sort="-issued_on", limit=8)
     activity = recommendations.latest_assessments(session, as_of=as_of, limit=8)
     return render(
         request,
@@ -108,7 +127,7 @@ def dashboard(request: Request, session: SessionDep) -> HTMLResponse:
         {
             "stats": summary,
             "bars": bars(summary.recommendations_by_status),
-            "charts": charts.dashboard_charts(figures.charts(session, as_of=as_of)),
+            "charts": charts.dashboard_charts(figures.charts(session, as_of=as_of), label=labels.label),
             "overdue": overdue,
             "latest": latest.items,
             "activity": activity,
@@ -130,13 +149,14 @@ def decision_list(request: Request, session: SessionDep) -> HTMLResponse:
         request,
         "decisions/list.html",
         forms.DecisionQuery,
-        lambda q: decisions.list_(session, **q.filters()),
+        lambda q: decisions.list_(session, q.filter(), sort=q.sort, limit=q.limit, cursor=q.cursor),
         {
             "sorts": forms.sort_choices(decisions),
             "regulator_choices": regulators.names(session),
             "case_choices": cases.titles(session),
             "organisation_choices": organisations.names(session),
         },
+        summary=lambda q: _summary(session, decisions, q),
     )
 
 
@@ -145,7 +165,9 @@ def decision_list(request: Request, session: SessionDep) -> HTMLResponse:
 def decision_page(request: Request, decision_id: Id, session: SessionDep) -> HTMLResponse:
     as_of, errors = as_of_of(request)
     decision = decisions.read(session, decision_id=decision_id, as_of=as_of)
-    recs = recommendations.list_(session, decision_id=decision_id, as_of=as_of, limit=500).items
+    recs = recommendations.list_(
+        session, RecommendationFilter(decision_id=decision_id, as_of=as_of), limit=500
+    ).items
     history = recommendations.histories(session, recommendation_ids=[r.id for r in recs], as_of=as_of)
     org_ids = {r.organisation_id for r in recs} | {
         f.organisation_id for f in decision.findings if f.organisation_id is not None
@@ -180,7 +202,7 @@ def recommendation_list(request: Request, session: SessionDep) -> HTMLResponse:
         request,
         "recommendations/list.html",
         forms.RecommendationQuery,
-        lambda q: recommendations.list_(session, **q.filters()),
+        lambda q: recommendations.list_(session, q.filter(), sort=q.sort, limit=q.limit, cursor=q.cursor),
         {
             "sorts": forms.sort_choices(recommendations),
             "regulator_choices": regulators.names(session),
@@ -189,6 +211,7 @@ def recommendation_list(request: Request, session: SessionDep) -> HTMLResponse:
         lambda page: {
             "decision_refs": decisions.references(session, {r.decision_id for r in page.items}),
         },
+        lambda q: _summary(session, recommendations, q),
     )
 
 
@@ -238,9 +261,14 @@ def organisation_page(
     as_of, errors = as_of_of(request)
     org = organisations.read(session, organisation_id=organisation_id, as_of=as_of)
     timeline = decisions.list_(
-        session, organisation_id=organisation_id, as_of=as_of, sort="-issued_on", limit=TIMELINE_LIMIT
+        session,
+        DecisionFilter(organisation_id=organisation_id, as_of=as_of),
+        sort="-issued_on",
+        limit=TIMELINE_LIMIT,
     )
-    recs = recommendations.list_(session, organisation_id=organisation_id, as_of=as_of, limit=TIMELINE_LIMIT)
+    recs = recommendations.list_(
+        session, RecommendationFilter(organisation_id=organisation_id, as_of=as_of), limit=TIMELINE_LIMIT
+    )
     subsidiaries = organisations.list_(session, parent_id=organisation_id, limit=100).items
     return render(
         request,
@@ -279,9 +307,14 @@ def regulator_page(request: Request, regulator_id: Id, session: SessionDep) -> H
     as_of, errors = as_of_of(request)
     reg = regulators.read(session, regulator_id=regulator_id, as_of=as_of)
     timeline = decisions.list_(
-        session, regulator_id=regulator_id, as_of=as_of, sort="-issued_on", limit=TIMELINE_LIMIT
+        session,
+        DecisionFilter(regulator_id=regulator_id, as_of=as_of),
+        sort="-issued_on",
+        limit=TIMELINE_LIMIT,
     )
-    recs = recommendations.list_(session, regulator_id=regulator_id, as_of=as_of, limit=TIMELINE_LIMIT)
+    recs = recommendations.list_(
+        session, RecommendationFilter(regulator_id=regulator_id, as_of=as_of), limit=TIMELINE_LIMIT
+    )
     return render(
         request,
         "regulators/detail.html",
@@ -343,7 +376,9 @@ def side_by_side(items: list[Any], order: list[str]) -> list[tuple[list[str], li
 def case_page(request: Request, case_id: Id, session: SessionDep) -> HTMLResponse:
     as_of, errors = as_of_of(request)
     case = cases.read(session, case_id=case_id, as_of=as_of)
-    timeline = decisions.list_(session, case_id=case_id, as_of=as_of, sort="issued_on", limit=TIMELINE_LIMIT)
+    timeline = decisions.list_(
+        session, DecisionFilter(case_id=case_id, as_of=as_of), sort="issued_on", limit=TIMELINE_LIMIT
+    )
     return render(
         request,
         "cases/detail.html",

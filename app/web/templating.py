@@ -11,8 +11,9 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from starlette.responses import HTMLResponse, RedirectResponse
 
-from app import clock, vocab
+from app import clock, labels, vocab
 from app.config import get_settings
+from app.schemas.filters import country_name, known_country
 from app.services import compliance
 
 HERE = Path(__file__).resolve().parent
@@ -24,7 +25,11 @@ env = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"],
 )
+# `_()` and `{% trans %}` in templates read the message catalogue (app/labels.py).
+# The i18n extension adds install_gettext_translations to the environment at run time.
+env.install_gettext_translations(labels.translations(), newstyle=True)  # type: ignore[attr-defined]
 
 
 def money(amount: Decimal | None, currency: str | None = None) -> str:
@@ -80,11 +85,6 @@ def percent(share: float) -> str:
     return f"{round(share * 100, 1):g}%"
 
 
-def choices(enum: Any) -> list[tuple[str, str]]:
-    """A vocabulary as (value, text) options of a select."""
-    return [(member.value, member.value) for member in enum]
-
-
 env.filters["money"] = money
 env.filters["percent"] = percent
 env.globals["complied_share"] = compliance.complied_share
@@ -94,7 +94,12 @@ env.filters["host"] = host
 env.globals["with_query"] = with_query
 env.globals["here_with_query"] = here_with_query
 env.globals["vocab"] = vocab
-env.globals["choices"] = choices
+# Codes in words: `{{ d.compliance | label }}`, `explain(d.compliance)`, `choices(vocab.Status)`.
+env.filters["label"] = labels.label
+env.globals["explain"] = labels.explanation
+env.globals["choices"] = labels.choices
+env.globals["country_name"] = country_name
+env.globals["known_country"] = known_country
 env.globals["today"] = clock.today
 env.globals["signup_open"] = lambda: get_settings().signup == "open"
 templates = Jinja2Templates(env=env)
