@@ -309,9 +309,9 @@ def test_compliance_labels_carry_their_counts_and_none_is_no_badge(api: Api) -> 
     ids = load_demo(api)
     decision = api.get(f"/decisions/{ids['decision']}").text
     assert (
-        'id="decision-compliance"><span class="badge b-partially_complied" data-status="partially_complied">'
-        'partially_complied</span> <span class="compliance-counts">1 of 3 complied, 2 not complied; '
-        "33.3% complied</span>" in decision
+        'id="decision-compliance"><span class="badge b-partially_complied" data-status="partially_complied" '
+        'title="Some recommendations were complied with, some not.">Partially complied</span> '
+        '<span class="compliance-counts">1 of 3 complied, 2 not complied; 33.3% complied</span>' in decision
     )
     case = api.get(f"/cases/{ids['case']}").text
     case_record = api.ok(api.get(f"/api/v1/cases/{ids['case']}"))
