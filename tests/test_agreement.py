@@ -56,10 +56,12 @@ def _record(session: Session) -> tuple[int, int]:
 
 def test_latest_assessment_in_python_and_sql_agree(db: Database) -> None:
     """Every history of up to three assessments over two days (ties on a day broken by the
-    order they were made in), read as of before, on and after each day."""
+    order they were made in, some retracted), read as of before, on and after each day."""
     days = [DAY - ONE, DAY]
     statuses = [Status.complied, Status.not_complied, Status.disputed]
-    steps = list(itertools.product(days, statuses))
+    # (day, status, retracted): a retracted assessment stays in the history but counts nowhere.
+    steps = [(d, s, False) for d, s in itertools.product(days, statuses)]
+    steps += [(d, Status.complied, True) for d in days]
     histories = [h for n in range(4) for h in itertools.product(steps, repeat=n)]
     with db.transaction(actor="test") as session:
         decision_id, org_id = _record(session)
@@ -70,7 +72,7 @@ def test_latest_assessment_in_python_and_sql_agree(db: Database) -> None:
             )
             session.add(rec)
             session.flush()
-            for day, status in history:  # one at a time: ids follow the order they were made in
+            for day, status, retracted in history:  # one at a time: ids follow the order made
                 session.add(
                     Assessment(
                         recommendation_id=rec.id,
@@ -78,6 +80,11 @@ def test_latest_assessment_in_python_and_sql_agree(db: Database) -> None:
                         assessed_on=day,
                         asserted_by=AssertedBy.regulator,
                         recorded_by="test",
+                        recorded_by_name="test",
+                        retracted_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC) if retracted else None,
+                        retracted_by="test" if retracted else None,
+                        retracted_by_name="test" if retracted else None,
+                        retraction_reason="a mistake" if retracted else None,
                     )
                 )
                 session.flush()
