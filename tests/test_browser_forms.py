@@ -153,7 +153,7 @@ def test_forms_in_chromium(site: tuple[str, Database], width: int) -> None:
             retracted = page.locator("li.retracted")
             expect(retracted).to_contain_text("retracted")
             expect(retracted).to_contain_text("Logged on the wrong recommendation")
-            expect(page.locator("dl.facts")).to_contain_text("pending")
+            expect(page.locator("dl.facts")).to_contain_text("Pending")
             shoot(page, f"retracted-{width}")
 
             # A stale edit: someone else changes the organisation while the form is open.

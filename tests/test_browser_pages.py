@@ -119,7 +119,7 @@ def test_the_whole_appeal_chain_and_the_print_stylesheet(
         expect(chain).to_have_count(3)
         expect(chain.nth(0)).to_contain_text("ICO MPN Clearview AI Inc (2022)")
         expect(chain.nth(1)).to_contain_text("(this decision)")
-        expect(chain.nth(2)).to_contain_text("overturns [2023] UKFTT 819 (GRC)")
+        expect(chain.nth(2)).to_contain_text("Overturns [2023] UKFTT 819 (GRC)")
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
         page.goto(base + decision_url(db, "PIPEDA Findings #2021-001"))

@@ -220,6 +220,7 @@ def test_the_dashboard_shows_the_four_charts(api: Api) -> None:
         ("chart-countries", "Decisions by regulator&#39;s country"),
     ):
         assert f'<title id="{chart_id}-title">{title}</title>' in html, chart_id
-    assert "2022: 4 (fine 4)" in html
+    # Kinds in words, not codes.
+    assert "2022: 4 (Fine 4)" in html and "(fine 4)" not in html
     early = api.get("/", params={"as_of": "2000-01-01"}).text
     assert 'id="chart-kinds"' not in early and "No decisions yet." in early and "No penalties yet." in early

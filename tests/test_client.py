@@ -110,6 +110,7 @@ def test_generated_client_reads_and_writes_and_parses_problems(
         "create_decision",
         "update_decision",
         "delete_decision",
+        "merge_decision",
     }
     create_regulator = _module(client_package, "api.regulators.create_regulator")
     list_decisions = _module(client_package, "api.decisions.list_decisions")

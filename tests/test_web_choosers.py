@@ -175,3 +175,41 @@ def test_recommendation_form_chooses_decision_by_reference(editor: Api) -> None:
     rec_id = int(made.headers["location"].rsplit("-", 1)[1])
     page = editor.get(f"/recommendations/{rec_id}/edit").text
     assert re.search(rf'value="PIPEDA-2021-001 \(#{decision["id"]}\)"', page)
+
+
+def test_list_filters_choose_records_by_typing(api: Api) -> None:
+    """The list pages' filters name an organisation, regulator or case by typing, as the forms
+    do: no dropdown of every record, a typed name or alias resolved on the server, a name that
+    matches nothing refused beside its field with the near matches."""
+    clearview = api.organisation("Clearview AI, Inc.", aliases=["Clearview"])
+    for i in range(30):
+        api.organisation(f"Party {i:02d}")
+    regulator = api.regulator("Office of the Privacy Commissioner of Canada", "CA")
+    decision = api.decision(
+        regulator["id"],
+        reference="PIPEDA-1",
+        organisations=[{"organisation_id": clearview["id"], "role": "respondent"}],
+    )
+    api.decision(regulator["id"], reference="PIPEDA-2")
+    for path in ("/decisions", "/recommendations", "/organisations"):
+        filters = api.get(path).text.split('class="filters"', 1)[1].split("</form>", 1)[0]
+        assert "Party 29" not in filters and 'data-suggest="organisation"' in filters, path
+    by_alias = api.get("/decisions", params={"organisation_id": "clearview"})
+    assert by_alias.status_code == 200
+    rows = re.findall(r'href="/decisions/(\d+)"', by_alias.text.split("<tbody>", 1)[1])
+    assert set(rows) == {str(decision["id"])}
+    # The field shows the chosen record as the suggestions write it, and links keep the id.
+    assert f'value="Clearview AI, Inc. (#{clearview["id"]})"' in by_alias.text
+    assert f"organisation_id={clearview['id']}" in by_alias.text
+    by_id = api.get("/decisions", params={"organisation_id": str(clearview["id"])})
+    assert re.findall(r'href="/decisions/(\d+)"', by_id.text.split("<tbody>", 1)[1]) == rows
+    typo = api.get("/decisions", params={"organisation_id": "Clearview Corp"})
+    assert typo.status_code == 422
+    message = re.search(r'id="f-organisation_id-error">([^<]+)<', typo.text)
+    assert message and "no organisation is named" in message.group(1)
+    assert "Clearview AI, Inc. (#" in message.group(1)
+    regulator_typed = api.get(
+        "/recommendations", params={"regulator_id": "office of the privacy commissioner of canada"}
+    )
+    assert regulator_typed.status_code == 200
+    assert f'value="Office of the Privacy Commissioner of Canada (#{regulator["id"]})"' in regulator_typed.text

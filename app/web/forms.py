@@ -56,6 +56,43 @@ def errors_of(exc: ValidationError | Iterable[FieldError]) -> dict[str, str]:
 
 # -- List queries ----------------------------------------------------------------------
 
+# List filters that name a record: chosen by typing (a name, alias or id, or `Name (#12)` as
+# the suggestions write it), never from a dropdown of every record.
+LIST_CHOOSERS: dict[str, SuggestKind] = {
+    "regulator_id": SuggestKind.regulator,
+    "organisation_id": SuggestKind.organisation,
+    "parent_id": SuggestKind.organisation,
+    "case_id": SuggestKind.case,
+    "decision_id": SuggestKind.decision,
+}
+
+
+def resolve_list_choices(
+    session: Any, params: Mapping[str, str]
+) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """The list's query with each typed choice replaced by the id it names; the messages of the
+    choices that name no single record (by field); and how each chosen record is shown in its
+    field (`Name (#12)`)."""
+    values = dict(params)
+    errors: dict[str, str] = {}
+    chosen: dict[str, str] = {}
+    for key, kind in LIST_CHOOSERS.items():
+        typed = values.get(key, "").strip()
+        if not typed:
+            continue
+        if not (typed.isdigit() and len(typed) < 19):
+            try:
+                values[key] = str(resolve(session, kind=kind, typed=typed))
+            except NotResolved as exc:
+                hint = f" Did you mean: {'; '.join(exc.near)}?" if exc.near else ""
+                errors[key] = f"{exc.message}.{hint} Type a name or an id."
+                values.pop(key)
+                continue
+        label = labels_of(session, kind=kind, ids=[int(values[key])]).get(int(values[key]))
+        chosen[key] = display(label, int(values[key])) if label is not None else values[key]
+    return values, errors, chosen
+
+
 
 class ListQuery(BaseModel):
     """The query of a list page; blank fields (as an HTML form sends them) mean "any"."""

@@ -65,6 +65,7 @@ def _summary(session: Any, service: Any, query: Any) -> dict[str, Any]:
 
 def _list_page(
     request: Request,
+    session: Any,
     template: str,
     query_type: type[forms.ListQuery],
     load: Any,
@@ -75,7 +76,10 @@ def _list_page(
     """A list page: the query from the address, one page of the service's list, (through
     `names`) the names of the records the page links to and (through `summary`) its total and
     facet counts."""
-    query, errors = query_type.parse(request.query_params)
+    params, choice_errors, chosen = forms.resolve_list_choices(session, request.query_params)
+    query, errors = query_type.parse(params)
+    errors = choice_errors | errors
+    context = context | {"chosen": chosen}
     status = 200
     page = None
     if not errors:
@@ -147,15 +151,11 @@ def dashboard(request: Request, session: SessionDep) -> HTMLResponse:
 def decision_list(request: Request, session: SessionDep) -> HTMLResponse:
     return _list_page(
         request,
+        session,
         "decisions/list.html",
         forms.DecisionQuery,
         lambda q: decisions.list_(session, q.filter(), sort=q.sort, limit=q.limit, cursor=q.cursor),
-        {
-            "sorts": forms.sort_choices(decisions),
-            "regulator_choices": regulators.names(session),
-            "case_choices": cases.titles(session),
-            "organisation_choices": organisations.names(session),
-        },
+        {"sorts": forms.sort_choices(decisions)},
         summary=lambda q: _summary(session, decisions, q),
     )
 
@@ -200,16 +200,14 @@ def decision_page(request: Request, decision_id: Id, session: SessionDep) -> HTM
 def recommendation_list(request: Request, session: SessionDep) -> HTMLResponse:
     return _list_page(
         request,
+        session,
         "recommendations/list.html",
         forms.RecommendationQuery,
         lambda q: recommendations.list_(session, q.filter(), sort=q.sort, limit=q.limit, cursor=q.cursor),
-        {
-            "sorts": forms.sort_choices(recommendations),
-            "regulator_choices": regulators.names(session),
-            "organisation_choices": organisations.names(session),
-        },
+        {"sorts": forms.sort_choices(recommendations)},
         lambda page: {
             "decision_refs": decisions.references(session, {r.decision_id for r in page.items}),
+            "org_names": organisations.names(session, {r.organisation_id for r in page.items}),
         },
         lambda q: _summary(session, recommendations, q),
     )
@@ -246,10 +244,11 @@ def recommendation_page(
 def organisation_list(request: Request, session: SessionDep) -> HTMLResponse:
     return _list_page(
         request,
+        session,
         "organisations/list.html",
         forms.OrganisationQuery,
         lambda q: organisations.list_(session, **q.filters()),
-        {"sorts": forms.sort_choices(organisations), "parent_choices": organisations.names(session)},
+        {"sorts": forms.sort_choices(organisations)},
     )
 
 
@@ -294,6 +293,7 @@ def organisation_page(
 def regulator_list(request: Request, session: SessionDep) -> HTMLResponse:
     return _list_page(
         request,
+        session,
         "regulators/list.html",
         forms.RegulatorQuery,
         lambda q: regulators.list_(session, **q.filters()),
@@ -336,6 +336,7 @@ def regulator_page(request: Request, regulator_id: Id, session: SessionDep) -> H
 def case_list(request: Request, session: SessionDep) -> HTMLResponse:
     return _list_page(
         request,
+        session,
         "cases/list.html",
         forms.CaseQuery,
         lambda q: cases.list_(session, **q.filters()),

@@ -13,7 +13,7 @@ router = APIRouter(include_in_schema=False)
 FAVICON = (STATIC_DIR / "favicon.svg").read_bytes()
 
 # A public record: crawlers may read every page and the API's reads. They are kept out of
-# the forms (new, edit, log an assessment), the account and alert pages (sign-in, sign-up,
+# the forms (new, edit, delete, retract, merge, log an assessment; the possible duplicates), the account and alert pages (sign-in, sign-up,
 # password, follow, subscriptions), the search results (an endless space of queries), the
 # bulk export, and the API's areas for accounts, tokens, the audit log and imports.
 # RFC 9309: the longest matching rule wins and `*` matches any characters; the Disallow
@@ -21,6 +21,10 @@ FAVICON = (STATIC_DIR / "favicon.svg").read_bytes()
 DISALLOWED = (
     "/*/new",
     "/*/edit",
+    "/*/delete",
+    "/*/retract",
+    "/*/merge",
+    "/duplicates",
     "/signin",
     "/signout",
     "/signup",
