@@ -132,14 +132,14 @@ def _sorts(service: Any) -> Any:
 class DecisionQuery(ListQuery, DecisionFilter):
     """The decisions page's query: the list's filters (one model with the API's), and its page."""
 
-    sort: _sorts(decisions) = "-issued_on"  # type: ignore[valid-type]
+    sort: _sorts(decisions) = "-issued_on"  # type: ignore[valid-type]  # a Literal made at import
 
     def filter(self) -> DecisionFilter:
         return DecisionFilter.model_validate(self.model_dump(include=set(DecisionFilter.model_fields)))
 
 
 class RecommendationQuery(ListQuery, RecommendationFilter):
-    sort: _sorts(recommendations) = "id"  # type: ignore[valid-type]
+    sort: _sorts(recommendations) = "id"  # type: ignore[valid-type]  # a Literal made at import
 
     def filter(self) -> RecommendationFilter:
         return RecommendationFilter.model_validate(
@@ -151,18 +151,18 @@ class OrganisationQuery(ListQuery):
     kind: OrganisationKind | None = None
     country: Country | None = None
     parent_id: DbId | None = None
-    sort: _sorts(organisations) = "name"  # type: ignore[valid-type]
+    sort: _sorts(organisations) = "name"  # type: ignore[valid-type]  # a Literal made at import
 
 
 class RegulatorQuery(ListQuery):
     jurisdiction: Jurisdiction | None = None
     kind: RegulatorKind | None = None
-    sort: _sorts(regulators) = "name"  # type: ignore[valid-type]
+    sort: _sorts(regulators) = "name"  # type: ignore[valid-type]  # a Literal made at import
 
 
 class CaseQuery(ListQuery):
     tag: Tag | None = None
-    sort: _sorts(cases) = "title"  # type: ignore[valid-type]
+    sort: _sorts(cases) = "title"  # type: ignore[valid-type]  # a Literal made at import
 
 
 SORT_LABELS = {
