@@ -13,9 +13,10 @@ router = APIRouter(include_in_schema=False)
 FAVICON = (STATIC_DIR / "favicon.svg").read_bytes()
 
 # A public record: crawlers may read every page and the API's reads. They are kept out of
-# the forms (new, edit, delete, retract, merge, log an assessment; the possible duplicates), the account and alert pages (sign-in, sign-up,
-# password, follow, subscriptions), the search results (an endless space of queries), the
-# bulk export, and the API's areas for accounts, tokens, the audit log and imports.
+# the forms (new, edit, delete, retract, merge, log an assessment; the possible duplicates),
+# the account and alert pages (sign-in, sign-up, password, follow, subscriptions), the search
+# results (an endless space of queries), the bulk export, and the API's areas for accounts,
+# tokens, the audit log and imports.
 # RFC 9309: the longest matching rule wins and `*` matches any characters; the Disallow
 # lines come first for crawlers that still take the first match.
 DISALLOWED = (
