@@ -187,6 +187,21 @@ def test_decision_merge_refusals(api: Api) -> None:
     assert merge(api, "decisions", ids["eur"], 999_999).status_code == 404
     assert merge(api, "decisions", ids["eur"], ids["gbp"], headers={"If-Match": '"99"'}).status_code == 412
     assert table_counts(api.db) == before
+    # Two recommendations with the same reference would clash in one decision: refused, named.
+    rec = api.ok(api.get(f"/api/v1/recommendations/{ids['rec']}"))
+    api.ok(
+        api.patch(
+            f"/api/v1/recommendations/{ids['rec']}",
+            {"reference": "1/22"},
+            headers=api.current(f"/api/v1/recommendations/{ids['rec']}"),
+        )
+    )
+    api.recommendation(ids["gbp"], rec["organisation_id"], reference="1/22")
+    before = table_counts(api.db)
+    clash = merge(api, "decisions", ids["eur"], ids["gbp"])
+    assert clash.status_code == 422, clash.text
+    assert "'1/22'" in clash.json()["detail"] and clash.json()["errors"][0]["field"] == "into"
+    assert table_counts(api.db) == before
 
 
 def test_merges_from_the_duplicates_page(api: Api) -> None:

@@ -194,6 +194,24 @@ def merge_decision(
             "only the same act by the same regulator can be merged.",
             [FieldError("into", "a decision of another regulator", "regulator")],
         )
+    # Recommendation references are unique within a decision: the same one on both sides
+    # would clash once they are one decision.
+    references = select(Recommendation.reference).where(Recommendation.reference.is_not(None))
+    clashes = sorted(
+        {str(r) for r in session.scalars(references.where(Recommendation.decision_id == decision_id))}
+        & {str(r) for r in session.scalars(references.where(Recommendation.decision_id == into))}
+    )
+    if clashes:
+        raise Invalid(
+            f"Decisions {decision_id} and {into} both have a recommendation with the reference "
+            f"{', '.join(repr(r) for r in clashes)}; references are unique within a decision. "
+            "Change or remove one of them first.",
+            [
+                FieldError(
+                    "into", "has a recommendation with the same reference: " + ", ".join(clashes), "unique"
+                )
+            ],
+        )
     before_merged, before_kept = decisions.snapshot(merged), decisions.snapshot(kept)
 
     # Parties, provisions, tags and sources the kept decision lacks.
