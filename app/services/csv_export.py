@@ -16,14 +16,17 @@ that it is shown as text and never run as a formula.
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Decision, Organisation
+from app.schemas.decision import DecisionRead
 from app.schemas.filters import DecisionFilter, RecommendationFilter
+from app.schemas.recommendation import RecommendationRead
 from app.services import decisions, recommendations
 from app.services.pagination import paginate
 from app.vocab import Status
@@ -56,51 +59,66 @@ def _rows_to_text(rows: list[list[Any]]) -> str:
     return out.getvalue()
 
 
-DECISION_COLUMNS = [
-    "id",
-    "reference",
-    "title",
-    "kind",
-    "issued_on",
-    "regulators",
-    "jurisdictions",
-    "organisations",
-    "case_id",
-    "penalty_amount",
-    "penalty_currency",
-    "provisions",
-    "tags",
-    "compliance",
-    "standing",
-    "recommendations",
-    *(f"recommendations_{s.value}" for s in Status),
-    "complied_share",
-    "summary",
-]
-
-RECOMMENDATION_COLUMNS = [
-    "id",
-    "decision_id",
-    "decision_reference",
-    "organisation_id",
-    "organisation",
-    "reference",
-    "kind",
-    "text",
-    "due_on",
-    "status",
-    "overdue",
-    "last_assessed_on",
-]
-
-
 def _join(values: list[str]) -> str:
     return "; ".join(values)
 
 
+def _count(status: Status) -> Callable[[DecisionRead], int]:
+    return lambda d: d.recommendation_counts.get(status, 0)
+
+
+# Each column once: its header beside how a row's value is read, so the two cannot drift apart.
+DECISION_COLUMNS: list[tuple[str, Callable[[DecisionRead], Any]]] = [
+    ("id", lambda d: d.id),
+    ("reference", lambda d: d.reference),
+    ("title", lambda d: d.title),
+    ("kind", lambda d: d.kind.value),
+    ("issued_on", lambda d: d.issued_on),
+    ("regulators", lambda d: _join([r.name for r in d.regulators])),
+    ("jurisdictions", lambda d: _join(sorted({r.jurisdiction for r in d.regulators}))),
+    ("organisations", lambda d: _join([f"{o.name} ({o.role.value})" for o in d.organisations])),
+    ("case_id", lambda d: d.case_id),
+    ("penalty_amount", lambda d: d.penalty_amount),
+    ("penalty_currency", lambda d: d.penalty_currency),
+    ("provisions", lambda d: _join(d.provisions)),
+    ("tags", lambda d: _join(d.tags)),
+    ("compliance", lambda d: d.compliance.value),
+    ("standing", lambda d: d.standing.value),
+    ("recommendations", lambda d: sum(d.recommendation_counts.values())),
+    *((f"recommendations_{s.value}", _count(s)) for s in Status),
+    ("complied_share", lambda d: d.complied_share),
+    ("summary", lambda d: d.summary),
+]
+
+
+@dataclass(frozen=True)
+class _Recommendation:
+    """A recommendation as the export reads it, with the names it shows beside the ids."""
+
+    read: RecommendationRead
+    decision_reference: str | None
+    organisation: str | None
+
+
+RECOMMENDATION_COLUMNS: list[tuple[str, Callable[[_Recommendation], Any]]] = [
+    ("id", lambda r: r.read.id),
+    ("decision_id", lambda r: r.read.decision_id),
+    ("decision_reference", lambda r: r.decision_reference),
+    ("organisation_id", lambda r: r.read.organisation_id),
+    ("organisation", lambda r: r.organisation),
+    ("reference", lambda r: r.read.reference),
+    ("kind", lambda r: r.read.kind.value),
+    ("text", lambda r: r.read.text),
+    ("due_on", lambda r: r.read.due_on),
+    ("status", lambda r: r.read.status.value),
+    ("overdue", lambda r: r.read.overdue),
+    ("last_assessed_on", lambda r: r.read.last_assessed_on),
+]
+
+
 def decision_rows(session: Session, filters: DecisionFilter, *, sort: str = "-issued_on") -> Iterator[str]:
     """CSV text: the header, then one piece per page of decisions matching the filters."""
-    yield BOM + _rows_to_text([DECISION_COLUMNS])
+    yield BOM + _rows_to_text([[header for header, _ in DECISION_COLUMNS]])
     as_of = filters.as_of
     sorts = decisions.sorts(as_of)
     stmt = decisions.filtered(filters).options(*decisions.LOAD)
@@ -108,33 +126,7 @@ def decision_rows(session: Session, filters: DecisionFilter, *, sort: str = "-is
     while True:
         rows, cursor = paginate(session, stmt, sorts=sorts, sort=sort, limit=PAGE, cursor=cursor)
         reads = decisions.read_many(session, [r[0] for r in rows], as_of=as_of)
-        lines = []
-        for d in reads:
-            counts = d.recommendation_counts
-            lines.append(
-                [
-                    d.id,
-                    d.reference,
-                    d.title,
-                    d.kind.value,
-                    d.issued_on,
-                    _join([r.name for r in d.regulators]),
-                    _join(sorted({r.jurisdiction for r in d.regulators})),
-                    _join([f"{o.name} ({o.role.value})" for o in d.organisations]),
-                    d.case_id,
-                    d.penalty_amount,
-                    d.penalty_currency,
-                    _join(d.provisions),
-                    _join(d.tags),
-                    d.compliance.value,
-                    d.standing.value,
-                    sum(counts.values()),
-                    *(counts.get(s, 0) for s in Status),
-                    d.complied_share,
-                    d.summary,
-                ]
-            )
-        yield _rows_to_text(lines)
+        yield _rows_to_text([[value(d) for _, value in DECISION_COLUMNS] for d in reads])
         session.expunge_all()
         if cursor is None:
             return
@@ -144,7 +136,7 @@ def recommendation_rows(
     session: Session, filters: RecommendationFilter, *, sort: str = "id"
 ) -> Iterator[str]:
     """CSV text: the header, then one piece per page of recommendations matching the filters."""
-    yield BOM + _rows_to_text([RECOMMENDATION_COLUMNS])
+    yield BOM + _rows_to_text([[header for header, _ in RECOMMENDATION_COLUMNS]])
     as_of = filters.as_of
     sorts = recommendations.sorts(as_of)
     stmt = recommendations.filtered(filters)
@@ -165,25 +157,10 @@ def recommendation_rows(
                 )
             ).all()
         )
-        yield _rows_to_text(
-            [
-                [
-                    r.id,
-                    r.decision_id,
-                    references.get(r.decision_id),
-                    r.organisation_id,
-                    names.get(r.organisation_id),
-                    r.reference,
-                    r.kind.value,
-                    r.text,
-                    r.due_on,
-                    r.status.value,
-                    r.overdue,
-                    r.last_assessed_on,
-                ]
-                for r in reads
-            ]
-        )
+        listed = [
+            _Recommendation(r, references.get(r.decision_id), names.get(r.organisation_id)) for r in reads
+        ]
+        yield _rows_to_text([[value(r) for _, value in RECOMMENDATION_COLUMNS] for r in listed])
         session.expunge_all()
         if cursor is None:
             return
