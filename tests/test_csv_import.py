@@ -13,6 +13,7 @@ from app.db import Database
 from app.errors import Invalid
 from app.models import Assessment, Decision, Organisation, Recommendation, Regulator
 from app.services import csv_import, mapping
+from app.vocab import Status
 from tests.conftest import table_counts
 
 MAPPING = """
@@ -180,6 +181,11 @@ def test_dry_run_reports_and_changes_nothing(
         assert "decisions: 4 would be created, 0 matched" in result.output
         assert "row 6: decision.regulator" not in result.output
         assert "row 7: assessment.status: 'maybe' is not in the mapping's table" in result.output
+        # The count per status of the assessments it would create (every status named).
+        line = next(x for x in result.output.splitlines() if "statuses of the assessments" in x)
+        counted = dict(part.rsplit(" ", 1) for part in line.split(": ", 1)[1].split(", "))
+        expected = {"pending": 2, "complied": 1, "not_complied": 1}
+        assert counted == {s.value: str(expected.get(s.value, 0)) for s in Status}
         result = CliRunner().invoke(cli, ["import-csv", str(m), str(c)])
         assert result.exit_code == 0, result.output
         assert "decisions: 4 were created" in result.output

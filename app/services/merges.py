@@ -74,6 +74,31 @@ def _remember(session: Session, kind: str, merged_id: int, into_id: int) -> None
         sub.target_id = into_id
 
 
+def _audit_merge(
+    session: Session,
+    entity: str,
+    merged_id: int,
+    into: int,
+    before_merged: dict[str, Any],
+    moved: dict[str, Any],
+    before_kept: dict[str, Any],
+    after_kept: dict[str, Any],
+) -> None:
+    """The whole merge in the audit log: the merged record (what moved, and where) and the kept
+    one (before and after)."""
+    audit.record(
+        session,
+        action="merge",
+        entity=entity,
+        entity_id=merged_id,
+        before=before_merged,
+        after={"merged_into": into, **moved},
+    )
+    audit.record(
+        session, action="update", entity=entity, entity_id=into, before=before_kept, after=after_kept
+    )
+
+
 def _touch(obj: Any) -> None:
     """Mark the kept row changed (the UPDATE this forces moves its version on) even when only
     its child rows changed."""
@@ -144,27 +169,20 @@ def merge_organisation(
     session.delete(merged)
     _remember(session, "organisation", organisation_id, into)
     session.flush()
-    audit.record(
+    _audit_merge(
         session,
-        action="merge",
-        entity="organisation",
-        entity_id=organisation_id,
-        before=before_merged,
-        after={
-            "merged_into": into,
+        "organisation",
+        organisation_id,
+        into,
+        before_merged,
+        {
             "decisions": moved_decisions,
             "recommendations": sorted(r.id for r in recs),
             "findings": sorted(f.id for f in found),
             "subsidiaries": sorted(c.id for c in children),
         },
-    )
-    audit.record(
-        session,
-        action="update",
-        entity="organisation",
-        entity_id=into,
-        before=before_kept,
-        after=organisations.snapshot(kept),
+        before_kept,
+        organisations.snapshot(kept),
     )
     return kept
 
@@ -291,24 +309,14 @@ def merge_decision(
     _remember(session, "decision", decision_id, into)
     session.flush()
     compliance.refresh_decision(session, into)
-    audit.record(
+    _audit_merge(
         session,
-        action="merge",
-        entity="decision",
-        entity_id=decision_id,
-        before=before_merged,
-        after={
-            "merged_into": into,
-            "recommendations": sorted(r.id for r in recs),
-            "later_decisions_relinked": sorted(rewired),
-        },
-    )
-    audit.record(
-        session,
-        action="update",
-        entity="decision",
-        entity_id=into,
-        before=before_kept,
-        after=decisions.snapshot(kept),
+        "decision",
+        decision_id,
+        into,
+        before_merged,
+        {"recommendations": sorted(r.id for r in recs), "later_decisions_relinked": sorted(rewired)},
+        before_kept,
+        decisions.snapshot(kept),
     )
     return kept

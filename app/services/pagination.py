@@ -134,6 +134,8 @@ def decode_cursor(
 
 
 def _python_type(column: SortColumn) -> type | None:
+    """The Python type a sort column's values have, to check a cursor's value against; None
+    for an expression whose SQL type names none (SQLAlchemy raises NotImplementedError there)."""
     try:
         python_type: type = column.type.python_type
         return python_type

@@ -228,11 +228,7 @@ def add_assessment(
         **data.model_dump(),
     )
     session.add(assessment)
-    session.flush()
-    compliance.refresh_recommendation(session, rec)
-    rec.updated_at = dt.datetime.now(dt.UTC)
-    session.flush()
-    compliance.refresh_decision(session, rec.decision_id)
+    _history_changed(session, rec)
     audit.record(
         session,
         action="create",
@@ -242,6 +238,16 @@ def add_assessment(
         after=audit.row(assessment),
     )
     return assessment
+
+
+def _history_changed(session: Session, rec: Recommendation) -> None:
+    """After an assessment is added or retracted: the recommendation's kept status and its
+    decision's compliance follow the history."""
+    session.flush()
+    compliance.refresh_recommendation(session, rec)
+    rec.updated_at = dt.datetime.now(dt.UTC)
+    session.flush()
+    compliance.refresh_decision(session, rec.decision_id)
 
 
 def retract_assessment(
@@ -263,11 +269,7 @@ def retract_assessment(
     assessment.retracted_by = audit.actor(session)
     assessment.retracted_by_name = audit.public_name(session)
     assessment.retraction_reason = reason
-    session.flush()
-    compliance.refresh_recommendation(session, rec)
-    rec.updated_at = dt.datetime.now(dt.UTC)
-    session.flush()
-    compliance.refresh_decision(session, rec.decision_id)
+    _history_changed(session, rec)
     audit.record(
         session,
         action="retract",

@@ -353,24 +353,15 @@ def _routes(collection: str, kind: Kind) -> None:
             again=again,
         )
 
-    router.add_api_route(
-        f"/{collection}/new",
-        new_form,
-        methods=["GET"],
-        response_class=HTMLResponse,
-        name=f"web_{kind.name}_new",
-    )
-    router.add_api_route(f"/{collection}/new", create, methods=["POST"], name=f"web_{kind.name}_create")
-    router.add_api_route(
-        f"/{collection}/{{record_id}}/edit",
-        edit_form,
-        methods=["GET"],
-        response_class=HTMLResponse,
-        name=f"web_{kind.name}_edit",
-    )
-    router.add_api_route(
-        f"/{collection}/{{record_id}}/edit", edit, methods=["POST"], name=f"web_{kind.name}_update"
-    )
+    name = f"web_{kind.name}"
+    _form_routes(f"/{collection}/new", new_form, f"{name}_new", create, f"{name}_create")
+    _form_routes(f"/{collection}/{{record_id}}/edit", edit_form, f"{name}_edit", edit, f"{name}_update")
+
+
+def _form_routes(path: str, show: Any, show_name: str, submit: Any, submit_name: str) -> None:
+    """A form page: GET shows it, POST submits it, at the same address."""
+    router.add_api_route(path, show, methods=["GET"], response_class=HTMLResponse, name=show_name)
+    router.add_api_route(path, submit, methods=["POST"], name=submit_name)
 
 
 def _after_save(request: Request, kind: Kind, obj: Any) -> str:
@@ -495,15 +486,12 @@ def _delete_routes(collection: str, kind: Kind) -> None:
             target = str(request.url_for("web_decision", decision_id=record.decision_id).path)
         return redirect_with_notice(target, "deleted", request)
 
-    router.add_api_route(
+    _form_routes(
         f"/{collection}/{{record_id}}/delete",
         delete_form,
-        methods=["GET"],
-        response_class=HTMLResponse,
-        name=f"web_{kind.name}_delete_form",
-    )
-    router.add_api_route(
-        f"/{collection}/{{record_id}}/delete", delete, methods=["POST"], name=f"web_{kind.name}_delete"
+        f"web_{kind.name}_delete_form",
+        delete,
+        f"web_{kind.name}_delete",
     )
 
 
