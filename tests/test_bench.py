@@ -1,5 +1,6 @@
 """The benchmark's generator makes a consistent record: its kept columns equal what the services derive."""
 
+import hashlib
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -88,11 +89,38 @@ def test_kept_statuses_equal_the_derived_ones(generated: tuple[Path, dict[str, A
         db.dispose()
 
 
+def record_checksum(path: Path) -> str:
+    """A digest of every generated row, in a fixed order, over the columns the generator writes."""
+    from bench.writers import COLUMNS
+
+    digest = hashlib.sha256()
+    with sqlite3.connect(path) as conn:
+        for table, columns in sorted(COLUMNS.items()):
+            listed = ", ".join(columns)
+            for row in conn.execute(f"SELECT {listed} FROM {table} ORDER BY {listed}"):
+                digest.update(repr(row).encode())
+    return digest.hexdigest()
+
+
+# The digest of the record at SCALE, seed 11, made by the generator before it was split into
+# functions (bench/generate.py as of commit afd1346): the split must draw the same record.
+RECORD_BEFORE_THE_SPLIT = "33df61f1395a7535d0b4858ed690ef2f6c3ed918a4da327775195f9cb10f0e1a"
+
+
+def test_the_record_is_the_one_drawn_before_the_split(generated: tuple[Path, dict[str, Any]]) -> None:
+    path, _ = generated
+    assert record_checksum(path) == RECORD_BEFORE_THE_SPLIT
+
+
 def test_same_seed_same_record(generated: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
     _, summary = generated
     again = generate.generate(str(tmp_path / "again.sqlite3"), scale=SCALE, seed=11)
     for key in ("rows", "statuses", "compliance"):
         assert again[key] == summary[key]
+    assert record_checksum(tmp_path / "again.sqlite3") == record_checksum(generated[0])
+    other = generate.generate(str(tmp_path / "other.sqlite3"), scale=SCALE, seed=12)
+    assert record_checksum(tmp_path / "other.sqlite3") != record_checksum(generated[0])
+    assert other["rows"]["decisions"] == summary["rows"]["decisions"]
 
 
 @pytest.mark.parametrize("few", [0, 10, 10_000])
