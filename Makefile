@@ -40,9 +40,14 @@ demo: $(STAMP)
 	$(BIN)/findings demo
 
 ## Benchmark: generate a synthetic record at SCALE (1 = 200,000 decisions, 1,000,000
-## recommendations), serve it, load it with hey beside raw SQL and Datasette.
+## recommendations), serve it, load it with hey beside raw SQL and Datasette, then a write mix;
+## on SQLite and on a throwaway PostgreSQL server (BACKENDS=sqlite limits it), in one report
+## (RESULTS, with its JSON beside it). BASELINE=old.json compares with an earlier run's JSON.
 SCALE ?= 0.01
 BENCH_SECONDS ?= 3
+BACKENDS ?= sqlite,postgresql
+WRITES ?= 50
+BASELINE ?=
 BENCH_DB := bench/out/bench-$(SCALE).sqlite3
 RESULTS ?= $(if $(filter 1 1.0,$(SCALE)),bench/RESULTS.md,bench/out/RESULTS-$(SCALE).md)
 DATASETTE := bench/out/datasette-venv/bin/datasette
@@ -51,13 +56,15 @@ $(DATASETTE):
 	$(PYTHON) -m venv bench/out/datasette-venv
 	bench/out/datasette-venv/bin/python -m pip install --quiet datasette
 
-$(BENCH_DB): $(STAMP) bench/generate.py $(wildcard migrations/versions/*.py)
+$(BENCH_DB): $(STAMP) bench/generate.py bench/histories.py bench/shape.py bench/writers.py \
+		$(wildcard migrations/versions/*.py)
 	$(BIN)/python -m bench.generate --scale $(SCALE) --out $@
 
 bench: $(STAMP) $(DATASETTE) $(BENCH_DB)
 	@command -v hey >/dev/null || (apt-get update -qq && apt-get install -y -qq hey) \
 		|| { echo "bench needs hey: apt-get install hey"; exit 1; }
-	$(BIN)/python -m bench.run --db $(BENCH_DB) --seconds $(BENCH_SECONDS) --datasette $(DATASETTE) --out $(RESULTS)
+	$(BIN)/python -m bench.run --db $(BENCH_DB) --backends $(BACKENDS) --seconds $(BENCH_SECONDS) \
+		--writes $(WRITES) --datasette $(DATASETTE) $(if $(BASELINE),--baseline $(BASELINE)) --out $(RESULTS)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache bench/out

@@ -81,7 +81,8 @@ def measure_app(record: Record, url: str, db_name: str, seconds: float, backend:
             if status != 200:
                 raise RuntimeError(f"{s.name}: GET {s.path} answered {status}: {body[:300]!r}")
             if s.kind == "search" and "json" in ctype:
-                s.note += f"; {len(json.loads(body).get('items', []))} hits on the first page"
+                hits = len(json.loads(body).get("items", []))
+                s.note += f"; {hits} {'hit' if hits == 1 else 'hits'} on the first page"
             if s.kind == "export":
                 s.export = measure_export(app.base + s.path, app.pid, EXPORT_ROWS)
             else:
