@@ -60,7 +60,9 @@ def rare_word(q: Any) -> tuple[str, int]:
         "SELECT o.organisation_id, count(*), sum(CASE WHEN d.title LIKE ? THEN 1 ELSE 0 END) "
         "FROM decision_organisations o JOIN decisions d ON d.id = o.decision_id "
         "WHERE o.role = 'respondent' GROUP BY o.organisation_id",
-        (f"%{SEARCH_WORD}%",),
+        # The topic ends the title ("...: biometric data"); not the trade in a name ("Biometrics"),
+        # which SQLite's LIKE (case-blind) would also match and PostgreSQL's would not.
+        (f"%: {SEARCH_WORD}%",),
     ).fetchall()
     # Numbers under 100 are also in the texts ("s. 42", "Article 7(2)", tag "sector-12"): avoided.
     org, n, _ = min(rows, key=lambda r: (r[0] < 100, r[2] == 0, abs(r[1] - 10), r[0]))

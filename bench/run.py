@@ -169,8 +169,8 @@ def measure_backend(
     counts = {t: record.rows(f"SELECT count(*) FROM {t}")[0][0] for t in COUNTED}
     out: dict[str, Any] = {"database": str(target), "requests": [s.to_dict() for s in results]}
     out["writes"], out["writes_note"] = None, "no write mix (--writes 0)"
+    record.conn.close()  # PostgreSQL copies a database only while nobody is connected to it
     if n_writes:
-        record.conn.close()  # PostgreSQL copies a database only while nobody is connected to it
         if isinstance(target, Path):
             copy = writes.copy_sqlite(target, LOGS / f"writes-{target.name}")
             copy_url, note = sqlite_url(copy), f"on a copy of the file ({copy.name}), removed afterwards"
@@ -188,8 +188,6 @@ def measure_backend(
             if copy is not None:
                 for suffix in ("", "-wal", "-shm"):
                     Path(f"{copy}{suffix}").unlink(missing_ok=True)
-    else:
-        record.conn.close()
     return out, counts
 
 
@@ -207,7 +205,10 @@ def run(
         meta_path = Path(f"{db}.json")
         meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
         if "sqlite" in backends and "read_model" not in meta:
+            # A file generated with --no-read-model (or by an older generator): build them once.
             meta["read_model"] = generate.rebuild_read_model(sqlite_url(db), LOGS / "read-model-sqlite.log")
+            if meta_path.exists():
+                meta_path.write_text(json.dumps(meta, indent=2) + "\n")
     scale = scale if scale is not None else meta.get("scale")
     seed = seed if seed is not None else meta.get("seed", 7)
     ds = datasette_command(datasette)

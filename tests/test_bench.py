@@ -198,6 +198,13 @@ def test_catalogue_picks_its_parameters_from_the_record(generated: tuple[Path, d
         # Numbers under 100 are in other texts too; this tiny record has only 50 organisations.
         assert int(r.rare_word) >= 100 or generate.Counts.at(SCALE).organisations < 100
         assert respondent_of == r.rare_decisions > 0
+        # The pair finds something: one of the rare word's decisions is about the common word.
+        (about,) = conn.execute(
+            "SELECT count(*) FROM decisions d JOIN decision_organisations o ON o.decision_id = d.id "
+            "WHERE o.role = 'respondent' AND o.organisation_id = ? AND d.title LIKE '%: biometric%'",
+            (int(r.rare_word),),
+        ).fetchone()
+        assert about > 0
         assert r.pair == f"biometric {r.rare_word}"
 
         paths = {"/api/v1/search": {"get": {}}, "/api/v1/stats": {"get": {}}}
@@ -390,3 +397,20 @@ def test_the_report_renders_both_databases_and_the_targets_table() -> None:
     assert "| decision by id: ≥ 2x Datasette's req/s (16 clients), CPU/req ≤ Datasette's | SQLite | " in table
     assert table.count("| **no** |") == 3  # first page, the common + rare search, the rename
     assert "## Against the baseline" not in text
+
+
+def test_the_rare_word_is_a_respondent_with_a_decision_about_the_common_word() -> None:
+    """The trade `Biometrics` in a name is not the word `biometric` (FTS has no stemming)."""
+    from bench import record
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE decisions (id INTEGER PRIMARY KEY, title TEXT)")
+    conn.execute("CREATE TABLE decision_organisations (decision_id INT, organisation_id INT, role TEXT)")
+    titles = [(100, "Order concerning Acme Biometrics Ltd #100: cookie consent")] * 10
+    titles += [(101, "Order concerning Iris Data AB #101: web scraping")] * 8
+    titles += [(101, "Fine concerning Iris Data AB #101: biometric data")]
+    titles += [(7, "Fine concerning Onyx Bank plc #7: biometric data")] * 10  # under 100: in other texts
+    for i, (org, title) in enumerate(titles, 1):
+        conn.execute("INSERT INTO decisions VALUES (?, ?)", (i, title))
+        conn.execute("INSERT INTO decision_organisations VALUES (?, ?, 'respondent')", (i, org))
+    assert record.rare_word(conn.execute) == ("101", 9)
