@@ -414,3 +414,45 @@ def test_the_rare_word_is_a_respondent_with_a_decision_about_the_common_word() -
         conn.execute("INSERT INTO decisions VALUES (?, ?)", (i, title))
         conn.execute("INSERT INTO decision_organisations VALUES (?, ?, 'respondent')", (i, org))
     assert record.rare_word(conn.execute) == ("101", 9)
+
+
+@pytest.mark.postgres
+def test_the_runner_picks_the_same_parameters_on_postgresql(
+    generated: tuple[Path, dict[str, Any]], pg_server: Any
+) -> None:
+    """The same seed gives the same record on PostgreSQL, the same requests, and raw SQL that runs there."""
+    from bench import catalogue, record
+
+    path, summary = generated
+    with pg_server.database() as url:
+        again = generate.generate(url, scale=SCALE, seed=11)
+        for key in ("rows", "statuses", "compliance"):
+            assert again[key] == summary[key]
+        lite, pg = record.Record(path), record.Record(url)
+        try:
+            assert pg.postgres and not lite.postgres
+            for attr in (
+                "n_decisions",
+                "n_recommendations",
+                "decision_id",
+                "busiest_regulator_id",
+                "regulator_id",
+                "small_regulator_id",
+                "last_key",
+                "last_cursor",
+                "as_of",
+                "rare_word",
+                "rare_decisions",
+            ):
+                assert getattr(pg, attr) == getattr(lite, attr), attr
+            paths = {"/api/v1/search": {"get": {}}}
+            scenarios = catalogue.scenarios(pg, paths, "http://127.0.0.1:9", "bench")
+            assert [s.path for s in scenarios] == [
+                s.path for s in catalogue.scenarios(lite, paths, "http://127.0.0.1:9", "bench")
+            ]
+            for s in scenarios:
+                if s.sql is not None:
+                    s.sql()
+        finally:
+            lite.conn.close()
+            pg.conn.close()
