@@ -315,7 +315,13 @@ def report(results: dict[str, Any], baseline: dict[str, Any] | None = None) -> s
         lines += [
             f"## {NAMES.get(b, b)}",
             "",
-            f"Database: `{backend['database']}`. {stored}",
+            f"Database: `{backend['database']}`"
+            + (
+                f", the record generated into it in {backend['generated_seconds']:g} s"
+                if "generated_seconds" in backend
+                else ""
+            )
+            + f". {stored}",
             "",
             f"Each request for {info['seconds']:g} s at 1 and at 16 concurrent clients "
             "(after a 1 s warm-up), "
