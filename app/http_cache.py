@@ -30,6 +30,10 @@ the same rules:
 
 Compression (gzip) is Starlette's middleware, inside this one; the weak validators hold for
 the compressed and the plain representation alike.
+
+One module of about 450 lines, on purpose: the middleware and the wrapper of its answer share
+the validators and the cache policies above, and split apart each would reach into the
+other's internals.
 """
 
 import datetime as dt

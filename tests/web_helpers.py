@@ -9,7 +9,7 @@ from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
 from app.db import Database
-from app.services import users
+from app.services import two_factor, users
 from app.vocab import Role
 
 PASSWORD = "correct horse battery"
@@ -69,7 +69,7 @@ def enrol_totp(db: Database, email: str) -> str:
 
     with db.transaction(actor="test") as session:
         user = session.scalars(select(User).where(User.email == email)).one()
-        user = users.begin_enrolment(session, user_id=user.id)
+        user = two_factor.begin_enrolment(session, user_id=user.id)
         user.totp_enabled_at = dt.datetime.now(dt.UTC)
         assert user.totp_secret is not None
         return user.totp_secret

@@ -5,18 +5,9 @@ per decision, finding, recommendation, organisation (with its aliases), regulato
 short name) and case, kept in step by triggers in the transaction of each write: an FTS5
 table on SQLite, a `tsvector` under a GIN index on PostgreSQL. Both ignore case and accents.
 
-The `q` filter of every list (`matches()`) and the search endpoint (`search()`) go through
-here. User text never reaches MATCH or to_tsquery as it is: it is parsed into words
-(`app.fulltext`), and the database query is built from those, each word quoted. The syntax:
-
-- words: every word must match (`clearview canada`);
-- `"a phrase"`: the words next to each other, in order;
-- `word*`: any word starting with `word` (also at the end of a phrase: `"facial recog*"`);
-- `a OR b`: either (`OR` in capitals, between two terms);
-- `-word`, `NOT word`: documents with it are left out.
-
-Anything else (punctuation, `AND`, `NEAR`, `^`, `:`, brackets) only separates words; a query
-with no word left finds nothing.
+The `q` filter of every list (`search_query.matches()`) and the search endpoint (`search()`)
+go through here; the user's text is parsed into a query, and the syntax documented, in
+`app.services.search_query`.
 
 The search endpoint answers in tiers (see `search()`): exact names (looked up in the names
 index of the migration `20261201_search_exact_names`), then title matches, then body matches,
@@ -29,35 +20,19 @@ import html
 import math
 import re
 import textwrap
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BindParameter, Boolean, ColumnElement, bindparam, false, null, select, text
+from sqlalchemy import null, select, text
 from sqlalchemy.exc import CompileError
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.visitors import InternalTraversal
 
-from app.fulltext import words
 from app.models import Case, Decision, Finding, Organisation, Recommendation, Regulator
 from app.schemas.common import Page
 from app.schemas.search import SearchHit
 from app.services.pagination import decode_cursor, encode_cursor
+from app.services.search_query import CODES, TYPES, Query, matches, parse
 from app.vocab import SearchType
 
-# A document's key in the index is `id * 8 + code`.
-CODES: dict[SearchType, int] = {
-    SearchType.decision: 1,
-    SearchType.finding: 2,
-    SearchType.recommendation: 3,
-    SearchType.organisation: 4,
-    SearchType.regulator: 5,
-    SearchType.case: 6,
-}
-TYPES = {code: kind for kind, code in CODES.items()}
-
-MAX_TERMS = 32
-MAX_WORD = 100
 # Weights of the title and body columns: a word in a title counts ten times one in a body.
 TITLE_WEIGHT, BODY_WEIGHT = 10.0, 1.0
 SNIPPET_WORDS = 24
@@ -65,200 +40,8 @@ TITLE_CHARS = 120
 # Private-use characters marking matches in the database's snippet, turned into <mark>.
 START, STOP = "\ue000", "\ue001"
 
-
-# -- Parsing the user's query -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Term:
-    """One word, or a phrase of several; `prefix` makes its last word a prefix."""
-
-    words: tuple[str, ...]
-    prefix: bool = False
-
-
-@dataclass(frozen=True)
-class Query:
-    """Every group must match (a group matches when any of its terms does); no excluded term may."""
-
-    groups: tuple[tuple[Term, ...], ...]
-    excluded: tuple[Term, ...]
-
-    @property
-    def empty(self) -> bool:
-        return not self.groups
-
-    @property
-    def words(self) -> str:
-        """The searched words in order, for the exact-name boost."""
-        return " ".join(w for group in self.groups for term in group for w in term.words)
-
-    @property
-    def name(self) -> tuple[str, ...] | None:
-        """The words a record's name must be, word for word, to rank first; None for a query
-        that names no single name (`a OR b`, a prefix)."""
-        if any(len(g) > 1 or g[0].prefix for g in self.groups):
-            return None
-        return tuple(w for g in self.groups for w in g[0].words)
-
-    @staticmethod
-    def _fts5_term(t: Term) -> str:
-        return '"' + " ".join(t.words) + '"' + ("*" if t.prefix else "")
-
-    def _fts5_required(self) -> str:
-        return " AND ".join("(" + " OR ".join(self._fts5_term(t) for t in g) + ")" for g in self.groups)
-
-    def _fts5_excluded(self) -> str:
-        return " OR ".join(self._fts5_term(t) for t in self.excluded)
-
-    def fts5(self) -> str:
-        """The query in FTS5 syntax: every word a quoted string."""
-        required = self._fts5_required()
-        if not self.excluded:
-            return required
-        return f"({required}) NOT ({self._fts5_excluded()})"
-
-    def fts5_title(self) -> str:
-        """Documents the query finds in their title alone."""
-        title = f"title : ({self._fts5_required()})"
-        return f"({title}) NOT ({self._fts5_excluded()})" if self.excluded else title
-
-    def fts5_body(self) -> str:
-        """Documents the query finds, but not in their title alone."""
-        left_out = f"(title : ({self._fts5_required()}))"
-        if self.excluded:
-            left_out += f" OR ({self._fts5_excluded()})"
-        return f"({self._fts5_required()}) NOT ({left_out})"
-
-    @staticmethod
-    def _ts_term(t: Term, weight: str = "") -> str:
-        """A word or phrase as a tsquery; `weight` ("A") keeps it to the title."""
-        quoted = []
-        for i, w in enumerate(t.words):
-            label = ("*" if t.prefix and i == len(t.words) - 1 else "") + weight
-            lexeme = "'" + w.replace("\\", "\\\\").replace("'", "''") + "'"
-            quoted.append(lexeme + (":" + label if label else ""))
-        return "(" + " <-> ".join(quoted) + ")"
-
-    def _ts_required(self, weight: str = "") -> str:
-        return " & ".join("(" + " | ".join(self._ts_term(t, weight) for t in g) + ")" for g in self.groups)
-
-    def _ts_excluded(self) -> str:
-        return "".join(f" & !{self._ts_term(t)}" for t in self.excluded)
-
-    def tsquery(self) -> str:
-        """The query in PostgreSQL's to_tsquery syntax: every word a quoted lexeme."""
-        return self._ts_required() + self._ts_excluded()
-
-    def tsquery_title(self) -> str:
-        """Documents the query finds in their title (weight A) alone."""
-        return "(" + self._ts_required("A") + ")" + self._ts_excluded()
-
-    def tsquery_body(self) -> str:
-        """Documents the query finds, but not in their title alone."""
-        return f"({self._ts_required()}) & !({self._ts_required('A')})" + self._ts_excluded()
-
-
-CHUNK = re.compile(r'(-?)"([^"]*)"?(\*?)|(\S+)')
-# Operators of the databases' own syntaxes only separate words here. Other punctuation
-# inside a chunk (`2021-001`, `priv.gc.ca`, `Commissioner's`) joins its words into a phrase,
-# as the databases' tokenizers split them in the text.
-OPERATORS = re.compile(r"[()\[\]{}:^,;+!&|<>=~@]")
-
-
-def parse(q: str | None) -> Query:
-    """The terms of a user's query (see the module's docstring); never fails."""
-    groups: list[list[Term]] = []
-    excluded: list[Term] = []
-    pending_or = pending_not = False
-    count = 0
-    for match in CHUNK.finditer(OPERATORS.sub(" ", (q or "")[:500])):
-        negate, phrase, star, bare = match.groups()
-        if bare is not None:
-            if bare == "OR":
-                pending_or = bool(groups)
-                continue
-            if bare == "AND":
-                continue
-            if bare == "NOT":
-                pending_not = True
-                continue
-            negate = "-" if bare.startswith("-") else ""
-            star = "*" if bare.endswith("*") else ""
-            phrase = bare
-        found = tuple(w[:MAX_WORD] for w in words(phrase))
-        if not found or count >= MAX_TERMS:
-            continue
-        count += 1
-        term = Term(found, prefix=bool(star))
-        if negate or pending_not:
-            excluded.append(term)
-        elif pending_or:
-            groups[-1].append(term)
-        else:
-            groups.append([term])
-        pending_or = pending_not = False
-    return Query(tuple(tuple(g) for g in groups), tuple(excluded))
-
-
-# -- The `q` filter of the lists ------------------------------------------------------------
-
-
-class _Matching(ColumnElement[bool]):
-    """`id_column IN (the ids of the documents of one type matching the query)`, per dialect."""
-
-    type = Boolean()
-    inherit_cache = True
-    _traverse_internals = [
-        ("id_column", InternalTraversal.dp_clauseelement),
-        ("code", InternalTraversal.dp_plain_obj),
-        ("fts5", InternalTraversal.dp_clauseelement),
-        ("tsquery", InternalTraversal.dp_clauseelement),
-    ]
-
-    def __init__(self, id_column: ColumnElement[int], code: int, query: Query) -> None:
-        self.id_column = id_column
-        self.code = code
-        self.fts5: BindParameter[str] = bindparam("fts5_query", query.fts5(), unique=True)
-        self.tsquery: BindParameter[str] = bindparam("ts_query", query.tsquery(), unique=True)
-
-
-@compiles(_Matching)
-def _matching_default(element: _Matching, compiler: Any, **kw: Any) -> str:
-    raise CompileError(f"full-text search is not available on {compiler.dialect.name}")
-
-
-@compiles(_Matching, "sqlite")
-def _matching_sqlite(element: _Matching, compiler: Any, **kw: Any) -> str:
-    return (
-        f"{compiler.process(element.id_column, **kw)} IN (SELECT rowid >> 3 FROM search_index "
-        f"WHERE search_index MATCH {compiler.process(element.fts5, **kw)} AND (rowid & 7) = {element.code})"
-    )
-
-
-@compiles(_Matching, "postgresql")
-def _matching_postgresql(element: _Matching, compiler: Any, **kw: Any) -> str:
-    return (
-        f"{compiler.process(element.id_column, **kw)} IN (SELECT doc_id >> 3 FROM search_index "
-        f"WHERE document @@ to_tsquery('findings_search', {compiler.process(element.tsquery, **kw)}) "
-        f"AND (doc_id & 7) = {element.code})"
-    )
-
-
-def matches(q: str | None, kind: SearchType, id_column: Any) -> ColumnElement[bool] | None:
-    """A clause true for the records of `kind` (their ids in `id_column`) that `q` finds.
-
-    None where there is no `q` (no filter); always false where `q` holds no word to look for.
-    """
-    if q is None or not q.strip():
-        return None
-    query = parse(q)
-    if query.empty:
-        return false()
-    return _Matching(id_column, CODES[kind], query)
-
-
-# -- The search endpoint --------------------------------------------------------------------
+# The lists' `q` filter, for the services that import it from here.
+__all__ = ["matches", "parse", "search"]
 
 
 def _score(value: Any) -> float:

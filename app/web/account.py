@@ -16,7 +16,7 @@ from app.access import Access, mark, public
 from app.api.deps import SessionDep
 from app.errors import Invalid
 from app.models import User, UserSession
-from app.services import users
+from app.services import two_factor, users
 from app.vocab import Role
 from app.web import forms
 from app.web.auth import (
@@ -92,7 +92,7 @@ def _sign_in(request: Request, session: Session, form: FormData) -> Response:
     if user is None:
         security_log.event("sign_in_failed", request, email=email)
         return _form(request, email=email, next_url=next_url, message=WRONG, status=400)
-    if users.needs_second_factor(user):
+    if two_factor.needs_second_factor(user):
         # The password was right; the session opens nothing until the second factor is
         # given (or, for an admin without one, enrolled).
         pending_id, _ = users.start_session(session, user=user, replacing=session_id(request), pending=True)
@@ -183,13 +183,13 @@ def _second_factor_check(request: Request, session: Session, form: FormData) -> 
             status=429,
             message=f"Too many wrong codes. Try again in {wait.retry_after} seconds.",
         )
-    if not users.check_second_factor(session, user=user, code=str(form.get("code") or "")[:40]):
+    if not two_factor.check_second_factor(session, user=user, code=str(form.get("code") or "")[:40]):
         users.record_failure(session, email=user.email, client=client)
         security_log.event("second_factor_failed", request, email=user.email, user_id=user.id)
         return _second_factor_form(
             request, pending, next_url=next_url, status=400, message="That code is not right; try again."
         )
-    new_id, _ = users.promote_session(session, user=user, pending_id=session_id(request) or "")
+    new_id, _ = two_factor.promote_session(session, user=user, pending_id=session_id(request) or "")
     security_log.event("sign_in", request, email=user.email, user_id=user.id, second_factor=True)
     response = redirect_with_notice(next_url, "signed_in", request)
     set_session_cookie(request, response, new_id)
@@ -228,7 +228,7 @@ def two_factor_setup(request: Request, session: SessionDep, who: Enrolling) -> H
             {"enabled": True, "left": len(user.recovery_codes or [])},
             headers={"Cache-Control": "no-store"},
         )
-    user = users.begin_enrolment(session, user_id=user.id)
+    user = two_factor.begin_enrolment(session, user_id=user.id)
     return _enrol_page(request, user, who[1])
 
 
@@ -240,7 +240,7 @@ def _enrol_page(
         "two_factor.html",
         {
             "enabled": False,
-            "qr": _qr_svg(users.totp_uri(user)),
+            "qr": _qr_svg(two_factor.totp_uri(user)),
             "secret": user.totp_secret,
             "csrf": user_session.csrf_token,
             "required": user.role is Role.admin,
@@ -259,15 +259,15 @@ async def two_factor_confirm(request: Request, session: SessionDep, who: Enrolli
     check_form_token(request, form, user_session.csrf_token, user_id=user.id)
     if user.totp_enabled_at is not None:
         return redirect_with_notice(str(request.url_for("two_factor_setup").path), "saved", request)
-    user = users.begin_enrolment(session, user_id=user.id)
+    user = two_factor.begin_enrolment(session, user_id=user.id)
     try:
-        codes = users.confirm_enrolment(session, user_id=user.id, code=str(form.get("code") or "")[:40])
+        codes = two_factor.confirm_enrolment(session, user_id=user.id, code=str(form.get("code") or "")[:40])
     except Invalid as exc:
         return _enrol_page(request, user, user_session, message=exc.detail, status=422)
     security_log.event("second_factor_enrolled", request, email=user.email, user_id=user.id)
     response = render(request, "recovery_codes.html", {"codes": codes}, headers={"Cache-Control": "no-store"})
     if user_session.second_factor_pending:
-        new_id, _ = users.promote_session(session, user=user, pending_id=session_id(request) or "")
+        new_id, _ = two_factor.promote_session(session, user=user, pending_id=session_id(request) or "")
         set_session_cookie(request, response, new_id)
     return response
 
