@@ -28,7 +28,7 @@ from app.services import (
 )
 from app.services import search as search_service
 from app.vocab import SearchType
-from app.web import charts, forms
+from app.web import charts, forms, urls
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -429,14 +429,14 @@ def search_page(request: Request, session: SessionDep) -> HTMLResponse:
 
     def link(hit: Any) -> str:
         if hit.type == SearchType.finding:
-            return request.url_for("web_decision", decision_id=hit.decision_id).path
+            return urls.path_for(request, "web_decision", decision_id=hit.decision_id)
         name, param = HIT_PAGES[hit.type]
-        return request.url_for(name, **{param: hit.id}).path
+        return urls.path_for(request, name, **{param: hit.id})
 
     next_url = None
     if page is not None and page.next_cursor:
         query = {"q": q, "type": [t.value for t in types], "cursor": page.next_cursor}
-        next_url = f"{request.url_for('web_search').path}?{urlencode(query, doseq=True)}"
+        next_url = f"{urls.path_for(request, 'web_search')}?{urlencode(query, doseq=True)}"
     context = {
         "q": q,
         "types": types,
