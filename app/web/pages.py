@@ -14,6 +14,7 @@ from app.access import public
 from app.api.deps import SessionDep
 from app.errors import Invalid
 from app.schemas.common import MAX_ID
+from app.schemas.decision import DecisionRead
 from app.schemas.filters import DecisionFilter, RecommendationFilter
 from app.services import (
     cases,
@@ -160,6 +161,16 @@ def decision_list(request: Request, session: SessionDep) -> HTMLResponse:
     )
 
 
+def decision_chain(session: Any, decision: DecisionRead, as_of: dt.date | None) -> list[chains.Step]:
+    """The decision's chain. Most decisions link to no other either way: their chain is the
+    decision alone, read from what its read model already holds (links both ways, standing)
+    instead of five queries that find nothing."""
+    if decision.related or decision.related_by:
+        return chains.chain(session, decision_id=decision.id, as_of=as_of)
+    d = decision
+    return [chains.Step(d.id, d.reference, d.title, d.issued_on, d.standing, [])]
+
+
 @router.get("/decisions/{decision_id}", response_class=HTMLResponse, name="web_decision")
 @public
 def decision_page(request: Request, decision_id: Id, session: SessionDep) -> HTMLResponse:
@@ -180,7 +191,7 @@ def decision_page(request: Request, decision_id: Id, session: SessionDep) -> HTM
             "recs": recs,
             "history": history,
             "org_names": organisations.names(session, org_ids),
-            "chain": chains.chain(session, decision_id=decision_id, as_of=as_of),
+            "chain": decision_chain(session, decision, as_of),
             "possible_duplicates": duplicates.decision_matches(session, decision_id),
             "case_title": cases.titles(session, [decision.case_id]).get(decision.case_id)
             if decision.case_id
