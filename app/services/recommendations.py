@@ -390,6 +390,10 @@ def _item_columns(as_of: dt.date | None) -> list[Any]:
     ]
 
 
+# The names of those columns, in their order.
+ITEM_COLUMNS = (*READ_COLUMNS, "status", "last_assessed_on")
+
+
 def _items(
     session: Session, filters: RecommendationFilter, *, sort: str, limit: int, cursor: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
@@ -397,13 +401,16 @@ def _items(
     ORM objects: building and tracking them cost more than the query)."""
     as_of = filters.as_of
     stmt = filtered(filters).with_only_columns(*_item_columns(as_of))
-    rows, next_cursor = paginate(session, stmt, sorts=sorts(as_of), sort=sort, limit=limit, cursor=cursor)
+    orders = SORTS if as_of is None else sorts(as_of)  # today's orders are built once
+    rows, next_cursor = paginate(session, stmt, sorts=orders, sort=sort, limit=limit, cursor=cursor)
     today = AsOf(as_of).today
+    columns = list(ITEM_COLUMNS)
+    status_at, due_at = columns.index("status"), columns.index("due_on")
     items = []
     for row in rows:
-        values = row._asdict()
-        status = values["status"] = Status(values["status"])
-        values["overdue"] = compliance.is_overdue(status, values["due_on"], today)
+        values = dict(zip(columns, row, strict=False))  # a computed sort key may follow: left out
+        status = values["status"] = Status(row[status_at])
+        values["overdue"] = compliance.is_overdue(status, row[due_at], today)
         items.append({name: values[name] for name in ITEM_FIELDS})
     return items, next_cursor
 
