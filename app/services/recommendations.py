@@ -1,4 +1,9 @@
-"""Recommendations and their append-only assessment history."""
+"""Recommendations and their append-only assessment history.
+
+Over 400 lines: the writes (create, edit, delete, assessments, retraction) and the reads (item,
+list, counts, facets, histories) of one entity share their columns and checks here; the list
+reads are the part to move out first if it grows again.
+"""
 
 import datetime as dt
 from collections.abc import Iterable
