@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from app.db import Database
 from app.models import Assessment, Decision, DecisionRelation, Recommendation
 from app.schemas.filters import DecisionFilter
-from app.services import compliance, decisions
+from app.services import compliance, decisions, planner
 from app.vocab import Compliance, DecisionKind
 from bench import generate
 
@@ -129,7 +129,6 @@ def test_owner_filters_give_the_same_rows_whichever_side_leads(
 ) -> None:
     """A regulator's or party's decisions are found from its side or by walking the list: same rows."""
     path, _ = generated
-    monkeypatch.setattr(decisions, "FEW_DECISIONS", few)
     db = Database(f"sqlite:///{path}")
     try:
         with db.transaction(write=False) as session:
@@ -142,7 +141,10 @@ def test_owner_filters_give_the_same_rows_whichever_side_leads(
                 ):
                     kwargs = {key: owner, **extra}
                     filters = DecisionFilter.model_validate(kwargs)
-                    expected = [d.id for d in session.scalars(decisions.filtered(filters))]  # plain EXISTS
+                    # Plain EXISTS (never from the owner's side), then the threshold tried.
+                    monkeypatch.setattr(planner, "FEW_DECISIONS", -1)
+                    expected = [d.id for d in session.scalars(decisions.filtered(filters, session=session))]
+                    monkeypatch.setattr(planner, "FEW_DECISIONS", few)
                     got, cursor = [], None
                     while True:
                         page = decisions.list_(session, filters, limit=7, cursor=cursor, sort="id")

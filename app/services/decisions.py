@@ -12,9 +12,7 @@ from sqlalchemy import (
     String,
     bindparam,
     cast,
-    exists,
     func,
-    literal,
     literal_column,
     select,
     type_coerce,
@@ -58,6 +56,8 @@ from app.services.common import (
     refuse_if_referenced,
 )
 from app.services.pagination import SortKey, date_key, decimal_key, ordered_pair, paginate, position, ranked
+from app.services.planner import FEW_DECISIONS as FEW
+from app.services.planner import Plan
 from app.services.regulators import jurisdiction_clause
 from app.services.search import matches
 from app.vocab import Compliance, SearchType
@@ -614,56 +614,40 @@ def facets(session: Session, filters: DecisionFilter) -> dict[str, dict[str, int
     return out
 
 
-# A regulator or a party with at most this many decisions has its decisions found from its
-# side (then sorted); one with more, by walking the list in its order and probing each row.
-FEW_DECISIONS = 1_000
+# How a regulator's or a party's decisions are found is the planner's choice (see
+# app/services/planner.py, where its measured reasons are); kept here for those who read it.
+FEW_DECISIONS = FEW
 
 
-def _among(session: Session | None, decision_id: Any, owner: Any, owner_id: int) -> tuple[Any, bool]:
-    """A clause keeping the decisions linked to `owner_id`, and whether it has few of them.
-
-    At 200,000 decisions, walking newest first and probing each row finds a page of a big
-    regulator's decisions in 0.2 ms but takes 140 ms for one with 30 decisions; starting from
-    the regulator's 30 decisions takes 0.05 ms, but 100 ms for one with 40,000. Counting up to
-    FEW_DECISIONS (an index range, under 0.2 ms) picks the side, so both ends stay within a few ms.
-    """
-    members = select(decision_id).where(owner == owner_id)
-    if session is not None:
-        n = session.scalar(select(func.count()).select_from(members.limit(FEW_DECISIONS + 1).subquery()))
-        if (n or 0) <= FEW_DECISIONS:
-            return Decision.id.in_(members), True
-    return exists(members.where(decision_id == Decision.id)), False
-
-
-def _unindexed(column: Any, few: bool) -> Any:
-    """`column` itself, or, when a few linked decisions lead, the same value through `|| ''`,
-    which no index serves: otherwise SQLite may walk all the decisions of one compliance (or
-    kind) and probe each, instead of reading the few linked ones."""
-    return type_coerce(column, String()).concat(literal("", String())) if few else column
-
-
-def filtered(filters: DecisionFilter, *, session: Session | None = None) -> Select[Decision]:
+def filtered(filters: DecisionFilter, *, session: Session) -> Select[Decision]:
     """The decisions matching the list's filters, as a SELECT to page, count or export.
 
-    Given the session, a regulator's or a party's decisions are found the fastest way for how
-    many it has (see `_among`); the rows are the same either way.
+    How each filter is written is the planner's (app/services/planner.py): a regulator's or a
+    party's decisions are found the fastest way for how many it has, and then compliance and
+    kind are compared so that no index leads away from them. Every caller passes the session,
+    so the SQL is the same whoever asks; the rows are the same whichever way is chosen.
     """
     f = filters
     as_of, regulator_id, organisation_id, case_id = f.as_of, f.regulator_id, f.organisation_id, f.case_id
     jurisdiction, kind, tag, compliance_is, q = f.jurisdiction, f.kind, f.tag, f.compliance, f.q
     issued_from, issued_to = f.issued_from, f.issued_to
     stmt = select(Decision).where(*compliance.AsOf(as_of).decisions())
-    few = False
+    plan = Plan(session)
     if regulator_id is not None:
-        clause, small = _among(
-            session, DecisionRegulator.decision_id, DecisionRegulator.regulator_id, regulator_id
+        stmt = stmt.where(
+            plan.among(
+                Decision.id, DecisionRegulator.decision_id, DecisionRegulator.regulator_id, regulator_id
+            )
         )
-        stmt, few = stmt.where(clause), few or small
     if organisation_id is not None:
-        clause, small = _among(
-            session, DecisionOrganisation.decision_id, DecisionOrganisation.organisation_id, organisation_id
+        stmt = stmt.where(
+            plan.among(
+                Decision.id,
+                DecisionOrganisation.decision_id,
+                DecisionOrganisation.organisation_id,
+                organisation_id,
+            )
         )
-        stmt, few = stmt.where(clause), few or small
     if case_id is not None:
         stmt = stmt.where(Decision.case_id == case_id)
     if jurisdiction:
@@ -677,7 +661,7 @@ def filtered(filters: DecisionFilter, *, session: Session | None = None) -> Sele
             )
         )
     if kind is not None:
-        stmt = stmt.where(_unindexed(Decision.kind, few) == kind.value)
+        stmt = stmt.where(plan.unindexed(Decision.kind) == kind.value)
     if tag:
         # Case ignored: one pass over the tags (short rows) rather than a probe per decision.
         tagged = select(DecisionTag.decision_id).where(func.lower(DecisionTag.tag) == tag.lower())
@@ -688,7 +672,7 @@ def filtered(filters: DecisionFilter, *, session: Session | None = None) -> Sele
         stmt = stmt.where(Decision.issued_on <= issued_to)
     if compliance_is is not None:
         kept = compliance.decision_compliance_expr(as_of)
-        stmt = stmt.where((_unindexed(kept, few) if as_of is None else kept) == compliance_is.value)
+        stmt = stmt.where((plan.unindexed(kept) if as_of is None else kept) == compliance_is.value)
     if (clause := matches(q, SearchType.decision, Decision.id)) is not None:
         stmt = stmt.where(clause)
     return stmt

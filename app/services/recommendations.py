@@ -1,9 +1,15 @@
-"""Recommendations and their append-only assessment history."""
+"""Recommendations and their append-only assessment history.
+
+Over 400 lines: the writes (create, edit, delete, assessments, retraction) and the reads (item,
+list, counts, facets, histories) of one entity share their columns and checks here; the list
+reads are the part to move out first if it grows again.
+"""
 
 import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from pydantic_core import to_json
 from sqlalchemy import ColumnElement, Date, Select, case, exists, func, literal_column, select, type_coerce
 from sqlalchemy.orm import Session
 
@@ -369,6 +375,51 @@ def filtered(filters: RecommendationFilter) -> Select[Recommendation]:
     return stmt
 
 
+# The fields of the list's items, in the read model's order (its JSON keeps this order).
+ITEM_FIELDS = tuple(RecommendationRead.model_fields)
+
+
+def _item_columns(as_of: dt.date | None) -> list[Any]:
+    """The columns of a listed recommendation, read in the page's one statement: its own, and
+    its status and last assessment day (as of a day, derived from the history in the same
+    statement)."""
+    last_assessed = (
+        Recommendation.last_assessed_on
+        if as_of is None
+        else compliance.latest_assessment(Assessment.assessed_on, as_of)
+    )
+    return [
+        *(getattr(Recommendation, key) for key in READ_COLUMNS),
+        compliance.status_expr(as_of).label("status"),
+        last_assessed.label("last_assessed_on"),
+    ]
+
+
+# The names of those columns, in their order.
+ITEM_COLUMNS = (*READ_COLUMNS, "status", "last_assessed_on")
+
+
+def _items(
+    session: Session, filters: RecommendationFilter, *, sort: str, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the list as plain values in the read model's fields, from one statement (no
+    ORM objects: building and tracking them cost more than the query)."""
+    as_of = filters.as_of
+    stmt = filtered(filters).with_only_columns(*_item_columns(as_of))
+    orders = SORTS if as_of is None else sorts(as_of)  # today's orders are built once
+    rows, next_cursor = paginate(session, stmt, sorts=orders, sort=sort, limit=limit, cursor=cursor)
+    today = AsOf(as_of).today
+    columns = list(ITEM_COLUMNS)
+    status_at, due_at = columns.index("status"), columns.index("due_on")
+    items = []
+    for row in rows:
+        values = dict(zip(columns, row, strict=False))  # a computed sort key may follow: left out
+        status = values["status"] = Status(row[status_at])
+        values["overdue"] = compliance.is_overdue(status, row[due_at], today)
+        items.append({name: values[name] for name in ITEM_FIELDS})
+    return items, next_cursor
+
+
 def list_(
     session: Session,
     filters: RecommendationFilter | None = None,
@@ -377,12 +428,27 @@ def list_(
     limit: int,
     cursor: str | None = None,
 ) -> Page[RecommendationRead]:
-    filters = filters or RecommendationFilter()
-    orders = sorts(filters.as_of)
-    rows, next_cursor = paginate(
-        session, filtered(filters), sorts=orders, sort=sort, limit=limit, cursor=cursor
+    items, next_cursor = _items(
+        session, filters or RecommendationFilter(), sort=sort, limit=limit, cursor=cursor
     )
-    return Page(items=read_many(session, [r[0] for r in rows], as_of=filters.as_of), next_cursor=next_cursor)
+    return Page(items=[RecommendationRead.model_validate(i) for i in items], next_cursor=next_cursor)
+
+
+def list_json(
+    session: Session,
+    filters: RecommendationFilter | None = None,
+    *,
+    sort: str = "id",
+    limit: int,
+    cursor: str | None = None,
+) -> bytes:
+    """The page as the API answers it: the JSON of `Page[RecommendationRead]`, byte for byte,
+    written by pydantic's serializer from the row values without building or validating the
+    models (tests/test_recommendation_lists.py compares the two)."""
+    items, next_cursor = _items(
+        session, filters or RecommendationFilter(), sort=sort, limit=limit, cursor=cursor
+    )
+    return to_json({"items": items, "next_cursor": next_cursor})
 
 
 def count(session: Session, filters: RecommendationFilter) -> int:

@@ -371,7 +371,8 @@ def matching(session: Session, event: OutboxEvent) -> list[Subscription]:
         if sub.target_type is TargetType.query:
             if event.decision_id is None or sub.query is None:
                 continue
-            stmt = decisions.filtered(decision_filters(sub.query)).where(Decision.id == event.decision_id)
+            kept = decisions.filtered(decision_filters(sub.query), session=session)
+            stmt = kept.where(Decision.id == event.decision_id)
             if not session.scalar(select(exists(stmt))):
                 continue
         found.append(sub)

@@ -1,4 +1,8 @@
-"""The reading pages: dashboard, lists and records. Every figure comes from the services."""
+"""The reading pages: dashboard, lists and records. Every figure comes from the services.
+
+Over 400 lines: one short route per reading page (and the decision page's chain shortcut);
+split by entity when the next page comes.
+"""
 
 import datetime as dt
 from collections import defaultdict
@@ -14,6 +18,7 @@ from app.access import public
 from app.api.deps import SessionDep
 from app.errors import Invalid
 from app.schemas.common import MAX_ID
+from app.schemas.decision import DecisionRead
 from app.schemas.filters import DecisionFilter, RecommendationFilter
 from app.services import (
     cases,
@@ -28,7 +33,7 @@ from app.services import (
 )
 from app.services import search as search_service
 from app.vocab import SearchType
-from app.web import charts, forms
+from app.web import charts, forms, urls
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -160,6 +165,16 @@ def decision_list(request: Request, session: SessionDep) -> HTMLResponse:
     )
 
 
+def decision_chain(session: Any, decision: DecisionRead, as_of: dt.date | None) -> list[chains.Step]:
+    """The decision's chain. Most decisions link to no other either way: their chain is the
+    decision alone, read from what its read model already holds (links both ways, standing)
+    instead of five queries that find nothing."""
+    if decision.related or decision.related_by:
+        return chains.chain(session, decision_id=decision.id, as_of=as_of)
+    d = decision
+    return [chains.Step(d.id, d.reference, d.title, d.issued_on, d.standing, [])]
+
+
 @router.get("/decisions/{decision_id}", response_class=HTMLResponse, name="web_decision")
 @public
 def decision_page(request: Request, decision_id: Id, session: SessionDep) -> HTMLResponse:
@@ -180,7 +195,7 @@ def decision_page(request: Request, decision_id: Id, session: SessionDep) -> HTM
             "recs": recs,
             "history": history,
             "org_names": organisations.names(session, org_ids),
-            "chain": chains.chain(session, decision_id=decision_id, as_of=as_of),
+            "chain": decision_chain(session, decision, as_of),
             "possible_duplicates": duplicates.decision_matches(session, decision_id),
             "case_title": cases.titles(session, [decision.case_id]).get(decision.case_id)
             if decision.case_id
@@ -429,14 +444,14 @@ def search_page(request: Request, session: SessionDep) -> HTMLResponse:
 
     def link(hit: Any) -> str:
         if hit.type == SearchType.finding:
-            return request.url_for("web_decision", decision_id=hit.decision_id).path
+            return urls.path_for(request, "web_decision", decision_id=hit.decision_id)
         name, param = HIT_PAGES[hit.type]
-        return request.url_for(name, **{param: hit.id}).path
+        return urls.path_for(request, name, **{param: hit.id})
 
     next_url = None
     if page is not None and page.next_cursor:
         query = {"q": q, "type": [t.value for t in types], "cursor": page.next_cursor}
-        next_url = f"{request.url_for('web_search').path}?{urlencode(query, doseq=True)}"
+        next_url = f"{urls.path_for(request, 'web_search')}?{urlencode(query, doseq=True)}"
     context = {
         "q": q,
         "types": types,

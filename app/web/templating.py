@@ -1,4 +1,5 @@
-"""The Jinja2 environment of the pages: autoescaping on, links from `url_for`."""
+"""The Jinja2 environment of the pages: autoescaping on, links from `url_for` (looked up by
+name in a table of the routes, app/web/urls.py, rather than by walking the router)."""
 
 import datetime as dt
 from decimal import Decimal
@@ -15,6 +16,7 @@ from app import clock, labels, vocab
 from app.config import get_settings
 from app.schemas.filters import country_name, known_country
 from app.services import compliance
+from app.web import urls
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -75,7 +77,7 @@ def host(url: str | None) -> str:
 def url_for(context: Any, name: str, /, _query: dict[str, Any] | None = None, **params: Any) -> str:
     """The path of a named route (links stay relative, right behind any proxy), with an
     optional query string."""
-    path: str = context["request"].url_for(name, **params).path
+    path = urls.path_for(context["request"], name, **params)
     query_items = {k: v for k, v in (_query or {}).items() if v is not None and v != ""}
     return path + ("?" + urlencode(query_items) if query_items else "")
 
