@@ -170,8 +170,8 @@ class Record:
 
     def regulator_clause(self, regulator_id: int) -> str:
         """The regulator filter as the app writes it: from the regulator's side when it has few
-        decisions, else walking the list (app/services/decisions.py `_among`)."""
-        from app.services.decisions import FEW_DECISIONS
+        decisions, else walking the list (app/services/planner.py)."""
+        from app.services.planner import FEW_DECISIONS
 
         (n,) = self.conn.execute(
             "SELECT count(*) FROM (SELECT 1 FROM decision_regulators WHERE regulator_id = ? LIMIT ?) "

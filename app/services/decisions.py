@@ -56,7 +56,6 @@ from app.services.common import (
     refuse_if_referenced,
 )
 from app.services.pagination import SortKey, date_key, decimal_key, ordered_pair, paginate, position, ranked
-from app.services.planner import FEW_DECISIONS as FEW
 from app.services.planner import Plan
 from app.services.regulators import jurisdiction_clause
 from app.services.search import matches
@@ -612,11 +611,6 @@ def facets(session: Session, filters: DecisionFilter) -> dict[str, dict[str, int
     years = grouped(filters.without("issued_from", "issued_to"), year)
     out["year"] = dict(sorted(years.items(), reverse=True))
     return out
-
-
-# How a regulator's or a party's decisions are found is the planner's choice (see
-# app/services/planner.py, where its measured reasons are); kept here for those who read it.
-FEW_DECISIONS = FEW
 
 
 def filtered(filters: DecisionFilter, *, session: Session) -> Select[Decision]:
