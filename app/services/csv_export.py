@@ -121,7 +121,7 @@ def decision_rows(session: Session, filters: DecisionFilter, *, sort: str = "-is
     yield BOM + _rows_to_text([[header for header, _ in DECISION_COLUMNS]])
     as_of = filters.as_of
     sorts = decisions.sorts(as_of)
-    stmt = decisions.filtered(filters).options(*decisions.LOAD)
+    stmt = decisions.filtered(filters)
     cursor: str | None = None
     while True:
         rows, cursor = paginate(session, stmt, sorts=sorts, sort=sort, limit=PAGE, cursor=cursor)

@@ -83,7 +83,7 @@ def render(*, feed_id: str, title: str, self_url: str, alternate: str, entries: 
 def decision_entries(session: Session, *, base: str, limit: int, filters: DecisionFilter) -> list[Entry]:
     """The newest decisions (by day issued) matching the decision list's filters."""
     as_of = filters.as_of
-    stmt = decisions.filtered(filters).options(*decisions.LOAD)
+    stmt = decisions.filtered(filters)
     rows, _ = paginate(session, stmt, sorts=decisions.SORTS, sort="-issued_on", limit=limit, cursor=None)
     entries = []
     for d in decisions.read_many(session, [r[0] for r in rows], as_of=as_of):
