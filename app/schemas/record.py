@@ -11,13 +11,11 @@ from pydantic import Field, field_validator, model_validator
 
 from app.schemas.common import (
     Country,
-    Currency,
     Date,
     DbId,
     InputModel,
     Jurisdiction,
     LongText,
-    Money,
     Name,
     Provision,
     ShortName,
@@ -28,10 +26,9 @@ from app.schemas.common import (
     sent,
     unique,
 )
-from app.schemas.decision import _DecisionFields
+from app.schemas.decision import DecisionScalars
 from app.vocab import (
     AssertedBy,
-    DecisionKind,
     FindingOutcome,
     OrganisationKind,
     OrganisationRole,
@@ -131,15 +128,7 @@ class RelatedItem(InputModel):
     relation: Relation
 
 
-class DecisionItem(_DecisionFields, _Row):
-    reference: Name
-    title: Title
-    kind: DecisionKind
-    issued_on: Date
-    summary: LongText | None = None
-    case_id: DbId | None = None
-    penalty_amount: Money | None = None
-    penalty_currency: Currency | None = None
+class DecisionItem(DecisionScalars, _Row):
     regulators: list[DecisionRegulatorItem] = Field(min_length=1, max_length=50)
     organisations: list[DecisionOrganisationItem] = Field(default_factory=list, max_length=200)
     findings: list[FindingItem] = Field(default_factory=list, max_length=500)

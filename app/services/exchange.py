@@ -14,11 +14,13 @@ all-or-nothing: the caller's transaction is rolled back on the first error repor
 """
 
 import datetime as dt
+import functools
 import json
-from collections.abc import Callable, Iterable, Iterator
+import typing
+from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -43,7 +45,7 @@ from app.models import (
     Regulator,
 )
 from app.models.base import table_of
-from app.schemas.record import FORMAT, ITEM_MODELS, SECTIONS, VERSION
+from app.schemas.record import FORMAT, ITEM_MODELS, SECTIONS, VERSION, AssessmentItem, RelatedItem
 from app.services import audit, compliance, jsonstream
 
 PAGE = 500
@@ -54,116 +56,82 @@ MAX_ERRORS = 20
 # -- Export ---------------------------------------------------------------------------------
 
 
-def _row_fields(obj: Any, *names: str) -> dict[str, Any]:
-    return {name: audit.jsonable(getattr(obj, name)) for name in names}
-
-
 STAMPS = ("version", "created_at", "updated_at")
+# An item's list of plain values, read from each part's one value column.
+LIST_VALUES = {"aliases": "alias", "provisions": "provision", "tags": "tag"}
+# Item fields read from a record attribute of another name.
+READ_AS: dict[tuple[type[BaseModel], str], str] = {
+    (RelatedItem, "decision_id"): "related_decision_id",
+    # The public attribution, never the account.
+    (AssessmentItem, "recorded_by"): "recorded_by_name",
+    (AssessmentItem, "retracted_by"): "retracted_by_name",
+}
+# Fields written only where the record has the first of them (an assessment's retraction).
+ONLY_WITH: dict[type[BaseModel], tuple[str, ...]] = {
+    AssessmentItem: ("retracted_at", "retracted_by", "retraction_reason")
+}
 
 
-def regulator_item(r: Regulator) -> dict[str, Any]:
-    return _row_fields(r, "id", "name", "short_name", "jurisdiction", "kind", "website", *STAMPS)
+def _part_model(annotation: Any) -> type[BaseModel] | None:
+    """The item model of a list of parts (`list[FindingItem]`), else None."""
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) is list and args and isinstance(args[0], type):
+        return args[0] if issubclass(args[0], BaseModel) else None
+    return None
 
 
-def organisation_item(o: Organisation) -> dict[str, Any]:
-    return {
-        **_row_fields(o, "id", "name"),
-        "aliases": [a.alias for a in o.aliases],
-        **_row_fields(o, "parent_id", "kind", "country", "website", *STAMPS),
-    }
+@functools.cache
+def _layout(model: type[BaseModel]) -> tuple[tuple[str, str, Any], ...]:
+    """(field, how it is read, its part model or value column) for each field of an item
+    model, in the model's order with the stamps last: the items are declared once, in
+    app/schemas/record.py (and the schemas it builds on), and read from the records by name."""
+    fields = model.model_fields
+    names = [n for n in fields if n not in STAMPS] + [n for n in STAMPS if n in fields]
+    out: list[tuple[str, str, Any]] = []
+    for name in names:
+        part = _part_model(fields[name].annotation)
+        if part is not None:
+            out.append((name, "parts", part))
+        elif name in LIST_VALUES:
+            out.append((name, "values", LIST_VALUES[name]))
+        else:
+            out.append((name, "value", READ_AS.get((model, name), name)))
+    return tuple(out)
 
 
-def case_item(c: Case) -> dict[str, Any]:
-    return {
-        **_row_fields(c, "id", "title", "summary"),
-        "tags": [t.tag for t in c.tags],
-        **_row_fields(c, *STAMPS),
-    }
-
-
-def decision_item(d: Decision) -> dict[str, Any]:
-    return {
-        **_row_fields(
-            d,
-            "id",
-            "reference",
-            "title",
-            "kind",
-            "issued_on",
-            "summary",
-            "case_id",
-            "penalty_amount",
-            "penalty_currency",
-        ),
-        "regulators": [{"regulator_id": r.regulator_id, "role": r.role.value} for r in d.regulators],
-        "organisations": [
-            {"organisation_id": o.organisation_id, "role": o.role.value} for o in d.organisations
-        ],
-        "findings": [
-            _row_fields(f, "id", "text", "provision", "organisation_id", "outcome") for f in d.findings
-        ],
-        "provisions": [p.provision for p in d.provisions],
-        "sources": [_row_fields(s, "id", "url", "title", "publisher", "published_on") for s in d.sources],
-        "tags": [t.tag for t in d.tags],
-        "related": [{"decision_id": r.related_decision_id, "relation": r.relation.value} for r in d.related],
-        **_row_fields(d, *STAMPS),
-    }
-
-
-def recommendation_item(r: Recommendation) -> dict[str, Any]:
-    return _row_fields(
-        r, "id", "decision_id", "organisation_id", "reference", "text", "kind", "due_on", *STAMPS
-    )
-
-
-def assessment_item(a: Assessment) -> dict[str, Any]:
-    """An assessment as exported: the public attribution (never the account), and its
-    retraction only where there is one."""
-    item = _row_fields(
-        a,
-        "id",
-        "recommendation_id",
-        "status",
-        "assessed_on",
-        "asserted_by",
-        "note",
-        "source_url",
-        "source_title",
-        "source_quote",
-        "recorded_at",
-    ) | {"recorded_by": a.recorded_by_name}
-    if a.retracted_at is not None:
-        item |= {
-            "retracted_at": audit.jsonable(a.retracted_at),
-            "retracted_by": a.retracted_by_name,
-            "retraction_reason": a.retraction_reason,
-        }
+def item_of(model: type[BaseModel], obj: Any) -> dict[str, Any]:
+    """A record (or one of its parts) as an item of the export, as `model` declares it."""
+    item: dict[str, Any] = {}
+    for name, how, source in _layout(model):
+        if how == "parts":
+            item[name] = [item_of(source, part) for part in getattr(obj, name)]
+        elif how == "values":
+            item[name] = [getattr(part, source) for part in getattr(obj, name)]
+        else:
+            item[name] = audit.jsonable(getattr(obj, source))
+    only = ONLY_WITH.get(model)
+    if only and item.get(only[0]) is None:
+        for name in only:
+            item.pop(name, None)
     return item
 
 
-EXPORTERS: dict[str, tuple[Any, tuple[Any, ...], Callable[[Any], dict[str, Any]]]] = {
-    "regulators": (Regulator, (), regulator_item),
-    "organisations": (Organisation, (selectinload(Organisation.aliases),), organisation_item),
-    "cases": (Case, (selectinload(Case.tags),), case_item),
-    "decisions": (
-        Decision,
-        tuple(
-            selectinload(getattr(Decision, name))
-            for name in (
-                "regulators",
-                "organisations",
-                "findings",
-                "provisions",
-                "sources",
-                "tags",
-                "related",
-            )
-        ),
-        decision_item,
-    ),
-    "recommendations": (Recommendation, (), recommendation_item),
-    "assessments": (Assessment, (), assessment_item),
+# Each section's table; its parts are loaded by the item's list fields.
+TABLES: dict[str, Any] = {
+    "regulators": Regulator,
+    "organisations": Organisation,
+    "cases": Case,
+    "decisions": Decision,
+    "recommendations": Recommendation,
+    "assessments": Assessment,
 }
+
+
+def _options(section: str) -> tuple[Any, ...]:
+    model = TABLES[section]
+    return tuple(
+        selectinload(getattr(model, name)) for name, how, _ in _layout(ITEM_MODELS[section]) if how != "value"
+    )
 
 
 def _pages(session: Session, model: Any, options: tuple[Any, ...]) -> Iterator[list[Any]]:
@@ -191,12 +159,13 @@ def export_record(session: Session) -> Iterator[str]:
     """The whole record as JSON text, in pieces (a few hundred items each)."""
     yield "{" + dumps("format") + ":" + dumps(FORMAT) + ",\n" + dumps("version") + ":" + str(VERSION)
     for section in SECTIONS:
-        model, options, to_item = EXPORTERS[section]
+        item_model = ITEM_MODELS[section]
         yield ",\n" + dumps(section) + ":["
         first = True
-        for rows in _pages(session, model, options):
+        for rows in _pages(session, TABLES[section], _options(section)):
             lines = [
-                ("\n" if first and i == 0 else ",\n") + dumps(to_item(row)) for i, row in enumerate(rows)
+                ("\n" if first and i == 0 else ",\n") + dumps(item_of(item_model, row))
+                for i, row in enumerate(rows)
             ]
             first = False
             yield "".join(lines)
