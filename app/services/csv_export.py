@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -67,28 +68,48 @@ def _count(status: Status) -> Callable[[DecisionRead], int]:
     return lambda d: d.recommendation_counts.get(status, 0)
 
 
-# Each column once: its header beside how a row's value is read, so the two cannot drift apart.
-DECISION_COLUMNS: list[tuple[str, Callable[[DecisionRead], Any]]] = [
-    ("id", lambda d: d.id),
-    ("reference", lambda d: d.reference),
-    ("title", lambda d: d.title),
-    ("kind", lambda d: d.kind.value),
-    ("issued_on", lambda d: d.issued_on),
-    ("regulators", lambda d: _join([r.name for r in d.regulators])),
-    ("jurisdictions", lambda d: _join(sorted({r.jurisdiction for r in d.regulators}))),
-    ("organisations", lambda d: _join([f"{o.name} ({o.role.value})" for o in d.organisations])),
-    ("case_id", lambda d: d.case_id),
-    ("penalty_amount", lambda d: d.penalty_amount),
-    ("penalty_currency", lambda d: d.penalty_currency),
-    ("provisions", lambda d: _join(d.provisions)),
-    ("tags", lambda d: _join(d.tags)),
-    ("compliance", lambda d: d.compliance.value),
-    ("standing", lambda d: d.standing.value),
-    ("recommendations", lambda d: sum(d.recommendation_counts.values())),
-    *((f"recommendations_{s.value}", _count(s)) for s in Status),
-    ("complied_share", lambda d: d.complied_share),
-    ("summary", lambda d: d.summary),
-]
+# Columns a decision's field is written as, where it is not one plain column of its own (an
+# empty list: the field is not written).
+DECISION_SPECIAL: dict[str, list[tuple[str, Callable[[DecisionRead], Any]]]] = {
+    "regulators": [
+        ("regulators", lambda d: _join([r.name for r in d.regulators])),
+        ("jurisdictions", lambda d: _join(sorted({r.jurisdiction for r in d.regulators}))),
+    ],
+    "organisations": [
+        ("organisations", lambda d: _join([f"{o.name} ({o.role.value})" for o in d.organisations]))
+    ],
+    "provisions": [("provisions", lambda d: _join(d.provisions))],
+    "tags": [("tags", lambda d: _join(d.tags))],
+    "recommendation_counts": [
+        ("recommendations", lambda d: sum(d.recommendation_counts.values())),
+        *((f"recommendations_{s.value}", _count(s)) for s in Status),
+    ],
+    **{
+        name: []
+        for name in ("sources", "findings", "related", "related_by", "version", "created_at", "updated_at")
+    },
+}
+# Long texts go last, so that a spreadsheet's rows stay readable.
+DECISION_LAST = ("summary",)
+
+
+def _field(name: str) -> Callable[[Any], Any]:
+    return lambda d: getattr(d, name)
+
+
+def _columns_of(
+    model: type[BaseModel], special: dict[str, list[tuple[str, Callable[[Any], Any]]]], last: tuple[str, ...]
+) -> list[tuple[str, Callable[[Any], Any]]]:
+    """The read model's fields as columns, in its order (then `last`): each plain field one
+    column of its own name, the others as `special` says."""
+    names = [*model.model_fields, *model.model_computed_fields]
+    ordered = [n for n in names if n not in last] + [n for n in last if n in names]
+    return [column for name in ordered for column in special.get(name, [(name, _field(name))])]
+
+
+# Each column once, its header beside how a row's value is read, derived from the read model
+# (app/schemas/decision.py): a plain field added there is a column here.
+DECISION_COLUMNS = _columns_of(DecisionRead, DECISION_SPECIAL, DECISION_LAST)
 
 
 @dataclass(frozen=True)

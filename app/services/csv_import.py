@@ -59,13 +59,23 @@ from app.models import (
     Recommendation,
     Regulator,
 )
-from app.schemas.decision import DecisionCreate
+from app.schemas.decision import DecisionCreate, DecisionScalars
+from app.schemas.fields import plain_fields
 from app.schemas.organisation import OrganisationCreate
 from app.schemas.recommendation import AssessmentCreate, RecommendationCreate
 from app.schemas.regulator import RegulatorCreate
 from app.services import audit, compliance, duplicates, outbox, recommendations
 from app.services.decisions import CHILDREN
-from app.services.mapping import FIELDS, LIST_FIELDS, Mapping_, RowError, codec_errors, fold, repair_mojibake
+from app.services.mapping import (
+    DATE_FIELDS,
+    FIELDS,
+    LIST_FIELDS,
+    Mapping_,
+    RowError,
+    codec_errors,
+    fold,
+    repair_mojibake,
+)
 from app.vocab import Compliance, Status
 
 BATCH = 200
@@ -341,7 +351,7 @@ class Importer:
         label = f"{section}.{name}"
         if name in LIST_FIELDS:
             return spec.items(row, label)
-        if name in ("issued_on", "due_on", "assessed_on"):
+        if name in DATE_FIELDS:
             return spec.date(row, label)
         return spec.text(row, label)
 
@@ -482,13 +492,10 @@ class Importer:
         organisation_role = head.get("organisation_role") or "respondent"
         try:
             data = DecisionCreate.model_validate(
-                {
+                # The decision's own fields as the mapping gives them (app/schemas/decision.py).
+                {name: head[name] for name in plain_fields(DecisionScalars) if name in head}
+                | {
                     "reference": reference,
-                    "title": head.get("title"),
-                    "kind": head.get("kind"),
-                    "issued_on": head.get("issued_on"),
-                    "summary": head.get("summary"),
-                    "penalty_amount": amount,
                     # A currency without an amount (a fine of 0, a reprimand) is no penalty.
                     "penalty_currency": head.get("penalty_currency") if amount is not None else None,
                     "provisions": [p[:300] for p in head.get("provisions", [])],
@@ -800,10 +807,7 @@ class Importer:
                         ],
                         "findings": [],
                         "provisions": list(plan.data.provisions),
-                        "sources": [
-                            {k: audit.jsonable(s[k]) for k in ("url", "title", "publisher", "published_on")}
-                            for s in sources
-                        ],
+                        "sources": [{k: audit.jsonable(v) for k, v in s.items()} for s in sources],
                         "tags": tags,
                         "related": [],
                     },

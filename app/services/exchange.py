@@ -16,7 +16,6 @@ all-or-nothing: the caller's transaction is rolled back on the first error repor
 import datetime as dt
 import functools
 import json
-import typing
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
@@ -45,6 +44,7 @@ from app.models import (
     Regulator,
 )
 from app.models.base import table_of
+from app.schemas.fields import part_model
 from app.schemas.record import FORMAT, ITEM_MODELS, SECTIONS, VERSION, AssessmentItem, RelatedItem
 from app.services import audit, compliance, jsonstream
 
@@ -72,14 +72,6 @@ ONLY_WITH: dict[type[BaseModel], tuple[str, ...]] = {
 }
 
 
-def _part_model(annotation: Any) -> type[BaseModel] | None:
-    """The item model of a list of parts (`list[FindingItem]`), else None."""
-    args = typing.get_args(annotation)
-    if typing.get_origin(annotation) is list and args and isinstance(args[0], type):
-        return args[0] if issubclass(args[0], BaseModel) else None
-    return None
-
-
 @functools.cache
 def _layout(model: type[BaseModel]) -> tuple[tuple[str, str, Any], ...]:
     """(field, how it is read, its part model or value column) for each field of an item
@@ -89,7 +81,7 @@ def _layout(model: type[BaseModel]) -> tuple[tuple[str, str, Any], ...]:
     names = [n for n in fields if n not in STAMPS] + [n for n in STAMPS if n in fields]
     out: list[tuple[str, str, Any]] = []
     for name in names:
-        part = _part_model(fields[name].annotation)
+        part = part_model(fields[name].annotation)
         if part is not None:
             out.append((name, "parts", part))
         elif name in LIST_VALUES:

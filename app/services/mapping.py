@@ -47,17 +47,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from app.errors import FieldError, Invalid
-from app.vocab import (
-    AssertedBy,
-    DecisionKind,
-    OrganisationKind,
-    OrganisationRole,
-    RecommendationKind,
-    RegulatorKind,
-    RegulatorRole,
-    Status,
-)
+from app.schemas.decision import DecisionCreate, DecisionScalars
+from app.schemas.fields import is_list, part_model, value_type, vocabulary
+from app.schemas.organisation import OrganisationCreate
+from app.schemas.recommendation import AssessmentCreate, RecommendationCreate
+from app.schemas.regulator import RegulatorCreate
+from app.vocab import OrganisationRole, RegulatorRole
 
 FORMAT = "findings-mapping"
 VERSION = 1
@@ -87,52 +85,61 @@ SPEC_KEYS = {
     "of_group",
 }
 PICKS = ("first", "last", "latest")
+
+# The sections of a mapping and the schema each section's rows are checked with.
+SCHEMAS: dict[str, type[BaseModel]] = {
+    "decision": DecisionScalars,
+    "regulator": RegulatorCreate,
+    "organisation": OrganisationCreate,
+    "recommendation": RecommendationCreate,
+    "assessment": AssessmentCreate,
+}
+# Schema fields a CSV does not give (ids of records, and the organisation's aliases, which the
+# mapping sets in its own table), and the fields a mapping adds: a decision's sources (each a
+# URL), lists of the decision's schema, and the roles of its regulator and organisations.
+NOT_MAPPED = {"aliases"}
+EXTRA_FIELDS: dict[str, dict[str, Any]] = {
+    "decision": {
+        "provisions": DecisionCreate.model_fields["provisions"].annotation,
+        "tags": DecisionCreate.model_fields["tags"].annotation,
+        "sources": list[str],
+        "regulator_role": RegulatorRole,
+        "organisation_role": OrganisationRole,
+    }
+}
+
+
+def _field_types(section: str) -> dict[str, tuple[Any, bool]]:
+    """Each mapped field of a section: (its annotation, whether a row must give it)."""
+    schema = SCHEMAS[section]
+    out = {
+        name: (info.annotation, info.is_required())
+        for name, info in schema.model_fields.items()
+        if not name.endswith("_id") and name not in NOT_MAPPED and part_model(info.annotation) is None
+    }
+    return out | {name: (annotation, False) for name, annotation in EXTRA_FIELDS.get(section, {}).items()}
+
+
+FIELD_TYPES = {section: _field_types(section) for section in SCHEMAS}
+# The fields of each section, and which must be given.
+FIELDS: dict[str, dict[str, bool]] = {
+    section: {name: required for name, (_, required) in types_.items()}
+    for section, types_ in FIELD_TYPES.items()
+}
 # Fields whose values come from a vocabulary: `classify` and `map` values are checked against
 # it when the mapping is read.
 VOCABULARIES: dict[tuple[str, str], type[StrEnum]] = {
-    ("assessment", "status"): Status,
-    ("assessment", "asserted_by"): AssertedBy,
-    ("decision", "kind"): DecisionKind,
-    ("decision", "regulator_role"): RegulatorRole,
-    ("decision", "organisation_role"): OrganisationRole,
-    ("recommendation", "kind"): RecommendationKind,
-    ("regulator", "kind"): RegulatorKind,
-    ("organisation", "kind"): OrganisationKind,
+    (section, name): enum
+    for section, types_ in FIELD_TYPES.items()
+    for name, (annotation, _) in types_.items()
+    if (enum := vocabulary(annotation)) is not None
 }
-
-# The fields of each section, and which must be given.
-FIELDS: dict[str, dict[str, bool]] = {
-    "decision": {
-        "reference": True,
-        "title": True,
-        "kind": True,
-        "issued_on": True,
-        "summary": False,
-        "penalty_amount": False,
-        "penalty_currency": False,
-        "provisions": False,
-        "tags": False,
-        "sources": False,
-        "regulator_role": False,
-        "organisation_role": False,
-    },
-    "regulator": {"name": True, "jurisdiction": True, "kind": False, "short_name": False, "website": False},
-    "organisation": {"name": True, "kind": False, "country": False, "website": False},
-    "recommendation": {"text": True, "reference": False, "kind": False, "due_on": False},
-    "assessment": {
-        "status": True,
-        "assessed_on": True,
-        "asserted_by": True,
-        "note": False,
-        "source_url": False,
-        "source_title": False,
-        "source_quote": False,
-    },
+DATE_FIELDS = {
+    name for types_ in FIELD_TYPES.values() for name, (a, _) in types_.items() if value_type(a) is dt.date
 }
+LIST_FIELDS = {name for types_ in FIELD_TYPES.values() for name, (a, _) in types_.items() if is_list(a)}
 # Keys of a section that are settings, not field specs.
 SECTION_SETTINGS = {"regulator": {"aliases"}, "organisation": {"aliases", "unnamed"}}
-DATE_FIELDS = {"issued_on", "due_on", "assessed_on"}
-LIST_FIELDS = {"provisions", "tags", "sources"}
 
 
 class RowError(ValueError):
@@ -526,7 +533,7 @@ def parse(raw: dict[str, Any]) -> Mapping_:
             if value and value not in allowed:
                 bad(
                     f"{section}.{key}.classify[{i}].value",
-                    f"{value!r} is not a {key}; one of {', '.join(sorted(allowed))} (or \"\" for none)",
+                    f'{value!r} is not a {key}; one of {", ".join(sorted(allowed))} (or "" for none)',
                 )
         if s.classify and s.default and s.default not in allowed:
             bad(
@@ -633,9 +640,7 @@ def _as_cp1252_bytes(text: str) -> bytes:
     """The bytes that Windows-1252 read as `text`; the five bytes it leaves undefined (0x81,
     0x8D, 0x8F, 0x90, 0x9D) come back from the control characters a decoder put for them
     (the closing quote ”, E2 80 9D, often reads as "â€" and U+009D)."""
-    return b"".join(
-        c.encode("latin-1") if "\x80" <= c <= "\x9f" else c.encode("cp1252") for c in text
-    )
+    return b"".join(c.encode("latin-1") if "\x80" <= c <= "\x9f" else c.encode("cp1252") for c in text)
 
 
 def repair_mojibake(text: str) -> str:
