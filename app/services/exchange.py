@@ -8,21 +8,19 @@ imported into an empty instance and exported again gives the same bytes. Derived
 (statuses, compliance, standing) are left out: they follow from the history, and import
 derives them again with the compliance rules.
 
-Export pages through each table by id (keyset), so memory stays flat; import reads the
-document item by item (`jsonstream`), checks every item, writes in batches, and is
-all-or-nothing: the caller's transaction is rolled back on the first error report.
+Export (app/services/record_export.py) pages through each table by id (keyset), so memory
+stays flat; import (here) reads the document item by item (`jsonstream`), checks every
+item, writes in batches, and is all-or-nothing: the caller's transaction is rolled back on
+the first error report.
 """
 
 import datetime as dt
-import functools
-import json
-from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
-from pydantic import BaseModel, ValidationError
-from sqlalchemy import Table, bindparam, func, insert, select, text, update
+from pydantic import ValidationError
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from app.errors import Conflict, FieldError, Invalid
 from app.models import (
@@ -44,129 +42,18 @@ from app.models import (
     Regulator,
 )
 from app.models.base import table_of
-from app.schemas.fields import part_model
-from app.schemas.record import FORMAT, ITEM_MODELS, SECTIONS, VERSION, AssessmentItem, RelatedItem
-from app.services import audit, compliance, jsonstream
+from app.schemas.fields import is_list
+from app.schemas.record import ITEM_MODELS, SECTIONS, DecisionItem
+from app.services import audit, compliance, jsonstream, record_checks
+from app.services.record_checks import Batches, Errors, check_header, check_order, field_path, reset_sequences
+from app.services.record_export import consistent_read, export_record
 
-PAGE = 500
-BATCH = 500
-MAX_ERRORS = 20
-
-
-# -- Export ---------------------------------------------------------------------------------
+# Kept importable from here (the command line and the API use them).
+__all__ = ["consistent_read", "export_record", "import_record", "is_empty", "reset_sequences"]
 
 
-STAMPS = ("version", "created_at", "updated_at")
-# An item's list of plain values, read from each part's one value column.
-LIST_VALUES = {"aliases": "alias", "provisions": "provision", "tags": "tag"}
-# Item fields read from a record attribute of another name.
-READ_AS: dict[tuple[type[BaseModel], str], str] = {
-    (RelatedItem, "decision_id"): "related_decision_id",
-    # The public attribution, never the account.
-    (AssessmentItem, "recorded_by"): "recorded_by_name",
-    (AssessmentItem, "retracted_by"): "retracted_by_name",
-}
-# Fields written only where the record has the first of them (an assessment's retraction).
-ONLY_WITH: dict[type[BaseModel], tuple[str, ...]] = {
-    AssessmentItem: ("retracted_at", "retracted_by", "retraction_reason")
-}
-
-
-@functools.cache
-def _layout(model: type[BaseModel]) -> tuple[tuple[str, str, Any], ...]:
-    """(field, how it is read, its part model or value column) for each field of an item
-    model, in the model's order with the stamps last: the items are declared once, in
-    app/schemas/record.py (and the schemas it builds on), and read from the records by name."""
-    fields = model.model_fields
-    names = [n for n in fields if n not in STAMPS] + [n for n in STAMPS if n in fields]
-    out: list[tuple[str, str, Any]] = []
-    for name in names:
-        part = part_model(fields[name].annotation)
-        if part is not None:
-            out.append((name, "parts", part))
-        elif name in LIST_VALUES:
-            out.append((name, "values", LIST_VALUES[name]))
-        else:
-            out.append((name, "value", READ_AS.get((model, name), name)))
-    return tuple(out)
-
-
-def item_of(model: type[BaseModel], obj: Any) -> dict[str, Any]:
-    """A record (or one of its parts) as an item of the export, as `model` declares it."""
-    item: dict[str, Any] = {}
-    for name, how, source in _layout(model):
-        if how == "parts":
-            item[name] = [item_of(source, part) for part in getattr(obj, name)]
-        elif how == "values":
-            item[name] = [getattr(part, source) for part in getattr(obj, name)]
-        else:
-            item[name] = audit.jsonable(getattr(obj, source))
-    only = ONLY_WITH.get(model)
-    if only and item.get(only[0]) is None:
-        for name in only:
-            item.pop(name, None)
-    return item
-
-
-# Each section's table; its parts are loaded by the item's list fields.
-TABLES: dict[str, Any] = {
-    "regulators": Regulator,
-    "organisations": Organisation,
-    "cases": Case,
-    "decisions": Decision,
-    "recommendations": Recommendation,
-    "assessments": Assessment,
-}
-
-
-def _options(section: str) -> tuple[Any, ...]:
-    model = TABLES[section]
-    return tuple(
-        selectinload(getattr(model, name)) for name, how, _ in _layout(ITEM_MODELS[section]) if how != "value"
-    )
-
-
-def _pages(session: Session, model: Any, options: tuple[Any, ...]) -> Iterator[list[Any]]:
-    """All rows of a table by id, one page at a time (keyset, not OFFSET)."""
-    last = 0
-    while True:
-        rows = list(
-            session.scalars(
-                select(model).where(model.id > last).order_by(model.id).limit(PAGE).options(*options)
-            )
-        )
-        if not rows:
-            return
-        yield rows
-        last = rows[-1].id
-        # Forget the page, so memory does not grow with the record.
-        session.expunge_all()
-
-
-def dumps(item: Any) -> str:
-    return json.dumps(item, ensure_ascii=False, separators=(",", ":"))
-
-
-def export_record(session: Session) -> Iterator[str]:
-    """The whole record as JSON text, in pieces (a few hundred items each)."""
-    yield "{" + dumps("format") + ":" + dumps(FORMAT) + ",\n" + dumps("version") + ":" + str(VERSION)
-    for section in SECTIONS:
-        item_model = ITEM_MODELS[section]
-        yield ",\n" + dumps(section) + ":["
-        first = True
-        for rows in _pages(session, TABLES[section], _options(section)):
-            lines = [
-                ("\n" if first and i == 0 else ",\n") + dumps(item_of(item_model, row))
-                for i, row in enumerate(rows)
-            ]
-            first = False
-            yield "".join(lines)
-        yield "\n]" if not first else "]"
-    yield "\n}\n"
-
-
-# -- Import ---------------------------------------------------------------------------------
-
+# A decision item's parts (its lists), written to tables of their own.
+DECISION_PARTS = {name for name, info in DecisionItem.model_fields.items() if is_list(info.annotation)}
 ENTITIES = (Regulator, Organisation, Case, Decision, Recommendation)
 
 
@@ -174,60 +61,11 @@ def is_empty(session: Session) -> bool:
     return all(session.scalar(select(model.id).limit(1)) is None for model in ENTITIES)
 
 
-def _field(section: str, index: int, loc: Iterable[Any]) -> str:
-    path = f"{section}[{index}]"
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return path
-
-
-class _Errors:
-    def __init__(self) -> None:
-        self.items: list[FieldError] = []
-
-    def add(self, field: str, message: str, type_: str = "invalid") -> None:
-        self.items.append(FieldError(field, message, type_))
-        if len(self.items) >= MAX_ERRORS:
-            self.raise_()
-
-    def raise_(self) -> None:
-        if self.items:
-            shown = "; ".join(f"{e.field}: {e.message}" for e in self.items[:5])
-            more = f" (and {len(self.items) - 5} more)" if len(self.items) > 5 else ""
-            raise Invalid(
-                f"The file was not imported (nothing was changed): {shown}{more}.", list(self.items)
-            )
-
-
-class _Batches:
-    """Rows waiting to be inserted, table by table, flushed in batches."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.rows: dict[Table, list[dict[str, Any]]] = {}
-
-    def add(self, table: Any, row: dict[str, Any]) -> None:
-        table = getattr(table, "__table__", table)
-        pending = self.rows.setdefault(table, [])
-        pending.append(row)
-        if len(pending) >= BATCH:
-            # All tables, in the order first met (parents before children), so that no
-            # row goes in before the row it refers to.
-            self.flush()
-
-    def flush(self) -> None:
-        for table in list(self.rows):
-            pending = self.rows.get(table)
-            if pending:
-                self.session.execute(insert(table), pending)
-                self.rows[table] = []
-
-
 class _Importer:
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.errors = _Errors()
-        self.batches = _Batches(session)
+        self.errors = Errors()
+        self.batches = Batches(session)
         self.actor = audit.actor(session)
         self.now = dt.datetime.now(dt.UTC)
         self.ids: dict[str, set[int]] = {s: set() for s in SECTIONS}
@@ -299,9 +137,17 @@ class _Importer:
         self._audit("case", m.id, raw)
 
     def decisions(self, i: int, m: Any, raw: dict[str, Any]) -> None:
-        where = f"decisions[{i}]"
         if not self._new_id("decisions", i, m.id):
             return
+        self._check_decision(i, m)
+        values = m.model_dump(exclude=DECISION_PARTS)
+        self.batches.add(Decision, values | {"compliance": "none"})
+        self._queue_parts(m)
+        self._audit("decision", m.id, raw)
+
+    def _check_decision(self, i: int, m: Any) -> None:
+        """The decision's references to earlier items; its reference and parts' ids seen once."""
+        where = f"decisions[{i}]"
         if m.reference in self.references:
             self.errors.add(f"{where}.reference", f"reference {m.reference!r} appears twice", "unique")
         self.references.add(m.reference)
@@ -320,10 +166,9 @@ class _Importer:
         self.issued_on[m.id] = m.issued_on
         if m.related:
             self.related.append((i, m.id, m.related))
-        values = m.model_dump(
-            exclude={"regulators", "organisations", "findings", "provisions", "sources", "tags", "related"}
-        )
-        self.batches.add(Decision, values | {"compliance": "none"})
+
+    def _queue_parts(self, m: Any) -> None:
+        """The decision's parts, each row with its place in its list."""
         for j, r in enumerate(m.regulators):
             self.batches.add(
                 DecisionRegulator,
@@ -347,7 +192,6 @@ class _Importer:
             self.batches.add(DecisionSource, s.model_dump() | {"decision_id": m.id, "position": j})
         for tag in m.tags:
             self.batches.add(DecisionTag, {"decision_id": m.id, "tag": tag})
-        self._audit("decision", m.id, raw)
 
     def recommendations(self, i: int, m: Any, raw: dict[str, Any]) -> None:
         if not self._new_id("recommendations", i, m.id):
@@ -398,12 +242,12 @@ class _Importer:
         self.batches.flush()
         table = table_of(Organisation)
         rows = [{"b_id": id, "b_parent": parent} for id, (parent, _) in self.parents.items()]
-        for start in range(0, len(rows), BATCH):
+        for start in range(0, len(rows), record_checks.BATCH):
             self.session.execute(
                 update(table)
                 .where(table.c.id == bindparam("b_id"))
                 .values(parent_id=bindparam("b_parent"), updated_at=table.c.updated_at),
-                rows[start : start + BATCH],
+                rows[start : start + record_checks.BATCH],
             )
 
     def end_decisions(self) -> None:
@@ -471,8 +315,8 @@ def import_record(session: Session, fp: TextIO) -> dict[str, int]:
                 header[event.key] = event.value
                 continue
             if isinstance(event, jsonstream.ArrayStart):
-                _check_header(header)
-                _check_order(event.key, seen)
+                check_header(header)
+                check_order(event.key, seen)
                 seen.append(event.key)
                 continue
             if isinstance(event, jsonstream.ArrayEnd):
@@ -486,7 +330,7 @@ def import_record(session: Session, fp: TextIO) -> dict[str, int]:
                     importer.batches.flush()
                 continue
             _read_item(importer, event)
-        _check_header(header)
+        check_header(header)
         missing = [s for s in SECTIONS if s not in seen]
         if missing:
             raise Invalid(
@@ -519,32 +363,6 @@ def import_record(session: Session, fp: TextIO) -> dict[str, int]:
     return importer.counts
 
 
-def _check_header(header: dict[str, Any]) -> None:
-    if header.get("format") != FORMAT:
-        raise Invalid(
-            f"The file's `format` must be {FORMAT!r} (found {header.get('format')!r}).",
-            [FieldError("format", f"must be {FORMAT!r}", "format")],
-        )
-    if header.get("version") != VERSION:
-        raise Invalid(
-            f"This version reads format version {VERSION}; the file has {header.get('version')!r}.",
-            [FieldError("version", f"must be {VERSION}", "version")],
-        )
-
-
-def _check_order(key: str, seen: list[str]) -> None:
-    if key not in SECTIONS:
-        raise Invalid(
-            f"Unknown section {key!r}; the sections are " + ", ".join(SECTIONS) + ".",
-            [FieldError(key, "is not part of the format", "extra_forbidden")],
-        )
-    if key in seen or (seen and SECTIONS.index(key) < SECTIONS.index(seen[-1])):
-        raise Invalid(
-            f"Section {key!r} is repeated or out of order; the order is " + ", ".join(SECTIONS) + ".",
-            [FieldError(key, "repeated or out of order", "order")],
-        )
-
-
 def _read_item(importer: _Importer, event: jsonstream.Item) -> None:
     section, index, raw = event.key, event.index, event.value
     model = ITEM_MODELS[section]
@@ -555,50 +373,6 @@ def _read_item(importer: _Importer, event: jsonstream.Item) -> None:
             message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
             if err.get("type") == "extra_forbidden":
                 message = "is not a field of this item"
-            importer.errors.add(_field(section, index, err.get("loc", ())), message, str(err.get("type")))
+            importer.errors.add(field_path(section, index, err.get("loc", ())), message, str(err.get("type")))
         return
     getattr(importer, section)(index, item, raw)
-
-
-# -- Dialect-specific pieces ----------------------------------------------------------------
-
-SEQUENCED = (
-    Regulator,
-    Organisation,
-    OrganisationAlias,
-    Case,
-    Decision,
-    Finding,
-    DecisionSource,
-    Recommendation,
-    Assessment,
-    AuditEntry,
-)
-
-
-def reset_sequences(session: Session) -> None:
-    """After rows were inserted with explicit ids, make new ids start above them.
-
-    SQLite's INTEGER PRIMARY KEY takes max(id) + 1 by itself; PostgreSQL's sequences do not
-    move when an id is given, so each is set to the table's highest id.
-    """
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    for model in SEQUENCED:
-        table = model.__tablename__
-        session.execute(
-            text(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"COALESCE((SELECT max(id) FROM {table}), 1), "
-                f"(SELECT max(id) FROM {table}) IS NOT NULL)"
-            )
-        )
-
-
-def consistent_read(session: Session) -> None:
-    """Begin the session's transaction so that every later read sees one snapshot."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-    else:
-        # SQLite (WAL): a read transaction sees the database as it was at its first read.
-        session.scalar(select(func.count()).select_from(Regulator))
