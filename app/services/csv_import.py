@@ -172,130 +172,37 @@ class Importer(Planner):
         regulator_ids, new_regulators = self._parties(plans, "regulators", entries)
         organisation_ids, new_organisations = self._parties(plans, "organisations", entries)
         now = dt.datetime.now(dt.UTC)
-        # Decisions, with the compliance their recommendations give them.
-        decision_rows = []
-        for plan in plans:
-            values = plan.data.model_dump(exclude={*CHILDREN})
-            statuses = Counter(
-                r.assessment.status if r.assessment is not None else Status.pending
-                for r in plan.rows
-                if r.rec is not None
-            )
-            decision_rows.append(
-                values
-                | {
-                    "compliance": compliance.derive_compliance(statuses).value,
-                    "version": 1,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
+        decision_rows = [_decision_row(plan, now) for plan in plans]
         decision_ids = inserted_ids(self.session, Decision, decision_rows)
-        parts: dict[Any, list[dict[str, Any]]] = {
-            DecisionRegulator: [],
-            DecisionOrganisation: [],
-            DecisionProvision: [],
-            DecisionSource: [],
-            DecisionTag: [],
-        }
+        parts: dict[Any, list[dict[str, Any]]] = {model: [] for model in PART_MODELS}
         recommendation_rows: list[dict[str, Any]] = []
         owners: list[tuple[int, PlannedRow]] = []
         for plan, decision_id, row in zip(plans, decision_ids, decision_rows, strict=True):
             plan.decision_id = decision_id
-            regulator_id = regulator_ids[plan.regulator]
-            parts[DecisionRegulator].append(
-                {
-                    "decision_id": decision_id,
-                    "regulator_id": regulator_id,
-                    "role": plan.regulator_role,
-                    "position": 0,
-                }
-            )
-            for i, key in enumerate(plan.organisations):
-                parts[DecisionOrganisation].append(
-                    {
-                        "decision_id": decision_id,
-                        "organisation_id": organisation_ids[key],
-                        "role": plan.organisation_role,
-                        "position": i,
-                    }
-                )
-            for i, provision in enumerate(plan.data.provisions):
-                parts[DecisionProvision].append(
-                    {"decision_id": decision_id, "position": i, "provision": provision}
-                )
-            sources = [s.model_dump() for s in plan.data.sources]
-            for i, source in enumerate(sources):
-                parts[DecisionSource].append(source | {"decision_id": decision_id, "position": i})
-            tags = sorted(plan.data.tags)
-            parts[DecisionTag] += [{"decision_id": decision_id, "tag": t} for t in tags]
+            after = _decision_parts(plan, decision_id, regulator_ids[plan.regulator], organisation_ids, parts)
             # The decision's audit entry as `decisions.create` writes it (before its
             # recommendations are added: compliance `none`).
-            entries.append(
-                self._audit(
-                    "decision",
-                    decision_id,
-                    audit_row(Decision, row | {"id": decision_id, "compliance": Compliance.none.value})
-                    | {
-                        "regulators": [{"regulator_id": regulator_id, "role": plan.regulator_role}],
-                        "organisations": [
-                            {"organisation_id": organisation_ids[k], "role": plan.organisation_role}
-                            for k in plan.organisations
-                        ],
-                        "findings": [],
-                        "provisions": list(plan.data.provisions),
-                        "sources": [{k: audit.jsonable(v) for k, v in s.items()} for s in sources],
-                        "tags": tags,
-                        "related": [],
-                    },
-                )
-            )
+            row_after = audit_row(Decision, row | {"id": decision_id, "compliance": Compliance.none.value})
+            entries.append(self._audit("decision", decision_id, row_after | after))
             for r in plan.rows:
                 if r.rec is None or r.organisation is None:
                     continue
-                values = r.rec.model_dump() | {
-                    "decision_id": decision_id,
-                    "organisation_id": organisation_ids[r.organisation],
-                    "version": 1,
-                    "created_at": now,
-                    "updated_at": now,
-                    "status": Status.pending.value,
-                    "last_assessed_on": None,
-                }
-                recommendation_rows.append(values)
+                recommendation_rows.append(
+                    r.rec.model_dump()
+                    | {
+                        "decision_id": decision_id,
+                        "organisation_id": organisation_ids[r.organisation],
+                        "version": 1,
+                        "created_at": now,
+                        "updated_at": now,
+                        "status": Status.pending.value,
+                        "last_assessed_on": None,
+                    }
+                )
                 owners.append((decision_id, r))
         for model, rows in parts.items():
             insert_rows(self.session, model, rows)
-        # Recommendations are inserted with the status their assessment gives them; their audit
-        # entries show them as created (pending, before the assessment), as the services log.
-        written = [
-            v
-            | (
-                {"status": r.assessment.status.value, "last_assessed_on": r.assessment.assessed_on}
-                if r.assessment
-                else {}
-            )
-            for v, (_, r) in zip(recommendation_rows, owners, strict=True)
-        ]
-        rec_ids = inserted_ids(self.session, Recommendation, written)
-        assessment_rows = []
-        for rec_id, values, (_, r) in zip(rec_ids, recommendation_rows, owners, strict=True):
-            entries.append(
-                self._audit("recommendation", rec_id, audit_row(Recommendation, values | {"id": rec_id}))
-            )
-            if r.assessment is not None:
-                assessment_rows.append(
-                    r.assessment.model_dump()
-                    | {
-                        "recommendation_id": rec_id,
-                        "recorded_by": self.actor,
-                        "recorded_by_name": self.public_name,
-                        "recorded_at": now,
-                    }
-                )
-        assessment_ids = inserted_ids(self.session, Assessment, assessment_rows)
-        for id, values in zip(assessment_ids, assessment_rows, strict=True):
-            entries.append(self._audit("assessment", id, audit_row(Assessment, values | {"id": id})))
+        rec_ids, assessment_ids = self._recommendations(recommendation_rows, owners, entries, now)
         # One audit entry per created record, in the order the services would write them.
         insert_rows(self.session, AuditEntry, [e | {"at": now} for e in entries])
         outbox.note_created(
@@ -318,6 +225,107 @@ class Importer(Planner):
             "regulators": (new_regulators["created"], new_regulators["names"]),
             "organisations": (new_organisations["created"], new_organisations["names"]),
         }
+
+    def _recommendations(
+        self,
+        rows: list[dict[str, Any]],
+        owners: list[tuple[int, PlannedRow]],
+        entries: list[dict[str, Any]],
+        now: dt.datetime,
+    ) -> tuple[list[int], list[int]]:
+        """Insert the recommendations and their assessments; (their ids, the assessments' ids).
+
+        Recommendations are inserted with the status their assessment gives them; their audit
+        entries show them as created (pending, before the assessment), as the services log."""
+        written = [
+            v
+            | (
+                {"status": r.assessment.status.value, "last_assessed_on": r.assessment.assessed_on}
+                if r.assessment
+                else {}
+            )
+            for v, (_, r) in zip(rows, owners, strict=True)
+        ]
+        rec_ids = inserted_ids(self.session, Recommendation, written)
+        assessment_rows = []
+        for rec_id, values, (_, r) in zip(rec_ids, rows, owners, strict=True):
+            entries.append(
+                self._audit("recommendation", rec_id, audit_row(Recommendation, values | {"id": rec_id}))
+            )
+            if r.assessment is not None:
+                assessment_rows.append(
+                    r.assessment.model_dump()
+                    | {
+                        "recommendation_id": rec_id,
+                        "recorded_by": self.actor,
+                        "recorded_by_name": self.public_name,
+                        "recorded_at": now,
+                    }
+                )
+        assessment_ids = inserted_ids(self.session, Assessment, assessment_rows)
+        for id, values in zip(assessment_ids, assessment_rows, strict=True):
+            entries.append(self._audit("assessment", id, audit_row(Assessment, values | {"id": id})))
+        return rec_ids, assessment_ids
+
+
+# The tables of a decision's parts that an import writes, in the order they are inserted.
+PART_MODELS = (DecisionRegulator, DecisionOrganisation, DecisionProvision, DecisionSource, DecisionTag)
+
+
+def _decision_row(plan: Plan, now: dt.datetime) -> dict[str, Any]:
+    """The decision's row, with the compliance its recommendations give it."""
+    statuses = Counter(
+        r.assessment.status if r.assessment is not None else Status.pending
+        for r in plan.rows
+        if r.rec is not None
+    )
+    return plan.data.model_dump(exclude={*CHILDREN}) | {
+        "compliance": compliance.derive_compliance(statuses).value,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _decision_parts(
+    plan: Plan,
+    decision_id: int,
+    regulator_id: int,
+    organisation_ids: dict[str, int],
+    parts: dict[Any, list[dict[str, Any]]],
+) -> dict[str, Any]:
+    """Queue the decision's parts in `parts`; return them as its audit entry shows them."""
+    parts[DecisionRegulator].append(
+        {"decision_id": decision_id, "regulator_id": regulator_id, "role": plan.regulator_role, "position": 0}
+    )
+    for i, key in enumerate(plan.organisations):
+        parts[DecisionOrganisation].append(
+            {
+                "decision_id": decision_id,
+                "organisation_id": organisation_ids[key],
+                "role": plan.organisation_role,
+                "position": i,
+            }
+        )
+    for i, provision in enumerate(plan.data.provisions):
+        parts[DecisionProvision].append({"decision_id": decision_id, "position": i, "provision": provision})
+    sources = [s.model_dump() for s in plan.data.sources]
+    for i, source in enumerate(sources):
+        parts[DecisionSource].append(source | {"decision_id": decision_id, "position": i})
+    tags = sorted(plan.data.tags)
+    parts[DecisionTag] += [{"decision_id": decision_id, "tag": t} for t in tags]
+    return {
+        "regulators": [{"regulator_id": regulator_id, "role": plan.regulator_role}],
+        "organisations": [
+            {"organisation_id": organisation_ids[k], "role": plan.organisation_role}
+            for k in plan.organisations
+        ],
+        "findings": [],
+        "provisions": list(plan.data.provisions),
+        "sources": [{k: audit.jsonable(v) for k, v in s.items()} for s in sources],
+        "tags": tags,
+        "related": [],
+    }
 
 
 def import_csv(
