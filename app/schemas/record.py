@@ -56,18 +56,22 @@ ImportId = Annotated[
 ]
 
 
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    """A time as UTC; one without a UTC offset is refused (the file must say which time)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("must carry a UTC offset")
+    return value.astimezone(dt.UTC)
+
+
 class _Row(InputModel):
     id: ImportId
     version: int = Field(ge=1, le=2**31 - 1)
     created_at: dt.datetime
     updated_at: dt.datetime
 
-    @field_validator("created_at", "updated_at")
-    @classmethod
-    def _aware(cls, value: dt.datetime) -> dt.datetime:
-        if value.tzinfo is None:
-            raise ValueError("must carry a UTC offset")
-        return value.astimezone(dt.UTC)
+    _aware = field_validator("created_at", "updated_at")(_utc)
 
 
 class RegulatorItem(_Row):
@@ -163,14 +167,7 @@ class AssessmentItem(InputModel):
     retracted_by: Actor | None = None
     retraction_reason: LongText | None = None
 
-    @field_validator("recorded_at", "retracted_at")
-    @classmethod
-    def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("must carry a UTC offset")
-        return value.astimezone(dt.UTC)
+    _aware = field_validator("recorded_at", "retracted_at")(_utc)
 
     @model_validator(mode="after")
     def _retraction_whole(self) -> "AssessmentItem":

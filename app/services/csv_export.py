@@ -137,35 +137,47 @@ RECOMMENDATION_COLUMNS: list[tuple[str, Callable[[_Recommendation], Any]]] = [
 ]
 
 
-def decision_rows(session: Session, filters: DecisionFilter, *, sort: str = "-issued_on") -> Iterator[str]:
-    """CSV text: the header, then one piece per page of decisions matching the filters."""
-    yield BOM + _rows_to_text([[header for header, _ in DECISION_COLUMNS]])
-    as_of = filters.as_of
-    sorts = decisions.sorts(as_of)
-    stmt = decisions.filtered(filters)
+def _pages(
+    session: Session,
+    stmt: Any,
+    *,
+    sorts: Any,
+    sort: str,
+    columns: list[tuple[str, Callable[[Any], Any]]],
+    reads: Callable[[list[Any]], list[Any]],
+) -> Iterator[str]:
+    """CSV text: the header, then one piece per page (keyset) of the rows `reads` makes of the
+    statement's records."""
+    yield BOM + _rows_to_text([[header for header, _ in columns]])
     cursor: str | None = None
     while True:
         rows, cursor = paginate(session, stmt, sorts=sorts, sort=sort, limit=PAGE, cursor=cursor)
-        reads = decisions.read_many(session, [r[0] for r in rows], as_of=as_of)
-        yield _rows_to_text([[value(d) for _, value in DECISION_COLUMNS] for d in reads])
+        yield _rows_to_text([[value(r) for _, value in columns] for r in reads([r[0] for r in rows])])
         session.expunge_all()
         if cursor is None:
             return
+
+
+def decision_rows(session: Session, filters: DecisionFilter, *, sort: str = "-issued_on") -> Iterator[str]:
+    """CSV text: the header, then one piece per page of decisions matching the filters."""
+    as_of = filters.as_of
+    return _pages(
+        session,
+        decisions.filtered(filters),
+        sorts=decisions.sorts(as_of),
+        sort=sort,
+        columns=DECISION_COLUMNS,
+        reads=lambda found: decisions.read_many(session, found, as_of=as_of),
+    )
 
 
 def recommendation_rows(
     session: Session, filters: RecommendationFilter, *, sort: str = "id"
 ) -> Iterator[str]:
     """CSV text: the header, then one piece per page of recommendations matching the filters."""
-    yield BOM + _rows_to_text([[header for header, _ in RECOMMENDATION_COLUMNS]])
     as_of = filters.as_of
-    sorts = recommendations.sorts(as_of)
-    stmt = recommendations.filtered(filters)
-    cursor: str | None = None
-    while True:
-        rows, cursor = paginate(session, stmt, sorts=sorts, sort=sort, limit=PAGE, cursor=cursor)
-        recs = [r[0] for r in rows]
-        reads = recommendations.read_many(session, recs, as_of=as_of)
+
+    def reads(recs: list[Any]) -> list[_Recommendation]:
         references = dict(
             session.execute(
                 select(Decision.id, Decision.reference).where(Decision.id.in_({r.decision_id for r in recs}))
@@ -178,10 +190,16 @@ def recommendation_rows(
                 )
             ).all()
         )
-        listed = [
-            _Recommendation(r, references.get(r.decision_id), names.get(r.organisation_id)) for r in reads
+        return [
+            _Recommendation(r, references.get(r.decision_id), names.get(r.organisation_id))
+            for r in recommendations.read_many(session, recs, as_of=as_of)
         ]
-        yield _rows_to_text([[value(r) for _, value in RECOMMENDATION_COLUMNS] for r in listed])
-        session.expunge_all()
-        if cursor is None:
-            return
+
+    return _pages(
+        session,
+        recommendations.filtered(filters),
+        sorts=recommendations.sorts(as_of),
+        sort=sort,
+        columns=RECOMMENDATION_COLUMNS,
+        reads=reads,
+    )
