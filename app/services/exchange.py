@@ -306,30 +306,7 @@ def import_record(session: Session, fp: TextIO) -> dict[str, int]:
     seen: list[str] = []
     try:
         for event in jsonstream.events(fp):
-            if isinstance(event, jsonstream.Scalar):
-                if event.key not in ("format", "version"):
-                    raise Invalid(
-                        f"Unknown key {event.key!r} in the file.",
-                        [FieldError(event.key, "is not part of the format", "extra_forbidden")],
-                    )
-                header[event.key] = event.value
-                continue
-            if isinstance(event, jsonstream.ArrayStart):
-                check_header(header)
-                check_order(event.key, seen)
-                seen.append(event.key)
-                continue
-            if isinstance(event, jsonstream.ArrayEnd):
-                importer.counts[event.key] = event.count
-                if event.key == "organisations":
-                    importer.end_organisations()
-                elif event.key == "decisions":
-                    importer.end_decisions()
-                else:
-                    importer.errors.raise_()
-                    importer.batches.flush()
-                continue
-            _read_item(importer, event)
+            _on_event(importer, event, header, seen)
         check_header(header)
         missing = [s for s in SECTIONS if s not in seen]
         if missing:
@@ -361,6 +338,37 @@ def import_record(session: Session, fp: TextIO) -> dict[str, int]:
             [FieldError("body", str(exc), "json_invalid")],
         ) from exc
     return importer.counts
+
+
+def _on_event(
+    importer: _Importer,
+    event: jsonstream.Scalar | jsonstream.ArrayStart | jsonstream.ArrayEnd | jsonstream.Item,
+    header: dict[str, Any],
+    seen: list[str],
+) -> None:
+    """One event of the file: a header value, a section's start or end, or an item."""
+    if isinstance(event, jsonstream.Scalar):
+        if event.key not in ("format", "version"):
+            raise Invalid(
+                f"Unknown key {event.key!r} in the file.",
+                [FieldError(event.key, "is not part of the format", "extra_forbidden")],
+            )
+        header[event.key] = event.value
+    elif isinstance(event, jsonstream.ArrayStart):
+        check_header(header)
+        check_order(event.key, seen)
+        seen.append(event.key)
+    elif isinstance(event, jsonstream.ArrayEnd):
+        importer.counts[event.key] = event.count
+        if event.key == "organisations":
+            importer.end_organisations()
+        elif event.key == "decisions":
+            importer.end_decisions()
+        else:
+            importer.errors.raise_()
+            importer.batches.flush()
+    else:
+        _read_item(importer, event)
 
 
 def _read_item(importer: _Importer, event: jsonstream.Item) -> None:
