@@ -9,24 +9,24 @@ from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
+from app.schemas.case import CaseCreate
 from app.schemas.common import (
-    Country,
     Date,
     DbId,
     InputModel,
-    Jurisdiction,
     LongText,
     Name,
     Provision,
-    ShortName,
     Stripped,
     Tag,
     Title,
     Url,
     sent,
-    unique,
 )
 from app.schemas.decision import DecisionScalars
+from app.schemas.organisation import OrganisationCreate
+from app.schemas.recommendation import RecommendationCreate
+from app.schemas.regulator import RegulatorCreate
 from app.vocab import (
     AssertedBy,
     FindingOutcome,
@@ -74,31 +74,20 @@ class _Row(InputModel):
     _aware = field_validator("created_at", "updated_at")(_utc)
 
 
-class RegulatorItem(_Row):
-    name: Name
-    short_name: ShortName | None = None
-    jurisdiction: Jurisdiction
+# The records' own fields are the API's create bodies' (declared once, in their schemas);
+# the file must say each one's kind (the API's default is for a person typing).
+
+
+class RegulatorItem(RegulatorCreate, _Row):
     kind: RegulatorKind
-    website: Url | None = None
 
 
-class OrganisationItem(_Row):
-    name: Name
-    aliases: list[Name] = Field(default_factory=list, max_length=100)
-    parent_id: DbId | None = None
+class OrganisationItem(OrganisationCreate, _Row):
     kind: OrganisationKind
-    country: Country | None = None
-    website: Url | None = None
-
-    _unique_aliases = field_validator("aliases")(unique)
 
 
-class CaseItem(_Row):
-    title: Title
-    summary: LongText | None = None
-    tags: list[Tag] = Field(default_factory=list, max_length=100)
-
-    _unique_tags = field_validator("tags")(unique)
+class CaseItem(CaseCreate, _Row):
+    pass
 
 
 class DecisionRegulatorItem(InputModel):
@@ -142,13 +131,8 @@ class DecisionItem(DecisionScalars, _Row):
     related: list[RelatedItem] = Field(default_factory=list, max_length=100)
 
 
-class RecommendationItem(_Row):
-    decision_id: DbId
-    organisation_id: DbId
-    reference: ShortName | None = None
-    text: LongText
+class RecommendationItem(RecommendationCreate, _Row):
     kind: RecommendationKind
-    due_on: Date | None = None
 
 
 class AssessmentItem(InputModel):
