@@ -1,10 +1,17 @@
 """CSV exports: filters, as_of, derived columns and spreadsheet safety."""
 
+import contextlib
 import csv
 import io
+import re
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
+from app.schemas.filters import DecisionFilter
+from app.services import csv_export
 from app.services.csv_export import safe_cell
 from tests.conftest import Api
 from tests.test_demo import clearview_id, load_demo
@@ -106,3 +113,110 @@ def test_csv_pages_give_the_same_rows(api: Api, monkeypatch: pytest.MonkeyPatch)
     assert read_csv(api, "/api/v1/export/recommendations.csv") == whole
     assert read_csv(api, "/api/v1/export/decisions.csv") == decisions
     assert len(whole) == 8 and len(decisions) == 8
+
+
+# -- Queries: each part of a decision is read once ---------------------------------------------
+
+PART_TABLES = (
+    "decision_regulators",
+    "decision_organisations",
+    "findings",
+    "decision_provisions",
+    "decision_sources",
+    "decision_tags",
+    "decision_relations",
+)
+
+
+@contextlib.contextmanager
+def statements(engine: Any) -> Iterator[list[str]]:
+    """The SQL statements the engine runs inside the block."""
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def reads_of(seen: list[str], table: str) -> int:
+    """How many statements read `table` (as the FROM or a JOIN of a SELECT)."""
+    pattern = re.compile(rf"\b(FROM|JOIN)\s+\"?{table}\"?\b", re.IGNORECASE)
+    return sum(1 for s in seen if s.lstrip().upper().startswith("SELECT") and pattern.search(s))
+
+
+def many_decisions(api: Api, n: int) -> None:
+    """`n` decisions with every kind of part (the regulator and organisation made once)."""
+    regs = api.ok(api.get("/api/v1/regulators"))["items"]
+    reg = regs[0] if regs else api.regulator()
+    orgs = api.ok(api.get("/api/v1/organisations"))["items"]
+    org = orgs[0] if orgs else api.organisation()
+    listed = api.ok(api.get("/api/v1/decisions", params={"limit": 500}))["items"]
+    first = listed[-1]["id"] if listed else None
+    for i in range(len(listed), len(listed) + n):
+        d = api.decision(
+            reg["id"],
+            reference=f"REF-{i}",
+            organisations=[{"organisation_id": org["id"], "role": "respondent"}],
+            provisions=["s. 5"],
+            tags=["biometrics"],
+            sources=[{"url": f"https://example.org/{i}"}],
+            findings=[{"text": "Found"}],
+            related=[] if first is None else [{"decision_id": first, "relation": "follow_up_of"}],
+        )
+        first = d["id"] if first is None else first
+        api.recommendation(d["id"], org["id"], f"Do {i}")
+
+
+def export_statements(api: Api) -> list[str]:
+    with api.db.session() as session, statements(api.db.engine) as seen:
+        text = "".join(csv_export.decision_rows(session, DecisionFilter()))
+    assert text.count("REF-") >= 1
+    return seen
+
+
+def assert_each_part_read_once(seen: list[str]) -> None:
+    """Each kind of part is read by one statement (a decision's links two: those it makes and
+    those later decisions make to it), and no statement is run twice."""
+    for table in PART_TABLES:
+        expected = 2 if table == "decision_relations" else 1
+        assert reads_of(seen, table) == expected, (table, [s for s in seen if table in s])
+    selects = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == len(set(selects))
+
+
+def test_decisions_csv_reads_each_part_once_whatever_the_number_of_decisions(api: Api) -> None:
+    many_decisions(api, 2)
+    few = export_statements(api)
+    many_decisions(api, 6)
+    many = export_statements(api)
+    assert len(many) == len(few)
+    assert_each_part_read_once(many)
+
+
+def test_csv_columns_keep_their_order(api: Api) -> None:
+    """The columns come from the read models (a field added there is a column); the order of
+    the ones there now is the export's contract, whatever order the schema lists them in."""
+    load_demo(api)
+    for url, columns in (
+        (
+            "/api/v1/export/decisions.csv",
+            "id reference title kind issued_on regulators jurisdictions organisations case_id "
+            "penalty_amount penalty_currency provisions tags compliance standing recommendations "
+            "recommendations_pending recommendations_complied recommendations_partially_complied "
+            "recommendations_not_complied recommendations_disputed recommendations_withdrawn "
+            "complied_share summary",
+        ),
+        (
+            "/api/v1/export/recommendations.csv",
+            "id decision_id decision_reference organisation_id organisation reference kind text due_on "
+            "status overdue last_assessed_on",
+        ),
+    ):
+        response = api.get(url)
+        header = next(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+        assert header == columns.split(), url

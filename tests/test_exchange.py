@@ -187,10 +187,10 @@ def test_export_pages_through_the_tables(
     api: Api, other_api: Api, record_body: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Small pages (keyset by id) give the same document as one big page, both ways."""
-    from app.services import exchange
+    from app.services import record_checks, record_export
 
-    monkeypatch.setattr(exchange, "PAGE", 3)
-    monkeypatch.setattr(exchange, "BATCH", 2)
+    monkeypatch.setattr(record_export, "PAGE", 3)
+    monkeypatch.setattr(record_checks, "BATCH", 2)
     assert import_(other_api, record_body).status_code == 200
     assert export(other_api) == record_body
 

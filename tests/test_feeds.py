@@ -4,7 +4,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from app.schemas.filters import DecisionFilter
+from app.services import feeds
 from tests.conftest import Api
+from tests.test_csv_export import assert_each_part_read_once, many_decisions, statements
 from tests.test_demo import clearview_id, load_demo
 
 NS = {"a": "http://www.w3.org/2005/Atom"}
@@ -94,3 +97,11 @@ def test_bad_parameters_are_problems(api: Api, url: str, params: dict[str, str])
     response = api.get(url, params=params)
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_decisions_feed_reads_each_part_once(api: Api) -> None:
+    many_decisions(api, 5)
+    with api.db.session() as session, statements(api.db.engine) as seen:
+        entries = feeds.decision_entries(session, base="http://test", limit=50, filters=DecisionFilter())
+    assert len(entries) == 5
+    assert_each_part_read_once(seen)

@@ -21,7 +21,8 @@ from app.models import (
 )
 from app.services import csv_import, demo, mapping
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# ../shared/data beside the project, or where FINDINGS_SHARED_DATA says (a worktree elsewhere).
+DATA = Path(os.environ.get("FINDINGS_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
 MAPPINGS = PROJECT_ROOT / "mappings"
 
 

@@ -102,17 +102,25 @@ class _DecisionFields(InputModel):
     _unique_tags = field_validator("tags", "provisions", check_fields=False)(unique)
 
 
-class DecisionCreate(_DecisionFields):
+class DecisionScalars(_DecisionFields):
+    """A decision's own plain fields, declared once: the create and update bodies, the record
+    export's items (app/schemas/record.py), the CSV import's mapping fields, the CSV export's
+    columns and the edit form's fields all take them from here (a new plain field is added
+    here, and in `DecisionRead`)."""
+
     reference: Name = Field(description="The regulator's own reference, e.g. `PIPEDA Findings #2021-001`.")
     title: Title
     kind: DecisionKind
     issued_on: Date
     summary: LongText | None = None
-    regulators: list[DecisionRegulatorIn] = Field(min_length=1, max_length=50)
-    organisations: list[DecisionOrganisationIn] = Field(default_factory=list, max_length=200)
     case_id: DbId | None = None
     penalty_amount: Money | None = None
     penalty_currency: Currency | None = None
+
+
+class DecisionCreate(DecisionScalars):
+    regulators: list[DecisionRegulatorIn] = Field(min_length=1, max_length=50)
+    organisations: list[DecisionOrganisationIn] = Field(default_factory=list, max_length=200)
     provisions: list[Provision] = Field(default_factory=list, max_length=200)
     sources: list[SourceIn] = Field(default_factory=list, max_length=100)
     tags: list[Tag] = Field(default_factory=list, max_length=100)
@@ -120,17 +128,13 @@ class DecisionCreate(_DecisionFields):
     related: list[RelatedIn] = Field(default_factory=list, max_length=100)
 
 
-class DecisionUpdate(_DecisionFields):
+class DecisionUpdate(DecisionScalars):
     reference: Name = None  # type: ignore[assignment]  # absent means unchanged; null is refused
     title: Title = None  # type: ignore[assignment]  # absent means unchanged; null is refused
     kind: DecisionKind = None  # type: ignore[assignment]  # absent means unchanged; null is refused
     issued_on: Date = None  # type: ignore[assignment]  # absent means unchanged; null is refused
-    summary: LongText | None = None
     regulators: list[DecisionRegulatorIn] = Field(default=None, min_length=1, max_length=50)  # type: ignore[arg-type]  # absent means unchanged; null is refused
     organisations: list[DecisionOrganisationIn] = Field(default=None, max_length=200)  # type: ignore[arg-type]  # absent means unchanged; null is refused
-    case_id: DbId | None = None
-    penalty_amount: Money | None = None
-    penalty_currency: Currency | None = None
     provisions: list[Provision] = Field(default=None, max_length=200)  # type: ignore[arg-type]  # absent means unchanged; null is refused
     sources: list[SourceIn] = Field(default=None, max_length=100)  # type: ignore[arg-type]  # absent means unchanged; null is refused
     tags: list[Tag] = Field(default=None, max_length=100)  # type: ignore[arg-type]  # absent means unchanged; null is refused

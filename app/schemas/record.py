@@ -9,29 +9,26 @@ from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
+from app.schemas.case import CaseCreate
 from app.schemas.common import (
-    Country,
-    Currency,
     Date,
     DbId,
     InputModel,
-    Jurisdiction,
     LongText,
-    Money,
     Name,
     Provision,
-    ShortName,
     Stripped,
     Tag,
     Title,
     Url,
     sent,
-    unique,
 )
-from app.schemas.decision import _DecisionFields
+from app.schemas.decision import DecisionScalars
+from app.schemas.organisation import OrganisationCreate
+from app.schemas.recommendation import RecommendationCreate
+from app.schemas.regulator import RegulatorCreate
 from app.vocab import (
     AssertedBy,
-    DecisionKind,
     FindingOutcome,
     OrganisationKind,
     OrganisationRole,
@@ -59,45 +56,38 @@ ImportId = Annotated[
 ]
 
 
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    """A time as UTC; one without a UTC offset is refused (the file must say which time)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("must carry a UTC offset")
+    return value.astimezone(dt.UTC)
+
+
 class _Row(InputModel):
     id: ImportId
     version: int = Field(ge=1, le=2**31 - 1)
     created_at: dt.datetime
     updated_at: dt.datetime
 
-    @field_validator("created_at", "updated_at")
-    @classmethod
-    def _aware(cls, value: dt.datetime) -> dt.datetime:
-        if value.tzinfo is None:
-            raise ValueError("must carry a UTC offset")
-        return value.astimezone(dt.UTC)
+    _aware = field_validator("created_at", "updated_at")(_utc)
 
 
-class RegulatorItem(_Row):
-    name: Name
-    short_name: ShortName | None = None
-    jurisdiction: Jurisdiction
+# The records' own fields are the API's create bodies' (declared once, in their schemas);
+# the file must say each one's kind (the API's default is for a person typing).
+
+
+class RegulatorItem(RegulatorCreate, _Row):
     kind: RegulatorKind
-    website: Url | None = None
 
 
-class OrganisationItem(_Row):
-    name: Name
-    aliases: list[Name] = Field(default_factory=list, max_length=100)
-    parent_id: DbId | None = None
+class OrganisationItem(OrganisationCreate, _Row):
     kind: OrganisationKind
-    country: Country | None = None
-    website: Url | None = None
-
-    _unique_aliases = field_validator("aliases")(unique)
 
 
-class CaseItem(_Row):
-    title: Title
-    summary: LongText | None = None
-    tags: list[Tag] = Field(default_factory=list, max_length=100)
-
-    _unique_tags = field_validator("tags")(unique)
+class CaseItem(CaseCreate, _Row):
+    pass
 
 
 class DecisionRegulatorItem(InputModel):
@@ -131,15 +121,7 @@ class RelatedItem(InputModel):
     relation: Relation
 
 
-class DecisionItem(_DecisionFields, _Row):
-    reference: Name
-    title: Title
-    kind: DecisionKind
-    issued_on: Date
-    summary: LongText | None = None
-    case_id: DbId | None = None
-    penalty_amount: Money | None = None
-    penalty_currency: Currency | None = None
+class DecisionItem(DecisionScalars, _Row):
     regulators: list[DecisionRegulatorItem] = Field(min_length=1, max_length=50)
     organisations: list[DecisionOrganisationItem] = Field(default_factory=list, max_length=200)
     findings: list[FindingItem] = Field(default_factory=list, max_length=500)
@@ -149,13 +131,8 @@ class DecisionItem(_DecisionFields, _Row):
     related: list[RelatedItem] = Field(default_factory=list, max_length=100)
 
 
-class RecommendationItem(_Row):
-    decision_id: DbId
-    organisation_id: DbId
-    reference: ShortName | None = None
-    text: LongText
+class RecommendationItem(RecommendationCreate, _Row):
     kind: RecommendationKind
-    due_on: Date | None = None
 
 
 class AssessmentItem(InputModel):
@@ -174,14 +151,7 @@ class AssessmentItem(InputModel):
     retracted_by: Actor | None = None
     retraction_reason: LongText | None = None
 
-    @field_validator("recorded_at", "retracted_at")
-    @classmethod
-    def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("must carry a UTC offset")
-        return value.astimezone(dt.UTC)
+    _aware = field_validator("recorded_at", "retracted_at")(_utc)
 
     @model_validator(mode="after")
     def _retraction_whole(self) -> "AssessmentItem":

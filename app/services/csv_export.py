@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -67,28 +68,48 @@ def _count(status: Status) -> Callable[[DecisionRead], int]:
     return lambda d: d.recommendation_counts.get(status, 0)
 
 
-# Each column once: its header beside how a row's value is read, so the two cannot drift apart.
-DECISION_COLUMNS: list[tuple[str, Callable[[DecisionRead], Any]]] = [
-    ("id", lambda d: d.id),
-    ("reference", lambda d: d.reference),
-    ("title", lambda d: d.title),
-    ("kind", lambda d: d.kind.value),
-    ("issued_on", lambda d: d.issued_on),
-    ("regulators", lambda d: _join([r.name for r in d.regulators])),
-    ("jurisdictions", lambda d: _join(sorted({r.jurisdiction for r in d.regulators}))),
-    ("organisations", lambda d: _join([f"{o.name} ({o.role.value})" for o in d.organisations])),
-    ("case_id", lambda d: d.case_id),
-    ("penalty_amount", lambda d: d.penalty_amount),
-    ("penalty_currency", lambda d: d.penalty_currency),
-    ("provisions", lambda d: _join(d.provisions)),
-    ("tags", lambda d: _join(d.tags)),
-    ("compliance", lambda d: d.compliance.value),
-    ("standing", lambda d: d.standing.value),
-    ("recommendations", lambda d: sum(d.recommendation_counts.values())),
-    *((f"recommendations_{s.value}", _count(s)) for s in Status),
-    ("complied_share", lambda d: d.complied_share),
-    ("summary", lambda d: d.summary),
-]
+# Columns a decision's field is written as, where it is not one plain column of its own (an
+# empty list: the field is not written).
+DECISION_SPECIAL: dict[str, list[tuple[str, Callable[[DecisionRead], Any]]]] = {
+    "regulators": [
+        ("regulators", lambda d: _join([r.name for r in d.regulators])),
+        ("jurisdictions", lambda d: _join(sorted({r.jurisdiction for r in d.regulators}))),
+    ],
+    "organisations": [
+        ("organisations", lambda d: _join([f"{o.name} ({o.role.value})" for o in d.organisations]))
+    ],
+    "provisions": [("provisions", lambda d: _join(d.provisions))],
+    "tags": [("tags", lambda d: _join(d.tags))],
+    "recommendation_counts": [
+        ("recommendations", lambda d: sum(d.recommendation_counts.values())),
+        *((f"recommendations_{s.value}", _count(s)) for s in Status),
+    ],
+    **{
+        name: []
+        for name in ("sources", "findings", "related", "related_by", "version", "created_at", "updated_at")
+    },
+}
+# Long texts go last, so that a spreadsheet's rows stay readable.
+DECISION_LAST = ("summary",)
+
+
+def _field(name: str) -> Callable[[Any], Any]:
+    return lambda d: getattr(d, name)
+
+
+def _columns_of(
+    model: type[BaseModel], special: dict[str, list[tuple[str, Callable[[Any], Any]]]], last: tuple[str, ...]
+) -> list[tuple[str, Callable[[Any], Any]]]:
+    """The read model's fields as columns, in its order (then `last`): each plain field one
+    column of its own name, the others as `special` says."""
+    names = [*model.model_fields, *model.model_computed_fields]
+    ordered = [n for n in names if n not in last] + [n for n in last if n in names]
+    return [column for name in ordered for column in special.get(name, [(name, _field(name))])]
+
+
+# Each column once, its header beside how a row's value is read, derived from the read model
+# (app/schemas/decision.py): a plain field added there is a column here.
+DECISION_COLUMNS = _columns_of(DecisionRead, DECISION_SPECIAL, DECISION_LAST)
 
 
 @dataclass(frozen=True)
@@ -116,35 +137,47 @@ RECOMMENDATION_COLUMNS: list[tuple[str, Callable[[_Recommendation], Any]]] = [
 ]
 
 
-def decision_rows(session: Session, filters: DecisionFilter, *, sort: str = "-issued_on") -> Iterator[str]:
-    """CSV text: the header, then one piece per page of decisions matching the filters."""
-    yield BOM + _rows_to_text([[header for header, _ in DECISION_COLUMNS]])
-    as_of = filters.as_of
-    sorts = decisions.sorts(as_of)
-    stmt = decisions.filtered(filters, session=session).options(*decisions.LOAD)
+def _pages(
+    session: Session,
+    stmt: Any,
+    *,
+    sorts: Any,
+    sort: str,
+    columns: list[tuple[str, Callable[[Any], Any]]],
+    reads: Callable[[list[Any]], list[Any]],
+) -> Iterator[str]:
+    """CSV text: the header, then one piece per page (keyset) of the rows `reads` makes of the
+    statement's records."""
+    yield BOM + _rows_to_text([[header for header, _ in columns]])
     cursor: str | None = None
     while True:
         rows, cursor = paginate(session, stmt, sorts=sorts, sort=sort, limit=PAGE, cursor=cursor)
-        reads = decisions.read_many(session, [r[0] for r in rows], as_of=as_of)
-        yield _rows_to_text([[value(d) for _, value in DECISION_COLUMNS] for d in reads])
+        yield _rows_to_text([[value(r) for _, value in columns] for r in reads([r[0] for r in rows])])
         session.expunge_all()
         if cursor is None:
             return
+
+
+def decision_rows(session: Session, filters: DecisionFilter, *, sort: str = "-issued_on") -> Iterator[str]:
+    """CSV text: the header, then one piece per page of decisions matching the filters."""
+    as_of = filters.as_of
+    return _pages(
+        session,
+        decisions.filtered(filters, session=session),
+        sorts=decisions.sorts(as_of),
+        sort=sort,
+        columns=DECISION_COLUMNS,
+        reads=lambda found: decisions.read_many(session, found, as_of=as_of),
+    )
 
 
 def recommendation_rows(
     session: Session, filters: RecommendationFilter, *, sort: str = "id"
 ) -> Iterator[str]:
     """CSV text: the header, then one piece per page of recommendations matching the filters."""
-    yield BOM + _rows_to_text([[header for header, _ in RECOMMENDATION_COLUMNS]])
     as_of = filters.as_of
-    sorts = recommendations.sorts(as_of)
-    stmt = recommendations.filtered(filters)
-    cursor: str | None = None
-    while True:
-        rows, cursor = paginate(session, stmt, sorts=sorts, sort=sort, limit=PAGE, cursor=cursor)
-        recs = [r[0] for r in rows]
-        reads = recommendations.read_many(session, recs, as_of=as_of)
+
+    def reads(recs: list[Any]) -> list[_Recommendation]:
         references = dict(
             session.execute(
                 select(Decision.id, Decision.reference).where(Decision.id.in_({r.decision_id for r in recs}))
@@ -157,10 +190,16 @@ def recommendation_rows(
                 )
             ).all()
         )
-        listed = [
-            _Recommendation(r, references.get(r.decision_id), names.get(r.organisation_id)) for r in reads
+        return [
+            _Recommendation(r, references.get(r.decision_id), names.get(r.organisation_id))
+            for r in recommendations.read_many(session, recs, as_of=as_of)
         ]
-        yield _rows_to_text([[value(r) for _, value in RECOMMENDATION_COLUMNS] for r in listed])
-        session.expunge_all()
-        if cursor is None:
-            return
+
+    return _pages(
+        session,
+        recommendations.filtered(filters),
+        sorts=recommendations.sorts(as_of),
+        sort=sort,
+        columns=RECOMMENDATION_COLUMNS,
+        reads=reads,
+    )

@@ -8,20 +8,19 @@ imported into an empty instance and exported again gives the same bytes. Derived
 (statuses, compliance, standing) are left out: they follow from the history, and import
 derives them again with the compliance rules.
 
-Export pages through each table by id (keyset), so memory stays flat; import reads the
-document item by item (`jsonstream`), checks every item, writes in batches, and is
-all-or-nothing: the caller's transaction is rolled back on the first error report.
+Export (app/services/record_export.py) pages through each table by id (keyset), so memory
+stays flat; import (here) reads the document item by item (`jsonstream`), checks every
+item, writes in batches, and is all-or-nothing: the caller's transaction is rolled back on
+the first error report.
 """
 
 import datetime as dt
-import json
-from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO
 
 from pydantic import ValidationError
-from sqlalchemy import Table, bindparam, func, insert, select, text, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from app.errors import Conflict, FieldError, Invalid
 from app.models import (
@@ -43,169 +42,18 @@ from app.models import (
     Regulator,
 )
 from app.models.base import table_of
-from app.schemas.record import FORMAT, ITEM_MODELS, SECTIONS, VERSION
-from app.services import audit, compliance, jsonstream
+from app.schemas.fields import is_list
+from app.schemas.record import ITEM_MODELS, SECTIONS, DecisionItem
+from app.services import audit, compliance, jsonstream, record_checks
+from app.services.record_checks import Batches, Errors, check_header, check_order, field_path, reset_sequences
+from app.services.record_export import consistent_read, export_record
 
-PAGE = 500
-BATCH = 500
-MAX_ERRORS = 20
-
-
-# -- Export ---------------------------------------------------------------------------------
-
-
-def _row_fields(obj: Any, *names: str) -> dict[str, Any]:
-    return {name: audit.jsonable(getattr(obj, name)) for name in names}
+# Kept importable from here (the command line and the API use them).
+__all__ = ["consistent_read", "export_record", "import_record", "is_empty", "reset_sequences"]
 
 
-STAMPS = ("version", "created_at", "updated_at")
-
-
-def regulator_item(r: Regulator) -> dict[str, Any]:
-    return _row_fields(r, "id", "name", "short_name", "jurisdiction", "kind", "website", *STAMPS)
-
-
-def organisation_item(o: Organisation) -> dict[str, Any]:
-    return {
-        **_row_fields(o, "id", "name"),
-        "aliases": [a.alias for a in o.aliases],
-        **_row_fields(o, "parent_id", "kind", "country", "website", *STAMPS),
-    }
-
-
-def case_item(c: Case) -> dict[str, Any]:
-    return {
-        **_row_fields(c, "id", "title", "summary"),
-        "tags": [t.tag for t in c.tags],
-        **_row_fields(c, *STAMPS),
-    }
-
-
-def decision_item(d: Decision) -> dict[str, Any]:
-    return {
-        **_row_fields(
-            d,
-            "id",
-            "reference",
-            "title",
-            "kind",
-            "issued_on",
-            "summary",
-            "case_id",
-            "penalty_amount",
-            "penalty_currency",
-        ),
-        "regulators": [{"regulator_id": r.regulator_id, "role": r.role.value} for r in d.regulators],
-        "organisations": [
-            {"organisation_id": o.organisation_id, "role": o.role.value} for o in d.organisations
-        ],
-        "findings": [
-            _row_fields(f, "id", "text", "provision", "organisation_id", "outcome") for f in d.findings
-        ],
-        "provisions": [p.provision for p in d.provisions],
-        "sources": [_row_fields(s, "id", "url", "title", "publisher", "published_on") for s in d.sources],
-        "tags": [t.tag for t in d.tags],
-        "related": [{"decision_id": r.related_decision_id, "relation": r.relation.value} for r in d.related],
-        **_row_fields(d, *STAMPS),
-    }
-
-
-def recommendation_item(r: Recommendation) -> dict[str, Any]:
-    return _row_fields(
-        r, "id", "decision_id", "organisation_id", "reference", "text", "kind", "due_on", *STAMPS
-    )
-
-
-def assessment_item(a: Assessment) -> dict[str, Any]:
-    """An assessment as exported: the public attribution (never the account), and its
-    retraction only where there is one."""
-    item = _row_fields(
-        a,
-        "id",
-        "recommendation_id",
-        "status",
-        "assessed_on",
-        "asserted_by",
-        "note",
-        "source_url",
-        "source_title",
-        "source_quote",
-        "recorded_at",
-    ) | {"recorded_by": a.recorded_by_name}
-    if a.retracted_at is not None:
-        item |= {
-            "retracted_at": audit.jsonable(a.retracted_at),
-            "retracted_by": a.retracted_by_name,
-            "retraction_reason": a.retraction_reason,
-        }
-    return item
-
-
-EXPORTERS: dict[str, tuple[Any, tuple[Any, ...], Callable[[Any], dict[str, Any]]]] = {
-    "regulators": (Regulator, (), regulator_item),
-    "organisations": (Organisation, (selectinload(Organisation.aliases),), organisation_item),
-    "cases": (Case, (selectinload(Case.tags),), case_item),
-    "decisions": (
-        Decision,
-        tuple(
-            selectinload(getattr(Decision, name))
-            for name in (
-                "regulators",
-                "organisations",
-                "findings",
-                "provisions",
-                "sources",
-                "tags",
-                "related",
-            )
-        ),
-        decision_item,
-    ),
-    "recommendations": (Recommendation, (), recommendation_item),
-    "assessments": (Assessment, (), assessment_item),
-}
-
-
-def _pages(session: Session, model: Any, options: tuple[Any, ...]) -> Iterator[list[Any]]:
-    """All rows of a table by id, one page at a time (keyset, not OFFSET)."""
-    last = 0
-    while True:
-        rows = list(
-            session.scalars(
-                select(model).where(model.id > last).order_by(model.id).limit(PAGE).options(*options)
-            )
-        )
-        if not rows:
-            return
-        yield rows
-        last = rows[-1].id
-        # Forget the page, so memory does not grow with the record.
-        session.expunge_all()
-
-
-def dumps(item: Any) -> str:
-    return json.dumps(item, ensure_ascii=False, separators=(",", ":"))
-
-
-def export_record(session: Session) -> Iterator[str]:
-    """The whole record as JSON text, in pieces (a few hundred items each)."""
-    yield "{" + dumps("format") + ":" + dumps(FORMAT) + ",\n" + dumps("version") + ":" + str(VERSION)
-    for section in SECTIONS:
-        model, options, to_item = EXPORTERS[section]
-        yield ",\n" + dumps(section) + ":["
-        first = True
-        for rows in _pages(session, model, options):
-            lines = [
-                ("\n" if first and i == 0 else ",\n") + dumps(to_item(row)) for i, row in enumerate(rows)
-            ]
-            first = False
-            yield "".join(lines)
-        yield "\n]" if not first else "]"
-    yield "\n}\n"
-
-
-# -- Import ---------------------------------------------------------------------------------
-
+# A decision item's parts (its lists), written to tables of their own.
+DECISION_PARTS = {name for name, info in DecisionItem.model_fields.items() if is_list(info.annotation)}
 ENTITIES = (Regulator, Organisation, Case, Decision, Recommendation)
 
 
@@ -213,60 +61,11 @@ def is_empty(session: Session) -> bool:
     return all(session.scalar(select(model.id).limit(1)) is None for model in ENTITIES)
 
 
-def _field(section: str, index: int, loc: Iterable[Any]) -> str:
-    path = f"{section}[{index}]"
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return path
-
-
-class _Errors:
-    def __init__(self) -> None:
-        self.items: list[FieldError] = []
-
-    def add(self, field: str, message: str, type_: str = "invalid") -> None:
-        self.items.append(FieldError(field, message, type_))
-        if len(self.items) >= MAX_ERRORS:
-            self.raise_()
-
-    def raise_(self) -> None:
-        if self.items:
-            shown = "; ".join(f"{e.field}: {e.message}" for e in self.items[:5])
-            more = f" (and {len(self.items) - 5} more)" if len(self.items) > 5 else ""
-            raise Invalid(
-                f"The file was not imported (nothing was changed): {shown}{more}.", list(self.items)
-            )
-
-
-class _Batches:
-    """Rows waiting to be inserted, table by table, flushed in batches."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.rows: dict[Table, list[dict[str, Any]]] = {}
-
-    def add(self, table: Any, row: dict[str, Any]) -> None:
-        table = getattr(table, "__table__", table)
-        pending = self.rows.setdefault(table, [])
-        pending.append(row)
-        if len(pending) >= BATCH:
-            # All tables, in the order first met (parents before children), so that no
-            # row goes in before the row it refers to.
-            self.flush()
-
-    def flush(self) -> None:
-        for table in list(self.rows):
-            pending = self.rows.get(table)
-            if pending:
-                self.session.execute(insert(table), pending)
-                self.rows[table] = []
-
-
 class _Importer:
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.errors = _Errors()
-        self.batches = _Batches(session)
+        self.errors = Errors()
+        self.batches = Batches(session)
         self.actor = audit.actor(session)
         self.now = dt.datetime.now(dt.UTC)
         self.ids: dict[str, set[int]] = {s: set() for s in SECTIONS}
@@ -338,9 +137,17 @@ class _Importer:
         self._audit("case", m.id, raw)
 
     def decisions(self, i: int, m: Any, raw: dict[str, Any]) -> None:
-        where = f"decisions[{i}]"
         if not self._new_id("decisions", i, m.id):
             return
+        self._check_decision(i, m)
+        values = m.model_dump(exclude=DECISION_PARTS)
+        self.batches.add(Decision, values | {"compliance": "none"})
+        self._queue_parts(m)
+        self._audit("decision", m.id, raw)
+
+    def _check_decision(self, i: int, m: Any) -> None:
+        """The decision's references to earlier items; its reference and parts' ids seen once."""
+        where = f"decisions[{i}]"
         if m.reference in self.references:
             self.errors.add(f"{where}.reference", f"reference {m.reference!r} appears twice", "unique")
         self.references.add(m.reference)
@@ -359,10 +166,9 @@ class _Importer:
         self.issued_on[m.id] = m.issued_on
         if m.related:
             self.related.append((i, m.id, m.related))
-        values = m.model_dump(
-            exclude={"regulators", "organisations", "findings", "provisions", "sources", "tags", "related"}
-        )
-        self.batches.add(Decision, values | {"compliance": "none"})
+
+    def _queue_parts(self, m: Any) -> None:
+        """The decision's parts, each row with its place in its list."""
         for j, r in enumerate(m.regulators):
             self.batches.add(
                 DecisionRegulator,
@@ -386,7 +192,6 @@ class _Importer:
             self.batches.add(DecisionSource, s.model_dump() | {"decision_id": m.id, "position": j})
         for tag in m.tags:
             self.batches.add(DecisionTag, {"decision_id": m.id, "tag": tag})
-        self._audit("decision", m.id, raw)
 
     def recommendations(self, i: int, m: Any, raw: dict[str, Any]) -> None:
         if not self._new_id("recommendations", i, m.id):
@@ -437,12 +242,12 @@ class _Importer:
         self.batches.flush()
         table = table_of(Organisation)
         rows = [{"b_id": id, "b_parent": parent} for id, (parent, _) in self.parents.items()]
-        for start in range(0, len(rows), BATCH):
+        for start in range(0, len(rows), record_checks.BATCH):
             self.session.execute(
                 update(table)
                 .where(table.c.id == bindparam("b_id"))
                 .values(parent_id=bindparam("b_parent"), updated_at=table.c.updated_at),
-                rows[start : start + BATCH],
+                rows[start : start + record_checks.BATCH],
             )
 
     def end_decisions(self) -> None:
@@ -501,31 +306,8 @@ def import_record(session: Session, fp: TextIO) -> dict[str, int]:
     seen: list[str] = []
     try:
         for event in jsonstream.events(fp):
-            if isinstance(event, jsonstream.Scalar):
-                if event.key not in ("format", "version"):
-                    raise Invalid(
-                        f"Unknown key {event.key!r} in the file.",
-                        [FieldError(event.key, "is not part of the format", "extra_forbidden")],
-                    )
-                header[event.key] = event.value
-                continue
-            if isinstance(event, jsonstream.ArrayStart):
-                _check_header(header)
-                _check_order(event.key, seen)
-                seen.append(event.key)
-                continue
-            if isinstance(event, jsonstream.ArrayEnd):
-                importer.counts[event.key] = event.count
-                if event.key == "organisations":
-                    importer.end_organisations()
-                elif event.key == "decisions":
-                    importer.end_decisions()
-                else:
-                    importer.errors.raise_()
-                    importer.batches.flush()
-                continue
-            _read_item(importer, event)
-        _check_header(header)
+            _on_event(importer, event, header, seen)
+        check_header(header)
         missing = [s for s in SECTIONS if s not in seen]
         if missing:
             raise Invalid(
@@ -558,30 +340,35 @@ def import_record(session: Session, fp: TextIO) -> dict[str, int]:
     return importer.counts
 
 
-def _check_header(header: dict[str, Any]) -> None:
-    if header.get("format") != FORMAT:
-        raise Invalid(
-            f"The file's `format` must be {FORMAT!r} (found {header.get('format')!r}).",
-            [FieldError("format", f"must be {FORMAT!r}", "format")],
-        )
-    if header.get("version") != VERSION:
-        raise Invalid(
-            f"This version reads format version {VERSION}; the file has {header.get('version')!r}.",
-            [FieldError("version", f"must be {VERSION}", "version")],
-        )
-
-
-def _check_order(key: str, seen: list[str]) -> None:
-    if key not in SECTIONS:
-        raise Invalid(
-            f"Unknown section {key!r}; the sections are " + ", ".join(SECTIONS) + ".",
-            [FieldError(key, "is not part of the format", "extra_forbidden")],
-        )
-    if key in seen or (seen and SECTIONS.index(key) < SECTIONS.index(seen[-1])):
-        raise Invalid(
-            f"Section {key!r} is repeated or out of order; the order is " + ", ".join(SECTIONS) + ".",
-            [FieldError(key, "repeated or out of order", "order")],
-        )
+def _on_event(
+    importer: _Importer,
+    event: jsonstream.Scalar | jsonstream.ArrayStart | jsonstream.ArrayEnd | jsonstream.Item,
+    header: dict[str, Any],
+    seen: list[str],
+) -> None:
+    """One event of the file: a header value, a section's start or end, or an item."""
+    if isinstance(event, jsonstream.Scalar):
+        if event.key not in ("format", "version"):
+            raise Invalid(
+                f"Unknown key {event.key!r} in the file.",
+                [FieldError(event.key, "is not part of the format", "extra_forbidden")],
+            )
+        header[event.key] = event.value
+    elif isinstance(event, jsonstream.ArrayStart):
+        check_header(header)
+        check_order(event.key, seen)
+        seen.append(event.key)
+    elif isinstance(event, jsonstream.ArrayEnd):
+        importer.counts[event.key] = event.count
+        if event.key == "organisations":
+            importer.end_organisations()
+        elif event.key == "decisions":
+            importer.end_decisions()
+        else:
+            importer.errors.raise_()
+            importer.batches.flush()
+    else:
+        _read_item(importer, event)
 
 
 def _read_item(importer: _Importer, event: jsonstream.Item) -> None:
@@ -594,50 +381,6 @@ def _read_item(importer: _Importer, event: jsonstream.Item) -> None:
             message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
             if err.get("type") == "extra_forbidden":
                 message = "is not a field of this item"
-            importer.errors.add(_field(section, index, err.get("loc", ())), message, str(err.get("type")))
+            importer.errors.add(field_path(section, index, err.get("loc", ())), message, str(err.get("type")))
         return
     getattr(importer, section)(index, item, raw)
-
-
-# -- Dialect-specific pieces ----------------------------------------------------------------
-
-SEQUENCED = (
-    Regulator,
-    Organisation,
-    OrganisationAlias,
-    Case,
-    Decision,
-    Finding,
-    DecisionSource,
-    Recommendation,
-    Assessment,
-    AuditEntry,
-)
-
-
-def reset_sequences(session: Session) -> None:
-    """After rows were inserted with explicit ids, make new ids start above them.
-
-    SQLite's INTEGER PRIMARY KEY takes max(id) + 1 by itself; PostgreSQL's sequences do not
-    move when an id is given, so each is set to the table's highest id.
-    """
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    for model in SEQUENCED:
-        table = model.__tablename__
-        session.execute(
-            text(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"COALESCE((SELECT max(id) FROM {table}), 1), "
-                f"(SELECT max(id) FROM {table}) IS NOT NULL)"
-            )
-        )
-
-
-def consistent_read(session: Session) -> None:
-    """Begin the session's transaction so that every later read sees one snapshot."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-    else:
-        # SQLite (WAL): a read transaction sees the database as it was at its first read.
-        session.scalar(select(func.count()).select_from(Regulator))

@@ -12,12 +12,12 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Assessment, Decision, DecisionRegulator, Organisation, Recommendation
-from app.schemas.filters import DecisionFilter
-from app.services import compliance, decisions
+from app.models import Assessment, Decision, Organisation, Recommendation
+from app.schemas.filters import DecisionFilter, RecommendationFilter
+from app.services import compliance, decisions, recommendations
 from app.services.compliance import describe_counts
 from app.services.pagination import paginate
 from app.vocab import Compliance, Status
@@ -83,7 +83,7 @@ def render(*, feed_id: str, title: str, self_url: str, alternate: str, entries: 
 def decision_entries(session: Session, *, base: str, limit: int, filters: DecisionFilter) -> list[Entry]:
     """The newest decisions (by day issued) matching the decision list's filters."""
     as_of = filters.as_of
-    stmt = decisions.filtered(filters, session=session).options(*decisions.LOAD)
+    stmt = decisions.filtered(filters, session=session)
     rows, _ = paginate(session, stmt, sorts=decisions.SORTS, sort="-issued_on", limit=limit, cursor=None)
     entries = []
     for d in decisions.read_many(session, [r[0] for r in rows], as_of=as_of):
@@ -132,19 +132,15 @@ def assessment_entries(
         .join(Organisation, Organisation.id == Recommendation.organisation_id)
         .where(compliance.COUNTS)
     )
-    if organisation_id is not None:
-        stmt = stmt.where(Recommendation.organisation_id == organisation_id)
-    if decision_id is not None:
-        stmt = stmt.where(Recommendation.decision_id == decision_id)
+    scope = RecommendationFilter(
+        organisation_id=organisation_id, regulator_id=regulator_id, decision_id=decision_id
+    )
+    if scope.values():
+        # The recommendations the recommendation list's own filters choose (one set of rules).
+        chosen = recommendations.filtered(scope).with_only_columns(Recommendation.id)
+        stmt = stmt.where(Recommendation.id.in_(chosen))
     if recommendation_id is not None:
         stmt = stmt.where(Recommendation.id == recommendation_id)
-    if regulator_id is not None:
-        stmt = stmt.where(
-            exists().where(
-                DecisionRegulator.decision_id == Recommendation.decision_id,
-                DecisionRegulator.regulator_id == regulator_id,
-            )
-        )
     if status is not None:
         stmt = stmt.where(Assessment.status == status)
     stmt = stmt.order_by(Assessment.recorded_at.desc(), Assessment.id.desc()).limit(limit)

@@ -35,29 +35,32 @@ cleaned. A bare string is short for ``{ column = "..." }``.
                                 value over the rows of the decision (its earliest date)
 """
 
-import codecs
-import datetime as dt
-import html
 import re
-import string
 import tomllib
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from app.errors import FieldError, Invalid
-from app.vocab import (
-    AssertedBy,
-    DecisionKind,
-    OrganisationKind,
-    OrganisationRole,
-    RecommendationKind,
-    RegulatorKind,
-    RegulatorRole,
-    Status,
-)
+from app.services.mapping_fields import DATE_FIELDS, FIELDS, LIST_FIELDS, VOCABULARIES
+from app.services.mapping_spec import RowError, Spec, fold, template_problem
+from app.services.mojibake import MAC_ROMAN, repair_mojibake
+
+# Kept importable from here: the spec, its error, and the text helpers.
+__all__ = [
+    "DATE_FIELDS",
+    "FIELDS",
+    "LIST_FIELDS",
+    "VOCABULARIES",
+    "Mapping_",
+    "RowError",
+    "Spec",
+    "codec_errors",
+    "fold",
+    "load",
+    "parse",
+    "repair_mojibake",
+]
 
 FORMAT = "findings-mapping"
 VERSION = 1
@@ -87,230 +90,10 @@ SPEC_KEYS = {
     "of_group",
 }
 PICKS = ("first", "last", "latest")
-# Fields whose values come from a vocabulary: `classify` and `map` values are checked against
-# it when the mapping is read.
-VOCABULARIES: dict[tuple[str, str], type[StrEnum]] = {
-    ("assessment", "status"): Status,
-    ("assessment", "asserted_by"): AssertedBy,
-    ("decision", "kind"): DecisionKind,
-    ("decision", "regulator_role"): RegulatorRole,
-    ("decision", "organisation_role"): OrganisationRole,
-    ("recommendation", "kind"): RecommendationKind,
-    ("regulator", "kind"): RegulatorKind,
-    ("organisation", "kind"): OrganisationKind,
-}
+CSV_SETTINGS = {"encoding", "errors", "repair_mojibake", "delimiter", "group_by"}
 
-# The fields of each section, and which must be given.
-FIELDS: dict[str, dict[str, bool]] = {
-    "decision": {
-        "reference": True,
-        "title": True,
-        "kind": True,
-        "issued_on": True,
-        "summary": False,
-        "penalty_amount": False,
-        "penalty_currency": False,
-        "provisions": False,
-        "tags": False,
-        "sources": False,
-        "regulator_role": False,
-        "organisation_role": False,
-    },
-    "regulator": {"name": True, "jurisdiction": True, "kind": False, "short_name": False, "website": False},
-    "organisation": {"name": True, "kind": False, "country": False, "website": False},
-    "recommendation": {"text": True, "reference": False, "kind": False, "due_on": False},
-    "assessment": {
-        "status": True,
-        "assessed_on": True,
-        "asserted_by": True,
-        "note": False,
-        "source_url": False,
-        "source_title": False,
-        "source_quote": False,
-    },
-}
 # Keys of a section that are settings, not field specs.
 SECTION_SETTINGS = {"regulator": {"aliases"}, "organisation": {"aliases", "unnamed"}}
-DATE_FIELDS = {"issued_on", "due_on", "assessed_on"}
-LIST_FIELDS = {"provisions", "tags", "sources"}
-
-
-class RowError(ValueError):
-    """A value of one row that cannot be used; the row is rejected with this reason."""
-
-
-@dataclass
-class Spec:
-    column: str | None = None
-    value: str | None = None
-    template: str | None = None
-    missing: frozenset[str] = frozenset()
-    pattern: re.Pattern[str] | None = None
-    html_unescape: bool = False
-    map: dict[str, str] | None = None
-    map_folded: dict[str, str] | None = None
-    default: str | None = None
-    default_column: str | None = None
-    strict: bool = False
-    formats: tuple[str, ...] = ()
-    split: str | None = None
-    replace: tuple[tuple[str, str], ...] = ()
-    sections: re.Pattern[str] | None = None
-    find: re.Pattern[str] | None = None
-    pick: str = "last"
-    classify: tuple[tuple[re.Pattern[str], str], ...] = ()
-    of_group: str | None = None
-
-    def columns_read(self) -> set[str]:
-        """The columns this spec reads (so that a file lacking one is refused up front)."""
-        found = {c for c in (self.column, self.default_column) if c}
-        if self.template is not None:
-            found |= {name for _, name, _, _ in string.Formatter().parse(self.template) if name}
-        return found
-
-    def raw(self, row: Mapping[str, str]) -> str | None:
-        if self.value is not None:
-            text: str | None = self.value
-        elif self.template is not None:
-            text = self.template.format_map(_Blank(row))
-        else:
-            text = row.get(self.column or "") or ""
-        if text is None:
-            return None
-        for old, new in self.replace:
-            text = text.replace(old, new)
-        text = text.strip()
-        if self.html_unescape:
-            text = html.unescape(text)
-        if self.sections is not None:
-            text = self._pick(_sections(self.sections, text)).strip()
-        if self.find is not None:
-            text = self._pick([_found(m) for m in self.find.finditer(text)]).strip()
-        if text in self.missing or (self.pattern is not None and not self.pattern.search(text)):
-            text = ""
-        return text or None
-
-    def _pick(self, found: list[tuple[str, str]]) -> str:
-        """One of (text, its date text) as `pick` says; "" when there is none."""
-        if not found:
-            return ""
-        if self.pick == "first":
-            return found[0][0]
-        if self.pick == "last":
-            return found[-1][0]
-        dated = [(day, i, text) for i, (text, when) in enumerate(found) if (day := self._day(when))]
-        # Undated sections (or none dated at all): the last one stands for the latest.
-        return max(dated)[2] if dated else found[-1][0]
-
-    def _day(self, text: str) -> dt.date | None:
-        for fmt in self.formats or ("%Y-%m-%d",):
-            try:
-                return dt.datetime.strptime(" ".join(text.split()), fmt).date()
-            except ValueError:
-                continue
-        return None
-
-    def text(self, row: Mapping[str, str], name: str) -> str | None:
-        text = self.raw(row)
-        if text is not None and self.classify:
-            text = next((value for rule, value in self.classify if rule.search(text)), None)
-            if text is None:
-                return self._default(row)
-            if not text:
-                return None  # a rule giving "" means no value
-        if text is not None and self.map is not None:
-            mapped = self.map.get(text)
-            if mapped is None and self.map_folded is not None:
-                mapped = self.map_folded.get(fold(text))
-            if mapped is None:
-                if self.strict:
-                    raise RowError(f"{name}: {text!r} is not in the mapping's table")
-                fallback = self._default(row)
-                mapped = fallback if fallback is not None else text
-            text = mapped or None
-        if text is None:
-            text = self._default(row)
-        return text
-
-    def _default(self, row: Mapping[str, str]) -> str | None:
-        if self.default_column is not None:
-            return (row.get(self.default_column) or "").strip() or None
-        return self.default
-
-    def why_missing(self) -> str:
-        """Why a required field has no value, for a rejected row's reason."""
-        if self.missing:
-            return (
-                "no value (empty, or a value the mapping treats as missing: "
-                + ", ".join(sorted(self.missing))
-                + ")"
-            )
-        if self.pattern is not None:
-            return f"no value (empty, or not matching {self.pattern.pattern!r})"
-        return "no value"
-
-    def date(self, row: Mapping[str, str], name: str) -> dt.date | None:
-        text = self.text(row, name)
-        if text is None:
-            return None
-        if not self.formats:
-            try:
-                return dt.date.fromisoformat(text)
-            except ValueError as exc:
-                raise RowError(f"{name}: {text!r} is not an ISO date (YYYY-MM-DD)") from exc
-        for fmt in self.formats:
-            try:
-                return dt.datetime.strptime(text, fmt).date()
-            except ValueError:
-                continue
-        raise RowError(f"{name}: {text!r} does not match the date format {' or '.join(self.formats)}")
-
-    def items(self, row: Mapping[str, str], name: str) -> list[str]:
-        text = self.text(row, name)
-        if text is None:
-            return []
-        parts = text.split(self.split) if self.split else [text]
-        return list(dict.fromkeys(p.strip() for p in parts if p.strip()))
-
-
-def _sections(pattern: re.Pattern[str], text: str) -> list[tuple[str, str]]:
-    """The sections of `text`, each (its text, the date text of its heading)."""
-    starts = list(pattern.finditer(text))
-    if not starts:
-        return [(text, "")] if text else []
-    out = [(text[: starts[0].start()], "")] if text[: starts[0].start()].strip() else []
-    for i, match in enumerate(starts):
-        end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
-        out.append((text[match.start() : end], _found(match)[1]))
-    return out
-
-
-def _found(match: re.Match[str]) -> tuple[str, str]:
-    """A match's value (group `value`, else group 1, else all) and its date text (group
-    `date`, else the value)."""
-    groups = match.groupdict()
-    if groups.get("value") is not None:
-        value = groups["value"]
-    elif match.re.groups and "value" not in groups and match.group(1) is not None:
-        value = match.group(1)
-    else:
-        value = match.group()
-    return value, groups.get("date") or value
-
-
-class _Blank(dict[str, str]):
-    """Template values: a column the row lacks is blank."""
-
-    def __init__(self, row: Mapping[str, str]) -> None:
-        super().__init__(row)
-
-    def __missing__(self, key: str) -> str:
-        return ""
-
-
-def fold(text: str) -> str:
-    """A name as compared for matching: case and runs of blanks ignored."""
-    return " ".join(text.split()).casefold()
 
 
 @dataclass
@@ -344,32 +127,6 @@ class Mapping_:
         return row
 
 
-MAX_TEMPLATE_WIDTH = 200
-_SPEC_NUMBER = re.compile(r"\d+")
-
-
-def template_problem(template: Any) -> str | None:
-    """Why a template is refused, or None: a placeholder names a column, nothing more (no
-    `{a.b}` attribute or `{a[0]}` index access, no conversion), and a format's width or
-    precision stays within MAX_TEMPLATE_WIDTH (a `{x:>99999999}` would make a huge string)."""
-    if not isinstance(template, str):
-        return "a template is a text"
-    try:
-        parts = list(string.Formatter().parse(template))
-    except ValueError as exc:
-        return f"is not a valid template: {exc}"
-    for _, name, spec, conversion in parts:
-        if name is None:
-            continue
-        if not name or "." in name or "[" in name:
-            return f"{{{name}}}: a placeholder names a column, without . or [ ]"
-        if conversion:
-            return f"{{{name}!{conversion}}}: conversions are not allowed"
-        if spec and ("{" in spec or any(int(n) > MAX_TEMPLATE_WIDTH for n in _SPEC_NUMBER.findall(spec))):
-            return f"{{{name}:{spec}}}: widths over {MAX_TEMPLATE_WIDTH} (or nested fields) are not allowed"
-    return None
-
-
 def load(path: Path) -> Mapping_:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -382,87 +139,131 @@ def load(path: Path) -> Mapping_:
     return parse(raw)
 
 
-def parse(raw: dict[str, Any]) -> Mapping_:
-    errors: list[FieldError] = []
+class _Parser:
+    """Reads a mapping's TOML table, collecting every problem (so that all are reported at once)."""
 
-    def bad(where: str, message: str) -> None:
-        errors.append(FieldError(where, message))
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.raw = raw
+        self.errors: list[FieldError] = []
+        self.maps: dict[str, dict[str, str]] = {}
 
-    if raw.get("format") != FORMAT or raw.get("version") != VERSION:
-        bad("format", f'a mapping starts with format = "{FORMAT}" and version = {VERSION}')
-    known_top = {"format", "version", "description", "csv", "maps", "columns", *FIELDS}
-    for key in raw:
-        if key not in known_top:
-            bad(key, "is not a part of a mapping")
-    csv_cfg = raw.get("csv", {})
-    encoding = str(csv_cfg.get("encoding", "utf-8")).lower()
-    if encoding not in ENCODINGS:
-        bad("csv.encoding", f"one of {', '.join(ENCODINGS)}")
-    decode_errors = str(csv_cfg.get("errors", "strict"))
-    if decode_errors not in DECODE_ERRORS:
-        bad("csv.errors", f"one of {', '.join(DECODE_ERRORS)}")
-    delimiter = csv_cfg.get("delimiter", ",")
-    if not isinstance(delimiter, str) or len(delimiter) != 1:
-        bad("csv.delimiter", "a single character")
-    group_by = csv_cfg.get("group_by", [])
-    if isinstance(group_by, str):
-        group_by = [group_by]
-    for key in csv_cfg:
-        if key not in {"encoding", "errors", "repair_mojibake", "delimiter", "group_by"}:
-            bad(f"csv.{key}", "is not a CSV setting")
+    def bad(self, where: str, message: str) -> None:
+        self.errors.append(FieldError(where, message))
 
-    maps: dict[str, dict[str, str]] = {}
-    for name, table in raw.get("maps", {}).items():
-        if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
-            bad(f"maps.{name}", "a table of text values")
-            continue
-        maps[name] = {str(k): v for k, v in table.items()}
+    def mapping(self) -> Mapping_:
+        raw = self.raw
+        if raw.get("format") != FORMAT or raw.get("version") != VERSION:
+            self.bad("format", f'a mapping starts with format = "{FORMAT}" and version = {VERSION}')
+        known_top = {"format", "version", "description", "csv", "maps", "columns", *FIELDS}
+        for key in raw:
+            if key not in known_top:
+                self.bad(key, "is not a part of a mapping")
+        csv_cfg = raw.get("csv", {})
+        encoding, decode_errors, delimiter, group_by = self.csv_settings(csv_cfg)
+        self.maps = self.named_maps(raw.get("maps", {}))
+        columns = {}
+        for name, value in raw.get("columns", {}).items():
+            if (s := self.spec(f"columns.{name}", value)) is not None:
+                columns[name] = s
+        sections = self.sections()
+        regulator_aliases, regulator_lists = self.aliases("regulator")
+        organisation_aliases, organisation_lists = self.aliases("organisation")
+        unnamed = raw.get("organisation", {}).get("unnamed", [])
+        if self.errors:
+            raise Invalid(
+                "The mapping is not usable: "
+                + "; ".join(f"{e.field}: {e.message}" for e in self.errors[:10])
+                + ".",
+                self.errors,
+            )
+        return Mapping_(
+            description=str(raw.get("description", "")),
+            encoding=encoding,
+            decode_errors=decode_errors,
+            repair_mojibake=bool(csv_cfg.get("repair_mojibake", False)),
+            delimiter=delimiter,
+            group_by=tuple(group_by),
+            columns=columns,
+            sections=sections,
+            regulator_aliases=regulator_aliases,
+            regulator_alias_lists=regulator_lists,
+            organisation_aliases=organisation_aliases,
+            organisation_alias_lists=organisation_lists,
+            unnamed=frozenset(fold(u) for u in unnamed),
+        )
 
-    def regex(where: str, pattern: Any) -> re.Pattern[str] | None:
+    def csv_settings(self, csv_cfg: dict[str, Any]) -> tuple[str, str, str, list[str]]:
+        encoding = str(csv_cfg.get("encoding", "utf-8")).lower()
+        if encoding not in ENCODINGS:
+            self.bad("csv.encoding", f"one of {', '.join(ENCODINGS)}")
+        decode_errors = str(csv_cfg.get("errors", "strict"))
+        if decode_errors not in DECODE_ERRORS:
+            self.bad("csv.errors", f"one of {', '.join(DECODE_ERRORS)}")
+        delimiter = csv_cfg.get("delimiter", ",")
+        if not isinstance(delimiter, str) or len(delimiter) != 1:
+            self.bad("csv.delimiter", "a single character")
+        group_by = csv_cfg.get("group_by", [])
+        if isinstance(group_by, str):
+            group_by = [group_by]
+        for key in csv_cfg:
+            if key not in CSV_SETTINGS:
+                self.bad(f"csv.{key}", "is not a CSV setting")
+        return encoding, decode_errors, delimiter, group_by
+
+    def named_maps(self, tables: dict[str, Any]) -> dict[str, dict[str, str]]:
+        maps: dict[str, dict[str, str]] = {}
+        for name, table in tables.items():
+            if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+                self.bad(f"maps.{name}", "a table of text values")
+                continue
+            maps[name] = {str(k): v for k, v in table.items()}
+        return maps
+
+    def regex(self, where: str, pattern: Any) -> re.Pattern[str] | None:
         if not isinstance(pattern, str):
-            bad(where, "a regular expression (a text)")
+            self.bad(where, "a regular expression (a text)")
             return None
         try:
             return re.compile(pattern)
         except re.error as exc:
-            bad(where, f"not a regular expression: {exc}")
+            self.bad(where, f"not a regular expression: {exc}")
             return None
 
-    def classify(where: str, rules: Any) -> tuple[tuple[re.Pattern[str], str], ...]:
+    def classify(self, where: str, rules: Any) -> tuple[tuple[re.Pattern[str], str], ...]:
         if not isinstance(rules, list) or not rules:
-            bad(f"{where}.classify", "a list of rules: [{ match = regular expression, value = text }, ...]")
+            self.bad(
+                f"{where}.classify", "a list of rules: [{ match = regular expression, value = text }, ...]"
+            )
             return ()
         out = []
         for i, rule in enumerate(rules):
             at = f"{where}.classify[{i}]"
             if not isinstance(rule, dict) or set(rule) != {"match", "value"}:
-                bad(at, "a rule is { match = regular expression, value = text }")
+                self.bad(at, "a rule is { match = regular expression, value = text }")
                 continue
             if not isinstance(rule["value"], str):
-                bad(f"{at}.value", "a text")
+                self.bad(f"{at}.value", "a text")
                 continue
-            if (compiled := regex(f"{at}.match", rule["match"])) is not None:
+            if (compiled := self.regex(f"{at}.match", rule["match"])) is not None:
                 out.append((compiled, rule["value"]))
         return tuple(out)
 
-    def spec(where: str, value: Any) -> Spec | None:
+    def spec(self, where: str, value: Any) -> Spec | None:
+        """One field's spec, or None when it is unusable (the reason is recorded)."""
         if isinstance(value, str):
             value = {"column": value}
         if not isinstance(value, dict):
-            bad(where, "a column name or a table such as { column = ... }")
+            self.bad(where, "a column name or a table such as { column = ... }")
             return None
         for key in value:
             if key not in SPEC_KEYS:
-                bad(f"{where}.{key}", "is not a spec setting")
-        sources = [k for k in ("column", "value", "template") if k in value]
-        if len(sources) != 1:
-            bad(where, "give exactly one of column, value or template")
+                self.bad(f"{where}.{key}", "is not a spec setting")
+        if len([k for k in ("column", "value", "template") if k in value]) != 1:
+            self.bad(where, "give exactly one of column, value or template")
             return None
-        if "template" in value:
-            problem = template_problem(value["template"])
-            if problem:
-                bad(f"{where}.template", problem)
-                return None
+        if "template" in value and (problem := template_problem(value["template"])):
+            self.bad(f"{where}.template", problem)
+            return None
         s = Spec(
             column=value.get("column"),
             value=value.get("value"),
@@ -474,49 +275,62 @@ def parse(raw: dict[str, Any]) -> Mapping_:
             strict=bool(value.get("strict", False)),
             split=value.get("split"),
         )
+        self.matching(where, value, s)
+        self.cleaning(where, value, s)
+        return s if self.lookup(where, value, s) else None
+
+    def matching(self, where: str, value: dict[str, Any], s: Spec) -> None:
+        """The regular-expression settings: pattern, sections, find, pick, classify."""
         if "pattern" in value:
             try:
                 s.pattern = re.compile(value["pattern"])
             except re.error as exc:
-                bad(f"{where}.pattern", f"not a regular expression: {exc}")
-        formats = value.get("format", ())
-        s.formats = (formats,) if isinstance(formats, str) else tuple(formats)
+                self.bad(f"{where}.pattern", f"not a regular expression: {exc}")
         for key in ("sections", "find"):
             if key in value:
-                setattr(s, key, regex(f"{where}.{key}", value[key]))
+                setattr(s, key, self.regex(f"{where}.{key}", value[key]))
         if "pick" in value:
             if value["pick"] not in PICKS:
-                bad(f"{where}.pick", f"one of {', '.join(PICKS)}")
+                self.bad(f"{where}.pick", f"one of {', '.join(PICKS)}")
             else:
                 s.pick = value["pick"]
+        if "classify" in value:
+            s.classify = self.classify(where, value["classify"])
+
+    def cleaning(self, where: str, value: dict[str, Any], s: Spec) -> None:
+        """The settings that shape the value: format, replace, of_group."""
+        formats = value.get("format", ())
+        s.formats = (formats,) if isinstance(formats, str) else tuple(formats)
         if "replace" in value:
             table = value["replace"]
             if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
-                bad(f"{where}.replace", 'a table of texts: { "old" = "new" }')
+                self.bad(f"{where}.replace", 'a table of texts: { "old" = "new" }')
             else:
                 s.replace = tuple((str(k), v) for k, v in table.items())
-        if "classify" in value:
-            s.classify = classify(where, value["classify"])
         if "of_group" in value:
             if not where.startswith("decision.") or value["of_group"] not in ("min", "max"):
-                bad(f"{where}.of_group", '"min" or "max", in a [decision] field')
+                self.bad(f"{where}.of_group", '"min" or "max", in a [decision] field')
             else:
                 s.of_group = value["of_group"]
-        if "map" in value:
-            table = value["map"]
-            if isinstance(table, str):
-                if table not in maps:
-                    bad(f"{where}.map", f"there is no [maps.{table}]")
-                    return None
-                table = maps[table]
-            elif not isinstance(table, dict):
-                bad(f"{where}.map", "a [maps] name or an inline table")
-                return None
-            s.map = {str(k): str(v) for k, v in table.items()}
-            s.map_folded = {fold(k): v for k, v in s.map.items()}
-        return s
 
-    def check_vocabulary(section: str, key: str, s: Spec) -> None:
+    def lookup(self, where: str, value: dict[str, Any], s: Spec) -> bool:
+        """The spec's `map` (a [maps] name or an inline table); False when it is unusable."""
+        if "map" not in value:
+            return True
+        table = value["map"]
+        if isinstance(table, str):
+            if table not in self.maps:
+                self.bad(f"{where}.map", f"there is no [maps.{table}]")
+                return False
+            table = self.maps[table]
+        elif not isinstance(table, dict):
+            self.bad(f"{where}.map", "a [maps] name or an inline table")
+            return False
+        s.map = {str(k): str(v) for k, v in table.items()}
+        s.map_folded = {fold(k): v for k, v in s.map.items()}
+        return True
+
+    def check_vocabulary(self, section: str, key: str, s: Spec) -> None:
         """A classify rule (or default) giving a value the field's vocabulary lacks is refused."""
         vocabulary = VOCABULARIES.get((section, key))
         if vocabulary is None:
@@ -524,131 +338,67 @@ def parse(raw: dict[str, Any]) -> Mapping_:
         allowed = {v.value for v in vocabulary}
         for i, (_, value) in enumerate(s.classify):
             if value and value not in allowed:
-                bad(
+                self.bad(
                     f"{section}.{key}.classify[{i}].value",
-                    f"{value!r} is not a {key}; one of {', '.join(sorted(allowed))} (or \"\" for none)",
+                    f'{value!r} is not a {key}; one of {", ".join(sorted(allowed))} (or "" for none)',
                 )
         if s.classify and s.default and s.default not in allowed:
-            bad(
+            self.bad(
                 f"{section}.{key}.default",
                 f"{s.default!r} is not a {key}; one of {', '.join(sorted(allowed))}",
             )
 
-    columns = {}
-    for name, value in raw.get("columns", {}).items():
-        if (s := spec(f"columns.{name}", value)) is not None:
-            columns[name] = s
-
-    sections: dict[str, dict[str, Spec]] = {}
-    for section, fields in FIELDS.items():
-        if section not in raw:
-            if section in ("decision", "regulator"):
-                bad(section, "this section is needed")
-            continue
-        table = raw[section]
-        settings = SECTION_SETTINGS.get(section, set())
-        sections[section] = {}
-        for key, value in table.items():
-            if key in settings:
+    def sections(self) -> dict[str, dict[str, Spec]]:
+        sections: dict[str, dict[str, Spec]] = {}
+        for section, fields in FIELDS.items():
+            if section not in self.raw:
+                if section in ("decision", "regulator"):
+                    self.bad(section, "this section is needed")
                 continue
-            if key not in fields:
-                bad(f"{section}.{key}", f"not a field of {section}; the fields are {', '.join(fields)}")
-                continue
-            if (s := spec(f"{section}.{key}", value)) is not None:
-                sections[section][key] = s
-                check_vocabulary(section, key, s)
-        for key, required in fields.items():
-            if required and key not in table:
-                bad(f"{section}.{key}", "this field is needed")
-    if "recommendation" in sections and "organisation" not in sections:
-        bad("organisation", "recommendations are addressed to the decision's organisation: map it")
-    if "assessment" in sections and "recommendation" not in sections:
-        bad("assessment", "an assessment belongs to a recommendation: map one")
+            table = self.raw[section]
+            settings = SECTION_SETTINGS.get(section, set())
+            sections[section] = {}
+            for key, value in table.items():
+                if key in settings:
+                    continue
+                if key not in fields:
+                    self.bad(
+                        f"{section}.{key}", f"not a field of {section}; the fields are {', '.join(fields)}"
+                    )
+                    continue
+                if (s := self.spec(f"{section}.{key}", value)) is not None:
+                    sections[section][key] = s
+                    self.check_vocabulary(section, key, s)
+            for key, required in fields.items():
+                if required and key not in table:
+                    self.bad(f"{section}.{key}", "this field is needed")
+        if "recommendation" in sections and "organisation" not in sections:
+            self.bad("organisation", "recommendations are addressed to the decision's organisation: map it")
+        if "assessment" in sections and "recommendation" not in sections:
+            self.bad("assessment", "an assessment belongs to a recommendation: map one")
+        return sections
 
-    def aliases(section: str) -> tuple[dict[str, str], dict[str, list[str]]]:
-        table = raw.get(section, {}).get("aliases", {})
+    def aliases(self, section: str) -> tuple[dict[str, str], dict[str, list[str]]]:
+        table = self.raw.get(section, {}).get("aliases", {})
         folded: dict[str, str] = {}
         lists: dict[str, list[str]] = {}
         if not isinstance(table, dict):
-            bad(f"{section}.aliases", "a table: name = [other names]")
+            self.bad(f"{section}.aliases", "a table: name = [other names]")
             return folded, lists
         for name, others in table.items():
             if not isinstance(others, list) or not all(isinstance(o, str) for o in others):
-                bad(f"{section}.aliases.{name}", "a list of names")
+                self.bad(f"{section}.aliases.{name}", "a list of names")
                 continue
             lists[name] = [o for o in others if fold(o) != fold(name)]
             for other in [name, *others]:
                 folded[fold(other)] = name
         return folded, lists
 
-    regulator_aliases, regulator_lists = aliases("regulator")
-    organisation_aliases, organisation_lists = aliases("organisation")
-    unnamed = raw.get("organisation", {}).get("unnamed", [])
-    if errors:
-        raise Invalid(
-            "The mapping is not usable: " + "; ".join(f"{e.field}: {e.message}" for e in errors[:10]) + ".",
-            errors,
-        )
-    return Mapping_(
-        description=str(raw.get("description", "")),
-        encoding=encoding,
-        decode_errors=decode_errors,
-        repair_mojibake=bool(csv_cfg.get("repair_mojibake", False)),
-        delimiter=delimiter,
-        group_by=tuple(group_by),
-        columns=columns,
-        sections=sections,
-        regulator_aliases=regulator_aliases,
-        regulator_alias_lists=regulator_lists,
-        organisation_aliases=organisation_aliases,
-        organisation_alias_lists=organisation_lists,
-        unnamed=frozenset(fold(u) for u in unnamed),
-    )
 
-
-def _mac_roman(error: UnicodeError) -> tuple[str, int]:
-    if not isinstance(error, UnicodeDecodeError):
-        raise error
-    return error.object[error.start : error.end].decode("mac_roman"), error.end
-
-
-codecs.register_error("findings_mac_roman", _mac_roman)
+def parse(raw: dict[str, Any]) -> Mapping_:
+    """A mapping from its TOML table; `Invalid` naming every problem when it is not usable."""
+    return _Parser(raw).mapping()
 
 
 def codec_errors(mapping: "Mapping_") -> str:
-    return "findings_mac_roman" if mapping.decode_errors == "mac_roman" else mapping.decode_errors
-
-
-# -- Mojibake -------------------------------------------------------------------------------
-
-# A UTF-8 lead byte then continuation bytes, each read as Windows-1252: "â€™" for U+2019.
-_CP1252_CONTINUATION = (
-    "\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
-    "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122"
-)
-_MOJIBAKE = re.compile(f"[\u00c2-\u00f4][{_CP1252_CONTINUATION}]{{1,3}}")
-
-
-def _as_cp1252_bytes(text: str) -> bytes:
-    """The bytes that Windows-1252 read as `text`; the five bytes it leaves undefined (0x81,
-    0x8D, 0x8F, 0x90, 0x9D) come back from the control characters a decoder put for them
-    (the closing quote ”, E2 80 9D, often reads as "â€" and U+009D)."""
-    return b"".join(
-        c.encode("latin-1") if "\x80" <= c <= "\x9f" else c.encode("cp1252") for c in text
-    )
-
-
-def repair_mojibake(text: str) -> str:
-    """Undo UTF-8 text that was once decoded as Windows-1252 ("donâ€™t" back to "don\u2019t").
-
-    Each suspicious run is re-decoded on its own and kept only where it is valid UTF-8, so
-    text that was right to begin with (“Zürich”) is left alone.
-    """
-
-    def fix(match: re.Match[str]) -> str:
-        try:
-            return _as_cp1252_bytes(match.group()).decode("utf-8")
-        except UnicodeError:
-            return match.group()
-
-    return _MOJIBAKE.sub(fix, text)
+    return MAC_ROMAN if mapping.decode_errors == "mac_roman" else mapping.decode_errors

@@ -14,9 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from app import labels
 from app.errors import FieldError, Invalid
+from app.schemas.case import CaseCreate
 from app.schemas.common import PATTERN_MESSAGES, Country, DbId, Jurisdiction, Tag
+from app.schemas.decision import DecisionCreate
+from app.schemas.fields import is_list, own_fields, part_model
 from app.schemas.filters import DecisionFilter, RecommendationFilter
 from app.schemas.organisation import OrganisationCreate
+from app.schemas.recommendation import AssessmentCreate, RecommendationCreate
+from app.schemas.regulator import RegulatorCreate
 from app.services import cases, decisions, organisations, recommendations, regulators
 from app.services.suggest import NotResolved, SuggestKind, display, labels_of, resolve
 from app.vocab import OrganisationKind, RegulatorKind
@@ -91,7 +96,6 @@ def resolve_list_choices(
         label = labels_of(session, kind=kind, ids=[int(values[key])]).get(int(values[key]))
         chosen[key] = display(label, int(values[key])) if label is not None else values[key]
     return values, errors, chosen
-
 
 
 class ListQuery(BaseModel):
@@ -182,43 +186,46 @@ def sort_choices(service: Any) -> list[tuple[str, str]]:
 
 # -- Record forms --------------------------------------------------------------------
 
-# Repeated rows of the decision form, the field that makes a row count, and its fields.
-ROWS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "regulators": ("regulator_id", ("regulator_id", "role")),
-    # `create`: the "add it as a new organisation" box of a party typed by name.
-    "organisations": ("organisation_id", ("organisation_id", "role", "create")),
-    "findings": ("text", ("text", "provision", "organisation_id", "outcome")),
-    "sources": ("url", ("url", "title", "publisher", "published_on")),
-    "related": ("decision_id", ("decision_id", "relation")),
+# The schema each record form fills: its fields are the schema's own fields (the lists of
+# parts aside), so a field added to the schema is a field of the form.
+SCHEMAS: dict[str, type[BaseModel]] = {
+    "regulator": RegulatorCreate,
+    "organisation": OrganisationCreate,
+    "case": CaseCreate,
+    "decision": DecisionCreate,
+    "recommendation": RecommendationCreate,
+    "assessment": AssessmentCreate,
 }
-# Fields typed one item a line.
-LINES = ("aliases", "provisions", "tags")
-SCALARS = {
-    "regulator": ("name", "short_name", "jurisdiction", "kind", "website"),
-    "organisation": ("name", "aliases", "parent_id", "kind", "country", "website"),
-    "case": ("title", "summary", "tags"),
-    "decision": (
-        "reference",
-        "title",
-        "kind",
-        "issued_on",
-        "summary",
-        "case_id",
-        "penalty_amount",
-        "penalty_currency",
-        "provisions",
-        "tags",
-    ),
-    "recommendation": ("decision_id", "organisation_id", "reference", "text", "kind", "due_on"),
-    "assessment": (
-        "status",
-        "assessed_on",
-        "asserted_by",
-        "note",
-        "source_url",
-        "source_title",
-        "source_quote",
-    ),
+SCALARS = {kind: tuple(own_fields(schema)) for kind, schema in SCHEMAS.items()}
+# Fields typed one item a line: the schemas' lists of plain values.
+LINES = tuple(
+    dict.fromkeys(
+        name
+        for schema in SCHEMAS.values()
+        for name, info in schema.model_fields.items()
+        if is_list(info.annotation) and part_model(info.annotation) is None
+    )
+)
+# Repeated rows of the decision form: the field that makes a row count, and the row's fields
+# (its part's schema's, and for a party the "add it as a new organisation" box `create`).
+ROW_KEYS = {
+    "regulators": "regulator_id",
+    "organisations": "organisation_id",
+    "findings": "text",
+    "sources": "url",
+    "related": "decision_id",
+}
+ROW_EXTRAS = {"organisations": ("create",)}
+
+
+def _row_fields(name: str) -> tuple[str, ...]:
+    part = part_model(DecisionCreate.model_fields[name].annotation)
+    assert part is not None, name
+    return (*part.model_fields, *ROW_EXTRAS.get(name, ()))
+
+
+ROWS: dict[str, tuple[str, tuple[str, ...]]] = {
+    name: (key, _row_fields(name)) for name, key in ROW_KEYS.items()
 }
 
 
