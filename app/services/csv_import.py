@@ -63,7 +63,7 @@ from app.schemas.decision import DecisionCreate
 from app.schemas.organisation import OrganisationCreate
 from app.schemas.recommendation import AssessmentCreate, RecommendationCreate
 from app.schemas.regulator import RegulatorCreate
-from app.services import audit, compliance, duplicates, outbox, recommendations
+from app.services import audit, compliance, documents, duplicates, outbox, recommendations
 from app.services.decisions import CHILDREN
 from app.services.mapping import FIELDS, LIST_FIELDS, Mapping_, RowError, codec_errors, fold, repair_mojibake
 from app.vocab import Compliance, Status
@@ -857,6 +857,8 @@ class Importer:
             entries.append(self._audit("assessment", id, _audit_row(Assessment, values | {"id": id})))
         # One audit entry per created record, in the order the services would write them.
         _insert(self.session, AuditEntry, [e | {"at": now} for e in entries])
+        # Written past the ORM: their read documents are made before the commit.
+        documents.touch(self.session, decision_ids)
         outbox.note_created(
             self.session,
             decisions=decision_ids,

@@ -44,7 +44,7 @@ from app.models import (
 )
 from app.models.base import table_of
 from app.schemas.record import FORMAT, ITEM_MODELS, SECTIONS, VERSION
-from app.services import audit, compliance, jsonstream
+from app.services import audit, compliance, documents, jsonstream
 
 PAGE = 500
 BATCH = 500
@@ -482,6 +482,8 @@ class _Importer:
         self.errors.raise_()
         self.batches.flush()
         compliance.refresh_all(self.session)
+        # Written past the ORM: every read document is made again before the commit.
+        documents.touch_all(self.session)
         reset_sequences(self.session)
 
 
