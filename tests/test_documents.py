@@ -1,5 +1,8 @@
 """The stored read model: every decision's stored document is its computed read, byte for byte,
-after every kind of write, and the current reads answer it."""
+after every kind of write, and the current reads answer it.
+
+(Longer than most modules: the writes the property test generates are spelled out in one
+function, `_write`, beside the record it starts from, so that one file shows what is proven.)"""
 
 import datetime as dt
 import io
