@@ -64,6 +64,7 @@ _LINKED = "documents.linked"  # ids of decisions whose reference, title or date 
 BATCH = 500
 
 DOCUMENTS = table_of(DecisionDocument)
+DOCUMENT_OWNERS = table_of(Decision)
 # What the API answers: the serializer FastAPI itself uses for a route's response model.
 READ_JSON: TypeAdapter[DecisionRead] = TypeAdapter(DecisionRead)
 SLOT = "\x01"
@@ -124,8 +125,19 @@ def build(session: Session, ids: Sequence[int]) -> dict[int, tuple[int, str]]:
 
 def _write(session: Session, ids: Sequence[int]) -> int:
     """Rewrite the documents of these decisions (dropping those of decisions gone)."""
-    made = build(session, ids)
     connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        # Under READ COMMITTED, another transaction rewriting one of these documents may have
+        # built it before this one committed: wait for it (in id order) before building, so
+        # that the statements below see what it committed and the later document wins whole.
+        # (SQLite runs one writer at a time: nothing to wait for.)
+        connection.execute(
+            select(DOCUMENT_OWNERS.c.id)
+            .where(DOCUMENT_OWNERS.c.id.in_(ids))
+            .order_by(DOCUMENT_OWNERS.c.id)
+            .with_for_update()
+        )
+    made = build(session, ids)
     connection.execute(delete(DOCUMENTS).where(DOCUMENTS.c.decision_id.in_(ids)))
     if made:
         connection.execute(
