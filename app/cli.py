@@ -45,6 +45,26 @@ def demo() -> None:
     )
 
 
+@cli.command("rebuild-read-model")
+def rebuild_read_model() -> None:
+    """Make every decision's stored read document again from the record (after rows were
+    written past the app, as the benchmark's generator does)."""
+    import time
+
+    from app.db import Database
+    from app.services import documents
+
+    db = Database()
+    try:
+        started = time.perf_counter()
+        with db.transaction(actor="cli:rebuild-read-model") as session:
+            written = documents.rebuild(session)
+        seconds = time.perf_counter() - started
+    finally:
+        db.dispose()
+    typer.echo(f"Read model rebuilt: {written} decision document(s) in {seconds:.1f} s.")
+
+
 @cli.command("export")
 def export_(
     file: Annotated[Path, typer.Argument(help="Where to write the JSON record (`-` for standard output).")],

@@ -10,7 +10,7 @@ the answer's schema as either the whole item or the item with only some of its f
 
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, get_origin
 
 from fastapi import Query, Request
@@ -62,11 +62,13 @@ def names(model: type[BaseModel]) -> list[str]:
 
 
 @functools.cache
-def dependency(model: type[BaseModel]) -> Callable[..., None]:
+def dependency(model: type[BaseModel]) -> Callable[..., Coroutine[Any, Any, None]]:
     """The dependency reading `fields` for answers made of `model` (one per model)."""
     allowed = names(model)
 
-    def fields(
+    # Async (it does no I/O): a plain function would be run in a worker thread, a hop the
+    # async fast reads (app/api/decisions.py) are written to avoid.
+    async def fields(
         request: Request,
         value: Annotated[
             str | None,

@@ -15,6 +15,7 @@ from app.models.decision import (
     DecisionTag,
     Finding,
 )
+from app.models.document import DecisionDocument
 from app.models.idempotency import IdempotencyKey
 from app.models.merged import MergedRecord
 from app.models.organisation import Organisation, OrganisationAlias
@@ -30,6 +31,7 @@ __all__ = [
     "Case",
     "CaseTag",
     "Decision",
+    "DecisionDocument",
     "DecisionOrganisation",
     "DecisionProvision",
     "DecisionRegulator",

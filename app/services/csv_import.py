@@ -52,7 +52,7 @@ from app.models import (
     Recommendation,
     Regulator,
 )
-from app.services import audit, compliance, outbox
+from app.services import audit, compliance, documents, outbox
 from app.services.bulk import audit_row, insert_rows, inserted_ids
 from app.services.csv_plan import Planner
 from app.services.csv_rows import Plan, PlannedRow, Rejection, Report, read_rows, reason_of
@@ -205,6 +205,8 @@ class Importer(Planner):
         rec_ids, assessment_ids = self._recommendations(recommendation_rows, owners, entries, now)
         # One audit entry per created record, in the order the services would write them.
         insert_rows(self.session, AuditEntry, [e | {"at": now} for e in entries])
+        # Written past the ORM: their read documents are made before the commit.
+        documents.touch(self.session, decision_ids)
         outbox.note_created(
             self.session,
             decisions=decision_ids,

@@ -305,6 +305,9 @@ def update(
     check_version(decision, expected_version)
     _check_refs(session, data, decision_id)
     values = data.model_dump(exclude_unset=True)
+    # The parts given replace the old ones whole, with their own defaults (a finding's
+    # outcome, a role): `exclude_unset` would leave those out, and the rows without them.
+    values |= data.model_dump(include={name for name in CHILDREN if name in values})
     if "reference" in values:
         _check_reference_free(session, values["reference"], decision_id)
     amount = values.get("penalty_amount", decision.penalty_amount)
@@ -497,7 +500,9 @@ def read_many(session: Session, decisions: list[Decision], *, as_of: dt.date | N
                 # The later links are already at hand, oldest first: the same rule as
                 # compliance.standings, without querying them again.
                 standing=compliance.derive_standing(link.relation for link in links),
-                recommendation_counts=dict(counts[d.id]),
+                # In the order of the codes, whatever order the database grouped them in
+                # (PostgreSQL's varies): the same read gives the same bytes.
+                recommendation_counts=dict(sorted(counts[d.id].items())),
             )
         )
     return out

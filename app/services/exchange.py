@@ -44,7 +44,7 @@ from app.models import (
 from app.models.base import table_of
 from app.schemas.fields import is_list
 from app.schemas.record import ITEM_MODELS, SECTIONS, DecisionItem
-from app.services import audit, compliance, jsonstream, record_checks
+from app.services import audit, compliance, documents, jsonstream, record_checks
 from app.services.record_checks import Batches, Errors, check_header, check_order, field_path, reset_sequences
 from app.services.record_export import consistent_read, export_record
 
@@ -287,6 +287,8 @@ class _Importer:
         self.errors.raise_()
         self.batches.flush()
         compliance.refresh_all(self.session)
+        # Written past the ORM: every read document is made again before the commit.
+        documents.touch_all(self.session)
         reset_sequences(self.session)
 
 
