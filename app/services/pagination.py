@@ -154,8 +154,8 @@ def paginate(
 ) -> tuple[list[Any], str | None]:
     """One page of `stmt`'s rows, and the cursor of the next page (None on the last).
 
-    The sort key is read from the first entity of each row, or, in a row of plain columns
-    (no entity first), from the row's columns of the same names.
+    The sort key is read from the first entity (or bundle) of each row, or, in a row of plain
+    columns (no entity first), from the row's columns of the same names.
     """
     if sort not in sorts:
         raise Invalid(
@@ -175,7 +175,9 @@ def paginate(
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
-    last = rows[-1][0] if hasattr(rows[-1][0], "__mapper__") else rows[-1]
+    # The first entity (or bundle) of the row, or, in a row of plain columns, the row itself.
+    first = rows[-1][0]
+    last = first if hasattr(first, "id") else rows[-1]
     value = getattr(rows[-1], SORT_VALUE) if key.computed else getattr(last, str(key.column.key))
     return rows, encode_cursor(sort, (value, last.id))
 
