@@ -37,7 +37,24 @@ def compare_options() -> dict[str, Any]:
 
 
 def upgrade(url: str | None = None, revision: str = "head") -> None:
+    """Migrate to `revision`; at the head, then make the stored read documents that are missing
+    (none after a migration that created or emptied their table), with the code of the head."""
     command.upgrade(alembic_config(url), revision)
+    if revision == "head":
+        fill_read_model(url)
+
+
+def fill_read_model(url: str | None = None) -> int:
+    """Make the missing read documents (`documents.fill_missing`) in one transaction."""
+    from app.db import Database
+    from app.services import documents
+
+    db = Database(url or get_settings().database_url)
+    try:
+        with db.transaction(actor="migrate") as session:
+            return documents.fill_missing(session)
+    finally:
+        db.dispose()
 
 
 def downgrade(url: str | None = None, revision: str = "base") -> None:

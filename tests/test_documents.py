@@ -17,6 +17,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from app import migrate
 from app.cli import cli
 from app.db import Database
 from app.errors import DomainError
@@ -327,6 +328,24 @@ def test_rebuild_and_its_command(api: Api, record: dict[str, Any], monkeypatch: 
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     assert "3 decision document(s)" in result.output
+    assert_in_step(api.db)
+
+
+def test_migrate_makes_the_missing_documents(api: Api, record: dict[str, Any]) -> None:
+    # The migration that made the table leaves it empty; `findings migrate` then makes the
+    # missing documents with the head's code, and leaves the ones there alone.
+    first = record["decisions"][0]["id"]
+    with api.db.transaction() as session:
+        session.execute(delete(DecisionDocument).where(DecisionDocument.decision_id != first))
+        session.execute(update(DecisionDocument).values(body="kept"))
+    migrate.upgrade(api.db.engine.url.render_as_string(hide_password=False))
+    with api.db.transaction(write=False) as session:
+        bodies = dict(session.execute(select(DecisionDocument.decision_id, DecisionDocument.body)).all())
+    assert len(bodies) == 3 and bodies[first] == "kept"
+    with api.db.transaction() as session:
+        assert documents.fill_missing(session) == 0
+        session.execute(delete(DecisionDocument).where(DecisionDocument.decision_id == first))
+        assert documents.fill_missing(session) == 1
     assert_in_step(api.db)
 
 

@@ -33,7 +33,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 from pydantic_core import to_json
-from sqlalchemy import BindParameter, bindparam, delete, event, insert, literal, null, or_, select
+from sqlalchemy import BindParameter, Select, bindparam, delete, event, insert, literal, null, or_, select
 from sqlalchemy.orm import Bundle, Session, attributes, object_session
 from sqlalchemy.orm.session import SessionTransaction
 
@@ -164,17 +164,28 @@ def rebuild(session: Session) -> int:
     """Rewrite every document from the record; return how many there are."""
     session.flush()
     session.connection().execute(delete(DOCUMENTS))
+    return _write_all(session, select(Decision.id))
+
+
+def fill_missing(session: Session) -> int:
+    """Make the documents of the decisions that have none (after a migration that created or
+    emptied the table, or rows written past the app); return how many were made."""
+    session.flush()
+    have = select(DOCUMENTS.c.decision_id).where(DOCUMENTS.c.decision_id == Decision.id)
+    return _write_all(session, select(Decision.id).where(~have.exists()))
+
+
+def _write_all(session: Session, ids: Select[int]) -> int:
+    """Write the documents of the decisions `ids` selects, a batch at a time, in id order."""
     held = set(session.identity_map.keys())
     written = 0
     last = 0
     while True:
-        ids = list(
-            session.scalars(select(Decision.id).where(Decision.id > last).order_by(Decision.id).limit(BATCH))
-        )
-        if not ids:
+        batch = list(session.scalars(ids.where(Decision.id > last).order_by(Decision.id).limit(BATCH)))
+        if not batch:
             return written
-        written += _write(session, ids)
-        last = ids[-1]
+        written += _write(session, batch)
+        last = batch[-1]
         # Loaded for the batch only: let them go (a whole record would not fit in memory).
         for obj in list(session.identity_map.values()):
             if attributes.instance_state(obj).key not in held:

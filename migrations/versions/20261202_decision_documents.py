@@ -1,9 +1,12 @@
 """decision_documents: the stored read model, each decision's current read document
 
 One row per decision (dropped with it), holding the JSON of its current read and its version
-(the ETag); app/services/documents.py keeps it in step with every write. The migration
-fills it for the decisions already there, by the same function as `findings
-rebuild-read-model` (so the documents are the ones the code of this revision writes).
+(the ETag); app/services/documents.py keeps it in step with every write. The table is made
+empty here: `findings migrate` (app/migrate.py) then makes the documents of the decisions that
+have none with the code of the head revision, after every later revision has run. Calling the
+app from this revision would read the decisions through today's models, which may hold columns
+that a later revision adds. A later revision that changes what a document holds empties the
+table (`DELETE FROM decision_documents`), and the same step makes them again.
 
 Revision ID: 3b7e2d91c0a4
 Revises: d14a50a7e001
@@ -14,7 +17,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.orm import Session
 
 revision: str = "3b7e2d91c0a4"
 down_revision: str | None = "d14a50a7e001"
@@ -37,11 +39,6 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("decision_id", name=op.f("pk_decision_documents")),
     )
-    from app.services import documents
-
-    # The app's own rebuild: a later revision that changes what a document holds (or the
-    # tables it is read from) runs it again, so this one only ever meets its own schema.
-    documents.rebuild(Session(bind=op.get_bind()))
 
 
 def downgrade() -> None:
