@@ -10,7 +10,8 @@ from app.schemas.organisation import OrganisationCreate
 from app.schemas.recommendation import RecommendationCreate
 from app.schemas.regulator import RegulatorCreate
 from app.services import decisions, demo, organisations, recommendations, regulators
-from app.services.search import marked_html, parse
+from app.services.search import marked_html
+from app.services.search_query import parse
 from tests.conftest import Api
 
 

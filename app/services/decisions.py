@@ -58,7 +58,7 @@ from app.services.common import (
 from app.services.pagination import SortKey, date_key, decimal_key, ordered_pair, paginate, position, ranked
 from app.services.planner import Plan
 from app.services.regulators import jurisdiction_clause
-from app.services.search import matches
+from app.services.search_query import matches
 from app.vocab import Compliance, SearchType
 
 # Without a penalty, a decision sorts after every penalty (ascending: above any amount;

@@ -28,7 +28,7 @@ from app.services.common import (
 )
 from app.services.pagination import SortKey, paginate
 from app.services.records import organisation_records
-from app.services.search import matches
+from app.services.search_query import matches
 from app.vocab import OrganisationKind, SearchType
 
 SORTS = {

@@ -30,7 +30,7 @@ from app.services import audit, compliance
 from app.services.common import changed, check_references, check_version, get_or_404
 from app.services.compliance import AsOf
 from app.services.pagination import SortKey, date_key, ordered_pair, paginate, position, ranked
-from app.services.search import matches
+from app.services.search_query import matches
 from app.vocab import Role, SearchType, Status
 
 # Without a due day (or an assessment), a recommendation sorts after every dated one.

@@ -14,7 +14,7 @@ from app.services import audit
 from app.services.common import changed, check_version, get_or_404, labels, refuse_if_referenced
 from app.services.pagination import SortKey, paginate
 from app.services.records import regulator_records
-from app.services.search import matches
+from app.services.search_query import matches
 from app.vocab import RegulatorKind, SearchType
 
 SORTS = {

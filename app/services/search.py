@@ -30,7 +30,7 @@ from app.models import Case, Decision, Finding, Organisation, Recommendation, Re
 from app.schemas.common import Page
 from app.schemas.search import SearchHit
 from app.services.pagination import decode_cursor, encode_cursor
-from app.services.search_query import CODES, TYPES, Query, matches, parse
+from app.services.search_query import CODES, TYPES, Query, parse
 from app.vocab import SearchType
 
 # Weights of the title and body columns: a word in a title counts ten times one in a body.
@@ -39,9 +39,6 @@ SNIPPET_WORDS = 24
 TITLE_CHARS = 120
 # Private-use characters marking matches in the database's snippet, turned into <mark>.
 START, STOP = "\ue000", "\ue001"
-
-# The lists' `q` filter, for the services that import it from here.
-__all__ = ["matches", "parse", "search"]
 
 
 def _score(value: Any) -> float:
