@@ -220,3 +220,56 @@ name = { column = "controller" }
         (3, f"created, but possibly the same act as decision {ids['decision']}"),
     ]
     assert report.as_dict()["duplicates"][0]["row"] == 2
+
+
+def test_one_days_matches_are_those_of_the_whole_record(api: Api) -> None:
+    """`decision_matches` reads one day's decisions with their parties (two statements); what
+    it finds is what the rule finds over every recorded decision, matched by name, short name
+    and alias as well as by id, for an act with no match, a near one and an exact one."""
+    ids = ico_setup(api)
+    # The same regulator under another record (its short name), the same party by its alias.
+    ico2 = api.regulator("ICO", "GB")
+    alias = api.organisation("Clearview")
+    other = api.organisation("Someone Else Ltd")
+    same_day = [
+        api.post("/api/v1/decisions", body(ids, "near", "9000000", "EUR")),
+        # Refused on create as the same act: recorded on another day, then moved to this one.
+        api.post(
+            "/api/v1/decisions",
+            body(ids, "ICO-MPN", "1", "EUR")
+            | {"issued_on": "2022-05-17"}
+            | {"regulators": [{"regulator_id": ico2["id"], "role": "lead"}]}
+            | {"organisations": [{"organisation_id": alias["id"], "role": "respondent"}]},
+        ),
+        api.post(
+            "/api/v1/decisions",
+            body(ids, "unrelated", "5", "EUR")
+            | {"organisations": [{"organisation_id": other["id"], "role": "respondent"}]},
+        ),
+        api.post(
+            "/api/v1/decisions", body(ids, "another day", "7552800", "GBP") | {"issued_on": "2022-05-19"}
+        ),
+    ]
+    assert all(r.status_code == 201 for r in same_day), [r.text for r in same_day]
+    moved = f"/api/v1/decisions/{same_day[1].json()['id']}"
+    assert api.patch(moved, {"issued_on": "2022-05-18"}).status_code == 200
+    with api.db.session() as session:
+        whole = duplicates.load(session)
+        found: dict[int, list[duplicates.Match]] = {}
+        for day in whole.by_day.values():
+            for me in day:
+                assert me.id is not None
+                expected = sorted(
+                    (m for old in day if old.id != me.id and (m := duplicates.compare(me, old))),
+                    key=lambda m: (not m.exact, m.decision_id),
+                )
+                found[me.id] = duplicates.decision_matches(session, me.id)
+                assert found[me.id] == expected
+        assert duplicates.decision_matches(session, 10**9) == []
+    near, by_other_names, unrelated, another_day = (r.json()["id"] for r in same_day)
+    assert [m.kind for m in found[near]] == ["near", "near"]
+    assert [(m.kind, m.decision_id) for m in found[by_other_names]] == [
+        ("exact", ids["decision"]),
+        ("near", near),
+    ]
+    assert found[unrelated] == [] and found[another_day] == []

@@ -20,6 +20,7 @@ each row without a query.
 """
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections import defaultdict
@@ -29,7 +30,7 @@ from decimal import Decimal
 from typing import Literal
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy import ColumnElement, bindparam, select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, FieldError
@@ -110,6 +111,7 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[^\W_]+", plain)
 
 
+@functools.lru_cache(maxsize=65536)
 def name_key(name: str) -> str:
     """A name without case, accents, punctuation or a trailing legal form."""
     words = _words(name)
@@ -242,6 +244,64 @@ def _party_keys(
     )
 
 
+def _keys_of(id: int, *names: str | None) -> set[str]:
+    return {f"#{id}", *(name_key(n) for n in names if n)} - {""}
+
+
+# One day's (or a few days') decisions beside their regulators, and their respondents beside
+# their aliases: built once, the days bound at each call.
+_ON_DAYS = Decision.issued_on.in_(bindparam("days", expanding=True))
+DECISIONS_ON_DAYS = (
+    select(
+        Decision.id,
+        Decision.reference,
+        Decision.issued_on,
+        Decision.penalty_amount,
+        Decision.penalty_currency,
+        Regulator.id,
+        Regulator.name,
+        Regulator.short_name,
+    )
+    .outerjoin(DecisionRegulator, DecisionRegulator.decision_id == Decision.id)
+    .outerjoin(Regulator, Regulator.id == DecisionRegulator.regulator_id)
+    .where(_ON_DAYS)
+)
+RESPONDENTS_ON_DAYS = (
+    select(DecisionOrganisation.decision_id, Organisation.id, Organisation.name, OrganisationAlias.alias)
+    .join(Decision, Decision.id == DecisionOrganisation.decision_id)
+    .join(Organisation, Organisation.id == DecisionOrganisation.organisation_id)
+    .outerjoin(OrganisationAlias, OrganisationAlias.organisation_id == Organisation.id)
+    .where(_ON_DAYS, DecisionOrganisation.role == OrganisationRole.respondent)
+)
+
+
+def _on_days(session: Session, days: list[dt.date], candidates: Candidates) -> None:
+    """Add the decisions of these days with their parties' keys, in two statements."""
+    rows = session.execute(DECISIONS_ON_DAYS, {"days": days})
+    own: dict[int, tuple[str, dt.date, Decimal | None, str | None]] = {}
+    regs: dict[int, set[str]] = defaultdict(set)
+    for id, reference, issued_on, amount, currency, regulator_id, name, short in rows:
+        own[id] = (reference, issued_on, amount, currency)
+        if regulator_id is not None:
+            if regulator_id not in candidates.regulator_keys:
+                candidates.regulator_keys[regulator_id] = frozenset(_keys_of(regulator_id, name, short))
+            regs[id] |= candidates.regulator_keys[regulator_id]
+    parties = session.execute(RESPONDENTS_ON_DAYS, {"days": days})
+    organisation_keys: dict[int, set[str]] = {}
+    respondents: dict[int, set[int]] = defaultdict(set)
+    for decision_id, organisation_id, name, alias in parties:
+        respondents[decision_id].add(organisation_id)
+        organisation_keys.setdefault(organisation_id, _keys_of(organisation_id, name)).update(
+            _keys_of(organisation_id, alias)
+        )
+    for organisation_id, keys in organisation_keys.items():
+        candidates.organisation_keys.setdefault(organisation_id, frozenset(keys))
+    for id, (reference, issued_on, amount, currency) in own.items():
+        penalty = (Decimal(amount), currency) if amount is not None and currency is not None else None
+        resp = frozenset().union(*(candidates.organisation_keys[o] for o in respondents[id]))
+        candidates.add(Facts(id, reference, issued_on, frozenset(regs[id]), resp, penalty))
+
+
 def load(
     session: Session,
     *,
@@ -251,25 +311,16 @@ def load(
 ) -> Candidates:
     """The recorded decisions (of the given days, or all) as candidates, in a few queries;
     with days, only the parties of those days' decisions (and the ids given) are read."""
-    where: ColumnElement[bool] = true() if days is None else Decision.issued_on.in_(list(days))
-    if days is None:
-        regulator_keys, organisation_keys = _party_keys(session)
-    else:
-        on_days = (
-            select(DecisionRegulator.regulator_id)
-            .join(Decision, Decision.id == DecisionRegulator.decision_id)
-            .where(where)
-        )
-        parties = (
-            select(DecisionOrganisation.organisation_id)
-            .join(Decision, Decision.id == DecisionOrganisation.decision_id)
-            .where(where)
-        )
-        regulator_keys, organisation_keys = _party_keys(
-            session,
-            or_(Regulator.id.in_(on_days), Regulator.id.in_(list(regulator_ids))),
-            or_(Organisation.id.in_(parties), Organisation.id.in_(list(organisation_ids))),
-        )
+    if days is not None:
+        regulator_ids, organisation_ids = list(regulator_ids), list(organisation_ids)
+        given = Candidates()
+        if regulator_ids or organisation_ids:
+            given.regulator_keys, given.organisation_keys = _party_keys(
+                session, Regulator.id.in_(regulator_ids), Organisation.id.in_(organisation_ids)
+            )
+        _on_days(session, list(days), given)
+        return given
+    regulator_keys, organisation_keys = _party_keys(session)
     decisions = session.execute(
         select(
             Decision.id,
@@ -277,20 +328,18 @@ def load(
             Decision.issued_on,
             Decision.penalty_amount,
             Decision.penalty_currency,
-        ).where(where)
+        )
     ).all()
     regs: dict[int, set[str]] = defaultdict(set)
     for decision_id, regulator_id in session.execute(
         select(DecisionRegulator.decision_id, DecisionRegulator.regulator_id)
-        .join(Decision, Decision.id == DecisionRegulator.decision_id)
-        .where(where)
     ):
         regs[decision_id] |= regulator_keys.get(regulator_id, frozenset())
     resp: dict[int, set[str]] = defaultdict(set)
     for decision_id, organisation_id in session.execute(
-        select(DecisionOrganisation.decision_id, DecisionOrganisation.organisation_id)
-        .join(Decision, Decision.id == DecisionOrganisation.decision_id)
-        .where(where, DecisionOrganisation.role == OrganisationRole.respondent)
+        select(DecisionOrganisation.decision_id, DecisionOrganisation.organisation_id).where(
+            DecisionOrganisation.role == OrganisationRole.respondent
+        )
     ):
         resp[decision_id] |= organisation_keys.get(organisation_id, frozenset())
     candidates = Candidates(regulator_keys=regulator_keys, organisation_keys=organisation_keys)
@@ -346,14 +395,19 @@ def decision_pairs(session: Session, candidates: Candidates | None = None) -> It
                     )
 
 
+ISSUED_ON = select(Decision.issued_on).where(Decision.id == bindparam("id"))
+
+
 def decision_matches(session: Session, decision_id: int) -> list[Match]:
     """The recorded decisions that match this one (for the warning on its page)."""
-    day = session.scalar(select(Decision.issued_on).where(Decision.id == decision_id))
+    day = session.execute(ISSUED_ON, {"id": decision_id}).scalar()
     if day is None:
         return []
-    candidates = load(session, days=[day])
-    [me] = [f for f in candidates.by_day[day] if f.id == decision_id]
-    found = [m for old in candidates.by_day[day] if old.id != decision_id and (m := compare(me, old))]
+    candidates = Candidates()
+    _on_days(session, [day], candidates)
+    on_day = candidates.by_day[day]
+    [me] = [f for f in on_day if f.id == decision_id]
+    found = [m for old in on_day if old.id != decision_id and (m := compare(me, old))]
     return sorted(found, key=lambda m: (not m.exact, m.decision_id))
 
 

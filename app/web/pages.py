@@ -24,6 +24,7 @@ from app.services import (
     cases,
     chains,
     decisions,
+    documents,
     duplicates,
     figures,
     organisations,
@@ -179,14 +180,23 @@ def decision_chain(session: Any, decision: DecisionRead, as_of: dt.date | None) 
 @public
 def decision_page(request: Request, decision_id: Id, session: SessionDep) -> HTMLResponse:
     as_of, errors = as_of_of(request)
-    decision = decisions.read(session, decision_id=decision_id, as_of=as_of)
+    decision = (
+        decisions.read(session, decision_id=decision_id, as_of=as_of)
+        if as_of
+        else DecisionRead.model_validate_json(documents.one(session, decision_id)[1])
+    )
     recs = recommendations.list_(
         session, RecommendationFilter(decision_id=decision_id, as_of=as_of), limit=500
     ).items
     history = recommendations.histories(session, recommendation_ids=[r.id for r in recs], as_of=as_of)
-    org_ids = {r.organisation_id for r in recs} | {
+    # The parties' names are in the read; only others (a finding's or recommendation's
+    # organisation that is not a party) are looked up.
+    org_names = {o.organisation_id: o.name for o in decision.organisations}
+    others = {r.organisation_id for r in recs} | {
         f.organisation_id for f in decision.findings if f.organisation_id is not None
     }
+    if others - org_names.keys():
+        org_names |= organisations.names(session, others - org_names.keys())
     return render(
         request,
         "decisions/detail.html",
@@ -194,7 +204,7 @@ def decision_page(request: Request, decision_id: Id, session: SessionDep) -> HTM
             "d": decision,
             "recs": recs,
             "history": history,
-            "org_names": organisations.names(session, org_ids),
+            "org_names": org_names,
             "chain": decision_chain(session, decision, as_of),
             "possible_duplicates": duplicates.decision_matches(session, decision_id),
             "case_title": cases.titles(session, [decision.case_id]).get(decision.case_id)
