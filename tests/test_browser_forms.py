@@ -19,7 +19,7 @@ from app.schemas.decision import DecisionCreate
 from app.schemas.organisation import OrganisationCreate, OrganisationUpdate
 from app.schemas.recommendation import AssessmentCreate, RecommendationCreate
 from app.schemas.regulator import RegulatorCreate
-from app.services import decisions, organisations, recommendations, regulators
+from app.services import decision_edits, organisations, recommendations, regulators
 from tests.test_browser import CHROMIUM_ARGS, chromium_or_skip, serve
 from tests.web_helpers import (
     PASSWORD,
@@ -48,7 +48,7 @@ def site(tmp_path: Path) -> Iterator[tuple[str, Database]]:
         )
         for i in range(60):
             organisations.create(session, data=OrganisationCreate(name=f"Company {i:02d} Ltd"))
-        decision = decisions.create(
+        decision = decision_edits.create(
             session,
             data=DecisionCreate.model_validate(
                 {

@@ -63,7 +63,7 @@ def test_python_rule_matches_sql_rule_for_every_mix(api: Api, setup: dict[str, i
 
     from app.schemas.decision import DecisionCreate
     from app.schemas.recommendation import AssessmentCreate, RecommendationCreate
-    from app.services import decisions, recommendations
+    from app.services import decision_edits, recommendations
 
     mixes = [
         list(m)
@@ -73,7 +73,7 @@ def test_python_rule_matches_sql_rule_for_every_mix(api: Api, setup: dict[str, i
     ids = {}
     with api.db.transaction(actor="test") as session:
         for i, mix in enumerate(mixes):
-            decision = decisions.create(
+            decision = decision_edits.create(
                 session,
                 data=DecisionCreate(
                     reference=f"MIX-{i}",

@@ -485,7 +485,7 @@ def test_repair_mojibake_of_bytes_windows_1252_leaves_undefined() -> None:
 def test_batches_keep_the_rules_audit_search_and_compliance(db: Database, tmp_path: Path) -> None:
     from app.models import AuditEntry
     from app.models import Decision as D
-    from app.services import audit, compliance, decisions, organisations, search
+    from app.services import audit, compliance, decision_edits, decisions, organisations, search
 
     m, c = write(tmp_path)
     report = run(db, m, c, batch=2)
@@ -501,7 +501,7 @@ def test_batches_keep_the_rules_audit_search_and_compliance(db: Database, tmp_pa
         after = {(e.entity, e.entity_id): e.after for e in entries}
         # The entries say what the per-request services would have logged.
         for d in s.scalars(select(D).options(*decisions.LOAD)):
-            logged, expected = after[("decision", d.id)], decisions.snapshot(d) | {"compliance": "none"}
+            logged, expected = after[("decision", d.id)], decision_edits.snapshot(d) | {"compliance": "none"}
             # The amount as given (as the services log it), the same number as stored.
             assert Decimal(logged.pop("penalty_amount") or 0) == Decimal(expected.pop("penalty_amount") or 0)
             assert logged == expected

@@ -29,6 +29,7 @@ from app.schemas.organisation import OrganisationCreate, OrganisationUpdate
 from app.schemas.recommendation import AssessmentCreate, RecommendationCreate, RecommendationUpdate
 from app.schemas.regulator import RegulatorCreate, RegulatorUpdate
 from app.services import (
+    decision_edits,
     decisions,
     documents,
     exchange,
@@ -384,7 +385,7 @@ def _write(session: Session, op: tuple[Any, ...]) -> None:
     recs = _ids(session, Recommendation)
     d = _pick(ds, a)
     if kind == "create" or d is None:
-        decisions.create(
+        decision_edits.create(
             session,
             data=DecisionCreate(
                 reference=f"GEN-{len(ds)}-{a}-{b}",
@@ -411,7 +412,7 @@ def _write(session: Session, op: tuple[Any, ...]) -> None:
             {"tags": [f"t{b % 3}", "x"], "provisions": [f"s. {c}"]},
             {"penalty_amount": f"{b}.25", "penalty_currency": "EUR"},
         ][c % 8]
-        decisions.update(
+        decision_edits.update(
             session, decision_id=d, data=DecisionUpdate.model_validate(change), expected_version=None
         )
     elif kind == "link":
@@ -419,7 +420,7 @@ def _write(session: Session, op: tuple[Any, ...]) -> None:
         earlier = [i for i in ds if i != d and issued[i] <= issued[d]]
         relation = ["appeal_of", "upholds", "overturns", "remits", "follow_up_of", "enforces"][c % 6]
         related = [{"decision_id": _pick(earlier, b), "relation": relation}] if earlier and b % 4 else []
-        decisions.update(
+        decision_edits.update(
             session,
             decision_id=d,
             data=DecisionUpdate.model_validate({"related": related}),
@@ -494,7 +495,7 @@ def _write(session: Session, op: tuple[Any, ...]) -> None:
                 session, decision_id=d, into=_pick(ds, a + 1 + c) or 0, expected_version=None
             )
     elif kind == "delete" and len(ds) > 2:
-        decisions.delete(session, decision_id=d, expected_version=None)
+        decision_edits.delete(session, decision_id=d, expected_version=None)
 
 
 OPS = st.tuples(
@@ -518,7 +519,7 @@ def _generated_record(db: Database) -> None:
         made: list[int] = []
         for i in range(8):
             made.append(
-                decisions.create(
+                decision_edits.create(
                     session,
                     data=DecisionCreate(
                         reference=f"D-{i}",

@@ -101,7 +101,7 @@ def record(tmp_path: Path) -> Record:
     from app.schemas.organisation import OrganisationCreate
     from app.schemas.recommendation import RecommendationCreate
     from app.schemas.regulator import RegulatorCreate
-    from app.services import decisions, organisations, recommendations, regulators
+    from app.services import decision_edits, organisations, recommendations, regulators
 
     db = Database(f"sqlite:///{path}")
     try:
@@ -109,7 +109,7 @@ def record(tmp_path: Path) -> Record:
             _, editor = tokens.create(session, name="writer", role=Role.editor)
             reg = regulators.create(session, data=RegulatorCreate(name="OPC", jurisdiction="CA"))
             org = organisations.create(session, data=OrganisationCreate(name="Clearview AI"))
-            decision = decisions.create(
+            decision = decision_edits.create(
                 session,
                 data=DecisionCreate.model_validate(
                     {

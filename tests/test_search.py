@@ -9,7 +9,7 @@ from app.schemas.decision import DecisionCreate
 from app.schemas.organisation import OrganisationCreate
 from app.schemas.recommendation import RecommendationCreate
 from app.schemas.regulator import RegulatorCreate
-from app.services import decisions, demo, organisations, recommendations, regulators
+from app.services import decision_edits, demo, organisations, recommendations, regulators
 from app.services.search import marked_html
 from app.services.search_query import parse
 from tests.conftest import Api
@@ -59,7 +59,7 @@ def record(api: Api) -> dict[str, Any]:
                 summary=summary,
                 regulators=[{"regulator_id": regulator_id, "role": "lead"}],
             )
-            return decisions.create(session, data=data).id
+            return decision_edits.create(session, data=data).id
 
         exact = decision(cai.id, "CAI 1005", "Facial recognition", "A short report.")
         longer = decision(

@@ -30,7 +30,7 @@ from app.schemas.common import Page
 from app.schemas.decision import DecisionCreate, DecisionRead, DecisionUpdate
 from app.schemas.duplicates import MergeRequest
 from app.schemas.filters import DecisionFilter
-from app.services import decisions, documents, duplicates, merges
+from app.services import decision_edits, decisions, documents, duplicates, merges
 from app.services.documents import READ_JSON
 
 router = APIRouter(prefix="/decisions", tags=["decisions"], route_class=ApiRoute)
@@ -140,7 +140,7 @@ def create_decision(
 ) -> DecisionRead:
     # The same act again is refused (409, naming it); a near match is created, and named.
     near = duplicates.refuse_exact(session, data)
-    decision = decisions.create(session, data=data)
+    decision = decision_edits.create(session, data=data)
     created(response, str(request.url_for("get_decision", decision_id=decision.id)), decision.version)
     if near is not None:
         response.headers["Possible-Duplicate-Of"] = str(near.decision_id)
@@ -159,14 +159,14 @@ def update_decision(
     version: IfMatch,
     response: Response,
 ) -> DecisionRead:
-    decision = decisions.update(session, decision_id=decision_id, data=data, expected_version=version)
+    decision = decision_edits.update(session, decision_id=decision_id, data=data, expected_version=version)
     with_etag(response, decision.version)
     return decisions.read(session, decision_id=decision_id, as_of=None)
 
 
 @router.delete("/{decision_id}", status_code=204, responses=DELETE)
 def delete_decision(decision_id: DecisionId, session: SessionDep, _: Editor, version: IfMatch) -> Response:
-    decisions.delete(session, decision_id=decision_id, expected_version=version)
+    decision_edits.delete(session, decision_id=decision_id, expected_version=version)
     return Response(status_code=204)
 
 

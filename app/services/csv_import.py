@@ -180,7 +180,7 @@ class Importer(Planner):
         for plan, decision_id, row in zip(plans, decision_ids, decision_rows, strict=True):
             plan.decision_id = decision_id
             after = _decision_parts(plan, decision_id, regulator_ids[plan.regulator], organisation_ids, parts)
-            # The decision's audit entry as `decisions.create` writes it (before its
+            # The decision's audit entry as `decision_edits.create` writes it (before its
             # recommendations are added: compliance `none`).
             row_after = audit_row(Decision, row | {"id": decision_id, "compliance": Compliance.none.value})
             entries.append(self._audit("decision", decision_id, row_after | after))

@@ -27,7 +27,7 @@ from app.schemas.filters import RecommendationFilter
 from app.schemas.organisation import OrganisationCreate
 from app.schemas.recommendation import AssessmentCreate, RecommendationCreate
 from app.schemas.regulator import RegulatorCreate
-from app.services import cases, decisions, organisations, recommendations, regulators
+from app.services import cases, decision_edits, organisations, recommendations, regulators
 from app.vocab import AssertedBy, OrganisationKind, RecommendationKind, RegulatorKind
 
 D = dt.date
@@ -376,7 +376,7 @@ def load(session: Session) -> int:
             continue
         ids_by_reference = dict(session.execute(select(Decision.reference, Decision.id)).all())
         penalty = spec.get("penalty", (None, None))
-        decision = decisions.create(
+        decision = decision_edits.create(
             session,
             data=DecisionCreate.model_validate(
                 {

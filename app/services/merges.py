@@ -26,7 +26,7 @@ from app.models import (
     Subscription,
 )
 from app.models.base import utcnow
-from app.services import audit, compliance, decisions, organisations
+from app.services import audit, compliance, decision_edits, decisions, organisations
 from app.services.common import M, check_version, get_or_404
 from app.vocab import TargetType
 
@@ -230,7 +230,7 @@ def merge_decision(
                 )
             ],
         )
-    before_merged, before_kept = decisions.snapshot(merged), decisions.snapshot(kept)
+    before_merged, before_kept = decision_edits.snapshot(merged), decision_edits.snapshot(kept)
 
     # Parties, provisions, tags and sources the kept decision lacks.
     parties = {o.organisation_id for o in kept.organisations}
@@ -317,6 +317,6 @@ def merge_decision(
         before_merged,
         {"recommendations": sorted(r.id for r in recs), "later_decisions_relinked": sorted(rewired)},
         before_kept,
-        decisions.snapshot(kept),
+        decision_edits.snapshot(kept),
     )
     return kept

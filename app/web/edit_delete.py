@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.api.deps import SessionDep
 from app.errors import Conflict, Forbidden, PreconditionFailed
-from app.services import cases, decisions, organisations, recommendations, regulators
+from app.services import cases, decision_edits, organisations, recommendations, regulators
 from app.vocab import Role
 from app.web.auth import EditorUser, PostedForm
 from app.web.edit_kinds import KINDS, Id, Kind, form_routes, form_version, page_url
@@ -25,7 +25,7 @@ DELETES: dict[str, Callable[[Session, int, int | None, Role], None]] = {
     "regulators": lambda s, id, v, role: regulators.delete(s, regulator_id=id, expected_version=v),
     "organisations": lambda s, id, v, role: organisations.delete(s, organisation_id=id, expected_version=v),
     "cases": lambda s, id, v, role: cases.delete(s, case_id=id, expected_version=v),
-    "decisions": lambda s, id, v, role: decisions.delete(s, decision_id=id, expected_version=v),
+    "decisions": lambda s, id, v, role: decision_edits.delete(s, decision_id=id, expected_version=v),
     "recommendations": lambda s, id, v, role: recommendations.delete(
         s, recommendation_id=id, expected_version=v, role=role
     ),

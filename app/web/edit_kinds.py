@@ -19,7 +19,15 @@ from app.schemas.recommendation import (
     RecommendationUpdate,
 )
 from app.schemas.regulator import RegulatorCreate, RegulatorUpdate
-from app.services import cases, decisions, duplicates, organisations, recommendations, regulators
+from app.services import (
+    cases,
+    decision_edits,
+    decisions,
+    duplicates,
+    organisations,
+    recommendations,
+    regulators,
+)
 
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 
@@ -80,7 +88,7 @@ KINDS = {
         DecisionCreate,
         DecisionUpdate,
         lambda s, data: create_decision(s, data),
-        lambda s, id, data, v: decisions.update(s, decision_id=id, data=data, expected_version=v),
+        lambda s, id, data, v: decision_edits.update(s, decision_id=id, data=data, expected_version=v),
         lambda s, id: decisions.read(s, decision_id=id, as_of=None),
         "web_decision",
         {},
@@ -103,7 +111,7 @@ def create_decision(session: Session, data: DecisionCreate) -> Any:
     """The same act already recorded is refused (naming it); a near match is created, and its
     page says so."""
     duplicates.refuse_exact(session, data)
-    return decisions.create(session, data=data)
+    return decision_edits.create(session, data=data)
 
 
 def page_url(request: Request, kind: Kind, record_id: int) -> str:
