@@ -1,17 +1,16 @@
 """The decisions API. The two current reads (the list, and an item) are on a router of their
-own, `current`, served from the stored read model; the writes, on `router`."""
+own, `current`, served from the stored read model (app/api/current_reads.py); the writes, on
+`router`."""
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from app.access import public
 from app.api.common import CREATE, DELETE, READ, READ_ITEM, UPDATE, created, with_etag
+from app.api.current_reads import Answer, serve
 from app.api.deps import (
     DEFAULT_PAGE,
     AsOf,
@@ -20,8 +19,6 @@ from app.api.deps import (
     IfMatch,
     Limit,
     SessionDep,
-    current_token,
-    get_database,
     item_id,
     sort_param,
 )
@@ -38,54 +35,6 @@ router = APIRouter(prefix="/decisions", tags=["decisions"], route_class=ApiRoute
 # worker thread for every request): these routes read the token themselves, when one is sent.
 current = APIRouter(prefix="/decisions", tags=["decisions"], route_class=ApiRoute)
 PAGE_JSON: TypeAdapter[Page[DecisionRead]] = TypeAdapter(Page[DecisionRead])
-# A current read's answer: the version (for the ETag; None for a list) and the JSON.
-Answer = tuple[int | None, bytes]
-
-
-@contextmanager
-def _on_the_loop(request: Request) -> Iterator[Session]:
-    """A read-only session for an anonymous current read, used on the event loop itself.
-
-    Such a read is served from the stored read model (app/services/documents.py): a lookup
-    by primary key, or one page of an indexed list, and one statement for the names. Those
-    database calls are short and synchronous, and they are made here, on the event loop,
-    rather than in a worker thread: on SQLite (the embedded default) they are calls into a
-    library with no network, taking from tens of microseconds to about a millisecond, about
-    what handing the request to a thread and back costs alone (and the thread pool's 40
-    threads no longer bound how many reads are in flight). On PostgreSQL each is one round
-    trip on a pooled connection; the loop waits for it, a fraction of a millisecond on a
-    local network, while several app processes share the load. (A truly async driver would
-    need a second engine and pool beside the sync one every other route uses.)
-    """
-    session = get_database(request).session()
-    try:
-        yield session
-    finally:
-        session.close()
-
-
-def _as_caller(request: Request, read: Callable[[Session], Answer]) -> Answer:
-    """A read for a caller with a token (checked first, as on every API route: a bad one gets
-    401) or as of a day (derived from the history): in a worker thread, as other routes."""
-    session = get_database(request).session()
-    try:
-        current_token(request, session, request.headers.get("authorization"))
-        answer = read(session)
-        session.commit()
-        return answer
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
-
-
-def _answer(answer: Answer) -> Response:
-    version, body = answer
-    response = Response(body, media_type="application/json")
-    if version is not None:
-        with_etag(response, version)
-    return response
 
 
 DecisionId = Annotated[int, item_id("decision_id")]
@@ -109,11 +58,8 @@ async def list_decisions(
         return None, PAGE_JSON.dump_json(page, by_alias=True)
 
     if filters.as_of is not None:
-        return _answer(await run_in_threadpool(_as_caller, request, derived))
-    if "authorization" in request.headers:
-        return _answer(await run_in_threadpool(_as_caller, request, stored))
-    with _on_the_loop(request) as session:
-        return _answer(stored(session))
+        return await serve(request, derived, in_thread=True)
+    return await serve(request, stored)
 
 
 @current.get("/{decision_id}", response_model=DecisionRead, responses=READ_ITEM)
@@ -127,11 +73,8 @@ async def get_decision(decision_id: DecisionId, request: Request, as_of: AsOf = 
         return read.version, READ_JSON.dump_json(read, by_alias=True)
 
     if as_of is not None:
-        return _answer(await run_in_threadpool(_as_caller, request, derived))
-    if "authorization" in request.headers:
-        return _answer(await run_in_threadpool(_as_caller, request, stored))
-    with _on_the_loop(request) as session:
-        return _answer(stored(session))
+        return await serve(request, derived, in_thread=True)
+    return await serve(request, stored)
 
 
 @router.post("", status_code=201, response_model=DecisionRead, responses=CREATE)

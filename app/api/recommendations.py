@@ -1,9 +1,11 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.orm import Session
 
 from app.access import public
 from app.api.common import CREATE, DELETE, READ, READ_ITEM, UPDATE, created, problems, with_etag
+from app.api.current_reads import Answer, serve
 from app.api.deps import (
     DEFAULT_PAGE,
     Admin,
@@ -30,16 +32,18 @@ from app.schemas.recommendation import (
 from app.services import recommendations
 
 router = APIRouter(prefix="/recommendations", tags=["recommendations"], route_class=ApiRoute)
+# The list, without the router-wide token dependency (app/api/current_reads.py).
+current = APIRouter(prefix="/recommendations", tags=["recommendations"], route_class=ApiRoute)
 RecommendationId = Annotated[int, item_id("recommendation_id")]
 Sort = sort_param(recommendations.SORTS)
 CREATE_CHILD = problems(400, 401, 403, 404, 413, 422)
 RETRACT = problems(400, 401, 403, 404, 409, 413, 422)
 
 
-@router.get("", response_model=Page[RecommendationRead], responses=READ)
+@current.get("", response_model=Page[RecommendationRead], responses=READ)
 @public
-def list_recommendations(
-    session: SessionDep,
+async def list_recommendations(
+    request: Request,
     filters: Annotated[RecommendationFilter, Query()],
     limit: Limit = DEFAULT_PAGE,
     cursor: Cursor = None,
@@ -47,8 +51,11 @@ def list_recommendations(
 ) -> Response:
     # The page's JSON straight from the service, not validated again through the response
     # model (which stays for the OpenAPI description): the same bytes, without the cost.
-    body = recommendations.list_json(session, filters, sort=sort, limit=limit, cursor=cursor)
-    return Response(body, media_type="application/json")
+    def read(session: Session) -> Answer:
+        return None, recommendations.list_json(session, filters, sort=sort, limit=limit, cursor=cursor)
+
+    # As of a day, each status is derived from the history: heavier, so in a worker thread.
+    return await serve(request, read, in_thread=filters.as_of is not None)
 
 
 @router.post("", status_code=201, response_model=RecommendationRead, responses=CREATE)
