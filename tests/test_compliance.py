@@ -305,6 +305,15 @@ def test_party_records(api: Api, setup: dict[str, int]) -> None:
 
     assert api.ok(api.get(f"/api/v1/regulators/{other_reg}"))["compliance"] == "not_complied"
     assert api.ok(api.get(f"/api/v1/regulators/{other_reg}"))["penalties"] == {"EUR": "20000000.00"}
+    # A regulator's record: today every link counts; as of a day, only decisions issued by then
+    # and each status as of that day.
+    api.decision(regulator, reference="CA-2", issued_on="2023-01-05")
+    r3 = api.recommendation(d1["id"], org)
+    api.assess(r3["id"], "disputed", "2024-01-01")
+    now = api.ok(api.get(f"/api/v1/regulators/{regulator}"))
+    assert (now["decision_count"], now["recommendation_counts"]) == (2, {"complied": 1, "disputed": 1})
+    then = api.ok(api.get(f"/api/v1/regulators/{regulator}", params={"as_of": "2022-12-31"}))
+    assert (then["decision_count"], then["recommendation_counts"]) == (1, {"complied": 1, "pending": 1})
     case_read = api.ok(api.get(f"/api/v1/cases/{case['id']}"))
     assert case_read["jurisdictions"] == ["CA", "IT"]
     assert case_read["decision_count"] == 2

@@ -106,22 +106,25 @@ def regulator_records(session: Session, ids: list[int], *, as_of: dt.date | None
     if not ids:
         return records
     owner = DecisionRegulator.regulator_id
-    base = (
-        select(owner)
-        .join(Decision, Decision.id == DecisionRegulator.decision_id)
-        .where(owner.in_(ids), *_issued_by(as_of))
-    )
-    involved = base.add_columns(func.count()).group_by(owner)
+    # As of a day only the decisions issued by then count, so each link is joined to its
+    # decision; today every link counts, and the counts need no decision row (at 200,000
+    # decisions, 36 ms of the busiest regulator's 240 ms).
+    links = select(owner).where(owner.in_(ids))
+    dated = links.join(Decision, Decision.id == DecisionRegulator.decision_id).where(*_issued_by(as_of))
+    counted = links if as_of is None else dated
+    involved = counted.add_columns(func.count()).group_by(owner)
     penalties = (
-        base.add_columns(Decision.penalty_currency, func.sum(Decision.penalty_amount))
+        dated.add_columns(Decision.penalty_currency, func.sum(Decision.penalty_amount))
         .where(Decision.penalty_amount.is_not(None))
         .group_by(owner, Decision.penalty_currency)
     )
     status = status_expr(as_of)
     statuses = (
-        base.add_columns(status, func.count())
-        .join(Recommendation, Recommendation.decision_id == Decision.id)
-        .group_by(owner, status)
+        counted.add_columns(status, func.count())
+        .join(Recommendation, Recommendation.decision_id == DecisionRegulator.decision_id)
+        # Status first: SQLite's grouping of the busiest regulator's 210,000 recommendations
+        # takes about 115 ms so, against 140-165 ms by (regulator, status).
+        .group_by(status, owner)
     )
     return _fill(session, records, decisions=involved, penalties=penalties, statuses=statuses)
 
