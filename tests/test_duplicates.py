@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from app.services import csv_import, duplicates, mapping
+from app.services import csv_import, duplicates, mapping, name_keys
 from app.vocab import Role
 from tests.conftest import Api, table_counts
 from tests.web_helpers import fast_passwords, make_user, post_form, sign_in  # noqa: F401
@@ -41,12 +41,12 @@ def facts(id: int | None, **kw: Any) -> duplicates.Facts:
     ],
 )
 def test_name_key_ignores_case_punctuation_and_legal_form(name: str, key: str) -> None:
-    assert duplicates.name_key(name) == key
+    assert name_keys.name_key(name) == key
 
 
 def test_reference_key_ignores_case_blanks_and_punctuation() -> None:
-    assert duplicates.reference_key("CNIL SAN-2022-019") == duplicates.reference_key(" cnil san 2022/019 ")
-    assert duplicates.reference_key("SAN-2022-019") != duplicates.reference_key("SAN-2022-020")
+    assert name_keys.reference_key("CNIL SAN-2022-019") == name_keys.reference_key(" cnil san 2022/019 ")
+    assert name_keys.reference_key("SAN-2022-019") != name_keys.reference_key("SAN-2022-020")
 
 
 def test_each_match_rule() -> None:

@@ -21,7 +21,7 @@ from app.schemas.fields import plain_fields
 from app.schemas.organisation import OrganisationCreate
 from app.schemas.recommendation import AssessmentCreate, RecommendationCreate
 from app.schemas.regulator import RegulatorCreate
-from app.services import audit, duplicates, recommendations
+from app.services import audit, duplicates, name_keys, recommendations
 from app.services.csv_rows import (
     Names,
     Party,
@@ -280,7 +280,7 @@ class Planner:
 
         def keys(section: str, known: Names) -> frozenset[str]:
             ids = {f"#{known.ids[fold(n)]}" for n in names[section] if fold(n) in known.ids}
-            return frozenset({duplicates.name_key(n) for n in names[section]} | ids)
+            return frozenset({name_keys.name_key(n) for n in names[section]} | ids)
 
         amount, currency = head.get("penalty_amount"), head.get("penalty_currency")
         try:

@@ -7,12 +7,12 @@ same regulator, respondent and day but a different penalty (the ICO's GBP 7,552,
 tracker's EUR 9,000,000 for the same fine) they are a **near match**: perhaps the same act,
 perhaps not, for an editor to judge.
 
-Names are compared by their *key*: case folded, accents and punctuation left out, and legal
-suffixes at the end dropped (`Clearview AI Inc.` = `Clearview AI, Inc.` = `Clearview AI`).
-Two organisations with the same key are suggested as duplicates; so are two whose keys are
-near (rapidfuzz `token_sort_ratio` of at least `NEAR_NAME` out of 100, both keys at least
-`NEAR_NAME_MIN_LENGTH` characters, so short names such as "BBC" and "BBVA" are not paired,
-and not differing only in their numbers, as "Unknown (fine #95)" and "Unknown (fine #96)").
+Names are compared by their *key* (app/services/name_keys.py: `Clearview AI Inc.` =
+`Clearview AI, Inc.` = `Clearview AI`). Two organisations with the same key are suggested as
+duplicates; so are two whose keys are near (rapidfuzz `token_sort_ratio` of at least
+`NEAR_NAME` out of 100, both keys at least `NEAR_NAME_MIN_LENGTH` characters, so short names
+such as "BBC" and "BBVA" are not paired, and not differing only in their numbers, as
+"Unknown (fine #95)" and "Unknown (fine #96)").
 These are suggestions only: nothing is merged without an editor.
 
 The rule (`match`) works over candidates loaded beforehand (`load`), so an import checks
@@ -20,9 +20,7 @@ each row without a query.
 """
 
 import datetime as dt
-import functools
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -43,87 +41,12 @@ from app.models import (
     Regulator,
 )
 from app.schemas.decision import DecisionCreate
+from app.services.name_keys import name_key, reference_key
 from app.vocab import OrganisationRole
 
 # Near names: a token_sort_ratio at least this (0-100), between keys at least this long.
 NEAR_NAME = 90
 NEAR_NAME_MIN_LENGTH = 6
-
-# Legal forms dropped from the end of a name (after punctuation is removed, so "S.A." is "sa").
-LEGAL_SUFFIXES = frozenset(
-    {
-        "inc",
-        "incorporated",
-        "corp",
-        "corporation",
-        "co",
-        "company",
-        "llc",
-        "llp",
-        "lp",
-        "ltd",
-        "limited",
-        "plc",
-        "pty",
-        "pte",
-        "gmbh",
-        "ag",
-        "kg",
-        "ohg",
-        "ug",
-        "mbh",
-        "ev",
-        "sa",
-        "sas",
-        "sasu",
-        "sarl",
-        "srl",
-        "spa",
-        "sl",
-        "slu",
-        "nv",
-        "bv",
-        "ab",
-        "oy",
-        "oyj",
-        "as",
-        "asa",
-        "aps",
-        "kft",
-        "zrt",
-        "sro",
-        "spzoo",
-        "sp",
-        "zoo",
-        "doo",
-        "ad",
-        "ou",
-        "bhd",
-        "sdn",
-        "kk",
-    }
-)
-
-
-def _words(text: str) -> list[str]:
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(c for c in folded if not unicodedata.combining(c)).replace(".", "")
-    return re.findall(r"[^\W_]+", plain)
-
-
-@functools.lru_cache(maxsize=65536)
-def name_key(name: str) -> str:
-    """A name without case, accents, punctuation or a trailing legal form."""
-    words = _words(name)
-    while len(words) > 1 and words[-1] in LEGAL_SUFFIXES:
-        words.pop()
-    return " ".join(words)
-
-
-def reference_key(reference: str) -> str:
-    """A reference without case, blanks or punctuation ("SAN-2022-019" = "san 2022/019")."""
-    return "".join(_words(reference))
-
 
 # -- Decisions ---------------------------------------------------------------------------
 
