@@ -10,15 +10,12 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from app.schemas.case import CaseCreate, CaseUpdate
+from app.schemas.case import CaseUpdate
 from app.schemas.common import MAX_ID
 from app.schemas.decision import DecisionCreate, DecisionUpdate
-from app.schemas.organisation import OrganisationCreate, OrganisationUpdate
-from app.schemas.recommendation import (
-    RecommendationCreate,
-    RecommendationUpdate,
-)
-from app.schemas.regulator import RegulatorCreate, RegulatorUpdate
+from app.schemas.organisation import OrganisationUpdate
+from app.schemas.recommendation import RecommendationUpdate
+from app.schemas.regulator import RegulatorUpdate
 from app.services import (
     cases,
     decision_edits,
@@ -28,6 +25,7 @@ from app.services import (
     recommendations,
     regulators,
 )
+from app.web import forms
 
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 
@@ -36,9 +34,8 @@ Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 class Kind:
     """What the generic form pages need to know about one kind of record."""
 
-    name: str  # the form's key in forms.SCALARS
+    name: str  # the form's key in forms.SCHEMAS (the schema it fills) and forms.SCALARS
     label: str
-    create_schema: type[BaseModel]
     update_schema: type[BaseModel]
     create: Callable[[Session, Any], Any]
     update: Callable[[Session, int, Any, int | None], Any]
@@ -47,12 +44,15 @@ class Kind:
     defaults: dict[str, Any]
     choices: Callable[[Session], dict[str, Any]] = lambda session: {}
 
+    @property
+    def create_schema(self) -> type[BaseModel]:
+        return forms.SCHEMAS[self.name]
+
 
 KINDS = {
     "regulators": Kind(
         "regulator",
         "regulator",
-        RegulatorCreate,
         RegulatorUpdate,
         lambda s, data: regulators.create(s, data=data),
         lambda s, id, data, v: regulators.update(s, regulator_id=id, data=data, expected_version=v),
@@ -63,7 +63,6 @@ KINDS = {
     "organisations": Kind(
         "organisation",
         "organisation",
-        OrganisationCreate,
         OrganisationUpdate,
         lambda s, data: organisations.create(s, data=data),
         lambda s, id, data, v: organisations.update(s, organisation_id=id, data=data, expected_version=v),
@@ -74,7 +73,6 @@ KINDS = {
     "cases": Kind(
         "case",
         "case",
-        CaseCreate,
         CaseUpdate,
         lambda s, data: cases.create(s, data=data),
         lambda s, id, data, v: cases.update(s, case_id=id, data=data, expected_version=v),
@@ -85,7 +83,6 @@ KINDS = {
     "decisions": Kind(
         "decision",
         "decision",
-        DecisionCreate,
         DecisionUpdate,
         lambda s, data: create_decision(s, data),
         lambda s, id, data, v: decision_edits.update(s, decision_id=id, data=data, expected_version=v),
@@ -96,7 +93,6 @@ KINDS = {
     "recommendations": Kind(
         "recommendation",
         "recommendation",
-        RecommendationCreate,
         RecommendationUpdate,
         lambda s, data: recommendations.create(s, data=data),
         lambda s, id, data, v: recommendations.update(s, recommendation_id=id, data=data, expected_version=v),
