@@ -256,14 +256,20 @@ def run(
         "load_before": load_before,
         "load_after": Path("/proc/loadavg").read_text().split()[0],
     }
+    text = render(results, baseline)
+    if out is not None:
+        out.write_text(text)
+        out.with_suffix(".json").write_text(json.dumps(results, indent=1, default=str) + "\n")
+    return text
+
+
+def render(results: dict[str, Any], baseline: Path | None) -> str:
+    """The report of a run's results (beside a baseline's), with the notes kept by hand."""
     old = json.loads(baseline.read_text()) if baseline is not None else None
     text = report.report(results, old)
     notes = HERE / "NOTES.md"
     if notes.exists():
         text += "\n" + notes.read_text()
-    if out is not None:
-        out.write_text(text)
-        out.with_suffix(".json").write_text(json.dumps(results, indent=1, default=str) + "\n")
     return text
 
 
@@ -292,7 +298,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--out", type=Path, default=ROOT / "bench/RESULTS.md", help="Markdown to write (JSON beside)"
     )
     parser.add_argument("--datasette", help="the datasette command (default: bench/out/datasette-venv)")
+    parser.add_argument(
+        "--rewrite",
+        action="store_true",
+        help="measure nothing: write --out again from the JSON beside it (and --baseline) with "
+        "the current NOTES.md, for notes written after the run",
+    )
     args = parser.parse_args(argv)
+    if args.rewrite:
+        results = json.loads(args.out.with_suffix(".json").read_text())
+        args.out.write_text(render(results, args.baseline))
+        return
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     if unknown := set(backends) - set(BACKENDS):
         parser.error(f"unknown backend(s): {', '.join(sorted(unknown))}; use {', '.join(BACKENDS)}")

@@ -128,3 +128,17 @@ def test_the_report_renders_both_databases_and_the_targets_table() -> None:
     assert "| decision by id: ≥ 2x Datasette's req/s (16 clients), CPU/req ≤ Datasette's | SQLite | " in table
     assert table.count("| **no** |") == 3  # first page, the common + rare search, the rename
     assert "## Against the baseline" not in text
+
+
+def test_rewrite_renders_the_saved_results_again_with_the_notes(tmp_path: Any) -> None:
+    from bench import run
+
+    out = tmp_path / "RESULTS.md"
+    results = results_of(by_id_rps=250, page_rps=35, assessment=11.5)
+    out.with_suffix(".json").write_text(json.dumps(results))
+    (tmp_path / "old.json").write_text(json.dumps(results_of(by_id_rps=100, page_rps=10, assessment=10.0)))
+    run.main(["--rewrite", "--out", str(out), "--baseline", str(tmp_path / "old.json")])
+    text = out.read_text()
+    assert text == run.render(results, tmp_path / "old.json")
+    assert "## Against the baseline" in text and "## Targets (issue 13)" in text
+    assert text.endswith((run.HERE / "NOTES.md").read_text())
