@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 from sqlalchemy import delete, select, update
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -21,7 +22,17 @@ from app import migrate
 from app.cli import cli
 from app.db import Database
 from app.errors import DomainError
-from app.models import Assessment, Decision, DecisionDocument, Organisation, Recommendation, Regulator
+from app.models import (
+    Assessment,
+    Decision,
+    DecisionDocument,
+    DecisionListing,
+    DecisionOrganisation,
+    DecisionRegulator,
+    Organisation,
+    Recommendation,
+    Regulator,
+)
 from app.schemas.common import Page
 from app.schemas.decision import DecisionCreate, DecisionRead, DecisionUpdate
 from app.schemas.filters import DecisionFilter
@@ -72,10 +83,41 @@ def _difference(have: bytes, want: bytes) -> str:
     return f"stored {have[at - 60 : at + 60]!r} computed {want[at - 60 : at + 60]!r}"
 
 
+def listed(session: Session) -> set[tuple[str, int, str, dt.date, int]]:
+    rows = session.execute(
+        select(
+            DecisionListing.owner,
+            DecisionListing.owner_id,
+            DecisionListing.compliance,
+            DecisionListing.issued_on,
+            DecisionListing.decision_id,
+        )
+    )
+    return {tuple(r) for r in rows}  # type: ignore[misc]  # a Row is a tuple of these
+
+
+def owned(session: Session) -> set[tuple[str, int, str, dt.date, int]]:
+    """Each decision's place in its regulators' and parties' lists, from the record itself."""
+    out: set[tuple[str, int, str, dt.date, int]] = set()
+    for kind, link, owner in (
+        ("R", DecisionRegulator, DecisionRegulator.regulator_id),
+        ("O", DecisionOrganisation, DecisionOrganisation.organisation_id),
+    ):
+        rows = session.execute(
+            select(owner, Decision.compliance, Decision.issued_on, Decision.id).join(
+                Decision, Decision.id == link.decision_id
+            )
+        )
+        out |= {(kind, owner_id, c.value, day, id) for owner_id, c, day, id in rows}
+    return out
+
+
 def assert_in_step(db: Database) -> int:
-    """Every decision has its document, equal to its computed read; none other has one."""
+    """Every decision has its document, equal to its computed read; none other has one; and
+    its place in its owners' lists is where the record puts it."""
     with db.transaction(write=False) as session:
         have, want = stored(session), computed(session)
+        assert listed(session) == owned(session)
     assert have.keys() == want.keys()
     for i in want:
         assert have[i] == want[i], f"decision {i}: {_difference(have[i][1], want[i][1])}"
@@ -210,6 +252,12 @@ LISTS = [
     {"issued_from": "2022-01-01", "kind": "report_of_findings"},
     {"q": "surveillance"},
     {"case_id": 1},
+    # One owner's decisions of one compliance: read from the listings (documents.page).
+    {"regulator_id": 1, "compliance": "none"},
+    {"regulator_id": 2, "compliance": "none", "sort": "issued_on", "limit": 1},
+    {"organisation_id": 1, "compliance": "none", "limit": 1},
+    {"organisation_id": 1, "compliance": "complied"},
+    {"regulator_id": 1, "compliance": "none", "sort": "title"},
 ]
 
 
@@ -583,4 +631,48 @@ def test_parts_replaced_by_an_edit_take_their_defaults(api: Api, record: dict[st
     )
     assert body["findings"][0]["outcome"] == "contravention"
     assert body["organisations"][0]["role"] == "respondent"
+    assert_in_step(api.db)
+
+
+def test_an_owners_page_of_one_compliance_is_read_from_the_listings(api: Api, record: dict[str, Any]) -> None:
+    """Both pages of the UK regulator's decisions of no compliance come from its listing rows,
+    newest first, and follow a change of compliance and of regulators at once."""
+    first, second, third = (d["id"] for d in record["decisions"])
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    def ids(params: dict[str, Any]) -> list[int]:
+        out: list[int] = []
+        cursor = None
+        while True:
+            page = api.ok(
+                api.client.get("/api/v1/decisions", params=params | ({"cursor": cursor} if cursor else {}))
+            )
+            out += [d["id"] for d in page["items"]]
+            if (cursor := page["next_cursor"]) is None:
+                return out
+
+    uk = {"regulator_id": record["uk"]["id"], "compliance": "none", "limit": 1}
+    sqlalchemy_event.listen(api.db.engine, "before_cursor_execute", seen)
+    try:
+        assert ids(uk) == [third, second]
+    finally:
+        sqlalchemy_event.remove(api.db.engine, "before_cursor_execute", seen)
+    pages = [s for s in statements if "decision_documents" in s]
+    assert len(pages) == 2 and all("FROM decision_listings" in s for s in pages)
+    # A recommendation (pending) moves the decision out of "none"; dropping the UK regulator
+    # from the third decision takes it off the UK's list.
+    api.recommendation(second, record["org"]["id"])
+    assert ids(uk) == [third]
+    assert ids(uk | {"compliance": "pending"}) == [second]
+    moved = f"/api/v1/decisions/{third}"
+    assert (
+        api.patch(moved, {"regulators": [{"regulator_id": record["ca"]["id"], "role": "lead"}]}).status_code
+        == 200
+    )
+    assert ids(uk) == []
+    assert ids({"regulator_id": record["ca"]["id"], "compliance": "none"}) == [third]
+    assert first not in ids({"regulator_id": record["ca"]["id"], "compliance": "none"})
     assert_in_step(api.db)

@@ -15,7 +15,7 @@ from app.models.decision import (
     DecisionTag,
     Finding,
 )
-from app.models.document import DecisionDocument
+from app.models.document import DecisionDocument, DecisionListing
 from app.models.idempotency import IdempotencyKey
 from app.models.merged import MergedRecord
 from app.models.organisation import Organisation, OrganisationAlias
@@ -32,6 +32,7 @@ __all__ = [
     "CaseTag",
     "Decision",
     "DecisionDocument",
+    "DecisionListing",
     "DecisionOrganisation",
     "DecisionProvision",
     "DecisionRegulator",

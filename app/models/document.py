@@ -1,6 +1,9 @@
-"""The stored read model: each decision's current read document (see app/services/documents.py)."""
+"""The stored read model: each decision's current read document, and its place in its owners'
+lists (see app/services/documents.py)."""
 
-from sqlalchemy import ForeignKey, Text
+import datetime as dt
+
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, BigId
@@ -19,3 +22,25 @@ class DecisionDocument(Base):
     # The decision's version, its ETag: read without opening the document.
     version: Mapped[int]
     body: Mapped[str] = mapped_column(Text)
+
+
+class DecisionListing(Base):
+    """Where a decision stands in the current lists of each of its regulators and parties: one
+    row per (decision, owner), with the decision's kept compliance and its day, so that the
+    page of one owner's decisions of one compliance is read in order from one index instead of
+    probing thousands of rows (a busy regulator's `partially_complied` decisions). Kept by
+    app/services/documents.py with the documents, in the same statements' transaction."""
+
+    __tablename__ = "decision_listings"
+
+    decision_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("decisions.id", ondelete="CASCADE"), primary_key=True
+    )
+    owner: Mapped[str] = mapped_column(String(1), primary_key=True)  # R: a regulator, O: a party
+    owner_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    compliance: Mapped[str] = mapped_column(String(32))
+    issued_on: Mapped[dt.date]
+
+    __table_args__ = (
+        Index("ix_decision_listings_owner", "owner", "owner_id", "compliance", "issued_on", "decision_id"),
+    )

@@ -23,6 +23,11 @@ current read is one lookup and no assembly. Reads `as_of` a day still derive fro
   (its jurisdiction) or `\\x01O7\\x01` (organisation 7's name): JSON text never holds a raw
   control character otherwise (it is escaped as `\\u0001`), so a slot cannot be confused with
   content (and, unlike NUL, PostgreSQL's text can hold it).
+- Lists by owner and compliance: `decision_listings` holds, beside the documents and written
+  with them, a row per (decision, regulator or party) with the decision's kept compliance and
+  day, so that the page of one owner's decisions of one compliance is read in order from one
+  index (`page`), instead of walking every decision of that compliance and probing each for
+  the owner (3 ms of SQL for a regulator with 3,500 decisions at 200,000).
 """
 
 import re
@@ -33,13 +38,26 @@ from typing import Any
 
 from pydantic import TypeAdapter
 from pydantic_core import to_json
-from sqlalchemy import BindParameter, Select, bindparam, delete, event, insert, literal, null, or_, select
+from sqlalchemy import (
+    BindParameter,
+    Select,
+    bindparam,
+    delete,
+    event,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Bundle, Session, attributes, object_session
 from sqlalchemy.orm.session import SessionTransaction
 
 from app.models import (
     Decision,
     DecisionDocument,
+    DecisionListing,
     DecisionOrganisation,
     DecisionProvision,
     DecisionRegulator,
@@ -56,7 +74,7 @@ from app.schemas.decision import DecisionRead
 from app.schemas.filters import DecisionFilter
 from app.services import decisions
 from app.services.common import get_or_404
-from app.services.pagination import paginate
+from app.services.pagination import SortKey, date_key, paginate
 
 _DIRTY = "documents.dirty"  # ids of decisions whose document is to be rewritten
 _ALL = "documents.all"  # every document is to be rewritten
@@ -64,7 +82,27 @@ _LINKED = "documents.linked"  # ids of decisions whose reference, title or date 
 BATCH = 500
 
 DOCUMENTS = table_of(DecisionDocument)
+LISTINGS = table_of(DecisionListing)
 DOCUMENT_OWNERS = table_of(Decision)
+
+
+def _owned(owner: str, link: Any, owner_id: Any) -> Select[Any]:
+    return (
+        select(literal(owner), owner_id, Decision.compliance, Decision.issued_on, Decision.id)
+        .join(Decision, Decision.id == link.decision_id)
+        .where(Decision.id.in_(bindparam("ids", expanding=True)))
+        .distinct()
+    )
+
+
+# The listing rows of some decisions: one per regulator and per party (whatever its roles).
+LISTED = insert(LISTINGS).from_select(
+    ["owner", "owner_id", "compliance", "issued_on", "decision_id"],
+    union_all(
+        _owned("R", DecisionRegulator, DecisionRegulator.regulator_id),
+        _owned("O", DecisionOrganisation, DecisionOrganisation.organisation_id),
+    ),
+)
 # What the API answers: the serializer FastAPI itself uses for a route's response model.
 READ_JSON: TypeAdapter[DecisionRead] = TypeAdapter(DecisionRead)
 SLOT = "\x01"
@@ -139,11 +177,13 @@ def _write(session: Session, ids: Sequence[int]) -> int:
         )
     made = build(session, ids)
     connection.execute(delete(DOCUMENTS).where(DOCUMENTS.c.decision_id.in_(ids)))
+    connection.execute(delete(LISTINGS).where(LISTINGS.c.decision_id.in_(ids)))
     if made:
         connection.execute(
             insert(DOCUMENTS),
             [{"decision_id": i, "version": v, "body": body} for i, (v, body) in made.items()],
         )
+        connection.execute(LISTED, {"ids": list(made)})
     return len(made)
 
 
@@ -164,6 +204,7 @@ def rebuild(session: Session) -> int:
     """Rewrite every document from the record; return how many there are."""
     session.flush()
     session.connection().execute(delete(DOCUMENTS))
+    session.connection().execute(delete(LISTINGS))
     return _write_all(session, select(Decision.id))
 
 
@@ -368,16 +409,49 @@ KEYS: Bundle[Any] = Bundle(
 )
 
 
+L = DecisionListing
+LISTED_KEYS: Bundle[Any] = Bundle("decision", L.decision_id.label("id"), L.issued_on.label("issued_on"))
+# The same orders, names and cursors as the list's own by day (decisions.SORTS).
+LISTED_SORTS = {
+    "-issued_on": SortKey(L.issued_on, L.decision_id, descending=True, parse=date_key),
+    "issued_on": SortKey(L.issued_on, L.decision_id, parse=date_key),
+}
+# The filters a listing serves: one owner's decisions of one compliance (and no other filter).
+LISTED_BY = {
+    frozenset({"regulator_id", "compliance"}): "R",
+    frozenset({"organisation_id", "compliance"}): "O",
+}
+
+
+def _listed(filters: DecisionFilter, sort: str) -> Select[Any] | None:
+    """The page's statement over the listings, when they hold it: one owner's decisions of one
+    compliance, by day; else None (the list's own statement serves it)."""
+    given = frozenset(filters.values())
+    owner = LISTED_BY.get(given)
+    if owner is None or sort not in LISTED_SORTS or filters.compliance is None:
+        return None
+    owner_id = filters.regulator_id if owner == "R" else filters.organisation_id
+    return (
+        select(LISTED_KEYS, DecisionDocument.body)
+        .outerjoin(DecisionDocument, DecisionDocument.decision_id == L.decision_id)
+        .where(L.owner == owner, L.owner_id == owner_id, L.compliance == filters.compliance.value)
+    )
+
+
 def page(session: Session, filters: DecisionFilter, *, sort: str, limit: int, cursor: str | None) -> bytes:
     """A page of the decision list, as the API answers it: the same filters, orders and
     cursors as `decisions.list_`, the documents read with the page in one statement."""
     assert filters.as_of is None, "a list as of a day is derived, not stored"
-    stmt = (
-        decisions.filtered(filters, session=session)
-        .with_only_columns(KEYS, DecisionDocument.body, maintain_column_froms=True)
-        .outerjoin(DecisionDocument, DecisionDocument.decision_id == Decision.id)
-    )
-    rows, next_cursor = paginate(session, stmt, sorts=decisions.SORTS, sort=sort, limit=limit, cursor=cursor)
+    if (listed := _listed(filters, sort)) is not None:
+        stmt, sorts = listed, LISTED_SORTS
+    else:
+        stmt = (
+            decisions.filtered(filters, session=session)
+            .with_only_columns(KEYS, DecisionDocument.body, maintain_column_froms=True)
+            .outerjoin(DecisionDocument, DecisionDocument.decision_id == Decision.id)
+        )
+        sorts = decisions.SORTS
+    rows, next_cursor = paginate(session, stmt, sorts=sorts, sort=sort, limit=limit, cursor=cursor)
     bodies: list[str | None] = [row[1] for row in rows]
     missing = [row[0].id for row, body in zip(rows, bodies, strict=True) if body is None]
     if missing:
