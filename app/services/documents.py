@@ -49,7 +49,6 @@ from sqlalchemy import (
     null,
     or_,
     select,
-    union_all,
 )
 from sqlalchemy.orm import Bundle, Session, attributes, object_session
 from sqlalchemy.orm.session import SessionTransaction
@@ -84,25 +83,6 @@ BATCH = 500
 DOCUMENTS = table_of(DecisionDocument)
 LISTINGS = table_of(DecisionListing)
 DOCUMENT_OWNERS = table_of(Decision)
-
-
-def _owned(owner: str, link: Any, owner_id: Any) -> Select[Any]:
-    return (
-        select(literal(owner), owner_id, Decision.compliance, Decision.issued_on, Decision.id)
-        .join(Decision, Decision.id == link.decision_id)
-        .where(Decision.id.in_(bindparam("ids", expanding=True)))
-        .distinct()
-    )
-
-
-# The listing rows of some decisions: one per regulator and per party (whatever its roles).
-LISTED = insert(LISTINGS).from_select(
-    ["owner", "owner_id", "compliance", "issued_on", "decision_id"],
-    union_all(
-        _owned("R", DecisionRegulator, DecisionRegulator.regulator_id),
-        _owned("O", DecisionOrganisation, DecisionOrganisation.organisation_id),
-    ),
-)
 # What the API answers: the serializer FastAPI itself uses for a route's response model.
 READ_JSON: TypeAdapter[DecisionRead] = TypeAdapter(DecisionRead)
 SLOT = "\x01"
@@ -148,17 +128,32 @@ def template(read: DecisionRead) -> str:
     return body
 
 
-def build(session: Session, ids: Sequence[int]) -> dict[int, tuple[int, str]]:
-    """The (version, document) of each of these decisions that exists, as it reads now."""
+def _reads(session: Session, ids: Sequence[int]) -> list[DecisionRead]:
     if not ids:
-        return {}
+        return []
     found = list(
         session.scalars(
             select(Decision).where(Decision.id.in_(ids)).execution_options(populate_existing=True)
         )
     )
-    reads = decisions.read_many(session, found, as_of=None)
-    return {read.id: (read.version, template(read)) for read in reads}
+    return decisions.read_many(session, found, as_of=None)
+
+
+def build(session: Session, ids: Sequence[int]) -> dict[int, tuple[int, str]]:
+    """The (version, document) of each of these decisions that exists, as it reads now."""
+    return {read.id: (read.version, template(read)) for read in _reads(session, ids)}
+
+
+def listings(read: DecisionRead) -> list[dict[str, Any]]:
+    """The decision's place in its regulators' and parties' lists (a party once, whatever its
+    roles), from its read: its compliance there is the kept one."""
+    regulators = [("R", r.regulator_id) for r in read.regulators]
+    owners = dict.fromkeys(regulators + [("O", o.organisation_id) for o in read.organisations])
+    return [
+        {"owner": owner, "owner_id": owner_id, "compliance": read.compliance.value}
+        | {"issued_on": read.issued_on, "decision_id": read.id}
+        for owner, owner_id in owners
+    ]
 
 
 def _write(session: Session, ids: Sequence[int]) -> int:
@@ -175,16 +170,17 @@ def _write(session: Session, ids: Sequence[int]) -> int:
             .order_by(DOCUMENT_OWNERS.c.id)
             .with_for_update()
         )
-    made = build(session, ids)
+    reads = _reads(session, ids)
     connection.execute(delete(DOCUMENTS).where(DOCUMENTS.c.decision_id.in_(ids)))
     connection.execute(delete(LISTINGS).where(LISTINGS.c.decision_id.in_(ids)))
-    if made:
+    if reads:
         connection.execute(
             insert(DOCUMENTS),
-            [{"decision_id": i, "version": v, "body": body} for i, (v, body) in made.items()],
+            [{"decision_id": r.id, "version": r.version, "body": template(r)} for r in reads],
         )
-        connection.execute(LISTED, {"ids": list(made)})
-    return len(made)
+        if rows := [row for r in reads for row in listings(r)]:
+            connection.execute(insert(LISTINGS), rows)
+    return len(reads)
 
 
 def _batches(ids: Iterable[int]) -> Iterator[list[int]]:
