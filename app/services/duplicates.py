@@ -102,6 +102,15 @@ def compare(new: Facts, old: Facts) -> Match | None:
     return None
 
 
+def _keys_of(id: int, *names: str | None) -> set[str]:
+    """A party's keys: its id, and the keys of its names (name, short name, aliases)."""
+    return {f"#{id}", *(name_key(n) for n in names if n)} - {""}
+
+
+def _penalty(amount: Decimal | str | None, currency: str | None) -> tuple[Decimal, str] | None:
+    return (Decimal(amount), currency) if amount is not None and currency is not None else None
+
+
 @dataclass
 class Candidates:
     """Recorded decisions by day issued, and the name keys of every regulator and organisation."""
@@ -130,11 +139,7 @@ class Candidates:
         for o in data.organisations:
             if o.role == OrganisationRole.respondent:
                 respondents |= {f"#{o.organisation_id}", *self.organisation_keys.get(o.organisation_id, ())}
-        penalty = (
-            (Decimal(data.penalty_amount), data.penalty_currency)
-            if data.penalty_amount is not None and data.penalty_currency is not None
-            else None
-        )
+        penalty = _penalty(data.penalty_amount, data.penalty_currency)
         return Facts(
             id, data.reference, data.issued_on, frozenset(regulators), frozenset(respondents), penalty
         )
@@ -148,7 +153,7 @@ def _party_keys(
     regulators: dict[int, set[str]] = defaultdict(set)
     stmt = select(Regulator.id, Regulator.name, Regulator.short_name)
     for id, name, short in session.execute(stmt if regulator_ids is None else stmt.where(regulator_ids)):
-        regulators[id] |= {f"#{id}", name_key(name), *([name_key(short)] if short else [])}
+        regulators[id] |= _keys_of(id, name, short)
     organisations: dict[int, set[str]] = defaultdict(set)
     names = select(Organisation.id, Organisation.name)
     aliases = select(OrganisationAlias.organisation_id, OrganisationAlias.alias)
@@ -158,17 +163,13 @@ def _party_keys(
             organisation_ids
         )
     for id, name in session.execute(names):
-        organisations[id] |= {f"#{id}", name_key(name)}
+        organisations[id] |= _keys_of(id, name)
     for id, alias in session.execute(aliases):
-        organisations[id].add(name_key(alias))
+        organisations[id] |= _keys_of(id, alias)
     return (
-        {k: frozenset(v - {""}) for k, v in regulators.items()},
-        {k: frozenset(v - {""}) for k, v in organisations.items()},
+        {k: frozenset(v) for k, v in regulators.items()},
+        {k: frozenset(v) for k, v in organisations.items()},
     )
-
-
-def _keys_of(id: int, *names: str | None) -> set[str]:
-    return {f"#{id}", *(name_key(n) for n in names if n)} - {""}
 
 
 # One day's (or a few days') decisions beside their regulators, and their respondents beside
@@ -220,9 +221,8 @@ def _on_days(session: Session, days: list[dt.date], candidates: Candidates) -> N
     for organisation_id, keys in organisation_keys.items():
         candidates.organisation_keys.setdefault(organisation_id, frozenset(keys))
     for id, (reference, issued_on, amount, currency) in own.items():
-        penalty = (Decimal(amount), currency) if amount is not None and currency is not None else None
         resp = frozenset().union(*(candidates.organisation_keys[o] for o in respondents[id]))
-        candidates.add(Facts(id, reference, issued_on, frozenset(regs[id]), resp, penalty))
+        candidates.add(Facts(id, reference, issued_on, frozenset(regs[id]), resp, _penalty(amount, currency)))
 
 
 def load(
@@ -267,7 +267,7 @@ def load(
         resp[decision_id] |= organisation_keys.get(organisation_id, frozenset())
     candidates = Candidates(regulator_keys=regulator_keys, organisation_keys=organisation_keys)
     for id, reference, issued_on, amount, currency in decisions:
-        penalty = (Decimal(amount), currency) if amount is not None and currency is not None else None
+        penalty = _penalty(amount, currency)
         candidates.add(Facts(id, reference, issued_on, frozenset(regs[id]), frozenset(resp[id]), penalty))
     return candidates
 
