@@ -4,7 +4,7 @@ A rule is declared by marking a function that FastAPI calls for the route: the e
 itself (``@public``) or one of its dependencies (``require(Role.editor)`` marks the check it
 returns). The rule of a route is the strictest mark found in its dependency tree. Routes
 that are not FastAPI endpoints (the OpenAPI description, the docs, a static mount) declare
-theirs with ``declare_path``. ``tests/test_access.py`` walks ``app.routes``, fails on any route
+theirs with ``declare_path``. ``tests/api/test_access.py`` walks ``app.routes``, fails on any route
 with no rule, and calls each one as anonymous, reader, editor and admin.
 
 The browser pages use the same marks: a page dependency such as ``current_user(role)`` is

@@ -49,13 +49,13 @@ def rebuild_read_model() -> None:
     import time
 
     from app.db import Database
-    from app.services import documents
+    from app.services.readmodel import store as read_store
 
     db = Database()
     try:
         started = time.perf_counter()
         with db.transaction(actor="cli:rebuild-read-model") as session:
-            written = documents.rebuild(session)
+            written = read_store.rebuild(session)
         seconds = time.perf_counter() - started
     finally:
         db.dispose()
@@ -68,7 +68,7 @@ def export_(
 ) -> None:
     """Write the whole record as JSON (format findings-tracker-record, version 1)."""
     from app.db import Database
-    from app.services import exchange
+    from app.services.exchange import record_import as exchange
 
     db = Database()
     try:
@@ -95,7 +95,7 @@ def import_(
     """Load a whole-record export into this (empty) instance; all or nothing."""
     from app.db import Database
     from app.errors import DomainError
-    from app.services import exchange
+    from app.services.exchange import record_import as exchange
 
     db = Database()
     try:
@@ -133,7 +133,8 @@ def import_csv(
 
     from app.db import Database
     from app.errors import DomainError
-    from app.services import csv_import, mapping
+    from app.services.exchange.csv import importer as csv_import
+    from app.services.exchange.csv import mapping
 
     started = time.perf_counter()
     db = Database()
@@ -239,7 +240,7 @@ def worker(
     import threading
 
     from app.db import Database
-    from app.services import worker as delivery
+    from app.services.alerts import worker as delivery
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     db = Database()
@@ -268,7 +269,7 @@ def backup(file: Annotated[Path, typer.Argument(help="Where to write the copy.")
     PostgreSQL this prints the pg_dump command to use instead.
     """
     from app.db import Database
-    from app.services import backup as backups
+    from app.services.exchange import backup as backups
 
     db = Database()
     try:

@@ -31,7 +31,7 @@ def token_create(
     days unless `--expires-in-days` or `--no-expiry` says otherwise."""
     from app.db import Database
     from app.errors import DomainError
-    from app.services import tokens
+    from app.services.accounts import tokens
 
     expires_at = None if no_expiry else dt.datetime.now(dt.UTC) + dt.timedelta(days=expires_in_days)
     db = Database()
@@ -53,7 +53,7 @@ def token_create(
 def token_list() -> None:
     """List the tokens, without their secrets."""
     from app.db import Database
-    from app.services import tokens
+    from app.services.accounts import tokens
 
     db = Database()
     try:
@@ -88,7 +88,7 @@ def token_revoke(name: Annotated[str, typer.Argument(help="The token's name.")])
     """Revoke a token: it stops working at once (it stays listed)."""
     from app.db import Database
     from app.errors import DomainError
-    from app.services import tokens
+    from app.services.accounts import tokens
 
     db = Database()
     try:
@@ -114,7 +114,7 @@ def user_create(
     """Create a browser account; the password is asked for (hidden) or read from stdin."""
     from app.db import Database
     from app.errors import DomainError
-    from app.services import users
+    from app.services.accounts import users
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -153,7 +153,7 @@ def _user_command(change: Callable[[Any], str]) -> None:
 @user_cli.command("list")
 def user_list() -> None:
     """List the accounts: e-mail, role, two-factor, state."""
-    from app.services import users
+    from app.services.accounts import users
 
     def show(session: Any) -> str:
         rows = users.list_users(session)
@@ -169,7 +169,7 @@ def user_list() -> None:
 @user_cli.command("disable")
 def user_disable(email: Annotated[str, typer.Argument(help="The account's e-mail address.")]) -> None:
     """Disable an account: it cannot sign in, and its open sessions end now."""
-    from app.services import users
+    from app.services.accounts import users
 
     _user_command(lambda s: f"User {users.set_disabled(s, email=email, disabled=True).email} disabled.")
 
@@ -177,7 +177,7 @@ def user_disable(email: Annotated[str, typer.Argument(help="The account's e-mail
 @user_cli.command("enable")
 def user_enable(email: Annotated[str, typer.Argument(help="The account's e-mail address.")]) -> None:
     """Enable a disabled account again."""
-    from app.services import users
+    from app.services.accounts import users
 
     _user_command(lambda s: f"User {users.set_disabled(s, email=email, disabled=False).email} enabled.")
 
@@ -188,7 +188,7 @@ def user_set_role(
     role: Annotated[Role, typer.Argument(help="reader, editor or admin.")],
 ) -> None:
     """Change an account's role (its open sessions end; the new role applies at the next sign-in)."""
-    from app.services import users
+    from app.services.accounts import users
 
     def change(session: Any) -> str:
         user = users.set_role(session, email=email, role=role)

@@ -73,12 +73,12 @@ class Database:
     """An engine and its session factory."""
 
     def __init__(self, url: str | None = None, **engine_kwargs: Any) -> None:
-        from app.services import documents, outbox
-
         # Every change made through a session writes its alert events to the outbox, and
+        from app.services.alerts import outbox
+        from app.services.readmodel import store as read_store
         # rewrites the stored read documents it changes.
         outbox.install()
-        documents.install()
+        read_store.install()
         self.engine = make_engine(url, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         # Connections opened beside the pool (app.http_cache's), closed with it.

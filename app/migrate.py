@@ -45,14 +45,14 @@ def upgrade(url: str | None = None, revision: str = "head") -> None:
 
 
 def fill_read_model(url: str | None = None) -> int:
-    """Make the missing read documents (`documents.fill_missing`) in one transaction."""
+    """Make the missing read documents (`read_store.fill_missing`) in one transaction."""
     from app.db import Database
-    from app.services import documents
+    from app.services.readmodel import store as read_store
 
     db = Database(url or get_settings().database_url)
     try:
         with db.transaction(actor="migrate") as session:
-            return documents.fill_missing(session)
+            return read_store.fill_missing(session)
     finally:
         db.dispose()
 

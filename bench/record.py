@@ -19,7 +19,7 @@ SEARCH_WORD = "biometric"
 
 
 def cursor_for(sort: str, key: Sequence[Any]) -> str:
-    """A list cursor as the app writes it (see app/services/pagination.py)."""
+    """A list cursor as the app writes it (see app/services/shared/pagination.py)."""
     payload = json.dumps([sort, list(key)], separators=(",", ":"))
     return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
@@ -170,8 +170,8 @@ class Record:
 
     def regulator_clause(self, regulator_id: int) -> str:
         """The regulator filter as the app writes it: from the regulator's side when it has few
-        decisions, else walking the list (app/services/planner.py)."""
-        from app.services.planner import FEW_DECISIONS
+        decisions, else walking the list (app/services/shared/planner.py)."""
+        from app.services.shared.planner import FEW_DECISIONS
 
         (n,) = self.conn.execute(
             "SELECT count(*) FROM (SELECT 1 FROM decision_regulators WHERE regulator_id = ? LIMIT ?) "

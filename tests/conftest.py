@@ -15,7 +15,7 @@ from app import migrate
 from app.db import Database
 from app.main import create_app
 from app.models import Base
-from app.services import tokens
+from app.services.accounts import tokens
 from app.vocab import Role
 from tests.alert_helpers import receiver, settings_env, smtp  # noqa: F401  (fixtures)
 from tests.browser_helpers import chrome, demo_site  # noqa: F401  (fixtures)

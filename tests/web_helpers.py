@@ -9,7 +9,7 @@ from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
 from app.db import Database
-from app.services import two_factor, users
+from app.services.accounts import two_factor, users
 from app.vocab import Role
 
 PASSWORD = "correct horse battery"

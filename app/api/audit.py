@@ -9,7 +9,7 @@ from app.api.deps import DEFAULT_PAGE, Admin, Cursor, FilterId, Limit, SessionDe
 from app.api.idempotency import ApiRoute
 from app.schemas.audit import AuditRead
 from app.schemas.common import Page, UtcDatetime
-from app.services import audit
+from app.services.shared import audit
 
 router = APIRouter(route_class=ApiRoute, prefix="/audit", tags=["audit"])
 

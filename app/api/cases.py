@@ -19,7 +19,7 @@ from app.api.deps import (
 from app.api.idempotency import ApiRoute
 from app.schemas.case import CaseCreate, CaseRead, CaseUpdate
 from app.schemas.common import Page
-from app.services import cases
+from app.services.record import cases
 
 router = APIRouter(prefix="/cases", tags=["cases"], route_class=ApiRoute)
 CaseId = Annotated[int, item_id("case_id")]

@@ -7,7 +7,7 @@ say, for every route, including ones added later:
 - **Operation ids** are verbs on nouns (``list_decisions``, ``get_decision``,
   ``create_assessment``, ``search``): the endpoint's name, or the name in ``OPERATION_IDS``
   where the endpoint's name reads otherwise. ``scheme_errors`` lists the routes that fall
-  outside the scheme; ``tests/test_contract.py`` fails on any.
+  outside the scheme; ``tests/api/test_contract.py`` fails on any.
 - **Problems**: each route's error statuses follow from what it is (``problem_statuses``): who
   may call it, whether it names an item, reads parameters or a body, writes, takes ``If-Match``
   or ``Idempotency-Key``. Each is declared as ``application/problem+json`` with the ``Problem``

@@ -27,8 +27,9 @@ from app.schemas.common import Page
 from app.schemas.decision import DecisionCreate, DecisionRead, DecisionUpdate
 from app.schemas.duplicates import MergeRequest
 from app.schemas.filters import DecisionFilter
-from app.services import decision_edits, decisions, documents, duplicates, merges
-from app.services.documents import READ_JSON
+from app.services.readmodel import store as read_store
+from app.services.readmodel.store import READ_JSON
+from app.services.record import decision_edits, decisions, duplicates, merges
 
 router = APIRouter(prefix="/decisions", tags=["decisions"], route_class=ApiRoute)
 # Without the API's router-wide token dependency (a plain function needing a session, so a
@@ -51,7 +52,7 @@ async def list_decisions(
     sort: Sort = "-issued_on",  # type: ignore[valid-type]  # a Literal made at import
 ) -> Response:
     def stored(session: Session) -> Answer:
-        return None, documents.page(session, filters, sort=sort, limit=limit, cursor=cursor)
+        return None, read_store.page(session, filters, sort=sort, limit=limit, cursor=cursor)
 
     def derived(session: Session) -> Answer:
         page = decisions.list_(session, filters, sort=sort, limit=limit, cursor=cursor)
@@ -66,7 +67,7 @@ async def list_decisions(
 @public
 async def get_decision(decision_id: DecisionId, request: Request, as_of: AsOf = None) -> Response:
     def stored(session: Session) -> Answer:
-        return documents.one(session, decision_id)
+        return read_store.one(session, decision_id)
 
     def derived(session: Session) -> Answer:
         read = decisions.read(session, decision_id=decision_id, as_of=as_of)

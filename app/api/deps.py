@@ -14,8 +14,8 @@ from app.db import Database
 from app.errors import FieldError, Forbidden, Invalid, PreconditionRequired, Unauthorized
 from app.models import ApiToken
 from app.schemas.common import MAX_ID, IsoDate
-from app.services import tokens
-from app.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from app.services.accounts import tokens
+from app.services.shared.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app.vocab import Role
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}

@@ -4,7 +4,7 @@ from app.api.common import problems
 from app.api.deps import Editor, SessionDep
 from app.api.idempotency import ApiRoute
 from app.schemas.duplicates import DuplicatePair, DuplicateRecord, DuplicatesRead
-from app.services import duplicates
+from app.services.record import duplicates
 
 router = APIRouter(route_class=ApiRoute, prefix="/duplicates", tags=["duplicates"])
 

@@ -21,7 +21,10 @@ from app.api.deps import Admin, SessionDep, get_database, sort_param
 from app.api.idempotency import ApiRoute
 from app.config import get_settings
 from app.schemas.filters import DecisionFilter, RecommendationFilter
-from app.services import audit, csv_export, decisions, exchange, recommendations
+from app.services.exchange import record_import as exchange
+from app.services.record import decisions, recommendations
+from app.services.reporting import csv_export
+from app.services.shared import audit
 
 router = APIRouter(route_class=ApiRoute, tags=["export and import"])
 DecisionSort = sort_param(decisions.SORTS)

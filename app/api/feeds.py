@@ -11,7 +11,7 @@ from app.api.common import problems
 from app.api.deps import FilterId, SessionDep, current_token
 from app.config import get_settings
 from app.schemas.filters import DecisionFilter
-from app.services import feeds
+from app.services.reporting import feeds
 from app.vocab import Status
 
 router = APIRouter(

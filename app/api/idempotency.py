@@ -28,7 +28,7 @@ from app.api import selection
 from app.api.deps import SessionDep, current_token
 from app.errors import FieldError, Invalid
 from app.models import ApiToken, IdempotencyKey
-from app.services import audit
+from app.services.shared import audit
 
 HEADER = "Idempotency-Key"
 TTL = dt.timedelta(hours=24)

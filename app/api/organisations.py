@@ -21,7 +21,7 @@ from app.api.idempotency import ApiRoute
 from app.schemas.common import Page
 from app.schemas.duplicates import MergeRequest
 from app.schemas.organisation import OrganisationCreate, OrganisationRead, OrganisationUpdate
-from app.services import merges, organisations
+from app.services.record import merges, organisations
 from app.vocab import OrganisationKind
 
 router = APIRouter(prefix="/organisations", tags=["organisations"], route_class=ApiRoute)

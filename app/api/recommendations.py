@@ -29,7 +29,7 @@ from app.schemas.recommendation import (
     RecommendationRead,
     RecommendationUpdate,
 )
-from app.services import recommendations
+from app.services.record import recommendations
 
 router = APIRouter(prefix="/recommendations", tags=["recommendations"], route_class=ApiRoute)
 # The list, without the router-wide token dependency (app/api/current_reads.py).

@@ -19,7 +19,7 @@ from app.api.deps import (
 from app.api.idempotency import ApiRoute
 from app.schemas.common import Page
 from app.schemas.regulator import RegulatorCreate, RegulatorRead, RegulatorUpdate
-from app.services import regulators
+from app.services.record import regulators
 from app.vocab import RegulatorKind
 
 router = APIRouter(prefix="/regulators", tags=["regulators"], route_class=ApiRoute)

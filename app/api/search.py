@@ -10,7 +10,7 @@ from app.api.deps import DEFAULT_PAGE, Cursor, Limit, SessionDep
 from app.api.idempotency import ApiRoute
 from app.schemas.common import Page
 from app.schemas.search import SearchHit
-from app.services import search as search_service
+from app.services.search import engine as search_service
 from app.vocab import SearchType
 
 router = APIRouter(route_class=ApiRoute, prefix="/search", tags=["search"])

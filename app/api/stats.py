@@ -5,7 +5,7 @@ from app.api.common import READ
 from app.api.deps import AsOf, SessionDep
 from app.api.idempotency import ApiRoute
 from app.schemas.stats import StatsRead
-from app.services import stats
+from app.services.reporting import stats
 
 router = APIRouter(route_class=ApiRoute, prefix="/stats", tags=["stats"])
 

@@ -17,8 +17,8 @@ from app.schemas.subscription import (
     SubscriptionRead,
     SubscriptionUpdate,
 )
-from app.services import subscriptions
-from app.services.subscriptions import Owner
+from app.services.alerts import subscriptions
+from app.services.alerts.subscriptions import Owner
 from app.vocab import Channel, Role
 
 router = APIRouter(prefix="/subscriptions", tags=["subscriptions"])

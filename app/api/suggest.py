@@ -9,8 +9,8 @@ from app.access import public
 from app.api.common import READ
 from app.api.deps import SessionDep
 from app.api.idempotency import ApiRoute
-from app.services import suggest as suggest_service
-from app.services.suggest import MAX_SUGGESTIONS, SuggestKind
+from app.services.record import suggest as suggest_service
+from app.services.record.suggest import MAX_SUGGESTIONS, SuggestKind
 
 router = APIRouter(route_class=ApiRoute, prefix="/suggest", tags=["search"])
 

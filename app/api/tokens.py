@@ -8,7 +8,7 @@ from app.api.common import CREATE, READ, READ_ITEM, problems
 from app.api.deps import DEFAULT_PAGE, Admin, Cursor, Limit, SessionDep, item_id
 from app.schemas.common import Page
 from app.schemas.token import TokenCreate, TokenCreated, TokenRead
-from app.services import tokens
+from app.services.accounts import tokens
 
 # A plain route class: no Idempotency-Key here, because replaying a creation would mean
 # storing its answer, and the answer holds the token's secret, which is never stored.

@@ -1,5 +1,5 @@
 """The stored read model: each decision's current read document, and its place in its owners'
-lists (see app/services/documents.py)."""
+lists (see app/services/readmodel/store.py)."""
 
 import datetime as dt
 
@@ -29,7 +29,7 @@ class DecisionListing(Base):
     row per (decision, owner), with the decision's kept compliance and its day, so that the
     page of one owner's decisions of one compliance is read in order from one index instead of
     probing thousands of rows (a busy regulator's `partially_complied` decisions). Kept by
-    app/services/documents.py with the documents, in the same statements' transaction."""
+    app/services/readmodel/store.py with the documents, in the same statements' transaction."""
 
     __tablename__ = "decision_listings"
 

@@ -1,8 +1,8 @@
 """How the places that derive their fields from the schemas read a schema's fields.
 
-The schemas declare each entity's fields once; the record export (app/services/exchange.py),
-the CSV import's mapping fields (app/services/mapping.py), the CSV export's columns
-(app/services/csv_export.py) and the edit forms (app/web/forms.py) walk them with these
+The schemas declare each entity's fields once; the record export (app/services/exchange/record_import.py),
+the CSV import's mapping fields (app/services/exchange/csv/mapping.py), the CSV export's columns
+(app/services/reporting/csv_export.py) and the edit forms (app/web/forms.py) walk them with these
 helpers, so a plain field added to a schema reaches them all.
 """
 

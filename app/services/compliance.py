@@ -17,7 +17,7 @@ Each can be asked "as of" a day (`AsOf`): decisions issued after it are not yet 
 record, and assessments dated after it are ignored. Without `as_of`, the current status kept
 on each recommendation row (and the current compliance kept on each decision row) is read.
 
-Each rule is written once in Python and once in SQL, and tests/test_compliance.py proves each
+Each rule is written once in Python and once in SQL, and tests/record/test_compliance.py proves each
 pair agrees over every combination.
 """
 

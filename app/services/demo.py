@@ -27,7 +27,7 @@ from app.schemas.filters import RecommendationFilter
 from app.schemas.organisation import OrganisationCreate
 from app.schemas.recommendation import AssessmentCreate, RecommendationCreate
 from app.schemas.regulator import RegulatorCreate
-from app.services import cases, decision_edits, organisations, recommendations, regulators
+from app.services.record import cases, decision_edits, organisations, recommendations, regulators
 from app.vocab import AssertedBy, OrganisationKind, RecommendationKind, RegulatorKind
 
 D = dt.date

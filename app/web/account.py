@@ -16,7 +16,7 @@ from app.access import Access, mark, public
 from app.api.deps import SessionDep
 from app.errors import Invalid
 from app.models import User, UserSession
-from app.services import two_factor, users
+from app.services.accounts import two_factor, users
 from app.vocab import Role
 from app.web import forms
 from app.web.auth import (

@@ -17,7 +17,7 @@ from app.access import Access, mark
 from app.api.deps import SAFE_METHODS, SessionDep, get_database
 from app.errors import Forbidden
 from app.models import UserSession
-from app.services import users
+from app.services.accounts import users
 from app.vocab import Role
 
 COOKIE = "findings_session"

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from markupsafe import Markup
 
-from app.services.figures import ChartFigures
+from app.services.reporting.figures import ChartFigures
 from app.vocab import Compliance, DecisionKind
 
 ROW = 30  # px per row

@@ -11,7 +11,7 @@ from app.api.deps import SessionDep
 from app.errors import FieldError, Invalid
 from app.models import Decision, Organisation
 from app.schemas.common import MAX_ID
-from app.services import duplicates, merges
+from app.services.record import duplicates, merges
 from app.web.auth import EditorUser, PostedForm
 from app.web.templating import redirect_with_notice, render
 

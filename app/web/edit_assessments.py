@@ -15,7 +15,7 @@ from app.schemas.recommendation import (
     AssessmentCreate,
     AssessmentRetract,
 )
-from app.services import decisions, recommendations
+from app.services.record import decisions, recommendations
 from app.web import forms
 from app.web.auth import AdminForm, AdminUser, EditorUser, PostedForm
 from app.web.edit_kinds import Id

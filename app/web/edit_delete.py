@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.api.deps import SessionDep
 from app.errors import Conflict, Forbidden, PreconditionFailed
-from app.services import cases, decision_edits, organisations, recommendations, regulators
+from app.services.record import cases, decision_edits, organisations, recommendations, regulators
 from app.vocab import Role
 from app.web.auth import EditorUser, PostedForm
 from app.web.edit_kinds import KINDS, Id, Kind, form_routes, form_version, page_url

@@ -16,7 +16,7 @@ from app.schemas.decision import DecisionCreate, DecisionUpdate
 from app.schemas.organisation import OrganisationUpdate
 from app.schemas.recommendation import RecommendationUpdate
 from app.schemas.regulator import RegulatorUpdate
-from app.services import (
+from app.services.record import (
     cases,
     decision_edits,
     decisions,

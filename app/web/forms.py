@@ -22,8 +22,8 @@ from app.schemas.filters import DecisionFilter, RecommendationFilter
 from app.schemas.organisation import OrganisationCreate
 from app.schemas.recommendation import AssessmentCreate, RecommendationCreate
 from app.schemas.regulator import RegulatorCreate
-from app.services import cases, decisions, organisations, recommendations, regulators
-from app.services.suggest import NotResolved, SuggestKind, display, labels_of, resolve
+from app.services.record import cases, decisions, organisations, recommendations, regulators
+from app.services.record.suggest import NotResolved, SuggestKind, display, labels_of, resolve
 from app.vocab import OrganisationKind, RegulatorKind
 
 # -- Errors --------------------------------------------------------------------------
@@ -300,7 +300,7 @@ def values_from_read(read: BaseModel, kind: str) -> dict[str, Any]:
     return values
 
 
-# -- Choosers: records chosen by typing (see app/services/suggest.py) -----------------------
+# -- Choosers: records chosen by typing (see app/services/record/suggest.py) -----------------------
 
 # Per form: its chooser fields (a scalar, or (rows, field) for a decision's rows) and what they choose.
 CHOOSERS: dict[str, dict[str | tuple[str, str], SuggestKind]] = {

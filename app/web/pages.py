@@ -20,19 +20,18 @@ from app.errors import Invalid
 from app.schemas.common import MAX_ID
 from app.schemas.decision import DecisionRead
 from app.schemas.filters import DecisionFilter, RecommendationFilter
-from app.services import (
+from app.services.readmodel import store as read_store
+from app.services.record import (
     cases,
     chains,
     decisions,
-    documents,
     duplicates,
-    figures,
     organisations,
     recommendations,
     regulators,
-    stats,
 )
-from app.services import search as search_service
+from app.services.reporting import figures, stats
+from app.services.search import engine as search_service
 from app.vocab import SearchType
 from app.web import charts, forms, urls
 from app.web.templating import render
@@ -183,7 +182,7 @@ def decision_page(request: Request, decision_id: Id, session: SessionDep) -> HTM
     decision = (
         decisions.read(session, decision_id=decision_id, as_of=as_of)
         if as_of
-        else DecisionRead.model_validate_json(documents.one(session, decision_id)[1])
+        else DecisionRead.model_validate_json(read_store.one(session, decision_id)[1])
     )
     recs = recommendations.list_(
         session, RecommendationFilter(decision_id=decision_id, as_of=as_of), limit=500

@@ -11,7 +11,8 @@ from app.access import public
 from app.api.deps import SessionDep
 from app.config import get_settings
 from app.errors import DomainError, NotFound
-from app.services import accounts, notices
+from app.services.accounts import signup as accounts
+from app.services.alerts import notices
 from app.web.auth import refuse_cross_site
 from app.web.templating import redirect_with_notice, render
 

@@ -9,7 +9,7 @@ PostgreSQL), whatever the client: no code path of the app, nor a stray SQL sessi
 rewrite history. Idempotency keys store the first answer to a POST.
 
 On SQLite a later batch operation on audit_log (which rebuilds the table) drops these
-triggers: such a migration must create them again (tests/test_audit.py would fail otherwise).
+triggers: such a migration must create them again (tests/record/test_audit.py would fail otherwise).
 """
 
 from collections.abc import Sequence

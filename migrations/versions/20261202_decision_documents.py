@@ -1,7 +1,7 @@
 """decision_documents: the stored read model, each decision's current read document
 
 One row per decision (dropped with it), holding the JSON of its current read and its version
-(the ETag); app/services/documents.py keeps it in step with every write. The table is made
+(the ETag); app/services/readmodel/store.py keeps it in step with every write. The table is made
 empty here: `findings migrate` (app/migrate.py) then makes the documents of the decisions that
 have none with the code of the head revision, after every later revision has run. Calling the
 app from this revision would read the decisions through today's models, which may hold columns

@@ -1,7 +1,7 @@
 """decision_listings: each decision's place in its regulators' and parties' current lists
 
 One row per (decision, regulator or party), with the decision's kept compliance and its day,
-indexed in the order an owner's page of one compliance is read. app/services/documents.py
+indexed in the order an owner's page of one compliance is read. app/services/readmodel/store.py
 keeps it with the documents. The documents are emptied here, so that `findings migrate` makes
 them again after the last revision (app/migrate.py: `documents.fill_missing`), and the
 listings with them, with the code of the head revision.

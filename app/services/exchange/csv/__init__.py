@@ -1,0 +1,6 @@
+"""Importing CSV files through a mapping: the mapping file (`mapping`, `mapping_spec`,
+`mapping_fields`, `mojibake`), the rows read (`rows`), the plan of what each row becomes
+(`plan`), the bulk writer (`bulk`) and the importer that runs them (`importer`).
+
+May import: `record`, `readmodel`, `alerts.outbox`, `shared`, `compliance`.
+"""

@@ -1,0 +1,214 @@
+"""A mapping's field spec (see app/services/exchange/csv/mapping.py): where one value of a row comes from
+and how it is cleaned, read and checked, once the mapping file has been parsed."""
+
+import datetime as dt
+import html
+import re
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+class RowError(ValueError):
+    """A value of one row that cannot be used; the row is rejected with this reason."""
+
+
+@dataclass
+class Spec:
+    column: str | None = None
+    value: str | None = None
+    template: str | None = None
+    missing: frozenset[str] = frozenset()
+    pattern: re.Pattern[str] | None = None
+    html_unescape: bool = False
+    map: dict[str, str] | None = None
+    map_folded: dict[str, str] | None = None
+    default: str | None = None
+    default_column: str | None = None
+    strict: bool = False
+    formats: tuple[str, ...] = ()
+    split: str | None = None
+    replace: tuple[tuple[str, str], ...] = ()
+    sections: re.Pattern[str] | None = None
+    find: re.Pattern[str] | None = None
+    pick: str = "last"
+    classify: tuple[tuple[re.Pattern[str], str], ...] = ()
+    of_group: str | None = None
+
+    def columns_read(self) -> set[str]:
+        """The columns this spec reads (so that a file lacking one is refused up front)."""
+        found = {c for c in (self.column, self.default_column) if c}
+        if self.template is not None:
+            found |= {name for _, name, _, _ in string.Formatter().parse(self.template) if name}
+        return found
+
+    def raw(self, row: Mapping[str, str]) -> str | None:
+        if self.value is not None:
+            text: str | None = self.value
+        elif self.template is not None:
+            text = self.template.format_map(_Blank(row))
+        else:
+            text = row.get(self.column or "") or ""
+        if text is None:
+            return None
+        for old, new in self.replace:
+            text = text.replace(old, new)
+        text = text.strip()
+        if self.html_unescape:
+            text = html.unescape(text)
+        if self.sections is not None:
+            text = self._pick(_sections(self.sections, text)).strip()
+        if self.find is not None:
+            text = self._pick([_found(m) for m in self.find.finditer(text)]).strip()
+        if text in self.missing or (self.pattern is not None and not self.pattern.search(text)):
+            text = ""
+        return text or None
+
+    def _pick(self, found: list[tuple[str, str]]) -> str:
+        """One of (text, its date text) as `pick` says; "" when there is none."""
+        if not found:
+            return ""
+        if self.pick == "first":
+            return found[0][0]
+        if self.pick == "last":
+            return found[-1][0]
+        dated = [(day, i, text) for i, (text, when) in enumerate(found) if (day := self._day(when))]
+        # Undated sections (or none dated at all): the last one stands for the latest.
+        return max(dated)[2] if dated else found[-1][0]
+
+    def _day(self, text: str) -> dt.date | None:
+        for fmt in self.formats or ("%Y-%m-%d",):
+            try:
+                return dt.datetime.strptime(" ".join(text.split()), fmt).date()
+            except ValueError:
+                continue
+        return None
+
+    def text(self, row: Mapping[str, str], name: str) -> str | None:
+        text = self.raw(row)
+        if text is not None and self.classify:
+            text = next((value for rule, value in self.classify if rule.search(text)), None)
+            if text is None:
+                return self._default(row)
+            if not text:
+                return None  # a rule giving "" means no value
+        if text is not None and self.map is not None:
+            mapped = self.map.get(text)
+            if mapped is None and self.map_folded is not None:
+                mapped = self.map_folded.get(fold(text))
+            if mapped is None:
+                if self.strict:
+                    raise RowError(f"{name}: {text!r} is not in the mapping's table")
+                fallback = self._default(row)
+                mapped = fallback if fallback is not None else text
+            text = mapped or None
+        if text is None:
+            text = self._default(row)
+        return text
+
+    def _default(self, row: Mapping[str, str]) -> str | None:
+        if self.default_column is not None:
+            return (row.get(self.default_column) or "").strip() or None
+        return self.default
+
+    def why_missing(self) -> str:
+        """Why a required field has no value, for a rejected row's reason."""
+        if self.missing:
+            return (
+                "no value (empty, or a value the mapping treats as missing: "
+                + ", ".join(sorted(self.missing))
+                + ")"
+            )
+        if self.pattern is not None:
+            return f"no value (empty, or not matching {self.pattern.pattern!r})"
+        return "no value"
+
+    def date(self, row: Mapping[str, str], name: str) -> dt.date | None:
+        text = self.text(row, name)
+        if text is None:
+            return None
+        if not self.formats:
+            try:
+                return dt.date.fromisoformat(text)
+            except ValueError as exc:
+                raise RowError(f"{name}: {text!r} is not an ISO date (YYYY-MM-DD)") from exc
+        for fmt in self.formats:
+            try:
+                return dt.datetime.strptime(text, fmt).date()
+            except ValueError:
+                continue
+        raise RowError(f"{name}: {text!r} does not match the date format {' or '.join(self.formats)}")
+
+    def items(self, row: Mapping[str, str], name: str) -> list[str]:
+        text = self.text(row, name)
+        if text is None:
+            return []
+        parts = text.split(self.split) if self.split else [text]
+        return list(dict.fromkeys(p.strip() for p in parts if p.strip()))
+
+
+def _sections(pattern: re.Pattern[str], text: str) -> list[tuple[str, str]]:
+    """The sections of `text`, each (its text, the date text of its heading)."""
+    starts = list(pattern.finditer(text))
+    if not starts:
+        return [(text, "")] if text else []
+    out = [(text[: starts[0].start()], "")] if text[: starts[0].start()].strip() else []
+    for i, match in enumerate(starts):
+        end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
+        out.append((text[match.start() : end], _found(match)[1]))
+    return out
+
+
+def _found(match: re.Match[str]) -> tuple[str, str]:
+    """A match's value (group `value`, else group 1, else all) and its date text (group
+    `date`, else the value)."""
+    groups = match.groupdict()
+    if groups.get("value") is not None:
+        value = groups["value"]
+    elif match.re.groups and "value" not in groups and match.group(1) is not None:
+        value = match.group(1)
+    else:
+        value = match.group()
+    return value, groups.get("date") or value
+
+
+class _Blank(dict[str, str]):
+    """Template values: a column the row lacks is blank."""
+
+    def __init__(self, row: Mapping[str, str]) -> None:
+        super().__init__(row)
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def fold(text: str) -> str:
+    """A name as compared for matching: case and runs of blanks ignored."""
+    return " ".join(text.split()).casefold()
+
+
+MAX_TEMPLATE_WIDTH = 200
+_SPEC_NUMBER = re.compile(r"\d+")
+
+
+def template_problem(template: Any) -> str | None:
+    """Why a template is refused, or None: a placeholder names a column, nothing more (no
+    `{a.b}` attribute or `{a[0]}` index access, no conversion), and a format's width or
+    precision stays within MAX_TEMPLATE_WIDTH (a `{x:>99999999}` would make a huge string)."""
+    if not isinstance(template, str):
+        return "a template is a text"
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        return f"is not a valid template: {exc}"
+    for _, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if not name or "." in name or "[" in name:
+            return f"{{{name}}}: a placeholder names a column, without . or [ ]"
+        if conversion:
+            return f"{{{name}!{conversion}}}: conversions are not allowed"
+        if spec and ("{" in spec or any(int(n) > MAX_TEMPLATE_WIDTH for n in _SPEC_NUMBER.findall(spec))):
+            return f"{{{name}:{spec}}}: widths over {MAX_TEMPLATE_WIDTH} (or nested fields) are not allowed"
+    return None

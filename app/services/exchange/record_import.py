@@ -1,0 +1,398 @@
+"""The whole record out as one JSON document, and back in to an empty instance.
+
+Format `findings-tracker-record`, version 1 (described in docs/export-format.md): a JSON
+object with `format` and `version`, then one array per section in this order — regulators,
+organisations, cases, decisions (with all their parts), recommendations, assessments — each
+item on its own line, ordered by id. Ids, versions and timestamps are kept, so an export
+imported into an empty instance and exported again gives the same bytes. Derived values
+(statuses, compliance, standing) are left out: they follow from the history, and import
+derives them again with the compliance rules.
+
+Export (app/services/exchange/record_export.py) pages through each table by id (keyset), so memory
+stays flat; import (here) reads the document item by item (`jsonstream`), checks every
+item, writes in batches, and is all-or-nothing: the caller's transaction is rolled back on
+the first error report.
+"""
+
+import datetime as dt
+from typing import Any, TextIO
+
+from pydantic import ValidationError
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.errors import Conflict, FieldError, Invalid
+from app.models import (
+    Assessment,
+    AuditEntry,
+    Case,
+    CaseTag,
+    Decision,
+    DecisionOrganisation,
+    DecisionProvision,
+    DecisionRegulator,
+    DecisionRelation,
+    DecisionSource,
+    DecisionTag,
+    Finding,
+    Organisation,
+    OrganisationAlias,
+    Recommendation,
+    Regulator,
+)
+from app.models.base import table_of
+from app.schemas.fields import is_list
+from app.schemas.record import ITEM_MODELS, SECTIONS, DecisionItem
+from app.services import compliance
+from app.services.exchange import jsonstream, record_checks
+from app.services.exchange.record_checks import (
+    Batches,
+    Errors,
+    check_header,
+    check_order,
+    field_path,
+    reset_sequences,
+)
+from app.services.exchange.record_export import consistent_read, export_record
+from app.services.readmodel import store as read_store
+from app.services.shared import audit
+
+# Kept importable from here (the command line and the API use them).
+__all__ = ["consistent_read", "export_record", "import_record", "is_empty", "reset_sequences"]
+
+
+# A decision item's parts (its lists), written to tables of their own.
+DECISION_PARTS = {name for name, info in DecisionItem.model_fields.items() if is_list(info.annotation)}
+ENTITIES = (Regulator, Organisation, Case, Decision, Recommendation)
+
+
+def is_empty(session: Session) -> bool:
+    return all(session.scalar(select(model.id).limit(1)) is None for model in ENTITIES)
+
+
+class _Importer:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.errors = Errors()
+        self.batches = Batches(session)
+        self.actor = audit.actor(session)
+        self.now = dt.datetime.now(dt.UTC)
+        self.ids: dict[str, set[int]] = {s: set() for s in SECTIONS}
+        self.child_ids: dict[str, set[int]] = {"findings": set(), "sources": set()}
+        self.regulator_names: set[str] = set()
+        self.references: set[str] = set()
+        self.recommendation_references: set[tuple[int, str]] = set()
+        self.parents: dict[int, tuple[int, int]] = {}  # organisation id -> (parent id, index)
+        self.issued_on: dict[int, dt.date] = {}
+        self.related: list[tuple[int, int, Any]] = []  # (decision index, decision id, related list)
+        self.counts: dict[str, int] = {s: 0 for s in SECTIONS}
+
+    # Each section's item: check it, then queue its rows.
+
+    def _ref(self, field: str, section: str, id: int | None) -> None:
+        if id is not None and id not in self.ids[section]:
+            self.errors.add(
+                field, f"there is no {section[:-1]} with id {id} earlier in the file", "reference"
+            )
+
+    def _new_id(self, section: str, index: int, id: int) -> bool:
+        if id in self.ids[section]:
+            self.errors.add(f"{section}[{index}].id", f"id {id} appears twice", "unique")
+            return False
+        self.ids[section].add(id)
+        return True
+
+    def _audit(self, entity: str, id: int, item: dict[str, Any]) -> None:
+        self.batches.add(
+            AuditEntry,
+            {
+                "at": self.now,
+                "actor": self.actor,
+                "action": "import",
+                "entity": entity,
+                "entity_id": id,
+                "before": None,
+                "after": item,
+            },
+        )
+
+    def regulators(self, i: int, m: Any, raw: dict[str, Any]) -> None:
+        if not self._new_id("regulators", i, m.id):
+            return
+        if m.name.casefold() in self.regulator_names:
+            self.errors.add(f"regulators[{i}].name", f"another regulator is named {m.name!r}", "unique")
+        self.regulator_names.add(m.name.casefold())
+        self.batches.add(Regulator, m.model_dump())
+        self._audit("regulator", m.id, raw)
+
+    def organisations(self, i: int, m: Any, raw: dict[str, Any]) -> None:
+        if not self._new_id("organisations", i, m.id):
+            return
+        if m.parent_id is not None:
+            self.parents[m.id] = (m.parent_id, i)
+        self.batches.add(Organisation, m.model_dump(exclude={"aliases"}) | {"parent_id": None})
+        for position, alias in enumerate(m.aliases):
+            self.batches.add(
+                OrganisationAlias, {"organisation_id": m.id, "position": position, "alias": alias}
+            )
+        self._audit("organisation", m.id, raw)
+
+    def cases(self, i: int, m: Any, raw: dict[str, Any]) -> None:
+        if not self._new_id("cases", i, m.id):
+            return
+        self.batches.add(Case, m.model_dump(exclude={"tags"}))
+        for tag in m.tags:
+            self.batches.add(CaseTag, {"case_id": m.id, "tag": tag})
+        self._audit("case", m.id, raw)
+
+    def decisions(self, i: int, m: Any, raw: dict[str, Any]) -> None:
+        if not self._new_id("decisions", i, m.id):
+            return
+        self._check_decision(i, m)
+        values = m.model_dump(exclude=DECISION_PARTS)
+        self.batches.add(Decision, values | {"compliance": "none"})
+        self._queue_parts(m)
+        self._audit("decision", m.id, raw)
+
+    def _check_decision(self, i: int, m: Any) -> None:
+        """The decision's references to earlier items; its reference and parts' ids seen once."""
+        where = f"decisions[{i}]"
+        if m.reference in self.references:
+            self.errors.add(f"{where}.reference", f"reference {m.reference!r} appears twice", "unique")
+        self.references.add(m.reference)
+        self._ref(f"{where}.case_id", "cases", m.case_id)
+        for j, r in enumerate(m.regulators):
+            self._ref(f"{where}.regulators[{j}].regulator_id", "regulators", r.regulator_id)
+        for j, o in enumerate(m.organisations):
+            self._ref(f"{where}.organisations[{j}].organisation_id", "organisations", o.organisation_id)
+        for j, f in enumerate(m.findings):
+            self._ref(f"{where}.findings[{j}].organisation_id", "organisations", f.organisation_id)
+        for part, items in (("findings", m.findings), ("sources", m.sources)):
+            for j, child in enumerate(items):
+                if child.id in self.child_ids[part]:
+                    self.errors.add(f"{where}.{part}[{j}].id", f"id {child.id} appears twice", "unique")
+                self.child_ids[part].add(child.id)
+        self.issued_on[m.id] = m.issued_on
+        if m.related:
+            self.related.append((i, m.id, m.related))
+
+    def _queue_parts(self, m: Any) -> None:
+        """The decision's parts, each row with its place in its list."""
+        for j, r in enumerate(m.regulators):
+            self.batches.add(
+                DecisionRegulator,
+                {"decision_id": m.id, "regulator_id": r.regulator_id, "role": r.role.value, "position": j},
+            )
+        for j, o in enumerate(m.organisations):
+            self.batches.add(
+                DecisionOrganisation,
+                {
+                    "decision_id": m.id,
+                    "organisation_id": o.organisation_id,
+                    "role": o.role.value,
+                    "position": j,
+                },
+            )
+        for j, f in enumerate(m.findings):
+            self.batches.add(Finding, f.model_dump() | {"decision_id": m.id, "position": j})
+        for j, p in enumerate(m.provisions):
+            self.batches.add(DecisionProvision, {"decision_id": m.id, "position": j, "provision": p})
+        for j, s in enumerate(m.sources):
+            self.batches.add(DecisionSource, s.model_dump() | {"decision_id": m.id, "position": j})
+        for tag in m.tags:
+            self.batches.add(DecisionTag, {"decision_id": m.id, "tag": tag})
+
+    def recommendations(self, i: int, m: Any, raw: dict[str, Any]) -> None:
+        if not self._new_id("recommendations", i, m.id):
+            return
+        self._ref(f"recommendations[{i}].decision_id", "decisions", m.decision_id)
+        self._ref(f"recommendations[{i}].organisation_id", "organisations", m.organisation_id)
+        if m.reference is not None:
+            key = (m.decision_id, m.reference)
+            if key in self.recommendation_references:
+                self.errors.add(
+                    f"recommendations[{i}].reference",
+                    f"reference {m.reference!r} appears twice in decision {m.decision_id}",
+                    "unique",
+                )
+            self.recommendation_references.add(key)
+        self.batches.add(Recommendation, m.model_dump() | {"status": "pending", "last_assessed_on": None})
+        self._audit("recommendation", m.id, raw)
+
+    def assessments(self, i: int, m: Any, raw: dict[str, Any]) -> None:
+        if not self._new_id("assessments", i, m.id):
+            return
+        self._ref(f"assessments[{i}].recommendation_id", "recommendations", m.recommendation_id)
+        data = m.model_dump()
+        # The file holds public attributions; an actor-shaped one (from an older export) is
+        # reduced to its public form, so that no account is shown.
+        data["recorded_by_name"] = audit.public_name_of(data["recorded_by"])
+        data["retracted_by_name"] = (
+            None if data["retracted_at"] is None else audit.public_name_of(data["retracted_by"] or "admin")
+        )
+        self.batches.add(Assessment, data)
+        self._audit("assessment", m.id, raw)
+
+    # Checks and writes that need a whole section.
+
+    def end_organisations(self) -> None:
+        for parent_id, i in self.parents.values():
+            self._ref(f"organisations[{i}].parent_id", "organisations", parent_id)
+        for id, (_, i) in self.parents.items():
+            seen = {id}
+            current: int | None = self.parents[id][0]
+            while current is not None:
+                if current in seen:
+                    self.errors.add(f"organisations[{i}].parent_id", "makes the parent chain a loop", "cycle")
+                    break
+                seen.add(current)
+                current = self.parents.get(current, (None, 0))[0]
+        self.errors.raise_()
+        self.batches.flush()
+        table = table_of(Organisation)
+        rows = [{"b_id": id, "b_parent": parent} for id, (parent, _) in self.parents.items()]
+        for start in range(0, len(rows), record_checks.BATCH):
+            self.session.execute(
+                update(table)
+                .where(table.c.id == bindparam("b_id"))
+                .values(parent_id=bindparam("b_parent"), updated_at=table.c.updated_at),
+                rows[start : start + record_checks.BATCH],
+            )
+
+    def end_decisions(self) -> None:
+        for i, id, related in self.related:
+            for j, r in enumerate(related):
+                field = f"decisions[{i}].related[{j}].decision_id"
+                if r.decision_id == id:
+                    self.errors.add(field, "a decision cannot be related to itself", "self")
+                elif r.decision_id not in self.issued_on:
+                    self.errors.add(
+                        field, f"there is no decision with id {r.decision_id} in the file", "reference"
+                    )
+                elif self.issued_on[r.decision_id] > self.issued_on[id]:
+                    self.errors.add(
+                        field,
+                        f"decision {r.decision_id} was issued after this one; "
+                        "a link goes from a later decision to an earlier one",
+                        "chronology",
+                    )
+        self.errors.raise_()
+        self.batches.flush()
+        for _, id, related in self.related:
+            for j, r in enumerate(related):
+                self.batches.add(
+                    DecisionRelation,
+                    {
+                        "decision_id": id,
+                        "related_decision_id": r.decision_id,
+                        "relation": r.relation.value,
+                        "position": j,
+                    },
+                )
+        self.related = []
+        self.issued_on = {}
+
+    def finish(self) -> None:
+        self.errors.raise_()
+        self.batches.flush()
+        compliance.refresh_all(self.session)
+        # Written past the ORM: every read document is made again before the commit.
+        read_store.touch_all(self.session)
+        reset_sequences(self.session)
+
+
+def import_record(session: Session, fp: TextIO) -> dict[str, int]:
+    """Load an export into this (empty) instance; return the number of items per section.
+
+    All-or-nothing: on any error an `Invalid` naming each bad item and field is raised, and
+    the caller rolls the transaction back.
+    """
+    if not is_empty(session):
+        raise Conflict(
+            "This instance already holds a record; a whole-record import needs an empty instance "
+            "(migrate a new database and import into it)."
+        )
+    importer = _Importer(session)
+    header: dict[str, Any] = {}
+    seen: list[str] = []
+    try:
+        for event in jsonstream.events(fp):
+            _on_event(importer, event, header, seen)
+        check_header(header)
+        missing = [s for s in SECTIONS if s not in seen]
+        if missing:
+            raise Invalid(
+                "The file lacks the section(s) " + ", ".join(missing) + ".",
+                [FieldError(s, "section missing", "missing") for s in missing],
+            )
+        importer.finish()
+    except IntegrityError as exc:
+        # The checks above should leave the database nothing to refuse; if it does, say so
+        # plainly (the caller rolls back).
+        raise Conflict(
+            "The file conflicts with the database's constraints; nothing was changed: "
+            f"{str(exc.orig).splitlines()[0] if exc.orig is not None else exc}."
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise Invalid(
+            "The file is not UTF-8 text; nothing was changed.",
+            [FieldError("body", f"byte {exc.start} is not UTF-8", "encoding")],
+        ) from exc
+    except jsonstream.TooDeep as exc:
+        raise Invalid(
+            f"The file was not imported (nothing was changed): {exc}.",
+            [FieldError(f"{exc.key}[{exc.index}]", f"nested over {jsonstream.MAX_DEPTH} levels", "depth")],
+        ) from exc
+    except jsonstream.JsonShapeError as exc:
+        raise Invalid(
+            f"The file is not a record export: {exc}.",
+            [FieldError("body", str(exc), "json_invalid")],
+        ) from exc
+    return importer.counts
+
+
+def _on_event(
+    importer: _Importer,
+    event: jsonstream.Scalar | jsonstream.ArrayStart | jsonstream.ArrayEnd | jsonstream.Item,
+    header: dict[str, Any],
+    seen: list[str],
+) -> None:
+    """One event of the file: a header value, a section's start or end, or an item."""
+    if isinstance(event, jsonstream.Scalar):
+        if event.key not in ("format", "version"):
+            raise Invalid(
+                f"Unknown key {event.key!r} in the file.",
+                [FieldError(event.key, "is not part of the format", "extra_forbidden")],
+            )
+        header[event.key] = event.value
+    elif isinstance(event, jsonstream.ArrayStart):
+        check_header(header)
+        check_order(event.key, seen)
+        seen.append(event.key)
+    elif isinstance(event, jsonstream.ArrayEnd):
+        importer.counts[event.key] = event.count
+        if event.key == "organisations":
+            importer.end_organisations()
+        elif event.key == "decisions":
+            importer.end_decisions()
+        else:
+            importer.errors.raise_()
+            importer.batches.flush()
+    else:
+        _read_item(importer, event)
+
+
+def _read_item(importer: _Importer, event: jsonstream.Item) -> None:
+    section, index, raw = event.key, event.index, event.value
+    model = ITEM_MODELS[section]
+    try:
+        item = model.model_validate(raw)
+    except ValidationError as exc:
+        for err in exc.errors():
+            message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+            if err.get("type") == "extra_forbidden":
+                message = "is not a field of this item"
+            importer.errors.add(field_path(section, index, err.get("loc", ())), message, str(err.get("type")))
+        return
+    getattr(importer, section)(index, item, raw)

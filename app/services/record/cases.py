@@ -1,0 +1,109 @@
+"""Cases: decisions about the same conduct, across regulators and appeals."""
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.models import Case, CaseTag, Decision
+from app.schemas.case import CaseCreate, CaseRead, CaseUpdate
+from app.schemas.common import Page
+from app.services.record.party_records import case_records
+from app.services.search.query import matches
+from app.services.shared import audit
+from app.services.shared.common import changed, check_version, get_or_404, labels, refuse_if_referenced
+from app.services.shared.pagination import SortKey, paginate
+from app.vocab import SearchType
+
+SORTS = {
+    "title": SortKey(Case.title, Case.id),
+    "-title": SortKey(Case.title, Case.id, descending=True),
+    "id": SortKey(Case.id, Case.id),
+    "-id": SortKey(Case.id, Case.id, descending=True),
+}
+
+LOAD = (selectinload(Case.tags),)
+
+
+def snapshot(case: Case) -> dict[str, Any]:
+    return audit.row(case) | {"tags": [t.tag for t in case.tags]}
+
+
+def create(session: Session, *, data: CaseCreate) -> Case:
+    case = Case(title=data.title, summary=data.summary, tags=[CaseTag(tag=t) for t in sorted(data.tags)])
+    session.add(case)
+    session.flush()
+    audit.record(
+        session, action="create", entity="case", entity_id=case.id, before=None, after=snapshot(case)
+    )
+    return case
+
+
+def update(session: Session, *, case_id: int, data: CaseUpdate, expected_version: int | None) -> Case:
+    case = get_or_404(session, Case, case_id, options=LOAD)
+    check_version(case, expected_version)
+    before = snapshot(case)
+    values = data.model_dump(exclude_unset=True)
+    tags = values.pop("tags", None)
+    changed(case, values)
+    case.updated_at = dt.datetime.now(dt.UTC)
+    if tags is not None:
+        # Remove the old tags first, so a tag kept in the new list does not clash.
+        case.tags = []
+        session.flush()
+        case.tags = [CaseTag(tag=t) for t in sorted(tags)]
+    session.flush()
+    audit.record(
+        session, action="update", entity="case", entity_id=case.id, before=before, after=snapshot(case)
+    )
+    return case
+
+
+def delete(session: Session, *, case_id: int, expected_version: int | None) -> None:
+    case = get_or_404(session, Case, case_id, options=LOAD)
+    check_version(case, expected_version)
+    refuse_if_referenced(session, f"Case {case_id}", [("decisions", Decision.case_id == case_id)])
+    before = snapshot(case)
+    session.delete(case)
+    session.flush()
+    audit.record(session, action="delete", entity="case", entity_id=case_id, before=before, after=None)
+
+
+def read_many(session: Session, cases: list[Case], *, as_of: dt.date | None) -> list[CaseRead]:
+    records = case_records(session, [c.id for c in cases], as_of=as_of)
+    return [
+        CaseRead.model_validate({**audit.row(c, exclude=()), "tags": [t.tag for t in c.tags]}).model_copy(
+            update=records[c.id].fields() | {"jurisdictions": records[c.id].jurisdictions}
+        )
+        for c in cases
+    ]
+
+
+def read(session: Session, *, case_id: int, as_of: dt.date | None) -> CaseRead:
+    return read_many(session, [get_or_404(session, Case, case_id, options=LOAD)], as_of=as_of)[0]
+
+
+def list_(
+    session: Session,
+    *,
+    tag: str | None = None,
+    q: str | None = None,
+    as_of: dt.date | None = None,
+    sort: str = "title",
+    limit: int,
+    cursor: str | None = None,
+) -> Page[CaseRead]:
+    stmt = select(Case).options(*LOAD)
+    if tag:
+        stmt = stmt.where(exists().where(CaseTag.case_id == Case.id, CaseTag.tag == tag))
+    if (clause := matches(q, SearchType.case, Case.id)) is not None:
+        stmt = stmt.where(clause)
+    rows, next_cursor = paginate(session, stmt, sorts=SORTS, sort=sort, limit=limit, cursor=cursor)
+    return Page(items=read_many(session, [r[0] for r in rows], as_of=as_of), next_cursor=next_cursor)
+
+
+def titles(session: Session, ids: Iterable[int] | None = None) -> dict[int, str]:
+    """Case titles by id (every case, by title, when ids is None)."""
+    return labels(session, Case.id, Case.title, ids)

@@ -1,0 +1,324 @@
+"""Merging a duplicate into the record kept: everything moves, nothing is lost.
+
+Through the ORM, so the outbox hooks and the audit log see every change: the kept record is
+updated (its version moves on), the moved rows are rewritten, the merged record is deleted,
+and `merged_records` remembers where its id went (it then answers 308 to the kept one).
+"""
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.errors import FieldError, Invalid, NotFound
+from app.models import (
+    Decision,
+    DecisionOrganisation,
+    DecisionProvision,
+    DecisionRelation,
+    DecisionSource,
+    DecisionTag,
+    Finding,
+    MergedRecord,
+    Organisation,
+    OrganisationAlias,
+    Recommendation,
+    Subscription,
+)
+from app.models.base import utcnow
+from app.services import compliance
+from app.services.record import decision_edits, decisions, organisations
+from app.services.shared import audit
+from app.services.shared.common import M, check_version, get_or_404
+from app.vocab import TargetType
+
+KINDS = {Organisation: "organisation", Decision: "decision"}
+
+
+def moved_to(session: Session, model: type[Any], id: int) -> int | None:
+    """The id a merged record now lives under, or None when it was never merged."""
+    kind = KINDS.get(model)
+    if kind is None:
+        return None
+    return session.scalar(
+        select(MergedRecord.into_id).where(MergedRecord.kind == kind, MergedRecord.merged_id == id)
+    )
+
+
+def _check_pair(merged_id: int, into_id: int, what: str) -> None:
+    if merged_id == into_id:
+        raise Invalid(
+            f"A {what} cannot be merged into itself.",
+            [FieldError("into", f"is this {what} itself", "self")],
+        )
+
+
+def _target(session: Session, model: type[M], into_id: int, what: str, options: Any = ()) -> M:
+    kept = session.get(model, into_id, options=options)
+    if kept is None:
+        raise NotFound(f"There is no {what} with id {into_id} to merge into.")
+    return kept
+
+
+def _remember(session: Session, kind: str, merged_id: int, into_id: int) -> None:
+    # Earlier merges into the merged record now point at the kept one (no chains to follow).
+    session.execute(
+        update(MergedRecord)
+        .where(MergedRecord.kind == kind, MergedRecord.into_id == merged_id)
+        .values(into_id=into_id)
+    )
+    session.add(MergedRecord(kind=kind, merged_id=merged_id, into_id=into_id))
+    for sub in session.scalars(
+        select(Subscription).where(
+            Subscription.target_type == TargetType(kind), Subscription.target_id == merged_id
+        )
+    ):
+        sub.target_id = into_id
+
+
+def _audit_merge(
+    session: Session,
+    entity: str,
+    merged_id: int,
+    into: int,
+    before_merged: dict[str, Any],
+    moved: dict[str, Any],
+    before_kept: dict[str, Any],
+    after_kept: dict[str, Any],
+) -> None:
+    """The whole merge in the audit log: the merged record (what moved, and where) and the kept
+    one (before and after)."""
+    audit.record(
+        session,
+        action="merge",
+        entity=entity,
+        entity_id=merged_id,
+        before=before_merged,
+        after={"merged_into": into, **moved},
+    )
+    audit.record(
+        session, action="update", entity=entity, entity_id=into, before=before_kept, after=after_kept
+    )
+
+
+def _touch(obj: Any) -> None:
+    """Mark the kept row changed (the UPDATE this forces moves its version on) even when only
+    its child rows changed."""
+    obj.updated_at = utcnow()
+
+
+def merge_organisation(
+    session: Session, *, organisation_id: int, into: int, expected_version: int | None
+) -> Organisation:
+    _check_pair(organisation_id, into, "organisation")
+    merged = get_or_404(session, Organisation, organisation_id, options=organisations.LOAD)
+    check_version(merged, expected_version)
+    kept = _target(session, Organisation, into, "organisation", organisations.LOAD)
+    before_merged, before_kept = organisations.snapshot(merged), organisations.snapshot(kept)
+
+    # Links to decisions: the kept party takes the merged one's place (where both are parties
+    # of one decision, the kept one's link stays: a decision names a party once).
+    links = session.scalars(
+        select(DecisionOrganisation).where(DecisionOrganisation.organisation_id == organisation_id)
+    ).all()
+    kept_on = set(
+        session.scalars(
+            select(DecisionOrganisation.decision_id).where(DecisionOrganisation.organisation_id == into)
+        )
+    )
+    moved_decisions = sorted(link.decision_id for link in links)
+    for link in links:
+        if link.decision_id in kept_on and link.role != _role(session, link.decision_id, into):
+            raise Invalid(
+                f"Both organisations are parties to decision {link.decision_id} in different roles "
+                f"({link.role.value} and {_role(session, link.decision_id, into).value}); "
+                "change one of them first.",
+                [FieldError("into", f"role clash on decision {link.decision_id}", "unique")],
+            )
+    for link in links:
+        values = {"decision_id": link.decision_id, "role": link.role, "position": link.position}
+        session.delete(link)
+        if link.decision_id not in kept_on:
+            session.flush()
+            session.add(DecisionOrganisation(organisation_id=into, **values))
+    recs = session.scalars(
+        select(Recommendation).where(Recommendation.organisation_id == organisation_id)
+    ).all()
+    for rec in recs:
+        rec.organisation_id = into
+    found = session.scalars(select(Finding).where(Finding.organisation_id == organisation_id)).all()
+    for finding in found:
+        finding.organisation_id = into
+    children = session.scalars(select(Organisation).where(Organisation.parent_id == organisation_id)).all()
+    for child in children:
+        child.parent_id = into if child.id != into else merged.parent_id
+    if kept.parent_id == organisation_id:
+        kept.parent_id = merged.parent_id
+
+    # The merged names become the kept one's aliases.
+    names = [a.alias for a in kept.aliases]
+    seen = {kept.name.casefold(), *(n.casefold() for n in names)}
+    for name in [merged.name, *(a.alias for a in merged.aliases)]:
+        if name.casefold() not in seen:
+            seen.add(name.casefold())
+            names.append(name)
+    for alias in names[len(kept.aliases) :]:
+        kept.aliases.append(OrganisationAlias(alias=alias, position=len(kept.aliases)))
+    kept.country = kept.country or merged.country
+    kept.website = kept.website or merged.website
+    _touch(kept)
+    session.flush()
+    session.delete(merged)
+    _remember(session, "organisation", organisation_id, into)
+    session.flush()
+    _audit_merge(
+        session,
+        "organisation",
+        organisation_id,
+        into,
+        before_merged,
+        {
+            "decisions": moved_decisions,
+            "recommendations": sorted(r.id for r in recs),
+            "findings": sorted(f.id for f in found),
+            "subsidiaries": sorted(c.id for c in children),
+        },
+        before_kept,
+        organisations.snapshot(kept),
+    )
+    return kept
+
+
+def _role(session: Session, decision_id: int, organisation_id: int) -> Any:
+    return session.scalar(
+        select(DecisionOrganisation.role).where(
+            DecisionOrganisation.decision_id == decision_id,
+            DecisionOrganisation.organisation_id == organisation_id,
+        )
+    )
+
+
+def merge_decision(
+    session: Session, *, decision_id: int, into: int, expected_version: int | None
+) -> Decision:
+    _check_pair(decision_id, into, "decision")
+    merged = get_or_404(session, Decision, decision_id, options=decisions.LOAD)
+    check_version(merged, expected_version)
+    kept = _target(session, Decision, into, "decision", decisions.LOAD)
+    theirs = {r.regulator_id for r in merged.regulators}
+    ours = {r.regulator_id for r in kept.regulators}
+    if not theirs <= ours:
+        raise Invalid(
+            f"Decision {decision_id} was issued by another regulator than decision {into} "
+            f"(regulators {sorted(theirs - ours)} are not among {sorted(ours)}); "
+            "only the same act by the same regulator can be merged.",
+            [FieldError("into", "a decision of another regulator", "regulator")],
+        )
+    # Recommendation references are unique within a decision: the same one on both sides
+    # would clash once they are one decision.
+    references = select(Recommendation.reference).where(Recommendation.reference.is_not(None))
+    clashes = sorted(
+        {str(r) for r in session.scalars(references.where(Recommendation.decision_id == decision_id))}
+        & {str(r) for r in session.scalars(references.where(Recommendation.decision_id == into))}
+    )
+    if clashes:
+        raise Invalid(
+            f"Decisions {decision_id} and {into} both have a recommendation with the reference "
+            f"{', '.join(repr(r) for r in clashes)}; references are unique within a decision. "
+            "Change or remove one of them first.",
+            [
+                FieldError(
+                    "into", "has a recommendation with the same reference: " + ", ".join(clashes), "unique"
+                )
+            ],
+        )
+    before_merged, before_kept = decision_edits.snapshot(merged), decision_edits.snapshot(kept)
+
+    # Parties, provisions, tags and sources the kept decision lacks.
+    parties = {o.organisation_id for o in kept.organisations}
+    for o in merged.organisations:
+        if o.organisation_id not in parties:
+            kept.organisations.append(
+                DecisionOrganisation(
+                    organisation_id=o.organisation_id, role=o.role, position=len(kept.organisations)
+                )
+            )
+    provisions = [p.provision for p in kept.provisions]
+    for p in merged.provisions:
+        if p.provision not in provisions:
+            provisions.append(p.provision)
+            kept.provisions.append(DecisionProvision(position=len(kept.provisions), provision=p.provision))
+    tags = {t.tag for t in kept.tags}
+    for t in merged.tags:
+        if t.tag not in tags:
+            tags.add(t.tag)
+            kept.tags.append(DecisionTag(tag=t.tag))
+    urls = {s.url for s in kept.sources}
+    for s in merged.sources:
+        if s.url not in urls:
+            urls.add(s.url)
+            kept.sources.append(
+                DecisionSource(
+                    position=len(kept.sources),
+                    url=s.url,
+                    title=s.title,
+                    publisher=s.publisher,
+                    published_on=s.published_on,
+                )
+            )
+    # Findings, recommendations (with their assessments) move whole.
+    for f in list(merged.findings):
+        merged.findings.remove(f)
+        f.position = len(kept.findings)
+        kept.findings.append(f)
+    recs = session.scalars(select(Recommendation).where(Recommendation.decision_id == decision_id)).all()
+    for rec in recs:
+        rec.decision_id = into
+    if kept.case_id is None:
+        kept.case_id = merged.case_id
+    if kept.summary is None:
+        kept.summary = merged.summary
+
+    # Links: the merged decision's own links become the kept one's; links to it, links to the kept one.
+    linked = {r.related_decision_id for r in kept.related}
+    for r in list(merged.related):
+        if r.related_decision_id not in linked and r.related_decision_id != into:
+            linked.add(r.related_decision_id)
+            kept.related.append(
+                DecisionRelation(
+                    related_decision_id=r.related_decision_id, relation=r.relation, position=len(kept.related)
+                )
+            )
+    merged.related = []
+    later_links = session.scalars(
+        select(DecisionRelation).where(DecisionRelation.related_decision_id == decision_id)
+    ).all()
+    rewired = []
+    for link in later_links:
+        if link.decision_id == into:  # the kept decision's own link to the merged one
+            kept.related.remove(link)
+            continue
+        exists = session.get(DecisionRelation, (link.decision_id, into))
+        values = {"decision_id": link.decision_id, "relation": link.relation, "position": link.position}
+        session.delete(link)
+        if link.decision_id != into and exists is None:
+            session.flush()
+            session.add(DecisionRelation(related_decision_id=into, **values))
+            rewired.append(link.decision_id)
+    _touch(kept)
+    session.flush()
+    session.delete(merged)
+    _remember(session, "decision", decision_id, into)
+    session.flush()
+    compliance.refresh_decision(session, into)
+    _audit_merge(
+        session,
+        "decision",
+        decision_id,
+        into,
+        before_merged,
+        {"recommendations": sorted(r.id for r in recs), "later_decisions_relinked": sorted(rewired)},
+        before_kept,
+        decision_edits.snapshot(kept),
+    )
+    return kept

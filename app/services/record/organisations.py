@@ -1,0 +1,177 @@
+"""Organisations: the parties involved in decisions, with their aliases and parents."""
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.errors import FieldError, Invalid
+from app.models import (
+    DecisionOrganisation,
+    Finding,
+    Organisation,
+    OrganisationAlias,
+    Recommendation,
+)
+from app.schemas.common import Page
+from app.schemas.organisation import OrganisationCreate, OrganisationRead, OrganisationUpdate
+from app.services.record.party_records import organisation_records
+from app.services.search.query import matches
+from app.services.shared import audit
+from app.services.shared.common import (
+    changed,
+    check_references,
+    check_version,
+    get_or_404,
+    labels,
+    refuse_if_referenced,
+)
+from app.services.shared.pagination import SortKey, paginate
+from app.vocab import OrganisationKind, SearchType
+
+SORTS = {
+    "name": SortKey(Organisation.name, Organisation.id),
+    "-name": SortKey(Organisation.name, Organisation.id, descending=True),
+    "id": SortKey(Organisation.id, Organisation.id),
+    "-id": SortKey(Organisation.id, Organisation.id, descending=True),
+}
+
+LOAD = (selectinload(Organisation.aliases),)
+
+
+def snapshot(org: Organisation) -> dict[str, Any]:
+    return audit.row(org) | {"aliases": [a.alias for a in org.aliases]}
+
+
+def _set_aliases(org: Organisation, aliases: list[str]) -> None:
+    org.aliases = [OrganisationAlias(alias=a, position=i) for i, a in enumerate(aliases)]
+
+
+def _check_parent(session: Session, org_id: int | None, parent_id: int | None) -> None:
+    if parent_id is None:
+        return
+    check_references(session, [("parent_id", Organisation, parent_id)])
+    # Walk up from the parent: meeting the organisation itself would make a loop.
+    seen: set[int] = set()
+    current: int | None = parent_id
+    while current is not None and current not in seen:
+        if current == org_id:
+            raise Invalid(
+                "An organisation cannot be its own parent or ancestor.",
+                [FieldError("parent_id", "would make the parent chain a loop", "cycle")],
+            )
+        seen.add(current)
+        current = session.scalar(select(Organisation.parent_id).where(Organisation.id == current))
+
+
+def create(session: Session, *, data: OrganisationCreate) -> Organisation:
+    _check_parent(session, None, data.parent_id)
+    org = Organisation(**data.model_dump(exclude={"aliases"}))
+    _set_aliases(org, data.aliases)
+    session.add(org)
+    session.flush()
+    audit.record(
+        session, action="create", entity="organisation", entity_id=org.id, before=None, after=snapshot(org)
+    )
+    return org
+
+
+def update(
+    session: Session,
+    *,
+    organisation_id: int,
+    data: OrganisationUpdate,
+    expected_version: int | None,
+) -> Organisation:
+    org = get_or_404(session, Organisation, organisation_id, options=LOAD)
+    check_version(org, expected_version)
+    values = data.model_dump(exclude_unset=True)
+    if "parent_id" in values:
+        _check_parent(session, org.id, values["parent_id"])
+    before = snapshot(org)
+    aliases = values.pop("aliases", None)
+    changed(org, values)
+    org.updated_at = dt.datetime.now(dt.UTC)
+    if aliases is not None:
+        # Remove the old names first, so a name kept in the new list does not clash.
+        org.aliases = []
+        session.flush()
+        _set_aliases(org, aliases)
+    session.flush()
+    audit.record(
+        session, action="update", entity="organisation", entity_id=org.id, before=before, after=snapshot(org)
+    )
+    return org
+
+
+def delete(session: Session, *, organisation_id: int, expected_version: int | None) -> None:
+    org = get_or_404(session, Organisation, organisation_id, options=LOAD)
+    check_version(org, expected_version)
+    refuse_if_referenced(
+        session,
+        f"Organisation {organisation_id}",
+        [
+            ("decisions", DecisionOrganisation.organisation_id == organisation_id),
+            ("recommendations", Recommendation.organisation_id == organisation_id),
+            ("findings", Finding.organisation_id == organisation_id),
+            ("subsidiaries", Organisation.parent_id == organisation_id),
+        ],
+    )
+    before = snapshot(org)
+    session.delete(org)
+    session.flush()
+    audit.record(
+        session, action="delete", entity="organisation", entity_id=organisation_id, before=before, after=None
+    )
+
+
+def read_many(session: Session, orgs: list[Organisation], *, as_of: dt.date | None) -> list[OrganisationRead]:
+    records = organisation_records(session, [o.id for o in orgs], as_of=as_of)
+    return [
+        OrganisationRead.model_validate(
+            {**audit.row(o, exclude=()), "aliases": [a.alias for a in o.aliases]}
+        ).model_copy(update=records[o.id].fields())
+        for o in orgs
+    ]
+
+
+def read(session: Session, *, organisation_id: int, as_of: dt.date | None) -> OrganisationRead:
+    org = get_or_404(session, Organisation, organisation_id, options=LOAD)
+    return read_many(session, [org], as_of=as_of)[0]
+
+
+def name_clause(q: str | None) -> ColumnElement[bool] | None:
+    """Organisations whose name or one of whose aliases `q` finds."""
+    return matches(q, SearchType.organisation, Organisation.id)
+
+
+def list_(
+    session: Session,
+    *,
+    kind: OrganisationKind | None = None,
+    country: str | None = None,
+    parent_id: int | None = None,
+    q: str | None = None,
+    as_of: dt.date | None = None,
+    sort: str = "name",
+    limit: int,
+    cursor: str | None = None,
+) -> Page[OrganisationRead]:
+    stmt = select(Organisation).options(*LOAD)
+    if kind:
+        stmt = stmt.where(Organisation.kind == kind)
+    if country:
+        stmt = stmt.where(Organisation.country == country.upper())
+    if parent_id is not None:
+        stmt = stmt.where(Organisation.parent_id == parent_id)
+    if (clause := name_clause(q)) is not None:
+        stmt = stmt.where(clause)
+    rows, next_cursor = paginate(session, stmt, sorts=SORTS, sort=sort, limit=limit, cursor=cursor)
+    return Page(items=read_many(session, [r[0] for r in rows], as_of=as_of), next_cursor=next_cursor)
+
+
+def names(session: Session, ids: Iterable[int] | None = None) -> dict[int, str]:
+    """Organisation names by id (every organisation, by name, when ids is None)."""
+    return labels(session, Organisation.id, Organisation.name, ids)

@@ -1,0 +1,162 @@
+"""Each party's record: decision count, penalties by currency and derived compliance.
+
+Computed for many ids at once (a page of a list) in a fixed number of queries.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, distinct, func, select
+from sqlalchemy.orm import Session
+
+from app.models import (
+    Decision,
+    DecisionOrganisation,
+    DecisionRegulator,
+    Recommendation,
+    Regulator,
+)
+from app.services.compliance import AsOf, derive_compliance, status_expr
+from app.services.shared.pagination import AnySelect
+from app.vocab import Compliance, OrganisationRole, Status
+
+
+@dataclass
+class Record:
+    decision_count: int = 0
+    penalties: dict[str, Decimal] = field(default_factory=dict)
+    recommendation_counts: dict[Status, int] = field(default_factory=dict)
+    jurisdictions: list[str] = field(default_factory=list)
+
+    @property
+    def compliance(self) -> Compliance:
+        return derive_compliance(self.recommendation_counts)
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "decision_count": self.decision_count,
+            "penalties": self.penalties,
+            "recommendation_counts": self.recommendation_counts,
+            "compliance": self.compliance,
+        }
+
+
+def _issued_by(as_of: dt.date | None) -> list[ColumnElement[bool]]:
+    return AsOf(as_of).decisions()
+
+
+def _fill(
+    session: Session,
+    records: dict[int, Record],
+    *,
+    decisions: AnySelect,
+    penalties: AnySelect,
+    statuses: AnySelect,
+) -> dict[int, Record]:
+    for owner, n in session.execute(decisions):
+        records[owner].decision_count = n
+    for owner, currency, total in session.execute(penalties):
+        records[owner].penalties[currency] = Decimal(total).quantize(Decimal("0.01"))
+    for owner, status, n in session.execute(statuses):
+        records[owner].recommendation_counts[Status(status)] = n
+    return records
+
+
+def organisation_records(session: Session, ids: list[int], *, as_of: dt.date | None) -> dict[int, Record]:
+    """Decisions involving each organisation, penalties where it is respondent, and the
+    compliance of the recommendations addressed to it."""
+    records = {i: Record() for i in ids}
+    if not ids:
+        return records
+    owner = DecisionOrganisation.organisation_id
+    involved = (
+        select(owner, func.count(distinct(DecisionOrganisation.decision_id)))
+        .join(Decision, Decision.id == DecisionOrganisation.decision_id)
+        .where(owner.in_(ids), *_issued_by(as_of))
+        .group_by(owner)
+    )
+    penalties = (
+        select(owner, Decision.penalty_currency, func.sum(Decision.penalty_amount))
+        .join(Decision, Decision.id == DecisionOrganisation.decision_id)
+        .where(
+            owner.in_(ids),
+            DecisionOrganisation.role == OrganisationRole.respondent,
+            Decision.penalty_amount.is_not(None),
+            *_issued_by(as_of),
+        )
+        .group_by(owner, Decision.penalty_currency)
+    )
+    status = status_expr(as_of)
+    statuses = (
+        select(Recommendation.organisation_id, status, func.count())
+        .join(Decision, Decision.id == Recommendation.decision_id)
+        .where(Recommendation.organisation_id.in_(ids), *_issued_by(as_of))
+        .group_by(Recommendation.organisation_id, status)
+    )
+    return _fill(session, records, decisions=involved, penalties=penalties, statuses=statuses)
+
+
+def regulator_records(session: Session, ids: list[int], *, as_of: dt.date | None) -> dict[int, Record]:
+    """Decisions each regulator took part in, their penalties, and the compliance of the
+    recommendations they issued."""
+    records = {i: Record() for i in ids}
+    if not ids:
+        return records
+    owner = DecisionRegulator.regulator_id
+    # As of a day only the decisions issued by then count, so each link is joined to its
+    # decision; today every link counts, and the counts need no decision row (at 200,000
+    # decisions, 36 ms of the busiest regulator's 240 ms).
+    links = select(owner).where(owner.in_(ids))
+    dated = links.join(Decision, Decision.id == DecisionRegulator.decision_id).where(*_issued_by(as_of))
+    counted = links if as_of is None else dated
+    involved = counted.add_columns(func.count()).group_by(owner)
+    penalties = (
+        dated.add_columns(Decision.penalty_currency, func.sum(Decision.penalty_amount))
+        .where(Decision.penalty_amount.is_not(None))
+        .group_by(owner, Decision.penalty_currency)
+    )
+    status = status_expr(as_of)
+    statuses = (
+        counted.add_columns(status, func.count())
+        .join(Recommendation, Recommendation.decision_id == DecisionRegulator.decision_id)
+        # Status first: SQLite's grouping of the busiest regulator's 210,000 recommendations
+        # takes about 115 ms so, against 140-165 ms by (regulator, status).
+        .group_by(status, owner)
+    )
+    return _fill(session, records, decisions=involved, penalties=penalties, statuses=statuses)
+
+
+def case_records(session: Session, ids: list[int], *, as_of: dt.date | None) -> dict[int, Record]:
+    """Each case's decisions, penalties, jurisdictions and compliance."""
+    records = {i: Record() for i in ids}
+    if not ids:
+        return records
+    owner = Decision.case_id
+    base = select(owner).where(owner.in_(ids), *_issued_by(as_of))
+    involved = base.add_columns(func.count()).group_by(owner)
+    penalties = (
+        base.add_columns(Decision.penalty_currency, func.sum(Decision.penalty_amount))
+        .where(Decision.penalty_amount.is_not(None))
+        .group_by(owner, Decision.penalty_currency)
+    )
+    status = status_expr(as_of)
+    statuses = (
+        base.add_columns(status, func.count())
+        .join(Recommendation, Recommendation.decision_id == Decision.id)
+        .group_by(owner, status)
+    )
+    _fill(session, records, decisions=involved, penalties=penalties, statuses=statuses)
+    jurisdictions: dict[int, set[str]] = defaultdict(set)
+    for case_id, jurisdiction in session.execute(
+        base.add_columns(Regulator.jurisdiction)
+        .join(DecisionRegulator, DecisionRegulator.decision_id == Decision.id)
+        .join(Regulator, Regulator.id == DecisionRegulator.regulator_id)
+        .distinct()
+    ):
+        jurisdictions[case_id].add(jurisdiction)
+    for case_id, found in jurisdictions.items():
+        records[case_id].jurisdictions = sorted(found)
+    return records

@@ -1,0 +1,135 @@
+"""Regulators: the bodies that issue decisions."""
+
+import datetime as dt
+from collections.abc import Iterable
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import QueryableAttribute, Session
+
+from app.errors import Conflict, FieldError
+from app.models import DecisionRegulator, Regulator
+from app.schemas.common import Page
+from app.schemas.regulator import RegulatorCreate, RegulatorRead, RegulatorUpdate
+from app.services.record.party_records import regulator_records
+from app.services.search.query import matches
+from app.services.shared import audit
+from app.services.shared.common import changed, check_version, get_or_404, labels, refuse_if_referenced
+from app.services.shared.pagination import SortKey, paginate
+from app.vocab import RegulatorKind, SearchType
+
+SORTS = {
+    "name": SortKey(Regulator.name, Regulator.id),
+    "-name": SortKey(Regulator.name, Regulator.id, descending=True),
+    "id": SortKey(Regulator.id, Regulator.id),
+    "-id": SortKey(Regulator.id, Regulator.id, descending=True),
+}
+
+
+def _check_name_free(session: Session, name: str, *, other_than: int | None = None) -> None:
+    stmt = select(Regulator.id).where(func.lower(Regulator.name) == name.lower())
+    if other_than is not None:
+        stmt = stmt.where(Regulator.id != other_than)
+    if session.scalar(stmt) is not None:
+        raise Conflict(
+            f"A regulator named {name!r} already exists.",
+            [FieldError("name", "a regulator with this name already exists", "unique")],
+        )
+
+
+def create(session: Session, *, data: RegulatorCreate) -> Regulator:
+    _check_name_free(session, data.name)
+    regulator = Regulator(**data.model_dump())
+    session.add(regulator)
+    session.flush()
+    audit.record(
+        session,
+        action="create",
+        entity="regulator",
+        entity_id=regulator.id,
+        before=None,
+        after=audit.row(regulator),
+    )
+    return regulator
+
+
+def update(
+    session: Session, *, regulator_id: int, data: RegulatorUpdate, expected_version: int | None
+) -> Regulator:
+    regulator = get_or_404(session, Regulator, regulator_id)
+    check_version(regulator, expected_version)
+    values = data.model_dump(exclude_unset=True)
+    if "name" in values:
+        _check_name_free(session, values["name"], other_than=regulator_id)
+    before = audit.row(regulator)
+    changed(regulator, values)
+    regulator.updated_at = dt.datetime.now(dt.UTC)
+    session.flush()
+    audit.record(
+        session,
+        action="update",
+        entity="regulator",
+        entity_id=regulator.id,
+        before=before,
+        after=audit.row(regulator),
+    )
+    return regulator
+
+
+def delete(session: Session, *, regulator_id: int, expected_version: int | None) -> None:
+    regulator = get_or_404(session, Regulator, regulator_id)
+    check_version(regulator, expected_version)
+    refuse_if_referenced(
+        session,
+        f"Regulator {regulator_id}",
+        [("decisions", DecisionRegulator.regulator_id == regulator_id)],
+    )
+    before = audit.row(regulator)
+    session.delete(regulator)
+    session.flush()
+    audit.record(
+        session, action="delete", entity="regulator", entity_id=regulator_id, before=before, after=None
+    )
+
+
+def read_many(session: Session, regulators: list[Regulator], *, as_of: dt.date | None) -> list[RegulatorRead]:
+    records = regulator_records(session, [r.id for r in regulators], as_of=as_of)
+    return [RegulatorRead.model_validate(r).model_copy(update=records[r.id].fields()) for r in regulators]
+
+
+def read(session: Session, *, regulator_id: int, as_of: dt.date | None) -> RegulatorRead:
+    return read_many(session, [get_or_404(session, Regulator, regulator_id)], as_of=as_of)[0]
+
+
+def list_(
+    session: Session,
+    *,
+    jurisdiction: str | None = None,
+    kind: RegulatorKind | None = None,
+    q: str | None = None,
+    as_of: dt.date | None = None,
+    sort: str = "name",
+    limit: int,
+    cursor: str | None = None,
+) -> Page[RegulatorRead]:
+    stmt = select(Regulator)
+    if jurisdiction:
+        stmt = stmt.where(jurisdiction_clause(Regulator.jurisdiction, jurisdiction))
+    if kind:
+        stmt = stmt.where(Regulator.kind == kind)
+    if (clause := matches(q, SearchType.regulator, Regulator.id)) is not None:
+        stmt = stmt.where(clause)
+    rows, next_cursor = paginate(session, stmt, sorts=SORTS, sort=sort, limit=limit, cursor=cursor)
+    return Page(items=read_many(session, [r[0] for r in rows], as_of=as_of), next_cursor=next_cursor)
+
+
+def jurisdiction_clause(column: QueryableAttribute[str], jurisdiction: str) -> ColumnElement[bool]:
+    """`CA` matches `CA` and its subdivisions such as `CA-BC`; `CA-BC` matches itself only."""
+    jurisdiction = jurisdiction.strip().upper()
+    if "-" in jurisdiction:
+        return column == jurisdiction
+    return (column == jurisdiction) | column.like(f"{jurisdiction}-%")
+
+
+def names(session: Session, ids: Iterable[int] | None = None) -> dict[int, str]:
+    """Regulator names by id (every regulator, by name, when ids is None)."""
+    return labels(session, Regulator.id, Regulator.name, ids)

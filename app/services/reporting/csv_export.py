@@ -1,0 +1,205 @@
+"""CSV exports of decisions and recommendations, for spreadsheets and reports.
+
+They take the lists' filters and `as_of` (the same SELECT builders, `decisions.filtered` and
+`recommendations.filtered`), read the derived columns through the same read models as the
+API (so status, compliance and standing follow the one set of rules), and come out page by
+page (keyset), so memory stays flat.
+
+Spreadsheet safety: UTF-8 with a byte-order mark (so spreadsheet programs pick the encoding),
+a header row, CRLF line ends, every cell quoted (so that a spreadsheet splitting on `;` in
+its locale cannot cut `x;=cmd|...` into a formula cell), and any cell that starts with `=`,
+`+`, `-`, `@` (or their fullwidth forms), a tab or a line break, also after leading spaces or
+invisible characters (zero-width spaces, joiners, a byte-order mark), is prefixed with `'`, so
+that it is shown as text and never run as a formula.
+"""
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Decision, Organisation
+from app.schemas.decision import DecisionRead
+from app.schemas.filters import DecisionFilter, RecommendationFilter
+from app.schemas.recommendation import RecommendationRead
+from app.services.record import decisions, recommendations
+from app.services.shared.pagination import paginate
+from app.vocab import Status
+
+PAGE = 500
+BOM = "\ufeff"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# Characters a spreadsheet may skip before a formula: they do not hide one from this check.
+INVISIBLE = " \u00a0\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u180e\u3000"
+
+
+def safe_cell(value: Any) -> str:
+    """A value as CSV text that a spreadsheet will not read as a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value)
+    if text.lstrip(INVISIBLE).startswith(FORMULA_START) or text.startswith(FORMULA_START):
+        return "'" + text
+    return text
+
+
+def _rows_to_text(rows: list[list[Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL)
+    writer.writerows([[safe_cell(v) for v in row] for row in rows])
+    return out.getvalue()
+
+
+def _join(values: list[str]) -> str:
+    return "; ".join(values)
+
+
+def _count(status: Status) -> Callable[[DecisionRead], int]:
+    return lambda d: d.recommendation_counts.get(status, 0)
+
+
+# Columns a decision's field is written as, where it is not one plain column of its own (an
+# empty list: the field is not written).
+DECISION_SPECIAL: dict[str, list[tuple[str, Callable[[DecisionRead], Any]]]] = {
+    "regulators": [
+        ("regulators", lambda d: _join([r.name for r in d.regulators])),
+        ("jurisdictions", lambda d: _join(sorted({r.jurisdiction for r in d.regulators}))),
+    ],
+    "organisations": [
+        ("organisations", lambda d: _join([f"{o.name} ({o.role.value})" for o in d.organisations]))
+    ],
+    "provisions": [("provisions", lambda d: _join(d.provisions))],
+    "tags": [("tags", lambda d: _join(d.tags))],
+    "recommendation_counts": [
+        ("recommendations", lambda d: sum(d.recommendation_counts.values())),
+        *((f"recommendations_{s.value}", _count(s)) for s in Status),
+    ],
+    **{
+        name: []
+        for name in ("sources", "findings", "related", "related_by", "version", "created_at", "updated_at")
+    },
+}
+# Long texts go last, so that a spreadsheet's rows stay readable.
+DECISION_LAST = ("summary",)
+
+
+def _field(name: str) -> Callable[[Any], Any]:
+    return lambda d: getattr(d, name)
+
+
+def _columns_of(
+    model: type[BaseModel], special: dict[str, list[tuple[str, Callable[[Any], Any]]]], last: tuple[str, ...]
+) -> list[tuple[str, Callable[[Any], Any]]]:
+    """The read model's fields as columns, in its order (then `last`): each plain field one
+    column of its own name, the others as `special` says."""
+    names = [*model.model_fields, *model.model_computed_fields]
+    ordered = [n for n in names if n not in last] + [n for n in last if n in names]
+    return [column for name in ordered for column in special.get(name, [(name, _field(name))])]
+
+
+# Each column once, its header beside how a row's value is read, derived from the read model
+# (app/schemas/decision.py): a plain field added there is a column here.
+DECISION_COLUMNS = _columns_of(DecisionRead, DECISION_SPECIAL, DECISION_LAST)
+
+
+@dataclass(frozen=True)
+class _Recommendation:
+    """A recommendation as the export reads it, with the names it shows beside the ids."""
+
+    read: RecommendationRead
+    decision_reference: str | None
+    organisation: str | None
+
+
+RECOMMENDATION_COLUMNS: list[tuple[str, Callable[[_Recommendation], Any]]] = [
+    ("id", lambda r: r.read.id),
+    ("decision_id", lambda r: r.read.decision_id),
+    ("decision_reference", lambda r: r.decision_reference),
+    ("organisation_id", lambda r: r.read.organisation_id),
+    ("organisation", lambda r: r.organisation),
+    ("reference", lambda r: r.read.reference),
+    ("kind", lambda r: r.read.kind.value),
+    ("text", lambda r: r.read.text),
+    ("due_on", lambda r: r.read.due_on),
+    ("status", lambda r: r.read.status.value),
+    ("overdue", lambda r: r.read.overdue),
+    ("last_assessed_on", lambda r: r.read.last_assessed_on),
+]
+
+
+def _pages(
+    session: Session,
+    stmt: Any,
+    *,
+    sorts: Any,
+    sort: str,
+    columns: list[tuple[str, Callable[[Any], Any]]],
+    reads: Callable[[list[Any]], list[Any]],
+) -> Iterator[str]:
+    """CSV text: the header, then one piece per page (keyset) of the rows `reads` makes of the
+    statement's records."""
+    yield BOM + _rows_to_text([[header for header, _ in columns]])
+    cursor: str | None = None
+    while True:
+        rows, cursor = paginate(session, stmt, sorts=sorts, sort=sort, limit=PAGE, cursor=cursor)
+        yield _rows_to_text([[value(r) for _, value in columns] for r in reads([r[0] for r in rows])])
+        session.expunge_all()
+        if cursor is None:
+            return
+
+
+def decision_rows(session: Session, filters: DecisionFilter, *, sort: str = "-issued_on") -> Iterator[str]:
+    """CSV text: the header, then one piece per page of decisions matching the filters."""
+    as_of = filters.as_of
+    return _pages(
+        session,
+        decisions.filtered(filters, session=session),
+        sorts=decisions.sorts(as_of),
+        sort=sort,
+        columns=DECISION_COLUMNS,
+        reads=lambda found: decisions.read_many(session, found, as_of=as_of),
+    )
+
+
+def recommendation_rows(
+    session: Session, filters: RecommendationFilter, *, sort: str = "id"
+) -> Iterator[str]:
+    """CSV text: the header, then one piece per page of recommendations matching the filters."""
+    as_of = filters.as_of
+
+    def reads(recs: list[Any]) -> list[_Recommendation]:
+        references = dict(
+            session.execute(
+                select(Decision.id, Decision.reference).where(Decision.id.in_({r.decision_id for r in recs}))
+            ).all()
+        )
+        names = dict(
+            session.execute(
+                select(Organisation.id, Organisation.name).where(
+                    Organisation.id.in_({r.organisation_id for r in recs})
+                )
+            ).all()
+        )
+        return [
+            _Recommendation(r, references.get(r.decision_id), names.get(r.organisation_id))
+            for r in recommendations.read_many(session, recs, as_of=as_of)
+        ]
+
+    return _pages(
+        session,
+        recommendations.filtered(filters),
+        sorts=recommendations.sorts(as_of),
+        sort=sort,
+        columns=RECOMMENDATION_COLUMNS,
+        reads=reads,
+    )

@@ -1,0 +1,168 @@
+"""Atom 1.0 feeds (RFC 4287) of the newest decisions and the newest compliance changes.
+
+Built with the standard library's ElementTree: every text goes through it (so it is escaped),
+characters XML 1.0 does not allow are dropped, and each feed carries the elements Atom
+requires: id, title, updated, author, a `self` link, and per entry id, title, updated, link
+and summary.
+"""
+
+import datetime as dt
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Assessment, Decision, Organisation, Recommendation
+from app.schemas.filters import DecisionFilter, RecommendationFilter
+from app.services import compliance
+from app.services.compliance import describe_counts
+from app.services.record import decisions, recommendations
+from app.services.shared.pagination import paginate
+from app.vocab import Compliance, Status
+
+ATOM = "http://www.w3.org/2005/Atom"
+ET.register_namespace("", ATOM)
+DEFAULT_ENTRIES = 50
+MAX_ENTRIES = 200
+_NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _clean(text: str) -> str:
+    return _NOT_XML.sub("", text)
+
+
+def _time(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass
+class Entry:
+    id: str
+    title: str
+    updated: dt.datetime
+    link: str
+    summary: str
+    published: dt.datetime | None = None
+    categories: Sequence[str] = ()
+
+
+def render(*, feed_id: str, title: str, self_url: str, alternate: str, entries: list[Entry]) -> bytes:
+    def add(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+        element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", {k: _clean(v) for k, v in attrs.items()})
+        if text is not None:
+            element.text = _clean(text)
+        return element
+
+    feed = ET.Element(f"{{{ATOM}}}feed")
+    add(feed, "id", feed_id)
+    add(feed, "title", title)
+    newest = max((e.updated for e in entries), default=dt.datetime.now(dt.UTC))
+    add(feed, "updated", _time(newest))
+    author = add(feed, "author")
+    add(author, "name", "Findings Tracker")
+    add(feed, "link", rel="self", type="application/atom+xml", href=self_url)
+    add(feed, "link", rel="alternate", type="text/html", href=alternate)
+    add(feed, "generator", "Findings Tracker")
+    for e in entries:
+        entry = add(feed, "entry")
+        add(entry, "id", e.id)
+        add(entry, "title", e.title)
+        add(entry, "updated", _time(e.updated))
+        if e.published is not None:
+            add(entry, "published", _time(e.published))
+        add(entry, "link", rel="alternate", type="text/html", href=e.link)
+        for category in e.categories:
+            add(entry, "category", term=category)
+        add(entry, "summary", e.summary, type="text")
+    document: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return document
+
+
+def decision_entries(session: Session, *, base: str, limit: int, filters: DecisionFilter) -> list[Entry]:
+    """The newest decisions (by day issued) matching the decision list's filters."""
+    as_of = filters.as_of
+    stmt = decisions.filtered(filters, session=session)
+    rows, _ = paginate(session, stmt, sorts=decisions.SORTS, sort="-issued_on", limit=limit, cursor=None)
+    entries = []
+    for d in decisions.read_many(session, [r[0] for r in rows], as_of=as_of):
+        by = ", ".join(r.name for r in d.regulators)
+        against = ", ".join(f"{o.name} ({o.role.value})" for o in d.organisations)
+        penalty = (
+            f" Penalty: {d.penalty_amount} {d.penalty_currency}." if d.penalty_amount is not None else ""
+        )
+        compliance_text = describe_counts(d.recommendation_counts)
+        if d.compliance != Compliance.none:
+            compliance_text = f"{d.compliance.value} ({compliance_text})"
+        lead = f"Issued on {d.issued_on} by {by}" + (f"; parties: {against}" if against else "") + "."
+        summary = f"{lead}{penalty} Compliance: {compliance_text}; standing: {d.standing.value}." + (
+            f"\n\n{d.summary}" if d.summary else ""
+        )
+        entries.append(
+            Entry(
+                id=f"{base}/decisions/{d.id}",
+                title=f"{d.reference}: {d.title}",
+                updated=d.updated_at,
+                published=dt.datetime.combine(d.issued_on, dt.time(), dt.UTC),
+                link=f"{base}/decisions/{d.id}",
+                summary=summary,
+                categories=[d.kind.value, *d.tags],
+            )
+        )
+    return entries
+
+
+def assessment_entries(
+    session: Session,
+    *,
+    base: str,
+    limit: int,
+    organisation_id: int | None = None,
+    regulator_id: int | None = None,
+    decision_id: int | None = None,
+    recommendation_id: int | None = None,
+    status: Status | None = None,
+) -> list[Entry]:
+    """The newest compliance changes: assessments, most recently recorded first."""
+    stmt = (
+        select(Assessment, Recommendation, Decision.reference, Organisation.name)
+        .join(Recommendation, Recommendation.id == Assessment.recommendation_id)
+        .join(Decision, Decision.id == Recommendation.decision_id)
+        .join(Organisation, Organisation.id == Recommendation.organisation_id)
+        .where(compliance.COUNTS)
+    )
+    scope = RecommendationFilter(
+        organisation_id=organisation_id, regulator_id=regulator_id, decision_id=decision_id
+    )
+    if scope.values():
+        # The recommendations the recommendation list's own filters choose (one set of rules).
+        chosen = recommendations.filtered(scope).with_only_columns(Recommendation.id)
+        stmt = stmt.where(Recommendation.id.in_(chosen))
+    if recommendation_id is not None:
+        stmt = stmt.where(Recommendation.id == recommendation_id)
+    if status is not None:
+        stmt = stmt.where(Assessment.status == status)
+    stmt = stmt.order_by(Assessment.recorded_at.desc(), Assessment.id.desc()).limit(limit)
+    entries = []
+    for a, rec, reference, organisation in session.execute(stmt):
+        text = rec.text if len(rec.text) <= 120 else rec.text[:119] + "…"
+        summary = (
+            f"{organisation}: {a.status.value} as of {a.assessed_on}, asserted by {a.asserted_by.value}. "
+            f"Recommendation {rec.id} of {reference}: {rec.text}"
+            + (f"\n\n{a.note}" if a.note else "")
+            + (f"\n\nSource: {a.source_url}" if a.source_url else "")
+        )
+        entries.append(
+            Entry(
+                id=f"{base}/recommendations/{rec.id}/assessments/{a.id}",
+                title=f"{a.status.value.replace('_', ' ')}: {text}",
+                updated=a.recorded_at,
+                published=dt.datetime.combine(a.assessed_on, dt.time(), dt.UTC),
+                link=f"{base}/recommendations/{rec.id}",
+                summary=summary,
+                categories=[a.status.value],
+            )
+        )
+    return entries
