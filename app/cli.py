@@ -2,6 +2,8 @@
 its `token` and `user` commands (API tokens, browser accounts) are in app/cli_accounts.py."""
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,11 +18,36 @@ cli.add_typer(user_cli, name="user")
 
 @cli.command()
 def migrate() -> None:
-    """Bring the database (DATABASE_URL) up to the latest schema."""
+    """Bring the database (DATABASE_URL) up to the latest schema, and rewrite the stored read
+    documents that are missing or were built with another read schema."""
     from app import migrate as migrations
 
-    migrations.upgrade()
+    with progress_bar("Read documents") as progress:
+        written = migrations.upgrade(progress=progress)
     typer.echo("Database is at the latest schema.")
+    if written:
+        typer.echo(f"Read documents written again: {written}.")
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on a terminal (nothing elsewhere), told how far with `(done, total)`."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    ) as bar:
+        task = bar.add_task(description, total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield progress
 
 
 @cli.command()
@@ -129,8 +156,6 @@ def import_csv(
     """
     import time
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from app.db import Database
     from app.errors import DomainError
     from app.services.exchange.csv import importer as csv_import
@@ -142,19 +167,7 @@ def import_csv(
     session.info["actor"] = f"import-csv:{mapping_file.name}"
     try:
         spec = mapping.load(mapping_file)
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            transient=True,
-            disable=not sys.stderr.isatty(),
-            console=None,
-        ) as bar:
-            task = bar.add_task(f"{csv_file.name}", total=None)
-
-            def progress(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
+        with progress_bar(csv_file.name) as progress:
 
             def checkpoint() -> None:
                 session.commit()

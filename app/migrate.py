@@ -1,5 +1,6 @@
 """Run the Alembic migrations from code (the `findings migrate` command and the tests)."""
 
+from collections.abc import Callable
 from typing import Any
 
 from alembic import command
@@ -36,23 +37,28 @@ def compare_options() -> dict[str, Any]:
     return {"compare_type": True, "include_name": include_name}
 
 
-def upgrade(url: str | None = None, revision: str = "head") -> None:
-    """Migrate to `revision`; at the head, then make the stored read documents that are missing
-    (none after a migration that created or emptied their table), with the code of the head."""
+def upgrade(
+    url: str | None = None, revision: str = "head", progress: Callable[[int, int], None] | None = None
+) -> int:
+    """Migrate to `revision`; at the head, then rewrite the stored read documents that are
+    missing or stale (built with another read schema) with the code of the head; return how
+    many were written."""
     command.upgrade(alembic_config(url), revision)
     if revision == "head":
-        fill_read_model(url)
+        return refresh_read_model(url, progress)
+    return 0
 
 
-def fill_read_model(url: str | None = None) -> int:
-    """Make the missing read documents (`read_store.fill_missing`) in one transaction."""
+def refresh_read_model(url: str | None = None, progress: Callable[[int, int], None] | None = None) -> int:
+    """Rewrite the missing and stale read documents (`read_store.refresh_stale`) in one
+    transaction."""
     from app.db import Database
     from app.services.readmodel import store as read_store
 
     db = Database(url or get_settings().database_url)
     try:
         with db.transaction(actor="migrate") as session:
-            return read_store.fill_missing(session)
+            return read_store.refresh_stale(session, progress)
     finally:
         db.dispose()
 

@@ -22,6 +22,9 @@ class DecisionDocument(Base):
     # The decision's version, its ETag: read without opening the document.
     version: Mapped[int]
     body: Mapped[str] = mapped_column(Text)
+    # The digest of the read schema the document was built with (`read_store.DIGEST`): one
+    # that differs from the code's is rebuilt by `findings migrate`.
+    digest: Mapped[str] = mapped_column(String(16), server_default="")
 
 
 class DecisionListing(Base):

@@ -3,7 +3,7 @@
 One row per (decision, regulator or party), with the decision's kept compliance and its day,
 indexed in the order an owner's page of one compliance is read. app/services/readmodel/store.py
 keeps it with the documents. The documents are emptied here, so that `findings migrate` makes
-them again after the last revision (app/migrate.py: `documents.fill_missing`), and the
+them again after the last revision (app/migrate.py: `read_store.refresh_stale`), and the
 listings with them, with the code of the head revision.
 
 Revision ID: 7c31f0d2a9e4

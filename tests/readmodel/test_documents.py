@@ -385,10 +385,42 @@ def test_migrate_makes_the_missing_documents(api: Api, record: dict[str, Any]) -
         bodies = dict(session.execute(select(DecisionDocument.decision_id, DecisionDocument.body)).all())
     assert len(bodies) == 3 and bodies[first] == "kept"
     with api.db.transaction() as session:
-        assert read_store.fill_missing(session) == 0
+        assert read_store.refresh_stale(session) == 0
         session.execute(delete(DecisionDocument).where(DecisionDocument.decision_id == first))
-        assert read_store.fill_missing(session) == 1
+        assert read_store.refresh_stale(session) == 1
     assert_in_step(api.db)
+
+
+class WithNote(DecisionRead):
+    """The read schema with a plain field added, as a change to the code would add one."""
+
+    note: str = "added"
+
+
+def test_a_field_added_to_the_read_schema_is_read_after_migrate_alone(
+    api: Api, record: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = record["decisions"][0]["id"]
+    url = api.db.engine.url.render_as_string(hide_password=False)
+    assert migrate.upgrade(url) == 0  # every document was built with today's schema
+    # The code changes: reads are built with the new field.
+    monkeypatch.setattr(decisions, "DecisionRead", WithNote)
+    monkeypatch.setattr(read_store, "READ_JSON", TypeAdapter(WithNote))
+    read_store.digest.cache_clear()
+    monkeypatch.setattr(read_store, "digest", read_store.digest.__wrapped__)
+    # The documents stored before the change do not carry it...
+    assert "note" not in api.ok(api.get(f"/api/v1/decisions/{first}"))
+    # ...until `findings migrate`, with no migration of the change's own, rewrites them all.
+    assert migrate.upgrade(url) == len(record["decisions"])
+    assert api.ok(api.get(f"/api/v1/decisions/{first}"))["note"] == "added"
+    assert all(d["note"] == "added" for d in api.ok(api.get("/api/v1/decisions"))["items"])
+    assert migrate.upgrade(url) == 0  # and then they are current
+
+
+def test_the_digest_is_the_read_schema_s() -> None:
+    assert read_store.digest() == read_store.digest()
+    changed = TypeAdapter(WithNote).json_schema(by_alias=True, mode="serialization")
+    assert changed != READ_JSON.json_schema(by_alias=True, mode="serialization")
 
 
 def test_record_import_and_csv_import_store_documents(

@@ -7,6 +7,10 @@ current read is one lookup and no assembly. Reads `as_of` a day still derive fro
 - One definition: `build` makes the documents of some decisions from `decisions.read_many`,
   the computed read itself; the per-write refresh (`refresh`) and the full rebuild (`rebuild`,
   `findings rebuild-read-model`, the migration that made the table) both write what it makes.
+- Documents know what built them: each carries the digest of the read schema (and of the
+  way it is stored) that made it (`digest()`); `findings migrate` rewrites every document
+  whose digest differs (`refresh_stale`), so a change to the read shape needs no migration
+  that empties the table, and no one to remember a rebuild.
 - One mechanism: after every flush, the decisions whose document the flush may change are
   noted on the session (the mapper hooks, `install`): a decision written or deleted; one whose parts
   (regulators, parties, findings, provisions, sources, tags, links) changed; the decision at
@@ -32,16 +36,31 @@ current read is one lookup and no assembly. Reads `as_of` a day still derive fro
   these owner-and-compliance pages only once `findings rebuild-read-model` has run.
 """
 
+import hashlib
+import json
 import re
 import secrets
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
+from functools import cache
 from itertools import chain
 from typing import Any
 
 from pydantic import TypeAdapter
 from pydantic_core import to_json
-from sqlalchemy import BindParameter, Select, bindparam, delete, event, insert, literal, null, or_, select
+from sqlalchemy import (
+    BindParameter,
+    Select,
+    bindparam,
+    delete,
+    event,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Bundle, Session, attributes, object_session
 from sqlalchemy.orm.session import SessionTransaction
 
@@ -82,6 +101,20 @@ SLOT = "\x01"
 # that no text of the record, whatever it holds, can pass for one.
 NONCE = secrets.token_hex(8)
 SLOT_TOKEN = re.compile(rf'"\\u0001{NONCE}([RJO][0-9]+)\\u0001"')
+
+
+# The way a read becomes a stored document (the slots below): bump it when that changes
+# without the read schema changing, so that the documents are rebuilt.
+STORAGE_FORMAT = 1
+
+
+@cache
+def digest() -> str:
+    """The digest of the read schema and of the storage format: what a document built now
+    carries. (Cached: the schema is fixed once the code is loaded; a test that changes it
+    clears the cache.)"""
+    schema = json.dumps(READ_JSON.json_schema(by_alias=True, mode="serialization"), sort_keys=True)
+    return hashlib.sha256(f"{STORAGE_FORMAT}\n{schema}".encode()).hexdigest()[:16]
 
 
 # -- Making documents (the one definition) -------------------------------------------------
@@ -168,7 +201,10 @@ def _write(session: Session, ids: Sequence[int]) -> int:
     if reads:
         connection.execute(
             insert(DOCUMENTS),
-            [{"decision_id": r.id, "version": r.version, "body": template(r)} for r in reads],
+            [
+                {"decision_id": r.id, "version": r.version, "body": template(r), "digest": digest()}
+                for r in reads
+            ],
         )
         if rows := [row for r in reads for row in _listings(r)]:
             connection.execute(insert(LISTINGS), rows)
@@ -196,17 +232,25 @@ def rebuild(session: Session) -> int:
     return _write_all(session, select(Decision.id))
 
 
-def fill_missing(session: Session) -> int:
-    """Make the documents of the decisions that have none (after a migration that created or
-    emptied the table, or rows written past the app); return how many were made."""
+# Told how many documents are written so far, of how many.
+Progress = Callable[[int, int], None]
+
+
+def refresh_stale(session: Session, progress: Progress | None = None) -> int:
+    """Make the documents of the decisions that have none (rows written past the app, a table
+    just made) or one built with another read schema (its digest differs from `digest()`);
+    return how many were written."""
     session.flush()
-    have = select(DOCUMENTS.c.decision_id).where(DOCUMENTS.c.decision_id == Decision.id)
-    return _write_all(session, select(Decision.id).where(~have.exists()))
+    current = select(DOCUMENTS.c.decision_id).where(
+        DOCUMENTS.c.decision_id == Decision.id, DOCUMENTS.c.digest == digest()
+    )
+    return _write_all(session, select(Decision.id).where(~current.exists()), progress)
 
 
-def _write_all(session: Session, ids: Select[int]) -> int:
+def _write_all(session: Session, ids: Select[int], progress: Progress | None = None) -> int:
     """Write the documents of the decisions `ids` selects, a batch at a time, in id order."""
     held = set(session.identity_map.keys())
+    total = (session.scalar(select(func.count()).select_from(ids.subquery())) or 0) if progress else 0
     written = 0
     last = 0
     while True:
@@ -214,6 +258,8 @@ def _write_all(session: Session, ids: Select[int]) -> int:
         if not batch:
             return written
         written += _write(session, batch)
+        if progress is not None:
+            progress(written, total)
         last = batch[-1]
         # Loaded for the batch only: let them go (a whole record would not fit in memory).
         for obj in list(session.identity_map.values()):
