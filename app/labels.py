@@ -144,6 +144,53 @@ LABELS: dict[type[StrEnum], dict[str, str]] = {
         "failed": N_("Failed"),
         "cancelled": N_("Cancelled"),
     },
+    # The orders of the lists.
+    vocab.DecisionSort: {
+        "-issued_on": N_("Newest first"),
+        "issued_on": N_("Oldest first"),
+        "reference": N_("Reference A to Z"),
+        "-reference": N_("Reference Z to A"),
+        "title": N_("Title A to Z"),
+        "-title": N_("Title Z to A"),
+        "id": N_("First added first"),
+        "-id": N_("Last added first"),
+        "penalty_amount": N_("Smallest penalty first"),
+        "-penalty_amount": N_("Largest penalty first"),
+        "penalty_currency": N_("Currency A to Z"),
+        "-penalty_currency": N_("Currency Z to A"),
+        "kind": N_("Kind A to Z"),
+        "-kind": N_("Kind Z to A"),
+        "compliance": N_("Compliance, none to not complied"),
+        "-compliance": N_("Compliance, not complied to none"),
+    },
+    vocab.RecommendationSort: {
+        "id": N_("First added first"),
+        "-id": N_("Last added first"),
+        "due_on": N_("Soonest due first"),
+        "-due_on": N_("Latest due first"),
+        "status": N_("Status, pending to withdrawn"),
+        "-status": N_("Status, withdrawn to pending"),
+        "last_assessed_on": N_("Longest since assessed first"),
+        "-last_assessed_on": N_("Most recently assessed first"),
+    },
+    vocab.OrganisationSort: {
+        "name": N_("Name A to Z"),
+        "-name": N_("Name Z to A"),
+        "id": N_("First added first"),
+        "-id": N_("Last added first"),
+    },
+    vocab.RegulatorSort: {
+        "name": N_("Name A to Z"),
+        "-name": N_("Name Z to A"),
+        "id": N_("First added first"),
+        "-id": N_("Last added first"),
+    },
+    vocab.CaseSort: {
+        "title": N_("Title A to Z"),
+        "-title": N_("Title Z to A"),
+        "id": N_("First added first"),
+        "-id": N_("Last added first"),
+    },
 }
 
 EXPLANATIONS: dict[type[StrEnum], dict[str, str]] = {
@@ -172,9 +219,12 @@ EXPLANATIONS: dict[type[StrEnum], dict[str, str]] = {
     },
 }
 
-# Codes whose label is the same in every vocabulary that has them, for a plain string.
+# Codes whose label is the same in every vocabulary that has them, for a plain string (the
+# orders of the lists aside: their codes are field names, labelled only as members).
 _BY_VALUE: dict[str, str] = {}
-for _labels in LABELS.values():
+for _enum, _labels in LABELS.items():
+    if _enum in vocab.SORT_ORDERS:
+        continue
     for _code, _text in _labels.items():
         _BY_VALUE.setdefault(_code, _text)
 

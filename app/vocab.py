@@ -175,3 +175,68 @@ class DeliveryStatus(StrEnum):
     delivered = "delivered"
     failed = "failed"  # gave up after the last retry
     cancelled = "cancelled"  # the subscription was disabled or deleted first
+
+
+# -- The orders of the lists ----------------------------------------------------------------
+# One per list: the codes its `sort` takes (a leading `-` reverses the order), shared by the
+# API's parameter, the pages' choice of order and the service's keys (`SORTS`, tested to match).
+
+
+class DecisionSort(StrEnum):
+    issued_on_desc = "-issued_on"
+    issued_on_asc = "issued_on"
+    reference_asc = "reference"
+    reference_desc = "-reference"
+    title_asc = "title"
+    title_desc = "-title"
+    id_asc = "id"
+    id_desc = "-id"
+    penalty_amount_asc = "penalty_amount"
+    penalty_amount_desc = "-penalty_amount"
+    penalty_currency_asc = "penalty_currency"
+    penalty_currency_desc = "-penalty_currency"
+    kind_asc = "kind"
+    kind_desc = "-kind"
+    compliance_asc = "compliance"
+    compliance_desc = "-compliance"
+
+
+class RecommendationSort(StrEnum):
+    id_asc = "id"
+    id_desc = "-id"
+    due_on_asc = "due_on"
+    due_on_desc = "-due_on"
+    status_asc = "status"
+    status_desc = "-status"
+    last_assessed_on_asc = "last_assessed_on"
+    last_assessed_on_desc = "-last_assessed_on"
+
+
+class OrganisationSort(StrEnum):
+    name_asc = "name"
+    name_desc = "-name"
+    id_asc = "id"
+    id_desc = "-id"
+
+
+class RegulatorSort(StrEnum):
+    name_asc = "name"
+    name_desc = "-name"
+    id_asc = "id"
+    id_desc = "-id"
+
+
+class CaseSort(StrEnum):
+    title_asc = "title"
+    title_desc = "-title"
+    id_asc = "id"
+    id_desc = "-id"
+
+
+SORT_ORDERS: tuple[type[StrEnum], ...] = (
+    DecisionSort,
+    RecommendationSort,
+    OrganisationSort,
+    RegulatorSort,
+    CaseSort,
+)

@@ -7,37 +7,35 @@ from app.api.common import CREATE, DELETE, READ, READ_ITEM, UPDATE, created, wit
 from app.api.deps import (
     DEFAULT_PAGE,
     AsOf,
+    CaseSortParam,
     Cursor,
     Editor,
     IfMatch,
     Limit,
-    Q,
     SessionDep,
     item_id,
-    sort_param,
 )
 from app.api.idempotency import ApiRoute
 from app.schemas.case import CaseCreate, CaseRead, CaseUpdate
 from app.schemas.common import Page
+from app.schemas.filters import CaseFilter
 from app.services.record import cases
+from app.vocab import CaseSort
 
 router = APIRouter(prefix="/cases", tags=["cases"], route_class=ApiRoute)
 CaseId = Annotated[int, item_id("case_id")]
-Sort = sort_param(cases.SORTS)
 
 
 @router.get("", response_model=Page[CaseRead], responses=READ)
 @public
 def list_cases(
     session: SessionDep,
+    filters: Annotated[CaseFilter, Query()],
     limit: Limit = DEFAULT_PAGE,
     cursor: Cursor = None,
-    as_of: AsOf = None,
-    tag: Annotated[str | None, Query(max_length=100)] = None,
-    q: Q = None,
-    sort: Sort = "title",  # type: ignore[valid-type]  # a Literal made at import
+    sort: CaseSortParam = CaseSort.title_asc,
 ) -> Page[CaseRead]:
-    return cases.list_(session, tag=tag, q=q, as_of=as_of, sort=sort, limit=limit, cursor=cursor)
+    return cases.list_(session, filters, sort=sort, limit=limit, cursor=cursor)
 
 
 @router.post("", status_code=201, response_model=CaseRead, responses=CREATE)

@@ -15,12 +15,12 @@ from app.api.deps import (
     DEFAULT_PAGE,
     AsOf,
     Cursor,
+    DecisionSortParam,
     Editor,
     IfMatch,
     Limit,
     SessionDep,
     item_id,
-    sort_param,
 )
 from app.api.idempotency import ApiRoute
 from app.schemas.common import Page
@@ -30,6 +30,7 @@ from app.schemas.filters import DecisionFilter
 from app.services.readmodel import store as read_store
 from app.services.readmodel.store import READ_JSON
 from app.services.record import decision_edits, decisions, duplicates, merges
+from app.vocab import DecisionSort
 
 router = APIRouter(prefix="/decisions", tags=["decisions"], route_class=ApiRoute)
 # Without the API's router-wide token dependency (a plain function needing a session, so a
@@ -39,7 +40,6 @@ PAGE_JSON: TypeAdapter[Page[DecisionRead]] = TypeAdapter(Page[DecisionRead])
 
 
 DecisionId = Annotated[int, item_id("decision_id")]
-Sort = sort_param(decisions.SORTS)
 
 
 @current.get("", response_model=Page[DecisionRead], responses=READ)
@@ -49,7 +49,7 @@ async def list_decisions(
     filters: Annotated[DecisionFilter, Query()],
     limit: Limit = DEFAULT_PAGE,
     cursor: Cursor = None,
-    sort: Sort = "-issued_on",  # type: ignore[valid-type]  # a Literal made at import
+    sort: DecisionSortParam = DecisionSort.issued_on_desc,
 ) -> Response:
     def stored(session: Session) -> Answer:
         return None, read_store.page(session, filters, sort=sort, limit=limit, cursor=cursor)

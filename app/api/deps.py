@@ -1,8 +1,8 @@
 """Dependencies shared by the REST routers: the session, the caller, common parameters."""
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
-from typing import Annotated, Any, Literal
+from collections.abc import Callable, Iterator
+from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Request
 from sqlalchemy.exc import OperationalError
@@ -16,7 +16,7 @@ from app.models import ApiToken
 from app.schemas.common import MAX_ID, IsoDate
 from app.services.accounts import tokens
 from app.services.shared.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from app.vocab import Role
+from app.vocab import CaseSort, DecisionSort, OrganisationSort, RecommendationSort, RegulatorSort, Role
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -192,11 +192,10 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def sort_param(sorts: Mapping[str, Any]) -> Any:
-    """A `sort` query parameter taking one of the service's sort names (`-name` for descending).
-
-    A type made at import, so an annotation with it needs `# type: ignore[valid-type]`."""
-    return Annotated[
-        Literal[tuple(sorts)],
-        Query(description="Order of the list; a leading `-` reverses it."),
-    ]
+SORT_DESCRIPTION = "Order of the list; a leading `-` reverses it."
+# The `sort` parameter of each list: its vocabulary of orders (app/vocab.py).
+DecisionSortParam = Annotated[DecisionSort, Query(description=SORT_DESCRIPTION)]
+RecommendationSortParam = Annotated[RecommendationSort, Query(description=SORT_DESCRIPTION)]
+OrganisationSortParam = Annotated[OrganisationSort, Query(description=SORT_DESCRIPTION)]
+RegulatorSortParam = Annotated[RegulatorSort, Query(description=SORT_DESCRIPTION)]
+CaseSortParam = Annotated[CaseSort, Query(description=SORT_DESCRIPTION)]

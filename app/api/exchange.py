@@ -17,18 +17,16 @@ from starlette.types import Message, Send
 
 from app.access import public
 from app.api.common import problems
-from app.api.deps import Admin, SessionDep, get_database, sort_param
+from app.api.deps import Admin, DecisionSortParam, RecommendationSortParam, SessionDep, get_database
 from app.api.idempotency import ApiRoute
 from app.config import get_settings
 from app.schemas.filters import DecisionFilter, RecommendationFilter
 from app.services.exchange import record_import as exchange
-from app.services.record import decisions, recommendations
 from app.services.reporting import csv_export
 from app.services.shared import audit
+from app.vocab import DecisionSort, RecommendationSort
 
 router = APIRouter(route_class=ApiRoute, tags=["export and import"])
-DecisionSort = sort_param(decisions.SORTS)
-RecommendationSort = sort_param(recommendations.SORTS)
 SPOOL_BYTES = 8 << 20
 logger = logging.getLogger("findings.export")
 
@@ -138,7 +136,7 @@ async def import_record(request: Request, session: SessionDep, _: Admin) -> dict
 def export_decisions_csv(
     request: Request,
     filters: Annotated[DecisionFilter, Query()],
-    sort: DecisionSort = "-issued_on",  # type: ignore[valid-type]  # a Literal made at import
+    sort: DecisionSortParam = DecisionSort.issued_on_desc,
 ) -> StreamingResponse:
     """Decisions matching the list's filters, with their derived compliance, standing and
     recommendation counts (as of `as_of` when given), as CSV."""
@@ -155,7 +153,7 @@ def export_decisions_csv(
 def export_recommendations_csv(
     request: Request,
     filters: Annotated[RecommendationFilter, Query()],
-    sort: RecommendationSort = "id",  # type: ignore[valid-type]  # a Literal made at import
+    sort: RecommendationSortParam = RecommendationSort.id_asc,
 ) -> StreamingResponse:
     """Recommendations matching the list's filters, with their derived status and overdue flag
     (as of `as_of` when given), as CSV."""

@@ -9,50 +9,34 @@ from app.api.deps import (
     AsOf,
     Cursor,
     Editor,
-    FilterId,
     IfMatch,
     Limit,
-    Q,
+    OrganisationSortParam,
     SessionDep,
     item_id,
-    sort_param,
 )
 from app.api.idempotency import ApiRoute
 from app.schemas.common import Page
 from app.schemas.duplicates import MergeRequest
+from app.schemas.filters import OrganisationFilter
 from app.schemas.organisation import OrganisationCreate, OrganisationRead, OrganisationUpdate
 from app.services.record import merges, organisations
-from app.vocab import OrganisationKind
+from app.vocab import OrganisationSort
 
 router = APIRouter(prefix="/organisations", tags=["organisations"], route_class=ApiRoute)
 OrganisationId = Annotated[int, item_id("organisation_id")]
-Sort = sort_param(organisations.SORTS)
 
 
 @router.get("", response_model=Page[OrganisationRead], responses=READ)
 @public
 def list_organisations(
     session: SessionDep,
+    filters: Annotated[OrganisationFilter, Query()],
     limit: Limit = DEFAULT_PAGE,
     cursor: Cursor = None,
-    as_of: AsOf = None,
-    kind: OrganisationKind | None = None,
-    country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
-    parent_id: FilterId = None,
-    q: Q = None,
-    sort: Sort = "name",  # type: ignore[valid-type]  # a Literal made at import
+    sort: OrganisationSortParam = OrganisationSort.name_asc,
 ) -> Page[OrganisationRead]:
-    return organisations.list_(
-        session,
-        kind=kind,
-        country=country,
-        parent_id=parent_id,
-        q=q,
-        as_of=as_of,
-        sort=sort,
-        limit=limit,
-        cursor=cursor,
-    )
+    return organisations.list_(session, filters, sort=sort, limit=limit, cursor=cursor)
 
 
 @router.post("", status_code=201, response_model=OrganisationRead, responses=CREATE)

@@ -14,9 +14,9 @@ from app.api.deps import (
     Editor,
     IfMatch,
     Limit,
+    RecommendationSortParam,
     SessionDep,
     item_id,
-    sort_param,
 )
 from app.api.idempotency import ApiRoute
 from app.schemas.common import Page
@@ -30,12 +30,12 @@ from app.schemas.recommendation import (
     RecommendationUpdate,
 )
 from app.services.record import recommendations
+from app.vocab import RecommendationSort
 
 router = APIRouter(prefix="/recommendations", tags=["recommendations"], route_class=ApiRoute)
 # The list, without the router-wide token dependency (app/api/current_reads.py).
 current = APIRouter(prefix="/recommendations", tags=["recommendations"], route_class=ApiRoute)
 RecommendationId = Annotated[int, item_id("recommendation_id")]
-Sort = sort_param(recommendations.SORTS)
 CREATE_CHILD = problems(400, 401, 403, 404, 413, 422)
 RETRACT = problems(400, 401, 403, 404, 409, 413, 422)
 
@@ -47,7 +47,7 @@ async def list_recommendations(
     filters: Annotated[RecommendationFilter, Query()],
     limit: Limit = DEFAULT_PAGE,
     cursor: Cursor = None,
-    sort: Sort = "id",  # type: ignore[valid-type]  # a Literal made at import
+    sort: RecommendationSortParam = RecommendationSort.id_asc,
 ) -> Response:
     # The page's JSON straight from the service, not validated again through the response
     # model (which stays for the OpenAPI description): the same bytes, without the cost.

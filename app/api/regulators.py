@@ -11,37 +11,31 @@ from app.api.deps import (
     Editor,
     IfMatch,
     Limit,
-    Q,
+    RegulatorSortParam,
     SessionDep,
     item_id,
-    sort_param,
 )
 from app.api.idempotency import ApiRoute
 from app.schemas.common import Page
+from app.schemas.filters import RegulatorFilter
 from app.schemas.regulator import RegulatorCreate, RegulatorRead, RegulatorUpdate
 from app.services.record import regulators
-from app.vocab import RegulatorKind
+from app.vocab import RegulatorSort
 
 router = APIRouter(prefix="/regulators", tags=["regulators"], route_class=ApiRoute)
 RegulatorId = Annotated[int, item_id("regulator_id")]
-Sort = sort_param(regulators.SORTS)
 
 
 @router.get("", response_model=Page[RegulatorRead], responses=READ)
 @public
 def list_regulators(
     session: SessionDep,
+    filters: Annotated[RegulatorFilter, Query()],
     limit: Limit = DEFAULT_PAGE,
     cursor: Cursor = None,
-    as_of: AsOf = None,
-    jurisdiction: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?$")] = None,
-    kind: RegulatorKind | None = None,
-    q: Q = None,
-    sort: Sort = "name",  # type: ignore[valid-type]  # a Literal made at import
+    sort: RegulatorSortParam = RegulatorSort.name_asc,
 ) -> Page[RegulatorRead]:
-    return regulators.list_(
-        session, jurisdiction=jurisdiction, kind=kind, q=q, as_of=as_of, sort=sort, limit=limit, cursor=cursor
-    )
+    return regulators.list_(session, filters, sort=sort, limit=limit, cursor=cursor)
 
 
 @router.post("", status_code=201, response_model=RegulatorRead, responses=CREATE)

@@ -11,8 +11,8 @@ from typing import Annotated, Any, Self
 import pycountry
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from app.schemas.common import MAX_ID, IsoDate
-from app.vocab import Compliance, DecisionKind, Status
+from app.schemas.common import MAX_ID, Country, IsoDate
+from app.vocab import Compliance, DecisionKind, OrganisationKind, RegulatorKind, Status
 
 FilterId = Annotated[int, Field(ge=1, le=MAX_ID, description="An integer id.")]
 
@@ -118,7 +118,22 @@ class RecommendationFilter(ListFilter):
     reference: ReferenceText | None = None
 
 
-class DecisionQuery(DecisionFilter):
+class OrganisationFilter(ListFilter):
+    kind: OrganisationKind | None = None
+    country: Country | None = None
+    parent_id: FilterId | None = None
+
+
+class RegulatorFilter(ListFilter):
+    jurisdiction: Jurisdiction | None = None
+    kind: RegulatorKind | None = None
+
+
+class CaseFilter(ListFilter):
+    tag: TagText | None = None
+
+
+class SavedDecisionQuery(DecisionFilter):
     """A saved decision-list query (a subscription's target): the decision filters but the
     day, unknown names refused."""
 

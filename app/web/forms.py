@@ -8,23 +8,39 @@ schemas' and services' errors name, so each error lands beside its field.
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from app import labels
 from app.errors import FieldError, Invalid
 from app.schemas.case import CaseCreate
-from app.schemas.common import PATTERN_MESSAGES, Country, DbId, Jurisdiction, Tag
+from app.schemas.common import PATTERN_MESSAGES
 from app.schemas.decision import DecisionCreate
 from app.schemas.fields import is_list, own_fields, part_model
-from app.schemas.filters import DecisionFilter, RecommendationFilter
+from app.schemas.filters import (
+    CaseFilter,
+    DecisionFilter,
+    OrganisationFilter,
+    RecommendationFilter,
+    RegulatorFilter,
+)
 from app.schemas.organisation import OrganisationCreate
 from app.schemas.recommendation import AssessmentCreate, RecommendationCreate
 from app.schemas.regulator import RegulatorCreate
-from app.services.record import cases, decisions, organisations, recommendations, regulators
+from app.services.record import organisations
 from app.services.record.suggest import NotResolved, SuggestKind, display, labels_of, resolve
-from app.vocab import OrganisationKind, RegulatorKind
+from app.vocab import (
+    SORT_ORDERS,
+    CaseSort,
+    DecisionSort,
+    OrganisationSort,
+    RecommendationSort,
+    RegulatorSort,
+)
+
+F = TypeVar("F", bound=BaseModel)
 
 # -- Errors --------------------------------------------------------------------------
 
@@ -38,7 +54,7 @@ def _message(err: Mapping[str, Any]) -> str:
         # "Input should be 'none', 'pending' or ..." in words: the labels of the codes.
         codes = re.findall(r"'([^']*)'", str((err.get("ctx") or {}).get("expected", "")))
         if tuple(err.get("loc", ())) == ("sort",):
-            orders = SORT_LABELS | decisions.SORT_LABELS | recommendations.SORT_LABELS
+            orders = {order.value: labels.label(order) for sorts in SORT_ORDERS for order in sorts}
             return "should be one of the orders: " + "; ".join(orders.get(c, c) for c in codes)
         return "should be " + labels.in_words(codes) if codes else "is not one of the choices"
     if err.get("type") == "string_pattern_mismatch":
@@ -115,10 +131,6 @@ class ListQuery(BaseModel):
             return {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}
         return data
 
-    def filters(self) -> dict[str, Any]:
-        """Keyword arguments for the service's `list_`."""
-        return self.model_dump()
-
     @classmethod
     def parse(cls, params: Mapping[str, str]) -> "tuple[Any, dict[str, str]]":
         """The query, or the defaults and the errors when some field is bad."""
@@ -128,60 +140,51 @@ class ListQuery(BaseModel):
             return cls(), errors_of(exc)
 
 
-def _sorts(service: Any) -> Any:
-    """A Literal of the service's sort names, made at import (each use has `type: ignore[valid-type]`)."""
-    return Literal[tuple(service.SORTS)]
+def _part(query: BaseModel, model: type[F]) -> F:
+    """The list's filters out of its page query (which adds the order and the page)."""
+    return model.model_validate(query.model_dump(include=set(model.model_fields)))
 
 
 class DecisionQuery(ListQuery, DecisionFilter):
     """The decisions page's query: the list's filters (one model with the API's), and its page."""
 
-    sort: _sorts(decisions) = "-issued_on"  # type: ignore[valid-type]  # a Literal made at import
+    sort: DecisionSort = DecisionSort.issued_on_desc
 
     def filter(self) -> DecisionFilter:
-        return DecisionFilter.model_validate(self.model_dump(include=set(DecisionFilter.model_fields)))
+        return _part(self, DecisionFilter)
 
 
 class RecommendationQuery(ListQuery, RecommendationFilter):
-    sort: _sorts(recommendations) = "id"  # type: ignore[valid-type]  # a Literal made at import
+    sort: RecommendationSort = RecommendationSort.id_asc
 
     def filter(self) -> RecommendationFilter:
-        return RecommendationFilter.model_validate(
-            self.model_dump(include=set(RecommendationFilter.model_fields))
-        )
+        return _part(self, RecommendationFilter)
 
 
-class OrganisationQuery(ListQuery):
-    kind: OrganisationKind | None = None
-    country: Country | None = None
-    parent_id: DbId | None = None
-    sort: _sorts(organisations) = "name"  # type: ignore[valid-type]  # a Literal made at import
+class OrganisationQuery(ListQuery, OrganisationFilter):
+    sort: OrganisationSort = OrganisationSort.name_asc
+
+    def filter(self) -> OrganisationFilter:
+        return _part(self, OrganisationFilter)
 
 
-class RegulatorQuery(ListQuery):
-    jurisdiction: Jurisdiction | None = None
-    kind: RegulatorKind | None = None
-    sort: _sorts(regulators) = "name"  # type: ignore[valid-type]  # a Literal made at import
+class RegulatorQuery(ListQuery, RegulatorFilter):
+    sort: RegulatorSort = RegulatorSort.name_asc
+
+    def filter(self) -> RegulatorFilter:
+        return _part(self, RegulatorFilter)
 
 
-class CaseQuery(ListQuery):
-    tag: Tag | None = None
-    sort: _sorts(cases) = "title"  # type: ignore[valid-type]  # a Literal made at import
+class CaseQuery(ListQuery, CaseFilter):
+    sort: CaseSort = CaseSort.title_asc
+
+    def filter(self) -> CaseFilter:
+        return _part(self, CaseFilter)
 
 
-SORT_LABELS = {
-    "name": "Name A to Z",
-    "-name": "Name Z to A",
-    "title": "Title A to Z",
-    "-title": "Title Z to A",
-    "id": "First added first",
-    "-id": "Last added first",
-}
-
-
-def sort_choices(service: Any) -> list[tuple[str, str]]:
-    names = SORT_LABELS | getattr(service, "SORT_LABELS", {})
-    return [(key, names.get(key, key)) for key in service.SORTS]
+def sort_choices(orders: type[StrEnum]) -> list[tuple[str, str]]:
+    """A list's orders as (code, label) options."""
+    return [(order.value, labels.label(order)) for order in orders]
 
 
 # -- Record forms --------------------------------------------------------------------

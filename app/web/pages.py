@@ -19,7 +19,7 @@ from app.api.deps import SessionDep
 from app.errors import Invalid
 from app.schemas.common import MAX_ID
 from app.schemas.decision import DecisionRead
-from app.schemas.filters import DecisionFilter, RecommendationFilter
+from app.schemas.filters import DecisionFilter, OrganisationFilter, RecommendationFilter
 from app.services.readmodel import store as read_store
 from app.services.record import (
     cases,
@@ -32,7 +32,7 @@ from app.services.record import (
 )
 from app.services.reporting import figures, stats
 from app.services.search import engine as search_service
-from app.vocab import SearchType
+from app.vocab import CaseSort, DecisionSort, OrganisationSort, RecommendationSort, RegulatorSort, SearchType
 from app.web import charts, forms, urls
 from app.web.templating import render
 
@@ -160,7 +160,7 @@ def decision_list(request: Request, session: SessionDep) -> HTMLResponse:
         "decisions/list.html",
         forms.DecisionQuery,
         lambda q: decisions.list_(session, q.filter(), sort=q.sort, limit=q.limit, cursor=q.cursor),
-        {"sorts": forms.sort_choices(decisions)},
+        {"sorts": forms.sort_choices(DecisionSort)},
         summary=lambda q: _summary(session, decisions, q),
     )
 
@@ -228,7 +228,7 @@ def recommendation_list(request: Request, session: SessionDep) -> HTMLResponse:
         "recommendations/list.html",
         forms.RecommendationQuery,
         lambda q: recommendations.list_(session, q.filter(), sort=q.sort, limit=q.limit, cursor=q.cursor),
-        {"sorts": forms.sort_choices(recommendations)},
+        {"sorts": forms.sort_choices(RecommendationSort)},
         lambda page: {
             "decision_refs": decisions.references(session, {r.decision_id for r in page.items}),
             "org_names": organisations.names(session, {r.organisation_id for r in page.items}),
@@ -271,8 +271,8 @@ def organisation_list(request: Request, session: SessionDep) -> HTMLResponse:
         session,
         "organisations/list.html",
         forms.OrganisationQuery,
-        lambda q: organisations.list_(session, **q.filters()),
-        {"sorts": forms.sort_choices(organisations)},
+        lambda q: organisations.list_(session, q.filter(), sort=q.sort, limit=q.limit, cursor=q.cursor),
+        {"sorts": forms.sort_choices(OrganisationSort)},
     )
 
 
@@ -292,7 +292,9 @@ def organisation_page(
     recs = recommendations.list_(
         session, RecommendationFilter(organisation_id=organisation_id, as_of=as_of), limit=TIMELINE_LIMIT
     )
-    subsidiaries = organisations.list_(session, parent_id=organisation_id, limit=100).items
+    subsidiaries = organisations.list_(
+        session, OrganisationFilter(parent_id=organisation_id), limit=100
+    ).items
     return render(
         request,
         "organisations/detail.html",
@@ -320,8 +322,8 @@ def regulator_list(request: Request, session: SessionDep) -> HTMLResponse:
         session,
         "regulators/list.html",
         forms.RegulatorQuery,
-        lambda q: regulators.list_(session, **q.filters()),
-        {"sorts": forms.sort_choices(regulators)},
+        lambda q: regulators.list_(session, q.filter(), sort=q.sort, limit=q.limit, cursor=q.cursor),
+        {"sorts": forms.sort_choices(RegulatorSort)},
     )
 
 
@@ -363,8 +365,8 @@ def case_list(request: Request, session: SessionDep) -> HTMLResponse:
         session,
         "cases/list.html",
         forms.CaseQuery,
-        lambda q: cases.list_(session, **q.filters()),
-        {"sorts": forms.sort_choices(cases)},
+        lambda q: cases.list_(session, q.filter(), sort=q.sort, limit=q.limit, cursor=q.cursor),
+        {"sorts": forms.sort_choices(CaseSort)},
     )
 
 

@@ -2,8 +2,14 @@
 orders in the API and the pages, totals and facet counts, countries by name, tags in any case."""
 
 import re
+from enum import StrEnum
 from typing import Any
 
+import pytest
+
+from app import labels, vocab
+from app.services.record import cases, decisions, organisations, recommendations, regulators
+from app.web import forms
 from tests.conftest import Api
 
 
@@ -140,3 +146,44 @@ def test_a_bad_filter_on_a_page_reads_in_words(api: Api) -> None:
     unknown = api.get("/decisions", params={"jurisdiction": "Atlantis"}).text
     assert 'id="jurisdiction-hint">“Atlantis” is not a country known here' in unknown
     assert 'id="jurisdiction-hint"' not in api.get("/decisions", params={"jurisdiction": "UK"}).text
+
+
+@pytest.mark.parametrize(
+    ("service", "orders"),
+    [
+        (decisions, vocab.DecisionSort),
+        (recommendations, vocab.RecommendationSort),
+        (organisations, vocab.OrganisationSort),
+        (regulators, vocab.RegulatorSort),
+        (cases, vocab.CaseSort),
+    ],
+    ids=lambda x: getattr(x, "__name__", ""),
+)
+def test_each_list_s_orders_are_its_vocabulary_and_have_words(service: Any, orders: type[StrEnum]) -> None:
+    """One vocabulary of orders per list: the service orders by exactly those codes, the API
+    and the page take exactly those, and each has its words in the catalogue."""
+    assert list(service.SORTS) == [order.value for order in orders]
+    assert all(labels.label(order) != order.value for order in orders)
+    page_query = {
+        decisions: forms.DecisionQuery,
+        recommendations: forms.RecommendationQuery,
+        organisations: forms.OrganisationQuery,
+        regulators: forms.RegulatorQuery,
+        cases: forms.CaseQuery,
+    }[service]
+    assert page_query.model_fields["sort"].annotation is orders
+
+
+@pytest.mark.parametrize("path", ["organisations", "regulators", "cases"])
+def test_the_filters_of_every_list_are_one_model_in_the_api_and_the_page(api: Api, path: str) -> None:
+    """A bad filter value is refused alike by the API (422 naming the field) and the page."""
+    field, bad, message = {
+        "organisations": ("country", "!!", "must be a two-letter country code such as CA"),
+        "regulators": ("kind", "!!", "should be “Regulator”, “Court”"),
+        "cases": ("tag", "x" * 101, "at most 100 characters"),
+    }[path]
+    problem = api.get(f"/api/v1/{path}", params={field: bad})
+    assert problem.status_code == 422, problem.text
+    assert any(field in e["field"] for e in problem.json()["errors"])
+    page = api.get(f"/{path}", params={field: bad})
+    assert page.status_code == 422 and message in page.text

@@ -26,7 +26,7 @@ from app.config import get_settings
 from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.models import Case, Decision, Delivery, Organisation, OutboxEvent, Regulator, Subscription, User
 from app.models.base import table_of
-from app.schemas.filters import DecisionFilter, DecisionQuery
+from app.schemas.filters import DecisionFilter, SavedDecisionQuery
 from app.services.alerts import notices
 from app.services.shared import audit
 from app.services.shared.common import check_version
@@ -111,7 +111,7 @@ def decision_filters(query: str, *, field: str = "target.query") -> DecisionFilt
         raise _refuse(field, f"names {', '.join(repeated)} more than once")
     values = {k: v for k, v in pairs if k not in PRESENTATION}
     try:
-        parsed = DecisionQuery.model_validate(values)
+        parsed = SavedDecisionQuery.model_validate(values)
     except ValidationError as exc:
         errors = [
             FieldError(f"{field}.{'.'.join(str(p) for p in e['loc'])}", e["msg"], e["type"])

@@ -4,18 +4,19 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import Case, CaseTag, Decision
 from app.schemas.case import CaseCreate, CaseRead, CaseUpdate
 from app.schemas.common import Page
+from app.schemas.filters import CaseFilter
 from app.services.record.party_records import case_records
 from app.services.search.query import matches
 from app.services.shared import audit
 from app.services.shared.common import changed, check_version, get_or_404, labels, refuse_if_referenced
 from app.services.shared.pagination import SortKey, paginate
-from app.vocab import SearchType
+from app.vocab import CaseSort, SearchType
 
 SORTS = {
     "title": SortKey(Case.title, Case.id),
@@ -87,21 +88,22 @@ def read(session: Session, *, case_id: int, as_of: dt.date | None) -> CaseRead:
 
 def list_(
     session: Session,
+    filters: CaseFilter,
     *,
-    tag: str | None = None,
-    q: str | None = None,
-    as_of: dt.date | None = None,
-    sort: str = "title",
+    sort: str = CaseSort.title_asc,
     limit: int,
     cursor: str | None = None,
 ) -> Page[CaseRead]:
     stmt = select(Case).options(*LOAD)
-    if tag:
-        stmt = stmt.where(exists().where(CaseTag.case_id == Case.id, CaseTag.tag == tag))
-    if (clause := matches(q, SearchType.case, Case.id)) is not None:
+    if filters.tag:
+        # Case ignored, as on the decisions list.
+        tagged = func.lower(CaseTag.tag) == filters.tag.lower()
+        stmt = stmt.where(exists().where(CaseTag.case_id == Case.id, tagged))
+    if (clause := matches(filters.q, SearchType.case, Case.id)) is not None:
         stmt = stmt.where(clause)
     rows, next_cursor = paginate(session, stmt, sorts=SORTS, sort=sort, limit=limit, cursor=cursor)
-    return Page(items=read_many(session, [r[0] for r in rows], as_of=as_of), next_cursor=next_cursor)
+    items = read_many(session, [r[0] for r in rows], as_of=filters.as_of)
+    return Page(items=items, next_cursor=next_cursor)
 
 
 def titles(session: Session, ids: Iterable[int] | None = None) -> dict[int, str]:

@@ -109,25 +109,6 @@ def sorts(as_of: dt.date | None) -> dict[str, SortKey]:
 
 
 SORTS = sorts(None)
-# What the pages show for each order.
-SORT_LABELS = {
-    "-issued_on": "Newest first",
-    "issued_on": "Oldest first",
-    "reference": "Reference A to Z",
-    "-reference": "Reference Z to A",
-    "title": "Title A to Z",
-    "-title": "Title Z to A",
-    "id": "First added first",
-    "-id": "Last added first",
-    "penalty_amount": "Smallest penalty first",
-    "-penalty_amount": "Largest penalty first",
-    "penalty_currency": "Currency A to Z",
-    "-penalty_currency": "Currency Z to A",
-    "kind": "Kind A to Z",
-    "-kind": "Kind Z to A",
-    "compliance": "Compliance, none to not complied",
-    "-compliance": "Compliance, not complied to none",
-}
 
 LOAD = (
     selectinload(Decision.regulators),

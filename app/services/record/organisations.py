@@ -16,6 +16,7 @@ from app.models import (
     Recommendation,
 )
 from app.schemas.common import Page
+from app.schemas.filters import OrganisationFilter
 from app.schemas.organisation import OrganisationCreate, OrganisationRead, OrganisationUpdate
 from app.services.record.party_records import organisation_records
 from app.services.search.query import matches
@@ -29,7 +30,7 @@ from app.services.shared.common import (
     refuse_if_referenced,
 )
 from app.services.shared.pagination import SortKey, paginate
-from app.vocab import OrganisationKind, SearchType
+from app.vocab import OrganisationSort, SearchType
 
 SORTS = {
     "name": SortKey(Organisation.name, Organisation.id),
@@ -149,27 +150,24 @@ def name_clause(q: str | None) -> ColumnElement[bool] | None:
 
 def list_(
     session: Session,
+    filters: OrganisationFilter,
     *,
-    kind: OrganisationKind | None = None,
-    country: str | None = None,
-    parent_id: int | None = None,
-    q: str | None = None,
-    as_of: dt.date | None = None,
-    sort: str = "name",
+    sort: str = OrganisationSort.name_asc,
     limit: int,
     cursor: str | None = None,
 ) -> Page[OrganisationRead]:
     stmt = select(Organisation).options(*LOAD)
-    if kind:
-        stmt = stmt.where(Organisation.kind == kind)
-    if country:
-        stmt = stmt.where(Organisation.country == country.upper())
-    if parent_id is not None:
-        stmt = stmt.where(Organisation.parent_id == parent_id)
-    if (clause := name_clause(q)) is not None:
+    if filters.kind:
+        stmt = stmt.where(Organisation.kind == filters.kind)
+    if filters.country:
+        stmt = stmt.where(Organisation.country == filters.country.upper())
+    if filters.parent_id is not None:
+        stmt = stmt.where(Organisation.parent_id == filters.parent_id)
+    if (clause := name_clause(filters.q)) is not None:
         stmt = stmt.where(clause)
     rows, next_cursor = paginate(session, stmt, sorts=SORTS, sort=sort, limit=limit, cursor=cursor)
-    return Page(items=read_many(session, [r[0] for r in rows], as_of=as_of), next_cursor=next_cursor)
+    items = read_many(session, [r[0] for r in rows], as_of=filters.as_of)
+    return Page(items=items, next_cursor=next_cursor)
 
 
 def names(session: Session, ids: Iterable[int] | None = None) -> dict[int, str]:

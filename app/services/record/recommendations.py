@@ -85,16 +85,6 @@ def sorts(as_of: dt.date | None) -> dict[str, SortKey]:
 
 
 SORTS = sorts(None)
-SORT_LABELS = {
-    "id": "First added first",
-    "-id": "Last added first",
-    "due_on": "Soonest due first",
-    "-due_on": "Latest due first",
-    "status": "Status, pending to withdrawn",
-    "-status": "Status, withdrawn to pending",
-    "last_assessed_on": "Longest since assessed first",
-    "-last_assessed_on": "Most recently assessed first",
-}
 
 
 # The row's own columns in its read model (status and last assessment day are read apart:

@@ -9,13 +9,14 @@ from sqlalchemy.orm import QueryableAttribute, Session
 from app.errors import Conflict, FieldError
 from app.models import DecisionRegulator, Regulator
 from app.schemas.common import Page
+from app.schemas.filters import RegulatorFilter
 from app.schemas.regulator import RegulatorCreate, RegulatorRead, RegulatorUpdate
 from app.services.record.party_records import regulator_records
 from app.services.search.query import matches
 from app.services.shared import audit
 from app.services.shared.common import changed, check_version, get_or_404, labels, refuse_if_referenced
 from app.services.shared.pagination import SortKey, paginate
-from app.vocab import RegulatorKind, SearchType
+from app.vocab import RegulatorSort, SearchType
 
 SORTS = {
     "name": SortKey(Regulator.name, Regulator.id),
@@ -102,24 +103,22 @@ def read(session: Session, *, regulator_id: int, as_of: dt.date | None) -> Regul
 
 def list_(
     session: Session,
+    filters: RegulatorFilter,
     *,
-    jurisdiction: str | None = None,
-    kind: RegulatorKind | None = None,
-    q: str | None = None,
-    as_of: dt.date | None = None,
-    sort: str = "name",
+    sort: str = RegulatorSort.name_asc,
     limit: int,
     cursor: str | None = None,
 ) -> Page[RegulatorRead]:
     stmt = select(Regulator)
-    if jurisdiction:
-        stmt = stmt.where(jurisdiction_clause(Regulator.jurisdiction, jurisdiction))
-    if kind:
-        stmt = stmt.where(Regulator.kind == kind)
-    if (clause := matches(q, SearchType.regulator, Regulator.id)) is not None:
+    if filters.jurisdiction:
+        stmt = stmt.where(jurisdiction_clause(Regulator.jurisdiction, filters.jurisdiction))
+    if filters.kind:
+        stmt = stmt.where(Regulator.kind == filters.kind)
+    if (clause := matches(filters.q, SearchType.regulator, Regulator.id)) is not None:
         stmt = stmt.where(clause)
     rows, next_cursor = paginate(session, stmt, sorts=SORTS, sort=sort, limit=limit, cursor=cursor)
-    return Page(items=read_many(session, [r[0] for r in rows], as_of=as_of), next_cursor=next_cursor)
+    items = read_many(session, [r[0] for r in rows], as_of=filters.as_of)
+    return Page(items=items, next_cursor=next_cursor)
 
 
 def jurisdiction_clause(column: QueryableAttribute[str], jurisdiction: str) -> ColumnElement[bool]:
