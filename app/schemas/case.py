@@ -2,7 +2,7 @@ import datetime as dt
 
 from pydantic import Field, computed_field, field_validator
 
-from app.schemas.common import InputModel, LongText, OutputModel, Tag, Title, unique
+from app.schemas.common import InputModel, LongText, OutputModel, Tag, Title, unchanged, unique
 from app.services.compliance import complied_share
 from app.vocab import Compliance, Status
 
@@ -16,9 +16,9 @@ class CaseCreate(InputModel):
 
 
 class CaseUpdate(InputModel):
-    title: Title = None  # type: ignore[assignment]  # absent means unchanged; null is refused
+    title: Title = unchanged()
     summary: LongText | None = None
-    tags: list[Tag] = Field(default=None, max_length=100)  # type: ignore[arg-type]  # absent means unchanged; null is refused
+    tags: list[Tag] = unchanged(max_length=100)
 
     _unique_tags = field_validator("tags")(unique)
 

@@ -198,6 +198,14 @@ Date = Annotated[
 ]
 
 
+def unchanged(**constraints: Any) -> Any:
+    """The default of a field of an update (`XUpdate`): absent means unchanged. The field's
+    type has no null, so a null sent is refused (422); absent, the field reads None and is not
+    among the values set (`model_dump(exclude_unset=True)`), which are all a service applies.
+    (Typed `Any`, as `Field` is: the field's declared type is its value's when it is sent.)"""
+    return Field(default=None, **constraints)
+
+
 class InputModel(BaseModel):
     """A request body: unknown fields are refused."""
 

@@ -19,6 +19,7 @@ from app.schemas.common import (
     Tag,
     Title,
     Url,
+    unchanged,
     unique,
 )
 from app.services.compliance import complied_share
@@ -129,17 +130,17 @@ class DecisionCreate(DecisionScalars):
 
 
 class DecisionUpdate(DecisionScalars):
-    reference: Name = None  # type: ignore[assignment]  # absent means unchanged; null is refused
-    title: Title = None  # type: ignore[assignment]  # absent means unchanged; null is refused
-    kind: DecisionKind = None  # type: ignore[assignment]  # absent means unchanged; null is refused
-    issued_on: Date = None  # type: ignore[assignment]  # absent means unchanged; null is refused
-    regulators: list[DecisionRegulatorIn] = Field(default=None, min_length=1, max_length=50)  # type: ignore[arg-type]  # absent means unchanged; null is refused
-    organisations: list[DecisionOrganisationIn] = Field(default=None, max_length=200)  # type: ignore[arg-type]  # absent means unchanged; null is refused
-    provisions: list[Provision] = Field(default=None, max_length=200)  # type: ignore[arg-type]  # absent means unchanged; null is refused
-    sources: list[SourceIn] = Field(default=None, max_length=100)  # type: ignore[arg-type]  # absent means unchanged; null is refused
-    tags: list[Tag] = Field(default=None, max_length=100)  # type: ignore[arg-type]  # absent means unchanged; null is refused
-    findings: list[FindingIn] = Field(default=None, max_length=500)  # type: ignore[arg-type]  # absent means unchanged; null is refused
-    related: list[RelatedIn] = Field(default=None, max_length=100)  # type: ignore[arg-type]  # absent means unchanged; null is refused
+    reference: Name = unchanged()
+    title: Title = unchanged()
+    kind: DecisionKind = unchanged()
+    issued_on: Date = unchanged()
+    regulators: list[DecisionRegulatorIn] = unchanged(min_length=1, max_length=50)
+    organisations: list[DecisionOrganisationIn] = unchanged(max_length=200)
+    provisions: list[Provision] = unchanged(max_length=200)
+    sources: list[SourceIn] = unchanged(max_length=100)
+    tags: list[Tag] = unchanged(max_length=100)
+    findings: list[FindingIn] = unchanged(max_length=500)
+    related: list[RelatedIn] = unchanged(max_length=100)
 
 
 class DecisionRegulatorOut(OutputModel):

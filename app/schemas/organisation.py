@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from pydantic import Field, computed_field, field_validator
 
-from app.schemas.common import Country, DbId, InputModel, Name, OutputModel, Url, unique
+from app.schemas.common import Country, DbId, InputModel, Name, OutputModel, Url, unchanged, unique
 from app.services.compliance import complied_share
 from app.vocab import Compliance, OrganisationKind, Status
 
@@ -20,10 +20,10 @@ class OrganisationCreate(InputModel):
 
 
 class OrganisationUpdate(InputModel):
-    name: Name = None  # type: ignore[assignment]  # absent means unchanged; null is refused
-    aliases: list[Name] = Field(default=None, max_length=100)  # type: ignore[arg-type]  # absent means unchanged; null is refused
+    name: Name = unchanged()
+    aliases: list[Name] = unchanged(max_length=100)
     parent_id: DbId | None = None
-    kind: OrganisationKind = None  # type: ignore[assignment]  # absent means unchanged; null is refused
+    kind: OrganisationKind = unchanged()
     country: Country | None = None
     website: Url | None = None
 

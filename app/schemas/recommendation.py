@@ -2,7 +2,7 @@ import datetime as dt
 
 from pydantic import AliasChoices, Field
 
-from app.schemas.common import Date, DbId, InputModel, LongText, OutputModel, ShortName, Title, Url
+from app.schemas.common import Date, DbId, InputModel, LongText, OutputModel, ShortName, Title, Url, unchanged
 from app.vocab import AssertedBy, RecommendationKind, Status
 
 REFERENCE = "The decision's own number for it (TAIC's `063/05`), unique within the decision."
@@ -18,11 +18,11 @@ class RecommendationCreate(InputModel):
 
 
 class RecommendationUpdate(InputModel):
-    decision_id: DbId = None  # type: ignore[assignment]  # absent means unchanged; null is refused
-    organisation_id: DbId = None  # type: ignore[assignment]  # absent means unchanged; null is refused
+    decision_id: DbId = unchanged()
+    organisation_id: DbId = unchanged()
     reference: ShortName | None = Field(default=None, description=REFERENCE)
-    text: LongText = None  # type: ignore[assignment]  # absent means unchanged; null is refused
-    kind: RecommendationKind = None  # type: ignore[assignment]  # absent means unchanged; null is refused
+    text: LongText = unchanged()
+    kind: RecommendationKind = unchanged()
     due_on: Date | None = None
 
 

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from pydantic import Field, computed_field
 
-from app.schemas.common import InputModel, Jurisdiction, Name, OutputModel, ShortName, Url
+from app.schemas.common import InputModel, Jurisdiction, Name, OutputModel, ShortName, Url, unchanged
 from app.services.compliance import complied_share
 from app.vocab import Compliance, RegulatorKind, Status
 
@@ -17,10 +17,10 @@ class RegulatorCreate(InputModel):
 
 
 class RegulatorUpdate(InputModel):
-    name: Name = None  # type: ignore[assignment]  # absent means unchanged; null is refused
+    name: Name = unchanged()
     short_name: ShortName | None = None
-    jurisdiction: Jurisdiction = None  # type: ignore[assignment]  # absent means unchanged; null is refused
-    kind: RegulatorKind = None  # type: ignore[assignment]  # absent means unchanged; null is refused
+    jurisdiction: Jurisdiction = unchanged()
+    kind: RegulatorKind = unchanged()
     website: Url | None = None
 
 
