@@ -29,7 +29,7 @@ from app.schemas.duplicates import MergeRequest
 from app.schemas.filters import DecisionFilter
 from app.services.readmodel import store as read_store
 from app.services.readmodel.store import READ_JSON
-from app.services.record import decision_edits, decisions, duplicates, merges
+from app.services.record import decision_edits, decisions, merges
 from app.vocab import DecisionSort
 
 router = APIRouter(prefix="/decisions", tags=["decisions"], route_class=ApiRoute)
@@ -83,8 +83,7 @@ def create_decision(
     data: DecisionCreate, session: SessionDep, _: Editor, request: Request, response: Response
 ) -> DecisionRead:
     # The same act again is refused (409, naming it); a near match is created, and named.
-    near = duplicates.refuse_exact(session, data)
-    decision = decision_edits.create(session, data=data)
+    decision, near = decision_edits.create_screened(session, data=data)
     created(response, str(request.url_for("get_decision", decision_id=decision.id)), decision.version)
     if near is not None:
         response.headers["Possible-Duplicate-Of"] = str(near.decision_id)

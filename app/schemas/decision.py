@@ -82,17 +82,25 @@ def _unique_by(key: str) -> Callable[[list[ItemT]], list[ItemT]]:
     return check
 
 
+PENALTY_PAIR = "penalty_amount and penalty_currency go together: give both or neither"
+
+
+def unpaired_penalty_field(amount: object, currency: object) -> str | None:
+    """The penalty rule, written once (with the `penalty_pair` CHECK of the decisions table):
+    an amount and its currency go together. The field missing its pair, or None."""
+    if (amount is None) == (currency is None):
+        return None
+    return "penalty_currency" if currency is None else "penalty_amount"
+
+
 class _DecisionFields(InputModel):
     @model_validator(mode="after")
     def _penalty_pair(self) -> Self:
         fields = self.model_fields_set
         if "penalty_amount" in fields or "penalty_currency" in fields:
             amount = getattr(self, "penalty_amount", None)
-            currency = getattr(self, "penalty_currency", None)
-            if (amount is None) != (currency is None):
-                raise PydanticCustomError(
-                    "pair", "penalty_amount and penalty_currency go together: give both or neither"
-                )
+            if unpaired_penalty_field(amount, getattr(self, "penalty_currency", None)):
+                raise PydanticCustomError("pair", PENALTY_PAIR)
         return self
 
     _unique_regulators = field_validator("regulators", check_fields=False)(_unique_by("regulator_id"))

@@ -177,6 +177,13 @@ def plain(value: str) -> str:
     return value.replace("_", " ")
 
 
+# The statuses named after "n of N complied": every other status of the vocabulary in its
+# order, pending last (withdrawn ones are named apart, in brackets).
+COUNTED_APART = tuple(
+    s for s in Status if s not in (Status.complied, Status.withdrawn, Status.pending)
+) + (Status.pending,)
+
+
 def describe_counts(counts: Mapping[Status, int], label: Callable[[str], str] = plain) -> str:
     """The counts behind a compliance label, complied first: "1 of 8 complied, 3 not complied,
     2 disputed, 2 pending" (withdrawn ones named apart); "no recommendations" when there are none."""
@@ -186,11 +193,7 @@ def describe_counts(counts: Mapping[Status, int], label: Callable[[str], str] = 
         text = "no recommendations"
     else:
         parts = [f"{counts.get(Status.complied, 0)} of {total} {label(Status.complied.value)}"]
-        parts += [
-            f"{counts[s]} {label(s.value)}"
-            for s in (Status.partially_complied, Status.not_complied, Status.disputed, Status.pending)
-            if counts.get(s, 0)
-        ]
+        parts += [f"{counts[s]} {label(s.value)}" for s in COUNTED_APART if counts.get(s, 0)]
         text = ", ".join(parts)
     if withdrawn:
         text += f" ({withdrawn} {label(Status.withdrawn.value)})"

@@ -20,7 +20,6 @@ from app.services.record import (
     cases,
     decision_edits,
     decisions,
-    duplicates,
     organisations,
     recommendations,
     regulators,
@@ -106,8 +105,8 @@ KINDS = {
 def create_decision(session: Session, data: DecisionCreate) -> Any:
     """The same act already recorded is refused (naming it); a near match is created, and its
     page says so."""
-    duplicates.refuse_exact(session, data)
-    return decision_edits.create(session, data=data)
+    decision, _ = decision_edits.create_screened(session, data=data)
+    return decision
 
 
 def page_url(request: Request, kind: Kind, record_id: int) -> str:

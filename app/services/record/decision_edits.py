@@ -25,7 +25,8 @@ from app.models import (
     Recommendation,
     Regulator,
 )
-from app.schemas.decision import DecisionCreate, DecisionUpdate
+from app.schemas.decision import PENALTY_PAIR, DecisionCreate, DecisionUpdate, unpaired_penalty_field
+from app.services.record import duplicates
 from app.services.record.decisions import CHILDREN, LOAD
 from app.services.shared import audit
 from app.services.shared.common import (
@@ -173,6 +174,13 @@ def _set_children(decision: Decision, values: dict[str, Any]) -> None:
         ]
 
 
+def create_screened(session: Session, *, data: DecisionCreate) -> tuple[Decision, duplicates.Match | None]:
+    """A decision entered by a person (the API, the pages): the same act already in the record
+    is refused (409, naming it); a near match is created, and returned for the caller to name."""
+    near = duplicates.refuse_exact(session, data)
+    return create(session, data=data), near
+
+
 def create(session: Session, *, data: DecisionCreate) -> Decision:
     _check_refs(session, data, None)
     _check_reference_free(session, data.reference, None)
@@ -205,17 +213,10 @@ def update(
     values |= data.model_dump(include={name for name in CHILDREN if name in values})
     if "reference" in values:
         _check_reference_free(session, values["reference"], decision_id)
+    # The edit given with the decision as it stands (the schema checked the edit alone).
     amount = values.get("penalty_amount", decision.penalty_amount)
-    currency = values.get("penalty_currency", decision.penalty_currency)
-    if (amount is None) != (currency is None):
-        raise Invalid(
-            "penalty_amount and penalty_currency go together: give both or neither.",
-            [
-                FieldError(
-                    "penalty_currency" if currency is None else "penalty_amount", "needs its pair", "penalty"
-                )
-            ],
-        )
+    if unpaired := unpaired_penalty_field(amount, values.get("penalty_currency", decision.penalty_currency)):
+        raise Invalid(f"{PENALTY_PAIR}.", [FieldError(unpaired, "needs its pair", "penalty")])
     before = snapshot(decision)
     changed(decision, {k: v for k, v in values.items() if k not in CHILDREN})
     # One UPDATE of the row (and one new version) per edit, whatever parts it replaces.
