@@ -179,9 +179,10 @@ def plain(value: str) -> str:
 
 # The statuses named after "n of N complied": every other status of the vocabulary in its
 # order, pending last (withdrawn ones are named apart, in brackets).
-COUNTED_APART = tuple(
-    s for s in Status if s not in (Status.complied, Status.withdrawn, Status.pending)
-) + (Status.pending,)
+COUNTED_APART = (
+    *(s for s in Status if s not in (Status.complied, Status.withdrawn, Status.pending)),
+    Status.pending,
+)
 
 
 def describe_counts(counts: Mapping[Status, int], label: Callable[[str], str] = plain) -> str:
