@@ -1,9 +1,8 @@
 import datetime as dt
 
-from pydantic import Field, computed_field, field_validator
+from pydantic import Field, field_validator
 
-from app.schemas.common import InputModel, LongText, OutputModel, Tag, Title, unchanged, unique
-from app.services.compliance import complied_share
+from app.schemas.common import CountedOutput, InputModel, LongText, OutputModel, Tag, Title, unchanged, unique
 from app.vocab import Compliance, Status
 
 
@@ -23,7 +22,7 @@ class CaseUpdate(InputModel):
     _unique_tags = field_validator("tags")(unique)
 
 
-class CaseRead(OutputModel):
+class CaseRead(OutputModel, CountedOutput):
     id: int
     title: str
     summary: str | None
@@ -35,10 +34,3 @@ class CaseRead(OutputModel):
     jurisdictions: list[str] = Field(default_factory=list)
     compliance: Compliance = Compliance.none
     recommendation_counts: dict[Status, int] = Field(default_factory=dict)
-
-    @computed_field(  # type: ignore[prop-decorator]  # pydantic's documented computed_field over a property
-        description="Complied ÷ recommendations not withdrawn (0 to 1); null when there are none."
-    )
-    @property
-    def complied_share(self) -> float | None:
-        return complied_share(self.recommendation_counts)

@@ -4,7 +4,7 @@ import datetime as dt
 import math
 import re
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Annotated, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -14,7 +14,11 @@ from pydantic import (
     Field,
     StringConstraints,
     WithJsonSchema,
+    computed_field,
 )
+
+from app.services.compliance import complied_share
+from app.vocab import Status
 
 # Ids stay within the integers every JSON client reads exactly (2**53 - 1).
 MAX_ID = 2**53 - 1
@@ -210,6 +214,21 @@ class InputModel(BaseModel):
     """A request body: unknown fields are refused."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class CountedOutput(BaseModel):
+    """A read with `recommendation_counts` (declared by the read itself, in its place): adds
+    the derived `complied_share` after its fields."""
+
+    if TYPE_CHECKING:
+        recommendation_counts: dict[Status, int]
+
+    @computed_field(  # type: ignore[prop-decorator]  # pydantic's documented computed_field over a property
+        description="Complied ÷ recommendations not withdrawn (0 to 1); null when there are none."
+    )
+    @property
+    def complied_share(self) -> float | None:
+        return complied_share(self.recommendation_counts)
 
 
 class OutputModel(BaseModel):

@@ -3,10 +3,11 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Self, TypeVar
 
-from pydantic import Field, computed_field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from app.schemas.common import (
+    CountedOutput,
     Currency,
     Date,
     DbId,
@@ -22,7 +23,6 @@ from app.schemas.common import (
     unchanged,
     unique,
 )
-from app.services.compliance import complied_share
 from app.vocab import (
     Compliance,
     DecisionKind,
@@ -187,7 +187,7 @@ class RelatedOut(OutputModel):
     issued_on: dt.date
 
 
-class DecisionRead(OutputModel):
+class DecisionRead(OutputModel, CountedOutput):
     id: int
     reference: str
     title: str
@@ -208,13 +208,6 @@ class DecisionRead(OutputModel):
     compliance: Compliance
     standing: Standing
     recommendation_counts: dict[Status, int]
-
-    @computed_field(  # type: ignore[prop-decorator]  # pydantic's documented computed_field over a property
-        description="Complied ÷ recommendations not withdrawn (0 to 1); null when there are none."
-    )
-    @property
-    def complied_share(self) -> float | None:
-        return complied_share(self.recommendation_counts)
 
     version: int = Field(description="Changes with every edit; sent back as the ETag.")
     created_at: dt.datetime

@@ -1,10 +1,19 @@
 import datetime as dt
 from decimal import Decimal
 
-from pydantic import Field, computed_field, field_validator
+from pydantic import Field, field_validator
 
-from app.schemas.common import Country, DbId, InputModel, Name, OutputModel, Url, unchanged, unique
-from app.services.compliance import complied_share
+from app.schemas.common import (
+    CountedOutput,
+    Country,
+    DbId,
+    InputModel,
+    Name,
+    OutputModel,
+    Url,
+    unchanged,
+    unique,
+)
 from app.vocab import Compliance, OrganisationKind, Status
 
 
@@ -30,7 +39,7 @@ class OrganisationUpdate(InputModel):
     _unique_aliases = field_validator("aliases")(unique)
 
 
-class OrganisationRead(OutputModel):
+class OrganisationRead(OutputModel, CountedOutput):
     id: int
     name: str
     aliases: list[str]
@@ -48,10 +57,3 @@ class OrganisationRead(OutputModel):
     )
     compliance: Compliance = Compliance.none
     recommendation_counts: dict[Status, int] = Field(default_factory=dict)
-
-    @computed_field(  # type: ignore[prop-decorator]  # pydantic's documented computed_field over a property
-        description="Complied ÷ recommendations not withdrawn (0 to 1); null when there are none."
-    )
-    @property
-    def complied_share(self) -> float | None:
-        return complied_share(self.recommendation_counts)

@@ -1,10 +1,18 @@
 import datetime as dt
 from decimal import Decimal
 
-from pydantic import Field, computed_field
+from pydantic import Field
 
-from app.schemas.common import InputModel, Jurisdiction, Name, OutputModel, ShortName, Url, unchanged
-from app.services.compliance import complied_share
+from app.schemas.common import (
+    CountedOutput,
+    InputModel,
+    Jurisdiction,
+    Name,
+    OutputModel,
+    ShortName,
+    Url,
+    unchanged,
+)
 from app.vocab import Compliance, RegulatorKind, Status
 
 
@@ -24,7 +32,7 @@ class RegulatorUpdate(InputModel):
     website: Url | None = None
 
 
-class RegulatorRead(OutputModel):
+class RegulatorRead(OutputModel, CountedOutput):
     id: int
     name: str
     short_name: str | None
@@ -38,10 +46,3 @@ class RegulatorRead(OutputModel):
     penalties: dict[str, Decimal] = Field(default_factory=dict, description="Summed by ISO 4217 currency.")
     compliance: Compliance = Compliance.none
     recommendation_counts: dict[Status, int] = Field(default_factory=dict)
-
-    @computed_field(  # type: ignore[prop-decorator]  # pydantic's documented computed_field over a property
-        description="Complied ÷ recommendations not withdrawn (0 to 1); null when there are none."
-    )
-    @property
-    def complied_share(self) -> float | None:
-        return complied_share(self.recommendation_counts)

@@ -132,6 +132,13 @@ class ListQuery(BaseModel):
         return data
 
     @classmethod
+    def orders(cls) -> type[StrEnum]:
+        """The list's vocabulary of orders: the type of its `sort`."""
+        orders = cls.model_fields["sort"].annotation
+        assert isinstance(orders, type) and issubclass(orders, StrEnum), f"{cls.__name__} has no orders"
+        return orders
+
+    @classmethod
     def parse(cls, params: Mapping[str, str]) -> "tuple[Any, dict[str, str]]":
         """The query, or the defaults and the errors when some field is bad."""
         try:

@@ -53,9 +53,7 @@ def create(
     )
     session.add(token)
     session.flush()
-    audit.record(
-        session, action="create", entity="api_token", entity_id=token.id, before=None, after=_public(token)
-    )
+    audit.created(session, "api_token", token.id, _public(token))
     return token, secret
 
 

@@ -70,7 +70,8 @@ def check_password(password: str, field: str = "password", user_inputs: Sequence
         feedback = estimate.get("feedback") or {}
         hint = " ".join([feedback.get("warning") or "", *(feedback.get("suggestions") or [])]).strip()
         raise Invalid(
-            "This password is too easy to guess" + (f": {hint}" if hint else ".")
+            "This password is too easy to guess"
+            + (f": {hint}" if hint else ".")
             + " A few uncommon words make a strong one.",
             [FieldError(field, "is too easy to guess", "weak_password")],
         )
@@ -101,13 +102,11 @@ def create(
     )
     session.add(user)
     session.flush()
-    audit.record(
+    audit.created(
         session,
-        action="create",
-        entity="user",
-        entity_id=user.id,
-        before=None,
-        after=audit.row(user, exclude=USER_EXCLUDED),
+        "user",
+        user.id,
+        audit.row(user, exclude=USER_EXCLUDED),
     )
     return user
 
@@ -255,7 +254,7 @@ def list_users(session: Session) -> list[User]:
 
 def audit_change(session: Session, user: User, before: dict[str, object]) -> None:
     after = audit.row(user, exclude=USER_EXCLUDED)
-    audit.record(session, action="update", entity="user", entity_id=user.id, before=before, after=after)
+    audit.updated(session, "user", user.id, before, after)
 
 
 USER_EXCLUDED = ("password_hash", "totp_secret", "recovery_codes", "created_at", "updated_at")

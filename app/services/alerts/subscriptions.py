@@ -228,9 +228,7 @@ def create(
     )
     session.add(sub)
     session.flush()
-    audit.record(
-        session, action="create", entity="subscription", entity_id=sub.id, before=None, after=_snapshot(sub)
-    )
+    audit.created(session, "subscription", sub.id, _snapshot(sub))
     return sub
 
 
@@ -260,17 +258,13 @@ def update(
     elif values.get("enabled") is False and sub.disabled_at is None:
         disable(session, sub=sub, reason="Turned off by its owner.", notify=False)
     session.flush()
-    audit.record(
-        session, action="update", entity="subscription", entity_id=sub.id, before=before, after=_snapshot(sub)
-    )
+    audit.updated(session, "subscription", sub.id, before, _snapshot(sub))
     return sub
 
 
 def delete(session: Session, *, sub: Subscription, expected_version: int | None) -> None:
     check_version(sub, expected_version)
-    audit.record(
-        session, action="delete", entity="subscription", entity_id=sub.id, before=_snapshot(sub), after=None
-    )
+    audit.deleted(session, "subscription", sub.id, _snapshot(sub))
     session.delete(sub)
     session.flush()
 
@@ -280,7 +274,8 @@ def disable(session: Session, *, sub: Subscription, reason: str, notify: bool = 
     sub.disabled_at = dt.datetime.now(dt.UTC)
     sub.disabled_reason = reason[:500]
     session.execute(
-        table_of(Delivery).update()
+        table_of(Delivery)
+        .update()
         .where(Delivery.subscription_id == sub.id, Delivery.status == DeliveryStatus.pending.value)
         .values(status=DeliveryStatus.cancelled.value, locked_until=None)
     )

@@ -15,14 +15,12 @@ from app.services.record.party_records import case_records
 from app.services.search.query import matches
 from app.services.shared import audit
 from app.services.shared.common import changed, check_version, get_or_404, labels, refuse_if_referenced
-from app.services.shared.pagination import SortKey, paginate
+from app.services.shared.pagination import ordered_pair, paginate
 from app.vocab import CaseSort, SearchType
 
 SORTS = {
-    "title": SortKey(Case.title, Case.id),
-    "-title": SortKey(Case.title, Case.id, descending=True),
-    "id": SortKey(Case.id, Case.id),
-    "-id": SortKey(Case.id, Case.id, descending=True),
+    **ordered_pair("title", Case.title, Case.id),
+    **ordered_pair("id", Case.id, Case.id),
 }
 
 LOAD = (selectinload(Case.tags),)
@@ -36,9 +34,7 @@ def create(session: Session, *, data: CaseCreate) -> Case:
     case = Case(title=data.title, summary=data.summary, tags=[CaseTag(tag=t) for t in sorted(data.tags)])
     session.add(case)
     session.flush()
-    audit.record(
-        session, action="create", entity="case", entity_id=case.id, before=None, after=snapshot(case)
-    )
+    audit.created(session, "case", case.id, snapshot(case))
     return case
 
 
@@ -56,9 +52,7 @@ def update(session: Session, *, case_id: int, data: CaseUpdate, expected_version
         session.flush()
         case.tags = [CaseTag(tag=t) for t in sorted(tags)]
     session.flush()
-    audit.record(
-        session, action="update", entity="case", entity_id=case.id, before=before, after=snapshot(case)
-    )
+    audit.updated(session, "case", case.id, before, snapshot(case))
     return case
 
 
@@ -69,7 +63,7 @@ def delete(session: Session, *, case_id: int, expected_version: int | None) -> N
     before = snapshot(case)
     session.delete(case)
     session.flush()
-    audit.record(session, action="delete", entity="case", entity_id=case_id, before=before, after=None)
+    audit.deleted(session, "case", case_id, before)
 
 
 def read_many(session: Session, cases: list[Case], *, as_of: dt.date | None) -> list[CaseRead]:

@@ -190,13 +190,11 @@ def create(session: Session, *, data: DecisionCreate) -> Decision:
     session.add(decision)
     session.flush()
     _check_chronology(session, decision)
-    audit.record(
+    audit.created(
         session,
-        action="create",
-        entity="decision",
-        entity_id=decision.id,
-        before=None,
-        after=snapshot(decision),
+        "decision",
+        decision.id,
+        snapshot(decision),
     )
     return decision
 
@@ -229,13 +227,12 @@ def update(
     _set_children(decision, values)
     session.flush()
     _check_chronology(session, decision)
-    audit.record(
+    audit.updated(
         session,
-        action="update",
-        entity="decision",
-        entity_id=decision.id,
-        before=before,
-        after=snapshot(decision),
+        "decision",
+        decision.id,
+        before,
+        snapshot(decision),
     )
     return decision
 
@@ -254,6 +251,4 @@ def delete(session: Session, *, decision_id: int, expected_version: int | None) 
     before = snapshot(decision)
     session.delete(decision)
     session.flush()
-    audit.record(
-        session, action="delete", entity="decision", entity_id=decision_id, before=before, after=None
-    )
+    audit.deleted(session, "decision", decision_id, before)

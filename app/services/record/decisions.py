@@ -133,63 +133,55 @@ def visible(decision: Decision, as_of: dt.date | None) -> bool:
 
 _EARLIER = aliased(Decision)
 _IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+
+
+def _part(model: Any, *columns: Any, joined: tuple[Any, Any] | None = None, order: Any = None) -> Any:
+    """The statement reading one kind of part of the decisions `_IDS`, each decision's in order."""
+    stmt = select(model.decision_id, *columns)
+    if joined is not None:
+        stmt = stmt.join(*joined)
+    order = model.position if order is None else order
+    return stmt.where(model.decision_id.in_(_IDS)).order_by(model.decision_id, order)
+
+
 # The statements reading the parts of a list of decisions, built once.
 PART_QUERIES: dict[str, Any] = {
-    "regulators": select(
-        DecisionRegulator.decision_id,
+    "regulators": _part(
+        DecisionRegulator,
         DecisionRegulator.regulator_id,
         DecisionRegulator.role,
         Regulator.name,
         Regulator.jurisdiction,
-    )
-    .join(Regulator, Regulator.id == DecisionRegulator.regulator_id)
-    .where(DecisionRegulator.decision_id.in_(_IDS))
-    .order_by(DecisionRegulator.decision_id, DecisionRegulator.position),
-    "organisations": select(
-        DecisionOrganisation.decision_id,
+        joined=(Regulator, Regulator.id == DecisionRegulator.regulator_id),
+    ),
+    "organisations": _part(
+        DecisionOrganisation,
         DecisionOrganisation.organisation_id,
         DecisionOrganisation.role,
         Organisation.name,
-    )
-    .join(Organisation, Organisation.id == DecisionOrganisation.organisation_id)
-    .where(DecisionOrganisation.decision_id.in_(_IDS))
-    .order_by(DecisionOrganisation.decision_id, DecisionOrganisation.position),
-    "findings": select(
-        Finding.decision_id,
-        Finding.id,
-        Finding.text,
-        Finding.provision,
-        Finding.organisation_id,
-        Finding.outcome,
-    )
-    .where(Finding.decision_id.in_(_IDS))
-    .order_by(Finding.decision_id, Finding.position),
-    "provisions": select(DecisionProvision.decision_id, DecisionProvision.provision)
-    .where(DecisionProvision.decision_id.in_(_IDS))
-    .order_by(DecisionProvision.decision_id, DecisionProvision.position),
-    "sources": select(
-        DecisionSource.decision_id,
+        joined=(Organisation, Organisation.id == DecisionOrganisation.organisation_id),
+    ),
+    "findings": _part(
+        Finding, Finding.id, Finding.text, Finding.provision, Finding.organisation_id, Finding.outcome
+    ),
+    "provisions": _part(DecisionProvision, DecisionProvision.provision),
+    "sources": _part(
+        DecisionSource,
         DecisionSource.url,
         DecisionSource.title,
         DecisionSource.publisher,
         DecisionSource.published_on,
-    )
-    .where(DecisionSource.decision_id.in_(_IDS))
-    .order_by(DecisionSource.decision_id, DecisionSource.position),
-    "tags": select(DecisionTag.decision_id, DecisionTag.tag)
-    .where(DecisionTag.decision_id.in_(_IDS))
-    .order_by(DecisionTag.decision_id, DecisionTag.tag),
-    "related": select(
-        DecisionRelation.decision_id,
+    ),
+    "tags": _part(DecisionTag, DecisionTag.tag, order=DecisionTag.tag),
+    "related": _part(
+        DecisionRelation,
         DecisionRelation.related_decision_id.label("related_id"),
         DecisionRelation.relation,
         _EARLIER.reference,
         _EARLIER.title,
         _EARLIER.issued_on,
-    )
-    .join(_EARLIER, _EARLIER.id == DecisionRelation.related_decision_id)
-    .where(DecisionRelation.decision_id.in_(_IDS))
-    .order_by(DecisionRelation.decision_id, DecisionRelation.position),
+        joined=(_EARLIER, _EARLIER.id == DecisionRelation.related_decision_id),
+    ),
 }
 
 
@@ -287,9 +279,7 @@ LATER_LINKS = (
 )
 
 
-def later_links(
-    session: Session, ids: list[int], *, as_of: dt.date | None
-) -> dict[int, list[RelatedOut]]:
+def later_links(session: Session, ids: list[int], *, as_of: dt.date | None) -> dict[int, list[RelatedOut]]:
     """For each decision, the later decisions that link to it (issued by `as_of`), oldest first."""
     stmt = LATER_LINKS.where(*compliance.AsOf(as_of).decisions())
     links: dict[int, list[RelatedOut]] = {}

@@ -96,9 +96,7 @@ def _audit_merge(
         before=before_merged,
         after={"merged_into": into, **moved},
     )
-    audit.record(
-        session, action="update", entity=entity, entity_id=into, before=before_kept, after=after_kept
-    )
+    audit.updated(session, entity, into, before_kept, after_kept)
 
 
 def _touch(obj: Any) -> None:

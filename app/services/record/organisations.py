@@ -29,14 +29,12 @@ from app.services.shared.common import (
     labels,
     refuse_if_referenced,
 )
-from app.services.shared.pagination import SortKey, paginate
+from app.services.shared.pagination import ordered_pair, paginate
 from app.vocab import OrganisationSort, SearchType
 
 SORTS = {
-    "name": SortKey(Organisation.name, Organisation.id),
-    "-name": SortKey(Organisation.name, Organisation.id, descending=True),
-    "id": SortKey(Organisation.id, Organisation.id),
-    "-id": SortKey(Organisation.id, Organisation.id, descending=True),
+    **ordered_pair("name", Organisation.name, Organisation.id),
+    **ordered_pair("id", Organisation.id, Organisation.id),
 }
 
 LOAD = (selectinload(Organisation.aliases),)
@@ -73,9 +71,7 @@ def create(session: Session, *, data: OrganisationCreate) -> Organisation:
     _set_aliases(org, data.aliases)
     session.add(org)
     session.flush()
-    audit.record(
-        session, action="create", entity="organisation", entity_id=org.id, before=None, after=snapshot(org)
-    )
+    audit.created(session, "organisation", org.id, snapshot(org))
     return org
 
 
@@ -101,9 +97,7 @@ def update(
         session.flush()
         _set_aliases(org, aliases)
     session.flush()
-    audit.record(
-        session, action="update", entity="organisation", entity_id=org.id, before=before, after=snapshot(org)
-    )
+    audit.updated(session, "organisation", org.id, before, snapshot(org))
     return org
 
 
@@ -123,9 +117,7 @@ def delete(session: Session, *, organisation_id: int, expected_version: int | No
     before = snapshot(org)
     session.delete(org)
     session.flush()
-    audit.record(
-        session, action="delete", entity="organisation", entity_id=organisation_id, before=before, after=None
-    )
+    audit.deleted(session, "organisation", organisation_id, before)
 
 
 def read_many(session: Session, orgs: list[Organisation], *, as_of: dt.date | None) -> list[OrganisationRead]:

@@ -130,9 +130,7 @@ def create(session: Session, *, data: RecommendationCreate) -> Recommendation:
     session.add(rec)
     session.flush()
     compliance.refresh_decision(session, rec.decision_id)
-    audit.record(
-        session, action="create", entity="recommendation", entity_id=rec.id, before=None, after=audit.row(rec)
-    )
+    audit.created(session, "recommendation", rec.id, audit.row(rec))
     return rec
 
 
@@ -160,13 +158,12 @@ def update(
     session.flush()
     for decision_id in {old_decision, rec.decision_id}:
         compliance.refresh_decision(session, decision_id)
-    audit.record(
+    audit.updated(
         session,
-        action="update",
-        entity="recommendation",
-        entity_id=rec.id,
-        before=before,
-        after=audit.row(rec),
+        "recommendation",
+        rec.id,
+        before,
+        audit.row(rec),
     )
     return rec
 
@@ -192,14 +189,7 @@ def delete(session: Session, *, recommendation_id: int, expected_version: int | 
     session.delete(rec)
     session.flush()
     compliance.refresh_decision(session, decision_id)
-    audit.record(
-        session,
-        action="delete",
-        entity="recommendation",
-        entity_id=recommendation_id,
-        before=before,
-        after=None,
-    )
+    audit.deleted(session, "recommendation", recommendation_id, before)
 
 
 def check_assessed_on(data: AssessmentCreate, today: dt.date | None = None) -> None:
@@ -226,13 +216,11 @@ def add_assessment(
     )
     session.add(assessment)
     _history_changed(session, rec)
-    audit.record(
+    audit.created(
         session,
-        action="create",
-        entity="assessment",
-        entity_id=assessment.id,
-        before=None,
-        after=audit.row(assessment),
+        "assessment",
+        assessment.id,
+        audit.row(assessment),
     )
     return assessment
 

@@ -15,14 +15,12 @@ from app.services.record.party_records import regulator_records
 from app.services.search.query import matches
 from app.services.shared import audit
 from app.services.shared.common import changed, check_version, get_or_404, labels, refuse_if_referenced
-from app.services.shared.pagination import SortKey, paginate
+from app.services.shared.pagination import ordered_pair, paginate
 from app.vocab import RegulatorSort, SearchType
 
 SORTS = {
-    "name": SortKey(Regulator.name, Regulator.id),
-    "-name": SortKey(Regulator.name, Regulator.id, descending=True),
-    "id": SortKey(Regulator.id, Regulator.id),
-    "-id": SortKey(Regulator.id, Regulator.id, descending=True),
+    **ordered_pair("name", Regulator.name, Regulator.id),
+    **ordered_pair("id", Regulator.id, Regulator.id),
 }
 
 
@@ -42,13 +40,11 @@ def create(session: Session, *, data: RegulatorCreate) -> Regulator:
     regulator = Regulator(**data.model_dump())
     session.add(regulator)
     session.flush()
-    audit.record(
+    audit.created(
         session,
-        action="create",
-        entity="regulator",
-        entity_id=regulator.id,
-        before=None,
-        after=audit.row(regulator),
+        "regulator",
+        regulator.id,
+        audit.row(regulator),
     )
     return regulator
 
@@ -65,13 +61,12 @@ def update(
     changed(regulator, values)
     regulator.updated_at = dt.datetime.now(dt.UTC)
     session.flush()
-    audit.record(
+    audit.updated(
         session,
-        action="update",
-        entity="regulator",
-        entity_id=regulator.id,
-        before=before,
-        after=audit.row(regulator),
+        "regulator",
+        regulator.id,
+        before,
+        audit.row(regulator),
     )
     return regulator
 
@@ -87,9 +82,7 @@ def delete(session: Session, *, regulator_id: int, expected_version: int | None)
     before = audit.row(regulator)
     session.delete(regulator)
     session.flush()
-    audit.record(
-        session, action="delete", entity="regulator", entity_id=regulator_id, before=before, after=None
-    )
+    audit.deleted(session, "regulator", regulator_id, before)
 
 
 def read_many(session: Session, regulators: list[Regulator], *, as_of: dt.date | None) -> list[RegulatorRead]:

@@ -83,6 +83,23 @@ def record(
     )
 
 
+def created(session: Session, entity: str, entity_id: int, after: dict[str, Any]) -> None:
+    """Record that a row was created: nothing before, `after` its values."""
+    record(session, action="create", entity=entity, entity_id=entity_id, before=None, after=after)
+
+
+def updated(
+    session: Session, entity: str, entity_id: int, before: dict[str, Any], after: dict[str, Any]
+) -> None:
+    """Record that a row changed from `before` to `after`."""
+    record(session, action="update", entity=entity, entity_id=entity_id, before=before, after=after)
+
+
+def deleted(session: Session, entity: str, entity_id: int, before: dict[str, Any]) -> None:
+    """Record that a row was deleted: `before` its values, nothing after."""
+    record(session, action="delete", entity=entity, entity_id=entity_id, before=before, after=None)
+
+
 SORTS = {"-id": SortKey(AuditEntry.id, AuditEntry.id, descending=True)}
 
 
