@@ -16,6 +16,14 @@ cli.add_typer(token_cli, name="token")
 cli.add_typer(user_cli, name="user")
 
 
+@cli.callback()
+def _every_command() -> None:
+    # Every command's writes keep the read model and the alert outbox in step.
+    from app.services import hooks
+
+    hooks.install()
+
+
 @cli.command()
 def migrate() -> None:
     """Bring the database (DATABASE_URL) up to the latest schema, and rewrite the stored read

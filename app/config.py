@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     db_pool_timeout: float = Field(default=10.0, gt=0)
     # Seconds after which a pooled connection is replaced (below any proxy's idle timeout).
     db_pool_recycle: int = 1800
+    # Bounded concurrency (app.admission): at most `max_in_flight` requests inside the app at
+    # once; one that finds it full waits for a place for `queue_timeout` seconds at most, then
+    # gets 503 with Retry-After.
+    max_in_flight: int = Field(default=32, ge=1)
+    queue_timeout: float = Field(default=5.0, gt=0)
     # Seconds a SQLite writer waits for the lock before giving up.
     sqlite_busy_timeout: float = 10.0
     # Largest request body accepted, in bytes.

@@ -1,8 +1,17 @@
-"""Engine and sessions.
+"""Engine and sessions, and the one unit of work every caller uses.
 
 SQLite is configured for a web server: WAL, foreign keys on, a busy timeout, and write
 transactions begun with ``BEGIN IMMEDIATE`` so that concurrent read-then-write transactions
 queue for the lock instead of failing with "database is locked".
+
+Beside the pool every thread shares, a `Database` keeps one connection for the event loop
+(`loop_session`): taken without waiting, or not at all (the caller then reads in a worker
+thread). Code on the event loop never waits for a pooled connection: a crowd of requests in
+threads holding the whole pool would otherwise freeze every request of the process.
+
+This module knows nothing of the services: the session hooks that keep the read model and the
+alert outbox in step are installed by whoever opens sessions (`app.services.hooks.install`,
+called by `create_app`, the command line and the tests).
 """
 
 from collections.abc import Callable, Iterator
@@ -12,12 +21,39 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from app.config import get_settings
 
 # Execution option asking for a write transaction (BEGIN IMMEDIATE on SQLite).
 WRITE = {"findings_write": True}
+
+# SQLite's pool: a connection is a file handle with no server behind it, so there are enough
+# for every worker thread (anyio's 40) and the downloads streaming beside them: no thread
+# waits for one (with the former 5 + 10, a crowd of page readers made the others wait 30 s).
+SQLITE_POOL = {"pool_size": 8, "max_overflow": 56}
+# The event loop's own pool: one connection, never waited for (`pool_timeout=0` fails at once
+# when it is taken, and the reader goes to a thread).
+LOOP_POOL = {"poolclass": QueuePool, "pool_size": 1, "max_overflow": 0, "pool_timeout": 0}
+
+
+@contextmanager
+def unit_of_work(session: Session) -> Iterator[Session]:
+    """Commit once at the end, roll back on any exception, close in any case.
+
+    The one place this is written: the request's session (`app.unit_of_work`), the command
+    line's and workers' transactions (`Database.transaction`) and the loop's reads use it.
+    """
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
@@ -27,11 +63,13 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        in_memory = not parsed.database or parsed.database == ":memory:"
+        pool = {} if in_memory else SQLITE_POOL | {"pool_timeout": settings.db_pool_timeout}
         engine = create_engine(
             url,
             echo=settings.sql_echo,
             connect_args={"timeout": settings.sqlite_busy_timeout, "check_same_thread": False},
-            **kwargs,
+            **(pool | kwargs),
         )
         _configure_sqlite(engine, settings.sqlite_busy_timeout, settings.sqlite_journal_size_limit)
         return engine
@@ -43,7 +81,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         "pool_recycle": settings.db_pool_recycle,
     }
     if "poolclass" in kwargs:
-        options = {"pool_pre_ping": True}
+        options = {"pool_pre_ping": True, "pool_recycle": settings.db_pool_recycle}
     return create_engine(url, echo=settings.sql_echo, **(options | kwargs))
 
 
@@ -73,14 +111,14 @@ class Database:
     """An engine and its session factory."""
 
     def __init__(self, url: str | None = None, **engine_kwargs: Any) -> None:
-        # Every change made through a session writes its alert events to the outbox, and
-        from app.services.alerts import outbox
-        from app.services.readmodel import store as read_store
-        # rewrites the stored read documents it changes.
-        outbox.install()
-        read_store.install()
         self.engine = make_engine(url, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        # The event loop's connection (none for an in-memory database, which a second engine
+        # would not share: reads then go to a thread).
+        self.loop_engine: Engine | None = None
+        if self.engine.url.database not in (None, "", ":memory:"):
+            self.loop_engine = make_engine(self.engine.url.render_as_string(hide_password=False), **LOOP_POOL)
+        self.loop_sessionmaker = sessionmaker(self.loop_engine, expire_on_commit=False)
         # Connections opened beside the pool (app.http_cache's), closed with it.
         self.on_dispose: list[Callable[[], None]] = []
 
@@ -100,16 +138,26 @@ class Database:
         """A session that commits once at the end, or rolls back on an exception."""
         session = self.session(write=write)
         session.info["actor"] = actor
-        try:
+        with unit_of_work(session):
             yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
+
+    def loop_session(self) -> Session | None:
+        """A read-only session on the event loop's own connection, its connection already
+        taken; None at once when that connection is in use (or there is none). Use it with
+        `unit_of_work`, and never hold it across an `await`."""
+        if self.loop_engine is None:
+            return None
+        session = self.loop_sessionmaker()
+        try:
+            session.connection()
+        except PoolTimeout:
             session.close()
+            return None
+        return session
 
     def dispose(self) -> None:
         while self.on_dispose:
             self.on_dispose.pop()()
         self.engine.dispose()
+        if self.loop_engine is not None:
+            self.loop_engine.dispose()

@@ -111,3 +111,11 @@ class TooManyRequests(DomainError):
     status = 429
     title = "Too many requests"
     slug = "rate-limited"
+
+
+class Unavailable(DomainError):
+    """The server is too busy to take the request now (it says when to come back)."""
+
+    status = 503
+    title = "Service unavailable"
+    slug = "unavailable"

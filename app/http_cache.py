@@ -46,13 +46,13 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import clock
-from app.db import Database
+from app.db import Database, unit_of_work
 
 SAFE = ("GET", "HEAD")
 # Paths whose answers can carry a secret (or a CSRF token): never stored by anyone.
@@ -111,28 +111,35 @@ def classify(path: str) -> str:
 
 
 def record_state(db: Database) -> tuple[str, float | None]:
-    """The record's version and the time of its last change (None where not to be trusted).
+    """The record's version and the time of its last change (None where not to be trusted),
+    on a pooled connection (in a worker thread: it may wait for one)."""
+    with db.engine.connect() as conn:
+        state = connection_state(conn)
+        conn.rollback()
+    return state
+
+
+def connection_state(conn: Connection) -> tuple[str, float | None]:
+    """`record_state` on a connection, in its transaction.
 
     SQLite commits one writer at a time, so the newest audit id is the version. PostgreSQL can
     commit a lower id after a higher one: the transactions in progress are part of the
     version, and while there are any, the time of the last change is not given.
     """
-    with db.engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            row = conn.execute(
-                text(
-                    "SELECT a.id, a.at, array_to_string(array("
-                    "SELECT pg_snapshot_xip(pg_current_snapshot())::text ORDER BY 1), ',') "
-                    "FROM (SELECT 1) one LEFT JOIN LATERAL "
-                    "(SELECT id, at FROM audit_log ORDER BY id DESC LIMIT 1) a ON true"
-                )
-            ).one()
-            last_id, at, running = row
-        else:
-            first = conn.execute(text(LAST_CHANGE)).first()
-            last_id, at = first if first is not None else (0, None)
-            running = ""
-        conn.rollback()
+    if conn.dialect.name == "postgresql":
+        row = conn.execute(
+            text(
+                "SELECT a.id, a.at, array_to_string(array("
+                "SELECT pg_snapshot_xip(pg_current_snapshot())::text ORDER BY 1), ',') "
+                "FROM (SELECT 1) one LEFT JOIN LATERAL "
+                "(SELECT id, at FROM audit_log ORDER BY id DESC LIMIT 1) a ON true"
+            )
+        ).one()
+        last_id, at, running = row
+    else:
+        first = conn.execute(text(LAST_CHANGE)).first()
+        last_id, at = first if first is not None else (0, None)
+        running = ""
     return _state(last_id, at, running)
 
 
@@ -270,6 +277,11 @@ class HttpCaching:
                 conn.close()
                 self._sqlite = None
         try:
+            # The event loop's own connection (app.db): never waited for on the loop.
+            session = db.loop_session()
+            if session is not None:
+                with unit_of_work(session):
+                    return connection_state(session.connection())
             return await anyio.to_thread.run_sync(record_state, db)
         except SQLAlchemyError:
             # The database is busy or away: no validator; the route answers (a 503 itself).

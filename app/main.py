@@ -24,12 +24,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import api, security_log, web
 from app.access import Access, declare_path, public
+from app.admission import Admission
 from app.api import contract, feeds, problems
 from app.api.problems import wants_problem
 from app.config import get_settings
 from app.db import Database
 from app.errors import BadRequest, DomainError, Moved, RequestTimeout, TooLarge
 from app.http_cache import HttpCaching
+from app.services import hooks
 from app.web.security import SecurityHeaders, add_security_headers
 
 DESCRIPTION = """
@@ -298,6 +300,8 @@ def moved(request: Request, exc: Moved) -> Response:
 
 def create_app(database: Database | None = None) -> FastAPI:
     settings = get_settings()
+    # Every write keeps the read model and the alert outbox in step (app.services.hooks).
+    hooks.install()
     db = database or Database()
 
     @asynccontextmanager
@@ -367,6 +371,13 @@ def create_app(database: Database | None = None) -> FastAPI:
 
     web.install(app)
 
+    # Inside ReadBody: a client sending its body slowly holds no place meanwhile.
+    app.add_middleware(
+        Admission,
+        max_in_flight=settings.max_in_flight,
+        queue_timeout=settings.queue_timeout,
+        render=render_error,
+    )
     app.add_middleware(
         ReadBody,
         max_bytes=settings.max_body_bytes,

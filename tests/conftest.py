@@ -15,6 +15,7 @@ from app import migrate
 from app.db import Database
 from app.main import create_app
 from app.models import Base
+from app.services import hooks
 from app.services.accounts import tokens
 from app.vocab import Role
 from tests.alert_helpers import receiver, settings_env, smtp  # noqa: F401  (fixtures)
@@ -22,6 +23,10 @@ from tests.browser_helpers import chrome, demo_site  # noqa: F401  (fixtures)
 from tests.pgserver import PostgresServer, find_bindir
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+# Every session of the tests keeps the read model and the outbox in step, as the app's and the
+# command line's do (tests write through services without create_app too).
+hooks.install()
 
 
 @pytest.fixture(scope="session")

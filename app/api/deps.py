@@ -1,7 +1,8 @@
-"""Dependencies shared by the REST routers: the session, the caller, common parameters."""
+"""Dependencies shared by the REST routers: the caller, common parameters (the request's
+session is `app.unit_of_work`'s, shared with the pages)."""
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Request
@@ -10,43 +11,15 @@ from sqlalchemy.orm import Session
 
 from app import security_log
 from app.access import Access, mark
-from app.db import Database
 from app.errors import FieldError, Forbidden, Invalid, PreconditionRequired, Unauthorized
 from app.models import ApiToken
 from app.schemas.common import MAX_ID, IsoDate
 from app.services.accounts import tokens
 from app.services.shared.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from app.unit_of_work import SAFE_METHODS, SessionDep, get_database
 from app.vocab import CaseSort, DecisionSort, OrganisationSort, RecommendationSort, RegulatorSort, Role
 
-SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-
-
-def get_database(request: Request) -> Database:
-    db: Database = request.app.state.db
-    return db
-
-
-def get_session(request: Request) -> Iterator[Session]:
-    """One session per request; it commits once after the handler, or rolls back.
-
-    Function-scoped (below), so the commit happens before the response is sent: a client
-    is told 201 only once the change is durable, and a failed commit answers a problem.
-    The session is closed when the endpoint returns: a streamed answer reads through a
-    session of its own, opened in its generator.
-    """
-    db = get_database(request)
-    session = db.session(write=request.method not in SAFE_METHODS)
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
-
-
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+__all__ = ["SAFE_METHODS", "SessionDep", "get_database"]
 
 
 def _bearer(authorization: str | None) -> str | None:

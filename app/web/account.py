@@ -13,10 +13,10 @@ from starlette.datastructures import FormData
 
 from app import security_log
 from app.access import Access, mark, public
-from app.api.deps import SessionDep
 from app.errors import Invalid
 from app.models import User, UserSession
 from app.services.accounts import two_factor, users
+from app.unit_of_work import SessionDep
 from app.vocab import Role
 from app.web import forms
 from app.web.auth import (

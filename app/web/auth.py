@@ -14,10 +14,10 @@ from starlette.datastructures import FormData
 
 from app import security_log
 from app.access import Access, mark
-from app.api.deps import SAFE_METHODS, SessionDep, get_database
 from app.errors import Forbidden
 from app.models import UserSession
 from app.services.accounts import users
+from app.unit_of_work import SAFE_METHODS, SessionDep, get_database
 from app.vocab import Role
 
 COOKIE = "findings_session"

@@ -7,11 +7,11 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
-from app.api.deps import SessionDep
 from app.errors import FieldError, Invalid
 from app.models import Decision, Organisation
 from app.schemas.common import MAX_ID
 from app.services.record import duplicates, merges
+from app.unit_of_work import SessionDep
 from app.web.auth import EditorUser, PostedForm
 from app.web.templating import redirect_with_notice, render
 

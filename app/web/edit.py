@@ -19,8 +19,8 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.api.deps import SessionDep
 from app.errors import Conflict, Invalid, PreconditionFailed
+from app.unit_of_work import SessionDep
 from app.web import edit_assessments, edit_delete, forms
 from app.web.auth import EditorUser, PostedForm
 from app.web.edit_kinds import KINDS, Id, Kind, expected_version, form_routes, form_version, page_url

@@ -9,13 +9,13 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.api.deps import SessionDep
 from app.errors import Conflict, Invalid, NotFound
 from app.schemas.recommendation import (
     AssessmentCreate,
     AssessmentRetract,
 )
 from app.services.record import decisions, recommendations
+from app.unit_of_work import SessionDep
 from app.web import forms
 from app.web.auth import AdminForm, AdminUser, EditorUser, PostedForm
 from app.web.edit_kinds import Id

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from app.api.deps import SessionDep
 from app.errors import Conflict, Forbidden, PreconditionFailed
 from app.services.record import cases, decision_edits, organisations, recommendations, regulators
+from app.unit_of_work import SessionDep
 from app.vocab import Role
 from app.web.auth import EditorUser, PostedForm
 from app.web.edit_kinds import KINDS, Id, Kind, form_routes, form_version, page_url

@@ -8,11 +8,11 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from app.access import public
-from app.api.deps import SessionDep
 from app.errors import DomainError, NotFound
 from app.models import Subscription
 from app.services.alerts import subscriptions
 from app.services.alerts.subscriptions import ALL_EVENTS, TARGET_MODELS, Owner
+from app.unit_of_work import SessionDep
 from app.vocab import Channel, EventType, TargetType
 from app.web.auth import AccountForm, AccountUser, WebUser, refuse_cross_site
 from app.web.templating import redirect_with_notice, render

@@ -11,10 +11,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from app.access import public
-from app.api.deps import SessionDep
 from app.errors import Invalid
 from app.services.record import cases, decisions, organisations, recommendations, regulators
 from app.services.search import engine as search_service
+from app.unit_of_work import SessionDep
 from app.vocab import SearchType
 from app.web import forms, urls
 from app.web.templating import render

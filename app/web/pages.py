@@ -13,7 +13,6 @@ from pydantic import BaseModel, ValidationError
 
 from app import labels
 from app.access import public
-from app.api.deps import SessionDep
 from app.schemas.common import MAX_ID
 from app.schemas.decision import DecisionRead
 from app.schemas.filters import DecisionFilter, OrganisationFilter, RecommendationFilter
@@ -28,6 +27,7 @@ from app.services.record import (
     regulators,
 )
 from app.services.reporting import figures, stats
+from app.unit_of_work import SessionDep
 from app.web import charts, forms
 from app.web.templating import render
 

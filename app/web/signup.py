@@ -8,11 +8,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app.access import public
-from app.api.deps import SessionDep
 from app.config import get_settings
 from app.errors import DomainError, NotFound
 from app.services.accounts import signup as accounts
 from app.services.alerts import notices
+from app.unit_of_work import SessionDep
 from app.web.auth import refuse_cross_site
 from app.web.templating import redirect_with_notice, render
 

@@ -51,11 +51,11 @@ ROBOTS = (
 
 @router.get("/favicon.ico", name="favicon")
 @public
-def favicon() -> Response:
+async def favicon() -> Response:
     return Response(FAVICON, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get("/robots.txt", name="robots")
 @public
-def robots() -> PlainTextResponse:
+async def robots() -> PlainTextResponse:
     return PlainTextResponse(ROBOTS, headers={"Cache-Control": "public, max-age=86400"})

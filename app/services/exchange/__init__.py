@@ -2,6 +2,6 @@
 `record_checks`) as one streamed JSON document (`jsonstream`), backups (`backup`), and the
 CSV importer with its mappings (`exchange.csv`).
 
-May import: `record`, `readmodel`, `alerts.outbox` (events of imported rows), `shared`,
-`compliance`.
+May import: `record`, `readmodel`, `hooks` (noting bulk writes for the read model and the
+outbox), `shared`, `compliance`.
 """

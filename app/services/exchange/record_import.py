@@ -44,7 +44,7 @@ from app.models import (
 from app.models.base import table_of
 from app.schemas.fields import is_list
 from app.schemas.record import ITEM_MODELS, SECTIONS, DecisionItem
-from app.services import compliance
+from app.services import compliance, hooks
 from app.services.exchange import jsonstream, record_checks
 from app.services.exchange.record_checks import (
     Batches,
@@ -55,7 +55,6 @@ from app.services.exchange.record_checks import (
     reset_sequences,
 )
 from app.services.exchange.record_export import consistent_read, export_record
-from app.services.readmodel import store as read_store
 from app.services.shared import audit
 
 # Kept importable from here (the command line and the API use them).
@@ -298,7 +297,7 @@ class _Importer:
         self.batches.flush()
         compliance.refresh_all(self.session)
         # Written past the ORM: every read document is made again before the commit.
-        read_store.touch_all(self.session)
+        hooks.note_bulk_write(self.session, every_decision=True)
         reset_sequences(self.session)
 
 

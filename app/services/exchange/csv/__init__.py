@@ -2,5 +2,6 @@
 `mapping_fields`, `mojibake`), the rows read (`rows`), the plan of what each row becomes
 (`plan`), the bulk writer (`bulk`) and the importer that runs them (`importer`).
 
-May import: `record`, `readmodel`, `alerts.outbox`, `shared`, `compliance`.
+May import: `record`, `hooks` (noting its bulk writes for the read model and the outbox), `shared`,
+`compliance`.
 """

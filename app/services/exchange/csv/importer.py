@@ -17,7 +17,7 @@ it). For each decision:
   then the planned decisions are written `batch` at a time in bulk statements
   (`Importer.write`), with what the per-request services would have written: the derived
   status and compliance (`compliance`), one audit entry per created record, the search
-  index (the database's triggers), the alert notes (`outbox`). A batch is one savepoint; a
+  index (the database's triggers), the read documents and alert notes (`hooks`). A batch is one savepoint; a
   refused batch is written again decision by decision, so a decision is whole or not at all.
 
 Reading the file is app/services/exchange/csv/rows.py, planning app/services/exchange/csv/plan.py, the bulk
@@ -52,13 +52,11 @@ from app.models import (
     Recommendation,
     Regulator,
 )
-from app.services import compliance
-from app.services.alerts import outbox
+from app.services import compliance, hooks
 from app.services.exchange.csv.bulk import audit_row, insert_rows, inserted_ids
 from app.services.exchange.csv.mapping import Mapping_, RowError, fold
 from app.services.exchange.csv.plan import Planner
 from app.services.exchange.csv.rows import Plan, PlannedRow, Rejection, Report, read_rows, reason_of
-from app.services.readmodel import store as read_store
 from app.services.record.decisions import CHILDREN
 from app.services.shared import audit
 from app.vocab import Compliance, Status
@@ -208,12 +206,11 @@ class Importer(Planner):
         rec_ids, assessment_ids = self._recommendations(recommendation_rows, owners, entries, now)
         # One audit entry per created record, in the order the services would write them.
         insert_rows(self.session, AuditEntry, [e | {"at": now} for e in entries])
-        # Written past the ORM: their read documents are made before the commit.
-        read_store.touch(self.session, decision_ids)
-        outbox.note_created(
+        # Written past the ORM: their read documents and alert events are made before the commit.
+        hooks.note_bulk_write(
             self.session,
-            decisions=decision_ids,
-            assessments=assessment_ids,
+            new_decisions=decision_ids,
+            new_assessments=assessment_ids,
             statuses=[
                 (rec_id, Status.pending.value, r.assessment.status.value)
                 for rec_id, (_, r) in zip(rec_ids, owners, strict=True)
