@@ -73,8 +73,10 @@ class Settings(BaseSettings):
     # Webhooks to loopback, private and link-local addresses are refused unless this is set
     # (a subscriber must not be able to make the server call into its own network).
     allow_private_webhooks: bool = False
-    # Seconds a webhook receiver has to answer.
+    # Seconds one webhook attempt may take in all, from connecting to the answer's status.
     webhook_timeout: float = Field(default=10.0, gt=0)
+    # Subscriptions one account or API token may hold.
+    subscriptions_per_owner: int = Field(default=50, ge=1)
     # The hour (UTC) at which daily digests go out.
     digest_hour: int = Field(default=7, ge=0, le=23)
     # The time zone whose calendar says what day it is (overdue, "today" on the pages): an IANA

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from app.api.common import CREATE, DELETE, READ, READ_ITEM, UPDATE, created, with_etag
 from app.api.deps import DEFAULT_PAGE, Cursor, IfMatch, Limit, SessionDep, item_id, require
+from app.api.idempotency import ApiRoute
 from app.models import ApiToken, Subscription
 from app.schemas.common import Page
 from app.schemas.subscription import (
@@ -21,7 +22,8 @@ from app.services.alerts import subscriptions
 from app.services.alerts.subscriptions import Owner
 from app.vocab import Channel, Role
 
-router = APIRouter(prefix="/subscriptions", tags=["subscriptions"])
+# ApiRoute: a create honours Idempotency-Key like every other POST of the API.
+router = APIRouter(prefix="/subscriptions", tags=["subscriptions"], route_class=ApiRoute)
 SubscriptionId = Annotated[int, item_id("subscription_id")]
 # Any valid token may follow things: a subscription is the caller's own, not the record's.
 Caller = Annotated[ApiToken, Depends(require(Role.reader))]

@@ -16,17 +16,25 @@ class MailError(Exception):
     """The message could not be handed over (it will be tried again)."""
 
 
+def one_line(value: str) -> str:
+    """A header value on one line: line breaks, tabs and other control characters become
+    spaces (a decision's title may hold a line break; a header must not)."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in value).split())
+
+
 def message(
     settings: Settings, *, to: str, subject: str, body: str, headers: dict[str, str] | None = None
 ) -> EmailMessage:
+    """The message, its header values made of the record's words put on one line (the e-mail
+    library refuses a header with a line break)."""
     msg = EmailMessage()
     msg["From"] = settings.mail_from
     msg["To"] = to
-    msg["Subject"] = subject
+    msg["Subject"] = one_line(subject)
     msg["Date"] = formatdate(usegmt=True)
     msg["Message-ID"] = make_msgid(domain="findings-tracker")
     for name, value in (headers or {}).items():
-        msg[name] = value
+        msg[name] = one_line(value)
     msg.set_content(body)
     return msg
 

@@ -1,25 +1,23 @@
 """Subscriptions: who follows what, on which channel, and which events match them.
 
 A subscription belongs to the account or the API token that made it: every lookup here
-takes the owner, and another owner's subscription is "not found". A webhook's URL must lead
-to a public address (loopback, private, link-local and other special ranges are refused
-unless `ALLOW_PRIVATE_WEBHOOKS` is set), checked when it is given and again before each
-delivery, since a name can be pointed elsewhere later.
+takes the owner, and another owner's subscription is "not found"; an owner has at most
+`SUBSCRIPTIONS_PER_OWNER`. A webhook's URL is checked by `webhooks.vet` (the HTTP client's own
+parser, public addresses and standard ports only unless `ALLOW_PRIVATE_WEBHOOKS` is set) when
+it is given, and again before each delivery, since a name can be pointed elsewhere later.
 """
 
 import base64
 import datetime as dt
 import hashlib
 import hmac
-import ipaddress
 import secrets
-import socket
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
@@ -27,7 +25,7 @@ from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.models import Case, Decision, Delivery, Organisation, OutboxEvent, Regulator, Subscription, User
 from app.models.base import table_of
 from app.schemas.filters import DecisionFilter, SavedDecisionQuery
-from app.services.alerts import notices
+from app.services.alerts import notices, webhooks
 from app.services.shared import audit
 from app.services.shared.common import check_version
 from app.services.shared.pagination import SortKey, paginate
@@ -71,35 +69,9 @@ def _refuse(field: str, message: str, kind: str = "invalid") -> Invalid:
     return Invalid(f"{field}: {message}.", [FieldError(field, message, kind)])
 
 
-def address_allowed(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
-
-
 def check_webhook_url(url: str, *, field: str = "url") -> None:
-    """Refuse a webhook URL that is not http(s) or that leads to a non-public address."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _refuse(field, "must be an http:// or https:// address")
-    if parts.username or parts.password:
-        raise _refuse(field, "must not carry a user name or password")
-    if get_settings().allow_private_webhooks:
-        return
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
-    except (OSError, ValueError, UnicodeError):
-        raise _refuse(field, f"the host {parts.hostname} cannot be resolved") from None
-    refused = sorted({str(info[4][0]) for info in infos if not address_allowed(str(info[4][0]))})
-    if refused:
-        raise _refuse(
-            field,
-            f"leads to a loopback, private or link-local address ({', '.join(refused)}); "
-            "webhooks go to public addresses only",
-            "address",
-        )
+    """Refuse a webhook URL the worker would not send to (app.services.alerts.webhooks)."""
+    webhooks.vet(url, field=field)
 
 
 def decision_filters(query: str, *, field: str = "target.query") -> DecisionFilter:
@@ -212,6 +184,14 @@ def create(
             f"You already follow this {'by e-mail' if channel is Channel.email else 'at this address'} "
             f"(subscription {same}); change that one instead.",
             [FieldError("target", f"already followed by subscription {same}", "duplicate")],
+        )
+    limit = get_settings().subscriptions_per_owner
+    held = session.scalar(select(func.count()).select_from(Subscription).where(owner.clause())) or 0
+    if held >= limit:
+        raise Conflict(
+            f"You have {held} subscriptions, the most one owner may have; delete one you no longer "
+            "need first.",
+            [FieldError("target", f"at most {limit} subscriptions per owner", "limit")],
         )
     sub = Subscription(
         user_id=owner.user_id,

@@ -7,6 +7,20 @@ Each round, in short transactions of its own:
 2. *Deliver*: claim the deliveries that are due, by setting a lease (`locked_until`), then
    send each outside any transaction and record the outcome.
 
+Two queues, claimed and sent apart: account messages (confirm an address, reset a password,
+a subscription turned off: `notices`) and the subscriptions' deliveries. `run` works each in a
+thread of its own, so an account e-mail is never behind webhooks; `run_once` does the account
+messages first.
+
+Every delivery is isolated: whatever goes wrong while making or sending it (an address the
+client refuses, a title that cannot be an e-mail header, a bug) is a failed attempt of that
+delivery alone, recorded with a retry, and the others of the round go on. Each attempt is
+bounded in time and size (app.services.alerts.webhooks), and the retry is counted from the end
+of the attempt. The deliveries of one subscription go out one at a time, in order; different
+subscriptions' go out side by side (`LANES` at once), and once one of a subscription's
+deliveries fails, the rest of its deliveries wait for the retry (not counted as attempts): a
+stalled or failing receiver costs one attempt per round, and delays nobody else.
+
 Claims take `FOR UPDATE SKIP LOCKED` on PostgreSQL, so several workers share the work and
 never take the same row; on SQLite, write transactions are serialised (`BEGIN IMMEDIATE`),
 so the claims cannot overlap either (run one worker there: there is one writer anyway).
@@ -15,21 +29,25 @@ is sent again, with the same `webhook-id`, which is how Standard Webhooks receiv
 recognise a repeat.
 
 Webhooks are signed as Standard Webhooks (`webhook-id`, `webhook-timestamp`,
-`webhook-signature`: HMAC-SHA256 over id, timestamp and body), never follow redirects, and
-time out. A failed attempt is retried with growing waits for about a day (`BACKOFF`); the
-last failure turns the subscription off and tells its owner. E-mail is one message per
-event, or one a day per subscription for a digest.
+`webhook-signature`: HMAC-SHA256 over id, timestamp and body) and never follow redirects. A
+failed attempt is retried with growing waits for about a day (`BACKOFF`); the last failure
+turns the subscription off and tells its owner. E-mail is one message per event, or one a day
+per subscription for a digest.
 """
 
+import asyncio
 import datetime as dt
-import json
 import logging
 import threading
+import time
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from functools import partial
 from typing import Any
 
-import httpx2
 from sqlalchemy import or_, select
 from standardwebhooks.webhooks import Webhook
 
@@ -37,9 +55,9 @@ from app.config import Settings, get_settings
 from app.db import Database
 from app.errors import Invalid
 from app.models import Delivery, OutboxEvent, Subscription, User
-from app.services.alerts import mail, subscriptions
-from app.services.alerts.notices import site_url
-from app.vocab import Channel, DeliveryStatus, EventType
+from app.services.alerts import mail, messages, subscriptions, webhooks
+from app.services.alerts.webhooks import Outcome
+from app.vocab import Channel, DeliveryStatus
 
 log = logging.getLogger("findings.worker")
 
@@ -47,7 +65,10 @@ log = logging.getLogger("findings.worker")
 BACKOFF = [dt.timedelta(seconds=s) for s in (30, 120, 600, 1800, 3600, 7200, 14400, 28800, 28800)]
 LEASE = dt.timedelta(minutes=2)
 BATCH = 100
+# Subscriptions whose deliveries are sent at the same time.
+LANES = 8
 USER_AGENT = "FindingsTracker-Webhooks/1.0"
+FAILED = "could not be made or sent ({kind}); it will be tried again"
 
 
 @dataclass
@@ -59,9 +80,16 @@ class Round:
     delivered: int = 0
     retried: int = 0
     failed: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def __bool__(self) -> bool:
         return bool(self.events or self.queued or self.delivered or self.retried or self.failed)
+
+    def __str__(self) -> str:
+        return (
+            f"Round(events={self.events}, queued={self.queued}, delivered={self.delivered}, "
+            f"retried={self.retried}, failed={self.failed})"
+        )
 
 
 def next_digest(now: dt.datetime, hour: int) -> dt.datetime:
@@ -110,16 +138,24 @@ def fan_out(db: Database, *, now: dt.datetime, settings: Settings) -> tuple[int,
     return len(events), queued
 
 
-# -- Delivery ---------------------------------------------------------------------------
+# -- Claiming ---------------------------------------------------------------------------
+
+ACCOUNT = "account"
+SUBSCRIPTIONS = "subscriptions"
+QUEUES = (ACCOUNT, SUBSCRIPTIONS)
 
 
-def claim(db: Database, *, now: dt.datetime) -> list[int]:
-    """Take the due deliveries (a lease, so that no other worker takes them meanwhile)."""
+def claim(db: Database, *, now: dt.datetime, queue: str = SUBSCRIPTIONS) -> list[int]:
+    """Take the due deliveries of a queue (a lease, so that no other worker takes them meanwhile)."""
+    of_queue = (
+        Delivery.subscription_id.is_(None) if queue == ACCOUNT else Delivery.subscription_id.is_not(None)
+    )
     with db.transaction(actor="worker") as session:
         rows = list(
             session.scalars(
                 select(Delivery)
                 .where(
+                    of_queue,
                     Delivery.status == DeliveryStatus.pending.value,
                     Delivery.next_attempt_at <= now,
                     or_(Delivery.locked_until.is_(None), Delivery.locked_until <= now),
@@ -134,112 +170,16 @@ def claim(db: Database, *, now: dt.datetime) -> list[int]:
         return [d.id for d in rows]
 
 
-@dataclass
-class Outcome:
-    ok: bool
-    code: int | None = None
-    error: str | None = None
+# -- Recording --------------------------------------------------------------------------
 
 
-def webhook_body(event: OutboxEvent) -> str:
-    payload = {"type": event.type, "timestamp": event.occurred_at.isoformat(), "data": event.data}
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-
-
-def post_webhook(
-    settings: Settings, *, sub: Subscription, delivery: Delivery, event: OutboxEvent, now: dt.datetime
-) -> Outcome:
-    url = sub.url or delivery.recipient
-    try:
-        subscriptions.check_webhook_url(url)
-    except Invalid as exc:
-        return Outcome(False, None, exc.detail[:500])
-    body = webhook_body(event)
-    msg_id = f"msg_{delivery.id}"
-    headers = {
-        "content-type": "application/json",
-        "user-agent": USER_AGENT,
-        "webhook-id": msg_id,
-        "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": Webhook(sub.secret).sign(msg_id, now, body),
-    }
-    try:
-        with httpx2.Client(timeout=settings.webhook_timeout, follow_redirects=False) as client:
-            response = client.post(url, content=body.encode(), headers=headers)
-    except httpx2.HTTPError as exc:
-        return Outcome(False, None, f"{type(exc).__name__}: {exc}"[:500])
-    if 200 <= response.status_code < 300:
-        return Outcome(True, response.status_code)
-    return Outcome(False, response.status_code, f"answered HTTP {response.status_code}")
-
-
-def _label(value: Any) -> str:
-    return str(value or "").replace("_", " ")
-
-
-def describe_event(event: OutboxEvent) -> tuple[str, str, str]:
-    """(A one-line summary, a few lines of detail, the record's page) of an event."""
-    data = event.data
-    decision = data.get("decision") or {}
-    rec = data.get("recommendation") or {}
-    if event.type == EventType.decision_created.value:
-        return (
-            f"New decision {decision.get('reference')}",
-            f"{decision.get('title')}\nIssued {decision.get('issued_on')} ({_label(decision.get('kind'))}).",
-            f"/decisions/{decision.get('id')}",
-        )
-    if event.type == EventType.standing_changed.value:
-        return (
-            f"Decision {decision.get('reference')} is now {_label(data.get('after'))}",
-            f"{decision.get('title')}\nWas {_label(data.get('before'))}, now {_label(data.get('after'))}.",
-            f"/decisions/{decision.get('id')}",
-        )
-    if event.type == EventType.status_changed.value:
-        return (
-            f"Recommendation {rec.get('id')} is now {_label(data.get('after'))}",
-            f"{rec.get('text')}\nWas {_label(data.get('before'))}, now {_label(data.get('after'))}.",
-            f"/recommendations/{rec.get('id')}",
-        )
-    assessment = data.get("assessment") or {}
-    return (
-        f"New assessment of recommendation {rec.get('id')}: {_label(assessment.get('status'))}",
-        f"{rec.get('text')}\nAssessed {assessment.get('assessed_on')} "
-        f"by the {_label(assessment.get('asserted_by'))}"
-        + (f": {assessment.get('note')}" if assessment.get("note") else "."),
-        f"/recommendations/{rec.get('id')}",
-    )
-
-
-def event_email(
-    settings: Settings, *, sub: Subscription, followed: str, events: list[OutboxEvent], to: str
-) -> Any:
-    unsubscribe = site_url(f"/unsubscribe/{sub.id}/{subscriptions.unsubscribe_token(sub)}")
-    parts = []
-    for event in events:
-        summary, detail, page = describe_event(event)
-        parts.append(f"{summary}\n{detail}\n{site_url(page)}")
-    if len(events) == 1:
-        subject = f"{followed}: {describe_event(events[0])[0]}"
-    else:
-        subject = f"{followed}: {len(events)} changes today"
-    body = (
-        f"You follow {followed} on Findings Tracker.\n\n"
-        + "\n\n".join(parts)
-        + f"\n\n--\nStop these alerts: {unsubscribe}\nAll your alerts: {site_url('/subscriptions')}\n"
-    )
-    return mail.message(
-        settings,
-        to=to,
-        subject=subject[:300],
-        body=body,
-        headers={
-            "List-Unsubscribe": f"<{unsubscribe}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
-    )
-
-
-def _record(db: Database, ids: list[int], outcome: Outcome, *, now: dt.datetime, result: Round) -> None:
+def _record(
+    db: Database, ids: list[int], outcome: Outcome, *, now: dt.datetime, ended: dt.datetime
+) -> tuple[Round, dt.datetime]:
+    """The outcome of one attempt (started `now`, ended `ended`: a retry waits from its end);
+    returns what it did and when the deliveries are tried next."""
+    result = Round()
+    retry_at = ended
     with db.transaction(actor="worker") as session:
         for delivery in session.scalars(select(Delivery).where(Delivery.id.in_(ids))):
             sub = session.get(Subscription, delivery.subscription_id) if delivery.subscription_id else None
@@ -249,15 +189,16 @@ def _record(db: Database, ids: list[int], outcome: Outcome, *, now: dt.datetime,
             delivery.locked_until = None
             if outcome.ok:
                 delivery.status = DeliveryStatus.delivered
-                delivery.delivered_at = now
+                delivery.delivered_at = ended
                 delivery.last_error = None
                 if sub is not None and sub.failures:
                     sub.failures = 0
                 result.delivered += 1
                 continue
-            delivery.last_error = outcome.error
+            delivery.last_error = (outcome.error or "")[:500]
             if delivery.attempts <= len(BACKOFF):
-                delivery.next_attempt_at = now + BACKOFF[delivery.attempts - 1]
+                delivery.next_attempt_at = ended + BACKOFF[delivery.attempts - 1]
+                retry_at = max(retry_at, delivery.next_attempt_at)
                 result.retried += 1
                 continue
             delivery.status = DeliveryStatus.failed
@@ -271,40 +212,16 @@ def _record(db: Database, ids: list[int], outcome: Outcome, *, now: dt.datetime,
                     reason=f"Delivery to {where} failed for a day "
                     f"({delivery.attempts} attempts; last: {outcome.error}).",
                 )
+    return result, retry_at
 
 
-def deliver(db: Database, ids: list[int], *, now: dt.datetime, settings: Settings, result: Round) -> None:
-    """Send the claimed deliveries and record each outcome."""
-    with db.transaction(write=False, actor="worker") as session:
-        rows = session.execute(
-            select(Delivery, OutboxEvent, Subscription)
-            .outerjoin(OutboxEvent, OutboxEvent.id == Delivery.event_id)
-            .outerjoin(Subscription, Subscription.id == Delivery.subscription_id)
-            .where(Delivery.id.in_(ids))
-            .order_by(Delivery.id)
-        ).all()
-        followed = {sub.id: subscriptions.describe(session, sub) for _, _, sub in rows if sub is not None}
-    digests: dict[int, list[tuple[Delivery, OutboxEvent]]] = defaultdict(list)
-    for delivery, event, sub in rows:
-        if sub is not None and sub.disabled_at is not None:
-            _cancel(db, delivery.id)
-            continue
-        if sub is not None and event is not None and sub.channel is Channel.email and sub.digest:
-            digests[sub.id].append((delivery, event))
-            continue
-        outcome = _send_one(settings, delivery=delivery, event=event, sub=sub, followed=followed, now=now)
-        _record(db, [delivery.id], outcome, now=now, result=result)
-    for sub_id, items in digests.items():
-        sub = next(s for _, _, s in rows if s is not None and s.id == sub_id)
-        msg = event_email(
-            settings,
-            sub=sub,
-            followed=followed[sub_id],
-            events=[e for _, e in items],
-            to=items[0][0].recipient,
-        )
-        outcome = _mail(settings, msg)
-        _record(db, [d.id for d, _ in items], outcome, now=now, result=result)
+def _postpone(db: Database, ids: list[int], *, until: dt.datetime) -> None:
+    """Leave deliveries for later without an attempt (their subscription's receiver just failed:
+    they follow the failed one, in order)."""
+    with db.transaction(actor="worker") as session:
+        for delivery in session.scalars(select(Delivery).where(Delivery.id.in_(ids))):
+            delivery.locked_until = None
+            delivery.next_attempt_at = until
 
 
 def _cancel(db: Database, delivery_id: int) -> None:
@@ -315,70 +232,240 @@ def _cancel(db: Database, delivery_id: int) -> None:
             delivery.locked_until = None
 
 
-def _mail(settings: Settings, msg: Any) -> Outcome:
+# -- Sending ----------------------------------------------------------------------------
+
+# One attempt: sends and says how it went (raising is a failed attempt too).
+Attempt = Callable[[], Awaitable[Outcome]]
+
+
+@dataclass
+class Job:
+    """One attempt to make: the deliveries it settles (a digest settles several)."""
+
+    ids: list[int]
+    attempt: Attempt
+
+
+async def _webhook(
+    settings: Settings, *, sub: Subscription, delivery: Delivery, event: OutboxEvent
+) -> Outcome:
     try:
-        mail.send(settings, msg)
+        target = webhooks.vet(sub.url or delivery.recipient, settings=settings)
+    except Invalid as exc:
+        return Outcome(False, None, exc.detail[:500])
+    body = messages.webhook_body(event)
+    msg_id = f"msg_{delivery.id}"
+    signed_at = dt.datetime.now(dt.UTC)
+    headers = {
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(signed_at.timestamp())),
+        "webhook-signature": Webhook(sub.secret).sign(msg_id, signed_at, body),
+    }
+    return await webhooks.post(target, body=body.encode(), headers=headers, settings=settings)
+
+
+async def _mail(settings: Settings, make: Callable[[], EmailMessage]) -> Outcome:
+    """Make the message and hand it over (in a thread: smtplib blocks), within the webhooks'
+    time bound; the thread may finish later (the SMTP client's own timeout ends it)."""
+    msg = make()
+    try:
+        async with asyncio.timeout(settings.webhook_timeout * 3):
+            await asyncio.to_thread(mail.send, settings, msg)
     except mail.MailError as exc:
         return Outcome(False, None, str(exc)[:500])
+    except TimeoutError:
+        return Outcome(False, None, "the mail server did not take the message in time")
     return Outcome(True)
 
 
-def _send_one(
+def _jobs(
     settings: Settings,
-    *,
-    delivery: Delivery,
-    event: OutboxEvent | None,
-    sub: Subscription | None,
+    rows: Sequence[tuple[Delivery, OutboxEvent | None, Subscription | None]],
     followed: dict[int, str],
-    now: dt.datetime,
-) -> Outcome:
-    if sub is None or event is None:
-        # An account message: its text is its own.
-        msg = mail.message(
-            settings, to=delivery.recipient, subject=delivery.subject or "", body=delivery.body or ""
+) -> dict[object, list[Job]]:
+    """The attempts to make, by lane: one lane per subscription (its deliveries in order, a
+    digest as one), one per account message."""
+    lanes: dict[object, list[Job]] = defaultdict(list)
+    digests: dict[int, list[tuple[Delivery, OutboxEvent]]] = defaultdict(list)
+    for delivery, event, sub in rows:
+        if sub is None or event is None:
+            # An account message: its text is its own.
+            make = partial(
+                mail.message,
+                settings,
+                to=delivery.recipient,
+                subject=delivery.subject or "",
+                body=delivery.body or "",
+            )
+            lanes[("account", delivery.id)].append(Job([delivery.id], partial(_mail, settings, make)))
+        elif sub.channel is Channel.email and sub.digest:
+            digests[sub.id].append((delivery, event))
+        elif sub.channel is Channel.webhook:
+            send = partial(_webhook, settings, sub=sub, delivery=delivery, event=event)
+            lanes[sub.id].append(Job([delivery.id], send))
+        else:
+            make = partial(
+                messages.event_email,
+                settings,
+                sub=sub,
+                followed=followed[sub.id],
+                events=[event],
+                to=delivery.recipient,
+            )
+            lanes[sub.id].append(Job([delivery.id], partial(_mail, settings, make)))
+    for sub_id, items in digests.items():
+        sub = next(s for _, _, s in rows if s is not None and s.id == sub_id)
+        make = partial(
+            messages.event_email,
+            settings,
+            sub=sub,
+            followed=followed[sub_id],
+            events=[e for _, e in items],
+            to=items[0][0].recipient,
         )
-        return _mail(settings, msg)
-    if sub.channel is Channel.webhook:
-        return post_webhook(settings, sub=sub, delivery=delivery, event=event, now=now)
-    msg = event_email(settings, sub=sub, followed=followed[sub.id], events=[event], to=delivery.recipient)
-    return _mail(settings, msg)
+        lanes[sub_id].append(Job([d.id for d, _ in items], partial(_mail, settings, make)))
+    return lanes
+
+
+async def _attempt(job: Job) -> Outcome:
+    """One attempt, whatever happens in it: an exception is a failed attempt."""
+    try:
+        return await job.attempt()
+    except Exception as exc:
+        log.exception("delivery %s could not be made or sent", job.ids)
+        return Outcome(False, None, FAILED.format(kind=type(exc).__name__))
+
+
+async def _run_lanes(
+    db: Database, lanes: dict[object, list[Job]], *, now: dt.datetime, result: Round
+) -> None:
+    gate = asyncio.Semaphore(LANES)
+    started = time.monotonic()
+
+    async def lane(jobs: list[Job]) -> None:
+        async with gate:
+            for position, job in enumerate(jobs):
+                outcome = await _attempt(job)
+                # The retry waits from the end of the attempt (whole seconds: `now` may be a test's).
+                ended = now + dt.timedelta(seconds=int(time.monotonic() - started))
+                done, retry_at = await asyncio.to_thread(_record, db, job.ids, outcome, now=now, ended=ended)
+                with result.lock:
+                    result.delivered += done.delivered
+                    result.retried += done.retried
+                    result.failed += done.failed
+                if not outcome.ok:
+                    rest = [i for later in jobs[position + 1 :] for i in later.ids]
+                    if rest:
+                        await asyncio.to_thread(_postpone, db, rest, until=retry_at)
+                    return
+
+    await asyncio.gather(*(lane(jobs) for jobs in lanes.values()))
+
+
+def deliver(db: Database, ids: list[int], *, now: dt.datetime, settings: Settings, result: Round) -> None:
+    """Send the claimed deliveries and record each outcome."""
+    with db.transaction(write=False, actor="worker") as session:
+        rows: list[tuple[Delivery, OutboxEvent | None, Subscription | None]] = [
+            (d, e, s)
+            for d, e, s in session.execute(
+                select(Delivery, OutboxEvent, Subscription)
+                .outerjoin(OutboxEvent, OutboxEvent.id == Delivery.event_id)
+                .outerjoin(Subscription, Subscription.id == Delivery.subscription_id)
+                .where(Delivery.id.in_(ids))
+                .order_by(Delivery.id)
+            )
+        ]
+        followed = {}
+        for _, _, sub in rows:
+            if sub is not None and sub.id not in followed:
+                try:
+                    followed[sub.id] = subscriptions.describe(session, sub)
+                except Exception:
+                    log.exception("subscription %s could not be described", sub.id)
+                    followed[sub.id] = f"alert no. {sub.id}"
+    live = []
+    for delivery, event, sub in rows:
+        if sub is not None and sub.disabled_at is not None:
+            _cancel(db, delivery.id)
+        else:
+            live.append((delivery, event, sub))
+    lanes = _jobs(settings, live, followed)
+    _run_apart(lambda: _run_lanes(db, lanes, now=now, result=result))
+
+
+def _run_apart(make: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run a coroutine to its end on an event loop of its own (in a thread of its own when
+    this thread already runs one: a caller inside an async program)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(make())
+        return
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(lambda: asyncio.run(make())).result()
 
 
 # -- Running ------------------------------------------------------------------------------
 
 
-def run_once(db: Database, *, now: dt.datetime | None = None, settings: Settings | None = None) -> Round:
-    """Fan out every new event and deliver everything due now; returns what was done."""
-    settings = settings or get_settings()
-    result = Round()
+def run_queue(
+    db: Database, queue: str, *, now: dt.datetime | None, settings: Settings, result: Round
+) -> None:
+    """Deliver everything due now in one queue (fanning out new events first, for the
+    subscriptions' queue)."""
+    if queue == SUBSCRIPTIONS:
+        while True:
+            current = now or dt.datetime.now(dt.UTC)
+            events, queued = fan_out(db, now=current, settings=settings)
+            result.events += events
+            result.queued += queued
+            if events < BATCH:
+                break
     while True:
         current = now or dt.datetime.now(dt.UTC)
-        events, queued = fan_out(db, now=current, settings=settings)
-        result.events += events
-        result.queued += queued
-        if events < BATCH:
-            break
-    while True:
-        current = now or dt.datetime.now(dt.UTC)
-        ids = claim(db, now=current)
+        ids = claim(db, now=current, queue=queue)
         if not ids:
             break
         deliver(db, ids, now=current, settings=settings, result=result)
         if len(ids) < BATCH:
             break
+
+
+def run_once(db: Database, *, now: dt.datetime | None = None, settings: Settings | None = None) -> Round:
+    """Deliver the account messages due now, then fan out every new event and deliver
+    everything due now; returns what was done."""
+    settings = settings or get_settings()
+    result = Round()
+    for queue in QUEUES:
+        run_queue(db, queue, now=now, settings=settings, result=result)
     return result
 
 
 def run(db: Database, *, stop: threading.Event, interval: float = 2.0) -> None:
-    """Run rounds until `stop` is set, waiting `interval` seconds when there was nothing to do."""
+    """Run rounds until `stop` is set, one thread per queue, each waiting `interval` seconds
+    when there was nothing to do."""
+    threads = [
+        threading.Thread(target=_work, args=(db, queue, stop, interval), name=f"worker-{queue}", daemon=True)
+        for queue in QUEUES
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def _work(db: Database, queue: str, stop: threading.Event, interval: float) -> None:
     while not stop.is_set():
+        result = Round()
         try:
-            result = run_once(db)
+            run_queue(db, queue, now=None, settings=get_settings(), result=result)
         except Exception:  # a database outage must not end the worker: log and try again
-            log.exception("worker round failed")
+            log.exception("worker round (%s) failed", queue)
             stop.wait(interval * 5)
             continue
         if result:
-            log.info("worker: %s", result)
+            log.info("worker (%s): %s", queue, result)
         else:
             stop.wait(interval)
