@@ -3,7 +3,7 @@
 import asyncio
 import re
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,12 +27,14 @@ from app import api, security_log, web
 from app.access import Access, declare_path, public
 from app.admission import Admission
 from app.api import contract, feeds, problems
+from app.api.deps import refusal
 from app.api.problems import wants_problem
 from app.config import get_settings
 from app.db import Database
 from app.errors import BadRequest, DomainError, Moved, RequestTimeout, TooLarge
 from app.http_cache import HttpCaching
 from app.services import hooks
+from app.vocab import Role
 from app.web.security import SecurityHeaders, add_security_headers
 
 DESCRIPTION = """
@@ -78,7 +81,8 @@ class ReadBody:
     writes. A body must arrive within `timeout` seconds (408 otherwise); bodies over
     `max_bytes` are refused (413) before they are read. Paths in `overrides` take larger
     bodies (the whole-record import): those are spooled to a temporary file, and only a pause
-    longer than `idle_timeout` between two pieces ends them.
+    longer than `idle_timeout` between two pieces ends them; their caller is checked first
+    (`guards`: the token, 401 or 403), before a byte of the body is read.
     """
 
     def __init__(
@@ -88,8 +92,10 @@ class ReadBody:
         overrides: dict[str, int] | None = None,
         timeout: float = 30.0,
         idle_timeout: float = 10.0,
+        guards: dict[str, Callable[[Request], Awaitable[DomainError | None]]] | None = None,
     ) -> None:
         self.app = app
+        self.guards = guards or {}
         self.default_max_bytes = max_bytes
         self.overrides = overrides or {}
         self.timeout = timeout
@@ -112,6 +118,11 @@ class ReadBody:
         path = scope.get("path", "")
         large = path in self.overrides
         max_bytes = self.overrides.get(path, self.default_max_bytes)
+        guard = self.guards.get(path)
+        refused = await guard(Request(scope, receive)) if guard is not None else None
+        if refused is not None:
+            await self._refuse(scope, receive, send, refused)
+            return
         if declared is not None and declared.isdigit() and int(declared) > max_bytes:
             await self._refuse(scope, receive, send, TooLarge(f"The request body is over {max_bytes} bytes."))
             return
@@ -378,10 +389,18 @@ def create_app(database: Database | None = None) -> FastAPI:
         queue_timeout=settings.queue_timeout,
         render=render_error,
     )
+    async def admin_only(request: Request) -> DomainError | None:
+        database = request.app.state.db  # the app's database as it is now (tests swap it)
+        refused = await run_in_threadpool(refusal, database, request.headers.get("authorization"), Role.admin)
+        if refused is not None and refused.status in logged:
+            security_log.event(logged[refused.status], request, status=refused.status)
+        return refused
+
     app.add_middleware(
         ReadBody,
         max_bytes=settings.max_body_bytes,
         overrides={"/api/v1/import": settings.import_max_bytes},
+        guards={"/api/v1/import": admin_only},
         timeout=settings.body_timeout,
         idle_timeout=settings.body_idle_timeout,
     )

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from app import security_log
 from app.access import Access, mark
-from app.errors import FieldError, Forbidden, Invalid, PreconditionRequired, Unauthorized
+from app.db import Database
+from app.errors import DomainError, FieldError, Forbidden, Invalid, PreconditionRequired, Unauthorized
 from app.models import ApiToken
 from app.schemas.common import MAX_ID, IsoDate
 from app.services.accounts import tokens
@@ -94,6 +95,32 @@ def require(role: Role) -> Callable[[ApiToken | None], ApiToken]:
         return token
 
     return mark(check, Access(role.value))
+
+
+def refusal(db: Database, authorization: str | None, role: Role) -> DomainError | None:
+    """Why a caller sending this `Authorization` header may not call a route needing `role`
+    (401 or 403), or None. For the request-body reader (app.main.ReadBody), which asks before
+    it reads a large body: an anonymous 600 MB import is refused before anything is spooled.
+    The route checks the token again, as every route does."""
+    try:
+        secret = _bearer(authorization)
+    except Unauthorized as exc:
+        return exc
+    if secret is None:
+        return Unauthorized(
+            "This needs an API token: send `Authorization: Bearer <token>`.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    with db.transaction(write=False, actor="system") as session:
+        token = tokens.authenticate(session, secret)
+        if token is None:
+            return Unauthorized(
+                "The token is unknown, revoked or expired.",
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
+        if not token.role.allows(role):
+            return Forbidden(f"This needs the {role.value} role; the token has {token.role.value}.")
+    return None
 
 
 Reader = Annotated[ApiToken | None, Depends(current_token)]

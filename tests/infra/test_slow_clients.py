@@ -234,3 +234,29 @@ def test_sqlite_connections_bound_the_wal(tmp_path: Path) -> None:
         assert limit == get_settings().sqlite_journal_size_limit == 64 << 20
     finally:
         db.dispose()
+
+
+@pytest.mark.parametrize("who", ["anonymous", "reader", "forged"])
+def test_an_import_is_refused_before_its_body_is_read(site: Site, who: str) -> None:
+    """A 600 MB import announced by a caller who may not import gets 401 or 403 at once, before
+    any of its body is sent (it used to be spooled to disk whole, then refused)."""
+    headers = {"Content-Type": "application/json"}
+    if who == "reader":
+        db = Database(f"sqlite:///{site.path}")
+        with db.transaction(actor="test") as session:
+            _, secret = tokens.create(session, name="reader", role=Role.reader)
+        db.dispose()
+        headers["Authorization"] = f"Bearer {secret}"
+    elif who == "forged":
+        headers["Authorization"] = "Bearer ft_forged"
+    sock = socket.create_connection(("127.0.0.1", site.port))
+    lines = ["POST /api/v1/import HTTP/1.1", f"Host: 127.0.0.1:{site.port}", "Content-Length: 600000000"]
+    sock.sendall(("\r\n".join(lines + [f"{k}: {v}" for k, v in headers.items()]) + "\r\n\r\n").encode())
+    sock.settimeout(60)
+    try:
+        answer = sock.recv(65536).decode("latin-1")
+    finally:
+        sock.close()
+    expected = "403" if who == "reader" else "401"
+    assert answer.startswith(f"HTTP/1.1 {expected}"), answer[:300]
+    assert "application/problem+json" in answer
