@@ -120,7 +120,7 @@ def test_sign_up_follow_clearview_and_reset_the_password(
                 )
             worker.run_once(db)
             alerts = [m for m in smtp.to("rita@example.org") if m is not confirm]
-            assert len(alerts) == 1 and "now disputed" in alerts[0]["Subject"]
+            assert len(alerts) == 1 and alerts[0]["Subject"].endswith(": Disputed")
             [hit] = receiver.received
             assert Webhook(secret).verify(hit.body, hit.headers)["data"]["after"] == "disputed"
             page.reload()

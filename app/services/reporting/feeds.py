@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import paths
 from app.models import Assessment, Decision, Organisation, Recommendation
 from app.schemas.filters import DecisionFilter, RecommendationFilter
 from app.services import compliance
@@ -106,7 +107,7 @@ def decision_entries(session: Session, *, base: str, limit: int, filters: Decisi
                 title=f"{d.reference}: {d.title}",
                 updated=d.updated_at,
                 published=dt.datetime.combine(d.issued_on, dt.time(), dt.UTC),
-                link=f"{base}/decisions/{d.id}",
+                link=base + paths.page("decision", d.id),
                 summary=summary,
                 categories=[d.kind.value, *d.tags],
             )
@@ -160,7 +161,7 @@ def assessment_entries(
                 title=f"{a.status.value.replace('_', ' ')}: {text}",
                 updated=a.recorded_at,
                 published=dt.datetime.combine(a.assessed_on, dt.time(), dt.UTC),
-                link=f"{base}/recommendations/{rec.id}",
+                link=base + paths.page("recommendation", rec.id),
                 summary=summary,
                 categories=[a.status.value],
             )
