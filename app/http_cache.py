@@ -1,5 +1,8 @@
 """HTTP as clients expect it: `HEAD` on every `GET` route, validators and `304`, `Cache-Control`.
 
+Over 450 lines, on purpose: one middleware whose rules (HEAD, validators, 304, Cache-Control,
+the record's version read without waiting on the event loop) hold only together.
+
 One ASGI middleware, outside the routes, so that every route (API, pages, feeds, docs) gets
 the same rules:
 

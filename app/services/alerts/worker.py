@@ -1,5 +1,10 @@
 """The worker: turns outbox events into deliveries, and delivers them.
 
+Over 450 lines, on purpose: the fan-out, the claims, the isolated and bounded delivery lanes
+and the run loop of one process, whose guarantees (once per subscription and event, nothing
+held by one receiver) are read together; what a delivery says is in `messages`, how a webhook
+is sent in `webhooks`.
+
 Each round, in short transactions of its own:
 
 1. *Fan out*: claim events not yet fanned out and write one delivery per matching

@@ -1,5 +1,9 @@
 """The stored read model: each decision's current read document, kept in the database.
 
+Over 450 lines, on purpose: the one mechanism that keeps the stored reads equal to the computed
+ones (the hooks, the build, the refresh, the owners' listings, the names filled at read time)
+is read in one place; tests/readmodel/ proves the equality.
+
 `decision_documents` holds, for every decision, the JSON that `GET /api/v1/decisions/{id}`
 answers without `as_of` (and that each item of the list answers), byte for byte, so that a
 current read is one lookup and no assembly. Reads `as_of` a day still derive from the history.
