@@ -98,7 +98,8 @@ def test_an_assessment_changing_clearviews_status_is_delivered_once_per_subscrip
     mails = smtp.to("reader@example.org")
     subjects = sorted(m["Subject"] for m in mails)
     assert len(mails) == 2, subjects
-    assert any(s.startswith("Clearview AI, Inc.: Recommendation") and s.endswith(": Complied") for s in subjects)
+    status_changed = "Clearview AI, Inc.: Recommendation"
+    assert any(s.startswith(status_changed) and s.endswith(": Complied") for s in subjects)
     assert any("New assessment" in s for s in subjects)
     assert all(s.startswith("Clearview AI, Inc.: ") for s in subjects)
     assert "Deleted the images" in "".join(Mailbox.text(m) for m in mails)
