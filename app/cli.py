@@ -217,6 +217,11 @@ def _print_report(report: dict[str, Any], *, dry_run: bool, show: int, seconds: 
             "  statuses of the assessments created: "
             + ", ".join(f"{status} {n}" for status, n in report["statuses"].items())
         )
+        if suggested := sum(report["suggested"].values()):
+            typer.echo(
+                f"  of which suggestions (below the mapping's accept_at, awaiting review): {suggested}: "
+                + ", ".join(f"{status} {n}" for status, n in report["suggested"].items() if n)
+            )
     for duplicate in report["duplicates"][:show]:
         typer.echo(f"  row {duplicate['row']}: {duplicate['reason']}")
     for rejection in report["rejections"][:show]:

@@ -100,6 +100,17 @@ LABELS: dict[type[StrEnum], dict[str, str]] = {
         "disputed": N_("Disputed"),
         "withdrawn": N_("Withdrawn"),
     },
+    vocab.Origin: {
+        "entered": N_("Entered by a person"),
+        "imported": N_("Imported as the source gave it"),
+        "classified": N_("Read by machine"),
+    },
+    vocab.Review: {
+        "not_needed": N_("No review needed"),
+        "awaiting": N_("Awaiting review"),
+        "confirmed": N_("Confirmed by an editor"),
+        "rejected": N_("Corrected by an editor"),
+    },
     vocab.Compliance: {
         "none": N_("No recommendations"),
         "pending": N_("Pending"),

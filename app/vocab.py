@@ -92,6 +92,23 @@ class Status(StrEnum):
     withdrawn = "withdrawn"
 
 
+class Origin(StrEnum):
+    """Where an assessment's status came from."""
+
+    entered = "entered"  # a person, through a page or the API
+    imported = "imported"  # a status column of a source file, as the source gave it
+    classified = "classified"  # derived from the reply's text by a mapping's `classify` rule
+
+
+class Review(StrEnum):
+    """Whether a person has looked at an assessment's status."""
+
+    not_needed = "not_needed"  # entered by a person, or imported as the source gave it
+    awaiting = "awaiting"  # read by machine, not yet reviewed
+    confirmed = "confirmed"  # read by machine, then confirmed by an editor
+    rejected = "rejected"  # read by machine, then corrected by an editor (a new assessment)
+
+
 class Compliance(StrEnum):
     """Compliance derived over several recommendations (a decision, case, organisation...)."""
 

@@ -239,6 +239,8 @@ class Decisions:
                 due.isoformat() if due else None,
                 current.value,
                 latest[0].isoformat() if latest else None,
+                "entered" if latest else None,  # every generated assessment is entered, reviewed
+                True if latest else None,
                 1 + n,
                 self.ts(issued, self.rec_id),
                 self.ts(issued, self.rec_id),
@@ -280,6 +282,10 @@ class Decisions:
                     self.ts(day, aid),
                     "bench",
                     "bench",
+                    "entered",
+                    True,
+                    "not_needed",
+                    1,
                 )
             )
         return latest

@@ -49,11 +49,12 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "decision_relations": ("decision_id", "related_decision_id", "relation", "position"),
     "recommendations": (
         "id", "decision_id", "organisation_id", "text", "kind", "due_on", "status", "last_assessed_on",
-        "version", "created_at", "updated_at",
+        "status_origin", "status_reviewed", "version", "created_at", "updated_at",
     ),
     "assessments": (
         "id", "recommendation_id", "status", "assessed_on", "asserted_by", "note", "source_url",
         "source_title", "source_quote", "recorded_at", "recorded_by", "recorded_by_name",
+        "origin", "counted", "review", "version",
     ),
 }  # fmt: skip
 

@@ -44,8 +44,9 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
-def enum_column(enum: type[StrEnum], **kwargs: Any) -> Any:
-    """A column holding one value of a vocabulary, checked by the database."""
+def enum_column(enum: type[StrEnum], *, check: str | None = None, **kwargs: Any) -> Any:
+    """A column holding one value of a vocabulary, checked by the database (the check named
+    after the vocabulary, or `check` where a table has two columns of one vocabulary)."""
     from sqlalchemy import Enum
 
     return mapped_column(
@@ -55,7 +56,7 @@ def enum_column(enum: type[StrEnum], **kwargs: Any) -> Any:
             create_constraint=True,
             length=32,
             values_callable=lambda e: [m.value for m in e],
-            name=enum.__name__.lower(),
+            name=check or enum.__name__.lower(),
             validate_strings=True,
         ),
         **kwargs,

@@ -1,10 +1,11 @@
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, BigId, Versioned, enum_column, utcnow
-from app.vocab import AssertedBy, RecommendationKind, Status
+from app.vocab import AssertedBy, Origin, RecommendationKind, Review, Status
 
 
 class Recommendation(Versioned, Base):
@@ -24,6 +25,14 @@ class Recommendation(Versioned, Base):
     # same transaction; reads `as_of` a date derive it from the history instead.
     status: Mapped[Status] = enum_column(Status, default=Status.pending)
     last_assessed_on: Mapped[dt.date | None]
+    # Kept in step the same way (app/services/compliance.py, `refresh_recommendation`): how the
+    # status was known (the origin of the latest counted assessment; None without one), whether
+    # a person stands behind it (entered, imported as given, or confirmed: not a machine reading
+    # awaiting review), and the latest suggestion newer than it (a machine reading below the
+    # import's bar, which makes no status until an editor confirms it).
+    status_origin: Mapped[Origin | None] = enum_column(Origin, nullable=True)
+    status_reviewed: Mapped[bool | None] = mapped_column(Boolean)
+    suggested_status: Mapped[Status | None] = enum_column(Status, check="suggested_status", nullable=True)
 
     __table_args__ = (
         Index("ix_recommendations_decision_id", "decision_id", "status"),
@@ -66,9 +75,43 @@ class Assessment(Base):
     retracted_by: Mapped[str | None] = mapped_column(String(200))
     retracted_by_name: Mapped[str | None] = mapped_column(String(200))
     retraction_reason: Mapped[str | None] = mapped_column(Text)
+    # Provenance: where the status came from, and whether it counts. Only counted assessments
+    # make a status (app/services/compliance.py, COUNTS): not a retracted one, nor a machine
+    # reading whose rule's measured precision is below the import's `accept_at` (a
+    # suggestion) until an editor confirms it.
+    origin: Mapped[Origin] = enum_column(Origin, default=Origin.entered)
+    counted: Mapped[bool] = mapped_column(Boolean, default=True)
+    review: Mapped[Review] = enum_column(Review, default=Review.not_needed)
+    # A classified one: the rule that matched (`mapping:name`), its measured precision, and
+    # the matched sentence as offsets into the note.
+    rule: Mapped[str | None] = mapped_column(String(200))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    evidence_start: Mapped[int | None] = mapped_column(Integer)
+    evidence_end: Mapped[int | None] = mapped_column(Integer)
+    # The editor who confirmed or corrected it (the full actor for admins, and the public name).
+    reviewed_at: Mapped[dt.datetime | None]
+    reviewed_by: Mapped[str | None] = mapped_column(String(200))
+    reviewed_by_name: Mapped[str | None] = mapped_column(String(200))
+    # A correction: the machine reading it supersedes (both stay in the history).
+    corrects_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("assessments.id", ondelete="SET NULL"))
+    # Changes with each review or retraction; the ETag of GET /api/v1/assessments/{id}.
+    version: Mapped[int] = mapped_column(default=1)
+
+    @property
+    def evidence(self) -> dict[str, Any] | None:
+        """The matched sentence and its offsets into the note, or None."""
+        if self.evidence_start is None or self.evidence_end is None or self.note is None:
+            return None
+        start, end = self.evidence_start, self.evidence_end
+        return {"text": self.note[start:end], "start": start, "end": end}
 
     __table_args__ = (
         Index("ix_assessments_recommendation_id", "recommendation_id", "assessed_on", "id"),
         Index("ix_assessments_assessed_on_id", "assessed_on", "id"),
         Index("ix_assessments_recorded_at", "recorded_at"),
+        # The review queue: the machine readings not yet reviewed, oldest first.
+        Index("ix_assessments_review_id", "review", "id"),
+        CheckConstraint("retracted_at IS NULL OR NOT counted", name="retracted_not_counted"),
+        CheckConstraint("(evidence_start IS NULL) = (evidence_end IS NULL)", name="evidence_pair"),
     )
+    __mapper_args__ = {"version_id_col": version}

@@ -3,7 +3,7 @@ import datetime as dt
 from pydantic import AliasChoices, Field
 
 from app.schemas.common import Date, DbId, InputModel, LongText, OutputModel, ShortName, Title, Url, unchanged
-from app.vocab import AssertedBy, RecommendationKind, Status
+from app.vocab import AssertedBy, Origin, RecommendationKind, Review, Status
 
 REFERENCE = "The decision's own number for it (TAIC's `063/05`), unique within the decision."
 
@@ -37,6 +37,18 @@ class RecommendationRead(OutputModel):
     status: Status
     overdue: bool
     last_assessed_on: dt.date | None
+    status_origin: Origin | None = Field(
+        description="How the status was known: the origin of the latest counted assessment "
+        "(null when there is none and the status is `pending` by default)."
+    )
+    status_reviewed: bool | None = Field(
+        description="False while the status is a machine reading not yet reviewed by an editor; "
+        "null when there is no assessment."
+    )
+    suggested_status: Status | None = Field(
+        description="The latest suggestion (a machine reading below its import's bar, which "
+        "makes no status until an editor confirms it) newer than the status; else null."
+    )
     version: int = Field(description="Changes with every edit; sent back as the ETag.")
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -50,6 +62,12 @@ class AssessmentCreate(InputModel):
     source_url: Url | None = None
     source_title: Title | None = None
     source_quote: LongText | None = None
+
+
+class Evidence(OutputModel):
+    text: str = Field(description="The sentence of the note the rule matched.")
+    start: int = Field(description="Its first character's offset in the note.")
+    end: int = Field(description="The offset just past its last character.")
 
 
 class AssessmentRead(OutputModel):
@@ -79,6 +97,31 @@ class AssessmentRead(OutputModel):
         description="Who retracted it (display name or role).",
     )
     retraction_reason: str | None = Field(default=None, description="Why it was retracted.")
+    origin: Origin = Field(
+        description="`entered` by a person, `imported` from a source's own status column, or "
+        "`classified` by a mapping's rule from the reply's words.",
+    )
+    counted: bool = Field(
+        description="Whether it makes a status: not when retracted, nor when it is a suggestion "
+        "(a machine reading below its import's bar) awaiting an editor.",
+    )
+    review: Review = Field(
+        description="`not_needed` (entered or imported), `awaiting` (read by machine, not yet "
+        "reviewed), `confirmed` or `rejected` (corrected) by an editor.",
+    )
+    confidence: float | None = Field(
+        description="A classified one: its rule's precision measured on replies labelled by reading."
+    )
+    rule: str | None = Field(description="A classified one: the mapping's rule that matched.")
+    evidence: Evidence | None = Field(
+        description="A classified one: the matched sentence, with its offsets into the note."
+    )
+    reviewed_by_name: str | None = Field(description="The editor who confirmed or corrected it.")
+    reviewed_at: dt.datetime | None = Field(description="When it was confirmed or corrected.")
+    corrects_id: int | None = Field(
+        description="A correction by an editor: the machine reading it supersedes (kept in the "
+        "history, `rejected`)."
+    )
 
 
 class AssessmentRetract(InputModel):

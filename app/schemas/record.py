@@ -32,10 +32,12 @@ from app.vocab import (
     FindingOutcome,
     OrganisationKind,
     OrganisationRole,
+    Origin,
     RecommendationKind,
     RegulatorKind,
     RegulatorRole,
     Relation,
+    Review,
     Status,
 )
 
@@ -150,13 +152,36 @@ class AssessmentItem(InputModel):
     retracted_at: dt.datetime | None = None
     retracted_by: Actor | None = None
     retraction_reason: LongText | None = None
+    # Provenance (written only where the origin is not `entered`): a machine reading below its
+    # import's bar is not counted until confirmed; absent, `counted` is "not retracted".
+    origin: Origin = Origin.entered
+    counted: bool | None = None
+    review: Review = Review.not_needed
+    rule: Actor | None = None
+    confidence: float | None = Field(default=None, ge=0, le=1)
+    evidence_start: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    evidence_end: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    reviewed_at: dt.datetime | None = None
+    reviewed_by: Actor | None = None
+    corrects_id: DbId | None = None
 
-    _aware = field_validator("recorded_at", "retracted_at")(_utc)
+    _aware = field_validator("recorded_at", "retracted_at", "reviewed_at")(_utc)
 
     @model_validator(mode="after")
     def _retraction_whole(self) -> "AssessmentItem":
         if (self.retracted_at is None) != (self.retraction_reason is None):
             raise ValueError("retracted_at and retraction_reason go together")
+        if self.counted is None:
+            self.counted = self.retracted_at is None
+        elif self.counted and self.retracted_at is not None:
+            raise ValueError("a retracted assessment is not counted")
+        if (self.evidence_start is None) != (self.evidence_end is None):
+            raise ValueError("evidence_start and evidence_end go together")
+        start, end = self.evidence_start, self.evidence_end
+        if start is not None and end is not None and not 0 <= start <= end <= len(self.note or ""):
+            raise ValueError("the evidence must lie within the note")
+        if (self.reviewed_at is None) != (self.reviewed_by is None):
+            raise ValueError("reviewed_at and reviewed_by go together")
         return self
 
 

@@ -1,7 +1,10 @@
 """The compliance rules, written once.
 
-- A recommendation's status is that of its latest assessment (by `assessed_on`, then by
-  creation), or `pending` where it has none; a retracted assessment does not count.
+- A recommendation's status is that of its latest counted assessment (by `assessed_on`, then
+  by creation), or `pending` where it has none. A retracted assessment does not count, nor a
+  suggestion (a machine reading below its import's bar) until an editor confirms it. Beside
+  the status: how it was known (the origin of that assessment), whether it is reviewed (not a
+  machine reading awaiting review), and the latest suggestion newer than it (`State`).
 - It is overdue when it has a `due_on` in the past and its status is not `complied` or
   `withdrawn`.
 - A group's compliance (a decision's, a case's, an organisation's, a regulator's) is derived
@@ -17,8 +20,8 @@ Each can be asked "as of" a day (`AsOf`): decisions issued after it are not yet 
 record, and assessments dated after it are ignored. Without `as_of`, the current status kept
 on each recommendation row (and the current compliance kept on each decision row) is read.
 
-Each rule is written once in Python and once in SQL, and tests/record/test_compliance.py proves each
-pair agrees over every combination.
+Each rule is written once in Python and once in SQL, and tests/record/test_compliance.py and
+tests/record/test_agreement.py prove each pair agrees over every combination.
 """
 
 import datetime as dt
@@ -28,14 +31,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     ScalarSelect,
     and_,
     bindparam,
     case,
+    exists,
     func,
     literal,
+    or_,
     select,
+    type_coerce,
     update,
 )
 from sqlalchemy.orm import Session, aliased
@@ -43,17 +50,46 @@ from sqlalchemy.orm import Session, aliased
 from app.clock import today
 from app.models import Assessment, Decision, DecisionRelation, Recommendation
 from app.models.base import table_of
-from app.vocab import STANDING_RELATIONS, Compliance, Relation, Standing, Status
+from app.vocab import STANDING_RELATIONS, Compliance, Origin, Relation, Review, Standing, Status
 
 DONE = (Status.complied, Status.withdrawn)
 
-# The assessments that count in derived statuses: all but the retracted (a retracted one stays
-# in the history, marked). `counts` is its Python twin.
-COUNTS = Assessment.retracted_at.is_(None)
+# The assessments that count in derived statuses: neither retracted (a retracted one stays in
+# the history, marked, and is no longer counted) nor a suggestion awaiting an editor. `counts`
+# is its Python twin.
+COUNTS = Assessment.counted.is_(True)
 
 
 def counts(assessment: Assessment) -> bool:
-    return assessment.retracted_at is None
+    return bool(assessment.counted)
+
+
+# A suggestion: a machine reading below its import's bar, not yet reviewed (nor retracted). It
+# makes no status; the latest one newer than the status is shown beside it.
+SUGGESTS = and_(
+    Assessment.origin == Origin.classified.value,
+    Assessment.counted.is_(False),
+    Assessment.review == Review.awaiting.value,
+    Assessment.retracted_at.is_(None),
+)
+
+
+def suggests(assessment: Assessment) -> bool:
+    return (
+        assessment.origin == Origin.classified
+        and not assessment.counted
+        and assessment.review == Review.awaiting
+        and assessment.retracted_at is None
+    )
+
+
+# A status a person stands behind: entered, imported as its source gave it, or a machine
+# reading an editor confirmed (the review state is today's, also as of a past day).
+REVIEWED = Assessment.review != Review.awaiting.value
+
+
+def reviewed(assessment: Assessment) -> bool:
+    return assessment.review != Review.awaiting
 
 
 # -- As of a day -------------------------------------------------------------------------
@@ -88,12 +124,55 @@ class AsOf:
 
 # -- Recommendation status ---------------------------------------------------------------
 
+
+def _order(a: Assessment) -> tuple[dt.date, int]:
+    return (a.assessed_on, a.id)
+
+
 # The latest assessment is the one of the latest day; of one day, the one made last.
 def latest_of(history: Iterable[Assessment], as_of: dt.date | None = None) -> Assessment | None:
-    """The latest assessment of a history (Python), among those that count (not retracted)
-    as of the day: `latest_assessment` in SQL."""
+    """The latest assessment of a history (Python), among those that count as of the day:
+    `latest_assessment` in SQL."""
     counted = [a for a in history if counts(a) and AsOf(as_of).counts_assessment(a.assessed_on)]
-    return max(counted, key=lambda a: (a.assessed_on, a.id), default=None)
+    return max(counted, key=_order, default=None)
+
+
+def suggestion_of(history: Iterable[Assessment], as_of: dt.date | None = None) -> Assessment | None:
+    """The latest suggestion newer than the latest counted assessment, as of the day (Python):
+    `suggested_status_expr` in SQL."""
+    history = list(history)
+    latest = latest_of(history, as_of)
+    newer = [
+        a
+        for a in history
+        if suggests(a)
+        and AsOf(as_of).counts_assessment(a.assessed_on)
+        and (latest is None or _order(a) > _order(latest))
+    ]
+    return max(newer, key=_order, default=None)
+
+
+@dataclass(frozen=True)
+class State:
+    """What a recommendation's history says of it: its status and the day of its latest
+    counted assessment, how that status was known, whether it is reviewed, and the latest
+    suggestion newer than it. The kept columns of its row hold today's."""
+
+    status: Status = Status.pending
+    last_assessed_on: dt.date | None = None
+    status_origin: Origin | None = None
+    status_reviewed: bool | None = None
+    suggested_status: Status | None = None
+
+
+def state_of(history: Iterable[Assessment], as_of: dt.date | None = None) -> State:
+    history = list(history)
+    latest = latest_of(history, as_of)
+    suggestion = suggestion_of(history, as_of)
+    suggested = suggestion.status if suggestion is not None else None
+    if latest is None:
+        return State(suggested_status=suggested)
+    return State(latest.status, latest.assessed_on, latest.origin, reviewed(latest), suggested)
 
 
 def latest_assessment(column: Any, as_of: dt.date | None) -> ScalarSelect[Any]:
@@ -111,6 +190,50 @@ def latest_assessment(column: Any, as_of: dt.date | None) -> ScalarSelect[Any]:
 def latest_assessment_status(as_of: dt.date | None) -> ScalarSelect[Status]:
     """Correlated subquery: the status of a recommendation's latest assessment up to `as_of`."""
     return latest_assessment(Assessment.status, as_of)
+
+
+def suggested_status_expr(as_of: dt.date | None) -> ScalarSelect[Status]:
+    """Correlated subquery: the status of a recommendation's latest suggestion newer than its
+    latest counted assessment, as of the day (`suggestion_of` in SQL)."""
+    later = aliased(Assessment)
+    newer_counted = exists().where(
+        later.recommendation_id == Assessment.recommendation_id,
+        later.counted.is_(True),
+        *AsOf(as_of).assessments(later.assessed_on),
+        or_(
+            later.assessed_on > Assessment.assessed_on,
+            and_(later.assessed_on == Assessment.assessed_on, later.id > Assessment.id),
+        ),
+    )
+    return (
+        select(Assessment.status)
+        .where(
+            Assessment.recommendation_id == Recommendation.id,
+            SUGGESTS,
+            *AsOf(as_of).assessments(),
+            ~newer_counted,
+        )
+        .order_by(Assessment.assessed_on.desc(), Assessment.id.desc())
+        .limit(1)
+        .correlate(Recommendation)
+        .scalar_subquery()
+    )
+
+
+def state_exprs(as_of: dt.date | None) -> dict[str, ColumnElement[Any]]:
+    """The state beside the status as SQL (`State` but the status and the day): the kept
+    columns now, derived from the history as of a day."""
+    if as_of is None:
+        return {
+            "status_origin": Recommendation.status_origin.expression,
+            "status_reviewed": Recommendation.status_reviewed.expression,
+            "suggested_status": Recommendation.suggested_status.expression,
+        }
+    return {
+        "status_origin": latest_assessment(Assessment.origin, as_of),
+        "status_reviewed": type_coerce(latest_assessment(REVIEWED, as_of), Boolean),
+        "suggested_status": suggested_status_expr(as_of),
+    }
 
 
 def status_expr(as_of: dt.date | None) -> ColumnElement[Status]:
@@ -136,12 +259,18 @@ def overdue_clause(as_of: dt.date | None) -> ColumnElement[bool]:
 
 
 def refresh_recommendation(session: Session, recommendation: Recommendation) -> None:
-    """Set the kept status and last assessment day from the recommendation's history."""
+    """Set the kept status, last assessment day, origin, review and suggestion from the
+    recommendation's history."""
     session.flush()
     history = session.scalars(select(Assessment).where(Assessment.recommendation_id == recommendation.id))
-    latest = latest_of(history)
-    recommendation.status = latest.status if latest else Status.pending
-    recommendation.last_assessed_on = latest.assessed_on if latest else None
+    state = state_of(history)
+    for key in KEPT:
+        if getattr(recommendation, key) != getattr(state, key):
+            setattr(recommendation, key, getattr(state, key))
+
+
+# The columns of a recommendation's row that follow its history.
+KEPT = ("status", "last_assessed_on", "status_origin", "status_reviewed", "suggested_status")
 
 
 # -- Compliance of a group of recommendations ---------------------------------------------
@@ -297,6 +426,9 @@ def refresh_all(session: Session) -> None:
         update(recommendations).values(
             status=func.coalesce(latest_assessment_status(None), literal(Status.pending.value)),
             last_assessed_on=last_on,
+            status_origin=latest_assessment(Assessment.origin, None),
+            status_reviewed=latest_assessment(REVIEWED, None),
+            suggested_status=suggested_status_expr(None),
             # Derived columns only: the row itself is not edited.
             updated_at=recommendations.c.updated_at,
         )

@@ -513,6 +513,9 @@ def test_batches_keep_the_rules_audit_search_and_compliance(db: Database, tmp_pa
             assert after[("recommendation", r.id)] == audit.row(r) | {
                 "status": "pending",
                 "last_assessed_on": None,
+                "status_origin": None,
+                "status_reviewed": None,
+                "suggested_status": None,
             }
         for a in s.scalars(select(Assessment)):
             assert after[("assessment", a.id)] == audit.row(a)

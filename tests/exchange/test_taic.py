@@ -208,7 +208,15 @@ def test_taic_import_creates_every_row_then_nothing(db: Database, api: Api) -> N
         assert session.scalar(select(func.count()).select_from(Recommendation)) == 1770
         assert session.scalar(select(func.count()).select_from(Assessment)) == 1550
         statuses = Counter(session.scalars(select(Recommendation.status)))
-        assert statuses["pending"] == first.statuses["pending"] + 220  # 220 rows without a reply
+        # Pending: the counted pending readings, the recommendations with only a suggestion
+        # (a reading below the mapping's accept_at makes no status), and the 220 rows without
+        # a reply.
+        suggestions = sum(first.suggested.values())
+        assert 0 < suggestions < assessments
+        assert (
+            statuses["pending"] == first.statuses["pending"] - first.suggested["pending"] + suggestions + 220
+        )
+        assert sum(statuses.values()) == 1770
         decision = session.scalar(
             select(Decision).where(Decision.reference == "TAIC aviation inquiry 2004-006")
         )
@@ -244,9 +252,21 @@ def test_taic_import_creates_every_row_then_nothing(db: Database, api: Api) -> N
     twice = api.ok(api.get("/api/v1/recommendations", params={"reference": "012/21"}))["items"]
     again = api.ok(api.get("/api/v1/recommendations", params={"reference": "012/21 (KiwiRail)"}))["items"]
     assert len(twice) == 1 and len(again) == 1 and twice[0]["decision_id"] == again[0]["decision_id"]
-    # The latest of several dated replies governs, dated by its heading.
+    # The latest of several dated replies governs, dated by its heading: "Accepted and
+    # implemented.", read by the `done` rule, whose precision is below accept_at: a suggestion.
     latest = api.ok(api.get("/api/v1/recommendations", params={"reference": "005/24"}))["items"][0]
-    assert (latest["status"], latest["last_assessed_on"]) == ("complied", "2024-10-15")
+    assert (latest["status"], latest["suggested_status"], latest["last_assessed_on"]) == (
+        "pending",
+        "complied",
+        None,
+    )
+    [reading] = api.ok(api.get(f"/api/v1/recommendations/{latest['id']}/assessments"))
+    assert (reading["assessed_on"], reading["rule"], reading["counted"]) == ("2024-10-15", "taic:done", False)
+    assert reading["evidence"]["text"] == "Accepted and implemented."
+    assert (
+        reading["note"][reading["evidence"]["start"] : reading["evidence"]["end"]]
+        == "Accepted and implemented."
+    )
 
     second = load(db, "taic.toml", path)
     assert (second.created, second.matched, second.rejected_count) == (0, 1770, 0)

@@ -4,6 +4,7 @@ combination, on each backend: overdue, the latest assessment (status and day), a
 
 import datetime as dt
 import itertools
+from typing import Any
 
 from sqlalchemy import Date, case, literal, select
 from sqlalchemy.orm import Session
@@ -18,8 +19,10 @@ from app.vocab import (
     AssertedBy,
     DecisionKind,
     OrganisationKind,
+    Origin,
     RecommendationKind,
     Relation,
+    Review,
     Standing,
     Status,
 )
@@ -55,14 +58,27 @@ def _record(session: Session) -> tuple[int, int]:
     return decision.id, org.id
 
 
+# Kinds of assessment: (origin, counted, review, retracted). A retracted one stays in the history
+# but counts nowhere; a suggestion (a machine reading below its bar) is shown beside the status
+# but makes none; a machine reading above the bar counts, not yet reviewed.
+ENTERED = (Origin.entered, True, Review.not_needed, False)
+RETRACTED = (Origin.entered, False, Review.not_needed, True)
+SUGGESTION = (Origin.classified, False, Review.awaiting, False)
+UNREVIEWED = (Origin.classified, True, Review.awaiting, False)
+
+
 def test_latest_assessment_in_python_and_sql_agree(db: Database) -> None:
     """Every history of up to three assessments over two days (ties on a day broken by the
-    order they were made in, some retracted), read as of before, on and after each day."""
+    order they were made in; some retracted, some suggestions, some machine readings that
+    count), read as of before, on and after each day: the status, its day, how it was known,
+    whether it is reviewed, and the suggestion beside it."""
     days = [DAY - ONE, DAY]
     statuses = [Status.complied, Status.not_complied, Status.disputed]
-    # (day, status, retracted): a retracted assessment stays in the history but counts nowhere.
-    steps = [(d, s, False) for d, s in itertools.product(days, statuses)]
-    steps += [(d, Status.complied, True) for d in days]
+    # (day, status, kind)
+    steps = [(d, s, ENTERED) for d, s in itertools.product(days, statuses)]
+    steps += [(d, Status.complied, RETRACTED) for d in days]
+    steps += [(DAY - ONE, Status.disputed, SUGGESTION), (DAY, Status.not_complied, SUGGESTION)]
+    steps += [(DAY, Status.complied, UNREVIEWED)]
     histories = [h for n in range(4) for h in itertools.product(steps, repeat=n)]
     with db.transaction(actor="test") as session:
         decision_id, org_id = _record(session)
@@ -73,7 +89,7 @@ def test_latest_assessment_in_python_and_sql_agree(db: Database) -> None:
             )
             session.add(rec)
             session.flush()
-            for day, status, retracted in history:  # one at a time: ids follow the order made
+            for day, status, (origin, counted, review, retracted) in history:  # ids follow the order made
                 session.add(
                     Assessment(
                         recommendation_id=rec.id,
@@ -86,6 +102,9 @@ def test_latest_assessment_in_python_and_sql_agree(db: Database) -> None:
                         retracted_by="test" if retracted else None,
                         retracted_by_name="test" if retracted else None,
                         retraction_reason="a mistake" if retracted else None,
+                        origin=origin,
+                        counted=counted,
+                        review=review,
                     )
                 )
                 session.flush()
@@ -96,35 +115,45 @@ def test_latest_assessment_in_python_and_sql_agree(db: Database) -> None:
         }
         by_rec = {i: [a for a in stored.values() if a.recommendation_id == i] for i in ids}
 
-        seen = set()
+        seen: set[Any] = set()
         for as_of in (DAY - 2 * ONE, DAY - ONE, DAY, None):
+            beside = compliance.state_exprs(as_of if as_of else DAY + ONE)
             rows = session.execute(
                 select(
                     Recommendation.id,
                     compliance.status_expr(as_of if as_of else DAY + ONE),
                     compliance.latest_assessment(Assessment.assessed_on, as_of),
+                    beside["status_origin"],
+                    beside["status_reviewed"],
+                    beside["suggested_status"],
                 ).where(Recommendation.id.in_(ids))
             ).all()
             assert len(rows) == len(ids)
-            for rec_id, status, last_on in rows:
+            for rec_id, status, last_on, origin, reviewed, suggested in rows:
+                in_sql = compliance.State(Status(status), last_on, origin, reviewed, suggested)
+                assert in_sql == compliance.state_of(by_rec[rec_id], as_of), (rec_id, as_of)
                 latest = compliance.latest_of(by_rec[rec_id], as_of)
-                assert Status(status) == (latest.status if latest else Status.pending), (rec_id, as_of)
-                assert last_on == (latest.assessed_on if latest else None), (rec_id, as_of)
-                seen.add(Status(status))
-        assert seen == {Status.pending, *statuses}
+                assert in_sql.status == (latest.status if latest else Status.pending), (rec_id, as_of)
+                seen.add(in_sql)
+        # Both sides decide something: every status, both origins of a status, reviewed or
+        # not, with and without a suggestion beside it.
+        assert {s.status for s in seen} == {Status.pending, *statuses}
+        assert {s.status_origin for s in seen} == {None, Origin.entered, Origin.classified}
+        assert {s.status_reviewed for s in seen} == {None, True, False}
+        assert {s.suggested_status for s in seen} == {None, Status.disputed, Status.not_complied}
+        # A suggestion never makes a status: a history of suggestions alone reads pending.
+        alone = [r for r, h in zip(recs, histories, strict=True) if h and all(k == SUGGESTION for *_, k in h)]
+        assert alone and all(compliance.state_of(by_rec[r.id]).status == Status.pending for r in alone)
 
         # The kept columns: set row by row in Python, and all at once in SQL, agree too.
         for rec in recs:
             compliance.refresh_recommendation(session, rec)
-        python = {r.id: (r.status, r.last_assessed_on) for r in recs}
+        python = {r.id: tuple(getattr(r, k) for k in compliance.KEPT) for r in recs}
         compliance.refresh_all(session)
+        kept = [getattr(Recommendation, k) for k in compliance.KEPT]
         sql = {
-            i: (Status(s), on)
-            for i, s, on in session.execute(
-                select(Recommendation.id, Recommendation.status, Recommendation.last_assessed_on).where(
-                    Recommendation.id.in_(ids)
-                )
-            )
+            row[0]: tuple(row[1:])
+            for row in session.execute(select(Recommendation.id, *kept).where(Recommendation.id.in_(ids)))
         }
         assert sql == python
 

@@ -4,7 +4,8 @@ The hooks are installed once on every session (`install`), so that any write pat
 API, the pages, the imports, the command line — produces the same events without knowing
 of them:
 
-- after each flush they note the assessments and decisions just inserted, and the
+- after each flush they note the assessments and decisions just inserted (an assessment
+  only once it counts: a suggestion is noted when an editor confirms it), and the
   recommendations whose kept status changed (the first value seen in the transaction and
   the last one);
 - before each flush they note the standing of the decisions that a new, changed or deleted
@@ -90,12 +91,14 @@ def _before_flush(session: Session, _context: UOWTransaction, _instances: Any) -
 def _after_flush(session: Session, _context: UOWTransaction) -> None:
     """Note what this flush inserted, and the kept statuses it changed."""
     for obj in session.new:
-        if isinstance(obj, Assessment):
+        if isinstance(obj, Assessment) and obj.counted:
             session.info.setdefault(_NEW_ASSESSMENTS, []).append(obj.id)
         elif isinstance(obj, Decision):
             session.info.setdefault(_NEW_DECISIONS, []).append(obj.id)
     statuses: dict[int, list[Any]] = session.info.setdefault(_STATUSES, {})
     for obj in session.dirty:
+        if isinstance(obj, Assessment) and True in attributes.get_history(obj, "counted").added:
+            session.info.setdefault(_NEW_ASSESSMENTS, []).append(obj.id)  # a suggestion confirmed
         if not isinstance(obj, Recommendation):
             continue
         history = attributes.get_history(obj, "status")
@@ -252,7 +255,7 @@ def _assessment_events(session: Session, ids: list[int]) -> Iterable[OutboxEvent
     rows = session.execute(
         select(Assessment, Recommendation)
         .join(Recommendation, Recommendation.id == Assessment.recommendation_id)
-        .where(Assessment.id.in_(ids))
+        .where(Assessment.id.in_(ids), compliance.COUNTS)
         .order_by(Assessment.id)
     ).all()
     subjects = _subjects(session, (r.decision_id for _, r in rows))

@@ -31,10 +31,19 @@ READ_AS: dict[tuple[type[BaseModel], str], str] = {
     # The public attribution, never the account.
     (AssessmentItem, "recorded_by"): "recorded_by_name",
     (AssessmentItem, "retracted_by"): "retracted_by_name",
+    (AssessmentItem, "reviewed_by"): "reviewed_by_name",
 }
-# Fields written only where the record has the first of them (an assessment's retraction).
-ONLY_WITH: dict[type[BaseModel], tuple[str, ...]] = {
-    AssessmentItem: ("retracted_at", "retracted_by", "retraction_reason")
+# Fields written only where the record has the first of them, other than what it is when
+# absent (an assessment's retraction; its provenance, unless entered by a person; a machine
+# reading's rule and evidence; its review; the reading a correction supersedes).
+ONLY_WITH: dict[type[BaseModel], tuple[tuple[tuple[str, ...], Any], ...]] = {
+    AssessmentItem: (
+        (("retracted_at", "retracted_by", "retraction_reason"), None),
+        (("origin", "counted", "review"), "entered"),
+        (("rule", "confidence", "evidence_start", "evidence_end"), None),
+        (("reviewed_at", "reviewed_by"), None),
+        (("corrects_id",), None),
+    )
 }
 
 
@@ -67,10 +76,10 @@ def item_of(model: type[BaseModel], obj: Any) -> dict[str, Any]:
             item[name] = [getattr(part, source) for part in getattr(obj, name)]
         else:
             item[name] = audit.jsonable(getattr(obj, source))
-    only = ONLY_WITH.get(model)
-    if only and item.get(only[0]) is None:
-        for name in only:
-            item.pop(name, None)
+    for names, absent in ONLY_WITH.get(model, ()):
+        if item.get(names[0]) == absent:
+            for name in names:
+                item.pop(name, None)
     return item
 
 

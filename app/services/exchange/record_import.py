@@ -230,6 +230,11 @@ class _Importer:
         data["retracted_by_name"] = (
             None if data["retracted_at"] is None else audit.public_name_of(data["retracted_by"] or "admin")
         )
+        data["reviewed_by_name"] = (
+            None if data["reviewed_by"] is None else audit.public_name_of(data["reviewed_by"])
+        )
+        if m.corrects_id is not None:
+            self._ref(f"assessments[{i}].corrects_id", "assessments", m.corrects_id)
         self.batches.add(Assessment, data)
         self._audit("assessment", m.id, raw)
 

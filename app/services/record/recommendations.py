@@ -44,7 +44,11 @@ def _last_assessed(as_of: dt.date | None) -> Any:
         return Recommendation.last_assessed_on
     return (
         select(func.max(Assessment.assessed_on))
-        .where(Assessment.recommendation_id == Recommendation.id, Assessment.assessed_on <= as_of)
+        .where(
+            Assessment.recommendation_id == Recommendation.id,
+            compliance.COUNTS,
+            Assessment.assessed_on <= as_of,
+        )
         .correlate(Recommendation)
         .scalar_subquery()
     )
@@ -87,11 +91,9 @@ def sorts(as_of: dt.date | None) -> dict[str, SortKey]:
 SORTS = sorts(None)
 
 
-# The row's own columns in its read model (status and last assessment day are read apart:
-# as of a day they are derived from the history instead).
-READ_COLUMNS = tuple(
-    c.key for c in Recommendation.__mapper__.column_attrs if c.key not in ("status", "last_assessed_on")
-)
+# The row's own columns in its read model (the status and what is kept beside it are read
+# apart: as of a day they are derived from the history instead).
+READ_COLUMNS = tuple(c.key for c in Recommendation.__mapper__.column_attrs if c.key not in compliance.KEPT)
 
 
 def _check_refs(session: Session, data: RecommendationCreate | RecommendationUpdate) -> None:
@@ -254,6 +256,7 @@ def retract_assessment(
     assessment.retracted_by = audit.actor(session)
     assessment.retracted_by_name = audit.public_name(session)
     assessment.retraction_reason = reason
+    assessment.counted = False
     _history_changed(session, rec)
     audit.record(
         session,
@@ -282,28 +285,38 @@ def read_many(
 ) -> list[RecommendationRead]:
     ids = [r.id for r in recs]
     if as_of is None:
-        states = {r.id: (r.status, r.last_assessed_on) for r in recs}
+        states = {r.id: {key: getattr(r, key) for key in compliance.KEPT} for r in recs}
     else:
-        last = compliance.latest_assessment(Assessment.assessed_on, as_of)
+        columns = _state_columns(as_of)
         states = {
-            id: (Status(status), last_on)
-            for id, status, last_on in session.execute(
-                select(Recommendation.id, compliance.status_expr(as_of), last).where(
-                    Recommendation.id.in_(ids)
-                )
-            )
+            row[0]: dict(zip(compliance.KEPT, row[1:], strict=True))
+            for row in session.execute(select(Recommendation.id, *columns).where(Recommendation.id.in_(ids)))
         }
     today = AsOf(as_of).today
     return [
         RecommendationRead.model_validate(
             {key: getattr(r, key) for key in READ_COLUMNS}
-            | {
-                "status": states[r.id][0],
-                "last_assessed_on": states[r.id][1],
-                "overdue": compliance.is_overdue(states[r.id][0], r.due_on, today),
-            }
+            | states[r.id]
+            | {"overdue": compliance.is_overdue(Status(states[r.id]["status"]), r.due_on, today)}
         )
         for r in recs
+    ]
+
+
+def _state_columns(as_of: dt.date | None) -> list[Any]:
+    """A recommendation's status and what is kept beside it (compliance.KEPT, in that order),
+    as of the day: the kept columns now, derived from the history in the same statement as of
+    a day."""
+    last_assessed = (
+        Recommendation.last_assessed_on
+        if as_of is None
+        else compliance.latest_assessment(Assessment.assessed_on, as_of)
+    )
+    beside = compliance.state_exprs(as_of)
+    return [
+        compliance.status_expr(as_of).label("status"),
+        last_assessed.label("last_assessed_on"),
+        *(beside[key].label(key) for key in compliance.KEPT[2:]),
     ]
 
 
@@ -360,22 +373,13 @@ ITEM_FIELDS = tuple(RecommendationRead.model_fields)
 
 def _item_columns(as_of: dt.date | None) -> list[Any]:
     """The columns of a listed recommendation, read in the page's one statement: its own, and
-    its status and last assessment day (as of a day, derived from the history in the same
+    its status and what is kept beside it (as of a day, derived from the history in the same
     statement)."""
-    last_assessed = (
-        Recommendation.last_assessed_on
-        if as_of is None
-        else compliance.latest_assessment(Assessment.assessed_on, as_of)
-    )
-    return [
-        *(getattr(Recommendation, key) for key in READ_COLUMNS),
-        compliance.status_expr(as_of).label("status"),
-        last_assessed.label("last_assessed_on"),
-    ]
+    return [*(getattr(Recommendation, key) for key in READ_COLUMNS), *_state_columns(as_of)]
 
 
 # The names of those columns, in their order.
-ITEM_COLUMNS = (*READ_COLUMNS, "status", "last_assessed_on")
+ITEM_COLUMNS = (*READ_COLUMNS, *compliance.KEPT)
 
 
 def _items(

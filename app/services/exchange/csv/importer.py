@@ -59,7 +59,7 @@ from app.services.exchange.csv.plan import Planner
 from app.services.exchange.csv.rows import Plan, PlannedRow, Rejection, Report, read_rows, reason_of
 from app.services.record.decisions import CHILDREN
 from app.services.shared import audit
-from app.vocab import Compliance, Status
+from app.vocab import Compliance, Origin, Review, Status
 
 # Kept importable from here (the command line, the API and the tests use them).
 __all__ = ["BATCH", "Importer", "Rejection", "Report", "import_csv", "import_csv_file", "read_rows"]
@@ -114,6 +114,9 @@ class Importer(Planner):
             self.report.counts["recommendations"]["created"] += len(recs)
             self.report.counts["assessments"]["created"] += sum(r.assessment is not None for r in recs)
             self.report.statuses.update(r.assessment.status.value for r in recs if r.assessment is not None)
+            self.report.suggested.update(
+                r.assessment.status.value for r in recs if r.assessment is not None and r.counted is None
+            )
             self.regulators.used.add(self.regulators.ids[plan.regulator])
             for key in plan.organisations:
                 self.organisations.used.add(self.organisations.ids[key])
@@ -212,9 +215,9 @@ class Importer(Planner):
             new_decisions=decision_ids,
             new_assessments=assessment_ids,
             statuses=[
-                (rec_id, Status.pending.value, r.assessment.status.value)
+                (rec_id, Status.pending.value, counted.status.value)
                 for rec_id, (_, r) in zip(rec_ids, owners, strict=True)
-                if r.assessment is not None and r.assessment.status != Status.pending
+                if (counted := r.counted) is not None and counted.status != Status.pending
             ],
         )
         self.pending_regulators = {
@@ -237,17 +240,10 @@ class Importer(Planner):
     ) -> tuple[list[int], list[int]]:
         """Insert the recommendations and their assessments; (their ids, the assessments' ids).
 
-        Recommendations are inserted with the status their assessment gives them; their audit
+        Recommendations are inserted with the state their assessment gives them (its status
+        when it counts, its suggestion when it does not: compliance.state_of); their audit
         entries show them as created (pending, before the assessment), as the services log."""
-        written = [
-            v
-            | (
-                {"status": r.assessment.status.value, "last_assessed_on": r.assessment.assessed_on}
-                if r.assessment
-                else {}
-            )
-            for v, (_, r) in zip(rows, owners, strict=True)
-        ]
+        written = [v | _state(r) for v, (_, r) in zip(rows, owners, strict=True)]
         rec_ids = inserted_ids(self.session, Recommendation, written)
         assessment_rows = []
         for rec_id, values, (_, r) in zip(rec_ids, rows, owners, strict=True):
@@ -257,11 +253,13 @@ class Importer(Planner):
             if r.assessment is not None:
                 assessment_rows.append(
                     r.assessment.model_dump()
+                    | r.provenance
                     | {
                         "recommendation_id": rec_id,
                         "recorded_by": self.actor,
                         "recorded_by_name": self.public_name,
                         "recorded_at": now,
+                        "version": 1,
                     }
                 )
         assessment_ids = inserted_ids(self.session, Assessment, assessment_rows)
@@ -274,10 +272,25 @@ class Importer(Planner):
 PART_MODELS = (DecisionRegulator, DecisionOrganisation, DecisionProvision, DecisionSource, DecisionTag)
 
 
+def _state(r: PlannedRow) -> dict[str, Any]:
+    """The kept columns of a new recommendation with (at most) this one assessment."""
+    counted = r.counted
+    if counted is not None:
+        return {
+            "status": counted.status.value,
+            "last_assessed_on": counted.assessed_on,
+            "status_origin": r.provenance.get("origin", Origin.entered.value),
+            "status_reviewed": r.provenance.get("review", Review.not_needed.value) != Review.awaiting.value,
+            "suggested_status": None,
+        }
+    suggested = r.assessment.status.value if r.assessment is not None else None
+    return {"status_origin": None, "status_reviewed": None, "suggested_status": suggested}
+
+
 def _decision_row(plan: Plan, now: dt.datetime) -> dict[str, Any]:
-    """The decision's row, with the compliance its recommendations give it."""
+    """The decision's row, with the compliance its recommendations' counted statuses give it."""
     statuses = Counter(
-        r.assessment.status if r.assessment is not None else Status.pending
+        counted.status if (counted := r.counted) is not None else Status.pending
         for r in plan.rows
         if r.rec is not None
     )

@@ -30,7 +30,9 @@ cleaned. A bare string is short for ``{ column = "..." }``.
     classify = [{ match = "(?i)implemented", value = "complied" }, ...]
                                 ordered rules over the value: the first regular expression
                                 that matches gives the value ("" for none); no rule matching
-                                gives `default`
+                                gives `default`. A rule may have a `name` and its measured
+                                `precision` ("right/of"); `accept_at` and `default_precision`
+                                go with them (see classify.py)
     of_group = "min"            [decision] fields: the least ("min") or greatest ("max")
                                 value over the rows of the decision (its earliest date)
 
@@ -45,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import FieldError, Invalid
+from app.services.exchange.csv import classify
 from app.services.exchange.csv.mapping_fields import DATE_FIELDS, FIELDS, LIST_FIELDS, VOCABULARIES
 from app.services.exchange.csv.mapping_spec import RowError, Spec, fold, template_problem
 from app.services.exchange.csv.mojibake import MAC_ROMAN, repair_mojibake
@@ -90,6 +93,8 @@ SPEC_KEYS = {
     "find",
     "pick",
     "classify",
+    "accept_at",
+    "default_precision",
     "of_group",
 }
 PICKS = ("first", "last", "latest")
@@ -116,6 +121,8 @@ class Mapping_:
     organisation_alias_lists: dict[str, list[str]] = field(default_factory=dict)
     regulator_alias_lists: dict[str, list[str]] = field(default_factory=dict)
     unnamed: frozenset[str] = frozenset()
+    # The file's name without `.toml` (`taic`): it qualifies the names of its classify rules.
+    name: str = ""
 
     def has(self, section: str) -> bool:
         return section in self.sections
@@ -139,7 +146,9 @@ def load(path: Path) -> Mapping_:
         raise Invalid(
             f"The mapping {path} is not valid TOML: {exc}.", [FieldError("mapping", str(exc))]
         ) from exc
-    return parse(raw)
+    mapping = parse(raw)
+    mapping.name = path.stem
+    return mapping
 
 
 class _Parser:
@@ -232,24 +241,24 @@ class _Parser:
             self.bad(where, f"not a regular expression: {exc}")
             return None
 
-    def classify(self, where: str, rules: Any) -> tuple[tuple[re.Pattern[str], str], ...]:
-        if not isinstance(rules, list) or not rules:
-            self.bad(
-                f"{where}.classify", "a list of rules: [{ match = regular expression, value = text }, ...]"
-            )
-            return ()
-        out = []
-        for i, rule in enumerate(rules):
-            at = f"{where}.classify[{i}]"
-            if not isinstance(rule, dict) or set(rule) != {"match", "value"}:
-                self.bad(at, "a rule is { match = regular expression, value = text }")
-                continue
-            if not isinstance(rule["value"], str):
-                self.bad(f"{at}.value", "a text")
-                continue
-            if (compiled := self.regex(f"{at}.match", rule["match"])) is not None:
-                out.append((compiled, rule["value"]))
-        return tuple(out)
+    def classify_rules(self, where: str, value: dict[str, Any], s: Spec) -> None:
+        """The `classify` rules with their measured precision, `accept_at` and `default_precision`."""
+        s.classify = classify.parse_rules(where, value["classify"], self.bad, self.regex)
+        accept_at = value.get("accept_at")
+        if accept_at is not None:
+            if (
+                isinstance(accept_at, bool)
+                or not isinstance(accept_at, int | float)
+                or not 0 < accept_at <= 1
+            ):
+                self.bad(f"{where}.accept_at", "a precision above 0 and at most 1 (0.95)")
+            else:
+                s.accept_at = float(accept_at)
+        if "default_precision" in value:
+            s.default_precision = classify.parse_precision(value["default_precision"])
+            if s.default_precision is None:
+                self.bad(f"{where}.default_precision", 'the measured precision as "right/of"')
+        classify.check_measured(where, s.classify, s.accept_at, s.default, s.default_precision, self.bad)
 
     def spec(self, where: str, value: Any) -> Spec | None:
         """One field's spec, or None when it is unusable (the reason is recorded)."""
@@ -298,7 +307,9 @@ class _Parser:
             else:
                 s.pick = value["pick"]
         if "classify" in value:
-            s.classify = self.classify(where, value["classify"])
+            self.classify_rules(where, value, s)
+        elif "accept_at" in value or "default_precision" in value:
+            self.bad(where, "accept_at and default_precision go with classify")
 
     def cleaning(self, where: str, value: dict[str, Any], s: Spec) -> None:
         """The settings that shape the value: format, replace, of_group."""
@@ -339,7 +350,7 @@ class _Parser:
         if vocabulary is None:
             return
         allowed = {v.value for v in vocabulary}
-        for i, (_, value) in enumerate(s.classify):
+        for i, value in enumerate(rule.value for rule in s.classify):
             if value and value not in allowed:
                 self.bad(
                     f"{section}.{key}.classify[{i}].value",

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from app.services.exchange.csv.classify import Reading, Rule, classify
+
 
 class RowError(ValueError):
     """A value of one row that cannot be used; the row is rejected with this reason."""
@@ -33,7 +35,9 @@ class Spec:
     sections: re.Pattern[str] | None = None
     find: re.Pattern[str] | None = None
     pick: str = "last"
-    classify: tuple[tuple[re.Pattern[str], str], ...] = ()
+    classify: tuple[Rule, ...] = ()
+    accept_at: float | None = None
+    default_precision: tuple[int, int] | None = None
     of_group: str | None = None
 
     def columns_read(self) -> set[str]:
@@ -85,14 +89,24 @@ class Spec:
                 continue
         return None
 
+    def reading(self, row: Mapping[str, str]) -> Reading | None:
+        """With `classify`: how the row's text was classified, the default standing for no
+        rule matching (None: no text to classify)."""
+        text = self.raw(row)
+        if text is None or not self.classify:
+            return None
+        found = classify(self.classify, text)
+        return found if found.rule is not None else Reading(self._default(row), None, text)
+
     def text(self, row: Mapping[str, str], name: str) -> str | None:
         text = self.raw(row)
         if text is not None and self.classify:
-            text = next((value for rule, value in self.classify if rule.search(text)), None)
-            if text is None:
+            found = classify(self.classify, text)
+            if found.rule is None:
                 return self._default(row)
-            if not text:
+            if not found.value:
                 return None  # a rule giving "" means no value
+            text = found.value
         if text is not None and self.map is not None:
             mapped = self.map.get(text)
             if mapped is None and self.map_folded is not None:

@@ -21,7 +21,16 @@ from app.schemas.fields import plain_fields
 from app.schemas.organisation import OrganisationCreate
 from app.schemas.recommendation import AssessmentCreate, RecommendationCreate
 from app.schemas.regulator import RegulatorCreate
-from app.services.exchange.csv.mapping import DATE_FIELDS, FIELDS, LIST_FIELDS, Mapping_, RowError, fold
+from app.services.exchange.csv.classify import DEFAULT_RULE, Reading, evidence, precision_of
+from app.services.exchange.csv.mapping import (
+    DATE_FIELDS,
+    FIELDS,
+    LIST_FIELDS,
+    Mapping_,
+    RowError,
+    Spec,
+    fold,
+)
 from app.services.exchange.csv.rows import (
     Names,
     Party,
@@ -34,6 +43,7 @@ from app.services.exchange.csv.rows import (
 )
 from app.services.record import duplicates, name_keys, recommendations
 from app.services.shared import audit
+from app.vocab import Origin, Review
 
 
 class Planner:
@@ -318,10 +328,12 @@ class Planner:
             rec = RecommendationCreate.model_validate(values | {"decision_id": 1, "organisation_id": 1})
         except ValidationError as exc:
             raise RowError(validation_reason(exc, "recommendation")) from exc
-        assessment = None
+        assessment, provenance = None, {}
         if self.mapping.has("assessment"):
             # No status (such as an "unknown" position) means no assessment for this row.
-            status = self.mapping.sections["assessment"]["status"].text(row, "assessment.status")
+            spec = self.mapping.sections["assessment"]["status"]
+            reading = spec.reading(row)
+            status = spec.text(row, "assessment.status") if reading is None else reading.value
             if status is not None:
                 fields = self._fields("assessment", row, known={"status": status})
                 try:
@@ -330,7 +342,41 @@ class Planner:
                     )
                 except ValidationError as exc:
                     raise RowError(validation_reason(exc, "assessment")) from exc
-        return PlannedRow(number, rec, assessment, addressee)
+                provenance = self.provenance(spec, reading, assessment.note)
+        return PlannedRow(number, rec, assessment, addressee, provenance)
+
+    def provenance(self, spec: Spec, reading: Reading | None, note: str | None) -> dict[str, Any]:
+        """An imported assessment's provenance columns. A status the source gives in a column
+        (mapped or not) is `imported`. One classified from text keeps the rule, its measured
+        precision and the matched sentence, awaits review, and counts only when the precision
+        reaches the mapping's `accept_at` (without one, every reading counts): below it, it is
+        a suggestion."""
+        if reading is None:
+            return {
+                "origin": Origin.imported.value,
+                "counted": True,
+                "review": Review.not_needed.value,
+                "rule": None,
+                "confidence": None,
+                "evidence_start": None,
+                "evidence_end": None,
+            }
+        rule = reading.rule
+        name = rule.name if rule is not None else DEFAULT_RULE
+        confidence = (
+            rule.confidence if rule is not None else precision_of(*(spec.default_precision or (None, None)))
+        )
+        counted = spec.accept_at is None or (confidence is not None and confidence >= spec.accept_at)
+        found = evidence(note, reading)
+        return {
+            "origin": Origin.classified.value,
+            "counted": counted,
+            "review": Review.awaiting.value,
+            "rule": f"{self.mapping.name}:{name}" if self.mapping.name else name,
+            "confidence": confidence,
+            "evidence_start": found[0] if found else None,
+            "evidence_end": found[1] if found else None,
+        }
 
     def existing_decision(self, reference: str) -> int | None:
         """The decision already in the record that these rows are (None: a new one).

@@ -43,8 +43,10 @@ class Report:
     matched: int = 0
     rejected: list[Rejection] = field(default_factory=list)
     rejected_count: int = 0
-    # The status of each assessment created (or, in a dry run, that would be).
+    # The status of each assessment created (or, in a dry run, that would be), and of those
+    # among them that are suggestions (machine readings below the mapping's `accept_at`).
     statuses: Counter[str] = field(default_factory=Counter)
+    suggested: Counter[str] = field(default_factory=Counter)
     # Rows matched to a recorded act under another reference, and near matches created.
     duplicates: list[Rejection] = field(default_factory=list)
     counts: dict[str, dict[str, int]] = field(
@@ -67,6 +69,7 @@ class Report:
             "rejected": self.rejected_count,
             "counts": self.counts,
             "statuses": {s.value: self.statuses.get(s.value, 0) for s in Status},
+            "suggested": {s.value: self.suggested.get(s.value, 0) for s in Status},
             "rejections": [{"row": r.row, "reason": r.reason} for r in self.rejected],
             "duplicates": [{"row": r.row, "reason": r.reason} for r in self.duplicates],
         }
@@ -182,6 +185,14 @@ class PlannedRow:
     rec: RecommendationCreate | None
     assessment: AssessmentCreate | None
     organisation: str | None  # the key of the party it is addressed to
+    # The assessment's provenance columns (origin, counted, review; a machine reading's rule,
+    # confidence and evidence): see Planner.provenance.
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def counted(self) -> AssessmentCreate | None:
+        """The assessment when it makes the recommendation's status (not a suggestion)."""
+        return self.assessment if self.provenance.get("counted", True) else None
 
 
 @dataclass
