@@ -64,6 +64,11 @@ SECRET_PREFIXES = (
     "/api/v1/users",
     "/api/v1/audit",
     "/api/v1/subscriptions",
+    # The review queue: who holds which item changes with no audit entry.
+    "/api/v1/review",
+    "/api/v1/reports",
+    "/review",
+    "/report",
     "/signin",
     "/signout",
     "/signup",

@@ -111,6 +111,12 @@ LABELS: dict[type[StrEnum], dict[str, str]] = {
         "confirmed": N_("Confirmed by an editor"),
         "rejected": N_("Corrected by an editor"),
     },
+    vocab.ReportTarget: {
+        "decision": N_("Decision"),
+        "recommendation": N_("Recommendation"),
+        "organisation": N_("Organisation"),
+    },
+    vocab.ReportStatus: {"open": N_("Open"), "accepted": N_("Accepted"), "declined": N_("Declined")},
     vocab.Compliance: {
         "none": N_("No recommendations"),
         "pending": N_("Pending"),

@@ -109,6 +109,22 @@ class Review(StrEnum):
     rejected = "rejected"  # read by machine, then corrected by an editor (a new assessment)
 
 
+class ReportTarget(StrEnum):
+    """What a reader's error report is about."""
+
+    decision = "decision"
+    recommendation = "recommendation"
+    organisation = "organisation"
+
+
+class ReportStatus(StrEnum):
+    """Where a reader's error report stands."""
+
+    open = "open"  # in the review queue
+    accepted = "accepted"  # an editor acted on it (the change it led to linked)
+    declined = "declined"  # an editor declined it, with a reason
+
+
 class Compliance(StrEnum):
     """Compliance derived over several recommendations (a decision, case, organisation...)."""
 

@@ -12,6 +12,7 @@ from app.api import (
     organisations,
     recommendations,
     regulators,
+    review,
     search,
     stats,
     subscriptions,
@@ -42,5 +43,6 @@ for module in (
     audit,
     subscriptions,
     duplicates,
+    review,
 ):
     router.include_router(module.router, dependencies=checked)

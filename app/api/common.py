@@ -20,6 +20,7 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
         428: "If-Match missing (PATCH and DELETE need the ETag you read)",
         413: "Body too large",
         422: "Invalid input",
+        429: "Too many requests (wait as Retry-After says)",
     }
     return {
         s: {"model": Problem, "description": descriptions[s], "content": {"application/problem+json": {}}}

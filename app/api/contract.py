@@ -45,7 +45,7 @@ OPERATION_IDS = {
 # The verbs an operation id may start with, by method.
 VERBS: dict[str, tuple[str, ...]] = {
     "GET": ("list", "get", "search", "export", "suggest"),
-    "POST": ("create", "import", "merge", "retract", "search", "test"),
+    "POST": ("create", "import", "merge", "retract", "search", "test", "claim", "review"),
     "PUT": ("replace",),
     "PATCH": ("update",),
     "DELETE": ("delete", "revoke"),
@@ -64,6 +64,10 @@ TAGS = [
     {"name": "search", "description": "Full-text search over the whole record."},
     {"name": "stats", "description": "Counts over the whole record."},
     {"name": "duplicates", "description": "Suspected duplicates, and merging them."},
+    {
+        "name": "review",
+        "description": "Machine readings of compliance awaiting an editor, and their review (editors).",
+    },
     {"name": "export and import", "description": "The whole record as JSON, and CSV exports."},
     {"name": "feeds", "description": "Atom feeds of new decisions and compliance changes."},
     {

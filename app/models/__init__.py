@@ -21,6 +21,7 @@ from app.models.merged import MergedRecord
 from app.models.organisation import Organisation, OrganisationAlias
 from app.models.recommendation import Assessment, Recommendation
 from app.models.regulator import Regulator
+from app.models.review import ErrorReport, ReviewClaim
 
 __all__ = [
     "AccountToken",
@@ -40,6 +41,7 @@ __all__ = [
     "DecisionSource",
     "DecisionTag",
     "Delivery",
+    "ErrorReport",
     "Finding",
     "IdempotencyKey",
     "MergedRecord",
@@ -49,6 +51,7 @@ __all__ = [
     "RateLimitHit",
     "Recommendation",
     "Regulator",
+    "ReviewClaim",
     "SignInFailure",
     "Subscription",
     "User",

@@ -17,6 +17,8 @@ another's private (underscored) names.
   CSV importer with its mappings.
 - `alerts/`: the outbox, subscriptions, the delivery worker, mail and account notices.
 - `accounts/`: users, sign-up and resets, two-factor, API tokens, rate limits.
+- `review/`: the review queue: machine readings an editor confirms or corrects, under claims,
+  and readers' error reports.
 - `hooks`: the session hooks keeping the read model and the alert outbox in step with every
   write, installed by whoever opens sessions (`create_app`, the command line, the tests), and
   the one call a bulk writer makes to note what it wrote past the ORM.

@@ -69,10 +69,19 @@ def test_head_answers_every_get_route_like_its_get_without_a_body(api: Api, app:
     api.sign_in(Role.admin)
     api.get("/")  # the page with the one-time notice of signing in
     admin = api.auth(Role.admin)
+    # A reader's error report, for the pages and reads of one.
+    filed = api.client.post(
+        "/api/v1/reports",
+        json={"target": {"type": "decision", "id": ids["decision"]}, "text": "Wrong date."},
+        headers=admin,
+    )
+    ids["report"] = api.ok(filed, 201)["id"]
     paths = get_routes(app)
     assert "/feeds/decisions.atom" in paths and "/api/v1/decisions/{decision_id}" in paths
     for template in paths:
         path = fill(template, ids)
+        if template == "/report":  # the form names the record reported on
+            path += f"?target=decision&id={ids['decision']}"
         got = api.get(path, headers=admin)
         head = api.client.head(path, headers=admin)
         # The alerts' pages answer as their settings say (sign-up closed by default) and the

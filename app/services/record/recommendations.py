@@ -217,7 +217,7 @@ def add_assessment(
         **data.model_dump(),
     )
     session.add(assessment)
-    _history_changed(session, rec)
+    history_changed(session, rec)
     audit.created(
         session,
         "assessment",
@@ -227,7 +227,7 @@ def add_assessment(
     return assessment
 
 
-def _history_changed(session: Session, rec: Recommendation) -> None:
+def history_changed(session: Session, rec: Recommendation) -> None:
     """After an assessment is added or retracted: the recommendation's kept status and its
     decision's compliance follow the history."""
     session.flush()
@@ -257,7 +257,7 @@ def retract_assessment(
     assessment.retracted_by_name = audit.public_name(session)
     assessment.retraction_reason = reason
     assessment.counted = False
-    _history_changed(session, rec)
+    history_changed(session, rec)
     audit.record(
         session,
         action="retract",
