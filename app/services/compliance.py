@@ -38,6 +38,7 @@ from sqlalchemy import (
     bindparam,
     case,
     exists,
+    false,
     func,
     literal,
     or_,
@@ -374,6 +375,34 @@ def status_counts(session: Session, *where: ColumnElement[bool], as_of: dt.date 
         stmt = stmt.join(Decision, Decision.id == Recommendation.decision_id).where(*AsOf(as_of).decisions())
     stmt = stmt.where(*where).group_by(status)
     return Counter({Status(s): n for s, n in session.execute(stmt)})
+
+
+@dataclass(frozen=True)
+class ReviewCounts:
+    """How the statuses of some recommendations were known: how many a counted assessment gives
+    (`assessed`), how many of those are machine readings no editor has reviewed yet
+    (`unreviewed`), and how many recommendations have a suggestion awaiting review beside their
+    status (`suggested`)."""
+
+    assessed: int = 0
+    unreviewed: int = 0
+    suggested: int = 0
+
+
+def review_counts(session: Session, *where: ColumnElement[bool], as_of: dt.date | None) -> ReviewCounts:
+    """`ReviewCounts` of the recommendations matching `where`, as of the day (the review state
+    is today's); as of a day, recommendations of decisions issued after it are left out."""
+    beside = state_exprs(as_of)
+    unreviewed = case((beside["status_reviewed"].is_(false()), 1), else_=0)
+    stmt = select(
+        func.count(beside["status_origin"]),
+        func.coalesce(func.sum(unreviewed), 0),
+        func.count(beside["suggested_status"]),
+    ).select_from(Recommendation)
+    if as_of is not None:
+        stmt = stmt.join(Decision, Decision.id == Recommendation.decision_id).where(*AsOf(as_of).decisions())
+    assessed, machine, suggested = session.execute(stmt.where(*where)).one()
+    return ReviewCounts(int(assessed), int(machine), int(suggested))
 
 
 # The current counts of many decisions, the statement built once (it is on every read).

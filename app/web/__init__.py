@@ -5,7 +5,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from app.access import Access, declare_path
-from app.web import account, duplicates, edit, follow, lists, pages, signup, site
+from app.web import account, duplicates, edit, follow, lists, pages, reports, review, signup, site
 from app.web.auth import SignInRequired, current_user
 from app.web.templating import STATIC_DIR, render
 
@@ -25,6 +25,8 @@ def install(app: FastAPI) -> None:
         signup.router,
         duplicates.router,
         lists.router,
+        review.router,
+        reports.router,
         pages.router,
         site.router,
     ):

@@ -13,9 +13,11 @@ from pydantic import BaseModel, ValidationError
 
 from app import labels
 from app.access import public
+from app.models import Recommendation
 from app.schemas.common import MAX_ID
 from app.schemas.decision import DecisionRead
 from app.schemas.filters import DecisionFilter, OrganisationFilter, RecommendationFilter
+from app.services import compliance
 from app.services.readmodel import store as read_store
 from app.services.record import (
     cases,
@@ -159,6 +161,9 @@ def decision_page(request: Request, decision_id: Id, session: SessionDep) -> HTM
         return {
             "d": decision,
             "recs": recs,
+            "review": compliance.review_counts(
+                session, Recommendation.decision_id == decision_id, as_of=as_of
+            ),
             "history": recommendations.histories(
                 session, recommendation_ids=[r.id for r in recs], as_of=as_of
             ),
@@ -196,9 +201,15 @@ def organisation_page(request: Request, organisation_id: Id, session: SessionDep
         org = organisations.read(session, organisation_id=organisation_id, as_of=as_of)
         subsidiaries = organisations.list_(session, OrganisationFilter(parent_id=organisation_id), limit=100)
         parent = organisations.names(session, [org.parent_id]).get(org.parent_id) if org.parent_id else None
-        return {"o": org, "subsidiaries": subsidiaries.items, "parent_name": parent} | owner_record(
-            session, as_of, organisation_id=organisation_id
+        review = compliance.review_counts(
+            session, Recommendation.organisation_id == organisation_id, as_of=as_of
         )
+        return {
+            "o": org,
+            "subsidiaries": subsidiaries.items,
+            "parent_name": parent,
+            "review": review,
+        } | owner_record(session, as_of, organisation_id=organisation_id)
 
     return record_page(request, "organisations/detail.html", build)
 

@@ -26,6 +26,8 @@ DISALLOWED = (
     "/*/retract",
     "/*/merge",
     "/duplicates",
+    "/review",
+    "/report",
     "/signin",
     "/signout",
     "/signup",

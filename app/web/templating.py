@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse, RedirectResponse
 
 from app import clock, labels, vocab
 from app.config import get_settings
+from app.labels import N_
 from app.schemas.filters import country_name, known_country
 from app.services import compliance
 from app.web import urls
@@ -129,20 +130,24 @@ def render(
 
 
 # A one-time notice shown on the page a form redirects to ("Saved."), carried by a short
-# cookie holding one of these keys (never text from the user).
+# cookie holding one of these keys (never text from the user); its words are in the catalogue.
 NOTICE_COOKIE = "findings_notice"
 NOTICES = {
-    "saved": "Saved.",
-    "merged": "Merged: everything of the duplicate is now here, and its old address leads here.",
-    "assessed": "Assessment logged.",
-    "retracted": "Assessment retracted: it stays in the history and no longer counts.",
-    "deleted": "Deleted.",
-    "signed_in": "You are signed in.",
-    "signed_out": "You are signed out.",
-    "following": "You follow it now: alerts come as things change.",
-    "unfollowed": "You no longer follow it.",
-    "confirmed": "Your address is confirmed: sign in.",
-    "password_reset": "Your password is changed: sign in with it.",
+    "saved": N_("Saved."),
+    "merged": N_("Merged: everything of the duplicate is now here, and its old address leads here."),
+    "assessed": N_("Assessment logged."),
+    "retracted": N_("Assessment retracted: it stays in the history and no longer counts."),
+    "reviewed": N_("Review saved; here is the next reading."),
+    "review_done": N_("Nothing is left to review under these filters."),
+    "reported": N_("Thank you: your report is in the editors' queue."),
+    "report_resolved": N_("The report is resolved (its reporter, when signed in, is told by e-mail)."),
+    "deleted": N_("Deleted."),
+    "signed_in": N_("You are signed in."),
+    "signed_out": N_("You are signed out."),
+    "following": N_("You follow it now: alerts come as things change."),
+    "unfollowed": N_("You no longer follow it."),
+    "confirmed": N_("Your address is confirmed: sign in."),
+    "password_reset": N_("Your password is changed: sign in with it."),
 }
 
 

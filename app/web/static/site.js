@@ -87,3 +87,44 @@
     timers.set(input, setTimeout(function () { ask(input); }, 150));
   });
 })();
+
+// The review page: keys 1 to 6 choose a status, Enter saves and opens the next reading, j and
+// k move to the next and the previous one (the page's buttons do the same without this).
+// Keys typed into the note are left alone; Ctrl+Enter saves from there.
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-review]");
+  if (!form) { return; }
+  function typing(el) {
+    if (!el) { return false; }
+    if (el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable) { return true; }
+    return el.tagName === "INPUT" && !/^(radio|checkbox|submit|button|hidden)$/.test(el.type);
+  }
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && form.contains(target)) {
+      event.preventDefault();
+      form.requestSubmit();
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(target)) { return; }
+    if (/^[1-9]$/.test(event.key)) {
+      var choice = form.querySelector('input[type=radio][data-key="' + event.key + '"]');
+      if (choice) {
+        event.preventDefault();
+        choice.checked = true;
+        choice.focus();
+      }
+    } else if (event.key === "Enter") {
+      if (target && (target.tagName === "BUTTON" || target.tagName === "A")) { return; }
+      event.preventDefault();
+      form.requestSubmit();
+    } else if (event.key === "j" || event.key === "k") {
+      var button = document.querySelector('[data-nav="' + (event.key === "j" ? "next" : "prev") + '"]');
+      if (button) {
+        event.preventDefault();
+        button.click();
+      }
+    }
+  });
+})();
