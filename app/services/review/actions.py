@@ -81,13 +81,6 @@ def review(
         after=audit.row(reading),
     )
     if correction is not None:
-        audit.record(
-            session,
-            action="create",
-            entity="assessment",
-            entity_id=correction.id,
-            before=None,
-            after=audit.row(correction),
-        )
+        audit.created(session, "assessment", correction.id, audit.row(correction))
     claims.release(session, queue.ASSESSMENT, assessment_id)
     return reading, correction

@@ -91,14 +91,7 @@ def create(
     )
     session.add(report)
     session.flush()
-    audit.record(
-        session,
-        action="create",
-        entity="error_report",
-        entity_id=report.id,
-        before=None,
-        after=audit.row(report),
-    )
+    audit.created(session, "error_report", report.id, audit.row(report))
     return report
 
 
