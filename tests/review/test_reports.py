@@ -83,7 +83,8 @@ def test_a_report_reaches_the_queue_and_is_accepted_or_declined(
     progress = api.ok(api.client.get("/api/v1/review", params={"kind": "report"}, headers=editor))
     assert (progress["reviewed"], progress["total"], progress["items"]) == (2, 2, [])
     with db.transaction(write=False) as s:
-        actions = [e.action for e in s.scalars(select(AuditEntry).where(AuditEntry.entity == "error_report"))]
+        entries = select(AuditEntry).where(AuditEntry.entity == "error_report").order_by(AuditEntry.id)
+        actions = [e.action for e in s.scalars(entries)]
         mails = list(s.scalars(select(Delivery)))
     assert actions == ["create", "accept", "create", "decline"]
     assert mails == []  # a token has no address: nobody is told
