@@ -16,17 +16,25 @@ from tests.exchange.test_real_data import MAPPINGS, data_file
 from tests.exchange.test_taic import ANCHORS, FILE, HOLDOUT, LABELS
 
 FRESH = Path(__file__).with_name("taic_fresh_labels.toml")
-# The labelled replies each rule's precision in the mapping is measured on: the earlier samples
-# (in sample: the rules were written on them), and the one row of the whole file the
-# `withdrawn` rule matches (1332, read so).
-MEASURED_ON = LABELS | HOLDOUT | {1332: ANCHORS[1332]}
+CALIBRATION = Path(__file__).with_name("taic_calibration_labels.toml")
+
+
+def labels_of(path: Path) -> tuple[int, dict[int, str | None]]:
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    labels = {int(row): (None if label == "none" else label) for row, label in data["labels"].items()}
+    return data["seed"], labels
+
+
+# The labelled replies each rule's precision in the mapping is measured on: the samples drawn
+# after the rules were written (the calibration sample, out of sample; HOLDOUT, partly in
+# sample: three rules were mended on its misses), and the one row of the whole file the
+# `withdrawn` rule matches (1332, read so). Never the fresh sample, which scores the outcome.
+MEASURED_ON = labels_of(CALIBRATION)[1] | HOLDOUT | {1332: ANCHORS[1332]}
 STATUSES = ("pending", "complied", "partially_complied", "not_complied", "disputed", "withdrawn")
 
 
 def fresh_labels() -> tuple[int, dict[int, str | None]]:
-    data = tomllib.loads(FRESH.read_text(encoding="utf-8"))
-    labels = {int(row): (None if label == "none" else label) for row, label in data["labels"].items()}
-    return data["seed"], labels
+    return labels_of(FRESH)
 
 
 def readings(rows: set[int]) -> dict[int, Reading | None]:
@@ -80,6 +88,18 @@ def test_the_fresh_sample_is_the_one_its_seed_draws_and_none_was_labelled_before
     drawn = random.Random(seed).sample(sorted(numbers - earlier), 200)
     assert set(labels) == set(drawn) and not set(labels) & earlier
     assert set(labels.values()) <= {*STATUSES, None}
+
+
+def test_the_calibration_sample_is_the_one_its_seed_draws_apart_from_every_other() -> None:
+    seed, labels = labels_of(CALIBRATION)
+    _, fresh = fresh_labels()
+    numbers, _ = classified(set())
+    earlier = set(LABELS) | set(HOLDOUT) | set(ANCHORS)
+    drawn = random.Random(seed).sample(sorted(numbers - earlier - set(fresh)), 200)
+    assert seed == 25 and set(labels) == set(drawn)
+    assert not set(labels) & (earlier | set(fresh))
+    assert set(labels.values()) <= {*STATUSES, None}
+    assert sum(label is not None for label in labels.values()) == 175
 
 
 def test_the_status_rules_on_the_fresh_sample() -> None:
@@ -147,8 +167,9 @@ def test_counted_readings_and_suggestions_on_the_fresh_sample() -> None:
         )
         right = reading.value == replies[number]
         (counted if confidence is not None and confidence >= status.accept_at else suggested).append(right)
-    # Measured with the in-sample precisions (mappings/taic.toml): 116 of 179 replies counted
-    # (64.8%), 74 of them right (63.8%); 63 suggestions, 32 right (50.8%).
+    # Measured with the precisions of the calibration sample and HOLDOUT (mappings/taic.toml),
+    # never tuned on these labels: 1 of 179 replies counted (a `disputed` reading, wrong); 178
+    # suggestions, 106 right (59.6%). (With the in-sample precisions before: 116 counted, 74 right.)
     assert len(counted) + len(suggested) == 179
-    assert sum(counted) * 116 >= 74 * len(counted), (sum(counted), len(counted))
-    assert sum(suggested) * 63 >= 32 * len(suggested), (sum(suggested), len(suggested))
+    assert (sum(counted), len(counted)) == (0, 1), (sum(counted), len(counted))
+    assert sum(suggested) * 178 >= 106 * len(suggested), (sum(suggested), len(suggested))
