@@ -8,8 +8,11 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
-from app import labels
+from app import labels, security_log
 from app.access import public
 from app.errors import Conflict, DomainError, FieldError, Invalid, NotFound, PreconditionFailed
 from app.labels import N_
@@ -21,7 +24,7 @@ from app.services.shared import audit
 from app.unit_of_work import SessionDep
 from app.vocab import ReportTarget
 from app.web import forms
-from app.web.auth import EditorUser, PostedForm, Viewer, check_form_token, refuse_cross_site
+from app.web.auth import EditorUser, PostedForm, Viewer, WebUser, check_form_token, refuse_cross_site
 from app.web.templating import redirect_with_notice, render
 
 router = APIRouter(include_in_schema=False)
@@ -102,10 +105,15 @@ async def report(request: Request, session: SessionDep, user: Viewer) -> Respons
     form = await request.form()
     if user is not None:
         check_form_token(request, form, user.csrf_token, user_id=user.id)
+    # The database off the event loop, as every page's is.
+    return await run_in_threadpool(_report, request, session, user, form)
+
+
+def _report(request: Request, session: Session, user: WebUser | None, form: FormData) -> Response:
     kind, target_id = _target_of(form)
     values = {"text": str(form.get("text") or ""), "source_url": str(form.get("source_url") or "").strip()}
     account = session.scalar(select(User).where(User.id == user.id)) if user is not None else None
-    client = request.client.host if request.client else "unknown"
+    client = security_log.client_address(request)
     try:
         data = ReportCreate.model_validate(
             {"target": {"type": kind, "id": target_id}, "text": values["text"]}

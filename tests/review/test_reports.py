@@ -204,3 +204,20 @@ def test_a_report_form_naming_no_record_is_refused_in_words(db: Database, api: A
     assert api.client.get("/report", params=huge).status_code == 422
     with db.transaction(write=False) as s:
         assert list(s.scalars(select(ErrorReport))) == []
+
+
+def test_a_token_over_its_hourly_limit_is_told_when_to_come_back(
+    db: Database, api: Api, tmp_path: Path
+) -> None:
+    load(db, tmp_path)
+    target = {"type": "decision", "id": first_decision(api)["id"]}
+    for i in range(30):
+        assert report(api, {"target": target, "text": f"Wrong {i}"}).status_code == 201
+    limited = report(api, {"target": target, "text": "Wrong again"})
+    assert limited.status_code == 429, limited.text
+    assert limited.headers["content-type"].startswith("application/problem+json")
+    assert 0 < int(limited.headers["retry-after"]) <= 3601 and "30 an hour" in limited.json()["detail"]
+    # Another token is not held back by it.
+    assert report(api, {"target": target, "text": "Wrong"}, role=Role.editor).status_code == 201
+    with db.transaction(write=False) as s:
+        assert len(list(s.scalars(select(ErrorReport)))) == 31

@@ -9,6 +9,7 @@ import datetime as dt
 from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session
 
+from app import paths
 from app.errors import Conflict, FieldError, NotFound, TooLarge, TooManyRequests
 from app.models import Assessment, Decision, ErrorReport, Organisation, Recommendation, ReviewClaim, User
 from app.schemas.review import (
@@ -214,7 +215,7 @@ def _tell_reporter(session: Session, report: ErrorReport) -> None:
     user = session.get(User, report.reporter_user_id)
     if user is None or user.disabled_at is not None:
         return
-    where = notices.site_url(f"/{report.target_kind.value}s/{report.target_id}")
+    where = notices.site_url(paths.page(report.target_kind.value, report.target_id))
     if report.status == ReportStatus.accepted:
         outcome = "An editor accepted it" + (f": {report.resolution}" if report.resolution else ".")
         if report.led_to_kind is not None:
