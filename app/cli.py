@@ -14,6 +14,29 @@ from app.cli_accounts import token_cli, user_cli
 cli = typer.Typer(help="Findings Tracker: regulator decisions and compliance.", no_args_is_help=True)
 cli.add_typer(token_cli, name="token")
 cli.add_typer(user_cli, name="user")
+documents_cli = typer.Typer(help="Archived documents.", no_args_is_help=True)
+cli.add_typer(documents_cli, name="documents")
+
+
+@documents_cli.command("verify")
+def verify_documents() -> None:
+    """Recompute the SHA-256 of every archived document (and WARC record) and report any whose
+    bytes are missing or changed; exit 1 when there is one."""
+    from app.db import Database
+    from app.services.evidence import storage
+
+    db = Database()
+    try:
+        with db.transaction(write=False, actor="cli:documents-verify") as session:
+            problems = list(storage.verify(session))
+    finally:
+        db.dispose()
+    for p in problems:
+        state = "missing" if p.found is None else f"changed (now {p.found})"
+        typer.echo(f"document {p.document_id}: {p.sha256} {state}", err=True)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo("Every archived document's bytes match their SHA-256.")
 
 
 @cli.callback()
@@ -256,7 +279,8 @@ def worker(
     once: Annotated[bool, typer.Option(help="Deliver what is due now, then exit.")] = False,
     interval: Annotated[float, typer.Option(help="Seconds between rounds when idle.")] = 2.0,
 ) -> None:
-    """Deliver alerts: turn new events into deliveries and send the webhooks and e-mails due.
+    """Deliver alerts: turn new events into deliveries and send the webhooks and e-mails due;
+    read the text of archived documents.
 
     Runs until stopped (Ctrl-C or SIGTERM). Several workers may run against PostgreSQL; on
     SQLite run one.
@@ -267,22 +291,26 @@ def worker(
 
     from app.db import Database
     from app.services.alerts import worker as delivery
+    from app.services.evidence import extract
 
+    chores = [extract.process_pending]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     db = Database()
     try:
         if once:
             result = delivery.run_once(db)
+            read = sum(chore(db) for chore in chores)
             typer.echo(
                 f"{result.events} event(s) fanned out, {result.queued} delivery(ies) queued, "
-                f"{result.delivered} delivered, {result.retried} to retry, {result.failed} given up."
+                f"{result.delivered} delivered, {result.retried} to retry, {result.failed} given up; "
+                f"{read} document(s) read."
             )
             return
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
         typer.echo("Worker delivering alerts; stop with Ctrl-C.")
-        delivery.run(db, stop=stop, interval=interval)
+        delivery.run(db, stop=stop, interval=interval, chores=chores)
     finally:
         db.dispose()
 

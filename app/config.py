@@ -92,6 +92,17 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a known time zone, such as Europe/Paris") from exc
         return value
 
+    # Archived documents (evidence): the largest upload or fetch kept; where the bytes go
+    # (unset: in the database, so that backups, exports and replicas carry them); the longest
+    # a fetch may take; and how often an original link is checked again.
+    max_document_bytes: int = Field(default=50_000_000, gt=0)
+    document_dir: Path | None = None
+    fetch_timeout: float = Field(default=30.0, gt=0)
+    link_check_days: int = Field(default=30, ge=1)
+    # The text read from a document, at most (a 10,000-page PDF stops there, kept with the reason).
+    max_document_pages: int = Field(default=2000, ge=1)
+    max_document_chars: int = Field(default=5_000_000, ge=1)
+
     # Echo SQL to the log (development only).
     sql_echo: bool = False
 

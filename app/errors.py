@@ -89,6 +89,12 @@ class TooLarge(DomainError):
     slug = "too-large"
 
 
+class UnsupportedMediaType(DomainError):
+    status = 415
+    title = "Unsupported media type"
+    slug = "unsupported-media-type"
+
+
 class PreconditionRequired(DomainError):
     status = 428
     title = "Precondition required"

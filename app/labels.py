@@ -140,6 +140,7 @@ LABELS: dict[type[StrEnum], dict[str, str]] = {
         "organisation": N_("Organisation"),
         "regulator": N_("Regulator"),
         "case": N_("Case"),
+        "document": N_("Document"),
     },
     vocab.EventType: {
         "decision.created": N_("New decision"),
@@ -160,6 +161,23 @@ LABELS: dict[type[StrEnum], dict[str, str]] = {
         "delivered": N_("Delivered"),
         "failed": N_("Failed"),
         "cancelled": N_("Cancelled"),
+    },
+    vocab.DocumentStatus: {
+        "pending": N_("Pending"),
+        "stored": N_("Stored"),
+        "failed": N_("Failed"),
+    },
+    vocab.TextStatus: {
+        "pending": N_("Pending"),
+        "extracted": N_("Read"),
+        "unreadable": N_("Unreadable"),
+        "no_text": N_("No text (an image)"),
+    },
+    vocab.LinkStatus: {
+        "unchecked": N_("Not checked yet"),
+        "live": N_("Live"),
+        "moved": N_("Moved"),
+        "gone": N_("Gone"),
     },
     # The orders of the lists.
     vocab.DecisionSort: {

@@ -399,7 +399,11 @@ def create_app(database: Database | None = None) -> FastAPI:
     app.add_middleware(
         ReadBody,
         max_bytes=settings.max_body_bytes,
-        overrides={"/api/v1/import": settings.import_max_bytes},
+        # Uploads of documents: the file's limit, and room for the form around it.
+        overrides={
+            "/api/v1/import": settings.import_max_bytes,
+            "/api/v1/documents": settings.max_document_bytes + 65_536,
+        },
         guards={"/api/v1/import": admin_only},
         timeout=settings.body_timeout,
         idle_timeout=settings.body_idle_timeout,

@@ -177,6 +177,7 @@ class SearchType(StrEnum):
     organisation = "organisation"
     regulator = "regulator"
     case = "case"
+    document = "document"  # a page of an archived document
 
 
 class EventType(StrEnum):
@@ -273,3 +274,32 @@ SORT_ORDERS: tuple[type[StrEnum], ...] = (
     RegulatorSort,
     CaseSort,
 )
+
+
+# -- Archived documents (evidence) ----------------------------------------------------------
+
+
+class DocumentStatus(StrEnum):
+    """Whether a document's bytes are held."""
+
+    pending = "pending"  # a link given, to be fetched by the worker
+    stored = "stored"  # the bytes are kept (uploaded, or fetched)
+    failed = "failed"  # the fetch failed for good; the reason is kept
+
+
+class TextStatus(StrEnum):
+    """Whether a stored document's text could be read (by the worker, never in a request)."""
+
+    pending = "pending"
+    extracted = "extracted"
+    unreadable = "unreadable"  # encrypted, scanned, malformed or over a limit: the reason is kept
+    no_text = "no_text"  # an image: no text to read
+
+
+class LinkStatus(StrEnum):
+    """What a document's original link answers when the worker checks it again."""
+
+    unchecked = "unchecked"
+    live = "live"  # answers with the same address
+    moved = "moved"  # answers, after a redirect elsewhere
+    gone = "gone"  # 404, 410, or no such host any more

@@ -7,6 +7,7 @@ from app.api import (
     cases,
     common,
     decisions,
+    documents,
     duplicates,
     exchange,
     organisations,
@@ -44,5 +45,6 @@ for module in (
     subscriptions,
     duplicates,
     review,
+    documents,
 ):
     router.include_router(module.router, dependencies=checked)

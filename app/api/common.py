@@ -19,6 +19,7 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
         412: "Stale If-Match",
         428: "If-Match missing (PATCH and DELETE need the ETag you read)",
         413: "Body too large",
+        415: "Unsupported media type",
         422: "Invalid input",
         429: "Too many requests (wait as Retry-After says)",
     }

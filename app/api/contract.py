@@ -68,6 +68,10 @@ TAGS = [
         "name": "review",
         "description": "Machine readings of compliance awaiting an editor, and their review (editors).",
     },
+    {
+        "name": "documents",
+        "description": "Archived source documents: the exact bytes (by SHA-256), their text, their links.",
+    },
     {"name": "export and import", "description": "The whole record as JSON, and CSV exports."},
     {"name": "feeds", "description": "Atom feeds of new decisions and compliance changes."},
     {
@@ -128,6 +132,7 @@ DESCRIPTIONS = {
     409: "Conflicts with the record as it stands (a duplicate, or still referenced)",
     412: "Stale If-Match: the item changed since it was read; nothing was changed",
     413: "Body too large",
+    415: "Unsupported media type: not one of the types kept",
     422: "Invalid input; `errors` names each bad field",
     428: "If-Match missing: send the ETag you read",
     429: "Too many requests; retry after `Retry-After` seconds",
@@ -145,6 +150,7 @@ EXAMPLE_DETAILS = {
     412: "The decision 42 has changed since you read it (you had version 3, it is now at 4); "
     "read it again and reapply your change.",
     413: "The request body is over 1048576 bytes.",
+    415: "The file is a ZIP archive; documents are kept as PDF, HTML, plain text, PNG or JPEG.",
     422: "The request has 1 invalid field(s): issued_on: must be a date as YYYY-MM-DD",
     428: 'This change needs If-Match: send the ETag of the version you read (such as "3").',
     429: "Too many requests; try again in 30 seconds.",

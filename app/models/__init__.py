@@ -16,6 +16,7 @@ from app.models.decision import (
     Finding,
 )
 from app.models.document import DecisionDocument, DecisionListing
+from app.models.evidence import Document, DocumentBlob, DocumentPage
 from app.models.idempotency import IdempotencyKey
 from app.models.merged import MergedRecord
 from app.models.organisation import Organisation, OrganisationAlias
@@ -41,6 +42,9 @@ __all__ = [
     "DecisionSource",
     "DecisionTag",
     "Delivery",
+    "Document",
+    "DocumentBlob",
+    "DocumentPage",
     "ErrorReport",
     "Finding",
     "IdempotencyKey",

@@ -146,6 +146,8 @@ class DecisionSource(Base):
     title: Mapped[str | None] = mapped_column(String(500))
     publisher: Mapped[str | None] = mapped_column(String(300))
     published_on: Mapped[dt.date | None]
+    # Its archived copy (app/models/evidence.py), when one is kept.
+    document_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("documents.id", ondelete="SET NULL"))
 
     __table_args__ = (Index("ix_decision_sources_decision_id", "decision_id"),)
 

@@ -17,3 +17,6 @@ class SearchHit(OutputModel):
     decision_id: int | None = Field(
         default=None, description="For a finding or a recommendation, the decision it belongs to."
     )
+    page: int | None = Field(
+        default=None, description="For a document (`id` is the document's), the page the words are on."
+    )

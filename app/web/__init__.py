@@ -5,7 +5,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from app.access import Access, declare_path
-from app.web import account, duplicates, edit, follow, lists, pages, reports, review, signup, site
+from app.web import account, documents, duplicates, edit, follow, lists, pages, reports, review, signup, site
 from app.web.auth import SignInRequired, current_user
 from app.web.templating import STATIC_DIR, render
 
@@ -24,6 +24,7 @@ def install(app: FastAPI) -> None:
         follow.router,
         signup.router,
         duplicates.router,
+        documents.router,
         lists.router,
         review.router,
         reports.router,

@@ -138,6 +138,8 @@ def search_page(request: Request, session: SessionDep) -> HTMLResponse:
     def link(hit: Any) -> str:
         if hit.type == SearchType.finding:
             return urls.path_for(request, "web_decision", decision_id=hit.decision_id)
+        if hit.type == SearchType.document:
+            return urls.path_for(request, "web_document", document_id=hit.id) + f"#page-{hit.page}"
         name, param = HIT_PAGES[hit.type]
         return urls.path_for(request, name, **{param: hit.id})
 

@@ -88,7 +88,28 @@ def percent(share: float) -> str:
     return f"{round(share * 100, 1):g}%"
 
 
+def size_in_words(size: int | None) -> str:
+    """A size in bytes as people read it: "412 KB", "3.2 MB"."""
+    if size is None:
+        return ""
+    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
+        if size >= scale:
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} bytes"
+
+
+DOCUMENT_KINDS = {
+    "application/pdf": "PDF",
+    "text/html": "Web page",
+    "text/plain": "Text",
+    "image/png": "PNG image",
+    "image/jpeg": "JPEG image",
+}
+
+
 env.filters["money"] = money
+env.filters["bytes"] = size_in_words
+env.filters["doc_kind"] = lambda media: DOCUMENT_KINDS.get(media or "", media or "")
 env.filters["percent"] = percent
 env.globals["complied_share"] = compliance.complied_share
 env.globals["describe_counts"] = compliance.describe_counts

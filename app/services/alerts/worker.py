@@ -448,13 +448,22 @@ def run_once(db: Database, *, now: dt.datetime | None = None, settings: Settings
     return result
 
 
-def run(db: Database, *, stop: threading.Event, interval: float = 2.0) -> None:
-    """Run rounds until `stop` is set, one thread per queue, each waiting `interval` seconds
-    when there was nothing to do."""
+# Other work the worker does, on a thread of its own so that it never holds the deliveries
+# (archiving links, reading documents' text, checking links): each returns how much it did.
+Chore = Callable[[Database], int]
+
+
+def run(db: Database, *, stop: threading.Event, interval: float = 2.0, chores: Sequence[Chore] = ()) -> None:
+    """Run rounds until `stop` is set, one thread per queue (and one for the `chores`), each
+    waiting `interval` seconds when there was nothing to do."""
     threads = [
         threading.Thread(target=_work, args=(db, queue, stop, interval), name=f"worker-{queue}", daemon=True)
         for queue in QUEUES
     ]
+    if chores:
+        threads.append(
+            threading.Thread(target=_chores, args=(db, chores, stop, interval), name="worker-chores", daemon=True)
+        )
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -473,4 +482,16 @@ def _work(db: Database, queue: str, stop: threading.Event, interval: float) -> N
         if result:
             log.info("worker (%s): %s", queue, result)
         else:
+            stop.wait(interval)
+
+
+def _chores(db: Database, chores: Sequence[Chore], stop: threading.Event, interval: float) -> None:
+    while not stop.is_set():
+        done = 0
+        for chore in chores:
+            try:
+                done += chore(db)
+            except Exception:  # one chore's failure must not stop the others, nor the worker
+                log.exception("worker chore %s failed", getattr(chore, "__qualname__", chore))
+        if not done:
             stop.wait(interval)

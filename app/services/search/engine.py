@@ -20,13 +20,23 @@ import html
 import math
 import re
 import textwrap
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import null, select, text
+from sqlalchemy import String, cast, func, literal, null, select, text
 from sqlalchemy.exc import CompileError
 from sqlalchemy.orm import Session
 
-from app.models import Case, Decision, Finding, Organisation, Recommendation, Regulator
+from app.models import (
+    Case,
+    Decision,
+    Document,
+    DocumentPage,
+    Finding,
+    Organisation,
+    Recommendation,
+    Regulator,
+)
 from app.schemas.common import Page
 from app.schemas.search import SearchHit
 from app.services.search.query import CODES, TYPES, Query, parse
@@ -291,26 +301,47 @@ def _short(value: str) -> str:
 Key = tuple[SearchType, int]
 
 
-def _titles(session: Session, keys: list[Key]) -> dict[Key, tuple[str, int | None]]:
-    """The title of each hit, and the decision of a finding or recommendation."""
+@dataclass(frozen=True)
+class Found:
+    """What a hit shows besides its snippet: its title, the record it names (a document page's
+    document), the decision of a finding or recommendation, a document page's number."""
+
+    title: str
+    id: int
+    decision_id: int | None = None
+    page: int | None = None
+
+
+def _titles(session: Session, keys: list[Key]) -> dict[Key, Found]:
+    """The title of each hit, and what it names: the decision of a finding or recommendation,
+    the document and page of a document's page."""
     wanted: dict[SearchType, list[int]] = {}
     for kind, id in keys:
         wanted.setdefault(kind, []).append(id)
-    found: dict[Key, tuple[str, int | None]] = {}
+    found: dict[Key, Found] = {}
+    # Each: the key's id, the title, the decision, the record named (when not the key's), the page.
     queries = {
-        SearchType.decision: select(Decision.id, Decision.title, Decision.id),
-        SearchType.finding: select(Finding.id, Finding.text, Finding.decision_id),
-        SearchType.recommendation: select(Recommendation.id, Recommendation.text, Recommendation.decision_id),
-        SearchType.organisation: select(Organisation.id, Organisation.name, null()),
-        SearchType.regulator: select(Regulator.id, Regulator.name, null()),
-        SearchType.case: select(Case.id, Case.title, null()),
+        SearchType.decision: select(Decision.id, Decision.title, null(), null(), null()),
+        SearchType.finding: select(Finding.id, Finding.text, Finding.decision_id, null(), null()),
+        SearchType.recommendation: select(
+            Recommendation.id, Recommendation.text, Recommendation.decision_id, null(), null()
+        ),
+        SearchType.organisation: select(Organisation.id, Organisation.name, null(), null(), null()),
+        SearchType.regulator: select(Regulator.id, Regulator.name, null(), null(), null()),
+        SearchType.case: select(Case.id, Case.title, null(), null(), null()),
+        SearchType.document: select(
+            DocumentPage.id,
+            func.coalesce(Document.title, literal("Document ") + cast(Document.id, String)),
+            null(),
+            Document.id,
+            DocumentPage.number,
+        ).join(Document, Document.id == DocumentPage.document_id),
     }
     for kind, ids in wanted.items():
         stmt = queries[kind]
         id_column = stmt.selected_columns[0]
-        for id, title, decision_id in session.execute(stmt.where(id_column.in_(ids))):
-            in_decision = decision_id if kind in (SearchType.finding, SearchType.recommendation) else None
-            found[(kind, id)] = (_short(title), in_decision)
+        for id, title, decision_id, named, page in session.execute(stmt.where(id_column.in_(ids))):
+            found[(kind, id)] = Found(_short(title), named if named is not None else id, decision_id, page)
     return found
 
 
@@ -350,10 +381,15 @@ def search(
     for (doc_id, _), (kind, id) in zip(rows, keys, strict=True):
         if (kind, id) not in titles:
             continue
-        title, decision_id = titles[(kind, id)]
+        hit = titles[(kind, id)]
         items.append(
             SearchHit(
-                type=kind, id=id, title=title, snippet=snippets.get(doc_id, ""), decision_id=decision_id
+                type=kind,
+                id=hit.id,
+                title=hit.title,
+                snippet=snippets.get(doc_id, ""),
+                decision_id=hit.decision_id,
+                page=hit.page,
             )
         )
     next_cursor = encode_cursor(sort, (rows[-1][1], rows[-1][0])) if more else None

@@ -34,6 +34,7 @@ CODES: dict[SearchType, int] = {
     SearchType.organisation: 4,
     SearchType.regulator: 5,
     SearchType.case: 6,
+    SearchType.document: 7,  # a page of an archived document (`document_pages`)
 }
 TYPES = {code: kind for kind, code in CODES.items()}
 

@@ -1,0 +1,72 @@
+"""Documents: uploads kept at once, reads, and where each is cited.
+
+An upload is refused when it is over `MAX_DOCUMENT_BYTES` (413) or of a type the record does
+not keep (415, from the bytes); bytes already uploaded give back the document that holds them
+(nothing is stored twice). Its text is read later by the worker (`extract`).
+"""
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.config import get_settings
+from app.errors import FieldError, NotFound, TooLarge, UnsupportedMediaType
+from app.models import Document
+from app.schemas.evidence import DocumentRead
+from app.services.evidence import sniff, storage
+from app.services.shared import audit
+from app.services.shared.common import get_or_404
+from app.vocab import DocumentStatus, TextStatus
+
+
+def upload(session: Session, *, data: bytes, title: str | None) -> tuple[Document, bool]:
+    """Keep uploaded bytes; return their document and whether it is new."""
+    limit = get_settings().max_document_bytes
+    if len(data) > limit:
+        raise TooLarge(
+            f"The file is {len(data):,} bytes; documents are kept up to {limit:,} bytes.",
+            [FieldError("file", f"over {limit} bytes", "too_large")],
+        )
+    media = sniff.media_type(data)
+    if media is None:
+        raise UnsupportedMediaType(
+            "The file is none of the types kept: PDF, HTML, plain text, PNG or JPEG "
+            "(the type is read from the file itself).",
+            [FieldError("file", "not PDF, HTML, plain text, PNG or JPEG", "media_type")],
+        )
+    digest = storage.sha256(data)
+    same = session.scalar(
+        select(Document).where(Document.sha256 == digest, Document.url.is_(None)).order_by(Document.id)
+    )
+    if same is not None:
+        return same, False
+    storage.put(session, data)
+    document = Document(
+        title=title,
+        status=DocumentStatus.stored,
+        sha256=digest,
+        media_type=media,
+        size=len(data),
+        text_status=TextStatus.no_text if media.startswith("image/") else TextStatus.pending,
+        created_by=audit.actor(session),
+    )
+    session.add(document)
+    session.flush()
+    audit.created(session, "document", document.id, audit.row(document))
+    return document, True
+
+
+def read(session: Session, *, document_id: int) -> DocumentRead:
+    return DocumentRead.model_validate(get_or_404(session, Document, document_id))
+
+
+def raw(session: Session, *, document_id: int) -> tuple[Document, bytes]:
+    """A stored document and its bytes (404 while a link is not yet fetched, or failed)."""
+    document = get_or_404(session, Document, document_id)
+    data = storage.get(session, document.sha256) if document.sha256 else None
+    if data is None:
+        reason = {
+            DocumentStatus.pending: "is not fetched yet",
+            DocumentStatus.failed: f"could not be fetched ({document.failure})",
+        }.get(document.status, "has lost its bytes (`findings documents verify` reports it)")
+        raise NotFound(f"Document {document.id} {reason}.")
+    return document, data
