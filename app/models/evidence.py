@@ -16,7 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, BigId, Versioned, enum_column
 from app.vocab import DocumentStatus, LinkStatus, TextStatus
@@ -55,6 +55,9 @@ class Document(Versioned, Base):
     link_checked_at: Mapped[dt.datetime | None]
     link_next_check_at: Mapped[dt.datetime | None]
     created_by: Mapped[str] = mapped_column(String(200))
+    pages: Mapped[list["DocumentPage"]] = relationship(
+        order_by="DocumentPage.number", lazy="raise", cascade="all, delete-orphan", passive_deletes=True
+    )
     __table_args__ = (
         Index("ix_documents_sha256", "sha256"),
         Index("ix_documents_status_next_attempt_at", "status", "next_attempt_at"),

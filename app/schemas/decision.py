@@ -57,6 +57,9 @@ class SourceIn(InputModel):
     title: Title | None = None
     publisher: Name | None = None
     published_on: Date | None = None
+    document_id: DbId | None = Field(
+        default=None, description="Its archived copy, a document kept by `POST /api/v1/documents`."
+    )
 
 
 class RelatedIn(InputModel):
@@ -177,6 +180,7 @@ class SourceOut(OutputModel):
     title: str | None
     publisher: str | None
     published_on: dt.date | None
+    document_id: int | None = Field(default=None, description="Its archived copy (`/api/v1/documents/{id}`).")
 
 
 class RelatedOut(OutputModel):

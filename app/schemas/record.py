@@ -7,7 +7,7 @@ the same field types as the API's own request bodies.
 import datetime as dt
 from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Base64Bytes, Field, StringConstraints, field_validator, model_validator
 
 from app.schemas.case import CaseCreate
 from app.schemas.common import (
@@ -29,7 +29,9 @@ from app.schemas.recommendation import RecommendationCreate
 from app.schemas.regulator import RegulatorCreate
 from app.vocab import (
     AssertedBy,
+    DocumentStatus,
     FindingOutcome,
+    LinkStatus,
     OrganisationKind,
     OrganisationRole,
     Origin,
@@ -39,14 +41,30 @@ from app.vocab import (
     Relation,
     Review,
     Status,
+    TextStatus,
 )
 
 FORMAT = "findings-tracker-record"
-VERSION = 1
+# Version 2 adds the archived documents (their items, and their bytes as `blobs`); a version 1
+# file, without them, is read as before.
+VERSION = 2
+VERSIONS = (1, 2)
 # The sections of the file, in the order they are written and must be read.
-SECTIONS = ("regulators", "organisations", "cases", "decisions", "recommendations", "assessments")
+SECTIONS = (
+    "regulators",
+    "organisations",
+    "cases",
+    "documents",
+    "decisions",
+    "recommendations",
+    "assessments",
+    "blobs",
+)
+# The sections each version's files hold (and must).
+SECTIONS_OF = {1: tuple(s for s in SECTIONS if s not in ("documents", "blobs")), 2: SECTIONS}
 
 Actor = Stripped[Annotated[str, sent(200)]]
+Hash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
 
 # An imported id leaves room for the records made after it: every id must stay below
@@ -110,12 +128,52 @@ class FindingItem(InputModel):
     outcome: FindingOutcome
 
 
+class DocumentItem(_Row):
+    """An archived document; its bytes are in the `blobs` section, by SHA-256."""
+
+    title: Title | None = None
+    status: DocumentStatus
+    sha256: Hash | None = None
+    media_type: Annotated[str, Field(max_length=100)] | None = None
+    size: Annotated[int, Field(ge=0)] | None = None
+    url: Url | None = None
+    final_url: Url | None = None
+    http_status: Annotated[int, Field(ge=100, le=599)] | None = None
+    headers: dict[str, str] | None = None
+    fetched_at: dt.datetime | None = None
+    warc_sha256: Hash | None = None
+    failure: Annotated[str, Field(max_length=500)] | None = None
+    attempts: Annotated[int, Field(ge=0)] = 0
+    next_attempt_at: dt.datetime | None = None
+    text_status: TextStatus
+    text_reason: Annotated[str, Field(max_length=500)] | None = None
+    page_count: Annotated[int, Field(ge=0)] | None = None
+    pages: list[str] = Field(default_factory=list, description="The text of each page, in order.")
+    link_status: LinkStatus
+    link_checked_at: dt.datetime | None = None
+    link_next_check_at: dt.datetime | None = None
+    created_by: Actor
+
+    _aware_times = field_validator("fetched_at", "next_attempt_at", "link_checked_at", "link_next_check_at")(
+        _utc
+    )
+
+
+class BlobItem(InputModel):
+    """The bytes of a document (or of its WARC record), once per SHA-256, in base64."""
+
+    sha256: Hash
+    size: Annotated[int, Field(ge=0)]
+    data: Base64Bytes
+
+
 class SourceItem(InputModel):
     id: DbId
     url: Url
     title: Title | None = None
     publisher: Name | None = None
     published_on: Date | None = None
+    document_id: DbId | None = None
 
 
 class RelatedItem(InputModel):
@@ -189,7 +247,9 @@ ITEM_MODELS: dict[str, type[InputModel]] = {
     "regulators": RegulatorItem,
     "organisations": OrganisationItem,
     "cases": CaseItem,
+    "documents": DocumentItem,
     "decisions": DecisionItem,
     "recommendations": RecommendationItem,
     "assessments": AssessmentItem,
+    "blobs": BlobItem,
 }

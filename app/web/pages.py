@@ -18,6 +18,7 @@ from app.schemas.common import MAX_ID
 from app.schemas.decision import DecisionRead
 from app.schemas.filters import DecisionFilter, OrganisationFilter, RecommendationFilter
 from app.services import compliance
+from app.services.evidence import documents as evidence
 from app.services.readmodel import store as read_store
 from app.services.record import (
     cases,
@@ -170,6 +171,7 @@ def decision_page(request: Request, decision_id: Id, session: SessionDep) -> HTM
             "org_names": org_names,
             "chain": decision_chain(session, decision, as_of),
             "possible_duplicates": duplicates.decision_matches(session, decision_id),
+            "archived": evidence.read_many(session, (s.document_id for s in decision.sources)),
             "case_title": case_title,
         }
 

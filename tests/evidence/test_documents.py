@@ -270,3 +270,34 @@ def test_a_document_folder_keeps_the_bytes_as_files(api: Api, settings_env: Any,
         assert session.scalars(select(DocumentBlob)).all() == []
         assert session.scalar(select(Document.sha256)) == doc["sha256"]
     assert api.get(f"/documents/{doc['id']}/raw").content == data
+
+
+def test_a_decision_source_points_at_its_archived_copy(api: Api) -> None:
+    doc = upload(api, pdf(THREE_PAGES), title="Report of findings").json()
+    reg = api.regulator()
+    source = {"url": "https://www.priv.gc.ca/en/opc-actions-and-decisions/2021/pipeda-2021-001/"}
+    unknown = api.post(
+        "/api/v1/decisions",
+        {
+            "reference": "PIPEDA-2021-001",
+            "title": "Clearview AI",
+            "kind": "report_of_findings",
+            "issued_on": "2021-02-02",
+            "regulators": [{"regulator_id": reg["id"], "role": "lead"}],
+            "sources": [source | {"document_id": doc["id"] + 99}],
+        },
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["field"] == "sources.0.document_id"
+    decision = api.decision(reg["id"], sources=[source | {"document_id": doc["id"]}])
+    assert decision["sources"][0]["document_id"] == doc["id"]
+    page = api.get(f"/decisions/{decision['id']}")
+    assert f'href="/documents/{doc["id"]}"' in page.text and "archived copy" in page.text
+    assert "SHA-256 <code" in page.text and "PDF" in page.text
+    cited = api.get(f"/documents/{doc['id']}")
+    assert f'href="/decisions/{decision["id"]}"' in cited.text
+    # The stored read (the current read) and the computed one (as of a day) agree.
+    assert (
+        api.ok(api.get(f"/api/v1/decisions/{decision['id']}", params={"as_of": "2030-01-01"}))["sources"]
+        == (decision["sources"])
+    )

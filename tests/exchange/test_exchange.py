@@ -11,8 +11,10 @@ from fastapi.testclient import TestClient
 from app.db import Database
 from app.main import create_app
 from app.services import demo
+from app.services.evidence import extract
 from app.vocab import Role
 from tests.conftest import Api, table_counts
+from tests.evidence.pdfs import pdf
 
 
 def build_record(api: Api) -> None:
@@ -24,6 +26,18 @@ def build_record(api: Api) -> None:
     child = api.organisation("Acme Ltd", aliases=["Acme"], parent_id=parent["id"], country="GB")
     case = api.ok(api.post("/api/v1/cases", {"title": "Acme leak", "tags": ["breach", "leak"]}), 201)
     reg = api.regulator("Autoriteit Persoonsgegevens", "NL", short_name="AP")
+    archived = api.client.post(
+        "/api/v1/documents",
+        files={"file": ("ap.pdf", pdf(["Besluit", "Boete opgelegd"]))},
+        data={"title": "Besluit AP"},
+        headers=api.auth(),
+    ).json()
+    api.client.post(
+        "/api/v1/documents",
+        files={"file": ("logo.png", b"\x89PNG\r\n\x1a\n" + b"\x01" * 40)},
+        headers=api.auth(),
+    )
+    extract.process_pending(api.db)
     first = api.decision(
         reg["id"],
         reference="AP-2020-1",
@@ -33,7 +47,14 @@ def build_record(api: Api) -> None:
         penalty_amount="1234.50",
         penalty_currency="EUR",
         findings=[{"text": "Leaked data", "organisation_id": child["id"], "outcome": "contravention"}],
-        sources=[{"url": "https://example.org/ap", "title": "Décision — AP", "published_on": "2020-05-02"}],
+        sources=[
+            {
+                "url": "https://example.org/ap",
+                "title": "Décision — AP",
+                "published_on": "2020-05-02",
+                "document_id": archived["id"],
+            }
+        ],
         provisions=["GDPR Art. 32"],
         tags=["breach"],
     )
@@ -76,8 +97,10 @@ def test_round_trip_gives_the_same_record(api: Api, other_api: Api) -> None:
     build_record(api)
     first = export(api)
     record = json.loads(first)
-    assert record["format"] == "findings-tracker-record" and record["version"] == 1
+    assert record["format"] == "findings-tracker-record" and record["version"] == 2
     assert [len(record[s]) for s in ("decisions", "recommendations", "assessments")] == [10, 9, 12]
+    assert [len(record[s]) for s in ("documents", "blobs")] == [2, 2]
+    assert record["documents"][0]["pages"] == ["Besluit", "Boete opgelegd"]
     result = import_(other_api, first)
     assert result.status_code == 200, result.text
     assert result.json()["imported"]["decisions"] == 10
@@ -88,6 +111,11 @@ def test_round_trip_gives_the_same_record(api: Api, other_api: Api) -> None:
     # Derived values come back too: same reads through the API on both sides.
     for url in ("/api/v1/decisions?limit=500", "/api/v1/recommendations?limit=500", "/api/v1/organisations"):
         assert api.ok(api.get(url)) == other_api.ok(other_api.get(url))
+    # Every document comes back byte for byte, with its text.
+    for document in record["documents"]:
+        url = f"/documents/{document['id']}/raw"
+        assert api.get(url).content == other_api.get(url).content
+    assert other_api.ok(other_api.get("/api/v1/search", params={"q": "boete"}))["items"][0]["page"] == 2
     # The import is in the audit log, and new records get fresh ids after the imported ones.
     org = other_api.organisation("New Co")
     assert org["id"] == max(o["id"] for o in record["organisations"]) + 1
@@ -236,3 +264,29 @@ def test_import_takes_bodies_over_the_usual_limit(other_api: Api, record_body: b
     # Other routes keep the 2 MB limit.
     response = other_api.post("/api/v1/regulators", None, content=b" " * 3_000_000)
     assert response.status_code == 413
+
+
+def test_a_version_1_file_without_documents_is_still_read(other_api: Api, record_body: bytes) -> None:
+    record = json.loads(record_body)
+    for source in (s for d in record["decisions"] for s in d["sources"]):
+        source.pop("document_id", None)
+    old = {k: v for k, v in record.items() if k not in ("documents", "blobs")} | {"version": 1}
+    result = import_(other_api, json.dumps(old).encode())
+    assert result.status_code == 200, result.text
+    assert "documents" not in result.json()["imported"] or result.json()["imported"]["documents"] == 0
+
+
+def test_documents_without_their_bytes_or_with_changed_bytes_are_refused(
+    other_api: Api, record_body: bytes
+) -> None:
+    before = table_counts(other_api.db)
+    record = json.loads(record_body)
+    missing = record | {"blobs": record["blobs"][1:]}
+    refused = import_(other_api, json.dumps(missing).encode())
+    assert refused.status_code == 422
+    assert any("sha256" in e["field"] and e["type"] == "missing" for e in refused.json()["errors"])
+    changed = json.loads(record_body)
+    changed["blobs"][0]["data"] = "AAAA"
+    refused = import_(other_api, json.dumps(changed).encode())
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "blobs[0].data"
+    assert table_counts(other_api.db) == before

@@ -5,6 +5,8 @@ not keep (415, from the bytes); bytes already uploaded give back the document th
 (nothing is stored twice). Its text is read later by the worker (`extract`).
 """
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -53,6 +55,15 @@ def upload(session: Session, *, data: bytes, title: str | None) -> tuple[Documen
     session.flush()
     audit.created(session, "document", document.id, audit.row(document))
     return document, True
+
+
+def read_many(session: Session, ids: Iterable[int | None]) -> dict[int, DocumentRead]:
+    """The documents of these ids (None and unknown ones left out), by id."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    found = session.scalars(select(Document).where(Document.id.in_(wanted)))
+    return {d.id: DocumentRead.model_validate(d) for d in found}
 
 
 def read(session: Session, *, document_id: int) -> DocumentRead:

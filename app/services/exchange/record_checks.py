@@ -15,13 +15,15 @@ from app.models import (
     Case,
     Decision,
     DecisionSource,
+    Document,
+    DocumentPage,
     Finding,
     Organisation,
     OrganisationAlias,
     Recommendation,
     Regulator,
 )
-from app.schemas.record import FORMAT, SECTIONS, VERSION
+from app.schemas.record import FORMAT, SECTIONS, VERSION, VERSIONS
 
 BATCH = 500
 MAX_ERRORS = 20
@@ -82,10 +84,10 @@ def check_header(header: dict[str, Any]) -> None:
             f"The file's `format` must be {FORMAT!r} (found {header.get('format')!r}).",
             [FieldError("format", f"must be {FORMAT!r}", "format")],
         )
-    if header.get("version") != VERSION:
+    if header.get("version") not in VERSIONS:
         raise Invalid(
-            f"This version reads format version {VERSION}; the file has {header.get('version')!r}.",
-            [FieldError("version", f"must be {VERSION}", "version")],
+            f"This version reads format versions 1 to {VERSION}; the file has {header.get('version')!r}.",
+            [FieldError("version", f"must be 1 to {VERSION}", "version")],
         )
 
 
@@ -107,6 +109,8 @@ SEQUENCED = (
     Organisation,
     OrganisationAlias,
     Case,
+    Document,
+    DocumentPage,
     Decision,
     Finding,
     DecisionSource,

@@ -1,22 +1,24 @@
-"""The whole record out as one JSON document (format `findings-tracker-record`, version 1;
+"""The whole record out as one JSON document (format `findings-tracker-record`, version 2;
 docs/export-format.md): the export half of app/services/exchange/record_import.py.
 
 Each section's items are read from the records as their models in app/schemas/record.py
 declare them, page by page through each table by id (keyset), so memory stays flat.
 """
 
+import base64
 import functools
 import json
 from collections.abc import Iterator
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session, selectinload
 
-from app.models import Assessment, Case, Decision, Organisation, Recommendation, Regulator
+from app.models import Assessment, Case, Decision, Document, Organisation, Recommendation, Regulator
 from app.schemas.fields import part_model
 from app.schemas.record import FORMAT, ITEM_MODELS, SECTIONS, VERSION, AssessmentItem, RelatedItem
+from app.services.evidence import storage
 from app.services.shared import audit
 
 PAGE = 500
@@ -24,7 +26,7 @@ PAGE = 500
 
 STAMPS = ("version", "created_at", "updated_at")
 # An item's list of plain values, read from each part's one value column.
-LIST_VALUES = {"aliases": "alias", "provisions": "provision", "tags": "tag"}
+LIST_VALUES = {"aliases": "alias", "provisions": "provision", "tags": "tag", "pages": "text"}
 # Item fields read from a record attribute of another name.
 READ_AS: dict[tuple[type[BaseModel], str], str] = {
     (RelatedItem, "decision_id"): "related_decision_id",
@@ -88,6 +90,7 @@ TABLES: dict[str, Any] = {
     "regulators": Regulator,
     "organisations": Organisation,
     "cases": Case,
+    "documents": Document,
     "decisions": Decision,
     "recommendations": Recommendation,
     "assessments": Assessment,
@@ -128,6 +131,9 @@ def export_record(session: Session) -> Iterator[str]:
     for section in SECTIONS:
         item_model = ITEM_MODELS[section]
         yield ",\n" + dumps(section) + ":["
+        if section == "blobs":
+            yield from _blobs(session)
+            continue
         first = True
         for rows in _pages(session, TABLES[section], _options(section)):
             lines = [
@@ -138,6 +144,24 @@ def export_record(session: Session) -> Iterator[str]:
             yield "".join(lines)
         yield "\n]" if not first else "]"
     yield "\n}\n"
+
+
+def _blobs(session: Session) -> Iterator[str]:
+    """The bytes of every archived document and WARC record, once each, by SHA-256 (base64),
+    one at a time: wherever they are kept (the database or `DOCUMENT_DIR`)."""
+    held = union(
+        select(Document.sha256.label("sha256")).where(Document.sha256.is_not(None)),
+        select(Document.warc_sha256).where(Document.warc_sha256.is_not(None)),
+    ).subquery()
+    first = True
+    for (digest,) in session.execute(select(held.c.sha256).order_by(held.c.sha256)).all():
+        data = storage.get(session, digest)
+        if data is None:
+            continue  # lost bytes are reported by `findings documents verify`, not invented
+        item = {"sha256": digest, "size": len(data), "data": base64.b64encode(data).decode()}
+        yield ("\n" if first else ",\n") + dumps(item)
+        first = False
+    yield "\n]" if not first else "]"
 
 
 def consistent_read(session: Session) -> None:

@@ -35,6 +35,8 @@ from app.models import (
     DecisionRelation,
     DecisionSource,
     DecisionTag,
+    Document,
+    DocumentPage,
     Finding,
     Organisation,
     OrganisationAlias,
@@ -43,8 +45,9 @@ from app.models import (
 )
 from app.models.base import table_of
 from app.schemas.fields import is_list
-from app.schemas.record import ITEM_MODELS, SECTIONS, DecisionItem
+from app.schemas.record import ITEM_MODELS, SECTIONS, SECTIONS_OF, DecisionItem
 from app.services import compliance, hooks
+from app.services.evidence import storage
 from app.services.exchange import jsonstream, record_checks
 from app.services.exchange.record_checks import (
     Batches,
@@ -63,7 +66,7 @@ __all__ = ["consistent_read", "export_record", "import_record", "is_empty", "res
 
 # A decision item's parts (its lists), written to tables of their own.
 DECISION_PARTS = {name for name, info in DecisionItem.model_fields.items() if is_list(info.annotation)}
-ENTITIES = (Regulator, Organisation, Case, Decision, Recommendation)
+ENTITIES = (Regulator, Organisation, Case, Document, Decision, Recommendation)
 
 
 def is_empty(session: Session) -> bool:
@@ -86,6 +89,8 @@ class _Importer:
         self.issued_on: dict[int, dt.date] = {}
         self.related: list[tuple[int, int, Any]] = []  # (decision index, decision id, related list)
         self.counts: dict[str, int] = {s: 0 for s in SECTIONS}
+        self.wanted_bytes: dict[str, str] = {}  # SHA-256 of the documents' bytes -> where named
+        self.blob_hashes: set[str] = set()
 
     # Each section's item: check it, then queue its rows.
 
@@ -167,6 +172,8 @@ class _Importer:
             self._ref(f"{where}.organisations[{j}].organisation_id", "organisations", o.organisation_id)
         for j, f in enumerate(m.findings):
             self._ref(f"{where}.findings[{j}].organisation_id", "organisations", f.organisation_id)
+        for j, source in enumerate(m.sources):
+            self._ref(f"{where}.sources[{j}].document_id", "documents", source.document_id)
         for part, items in (("findings", m.findings), ("sources", m.sources)):
             for j, child in enumerate(items):
                 if child.id in self.child_ids[part]:
@@ -201,6 +208,28 @@ class _Importer:
             self.batches.add(DecisionSource, s.model_dump() | {"decision_id": m.id, "position": j})
         for tag in m.tags:
             self.batches.add(DecisionTag, {"decision_id": m.id, "tag": tag})
+
+    def documents(self, i: int, m: Any, raw: dict[str, Any]) -> None:
+        if not self._new_id("documents", i, m.id):
+            return
+        for name in ("sha256", "warc_sha256"):
+            if (digest := getattr(m, name)) is not None:
+                self.wanted_bytes.setdefault(digest, f"documents[{i}].{name}")
+        self.batches.add(Document, m.model_dump(exclude={"pages"}))
+        for number, text in enumerate(m.pages, start=1):
+            self.batches.add(DocumentPage, {"document_id": m.id, "number": number, "text": text})
+        self._audit("document", m.id, raw | {"pages": len(m.pages)})
+
+    def blobs(self, i: int, m: Any, raw: dict[str, Any]) -> None:
+        data: bytes = m.data
+        if len(data) != m.size or storage.sha256(data) != m.sha256:
+            self.errors.add(f"blobs[{i}].data", "does not hash to its sha256 (or is not its size)", "hash")
+            return
+        if m.sha256 in self.blob_hashes:
+            self.errors.add(f"blobs[{i}].sha256", f"{m.sha256} appears twice", "unique")
+            return
+        self.blob_hashes.add(m.sha256)
+        storage.put(self.session, data)
 
     def recommendations(self, i: int, m: Any, raw: dict[str, Any]) -> None:
         if not self._new_id("recommendations", i, m.id):
@@ -298,6 +327,9 @@ class _Importer:
         self.issued_on = {}
 
     def finish(self) -> None:
+        for digest, field in self.wanted_bytes.items():
+            if digest not in self.blob_hashes and not storage.held(self.session, digest):
+                self.errors.add(field, f"the bytes of {digest} are not in the file's blobs", "missing")
         self.errors.raise_()
         self.batches.flush()
         compliance.refresh_all(self.session)
@@ -324,7 +356,7 @@ def import_record(session: Session, fp: TextIO) -> dict[str, int]:
         for event in jsonstream.events(fp):
             _on_event(importer, event, header, seen)
         check_header(header)
-        missing = [s for s in SECTIONS if s not in seen]
+        missing = [s for s in SECTIONS_OF[header["version"]] if s not in seen]
         if missing:
             raise Invalid(
                 "The file lacks the section(s) " + ", ".join(missing) + ".",

@@ -20,6 +20,7 @@ from app.models import (
     DecisionRelation,
     DecisionSource,
     DecisionTag,
+    Document,
     Finding,
     Organisation,
     Recommendation,
@@ -61,6 +62,7 @@ def snapshot(d: Decision) -> dict[str, Any]:
                 "title": s.title,
                 "publisher": s.publisher,
                 "published_on": audit.jsonable(s.published_on),
+                "document_id": s.document_id,
             }
             for s in d.sources
         ],
@@ -84,6 +86,7 @@ def _check_refs(session: Session, data: DecisionCreate | DecisionUpdate, decisio
         for i, f in enumerate(data.findings or [])
     ]
     refs += [(f"related.{i}.decision_id", Decision, r.decision_id) for i, r in enumerate(data.related or [])]
+    refs += [(f"sources.{i}.document_id", Document, s.document_id) for i, s in enumerate(data.sources or [])]
     if decision_id is not None:
         for i, r in enumerate(data.related or []):
             if r.decision_id == decision_id:

@@ -171,6 +171,7 @@ PART_QUERIES: dict[str, Any] = {
         DecisionSource.title,
         DecisionSource.publisher,
         DecisionSource.published_on,
+        DecisionSource.document_id,
     ),
     "tags": _part(DecisionTag, DecisionTag.tag, order=DecisionTag.tag),
     "related": _part(
@@ -237,7 +238,13 @@ def read_many(session: Session, decisions: list[Decision], *, as_of: dt.date | N
                 ],
                 provisions=[r.provision for r in p["provisions"]],
                 sources=[
-                    SourceOut(url=s.url, title=s.title, publisher=s.publisher, published_on=s.published_on)
+                    SourceOut(
+                        url=s.url,
+                        title=s.title,
+                        publisher=s.publisher,
+                        published_on=s.published_on,
+                        document_id=s.document_id,
+                    )
                     for s in p["sources"]
                 ],
                 tags=[t.tag for t in p["tags"]],
