@@ -276,6 +276,15 @@ def test_a_version_1_file_without_documents_is_still_read(other_api: Api, record
     assert "documents" not in result.json()["imported"] or result.json()["imported"]["documents"] == 0
 
 
+def test_a_version_1_file_may_not_hold_documents(other_api: Api, record_body: bytes) -> None:
+    before = table_counts(other_api.db)
+    record = json.loads(record_body) | {"version": 1}
+    refused = import_(other_api, json.dumps(record).encode())
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["field"] == "documents"
+    assert table_counts(other_api.db) == before
+
+
 def test_documents_without_their_bytes_or_with_changed_bytes_are_refused(
     other_api: Api, record_body: bytes
 ) -> None:

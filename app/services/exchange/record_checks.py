@@ -91,10 +91,12 @@ def check_header(header: dict[str, Any]) -> None:
         )
 
 
-def check_order(key: str, seen: list[str]) -> None:
-    if key not in SECTIONS:
+def check_order(key: str, seen: list[str], sections: tuple[str, ...] = SECTIONS) -> None:
+    """A section may come only once, in the order of `SECTIONS`, and only if the file's
+    version has it (`sections`)."""
+    if key not in sections:
         raise Invalid(
-            f"Unknown section {key!r}; the sections are " + ", ".join(SECTIONS) + ".",
+            f"Unknown section {key!r}; the sections are " + ", ".join(sections) + ".",
             [FieldError(key, "is not part of the format", "extra_forbidden")],
         )
     if key in seen or (seen and SECTIONS.index(key) < SECTIONS.index(seen[-1])):

@@ -404,7 +404,7 @@ def _on_event(
         header[event.key] = event.value
     elif isinstance(event, jsonstream.ArrayStart):
         check_header(header)
-        check_order(event.key, seen)
+        check_order(event.key, seen, SECTIONS_OF[header["version"]])
         seen.append(event.key)
     elif isinstance(event, jsonstream.ArrayEnd):
         importer.counts[event.key] = event.count
