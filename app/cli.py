@@ -280,7 +280,7 @@ def worker(
     interval: Annotated[float, typer.Option(help="Seconds between rounds when idle.")] = 2.0,
 ) -> None:
     """Deliver alerts: turn new events into deliveries and send the webhooks and e-mails due;
-    read the text of archived documents.
+    archive the links given, read the text of archived documents, check archived links again.
 
     Runs until stopped (Ctrl-C or SIGTERM). Several workers may run against PostgreSQL; on
     SQLite run one.
@@ -291,9 +291,10 @@ def worker(
 
     from app.db import Database
     from app.services.alerts import worker as delivery
-    from app.services.evidence import extract
+    from app.services.evidence import extract, fetch
 
-    chores = [extract.process_pending]
+    # Archive the links given, read the text of what is kept, and check archived links again.
+    chores = [fetch.fetch_pending, extract.process_pending, fetch.check_links]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     db = Database()
     try:
@@ -303,7 +304,7 @@ def worker(
             typer.echo(
                 f"{result.events} event(s) fanned out, {result.queued} delivery(ies) queued, "
                 f"{result.delivered} delivered, {result.retried} to retry, {result.failed} given up; "
-                f"{read} document(s) read."
+                f"{read} document(s) fetched, read or checked."
             )
             return
         stop = threading.Event()

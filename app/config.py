@@ -70,8 +70,11 @@ class Settings(BaseSettings):
     smtp_ca_file: str | None = None
     mail_from: str = "Findings Tracker <alerts@localhost>"
     mail_dir: Path = PROJECT_ROOT / "data" / "mail"
-    # Webhooks to loopback, private and link-local addresses are refused unless this is set
-    # (a subscriber must not be able to make the server call into its own network).
+    # Webhooks and links to archive that lead to loopback, private or link-local addresses (or
+    # to ports other than 80 and 443) are refused unless this is set (a subscriber or an editor
+    # must not be able to make the server call into its own network). Its former name,
+    # ALLOW_PRIVATE_WEBHOOKS, still works (either set allows them).
+    allow_private_urls: bool = False
     allow_private_webhooks: bool = False
     # Seconds one webhook attempt may take in all, from connecting to the answer's status.
     webhook_timeout: float = Field(default=10.0, gt=0)

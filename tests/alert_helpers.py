@@ -95,7 +95,7 @@ def smtp(settings_env: Any, tmp_path: Path) -> Iterator[Mailbox]:
     )
     controller.start()
     settings_env(
-        smtp_url=f"smtp://127.0.0.1:{port}", smtp_ca_file=str(ca_file), allow_private_webhooks="true"
+        smtp_url=f"smtp://127.0.0.1:{port}", smtp_ca_file=str(ca_file), allow_private_urls="true"
     )
     try:
         yield Mailbox(handler)

@@ -4,6 +4,8 @@ served outside the API (`/documents/{id}/raw`, app/web/documents.py), like the p
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -12,9 +14,9 @@ from app.api.common import READ_ITEM, created, problems, with_etag
 from app.api.deps import Editor, SessionDep, item_id
 from app.api.idempotency import ApiRoute
 from app.config import get_settings
-from app.errors import BadRequest, FieldError, Invalid, TooLarge
-from app.schemas.evidence import DocumentRead
-from app.services.evidence import documents
+from app.errors import FieldError, Invalid, TooLarge, UnsupportedMediaType
+from app.schemas.evidence import DocumentLink, DocumentRead
+from app.services.evidence import documents, fetch
 
 router = APIRouter(prefix="/documents", tags=["documents"], route_class=ApiRoute)
 DocumentId = Annotated[int, item_id("document_id")]
@@ -37,6 +39,7 @@ UPLOAD_BODY: dict[str, Any] = {
                     },
                 }
             },
+            "application/json": {"schema": {"$ref": "#/components/schemas/DocumentLink"}},
         },
     }
 }
@@ -47,6 +50,7 @@ UPLOAD_BODY: dict[str, Any] = {
     status_code=201,
     response_model=DocumentRead,
     responses={
+        202: {"model": DocumentRead, "description": "The link is taken; the worker fetches it."},
         **problems(400, 401, 403, 413, 415, 422),
     },
     openapi_extra=UPLOAD_BODY,
@@ -55,7 +59,10 @@ async def create_document(
     request: Request, session: SessionDep, _: Editor, response: Response
 ) -> DocumentRead:
     """Upload a file (multipart, field `file`, optional `title`): kept at once, 201 (200 with
-    the same document when these bytes were uploaded before)."""
+    the same document when these bytes were uploaded before). Or give a link to archive (JSON
+    `{"url": ..., "title": ...}`): vetted at once (422 for a private address or another
+    scheme), 202, and fetched by the worker, which keeps the page with its WARC record; read
+    the document until its `status` is `stored` or `failed`."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind in ("multipart/form-data", "application/x-www-form-urlencoded"):
         limit = get_settings().max_document_bytes
@@ -82,8 +89,19 @@ async def create_document(
             documents.upload, session, data=data, title=(title or None) if isinstance(title, str) else None
         )
         response.status_code = 201 if new else 200
+    elif kind == "application/json":
+        try:
+            link = DocumentLink.model_validate_json(await request.body())
+        except ValidationError as exc:
+            errors = exc.errors(include_url=False)
+            raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from None
+        document = await run_in_threadpool(fetch.submitted, session, url=str(link.url), title=link.title)
+        response.status_code = 202
     else:
-        raise BadRequest("Send a file as multipart/form-data (field `file`).")
+        raise UnsupportedMediaType(
+            "Send a file as multipart/form-data (field `file`), or a link to archive as JSON "
+            '(`{"url": "https://…"}`).'
+        )
     created(response, str(request.url_for("get_document", document_id=document.id)), document.version)
     return DocumentRead.model_validate(document)
 

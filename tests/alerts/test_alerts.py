@@ -216,7 +216,7 @@ def test_a_webhook_pointed_at_a_private_address_later_is_not_sent(
 ) -> None:
     r = record(api)
     webhook(api, {"type": "organisation", "id": r["clearview"]["id"]}, receiver.url)
-    settings_env(allow_private_webhooks="false")
+    settings_env(allow_private_urls="false")
     api.assess(r["recs"][0]["id"], "complied", "2024-01-15")
     done = worker.run_once(db)
     # The first delivery fails; the subscription's next one waits for its retry, unattempted.

@@ -288,7 +288,7 @@ def test_the_send_goes_to_the_address_that_was_vetted(
         monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: real(public, *a, **k))
         target = {"type": "organisation", "id": r["clearview"]["id"]}
         webhook(api, target, "http://hooks.example/hook", ["assessment.created"])
-        settings_env(allow_private_webhooks="false")
+        settings_env(allow_private_urls="false")
         monkeypatch.setattr(socket, "getaddrinfo", rebinding)
         api.assess(r["recs"][0]["id"], "complied", "2024-01-15")
         done = worker.run_once(db)
