@@ -118,6 +118,7 @@ def dashboard(request: Request, session: SessionDep) -> HTMLResponse:
             "latest": latest.items,
             "activity": recommendations.latest_assessments(session, as_of=as_of, limit=8),
             "org_names": organisations.names(session, {r.organisation_id for r in overdue.items}),
+            "kept": evidence.kept(session),
         }
 
     return record_page(request, "dashboard.html", build)

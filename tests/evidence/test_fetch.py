@@ -305,3 +305,33 @@ def test_private_links_are_allowed_by_the_setting_or_its_former_name(
     assert submit(api, site.url("/a")).status_code == 422
     settings_env(**{name: "true"})
     assert submit(api, site.url("/a")).status_code == 202
+
+
+def test_the_dashboard_counts_the_sources_archived_and_the_links_gone(
+    api: Api, public_loopback: Site
+) -> None:
+    site = public_loopback
+    site.routes["/a"] = Route(200, PAGE)
+    doc = submit(api, site.url("/a")).json()
+    fetch.fetch_pending(api.db)
+    regulator = api.ok(
+        api.post("/api/v1/regulators", {"name": "Privacy Commissioner", "jurisdiction": "CA"}), 201
+    )
+    source = {"url": site.url("/a"), "title": "Findings", "document_id": doc["id"]}
+    body = {
+        "reference": "PIPEDA-2021-001",
+        "title": "Clearview AI",
+        "kind": "report_of_findings",
+        "issued_on": "2021-02-02",
+        "regulators": [{"regulator_id": regulator["id"], "role": "lead"}],
+        "sources": [source, {"url": "https://example.org/press", "title": "Press release"}],
+    }
+    api.ok(api.post("/api/v1/decisions", body), 201)
+    del site.routes["/a"]
+    due_now(api.db, Document.link_next_check_at)
+    fetch.check_links(api.db)
+    page = api.get("/")
+    assert page.status_code == 200
+    text = " ".join(page.text.split())
+    assert "<strong>1</strong> of 2 decision sources have an archived copy" in text
+    assert "<strong>1</strong> is gone and 0 moved" in text

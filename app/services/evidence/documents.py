@@ -6,18 +6,19 @@ not keep (415, from the bytes); bytes already uploaded give back the document th
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
 from app.errors import FieldError, NotFound, TooLarge, UnsupportedMediaType
-from app.models import Document
+from app.models import DecisionSource, Document
 from app.schemas.evidence import DocumentRead
 from app.services.evidence import sniff, storage
 from app.services.shared import audit
 from app.services.shared.common import get_or_404
-from app.vocab import DocumentStatus, TextStatus
+from app.vocab import DocumentStatus, LinkStatus, TextStatus
 
 
 def upload(session: Session, *, data: bytes, title: str | None) -> tuple[Document, bool]:
@@ -81,3 +82,36 @@ def raw(session: Session, *, document_id: int) -> tuple[Document, bytes]:
         }.get(document.status, "has lost its bytes (`findings documents verify` reports it)")
         raise NotFound(f"Document {document.id} {reason}.")
     return document, data
+
+
+@dataclass(frozen=True)
+class Kept:
+    """How much of the record's evidence outlives its links (today, whatever the as_of)."""
+
+    sources: int  # decision sources
+    archived: int  # of which point at an archived copy
+    documents: int  # documents held (stored)
+    links_checked: int  # archived links asked again at least once
+    links_gone: int
+    links_moved: int
+
+
+def kept(session: Session) -> Kept:
+    sources, archived = session.execute(
+        select(func.count(), func.count(DecisionSource.document_id)).select_from(DecisionSource)
+    ).one()
+    links = dict(
+        session.execute(
+            select(Document.link_status, func.count())
+            .where(Document.status == DocumentStatus.stored)
+            .group_by(Document.link_status)
+        ).all()
+    )
+    return Kept(
+        sources=sources,
+        archived=archived,
+        documents=sum(links.values()),
+        links_checked=sum(n for status, n in links.items() if status != LinkStatus.unchecked),
+        links_gone=links.get(LinkStatus.gone, 0),
+        links_moved=links.get(LinkStatus.moved, 0),
+    )
