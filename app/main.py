@@ -389,12 +389,17 @@ def create_app(database: Database | None = None) -> FastAPI:
         queue_timeout=settings.queue_timeout,
         render=render_error,
     )
-    async def admin_only(request: Request) -> DomainError | None:
-        database = request.app.state.db  # the app's database as it is now (tests swap it)
-        refused = await run_in_threadpool(refusal, database, request.headers.get("authorization"), Role.admin)
-        if refused is not None and refused.status in logged:
-            security_log.event(logged[refused.status], request, status=refused.status)
-        return refused
+    def needs(role: Role) -> Callable[[Request], Awaitable[DomainError | None]]:
+        """A guard for a large body's route: its caller's token checked before the body."""
+
+        async def guard(request: Request) -> DomainError | None:
+            database = request.app.state.db  # the app's database as it is now (tests swap it)
+            refused = await run_in_threadpool(refusal, database, request.headers.get("authorization"), role)
+            if refused is not None and refused.status in logged:
+                security_log.event(logged[refused.status], request, status=refused.status)
+            return refused
+
+        return guard
 
     app.add_middleware(
         ReadBody,
@@ -404,7 +409,7 @@ def create_app(database: Database | None = None) -> FastAPI:
             "/api/v1/import": settings.import_max_bytes,
             "/api/v1/documents": settings.max_document_bytes + 65_536,
         },
-        guards={"/api/v1/import": admin_only},
+        guards={"/api/v1/import": needs(Role.admin), "/api/v1/documents": needs(Role.editor)},
         timeout=settings.body_timeout,
         idle_timeout=settings.body_idle_timeout,
     )

@@ -11,10 +11,10 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from app.access import public
-from app.api.deps import SessionDep
 from app.models import Decision, DecisionSource, DocumentPage
 from app.schemas.common import MAX_ID
 from app.services.evidence import documents, sniff
+from app.unit_of_work import SessionDep
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)

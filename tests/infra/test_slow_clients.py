@@ -236,10 +236,12 @@ def test_sqlite_connections_bound_the_wal(tmp_path: Path) -> None:
         db.dispose()
 
 
+@pytest.mark.parametrize("path", ["/api/v1/import", "/api/v1/documents"])
 @pytest.mark.parametrize("who", ["anonymous", "reader", "forged"])
-def test_an_import_is_refused_before_its_body_is_read(site: Site, who: str) -> None:
-    """A 600 MB import announced by a caller who may not import gets 401 or 403 at once, before
-    any of its body is sent (it used to be spooled to disk whole, then refused)."""
+def test_a_large_body_is_refused_before_it_is_read(site: Site, who: str, path: str) -> None:
+    """A 600 MB import (or a document upload) announced by a caller who may not make it gets
+    401 or 403 at once, before any of its body is sent (an import used to be spooled to disk
+    whole, then refused)."""
     headers = {"Content-Type": "application/json"}
     if who == "reader":
         db = Database(f"sqlite:///{site.path}")
@@ -250,7 +252,7 @@ def test_an_import_is_refused_before_its_body_is_read(site: Site, who: str) -> N
     elif who == "forged":
         headers["Authorization"] = "Bearer ft_forged"
     sock = socket.create_connection(("127.0.0.1", site.port))
-    lines = ["POST /api/v1/import HTTP/1.1", f"Host: 127.0.0.1:{site.port}", "Content-Length: 600000000"]
+    lines = [f"POST {path} HTTP/1.1", f"Host: 127.0.0.1:{site.port}", "Content-Length: 600000000"]
     sock.sendall(("\r\n".join(lines + [f"{k}: {v}" for k, v in headers.items()]) + "\r\n\r\n").encode())
     sock.settimeout(60)
     try:

@@ -461,9 +461,8 @@ def run(db: Database, *, stop: threading.Event, interval: float = 2.0, chores: S
         for queue in QUEUES
     ]
     if chores:
-        threads.append(
-            threading.Thread(target=_chores, args=(db, chores, stop, interval), name="worker-chores", daemon=True)
-        )
+        args = (db, chores, stop, interval)
+        threads.append(threading.Thread(target=_chores, args=args, name="worker-chores", daemon=True))
     for thread in threads:
         thread.start()
     for thread in threads:
