@@ -66,6 +66,10 @@ def fill(path: str, ids: dict[str, int]) -> str:
 
 def test_head_answers_every_get_route_like_its_get_without_a_body(api: Api, app: Any) -> None:
     ids = load_demo(api)
+    kept = api.client.post(
+        "/api/v1/documents", files={"file": ("notes.txt", b"Notes of the hearing.\n")}, headers=api.auth()
+    )
+    ids["document"] = api.ok(kept, 201)["id"]
     api.sign_in(Role.admin)
     api.get("/")  # the page with the one-time notice of signing in
     admin = api.auth(Role.admin)

@@ -83,6 +83,7 @@ def test_a_pdf_is_kept_byte_for_byte_and_a_word_of_its_third_page_is_found_with_
     # The search page links to the page of the document.
     page = api.get("/search", params={"q": "biometric"})
     assert f'href="/documents/{doc["id"]}#page-3"' in page.text
+    assert '<span class="muted">· page 3</span>' in page.text
     shown = api.get(f"/documents/{doc['id']}")
     assert (
         shown.status_code == 200 and 'id="page-3"' in shown.text and "Biometric arrays deleted" in shown.text
@@ -184,8 +185,8 @@ def test_bad_uploads_are_refused_and_nothing_is_stored(api: Api, settings_env: A
     assert zipped.json()["errors"][0]["field"] == "file"
     missing = api.client.post("/api/v1/documents", data={"title": "no file"}, headers=api.auth())
     assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "file"
-    as_json = api.post("/api/v1/documents", {"title": "x"}, headers={"Content-Type": "text/csv"})
-    assert as_json.status_code == 400
+    as_csv = api.post("/api/v1/documents", {"title": "x"}, headers={"Content-Type": "text/csv"})
+    assert as_csv.status_code == 415
     assert upload(api, pdf(["x"]), role=Role.reader).status_code == 403
     anonymous = api.client.post("/api/v1/documents", files={"file": ("a.pdf", pdf(["x"]))})
     assert anonymous.status_code == 401
