@@ -51,7 +51,7 @@ UPLOAD_BODY: dict[str, Any] = {
     status_code=201,
     response_model=DocumentRead,
     responses={
-        200: {"model": DocumentRead, "description": "These bytes were uploaded before: the document holding them."},
+        200: {"model": DocumentRead, "description": "These bytes were kept before: their document."},
         202: {"model": DocumentRead, "description": "The link is taken; the worker fetches it."},
         **problems(400, 401, 403, 413, 415, 422),
     },

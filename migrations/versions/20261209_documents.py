@@ -8,7 +8,7 @@
 - `decision_sources.document_id`: a decision's source may point at its archived copy.
 
 Revision ID: 8e3b6f1a2c94
-Revises: 5d2a8c4e1f70
+Revises: c4f1a9e27b53
 Create Date: 2026-12-07 08:00:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "8e3b6f1a2c94"
-down_revision: str | None = "5d2a8c4e1f70"
+down_revision: str | None = "c4f1a9e27b53"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
