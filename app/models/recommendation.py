@@ -63,6 +63,9 @@ class Assessment(Base):
     source_url: Mapped[str | None] = mapped_column(String(2000))
     source_title: Mapped[str | None] = mapped_column(String(500))
     source_quote: Mapped[str | None] = mapped_column(Text)
+    # The archived copy of the source (app/models/evidence.py) and the page the quote is on.
+    document_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("documents.id", ondelete="SET NULL"))
+    source_page: Mapped[int | None] = mapped_column(Integer)
     # When and by whom it was recorded, kept apart from when it took effect.
     recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # The full actor (`user:<e-mail>`, `token:<name>`): admins see it, in the audit log.
@@ -113,5 +116,7 @@ class Assessment(Base):
         Index("ix_assessments_review_id", "review", "id"),
         CheckConstraint("retracted_at IS NULL OR NOT counted", name="retracted_not_counted"),
         CheckConstraint("(evidence_start IS NULL) = (evidence_end IS NULL)", name="evidence_pair"),
+        CheckConstraint("source_page IS NULL OR source_page >= 1", name="source_page_positive"),
+        Index("ix_assessments_document_id", "document_id"),
     )
     __mapper_args__ = {"version_id_col": version}

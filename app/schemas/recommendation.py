@@ -1,4 +1,5 @@
 import datetime as dt
+from typing import Annotated
 
 from pydantic import AliasChoices, Field
 
@@ -62,7 +63,12 @@ class AssessmentCreate(InputModel):
     source_url: Url | None = None
     source_title: Title | None = None
     source_quote: LongText | None = None
-
+    document_id: DbId | None = Field(
+        default=None, description="The archived copy of the source (`POST /api/v1/documents`)."
+    )
+    source_page: Annotated[int, Field(ge=1, le=100_000)] | None = Field(
+        default=None, description="The page of the archived copy the quote is on (needs `document_id`)."
+    )
 
 class Evidence(OutputModel):
     text: str = Field(description="The sentence of the note the rule matched.")
@@ -80,6 +86,8 @@ class AssessmentRead(OutputModel):
     source_url: str | None
     source_title: str | None
     source_quote: str | None
+    document_id: int | None = Field(description="The archived copy of the source, if one is kept.")
+    source_page: int | None = Field(description="The page of the archived copy the quote is on.")
     recorded_at: dt.datetime
     # The alias reads the public name from the ORM row; the model is only built by validation
     # (from_attributes), never by keyword, so the plugin's check of dynamic aliases does not apply.

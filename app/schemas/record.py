@@ -205,6 +205,8 @@ class AssessmentItem(InputModel):
     source_url: Url | None = None
     source_title: Title | None = None
     source_quote: LongText | None = None
+    document_id: DbId | None = None
+    source_page: int | None = Field(default=None, ge=1, le=100_000)
     recorded_at: dt.datetime
     recorded_by: Actor
     retracted_at: dt.datetime | None = None

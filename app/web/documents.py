@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from app.access import public
-from app.models import Decision, DecisionSource, DocumentPage
+from app.models import Assessment, Decision, DecisionSource, DocumentPage
 from app.schemas.common import MAX_ID
 from app.services.evidence import documents, sniff
 from app.unit_of_work import SessionDep
@@ -38,7 +38,19 @@ def document_page(request: Request, document_id: Id, session: SessionDep) -> HTM
         .where(DecisionSource.document_id == document_id)
         .order_by(Decision.issued_on.desc(), Decision.id)
     ).all()
-    return render(request, "documents/detail.html", {"doc": document, "pages": pages, "cited": cited})
+    assessments = session.execute(
+        select(
+            Assessment.id,
+            Assessment.recommendation_id,
+            Assessment.status,
+            Assessment.assessed_on,
+            Assessment.source_page,
+        )
+        .where(Assessment.document_id == document_id)
+        .order_by(Assessment.assessed_on.desc(), Assessment.id)
+    ).all()
+    context = {"doc": document, "pages": pages, "cited": cited, "assessments": assessments}
+    return render(request, "documents/detail.html", context)
 
 
 @router.get("/documents/{document_id}/raw", name="web_document_raw")

@@ -160,19 +160,22 @@ def decision_page(request: Request, decision_id: Id, session: SessionDep) -> HTM
         case_title = (
             cases.titles(session, [decision.case_id]).get(decision.case_id) if decision.case_id else None
         )
+        history = recommendations.histories(session, recommendation_ids=[r.id for r in recs], as_of=as_of)
         return {
             "d": decision,
             "recs": recs,
             "review": compliance.review_counts(
                 session, Recommendation.decision_id == decision_id, as_of=as_of
             ),
-            "history": recommendations.histories(
-                session, recommendation_ids=[r.id for r in recs], as_of=as_of
-            ),
+            "history": history,
             "org_names": org_names,
             "chain": decision_chain(session, decision, as_of),
             "possible_duplicates": duplicates.decision_matches(session, decision_id),
-            "archived": evidence.read_many(session, (s.document_id for s in decision.sources)),
+            "archived": evidence.read_many(
+                session,
+                [s.document_id for s in decision.sources]
+                + [a.document_id for h in history.values() for a in h],
+            ),
             "case_title": case_title,
         }
 
@@ -187,9 +190,11 @@ def decision_page(request: Request, decision_id: Id, session: SessionDep) -> HTM
 def recommendation_page(request: Request, recommendation_id: Id, session: SessionDep) -> HTMLResponse:
     def build(as_of: dt.date | None) -> dict[str, Any]:
         rec = recommendations.read(session, recommendation_id=recommendation_id, as_of=as_of)
+        history = recommendations.assessments(session, recommendation_id=recommendation_id, as_of=as_of)
         return {
             "r": rec,
-            "history": recommendations.assessments(session, recommendation_id=recommendation_id, as_of=as_of),
+            "history": history,
+            "archived": evidence.read_many(session, (a.document_id for a in history)),
             "decision_reference": decisions.references(session, [rec.decision_id])[rec.decision_id],
             "org_name": organisations.names(session, [rec.organisation_id])[rec.organisation_id],
         }

@@ -302,3 +302,40 @@ def test_a_decision_source_points_at_its_archived_copy(api: Api) -> None:
         api.ok(api.get(f"/api/v1/decisions/{decision['id']}", params={"as_of": "2030-01-01"}))["sources"]
         == (decision["sources"])
     )
+
+
+def test_an_assessment_pins_its_quote_to_a_page_of_the_archived_copy(api: Api) -> None:
+    doc = upload(api, pdf(THREE_PAGES), title="Clearview's reply").json()
+    extract.process_pending(api.db)
+    reg, org = api.regulator(), api.organisation()
+    rec = api.recommendation(api.decision(reg["id"])["id"], org["id"], text="Delete the biometric arrays")
+    url = f"/api/v1/recommendations/{rec['id']}/assessments"
+    base = {"status": "complied", "assessed_on": "2021-06-01", "asserted_by": "organisation"}
+    refused = {
+        "document_id": (base | {"document_id": doc["id"] + 99}, "reference"),
+        "source_page": (base | {"source_page": 3}, "page_without_document"),
+    }
+    for field, (body, kind) in refused.items():
+        answer = api.post(url, body)
+        assert answer.status_code == 422, answer.text
+        assert (answer.json()["errors"][0]["field"], answer.json()["errors"][0]["type"]) == (field, kind)
+    too_far = api.post(url, base | {"document_id": doc["id"], "source_page": 4})
+    assert too_far.status_code == 422 and "has 3 page(s)" in too_far.json()["detail"]
+    assert api.ok(api.get(f"/api/v1/recommendations/{rec['id']}"))["status"] == "pending"  # nothing written
+
+    made = api.assess(
+        rec["id"],
+        "complied",
+        "2021-06-01",
+        asserted_by="organisation",
+        document_id=doc["id"],
+        source_page=3,
+        source_quote="Biometric arrays deleted",
+    )
+    assert (made["document_id"], made["source_page"]) == (doc["id"], 3)
+    page = api.get(f"/recommendations/{rec['id']}")
+    assert f'href="/documents/{doc["id"]}#page-3">(page 3)</a>' in page.text
+    assert "archived copy" in page.text and "SHA-256" in page.text
+    cited = api.get(f"/documents/{doc['id']}")
+    assert f'href="/recommendations/{rec["id"]}#assessment-{made["id"]}"' in cited.text
+    assert "quote on page 3" in cited.text

@@ -66,7 +66,15 @@ def build_record(api: Api) -> None:
     )
     rec = api.recommendation(first["id"], child["id"], "Encrypt backups", due_on="2020-12-31")
     api.assess(rec["id"], "not_complied", "2020-06-01", note="Nothing done")
-    api.assess(rec["id"], "complied", "2021-02-01", source_url="https://example.org/x", source_quote="=1+1")
+    api.assess(
+        rec["id"],
+        "complied",
+        "2021-02-01",
+        source_url="https://example.org/x",
+        source_quote="=1+1",
+        document_id=archived["id"],
+        source_page=2,
+    )
 
 
 def export(api: Api) -> bytes:
@@ -270,6 +278,9 @@ def test_a_version_1_file_without_documents_is_still_read(other_api: Api, record
     record = json.loads(record_body)
     for source in (s for d in record["decisions"] for s in d["sources"]):
         source.pop("document_id", None)
+    for assessment in record["assessments"]:
+        assessment.pop("document_id", None)
+        assessment.pop("source_page", None)
     old = {k: v for k, v in record.items() if k not in ("documents", "blobs")} | {"version": 1}
     result = import_(other_api, json.dumps(old).encode())
     assert result.status_code == 200, result.text

@@ -264,6 +264,8 @@ class _Importer:
         )
         if m.corrects_id is not None:
             self._ref(f"assessments[{i}].corrects_id", "assessments", m.corrects_id)
+        if m.document_id is not None:
+            self._ref(f"assessments[{i}].document_id", "documents", m.document_id)
         self.batches.add(Assessment, data)
         self._audit("assessment", m.id, raw)
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
-from app.models import Assessment, Decision, DecisionRegulator, Organisation, Recommendation
+from app.models import Assessment, Decision, DecisionRegulator, Document, Organisation, Recommendation
 from app.schemas.common import Page
 from app.schemas.filters import RecommendationFilter
 from app.schemas.recommendation import (
@@ -210,6 +210,7 @@ def add_assessment(
 ) -> Assessment:
     rec = get_or_404(session, Recommendation, recommendation_id)
     check_assessed_on(data, today)
+    check_document(session, data.document_id, data.source_page)
     assessment = Assessment(
         recommendation_id=rec.id,
         recorded_by=audit.actor(session),
@@ -225,6 +226,24 @@ def add_assessment(
         audit.row(assessment),
     )
     return assessment
+
+
+def check_document(session: Session, document_id: int | None, page: int | None) -> None:
+    """An assessment's archived copy must exist, and the quote's page be one of its pages."""
+    if page is not None and document_id is None:
+        raise Invalid(
+            "A quote's page needs the document it is a page of (`document_id`).",
+            [FieldError("source_page", "needs document_id", "page_without_document")],
+        )
+    if document_id is None:
+        return
+    check_references(session, [("document_id", Document, document_id)])
+    pages = session.scalar(select(Document.page_count).where(Document.id == document_id))
+    if page is not None and pages is not None and page > pages:
+        raise Invalid(
+            f"Document {document_id} has {pages} page(s); the quote cannot be on page {page}.",
+            [FieldError("source_page", f"the document has {pages} page(s)", "page_out_of_range")],
+        )
 
 
 def history_changed(session: Session, rec: Recommendation) -> None:
