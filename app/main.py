@@ -6,7 +6,7 @@ import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import fastapi_offline
@@ -35,6 +35,7 @@ from app.errors import BadRequest, DomainError, Moved, RequestTimeout, TooLarge
 from app.http_cache import HttpCaching
 from app.services import hooks
 from app.vocab import Role
+from app.web.auth import form_refusal
 from app.web.security import SecurityHeaders, add_security_headers
 
 DESCRIPTION = """
@@ -73,6 +74,18 @@ def render_error(request: Request, exc: Exception | None) -> Response:
     return web.error_page(request, kind.status, kind.title, described.detail, described.headers)
 
 
+# A guard answers a refusal (rendered as an error), an answer of its own (a redirect), or None.
+Guard = Callable[[Request], Awaitable[DomainError | Response | None]]
+# The assessment form, which may carry a document (app/web/edit_assessments.py).
+ASSESSMENT_FORM = "/recommendations/{recommendation_id}/assessments/new"
+T = TypeVar("T")
+
+
+def _path_pattern(path: str) -> re.Pattern[str]:
+    """A path with `{name}` parts as a pattern (each part one path segment)."""
+    return re.compile(re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(path)))
+
+
 class ReadBody:
     """Read the whole request body before the app sees the request.
 
@@ -92,14 +105,19 @@ class ReadBody:
         overrides: dict[str, int] | None = None,
         timeout: float = 30.0,
         idle_timeout: float = 10.0,
-        guards: dict[str, Callable[[Request], Awaitable[DomainError | None]]] | None = None,
+        guards: dict[str, Guard] | None = None,
     ) -> None:
         self.app = app
-        self.guards = guards or {}
         self.default_max_bytes = max_bytes
-        self.overrides = overrides or {}
+        # Keys are paths, or path patterns (`/recommendations/{id}/assessments/new`).
+        self.overrides = [(_path_pattern(p), n) for p, n in (overrides or {}).items()]
+        self.guards = [(_path_pattern(p), g) for p, g in (guards or {}).items()]
         self.timeout = timeout
         self.idle_timeout = idle_timeout
+
+    @staticmethod
+    def _find(table: list[tuple[re.Pattern[str], T]], path: str) -> T | None:
+        return next((value for pattern, value in table if pattern.fullmatch(path)), None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -116,10 +134,14 @@ class ReadBody:
             await self.app(scope, receive, send)
             return
         path = scope.get("path", "")
-        large = path in self.overrides
-        max_bytes = self.overrides.get(path, self.default_max_bytes)
-        guard = self.guards.get(path)
+        override = self._find(self.overrides, path)
+        large = override is not None
+        max_bytes = override if override is not None else self.default_max_bytes
+        guard = self._find(self.guards, path)
         refused = await guard(Request(scope, receive)) if guard is not None else None
+        if isinstance(refused, Response):
+            await refused(scope, receive, send)
+            return
         if refused is not None:
             await self._refuse(scope, receive, send, refused)
             return
@@ -389,13 +411,18 @@ def create_app(database: Database | None = None) -> FastAPI:
         queue_timeout=settings.queue_timeout,
         render=render_error,
     )
-    def needs(role: Role) -> Callable[[Request], Awaitable[DomainError | None]]:
-        """A guard for a large body's route: its caller's token checked before the body."""
+    def needs(role: Role, *, page: bool = False) -> Guard:
+        """A guard for a large body's route: its caller's token (or, for a page's form, its
+        signed-in user) checked before the body."""
 
-        async def guard(request: Request) -> DomainError | None:
+        async def guard(request: Request) -> DomainError | Response | None:
             database = request.app.state.db  # the app's database as it is now (tests swap it)
-            refused = await run_in_threadpool(refusal, database, request.headers.get("authorization"), role)
-            if refused is not None and refused.status in logged:
+            if page:
+                refused = await run_in_threadpool(form_refusal, database, request, role)
+            else:
+                token = request.headers.get("authorization")
+                refused = await run_in_threadpool(refusal, database, token, role)
+            if isinstance(refused, DomainError) and refused.status in logged:
                 security_log.event(logged[refused.status], request, status=refused.status)
             return refused
 
@@ -404,12 +431,18 @@ def create_app(database: Database | None = None) -> FastAPI:
     app.add_middleware(
         ReadBody,
         max_bytes=settings.max_body_bytes,
-        # Uploads of documents: the file's limit, and room for the form around it.
+        # Uploads of documents (by the API, or attached to an assessment's form): the file's
+        # limit, and room for the form around it.
         overrides={
             "/api/v1/import": settings.import_max_bytes,
             "/api/v1/documents": settings.max_document_bytes + 65_536,
+            ASSESSMENT_FORM: settings.max_document_bytes + 65_536,
         },
-        guards={"/api/v1/import": needs(Role.admin), "/api/v1/documents": needs(Role.editor)},
+        guards={
+            "/api/v1/import": needs(Role.admin),
+            "/api/v1/documents": needs(Role.editor),
+            ASSESSMENT_FORM: needs(Role.editor, page=True),
+        },
         timeout=settings.body_timeout,
         idle_timeout=settings.body_idle_timeout,
     )

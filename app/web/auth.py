@@ -8,13 +8,15 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import Depends, Request, Response
+from fastapi.responses import RedirectResponse
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from app import security_log
 from app.access import Access, mark
-from app.errors import Forbidden
+from app.db import Database
+from app.errors import DomainError, Forbidden
 from app.models import UserSession
 from app.services.accounts import users
 from app.unit_of_work import SAFE_METHODS, SessionDep, get_database
@@ -75,6 +77,27 @@ def clear_session_cookie(request: Request, response: Response) -> None:
     response.delete_cookie(
         cookie_name(request), path="/", secure=is_https(request), httponly=True, samesite="lax"
     )
+
+
+def form_refusal(db: Database, request: Request, role: Role) -> DomainError | Response | None:
+    """What the sender of a large form (a file attached) gets instead of posting it, or None:
+    asked by the request-body reader (app.main.ReadBody) before a byte of the body is kept.
+    Nobody signed in: the way to the sign-in page, as every editing page answers; an account
+    without the role: 403. The route checks the user and the form's token again, as every form
+    post does."""
+    raw = session_id(request)
+    held = None
+    if raw:
+        with db.transaction(write=False, actor="system") as session:
+            found = users.find_session(session, session_id=raw)
+            held = found[0].role if found is not None else None
+    if held is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        signin = str(request.app.url_path_for("sign_in_form")) + "?" + urlencode({"next": target})
+        return RedirectResponse(signin, status_code=303)
+    if not held.allows(role):
+        return Forbidden(f"This needs the {role.value} role; your account has {held.value}.")
+    return None
 
 
 def current_user(request: Request, session: SessionDep) -> WebUser | None:

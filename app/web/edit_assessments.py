@@ -1,19 +1,23 @@
 """Logging an assessment (append-only: logged, never edited) and retracting a mistaken one
 (admin: kept in the history, marked)."""
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData, UploadFile
 
 from app import clock
-from app.errors import Conflict, Invalid, NotFound
+from app.config import get_settings
+from app.errors import Conflict, Invalid, NotFound, TooLarge, UnsupportedMediaType
 from app.schemas.recommendation import (
     AssessmentCreate,
     AssessmentRetract,
 )
+from app.services.evidence import documents, fetch
 from app.services.record import decisions, recommendations
 from app.unit_of_work import SessionDep
 from app.web import forms
@@ -46,6 +50,7 @@ def _assessment_form(
             "values": values,
             "errors": errors or {},
             "message": message,
+            "max_document_bytes": get_settings().max_document_bytes,
         },
         status=status,
     )
@@ -70,6 +75,25 @@ def assessment_create(
 ) -> Response:
     values = forms.values_from_form(form, "assessment")
     try:
+        attached = _attach(session, form, values)
+    except (Invalid, TooLarge, UnsupportedMediaType) as exc:
+        # The file or the link could not be kept: said beside its field, nothing written.
+        session.rollback()
+        return _assessment_form(
+            request,
+            session,
+            recommendation_id,
+            values=values | {"archive_link": bool(form.get("archive_link"))},
+            errors=forms.errors_of(exc.errors),
+            message=exc.detail,
+            status=exc.status,
+        )
+    if attached is not None:
+        # Kept now, whatever the rest of the form says: a form sent back for a correction
+        # names it in a hidden field, so the file need not be chosen again.
+        values["document_id"] = str(attached)
+        session.commit()
+    try:
         data = AssessmentCreate.model_validate(forms.for_create(values))
         assessment = recommendations.add_assessment(session, recommendation_id=recommendation_id, data=data)
     except (ValidationError, Invalid) as exc:
@@ -78,7 +102,8 @@ def assessment_create(
             request,
             session,
             recommendation_id,
-            values=values,
+            # The link stays asked to be archived unless it already was.
+            values=values | {"archive_link": bool(form.get("archive_link")) and attached is None},
             errors=forms.errors_of(exc.errors if isinstance(exc, Invalid) else exc),
             message=exc.detail if isinstance(exc, Invalid) else "Some fields need correcting.",
             status=422,
@@ -86,6 +111,27 @@ def assessment_create(
     rec = recommendations.read(session, recommendation_id=recommendation_id, as_of=None)
     target = request.url_for("web_decision", decision_id=rec.decision_id).path
     return redirect_with_notice(f"{target}#rec-{assessment.recommendation_id}", "assessed", request)
+
+
+def _attach(session: Session, form: FormData, values: dict[str, Any]) -> int | None:
+    """The archived copy the form asks for: a file attached (kept at once, by its SHA-256), or
+    the source address to archive (fetched by the worker); None when neither."""
+    upload = form.get("file")
+    if isinstance(upload, UploadFile):
+        with upload.file:  # a spooled temporary file: closed once read
+            data = upload.file.read() if upload.filename else b""
+        if data:
+            named = str(values.get("source_title") or upload.filename or "")
+            document, _ = documents.upload(session, data=data, title=named[:500] or None)
+            return document.id
+    if form.get("archive_link") and values.get("source_url"):
+        try:
+            title = values.get("source_title") or None
+            link = fetch.submitted(session, url=values["source_url"], title=title)
+        except Invalid as exc:
+            raise Invalid(exc.detail, [replace(e, field="source_url") for e in exc.errors]) from None
+        return link.id
+    return None
 
 
 # -- Retracting a mistaken assessment (admin): kept in the history, marked -----------------

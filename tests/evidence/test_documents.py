@@ -4,6 +4,7 @@ bad input refused with nothing stored."""
 
 import asyncio
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -339,3 +340,31 @@ def test_an_assessment_pins_its_quote_to_a_page_of_the_archived_copy(api: Api) -
     cited = api.get(f"/documents/{doc['id']}")
     assert f'href="/recommendations/{rec["id"]}#assessment-{made["id"]}"' in cited.text
     assert "quote on page 3" in cited.text
+
+
+def test_the_assessment_form_keeps_an_attached_file_through_a_correction(api: Api) -> None:
+    from tests.web_helpers import make_user, post_form, sign_in
+
+    rec = api.recommendation(api.decision(api.regulator()["id"])["id"], api.organisation()["id"])
+    make_user(api.db, "ed@example.org")
+    sign_in(api.client, "ed@example.org")
+    path = f"/recommendations/{rec['id']}/assessments/new"
+    fields = {"status": "complied", "assessed_on": "2021-06-01", "asserted_by": "organisation"}
+    # A file of a kind the record does not keep: said beside the field, nothing written.
+    before = table_counts(api.db)
+    zipped = post_form(api.client, path, fields, files={"file": ("a.zip", b"PK\x03\x04" + b"\0" * 60)})
+    assert zipped.status_code == 415 and 'id="f-file-error"' in zipped.text
+    assert table_counts(api.db)["documents"] == before["documents"]
+    # A good file with a bad date: the file is kept and named in the form sent back.
+    bad_date = post_form(
+        api.client, path, fields | {"assessed_on": "2999-01-01"}, files={"file": ("r.pdf", pdf(THREE_PAGES))}
+    )
+    assert bad_date.status_code == 422
+    kept = re.search(r'name="document_id" value="(\d+)"', bad_date.text)
+    assert kept is not None and "Archived copy kept" in bad_date.text
+    done = post_form(api.client, path, fields | {"document_id": kept.group(1), "source_page": "3"})
+    assert done.status_code == 303, done.text
+    history = api.ok(api.get(f"/api/v1/recommendations/{rec['id']}/assessments"))
+    items = history["items"] if isinstance(history, dict) else history
+    assert (items[-1]["document_id"], items[-1]["source_page"]) == (int(kept.group(1)), 3)
+    assert table_counts(api.db)["documents"] == before["documents"] + 1

@@ -262,3 +262,23 @@ def test_a_large_body_is_refused_before_it_is_read(site: Site, who: str, path: s
     expected = "403" if who == "reader" else "401"
     assert answer.startswith(f"HTTP/1.1 {expected}"), answer[:300]
     assert "application/problem+json" in answer
+
+
+def test_a_large_form_from_nobody_signed_in_is_sent_to_sign_in_before_it_is_read(site: Site) -> None:
+    """The assessment form takes a document (up to MAX_DOCUMENT_BYTES): an anonymous 600 MB post
+    is answered at once, as the page answers anyone not signed in, before any body is sent."""
+    sock = socket.create_connection(("127.0.0.1", site.port))
+    lines = [
+        "POST /recommendations/1/assessments/new HTTP/1.1",
+        f"Host: 127.0.0.1:{site.port}",
+        "Content-Type: multipart/form-data; boundary=x",
+        "Content-Length: 600000000",
+    ]
+    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+    sock.settimeout(60)
+    try:
+        answer = sock.recv(65536).decode("latin-1")
+    finally:
+        sock.close()
+    assert answer.startswith("HTTP/1.1 303"), answer[:300]
+    assert "location: /signin?next=%2frecommendations%2f1%2fassessments%2fnew" in answer.lower()
