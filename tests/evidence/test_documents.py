@@ -149,15 +149,19 @@ def test_unreadable_documents_are_kept_with_the_reason_and_the_worker_goes_on(ap
         "encrypted": upload(api, encrypted()).json()["id"],
         "malformed": upload(api, malformed()).json()["id"],
         "bomb": upload(api, pdf(["x"], bomb=150_000_000)).json()["id"],
+        "nested": upload(api, b"<html><body>" + b"<div>" * 100_000 + b"deep" + b"</div>" * 100_000).json()[
+            "id"
+        ],
         "good": upload(api, pdf(["after the broken ones"])).json()["id"],
     }
-    assert extract.process_pending(api.db, limit=10) == 4
+    assert extract.process_pending(api.db, limit=10) == 5
     docs = {k: api.ok(api.get(f"/api/v1/documents/{i}")) for k, i in made.items()}
     assert docs["good"]["text_status"] == "extracted"
     assert "encrypted" in docs["encrypted"]["text_reason"]
     assert "malformed" in docs["malformed"]["text_reason"]
     assert "decompression bomb" in docs["bomb"]["text_reason"]
-    for key in ("encrypted", "malformed", "bomb"):
+    assert "deeper than 255 levels" in docs["nested"]["text_reason"]
+    for key in ("encrypted", "malformed", "bomb", "nested"):
         assert docs[key]["text_status"] == "unreadable" and docs[key]["status"] == "stored"
         assert api.get(f"/documents/{made[key]}/raw").status_code == 200  # the bytes are kept
 

@@ -63,8 +63,42 @@ def _pdf(data: bytes, max_pages: int) -> tuple[list[str], int]:
         raise ValueError(f"the PDF is malformed ({exc})") from None
 
 
+# The HTML parser under trafilatura (libxml2) stops building the tree this deep: a page nested
+# deeper is refused with that reason rather than read as if it had no text.
+MAX_HTML_DEPTH = 255
+VOID = frozenset(["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"])
+
+
+def _depth_within(text: str, limit: int) -> bool:
+    """Whether the page's elements nest at most `limit` deep (a streaming count, stopped as
+    soon as it passes)."""
+    from html.parser import HTMLParser
+
+    class Depth(HTMLParser):
+        depth = 0
+
+        def handle_starttag(self, tag: str, attrs: Any) -> None:
+            if tag not in VOID:
+                self.depth += 1
+                if self.depth > limit:
+                    raise OverflowError
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag not in VOID:
+                self.depth = max(0, self.depth - 1)
+
+    try:
+        Depth().feed(text)
+    except OverflowError:
+        return False
+    return True
+
+
 def _html(data: bytes) -> list[str]:
     import trafilatura
+
+    if not _depth_within(data.decode("utf-8", "replace"), MAX_HTML_DEPTH):
+        raise ValueError(f"the page nests its elements deeper than {MAX_HTML_DEPTH} levels")
 
     text = trafilatura.extract(data.decode("utf-8", "replace"), include_comments=False, favor_recall=True)
     return [text or ""]
