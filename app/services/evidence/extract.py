@@ -66,7 +66,12 @@ def _pdf(data: bytes, max_pages: int) -> tuple[list[str], int]:
 # The HTML parser under trafilatura (libxml2) stops building the tree this deep: a page nested
 # deeper is refused with that reason rather than read as if it had no text.
 MAX_HTML_DEPTH = 255
-VOID = frozenset(["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"])
+VOID = frozenset(
+    [
+        *("area", "base", "br", "col", "embed", "hr", "img"),
+        *("input", "link", "meta", "param", "source", "track", "wbr"),
+    ]
+)
 
 
 def _depth_within(text: str, limit: int) -> bool:
