@@ -2,7 +2,13 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# What running needs, and what testing needs besides (each installed once, again when
+# pyproject.toml changes).
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
+# Where `make run` serves: `make run PORT=8001 HOST=0.0.0.0`.
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: run test lint migrate demo bench clean
 
@@ -10,33 +16,37 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUN_STAMP)
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	touch $(TEST_STAMP) $(RUN_STAMP)
 
 ## Create the environment, migrate the SQLite database, load the demo record, and serve
 ## with the alert worker beside the server (both stop together).
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/findings migrate
 	$(BIN)/findings demo
 	$(BIN)/findings worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-		$(BIN)/findings serve --host 127.0.0.1 --port 8000
+		$(BIN)/findings serve --host $(HOST) --port $(PORT)
 
 ## Install what the tests need, check the types of app/ (mypy, configured in pyproject.toml)
 ## and run the tests.
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-migrate: $(STAMP)
+migrate: $(RUN_STAMP)
 	$(BIN)/findings migrate
 
-demo: $(STAMP)
+demo: $(RUN_STAMP)
 	$(BIN)/findings demo
 
 ## Benchmark: generate a synthetic record at SCALE (1 = 200,000 decisions, 1,000,000
@@ -56,11 +66,11 @@ $(DATASETTE):
 	$(PYTHON) -m venv bench/out/datasette-venv
 	bench/out/datasette-venv/bin/python -m pip install --quiet datasette
 
-$(BENCH_DB): $(STAMP) bench/generate.py bench/histories.py bench/shape.py bench/writers.py \
+$(BENCH_DB): $(TEST_STAMP) bench/generate.py bench/histories.py bench/shape.py bench/writers.py \
 		$(wildcard migrations/versions/*.py)
 	$(BIN)/python -m bench.generate --scale $(SCALE) --out $@
 
-bench: $(STAMP) $(DATASETTE) $(BENCH_DB)
+bench: $(TEST_STAMP) $(DATASETTE) $(BENCH_DB)
 	@command -v hey >/dev/null || (apt-get update -qq && apt-get install -y -qq hey) \
 		|| { echo "bench needs hey: apt-get install hey"; exit 1; }
 	$(BIN)/python -m bench.run --db $(BENCH_DB) --backends $(BACKENDS) --seconds $(BENCH_SECONDS) \
