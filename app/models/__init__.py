@@ -20,6 +20,7 @@ from app.models.evidence import Document, DocumentBlob, DocumentPage
 from app.models.idempotency import IdempotencyKey
 from app.models.merged import MergedRecord
 from app.models.organisation import Organisation, OrganisationAlias
+from app.models.provenance import ImportedRow, ImportRun
 from app.models.recommendation import Assessment, Recommendation
 from app.models.regulator import Regulator
 from app.models.review import ErrorReport, ReviewClaim
@@ -48,6 +49,8 @@ __all__ = [
     "ErrorReport",
     "Finding",
     "IdempotencyKey",
+    "ImportRun",
+    "ImportedRow",
     "MergedRecord",
     "Organisation",
     "OrganisationAlias",

@@ -286,3 +286,15 @@ def _to_utc(value: dt.datetime) -> dt.datetime:
 
 
 UtcDatetime = Annotated[dt.datetime, AfterValidator(_to_utc)]
+
+
+class Provenance(OutputModel):
+    """Where an imported record came from: its data set, the file (and its SHA-256), the row
+    of the file (the header is row 1), the mapping that read it, and when."""
+
+    dataset: str
+    file: str
+    file_sha256: str
+    row: int
+    mapping: str
+    imported_at: dt.datetime

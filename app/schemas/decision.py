@@ -16,6 +16,7 @@ from app.schemas.common import (
     Money,
     Name,
     OutputModel,
+    Provenance,
     Provision,
     Tag,
     Title,
@@ -212,6 +213,10 @@ class DecisionRead(OutputModel, CountedOutput):
     compliance: Compliance
     standing: Standing
     recommendation_counts: dict[Status, int]
+    provenance: Provenance | None = Field(
+        default=None,
+        description="An imported decision's data set, file, row (its first) and mapping.",
+    )
 
     version: int = Field(description="Changes with every edit; sent back as the ETag.")
     created_at: dt.datetime

@@ -5,7 +5,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from app.access import Access, declare_path
-from app.web import account, documents, duplicates, edit, follow, lists, pages, reports, review, signup, site
+from app.web import (
+    about,
+    account,
+    documents,
+    duplicates,
+    edit,
+    follow,
+    lists,
+    pages,
+    reports,
+    review,
+    signup,
+    site,
+)
 from app.web.auth import SignInRequired, current_user
 from app.web.templating import STATIC_DIR, render
 
@@ -29,6 +42,7 @@ def install(app: FastAPI) -> None:
         review.router,
         reports.router,
         pages.router,
+        about.router,
         site.router,
     ):
         app.include_router(router, dependencies=signed_in)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
@@ -111,6 +112,8 @@ env.filters["money"] = money
 env.filters["bytes"] = size_in_words
 env.filters["doc_kind"] = lambda media: DOCUMENT_KINDS.get(media or "", media or "")
 env.filters["percent"] = percent
+# A count with its thousands separated ("1,770").
+env.filters["number"] = lambda n: format_decimal(n, locale="en")
 env.globals["complied_share"] = compliance.complied_share
 env.globals["describe_counts"] = compliance.describe_counts
 env.filters["day"] = day

@@ -36,10 +36,12 @@ from app.models import (
     DecisionSource,
     DecisionTag,
     Finding,
+    ImportedRow,
+    ImportRun,
     Organisation,
     Regulator,
 )
-from app.schemas.common import Page
+from app.schemas.common import Page, Provenance
 from app.schemas.decision import (
     DecisionOrganisationOut,
     DecisionRead,
@@ -186,6 +188,43 @@ PART_QUERIES: dict[str, Any] = {
 }
 
 
+# The import each decision came from (the newest, should an id have been used twice).
+PROVENANCE = (
+    select(
+        ImportedRow.record_id.label("decision_id"),
+        ImportedRow.row,
+        ImportRun.dataset,
+        ImportRun.file_name,
+        ImportRun.file_sha256,
+        ImportRun.mapping,
+        ImportRun.imported_at,
+    )
+    .join(ImportRun, ImportRun.id == ImportedRow.import_id)
+    .where(ImportedRow.record_type == "decision", ImportedRow.record_id.in_(_IDS))
+    .order_by(ImportedRow.record_id, ImportedRow.id.desc())
+)
+
+
+def provenances(session: Session, ids: list[int]) -> dict[int, Provenance]:
+    """Where each of these decisions was imported from (none for those made otherwise)."""
+    out: dict[int, Provenance] = {}
+    if not ids:
+        return out
+    for r in session.connection().execute(PROVENANCE, {"ids": ids}):
+        out.setdefault(
+            r.decision_id,
+            Provenance(
+                dataset=r.dataset,
+                file=r.file_name,
+                file_sha256=r.file_sha256,
+                row=r.row,
+                mapping=r.mapping,
+                imported_at=r.imported_at,
+            ),
+        )
+    return out
+
+
 def parts(session: Session, ids: list[int]) -> dict[int, dict[str, list[Any]]]:
     """The parts of many decisions, each list in its order, in one Core query per kind of part.
 
@@ -209,6 +248,7 @@ def read_many(session: Session, decisions: list[Decision], *, as_of: dt.date | N
     counts = compliance.counts_by_decision(session, ids, as_of=as_of)
     linked = later_links(session, ids, as_of=as_of)
     loaded = parts(session, ids)
+    origins = provenances(session, ids)
     out = []
     for d in decisions:
         p = loaded[d.id]
@@ -266,6 +306,7 @@ def read_many(session: Session, decisions: list[Decision], *, as_of: dt.date | N
                 # In the order of the codes, whatever order the database grouped them in
                 # (PostgreSQL's varies): the same read gives the same bytes.
                 recommendation_counts=dict(sorted(counts[d.id].items())),
+                provenance=origins.get(d.id),
             )
         )
     return out

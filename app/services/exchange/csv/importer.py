@@ -28,6 +28,7 @@ commits there), and a dry run simply rolls everything back at the end.
 """
 
 import datetime as dt
+import hashlib
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -47,6 +48,8 @@ from app.models import (
     DecisionRegulator,
     DecisionSource,
     DecisionTag,
+    ImportedRow,
+    ImportRun,
     Organisation,
     OrganisationAlias,
     Recommendation,
@@ -73,6 +76,9 @@ Created = dict[str, tuple[dict[str, int], dict[str, list[str]]]]
 class Importer(Planner):
     """Plans each decision (`Planner`: every check made before anything is written), then
     writes the planned decisions a batch at a time in bulk statements (see `write`)."""
+
+    # The run this import is (where its records came from), when it is recorded.
+    run: ImportRun | None = None
 
     # Writing -----------------------------------------------------------------------------
 
@@ -207,6 +213,7 @@ class Importer(Planner):
         for model, rows in parts.items():
             insert_rows(self.session, model, rows)
         rec_ids, assessment_ids = self._recommendations(recommendation_rows, owners, entries, now)
+        self._provenance(plans, decision_ids, rec_ids, assessment_ids, owners)
         # One audit entry per created record, in the order the services would write them.
         insert_rows(self.session, AuditEntry, [e | {"at": now} for e in entries])
         # Written past the ORM: their read documents and alert events are made before the commit.
@@ -230,6 +237,29 @@ class Importer(Planner):
             "regulators": (new_regulators["created"], new_regulators["names"]),
             "organisations": (new_organisations["created"], new_organisations["names"]),
         }
+
+    def _provenance(
+        self,
+        plans: list[Plan],
+        decision_ids: list[int],
+        rec_ids: list[int],
+        assessment_ids: list[int],
+        owners: list[tuple[int, PlannedRow]],
+    ) -> None:
+        """Each created record and the row of the file it came from (a decision: its first row)."""
+        if self.run is None:
+            return
+        assessed = [r for _, r in owners if r.assessment is not None]
+        made = (
+            [("decision", i, p.rows[0].number) for i, p in zip(decision_ids, plans, strict=True) if p.rows]
+            + [("recommendation", i, r.number) for i, (_, r) in zip(rec_ids, owners, strict=True)]
+            + [("assessment", i, r.number) for i, r in zip(assessment_ids, assessed, strict=True)]
+        )
+        insert_rows(
+            self.session,
+            ImportedRow,
+            [{"import_id": self.run.id, "record_type": t, "record_id": i, "row": n} for t, i, n in made],
+        )
 
     def _recommendations(
         self,
@@ -351,6 +381,7 @@ def import_csv(
     checkpoint: Callable[[], None] | None = None,
     progress: Callable[[int, int], None] | None = None,
     batch: int = BATCH,
+    file_name: str | None = None,
 ) -> Report:
     """Import the CSV in `fp` as `mapping` says; return what was created, matched, rejected.
 
@@ -359,6 +390,12 @@ def import_csv(
     command line commits there): an interrupted import has written whole batches only, and
     run again it matches those and writes the rest.
     """
+    # The file's own hash, read first (the file is read again from its start below).
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: fp.read(1 << 20), b""):
+        digest.update(chunk)
+    fp.seek(0)
+    file_sha256 = digest.hexdigest()
     groups: dict[Any, list[tuple[int, dict[str, str]]]] = {}
     rows = 0
     for number, row in read_rows(mapping, fp):
@@ -374,6 +411,7 @@ def import_csv(
                 row = {"\0error": str(exc)}
         groups.setdefault(key, []).append((number, row))
     importer = Importer(session, mapping)
+    importer.run = _start_run(session, mapping, file_name, file_sha256, rows)
     importer.report.rows = rows
     done = 0
     plans: list[Plan] = []
@@ -410,4 +448,23 @@ def import_csv_file(
     **kwargs: Any,
 ) -> Report:
     with path.open("rb") as fp:
-        return import_csv(session, mapping, fp, **kwargs)
+        return import_csv(session, mapping, fp, file_name=path.name, **kwargs)
+
+
+def _start_run(
+    session: Session, mapping: Mapping_, file_name: str | None, file_sha256: str, rows: int
+) -> ImportRun:
+    """The record of this import: the data set, the file (its name and SHA-256), the mapping."""
+    run = ImportRun(
+        dataset=mapping.dataset or mapping.description or mapping.name or "CSV import",
+        dataset_url=mapping.dataset_url,
+        caveats=list(mapping.caveats),
+        mapping=mapping.name or "mapping",
+        file_name=file_name or "uploaded file",
+        file_sha256=file_sha256,
+        rows=rows,
+        imported_by=audit.actor(session),
+    )
+    session.add(run)
+    session.flush()
+    return run

@@ -123,6 +123,11 @@ class Mapping_:
     unnamed: frozenset[str] = frozenset()
     # The file's name without `.toml` (`taic`): it qualifies the names of its classify rules.
     name: str = ""
+    # The data set the file is part of (`[dataset]`: `title`, `url`, `caveats`): named on every
+    # record it makes and on /about.
+    dataset: str = ""
+    dataset_url: str | None = None
+    caveats: tuple[str, ...] = ()
 
     def has(self, section: str) -> bool:
         return section in self.sections
@@ -166,7 +171,7 @@ class _Parser:
         raw = self.raw
         if raw.get("format") != FORMAT or raw.get("version") != VERSION:
             self.bad("format", f'a mapping starts with format = "{FORMAT}" and version = {VERSION}')
-        known_top = {"format", "version", "description", "csv", "maps", "columns", *FIELDS}
+        known_top = {"format", "version", "description", "dataset", "csv", "maps", "columns", *FIELDS}
         for key in raw:
             if key not in known_top:
                 self.bad(key, "is not a part of a mapping")
@@ -181,6 +186,7 @@ class _Parser:
         regulator_aliases, regulator_lists = self.aliases("regulator")
         organisation_aliases, organisation_lists = self.aliases("organisation")
         unnamed = raw.get("organisation", {}).get("unnamed", [])
+        dataset, dataset_url, caveats = self.dataset(raw.get("dataset", {}))
         if self.errors:
             raise Invalid(
                 "The mapping is not usable: "
@@ -202,7 +208,29 @@ class _Parser:
             organisation_aliases=organisation_aliases,
             organisation_alias_lists=organisation_lists,
             unnamed=frozenset(fold(u) for u in unnamed),
+            dataset=dataset,
+            dataset_url=dataset_url,
+            caveats=caveats,
         )
+
+    def dataset(self, table: Any) -> tuple[str, str | None, tuple[str, ...]]:
+        if not isinstance(table, dict):
+            self.bad("dataset", "a table (title, url, caveats)")
+            return "", None, ()
+        for key in table:
+            if key not in ("title", "url", "caveats"):
+                self.bad(f"dataset.{key}", "is not a part of a data set (title, url, caveats)")
+        title, url, caveats = table.get("title", ""), table.get("url"), table.get("caveats", [])
+        if not isinstance(title, str) or len(title) > 500:
+            self.bad("dataset.title", "a text of at most 500 characters")
+            title = ""
+        if url is not None and (not isinstance(url, str) or not url.startswith(("https://", "http://"))):
+            self.bad("dataset.url", "an http(s) address")
+            url = None
+        if not isinstance(caveats, list) or not all(isinstance(c, str) for c in caveats):
+            self.bad("dataset.caveats", "a list of texts")
+            caveats = []
+        return title, url, tuple(caveats)
 
     def csv_settings(self, csv_cfg: dict[str, Any]) -> tuple[str, str, str, list[str]]:
         encoding = str(csv_cfg.get("encoding", "utf-8")).lower()
