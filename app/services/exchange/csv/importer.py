@@ -77,7 +77,9 @@ class Importer(Planner):
     """Plans each decision (`Planner`: every check made before anything is written), then
     writes the planned decisions a batch at a time in bulk statements (see `write`)."""
 
-    # The run this import is (where its records came from), when it is recorded.
+    # The file (name, SHA-256, rows) and, once it has written something, the run this import
+    # is (where its records came from).
+    source: tuple[str | None, str, int] | None = None
     run: ImportRun | None = None
 
     # Writing -----------------------------------------------------------------------------
@@ -248,7 +250,11 @@ class Importer(Planner):
     ) -> None:
         """Each created record and the row of the file it came from (a decision: its first row)."""
         if self.run is None:
-            return
+            if self.source is None:
+                return
+            # Recorded with its first written batch: an import that creates nothing (the same
+            # file again) leaves the record as it was.
+            self.run = _start_run(self.session, self.mapping, *self.source)
         assessed = [r for _, r in owners if r.assessment is not None]
         made = (
             [("decision", i, p.rows[0].number) for i, p in zip(decision_ids, plans, strict=True) if p.rows]
@@ -411,7 +417,7 @@ def import_csv(
                 row = {"\0error": str(exc)}
         groups.setdefault(key, []).append((number, row))
     importer = Importer(session, mapping)
-    importer.run = _start_run(session, mapping, file_name, file_sha256, rows)
+    importer.source = (file_name, file_sha256, rows)
     importer.report.rows = rows
     done = 0
     plans: list[Plan] = []
