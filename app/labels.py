@@ -132,6 +132,11 @@ LABELS: dict[type[StrEnum], dict[str, str]] = {
         "overturned": N_("Overturned"),
         "remitted": N_("Remitted"),
     },
+    vocab.PenaltyStanding: {
+        "in_force": N_("In force"),
+        "contested": N_("Contested"),
+        "overturned": N_("Overturned"),
+    },
     vocab.Role: {"reader": N_("Reader"), "editor": N_("Editor"), "admin": N_("Administrator")},
     vocab.SearchType: {
         "decision": N_("Decision"),

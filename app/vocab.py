@@ -144,6 +144,15 @@ class Standing(StrEnum):
     remitted = "remitted"
 
 
+class PenaltyStanding(StrEnum):
+    """How a decision's penalty stands, from its decision's standing: `overturned` ones are no
+    longer in force; `contested` ones (under appeal or remitted) are in force, said apart."""
+
+    in_force = "in_force"
+    contested = "contested"
+    overturned = "overturned"
+
+
 class Role(StrEnum):
     """Access role of an API token or a user account; each includes the ones before it."""
 

@@ -1,8 +1,20 @@
 import datetime as dt
+from decimal import Decimal
 
 from pydantic import Field, field_validator
 
-from app.schemas.common import CountedOutput, InputModel, LongText, OutputModel, Tag, Title, unchanged, unique
+from app.schemas.common import (
+    CONTESTED,
+    IN_FORCE,
+    CountedOutput,
+    InputModel,
+    LongText,
+    OutputModel,
+    Tag,
+    Title,
+    unchanged,
+    unique,
+)
 from app.vocab import Compliance, Status
 
 
@@ -31,6 +43,11 @@ class CaseRead(OutputModel, CountedOutput):
     created_at: dt.datetime
     updated_at: dt.datetime
     decision_count: int = 0
+    penalties: dict[str, Decimal] = Field(
+        default_factory=dict, description="Imposed, summed by ISO 4217 currency."
+    )
+    penalties_in_force: dict[str, Decimal] = Field(default_factory=dict, description=IN_FORCE)
+    penalties_contested: dict[str, Decimal] = Field(default_factory=dict, description=CONTESTED)
     jurisdictions: list[str] = Field(default_factory=list)
     compliance: Compliance = Compliance.none
     recommendation_counts: dict[Status, int] = Field(default_factory=dict)

@@ -216,6 +216,17 @@ class InputModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# The three kinds of penalty total a read carries, each `{currency: amount}` (DESIGN.md, Money).
+IN_FORCE = (
+    "Penalties in force, by currency: those imposed, leaving out the ones whose decision was "
+    "overturned (every currency imposed is named, 0 where none is in force)."
+)
+CONTESTED = (
+    "Of the penalties in force, those contested (their decision under appeal or remitted), "
+    "by currency (every currency imposed is named, 0 where none is contested)."
+)
+
+
 class CountedOutput(BaseModel):
     """A read with `recommendation_counts` (declared by the read itself, in its place): adds
     the derived `complied_share` after its fields."""

@@ -3,7 +3,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Self, TypeVar
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, computed_field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from app.schemas.common import (
@@ -24,11 +24,13 @@ from app.schemas.common import (
     unchanged,
     unique,
 )
+from app.services.compliance import penalty_standing as standing_of_penalty
 from app.vocab import (
     Compliance,
     DecisionKind,
     FindingOutcome,
     OrganisationRole,
+    PenaltyStanding,
     RegulatorRole,
     Relation,
     Standing,
@@ -221,3 +223,11 @@ class DecisionRead(OutputModel, CountedOutput):
     version: int = Field(description="Changes with every edit; sent back as the ETag.")
     created_at: dt.datetime
     updated_at: dt.datetime
+
+    @computed_field(  # type: ignore[prop-decorator]  # pydantic's documented computed_field over a property
+        description="How its penalty stands, from its standing: `overturned` (no longer in force), "
+        "`contested` (in force, under appeal or remitted) or `in_force`; null without a penalty."
+    )
+    @property
+    def penalty_standing(self) -> PenaltyStanding | None:
+        return None if self.penalty_amount is None else standing_of_penalty(self.standing)

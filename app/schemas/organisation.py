@@ -4,6 +4,8 @@ from decimal import Decimal
 from pydantic import Field, field_validator
 
 from app.schemas.common import (
+    CONTESTED,
+    IN_FORCE,
     CountedOutput,
     Country,
     DbId,
@@ -53,7 +55,9 @@ class OrganisationRead(OutputModel, CountedOutput):
     decision_count: int = 0
     penalties: dict[str, Decimal] = Field(
         default_factory=dict,
-        description="Summed by ISO 4217 currency, over decisions where it is respondent.",
+        description="Imposed, summed by ISO 4217 currency, over decisions where it is respondent.",
     )
+    penalties_in_force: dict[str, Decimal] = Field(default_factory=dict, description=IN_FORCE)
+    penalties_contested: dict[str, Decimal] = Field(default_factory=dict, description=CONTESTED)
     compliance: Compliance = Compliance.none
     recommendation_counts: dict[Status, int] = Field(default_factory=dict)

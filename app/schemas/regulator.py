@@ -4,6 +4,8 @@ from decimal import Decimal
 from pydantic import Field
 
 from app.schemas.common import (
+    CONTESTED,
+    IN_FORCE,
     CountedOutput,
     InputModel,
     Jurisdiction,
@@ -43,6 +45,10 @@ class RegulatorRead(OutputModel, CountedOutput):
     created_at: dt.datetime
     updated_at: dt.datetime
     decision_count: int = 0
-    penalties: dict[str, Decimal] = Field(default_factory=dict, description="Summed by ISO 4217 currency.")
+    penalties: dict[str, Decimal] = Field(
+        default_factory=dict, description="Imposed, summed by ISO 4217 currency."
+    )
+    penalties_in_force: dict[str, Decimal] = Field(default_factory=dict, description=IN_FORCE)
+    penalties_contested: dict[str, Decimal] = Field(default_factory=dict, description=CONTESTED)
     compliance: Compliance = Compliance.none
     recommendation_counts: dict[Status, int] = Field(default_factory=dict)

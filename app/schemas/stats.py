@@ -3,6 +3,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
+from app.schemas.common import CONTESTED, IN_FORCE
 from app.vocab import Compliance, Status
 
 
@@ -33,4 +34,6 @@ class StatsRead(BaseModel):
     overdue: int = Field(description="Recommendations past their due day and neither complied nor withdrawn.")
     decisions_by_year: list[YearCount] = Field(description="Oldest year first.")
     decisions_by_regulator: list[RegulatorCount] = Field(description="Most decisions first.")
-    penalties: dict[str, Decimal] = Field(description="Penalties summed by ISO 4217 currency.")
+    penalties: dict[str, Decimal] = Field(description="Penalties imposed, summed by ISO 4217 currency.")
+    penalties_in_force: dict[str, Decimal] = Field(description=IN_FORCE)
+    penalties_contested: dict[str, Decimal] = Field(description=CONTESTED)

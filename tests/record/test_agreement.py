@@ -1,5 +1,6 @@
 """Each compliance rule written in Python and in SQL gives the same answer, over every
-combination, on each backend: overdue, the latest assessment (status and day), and standing.
+combination, on each backend: overdue, the latest assessment (status and day), standing, and
+how a penalty stands (in force, contested, overturned).
 (The compliance of a group is proven the same way in tests/record/test_compliance.py.)"""
 
 import datetime as dt
@@ -20,6 +21,7 @@ from app.vocab import (
     DecisionKind,
     OrganisationKind,
     Origin,
+    PenaltyStanding,
     RecommendationKind,
     Relation,
     Review,
@@ -193,6 +195,10 @@ def test_standing_from_the_links_query_and_from_the_read_agree(db: Database) -> 
             from_links = compliance.standings(session, ids, as_of=as_of)
             from_read = {d.id: d.standing for d in decisions.read_many(session, targets, as_of=as_of)}
             assert from_read == from_links, as_of
+            # The same standing in one SQL expression (the penalty totals group by it).
+            standing = compliance.standing_expr(as_of)
+            in_sql = dict(session.execute(select(Decision.id, standing).where(Decision.id.in_(ids))).all())
+            assert {i: Standing(s) for i, s in in_sql.items()} == from_links, as_of
             seen |= set(from_links.values())
             # And both follow the rule: the latest standing link counts (ties: the one made last).
             for target, relations in zip(targets, combos, strict=True):
@@ -203,3 +209,25 @@ def test_standing_from_the_links_query_and_from_the_read_agree(db: Database) -> 
                 ]
                 assert from_links[target.id] == compliance.derive_standing(counted)
         assert seen == {Standing.in_force, *STANDING_RELATIONS.values()}
+
+
+def test_penalty_standing_in_python_and_sql_agree(db: Database) -> None:
+    """Every standing: its penalty's standing in Python and in SQL, and which are in force."""
+    with db.engine.connect() as conn:
+        for standing in Standing:
+            in_sql = conn.execute(
+                select(compliance.penalty_standing_sql(literal(standing.value)))
+            ).scalar_one()
+            assert PenaltyStanding(in_sql) == compliance.penalty_standing(standing), standing
+    kinds = {s: compliance.penalty_standing(s) for s in Standing}
+    assert kinds == {
+        Standing.in_force: PenaltyStanding.in_force,
+        Standing.upheld: PenaltyStanding.in_force,
+        Standing.under_appeal: PenaltyStanding.contested,
+        Standing.remitted: PenaltyStanding.contested,
+        Standing.overturned: PenaltyStanding.overturned,
+    }
+    assert [p for p in PenaltyStanding if compliance.in_force(p)] == [
+        PenaltyStanding.in_force,
+        PenaltyStanding.contested,
+    ]

@@ -206,7 +206,8 @@ def test_csv_columns_keep_their_order(api: Api) -> None:
         (
             "/api/v1/export/decisions.csv",
             "id reference title kind issued_on regulators jurisdictions organisations case_id "
-            "penalty_amount penalty_currency provisions tags compliance standing recommendations "
+            "penalty_amount penalty_currency penalty_standing provisions tags compliance standing "
+            "recommendations "
             "recommendations_pending recommendations_complied recommendations_partially_complied "
             "recommendations_not_complied recommendations_disputed recommendations_withdrawn "
             "complied_share summary",

@@ -1,4 +1,5 @@
-"""Each party's record: decision count, penalties by currency and derived compliance.
+"""Each party's record: decision count, penalties by currency (imposed, in force, contested:
+`PenaltyTotals`) and derived compliance.
 
 Computed for many ids at once (a page of a list) in a fixed number of queries.
 """
@@ -9,27 +10,98 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, distinct, func, select
+from sqlalchemy import ColumnElement, case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from app.models import (
     Decision,
     DecisionOrganisation,
     DecisionRegulator,
+    DecisionRelation,
     Recommendation,
     Regulator,
 )
-from app.services.compliance import AsOf, derive_compliance, status_expr
+from app.services.compliance import (
+    AsOf,
+    derive_compliance,
+    in_force,
+    penalty_standing_sql,
+    standing_expr,
+    status_expr,
+)
 from app.services.shared.pagination import AnySelect
-from app.vocab import Compliance, OrganisationRole, Status
+from app.vocab import STANDING_RELATIONS, Compliance, OrganisationRole, PenaltyStanding, Status
+
+CENTS = Decimal("0.01")
+
+
+@dataclass
+class PenaltyTotals:
+    """Penalties by currency in three kinds: imposed (every penalty), in force (leaving out
+    those whose decision was overturned) and, of those in force, contested (under appeal or
+    remitted). In force and contested name every currency imposed, zero where none is."""
+
+    imposed: dict[str, Decimal] = field(default_factory=dict)
+    in_force: dict[str, Decimal] = field(default_factory=dict)
+    contested: dict[str, Decimal] = field(default_factory=dict)
+
+    def add(self, currency: str, standing: PenaltyStanding, amount: Decimal | int | float | str) -> None:
+        """Count `amount` of `currency` whose decision's penalty stands as `standing`."""
+        value = Decimal(amount).quantize(CENTS)
+        zero = Decimal(0).quantize(CENTS)
+        self.imposed[currency] = self.imposed.get(currency, zero) + value
+        self.in_force[currency] = self.in_force.get(currency, zero) + (value if in_force(standing) else zero)
+        contested = value if standing == PenaltyStanding.contested else zero
+        self.contested[currency] = self.contested.get(currency, zero) + contested
+
+    def sorted(self) -> "PenaltyTotals":
+        """The same totals, currencies in alphabetical order."""
+        return PenaltyTotals(
+            *({c: kind[c] for c in sorted(kind)} for kind in (self.imposed, self.in_force, self.contested))
+        )
+
+    def fields(self) -> dict[str, dict[str, Decimal]]:
+        """The read fields (`penalties`, `penalties_in_force`, `penalties_contested`)."""
+        ordered = self.sorted()
+        return {
+            "penalties": ordered.imposed,
+            "penalties_in_force": ordered.in_force,
+            "penalties_contested": ordered.contested,
+        }
+
+
+def penalty_rows(stmt: AnySelect, *, as_of: dt.date | None) -> AnySelect:
+    """(owner, currency, penalty standing, sum) of the penalised decisions `stmt` selects
+    (`stmt` selects one owner column and joins or selects from `Decision`)."""
+    # Only a decision that a standing link points at can stand otherwise than in force: the
+    # per-decision lookup of the latest link is made for those alone (the set of them built
+    # once), not for every penalised decision.
+    linked = select(DecisionRelation.related_decision_id).where(
+        DecisionRelation.relation.in_([r.value for r in STANDING_RELATIONS])
+    )
+    standing = case(
+        (Decision.id.in_(linked), penalty_standing_sql(standing_expr(as_of))),
+        else_=PenaltyStanding.in_force.value,
+    )
+    per_decision = (
+        stmt.add_columns(Decision.penalty_currency, Decision.penalty_amount, standing)
+        .where(Decision.penalty_amount.is_not(None))
+        .subquery()
+    )
+    who, currency, amount, kind = list(per_decision.c)
+    return select(who, currency, kind, func.sum(amount)).group_by(who, currency, kind)
 
 
 @dataclass
 class Record:
     decision_count: int = 0
-    penalties: dict[str, Decimal] = field(default_factory=dict)
+    money: PenaltyTotals = field(default_factory=PenaltyTotals)
     recommendation_counts: dict[Status, int] = field(default_factory=dict)
     jurisdictions: list[str] = field(default_factory=list)
+
+    @property
+    def penalties(self) -> dict[str, Decimal]:
+        return self.money.sorted().imposed
 
     @property
     def compliance(self) -> Compliance:
@@ -38,7 +110,7 @@ class Record:
     def fields(self) -> dict[str, Any]:
         return {
             "decision_count": self.decision_count,
-            "penalties": self.penalties,
+            **self.money.fields(),
             "recommendation_counts": self.recommendation_counts,
             "compliance": self.compliance,
         }
@@ -58,8 +130,8 @@ def _fill(
 ) -> dict[int, Record]:
     for owner, n in session.execute(decisions):
         records[owner].decision_count = n
-    for owner, currency, total in session.execute(penalties):
-        records[owner].penalties[currency] = Decimal(total).quantize(Decimal("0.01"))
+    for owner, currency, standing, total in session.execute(penalties):
+        records[owner].money.add(currency, PenaltyStanding(standing), total)
     for owner, status, n in session.execute(statuses):
         records[owner].recommendation_counts[Status(status)] = n
     return records
@@ -78,16 +150,11 @@ def organisation_records(session: Session, ids: list[int], *, as_of: dt.date | N
         .where(owner.in_(ids), *_issued_by(as_of))
         .group_by(owner)
     )
-    penalties = (
-        select(owner, Decision.penalty_currency, func.sum(Decision.penalty_amount))
+    penalties = penalty_rows(
+        select(owner)
         .join(Decision, Decision.id == DecisionOrganisation.decision_id)
-        .where(
-            owner.in_(ids),
-            DecisionOrganisation.role == OrganisationRole.respondent,
-            Decision.penalty_amount.is_not(None),
-            *_issued_by(as_of),
-        )
-        .group_by(owner, Decision.penalty_currency)
+        .where(owner.in_(ids), DecisionOrganisation.role == OrganisationRole.respondent, *_issued_by(as_of)),
+        as_of=as_of,
     )
     status = status_expr(as_of)
     statuses = (
@@ -113,11 +180,7 @@ def regulator_records(session: Session, ids: list[int], *, as_of: dt.date | None
     dated = links.join(Decision, Decision.id == DecisionRegulator.decision_id).where(*_issued_by(as_of))
     counted = links if as_of is None else dated
     involved = counted.add_columns(func.count()).group_by(owner)
-    penalties = (
-        dated.add_columns(Decision.penalty_currency, func.sum(Decision.penalty_amount))
-        .where(Decision.penalty_amount.is_not(None))
-        .group_by(owner, Decision.penalty_currency)
-    )
+    penalties = penalty_rows(dated, as_of=as_of)
     status = status_expr(as_of)
     statuses = (
         counted.add_columns(status, func.count())
@@ -137,11 +200,7 @@ def case_records(session: Session, ids: list[int], *, as_of: dt.date | None) -> 
     owner = Decision.case_id
     base = select(owner).where(owner.in_(ids), *_issued_by(as_of))
     involved = base.add_columns(func.count()).group_by(owner)
-    penalties = (
-        base.add_columns(Decision.penalty_currency, func.sum(Decision.penalty_amount))
-        .where(Decision.penalty_amount.is_not(None))
-        .group_by(owner, Decision.penalty_currency)
-    )
+    penalties = penalty_rows(base, as_of=as_of)
     status = status_expr(as_of)
     statuses = (
         base.add_columns(status, func.count())

@@ -64,6 +64,10 @@ def _join(values: list[str]) -> str:
     return "; ".join(values)
 
 
+def _field(name: str) -> Callable[[Any], Any]:
+    return lambda d: getattr(d, name)
+
+
 def _count(status: Status) -> Callable[[DecisionRead], int]:
     return lambda d: d.recommendation_counts.get(status, 0)
 
@@ -78,6 +82,12 @@ DECISION_SPECIAL: dict[str, list[tuple[str, Callable[[DecisionRead], Any]]]] = {
     "organisations": [
         ("organisations", lambda d: _join([f"{o.name} ({o.role.value})" for o in d.organisations]))
     ],
+    # How the penalty stands (in force, contested, overturned) beside its amount.
+    "penalty_currency": [
+        ("penalty_currency", _field("penalty_currency")),
+        ("penalty_standing", _field("penalty_standing")),
+    ],
+    "penalty_standing": [],
     "provisions": [("provisions", lambda d: _join(d.provisions))],
     "tags": [("tags", lambda d: _join(d.tags))],
     "recommendation_counts": [
@@ -91,10 +101,6 @@ DECISION_SPECIAL: dict[str, list[tuple[str, Callable[[DecisionRead], Any]]]] = {
 }
 # Long texts go last, so that a spreadsheet's rows stay readable.
 DECISION_LAST = ("summary",)
-
-
-def _field(name: str) -> Callable[[Any], Any]:
-    return lambda d: getattr(d, name)
 
 
 def _columns_of(

@@ -1,22 +1,23 @@
 """Figures over the whole record: compliance counts, overdue, decisions by year and
-regulator, penalties by currency. The dashboard and `GET /api/v1/stats` both read these."""
+regulator, penalties by currency (imposed, in force, contested). The dashboard and
+`GET /api/v1/stats` both read these."""
 
 import datetime as dt
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import extract, func, select
+from sqlalchemy import extract, func, literal, select
 from sqlalchemy.orm import Session
 
 from app import clock
 from app.models import AuditEntry, Decision, DecisionRegulator, Recommendation, Regulator
 from app.schemas.stats import RegulatorCount, StatsRead, YearCount
 from app.services import compliance
-from app.vocab import Compliance, Status
+from app.services.record.party_records import PenaltyTotals, penalty_rows
+from app.vocab import Compliance, PenaltyStanding, Status
 
 # Figures already computed, by (name, database, day, as_of, last audit entry). Every change to the
 # record writes an audit entry in its own transaction, so while the last entry is the same the
@@ -94,16 +95,12 @@ def _compute(session: Session, *, as_of: dt.date | None) -> StatsRead:
         )
     ]
 
-    penalties: dict[str, Decimal] = {
-        # The sums are over amounts that are not NULL, and an amount always has its currency.
-        str(currency): Decimal(total or 0).quantize(Decimal("0.01"))
-        for currency, total in session.execute(
-            select(Decision.penalty_currency, func.sum(Decision.penalty_amount))
-            .where(Decision.penalty_amount.is_not(None), *issued)
-            .group_by(Decision.penalty_currency)
-            .order_by(Decision.penalty_currency)
-        )
-    }
+    # The sums are over amounts that are not NULL, and an amount always has its currency.
+    money = PenaltyTotals()
+    for _, currency, standing, total in session.execute(
+        penalty_rows(select(literal(0)).select_from(Decision).where(*issued), as_of=as_of)
+    ):
+        money.add(str(currency), PenaltyStanding(standing), total)
 
     return StatsRead(
         as_of=as_of,
@@ -114,5 +111,5 @@ def _compute(session: Session, *, as_of: dt.date | None) -> StatsRead:
         overdue=overdue or 0,
         decisions_by_year=by_year,
         decisions_by_regulator=by_regulator,
-        penalties=penalties,
+        **money.fields(),
     )
