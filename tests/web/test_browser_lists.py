@@ -101,7 +101,7 @@ def test_decision_list_in_chromium(site: str, width: int, tmp_path: Path) -> Non
             expect(first).to_contain_text(api["items"][0]["title"])
 
             # The key columns of a row with a penalty stay in view on the screen's width.
-            for cell in ("col-compliance", "col-standing", "col-penalty"):
+            for cell in ("col-respondents", "col-compliance", "col-standing", "col-penalty"):
                 box = first.locator(f"td.{cell}").bounding_box()
                 assert box is not None and box["width"] > 0, cell
                 assert box["x"] >= 0 and box["x"] + box["width"] <= width, (cell, box)

@@ -30,7 +30,7 @@ from app.schemas.filters import DecisionFilter, RecommendationFilter
 from app.schemas.recommendation import RecommendationRead
 from app.services.record import decisions, recommendations
 from app.services.shared.pagination import paginate
-from app.vocab import Status
+from app.vocab import OrganisationRole, Status
 
 PAGE = 500
 BOM = "\ufeff"
@@ -80,7 +80,12 @@ DECISION_SPECIAL: dict[str, list[tuple[str, Callable[[DecisionRead], Any]]]] = {
         ("jurisdictions", lambda d: _join(sorted({r.jurisdiction for r in d.regulators}))),
     ],
     "organisations": [
-        ("organisations", lambda d: _join([f"{o.name} ({o.role.value})" for o in d.organisations]))
+        ("organisations", lambda d: _join([f"{o.name} ({o.role.value})" for o in d.organisations])),
+        # Who the decision is against, by name alone (a column to sort and filter on).
+        (
+            "respondents",
+            lambda d: _join([o.name for o in d.organisations if o.role == OrganisationRole.respondent]),
+        ),
     ],
     # How the penalty stands (in force, contested, overturned) beside its amount.
     "penalty_currency": [
