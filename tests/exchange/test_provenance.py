@@ -2,7 +2,9 @@
 SHA-256) and mapping; each decision it made names the row it came from, in the API and on its
 page; /about states the rules and lists the data sets with their figures and caveats."""
 
+import csv
 import hashlib
+import io
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -60,6 +62,14 @@ def test_an_imported_decision_names_its_data_set_file_and_row(db: Database, tmp_
         # The stored read (current) and the computed read (as of a day) agree.
         as_of = client.get(f"/api/v1/decisions/{t2}", params={"as_of": "2030-01-01"}).json()
         assert as_of["provenance"] == read["provenance"]
+        text = client.get("/api/v1/export/decisions.csv").text.removeprefix("\ufeff")
+        exported = list(csv.DictReader(io.StringIO(text)))
+        [row] = [r for r in exported if r["id"] == str(t2)]
+        assert (row["provenance_dataset"], row["provenance_file_sha256"], row["provenance_row"]) == (
+            "The Data Board's reviews",
+            digest,
+            "4",
+        )
         page = " ".join(client.get(f"/decisions/{t2}").text.split())
         assert "From the data set" in page and "The Data Board&#39;s reviews" in page
         assert "row 4 of <code>reviews-2021.csv</code>" in page and digest[:8] in page

@@ -94,6 +94,12 @@ DECISION_SPECIAL: dict[str, list[tuple[str, Callable[[DecisionRead], Any]]]] = {
     ],
     "penalty_standing": [],
     "provisions": [("provisions", lambda d: _join(d.provisions))],
+    # Where an imported decision came from: its data set, its file's SHA-256, its row.
+    "provenance": [
+        ("provenance_dataset", lambda d: d.provenance.dataset if d.provenance else None),
+        ("provenance_file_sha256", lambda d: d.provenance.file_sha256 if d.provenance else None),
+        ("provenance_row", lambda d: d.provenance.row if d.provenance else None),
+    ],
     "tags": [("tags", lambda d: _join(d.tags))],
     "recommendation_counts": [
         ("recommendations", lambda d: sum(d.recommendation_counts.values())),
