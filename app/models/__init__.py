@@ -2,7 +2,7 @@
 
 from app.models.alerts import AccountToken, Delivery, OutboxEvent, RateLimitHit, Subscription
 from app.models.audit import AuditEntry
-from app.models.auth import ApiToken, SignInFailure, User, UserSession
+from app.models.auth import ApiToken, RecoveryCode, SignInFailure, User, UserSession
 from app.models.base import Base
 from app.models.case import Case, CaseTag
 from app.models.decision import (
@@ -57,6 +57,7 @@ __all__ = [
     "OutboxEvent",
     "RateLimitHit",
     "Recommendation",
+    "RecoveryCode",
     "Regulator",
     "ReviewClaim",
     "SignInFailure",

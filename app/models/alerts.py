@@ -116,6 +116,10 @@ class AccountToken(Base):
     used_at: Mapped[dt.datetime | None]
     # The address the request came from, for the per-client limit.
     client: Mapped[str] = mapped_column(String(100), default="")
+    # A confirmation carries the password (its hash) and name given with its sign-up: the
+    # confirmed sign-up sets them, so a stranger's earlier sign-up leaves nothing behind.
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+    name: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (Index("ix_account_tokens_user_id", "user_id"),)
 

@@ -1,7 +1,6 @@
 import datetime as dt
-from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, false
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, BigId, Timestamps, enum_column, utcnow
@@ -39,11 +38,11 @@ class User(Timestamps, Base):
     password_hash: Mapped[str] = mapped_column(String(300))
     disabled_at: Mapped[dt.datetime | None]
     # Two-factor sign-in (TOTP, RFC 6238): the shared secret (base32), set when enrolment
-    # starts, in force from `totp_enabled_at`; SHA-256 hashes of the unused recovery codes.
+    # starts, in force from `totp_enabled_at` (the recovery codes are `RecoveryCode` rows).
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled_at: Mapped[dt.datetime | None]
-    recovery_codes: Mapped[list[Any] | None] = mapped_column(JSON)
-    # The time step of the last code accepted: a code is good once (no replay).
+    # The time step of the last code accepted: a code is good once (no replay); it only
+    # grows, by a conditional UPDATE, so one code sent many times at once is accepted once.
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     # A self-registered reader signs in only once the address is confirmed (accounts made
     # on the command line are confirmed when made).
@@ -68,8 +67,25 @@ class UserSession(Base):
     # The password was right but the second factor is still to come (or, for an admin
     # without one, still to be enrolled): such a session opens nothing else.
     second_factor_pending: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Second-factor codes tried on this pending session (each try takes one, right or wrong,
+    # by a conditional UPDATE: a pending session has a few tries, whatever the client address).
+    code_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (Index("ix_user_sessions_user_id", "user_id"),)
+
+
+class RecoveryCode(Base):
+    """One of a user's two-factor recovery codes: its SHA-256, and when it was used (once:
+    a conditional UPDATE ... WHERE used_at IS NULL, checked by its row count)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[dt.datetime | None]
+
+    __table_args__ = (UniqueConstraint("user_id", "code_hash"),)
 
 
 class SignInFailure(Base):
@@ -84,6 +100,8 @@ class SignInFailure(Base):
     email: Mapped[str] = mapped_column(String(320))
     client: Mapped[str] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # A wrong second-factor code (after the right password), also counted per account.
+    second_factor: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     __table_args__ = (
         Index("ix_sign_in_failures_email", "email", "at"),

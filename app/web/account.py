@@ -137,14 +137,20 @@ def _pending(request: Request, session: Session) -> tuple[User, UserSession] | N
 
 
 def _second_factor_form(
-    request: Request, pending: UserSession, *, next_url: str, message: str | None = None, status: int = 200
+    request: Request,
+    pending: UserSession,
+    *,
+    next_url: str,
+    message: str | None = None,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     return render(
         request,
         "second_factor.html",
         {"csrf": pending.csrf_token, "next": safe_next(next_url), "message": message},
         status=status,
-        headers={"Cache-Control": "no-store"},
+        headers={"Cache-Control": "no-store"} | (headers or {}),
     )
 
 
@@ -173,7 +179,9 @@ def _second_factor_check(request: Request, session: Session, form: FormData) -> 
     user, pending = found
     check_form_token(request, form, pending.csrf_token, user_id=user.id, then="sign in again.")
     client = security_log.client_address(request)
-    wait = users.throttled(session, email=user.email, client=client)
+    wait = users.throttled(session, email=user.email, client=client) or users.second_factor_throttled(
+        session, email=user.email
+    )
     if wait is not None:
         security_log.event("sign_in_throttled", request, email=user.email, retry_after=wait.retry_after)
         return _second_factor_form(
@@ -182,14 +190,28 @@ def _second_factor_check(request: Request, session: Session, form: FormData) -> 
             next_url=next_url,
             status=429,
             message=f"Too many wrong codes. Try again in {wait.retry_after} seconds.",
+            headers={"Retry-After": str(wait.retry_after)},
+        )
+    if not users.take_code_attempt(session, session_row_id=pending.id):
+        # This sign-in has had its tries (from whatever addresses): it ends here.
+        users.end_session(session, session_id=session_id(request) or "")
+        security_log.event("sign_in_throttled", request, email=user.email, reason="pending session")
+        return _form(
+            request,
+            next_url=next_url,
+            status=429,
+            message="Too many wrong codes for this sign-in; sign in again with your password.",
         )
     if not two_factor.check_second_factor(session, user=user, code=str(form.get("code") or "")[:40]):
-        users.record_failure(session, email=user.email, client=client)
+        users.record_failure(session, email=user.email, client=client, second_factor=True)
         security_log.event("second_factor_failed", request, email=user.email, user_id=user.id)
         return _second_factor_form(
             request, pending, next_url=next_url, status=400, message="That code is not right; try again."
         )
-    new_id, _ = two_factor.promote_session(session, user=user, pending_id=session_id(request) or "")
+    promoted = two_factor.promote_session(session, user=user, pending_id=session_id(request) or "")
+    if promoted is None:  # another request with this pending session signed in first
+        return _form(request, next_url=next_url, message="Sign in with your password first.", status=400)
+    new_id, _ = promoted
     security_log.event("sign_in", request, email=user.email, user_id=user.id, second_factor=True)
     response = redirect_with_notice(next_url, "signed_in", request)
     set_session_cookie(request, response, new_id)
@@ -225,7 +247,7 @@ def two_factor_setup(request: Request, session: SessionDep, who: Enrolling) -> H
         return render(
             request,
             "two_factor.html",
-            {"enabled": True, "left": len(user.recovery_codes or [])},
+            {"enabled": True, "left": two_factor.recovery_codes_left(session, user_id=user.id)},
             headers={"Cache-Control": "no-store"},
         )
     user = two_factor.begin_enrolment(session, user_id=user.id)
@@ -267,8 +289,10 @@ async def two_factor_confirm(request: Request, session: SessionDep, who: Enrolli
     security_log.event("second_factor_enrolled", request, email=user.email, user_id=user.id)
     response = render(request, "recovery_codes.html", {"codes": codes}, headers={"Cache-Control": "no-store"})
     if user_session.second_factor_pending:
-        new_id, _ = two_factor.promote_session(session, user=user, pending_id=session_id(request) or "")
-        set_session_cookie(request, response, new_id)
+        promoted = two_factor.promote_session(session, user=user, pending_id=session_id(request) or "")
+        if promoted is None:  # a request at the same time enrolled first
+            raise SignInRequired(sign_in_url(request))
+        set_session_cookie(request, response, promoted[0])
     return response
 
 

@@ -63,15 +63,16 @@ def sign_up(
             status=422,
         )
     try:
-        with session.begin_nested():
-            accounts.sign_up(
-                session,
-                email=email,
-                name=name,
-                password=password,
-                client=_client(request),
-                link=_link(request, "confirm_address"),
-            )
+        # Not in a savepoint: a refused sign-up still counts against the limits (the service
+        # writes the account in a savepoint of its own).
+        accounts.sign_up(
+            session,
+            email=email,
+            name=name,
+            password=password,
+            client=_client(request),
+            link=_link(request, "confirm_address"),
+        )
     except DomainError as exc:
         return render(
             request,

@@ -10,6 +10,11 @@ Sign-ins are paused for an e-mail address *from one client address* after `MAX_F
 failures there within `FAILURE_WINDOW`, and for a client address after
 `MAX_CLIENT_FAILURES` failures at any e-mail addresses (password spraying): someone guessing
 from elsewhere cannot lock the owner of an account out of it.
+
+Wrong second-factor codes (which only someone holding the password can send) are limited
+further: `CODES_PER_PENDING_SESSION` tries per pending session, taken by a conditional UPDATE
+(many at once still get that many), and `MAX_SECOND_FACTOR_FAILURES` per account from any
+client address within `FAILURE_WINDOW`.
 """
 
 import datetime as dt
@@ -26,7 +31,7 @@ from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
 from app.errors import Conflict, FieldError, Invalid, NotFound
-from app.models import SignInFailure, User, UserSession
+from app.models import AccountToken, SignInFailure, User, UserSession
 from app.services.shared import audit
 from app.vocab import Role
 
@@ -42,6 +47,12 @@ PENDING_LIFETIME = dt.timedelta(minutes=10)
 MAX_FAILURES = 5
 MAX_CLIENT_FAILURES = 20
 FAILURE_WINDOW = dt.timedelta(minutes=15)
+CODES_PER_PENDING_SESSION = 5
+MAX_SECOND_FACTOR_FAILURES = 10
+
+# The purposes of e-mailed links (`account_tokens.purpose`).
+CONFIRM = "confirm"
+RESET = "reset"
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}$")
 
@@ -77,10 +88,9 @@ def check_password(password: str, field: str = "password", user_inputs: Sequence
         )
 
 
-def create(
-    session: Session, *, email: str, name: str, role: Role, password: str, confirmed: bool = True
-) -> User:
-    """A new account; `confirmed=False` for a self-registered reader who must confirm the address."""
+def check_new_account(*, email: str, name: str, password: str) -> tuple[str, str]:
+    """The e-mail address and name of a new account, normalised, once they and the password
+    pass every check (the same checks, and so the same answer, whoever holds the address)."""
     email = normalise_email(email)
     errors = []
     if not EMAIL.match(email) or len(email) > 320:
@@ -91,13 +101,30 @@ def create(
     if errors:
         raise Invalid("; ".join(f"{e.field} {e.message}" for e in errors) + ".", errors)
     check_password(password, user_inputs=(email, name))
+    return email, name
+
+
+def create(
+    session: Session, *, email: str, name: str, role: Role, password: str, confirmed: bool = True
+) -> User:
+    """A new account; `confirmed=False` for a self-registered reader who must confirm the address."""
+    email, name = check_new_account(email=email, name=name, password=password)
+    return add_user(
+        session, email=email, name=name, role=role, password_hash=hasher.hash(password), confirmed=confirmed
+    )
+
+
+def add_user(
+    session: Session, *, email: str, name: str, role: Role, password_hash: str, confirmed: bool
+) -> User:
+    """Store an account whose address, name and password `check_new_account` has passed."""
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict(f"A user with e-mail {email} already exists.", [FieldError("email", "already used")])
     user = User(
         email=email,
         name=name,
         role=role,
-        password_hash=hasher.hash(password),
+        password_hash=password_hash,
         email_confirmed_at=dt.datetime.now(dt.UTC) if confirmed else None,
     )
     session.add(user)
@@ -170,12 +197,71 @@ def authenticate(session: Session, *, email: str, password: str, client: str = "
     return None
 
 
-def record_failure(session: Session, *, email: str, client: str) -> None:
-    """Note a failed sign-in (a wrong password or second factor) for the throttle."""
+def record_failure(session: Session, *, email: str, client: str, second_factor: bool = False) -> None:
+    """Note a failed sign-in (a wrong password, or a wrong second factor) for the throttle."""
     now = dt.datetime.now(dt.UTC)
     session.execute(delete(SignInFailure).where(SignInFailure.at <= now - FAILURE_WINDOW))
-    session.add(SignInFailure(email=normalise_email(email)[:320], client=client[:64], at=now))
+    session.add(
+        SignInFailure(
+            email=normalise_email(email)[:320], client=client[:64], at=now, second_factor=second_factor
+        )
+    )
     session.flush()
+
+
+def second_factor_throttled(
+    session: Session, *, email: str, now: dt.datetime | None = None
+) -> Throttled | None:
+    """Whether the account's second step is paused after `MAX_SECOND_FACTOR_FAILURES` wrong
+    codes from any client addresses within `FAILURE_WINDOW`, and for how long."""
+    now = now or dt.datetime.now(dt.UTC)
+    recent = list(
+        session.scalars(
+            select(SignInFailure.at)
+            .where(
+                SignInFailure.email == normalise_email(email)[:320],
+                SignInFailure.second_factor.is_(True),
+                SignInFailure.at > now - FAILURE_WINDOW,
+            )
+            .order_by(SignInFailure.at.desc())
+            .limit(MAX_SECOND_FACTOR_FAILURES)
+        )
+    )
+    if len(recent) < MAX_SECOND_FACTOR_FAILURES:
+        return None
+    return Throttled(max(1, int((recent[-1] + FAILURE_WINDOW - now).total_seconds()) + 1))
+
+
+def take_code_attempt(session: Session, *, session_row_id: int) -> bool:
+    """Take one of the pending session's `CODES_PER_PENDING_SESSION` tries at a second-factor
+    code; False when none is left (or the session is no longer pending). One conditional
+    UPDATE: requests sent at once cannot all take the last one."""
+    result = session.execute(
+        update(UserSession)
+        .where(
+            UserSession.id == session_row_id,
+            UserSession.revoked_at.is_(None),
+            UserSession.second_factor_pending.is_(True),
+            UserSession.code_attempts < CODES_PER_PENDING_SESSION,
+        )
+        .values(code_attempts=UserSession.code_attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(result) == 1
+
+
+def _rowcount(result: object) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def void_links(session: Session, *, user_id: int, purposes: Sequence[str], keep: int | None = None) -> None:
+    """Use up every outstanding e-mailed link of the user for these purposes (but `keep`)."""
+    stmt = update(AccountToken).where(
+        AccountToken.user_id == user_id, AccountToken.purpose.in_(purposes), AccountToken.used_at.is_(None)
+    )
+    if keep is not None:
+        stmt = stmt.where(AccountToken.id != keep)
+    session.execute(stmt.values(used_at=dt.datetime.now(dt.UTC)).execution_options(synchronize_session=False))
 
 
 def start_session(
@@ -237,8 +323,7 @@ def end_sessions_of(session: Session, *, user_id: int, keep: int | None = None) 
     stmt = update(UserSession).where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
     if keep is not None:
         stmt = stmt.where(UserSession.id != keep)
-    result = session.execute(stmt.values(revoked_at=dt.datetime.now(dt.UTC)))
-    return int(getattr(result, "rowcount", 0) or 0)
+    return _rowcount(session.execute(stmt.values(revoked_at=dt.datetime.now(dt.UTC))))
 
 
 def get_by_email(session: Session, *, email: str) -> User:
@@ -257,7 +342,7 @@ def audit_change(session: Session, user: User, before: dict[str, object]) -> Non
     audit.updated(session, "user", user.id, before, after)
 
 
-USER_EXCLUDED = ("password_hash", "totp_secret", "recovery_codes", "created_at", "updated_at")
+USER_EXCLUDED = ("password_hash", "totp_secret", "created_at", "updated_at")
 
 
 def set_disabled(session: Session, *, email: str, disabled: bool) -> User:
@@ -302,13 +387,16 @@ def change_password(
     user.password_hash = hasher.hash(new)
     session.flush()
     end_sessions_of(session, user_id=user.id, keep=keep_session)
+    # A reset link asked for before the change must not undo it.
+    void_links(session, user_id=user.id, purposes=(RESET,))
     audit_change(session, user, before | {"password": "(old)"})
     return user
 
 
-def end_session(session: Session, *, session_id: str) -> None:
-    """Revoke the session with this id (signing out); unknown ids are ignored."""
-    session.execute(
+def end_session(session: Session, *, session_id: str) -> bool:
+    """Revoke the session with this id (signing out); whether this call ended it (False for
+    an unknown id or one already ended: of two requests ending one session, one is told True)."""
+    result = session.execute(
         update(UserSession)
         .where(
             UserSession.session_hash == hash_session_id(session_id),
@@ -316,3 +404,4 @@ def end_session(session: Session, *, session_id: str) -> None:
         )
         .values(revoked_at=dt.datetime.now(dt.UTC))
     )
+    return _rowcount(result) == 1

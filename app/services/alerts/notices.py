@@ -23,13 +23,15 @@ def send(session: Session, *, to: str, subject: str, body: str) -> Delivery:
     return delivery
 
 
-def confirm_address(session: Session, *, user: User, link: str) -> Delivery:
+def confirm_address(session: Session, *, user: User, link: str, name: str | None = None) -> Delivery:
+    """The link confirming a sign-up, greeting the `name` that sign-up gave (not the name of an
+    earlier, unconfirmed sign-up with the same address)."""
     return send(
         session,
         to=user.email,
         subject="Confirm your address for Findings Tracker",
         body=(
-            f"Hello {user.name},\n\n"
+            f"Hello {name or user.name},\n\n"
             "Someone (we hope you) made a Findings Tracker account with this address. To confirm "
             f"it, open this link within 24 hours:\n\n{link}\n\n"
             "If it was not you, ignore this message: the account stays unusable.\n"
