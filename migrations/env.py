@@ -26,18 +26,46 @@ def run_migrations() -> None:
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    sqlite = connection.dialect.name == "sqlite"
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
         **compare_options(),
     )
-    with context.begin_transaction():
-        if connection.dialect.name == "postgresql":
-            # Several hosts may run `findings migrate` at once: the first takes this lock for
-            # its transaction, the others wait for it and then find nothing left to do.
-            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
-        context.run_migrations()
+    if sqlite:
+        # SQLite changes a table by copying it, dropping the old one and renaming the copy
+        # (Alembic's batch mode). With foreign keys enforced, the DROP deletes the old rows
+        # first and with them, ON DELETE CASCADE, the rows of every table referring to it (a
+        # rebuilt `users` took every session and e-mailed link along). So the migrations run
+        # with them off, as SQLite's own procedure for schema changes says, and every
+        # reference is checked before the commit. (The pragma is a no-op inside a
+        # transaction: it goes to the driver's connection, before the first BEGIN.)
+        _sqlite_foreign_keys(connection, False)
+    try:
+        with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Several hosts may run `findings migrate` at once: the first takes this lock for
+                # its transaction, the others wait for it and then find nothing left to do.
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+            context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migrations left rows referring to nothing: {broken[:10]}")
+    finally:
+        if sqlite:
+            # Alembic runs each SQLite migration in a transaction of its own and commits it;
+            # what is open now holds the check's read alone.
+            if connection.in_transaction():
+                connection.rollback()
+            _sqlite_foreign_keys(connection, True)
+
+
+def _sqlite_foreign_keys(connection, on: bool) -> None:  # type: ignore[no-untyped-def]
+    if connection.in_transaction():
+        raise RuntimeError("SQLite's foreign keys can only be switched outside a transaction")
+    connection.connection.driver_connection.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
 
 
 if context.is_offline_mode():

@@ -135,3 +135,47 @@ def test_search_migration_indexes_an_existing_record(
             assert "regulator" in {h.type for h in commissioners}
     finally:
         database.dispose()
+
+
+def test_the_accounts_migration_keeps_sessions_links_and_codes(empty_database_url: str) -> None:
+    """On SQLite a column change copies the table (Alembic's batch mode) and drops the old one;
+    with foreign keys enforced that DROP deleted, ON DELETE CASCADE, every session and e-mailed
+    link of every user. The migrations run with them off, and check every reference after."""
+    migrate.upgrade(empty_database_url, "6c1e8f2a9d47")  # just before the accounts migration
+    engine = make_engine(empty_database_url)
+    stamp = "'2026-01-01 00:00:00'"
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO users (id, email, name, role, password_hash, recovery_codes, "
+                    "created_at, updated_at) VALUES (1, 'a@example.org', 'A', 'reader', 'h', "
+                    f"'[\"c1\", \"c2\"]', {stamp}, {stamp})"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO user_sessions (id, session_hash, user_id, csrf_token, created_at, "
+                    f"expires_at) VALUES (1, 's', 1, 'c', {stamp}, {stamp})"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO account_tokens (id, user_id, purpose, token_hash, created_at, expires_at, "
+                    f"client) VALUES (1, 1, 'reset', 't', {stamp}, {stamp}, '')"
+                )
+            )
+        migrate.upgrade(empty_database_url)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM user_sessions")).scalar() == 1
+            assert conn.execute(text("SELECT count(*) FROM account_tokens")).scalar() == 1
+            codes = conn.execute(text("SELECT user_id, code_hash FROM recovery_codes ORDER BY id")).all()
+            assert [tuple(c) for c in codes] == [(1, "c1"), (1, "c2")]
+            if engine.dialect.name == "sqlite":  # enforced again for the app
+                assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        migrate.downgrade(empty_database_url, "6c1e8f2a9d47")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM user_sessions")).scalar() == 1
+            assert "c2" in conn.execute(text("SELECT recovery_codes FROM users")).scalar()
+    finally:
+        engine.dispose()
