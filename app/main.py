@@ -230,7 +230,8 @@ def _size(spool: Any) -> int:
 class HostPolicy:
     """The Host header is the client's to choose: refuse hosts not in `allowed` (when given),
     and make the request's own URL follow `base_url` (when given), so that no absolute URL
-    the app builds can point at another site."""
+    the app builds can point at another site. With neither, the request's URL follows the
+    address the client reached, as the socket says (`scope["server"]`), never the header."""
 
     def __init__(self, app: ASGIApp, allowed: str | None, base_url: str | None) -> None:
         self.app = app
@@ -264,10 +265,24 @@ class HostPolicy:
             port = self.base.port or (443 if scheme == "https" else 80)
             scope["scheme"] = scheme
             scope["server"] = (self.base.hostname or "", port)
-            scope["headers"] = [(k, v) for k, v in scope["headers"] if k != b"host"] + [
-                (b"host", self.base.netloc.encode("latin-1"))
-            ]
+            scope["headers"] = _with_host(scope["headers"], self.base.netloc)
+        elif not self.allowed:
+            scope = dict(scope)
+            scope["headers"] = _with_host(scope["headers"], _server_netloc(scope))
         await self.app(scope, receive, send)
+
+
+def _with_host(headers: list[tuple[bytes, bytes]], netloc: str) -> list[tuple[bytes, bytes]]:
+    return [(k, v) for k, v in headers if k != b"host"] + [(b"host", netloc.encode("latin-1"))]
+
+
+def _server_netloc(scope: Scope) -> str:
+    """The address the connection reached (uvicorn's socket name), with its port unless it is
+    the scheme's own; 127.0.0.1 where the server gives none (a Unix socket)."""
+    host, port = scope.get("server") or ("127.0.0.1", None)
+    host = f"[{host}]" if ":" in str(host) else str(host)
+    default = 443 if scope.get("scheme") == "https" else 80
+    return host if port in (None, default) else f"{host}:{port}"
 
 
 def allowed_methods(app: FastAPI, path: str) -> list[str]:

@@ -4,8 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
 
-from app.api.common import CREATE, READ, READ_ITEM, problems
-from app.api.deps import DEFAULT_PAGE, Admin, Cursor, Limit, SessionDep, item_id
+from app.api.common import CREATE, DELETE, READ, READ_ITEM, problems, with_etag
+from app.api.deps import DEFAULT_PAGE, Admin, Cursor, IfMatch, Limit, SessionDep, item_id
 from app.schemas.common import Page
 from app.schemas.token import TokenCreate, TokenCreated, TokenRead
 from app.services.accounts import tokens
@@ -38,12 +38,15 @@ def create_token(
 
 
 @router.get("/{token_id}", response_model=TokenRead, responses=ADMIN_READ_ITEM)
-def get_token(token_id: TokenId, session: SessionDep, _: Admin) -> TokenRead:
-    return TokenRead.model_validate(tokens.get(session, token_id=token_id))
+def get_token(token_id: TokenId, session: SessionDep, _: Admin, response: Response) -> TokenRead:
+    token = tokens.get(session, token_id=token_id)
+    with_etag(response, token.version)
+    return TokenRead.model_validate(token)
 
 
-@router.delete("/{token_id}", status_code=204, responses=problems(400, 401, 403, 404, 422))
-def revoke_token(token_id: TokenId, session: SessionDep, _: Admin) -> Response:
-    """Revoke the token: it stops working at once. It stays listed, with its revocation time."""
-    tokens.revoke(session, token=tokens.get(session, token_id=token_id))
+@router.delete("/{token_id}", status_code=204, responses=DELETE)
+def revoke_token(token_id: TokenId, session: SessionDep, _: Admin, version: IfMatch) -> Response:
+    """Revoke the token: it stops working at once. It stays listed, with its revocation time.
+    `If-Match` names the version read (`*`: whatever it is), as for every DELETE."""
+    tokens.revoke(session, token=tokens.get(session, token_id=token_id), expected_version=version)
     return Response(status_code=204)

@@ -24,6 +24,11 @@ class ApiToken(Base):
     last_used_at: Mapped[dt.datetime | None]
     # The client address it was last used from (a use from a new one is a security event).
     last_used_from: Mapped[str | None] = mapped_column(String(64))
+    # Its ETag: a revocation names the version it saw (If-Match), like every other DELETE. The
+    # record of its last use is written past the ORM and leaves it alone.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class User(Timestamps, Base):

@@ -4,10 +4,16 @@ The pages need nothing from another host and no inline script, so the policy is 
 FastAPI's interactive API docs (`/docs`, `/redoc`) start with an inline script (their own
 assets are served by the app); those paths alone get a policy that allows inline script,
 and still nothing from another host.
+
+`Strict-Transport-Security` goes with every answer whenever the site is known to be served
+over HTTPS: the request came over it, or `BASE_URL` says so (a proxy ending TLS may speak
+plain HTTP to the app, and tell nothing).
 """
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.config import get_settings
 
 STRICT_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -29,7 +35,7 @@ def add_security_headers(headers: MutableHeaders, scope: Scope) -> None:
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if scope.get("scheme") == "https":
+    if scope.get("scheme") == "https" or (get_settings().base_url or "").lower().startswith("https://"):
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.models import ApiToken
 from app.services.shared import audit
+from app.services.shared.common import check_version
 from app.services.shared.pagination import SortKey, paginate
 from app.vocab import Role
 
@@ -110,8 +111,12 @@ def by_name(session: Session, *, name: str) -> ApiToken:
     return token
 
 
-def revoke(session: Session, *, token: ApiToken, now: dt.datetime | None = None) -> ApiToken:
-    """Revoke a token for good (revoking it again changes nothing)."""
+def revoke(
+    session: Session, *, token: ApiToken, now: dt.datetime | None = None, expected_version: int | None = None
+) -> ApiToken:
+    """Revoke a token for good (revoking it again changes nothing); `expected_version`: the
+    version the caller saw (412 when it is no longer the token's)."""
+    check_version(token, expected_version)
     if token.revoked_at is not None:
         return token
     before = _public(token)

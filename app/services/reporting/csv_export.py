@@ -9,13 +9,16 @@ Spreadsheet safety: UTF-8 with a byte-order mark (so spreadsheet programs pick t
 a header row, CRLF line ends, every cell quoted (so that a spreadsheet splitting on `;` in
 its locale cannot cut `x;=cmd|...` into a formula cell), and any cell that starts with `=`,
 `+`, `-`, `@` (or their fullwidth forms), a tab or a line break, also after leading spaces or
-invisible characters (zero-width spaces, joiners, a byte-order mark), is prefixed with `'`, so
-that it is shown as text and never run as a formula.
+invisible characters (every space separator, and every format character of Unicode category Cf:
+zero-width spaces and joiners, a byte-order mark, the soft hyphen U+00AD, the Arabic letter mark
+U+061C, the bidirectional isolates U+2066..U+2069), is prefixed with `'`, so that it is shown as
+text and never run as a formula.
 """
 
 import csv
 import datetime as dt
 import io
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -35,8 +38,13 @@ from app.vocab import OrganisationRole, Status
 PAGE = 500
 BOM = "\ufeff"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-# Characters a spreadsheet may skip before a formula: they do not hide one from this check.
-INVISIBLE = " \u00a0\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u180e\u3000"
+# Characters a spreadsheet may skip before a formula (they do not hide one from this check):
+# spaces (Zs, and line and paragraph separators) and invisible format characters (Cf).
+SKIPPED = frozenset({"Zs", "Zl", "Zp", "Cf"})
+
+
+def _skipped(char: str) -> bool:
+    return unicodedata.category(char) in SKIPPED
 
 
 def safe_cell(value: Any) -> str:
@@ -48,7 +56,8 @@ def safe_cell(value: Any) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     text = str(value)
-    if text.lstrip(INVISIBLE).startswith(FORMULA_START) or text.startswith(FORMULA_START):
+    first = next((i for i, char in enumerate(text) if not _skipped(char)), len(text))
+    if text[first:].startswith(FORMULA_START):
         return "'" + text
     return text
 
