@@ -391,6 +391,19 @@ def test_classify_first_rule_wins_default_and_none(db: Database, tmp_path: Path)
     assert again.counts["recommendations"] == {"created": 0, "matched": 6}
 
 
+def test_a_classify_rule_that_backtracks_for_ever_rejects_only_its_row(db: Database, tmp_path: Path) -> None:
+    """A mapping's regular expression stops after a time limit: `(a|aa)+$` on 34 `a`s and a `!`
+    backtracks through millions of ways (seconds with the standard `re`, doubling with each
+    `a`); the row is rejected naming the expression, and the others are imported."""
+    m, c = classify_files(tmp_path, extra="(a|aa)+$", status="disputed")
+    c.write_text(CLASSIFY_CSV + "4,006/20,2020-06-01,Acme,Do F," + "a" * 34 + "!\n", encoding="utf-8")
+    report = run(db, m, c)
+    rejected = {r.row: r.reason for r in report.rejected}
+    assert list(rejected) == [8], rejected
+    assert "(a|aa)+$" in rejected[8] and "took more than" in rejected[8]
+    assert report.created == 6
+
+
 @pytest.mark.parametrize(
     ("extra", "status", "field"),
     [

@@ -13,6 +13,7 @@ from app.services import demo
 from app.services.record import decision_edits, organisations, recommendations, regulators
 from app.services.search.engine import marked_html
 from app.services.search.query import parse
+from app.vocab import Role
 from tests.conftest import Api
 
 
@@ -407,3 +408,41 @@ def test_a_big_tier_ranks_its_newest_and_then_the_older_by_recency(
         if cursor is None:
             break
     assert paged == hits
+
+
+TOO_MANY_PREFIXES = "a* b* c* d* e*"
+TOO_MANY_TERMS = " ".join(f"word{i}" for i in range(40))
+
+
+def test_a_query_of_too_many_terms_or_prefixes_is_refused_naming_q(api: Api, record: dict[str, Any]) -> None:
+    """32 `a*` terms cost 7 s of CPU at 4,000 decisions; the same term said again counts once,
+    and past the limits of different terms and prefixes the query is refused, not run."""
+    for q in (TOO_MANY_PREFIXES, TOO_MANY_TERMS):
+        for path in ("search", "decisions", "recommendations", "organisations", "regulators", "cases"):
+            response = api.get(f"/api/v1/{path}", params={"q": q})
+            assert response.status_code == 422, (q, path, response.text)
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert [e["field"] for e in response.json()["errors"]] == ["q"], response.json()
+        exports = ("/api/v1/export/decisions.csv", "/api/v1/export/recommendations.csv")
+        for path in (*exports, "/feeds/decisions.atom"):
+            assert api.get(path, params={"q": q}).status_code == 422, (q, path)
+        for page in ("/search", "/decisions", "/recommendations", "/organisations"):
+            response = api.get(page, params={"q": q})
+            assert response.status_code == 422 and "at most" in response.text, (q, page)
+    # The same term repeated is the term once.
+    assert found(api, "zeppel* " * 60) == found(api, "zeppel*") != []
+    # Up to the limits, a query is answered.
+    assert api.get("/api/v1/search", params={"q": "a* b* c* zeppel*"}).status_code == 200
+    assert api.get("/api/v1/search", params={"q": " ".join(f"w{i}" for i in range(32))}).status_code == 200
+
+
+def test_a_saved_query_of_too_many_prefixes_is_refused(api: Api, receiver: Any) -> None:
+    body = {
+        "target": {"type": "query", "query": f"q={TOO_MANY_PREFIXES}"},
+        "events": ["decision.created"],
+        "channel": "webhook",
+        "url": receiver.url,
+    }
+    response = api.post("/api/v1/subscriptions", body, role=Role.reader)
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["target.query.q"]

@@ -2,5 +2,6 @@
 subscriptions to them (`subscriptions`), the worker that delivers them (`worker`) by webhook
 or e-mail (`mail`), and messages to an account (`notices`).
 
-May import: `record`, `shared`, `compliance`.
+May import: `record`, `shared`, `compliance`, `search.query` (a saved query's words checked as
+the lists check them).
 """

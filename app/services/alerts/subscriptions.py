@@ -26,6 +26,7 @@ from app.models import Case, Decision, Delivery, Organisation, OutboxEvent, Regu
 from app.models.base import table_of
 from app.schemas.filters import DecisionFilter, SavedDecisionQuery
 from app.services.alerts import notices, webhooks
+from app.services.search import query as search_query
 from app.services.shared import audit
 from app.services.shared.common import check_version
 from app.services.shared.pagination import SortKey, paginate
@@ -93,7 +94,12 @@ def decision_filters(query: str, *, field: str = "target.query") -> DecisionFilt
             "The query is not a decision-list query: " + "; ".join(f"{e.field} {e.message}" for e in errors),
             errors,
         ) from None
-    return parsed.filters()
+    filters = parsed.filters()
+    try:
+        search_query.parse(filters.q)  # words the list would refuse (too many terms) are refused here
+    except Invalid as exc:
+        raise _refuse(f"{field}.q", exc.errors[0].message, exc.errors[0].type) from None
+    return filters
 
 
 def normalise_query(query: str) -> str:
@@ -347,7 +353,11 @@ def matching(session: Session, event: OutboxEvent) -> list[Subscription]:
         if sub.target_type is TargetType.query:
             if event.decision_id is None or sub.query is None:
                 continue
-            kept = decisions.filtered(decision_filters(sub.query), session=session)
+            try:
+                filters = decision_filters(sub.query)
+            except Invalid:  # saved before a limit it now fails: it follows nothing
+                continue
+            kept = decisions.filtered(filters, session=session)
             stmt = kept.where(Decision.id == event.decision_id)
             if not session.scalar(select(exists(stmt))):
                 continue

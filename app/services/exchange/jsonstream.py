@@ -1,12 +1,19 @@
 """Read a large JSON document of the shape ``{"key": scalar, "key": [item, item, ...]}`` item
-by item, so that memory stays flat however many items there are.
+by item, so that memory stays flat however many items there are, and however big one is.
 
 Each array item (and each top-level scalar) is decoded on its own with the standard
 library's decoder; only the outer object and its arrays are walked by hand. Any valid JSON
 of that shape is read, however it is laid out.
+
+An item is measured before it is decoded: a scan of its text (strings skipped whole) finds
+where it ends and counts its values and depth, and an item of more than `MAX_ITEM_CHARS`
+characters or `MAX_ITEM_VALUES` values is refused (`TooLarge`) as soon as the scan passes
+the limit, without reading the rest of it. Decoded, a value costs ten or more times its text
+(a 65 MB item of small objects took 1 GB); the limits keep one item to tens of megabytes.
 """
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
@@ -16,6 +23,15 @@ WHITESPACE = " \t\n\r"
 # Deeper items are refused (the format's own go four levels down): a deeply nested item
 # would otherwise exhaust the stack of the decoder or of whatever reads it next.
 MAX_DEPTH = 32
+# The largest item the format's caps allow is a decision of 500 findings of 50,000 characters
+# (25 million characters) and about 10,000 values in all (findings, parties, sources, tags...).
+MAX_ITEM_CHARS = 32 << 20
+MAX_ITEM_VALUES = 100_000
+MAX_PIECE = 8 << 20
+# A token of an item's text: whatever is not a string or a bracket, comma or brace (numbers,
+# literals, colons, blanks), then a whole string or one of those characters (group 1). No
+# match: the buffer ends inside a token (more text is needed), or the text is not JSON.
+TOKEN = re.compile(r'[^"\[\]{},]*+(?:"[^"\\]*+(?:\\.[^"\\]*+)*+"|([\[\]{},]))', re.DOTALL)
 
 
 class JsonShapeError(ValueError):
@@ -27,13 +43,22 @@ class JsonShapeError(ValueError):
         self.column = column
 
 
-class TooDeep(JsonShapeError):
-    """An item nested deeper than `MAX_DEPTH`."""
+class TooLarge(JsonShapeError):
+    """An item (or header value) of more than `MAX_ITEM_CHARS` characters or `MAX_ITEM_VALUES`
+    values; `where` names it (`decisions[3]`)."""
 
-    def __init__(self, key: str, index: int, line: int, column: int) -> None:
-        super().__init__(f"{key}[{index}] is nested more than {MAX_DEPTH} levels deep", line, column)
-        self.key = key
-        self.index = index
+    def __init__(self, where: str, what: str, line: int, column: int) -> None:
+        super().__init__(f"{where} has {what}", line, column)
+        self.where = where
+        self.what = what
+
+
+class TooDeep(JsonShapeError):
+    """An item (or header value) nested deeper than `MAX_DEPTH`; `where` names it."""
+
+    def __init__(self, where: str, line: int, column: int) -> None:
+        super().__init__(f"{where} is nested more than {MAX_DEPTH} levels deep", line, column)
+        self.where = where
 
 
 def depth(value: Any, limit: int = MAX_DEPTH) -> int:
@@ -89,6 +114,8 @@ class _Reader:
     def _refill(self, want: int = CHUNK) -> bool:
         if self.eof:
             return False
+        # A long value is read in larger pieces (its text copied a few times, not once a megabyte).
+        want = max(want, min(len(self.buf) - self.pos, MAX_PIECE))
         # Drop what was consumed, keeping line/column counts.
         consumed = self.buf[: self.pos]
         newlines = consumed.count("\n")
@@ -132,6 +159,44 @@ class _Reader:
             raise self.error(f"expected {char!r}, found {found!r}")
         self.pos += 1
 
+    def measure(self, where: str) -> None:
+        """Read the whole of the next value into the buffer, counting its characters, values
+        and depth as it comes; `TooLarge` or `TooDeep` as soon as it passes a limit (before
+        it is decoded, and without reading the rest of it)."""
+        self.peek()
+        line, column = self.where()
+        at = 0  # where the scan is, from self.pos (which a refill moves)
+        depth = 0
+        values = 1
+        too_long = f"more than {MAX_ITEM_CHARS:,} characters"
+        while True:
+            match = TOKEN.match(self.buf, self.pos + at)
+            if match is None:  # cut short (or not JSON: the decoder then says where)
+                if len(self.buf) - self.pos > MAX_ITEM_CHARS:  # all of it the value's, unfinished
+                    raise TooLarge(where, too_long, line, column)
+                if not self._refill():
+                    return
+                continue
+            at = match.end() - self.pos
+            if at > MAX_ITEM_CHARS:
+                raise TooLarge(where, too_long, line, column)
+            char = match.group(1)
+            if char in ("[", "{"):
+                depth += 1
+                values += 1
+                if depth > MAX_DEPTH:
+                    raise TooDeep(where, line, column)
+            elif depth == 0:
+                return  # a scalar: its string, or what came before this `,` `]` `}`
+            elif char == ",":
+                values += 1
+                if values > MAX_ITEM_VALUES:
+                    raise TooLarge(where, f"more than {MAX_ITEM_VALUES:,} values", line, column)
+            elif char is not None:
+                depth -= 1
+                if depth == 0:
+                    return
+
     def value(self) -> Any:
         """Decode one JSON value, reading more text as long as it is cut short."""
         self.peek()
@@ -173,12 +238,13 @@ def events(fp: TextIO) -> Iterator[Scalar | ArrayStart | Item | ArrayEnd]:
             else:
                 while True:
                     line, column = r.where()
+                    r.measure(f"{key}[{count}]")
                     try:
                         item = r.value()
                     except RecursionError:
-                        raise TooDeep(key, count, line, column) from None
+                        raise TooDeep(f"{key}[{count}]", line, column) from None
                     if depth(item) > MAX_DEPTH:
-                        raise TooDeep(key, count, line, column)
+                        raise TooDeep(f"{key}[{count}]", line, column)
                     yield Item(key, count, item)
                     count += 1
                     char = r.peek()
@@ -189,6 +255,7 @@ def events(fp: TextIO) -> Iterator[Scalar | ArrayStart | Item | ArrayEnd]:
                     break
             yield ArrayEnd(key, count)
         else:
+            r.measure(key)
             try:
                 scalar = r.value()
             except RecursionError:

@@ -380,7 +380,12 @@ def import_record(session: Session, fp: TextIO) -> dict[str, int]:
     except jsonstream.TooDeep as exc:
         raise Invalid(
             f"The file was not imported (nothing was changed): {exc}.",
-            [FieldError(f"{exc.key}[{exc.index}]", f"nested over {jsonstream.MAX_DEPTH} levels", "depth")],
+            [FieldError(exc.where, f"nested over {jsonstream.MAX_DEPTH} levels", "depth")],
+        ) from exc
+    except jsonstream.TooLarge as exc:
+        raise Invalid(
+            f"The file was not imported (nothing was changed): {exc}.",
+            [FieldError(exc.where, f"has {exc.what}", "too_large")],
         ) from exc
     except jsonstream.JsonShapeError as exc:
         raise Invalid(

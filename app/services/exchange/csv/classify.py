@@ -18,7 +18,10 @@ evidence) for the assessment it makes.
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # patterns imports mapping_spec, which imports this module
+    from app.services.exchange.csv.patterns import Pattern
 
 RULE_KEYS = {"match", "value", "name", "precision"}
 PRECISION = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
@@ -27,7 +30,7 @@ DEFAULT_RULE = "default"
 
 @dataclass(frozen=True)
 class Rule:
-    pattern: re.Pattern[str]
+    pattern: "Pattern"  # its searches bounded in time
     value: str
     name: str
     # Measured on labelled replies: `right` of the `of` the rule matched had its value.
@@ -69,7 +72,7 @@ def parse_rules(
     where: str,
     rules: Any,
     bad: Callable[[str, str], None],
-    regex: Callable[[str, Any], re.Pattern[str] | None],
+    regex: Callable[[str, Any], "Pattern | None"],
 ) -> tuple[Rule, ...]:
     """The rules of a `classify` list; each problem is reported with `bad(where, message)`."""
     if not isinstance(rules, list) or not rules:

@@ -40,14 +40,13 @@ About 400 lines, 36 of them this reference: a spec's reading is in mapping_spec.
 fields in mapping_fields.py and the repair of mis-decoded text in mojibake.py.
 """
 
-import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from app.errors import FieldError, Invalid
-from app.services.exchange.csv import classify
+from app.services.exchange.csv import classify, patterns
 from app.services.exchange.csv.mapping_fields import DATE_FIELDS, FIELDS, LIST_FIELDS, VOCABULARIES
 from app.services.exchange.csv.mapping_spec import RowError, Spec, fold, template_problem
 from app.services.exchange.csv.mojibake import MAC_ROMAN, repair_mojibake
@@ -259,13 +258,14 @@ class _Parser:
             maps[name] = {str(k): v for k, v in table.items()}
         return maps
 
-    def regex(self, where: str, pattern: Any) -> re.Pattern[str] | None:
+    def regex(self, where: str, pattern: Any) -> patterns.Pattern | None:
+        """A regular expression of the mapping, its searches bounded in time (`patterns`)."""
         if not isinstance(pattern, str):
             self.bad(where, "a regular expression (a text)")
             return None
         try:
-            return re.compile(pattern)
-        except re.error as exc:
+            return patterns.compile(pattern)
+        except patterns.error as exc:
             self.bad(where, f"not a regular expression: {exc}")
             return None
 
@@ -322,10 +322,7 @@ class _Parser:
     def matching(self, where: str, value: dict[str, Any], s: Spec) -> None:
         """The regular-expression settings: pattern, sections, find, pick, classify."""
         if "pattern" in value:
-            try:
-                s.pattern = re.compile(value["pattern"])
-            except re.error as exc:
-                self.bad(f"{where}.pattern", f"not a regular expression: {exc}")
+            s.pattern = self.regex(f"{where}.pattern", value["pattern"])
         for key in ("sections", "find"):
             if key in value:
                 setattr(s, key, self.regex(f"{where}.{key}", value[key]))

@@ -7,7 +7,10 @@ import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # patterns imports RowError from here
+    from app.services.exchange.csv.patterns import Match, Pattern
 
 from app.services.exchange.csv.classify import Reading, Rule, classify
 
@@ -22,7 +25,7 @@ class Spec:
     value: str | None = None
     template: str | None = None
     missing: frozenset[str] = frozenset()
-    pattern: re.Pattern[str] | None = None
+    pattern: "Pattern | None" = None
     html_unescape: bool = False
     map: dict[str, str] | None = None
     map_folded: dict[str, str] | None = None
@@ -32,8 +35,8 @@ class Spec:
     formats: tuple[str, ...] = ()
     split: str | None = None
     replace: tuple[tuple[str, str], ...] = ()
-    sections: re.Pattern[str] | None = None
-    find: re.Pattern[str] | None = None
+    sections: "Pattern | None" = None
+    find: "Pattern | None" = None
     pick: str = "last"
     classify: tuple[Rule, ...] = ()
     accept_at: float | None = None
@@ -162,7 +165,7 @@ class Spec:
         return list(dict.fromkeys(p.strip() for p in parts if p.strip()))
 
 
-def _sections(pattern: re.Pattern[str], text: str) -> list[tuple[str, str]]:
+def _sections(pattern: "Pattern", text: str) -> list[tuple[str, str]]:
     """The sections of `text`, each (its text, the date text of its heading)."""
     starts = list(pattern.finditer(text))
     if not starts:
@@ -174,7 +177,7 @@ def _sections(pattern: re.Pattern[str], text: str) -> list[tuple[str, str]]:
     return out
 
 
-def _found(match: re.Match[str]) -> tuple[str, str]:
+def _found(match: "Match") -> tuple[str, str]:
     """A match's value (group `value`, else group 1, else all) and its date text (group
     `date`, else the value)."""
     groups = match.groupdict()
