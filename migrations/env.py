@@ -42,6 +42,9 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         # reference is checked before the commit. (The pragma is a no-op inside a
         # transaction: it goes to the driver's connection, before the first BEGIN.)
         _sqlite_foreign_keys(connection, False)
+        # A table rebuilt by copying starts its AUTOINCREMENT counter again at its highest id
+        # (the ids of rows deleted above it would be given again): the counters are kept.
+        counters = _sqlite_counters(connection)
     try:
         with context.begin_transaction():
             if connection.dialect.name == "postgresql":
@@ -50,9 +53,11 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
                 connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
             context.run_migrations()
             if sqlite:
+                _keep_sqlite_counters(connection, counters)
                 broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if broken:
                     raise RuntimeError(f"the migrations left rows referring to nothing: {broken[:10]}")
+                connection.commit()
     finally:
         if sqlite:
             # Alembic runs each SQLite migration in a transaction of its own and commits it;
@@ -60,6 +65,25 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
             if connection.in_transaction():
                 connection.rollback()
             _sqlite_foreign_keys(connection, True)
+
+
+def _sqlite_counters(connection, raw: bool = True) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """The AUTOINCREMENT counters (`sqlite_sequence`); `raw`: read on the driver's connection,
+    outside any transaction."""
+    execute = connection.connection.driver_connection.execute if raw else connection.exec_driver_sql
+    if not execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").fetchall():
+        return {}
+    return {name: int(seq) for name, seq in execute("SELECT name, seq FROM sqlite_sequence")}
+
+
+def _keep_sqlite_counters(connection, counters: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
+    """No counter of a table still there goes back below what it was before the migrations."""
+    now = _sqlite_counters(connection, raw=False)
+    tables = {row[0] for row in connection.exec_driver_sql("SELECT name FROM sqlite_master")}
+    for name, seq in counters.items():
+        if name in tables and now.get(name, -1) < seq:
+            connection.exec_driver_sql("DELETE FROM sqlite_sequence WHERE name = ?", (name,))
+            connection.exec_driver_sql("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (name, seq))
 
 
 def _sqlite_foreign_keys(connection, on: bool) -> None:  # type: ignore[no-untyped-def]

@@ -6,7 +6,9 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Numeric, String, Table, TypeDecorator
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy.schema import CreateTable
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -18,6 +20,23 @@ NAMING_CONVENTION = {
 
 # Integer primary keys: BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def never_reused(table: Table) -> bool:
+    """Whether the table's key is an integer `id` (a rowid alias on SQLite)."""
+    columns = list(table.primary_key.columns)
+    return len(columns) == 1 and columns[0].name == "id" and isinstance(columns[0].type, Integer)
+
+
+@compiles(CreateTable, "sqlite")
+def _create_table_sqlite(element: CreateTable, compiler: Any, **kw: Any) -> str:
+    """Every table with an integer `id` is made AUTOINCREMENT on SQLite (by the models, by the
+    migrations' create_table and by their batch rebuilds alike): a deleted or merged record's id
+    is never given to another (without it SQLite takes max(id) + 1, so a subscription or a
+    merged id's 308 followed a new, unrelated record). PostgreSQL's sequences never go back."""
+    if never_reused(element.element):
+        element.element.dialect_options["sqlite"]["autoincrement"] = True
+    return str(compiler.visit_create_table(element, **kw))
 
 
 def utcnow() -> dt.datetime:

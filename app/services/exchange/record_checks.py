@@ -125,8 +125,8 @@ SEQUENCED = (
 def reset_sequences(session: Session) -> None:
     """After rows were inserted with explicit ids, make new ids start above them.
 
-    SQLite's INTEGER PRIMARY KEY takes max(id) + 1 by itself; PostgreSQL's sequences do not
-    move when an id is given, so each is set to the table's highest id.
+    SQLite's AUTOINCREMENT counters follow the ids given by themselves; PostgreSQL's sequences
+    do not move when an id is given, so each is set to the table's highest id.
     """
     if session.get_bind().dialect.name != "postgresql":
         return

@@ -26,6 +26,7 @@ from app.models import (
     Subscription,
 )
 from app.models.base import utcnow
+from app.schemas.organisation import OrganisationCreate
 from app.services import compliance
 from app.services.record import decision_edits, decisions, organisations
 from app.services.shared import audit
@@ -33,6 +34,10 @@ from app.services.shared.common import M, check_version, get_or_404
 from app.vocab import TargetType
 
 KINDS = {Organisation: "organisation", Decision: "decision"}
+# The aliases an organisation may have, as its create schema says.
+MAX_ALIASES = next(
+    int(m.max_length) for m in OrganisationCreate.model_fields["aliases"].metadata if hasattr(m, "max_length")
+)
 
 
 def moved_to(session: Session, model: type[Any], id: int) -> int | None:
@@ -105,6 +110,27 @@ def _touch(obj: Any) -> None:
     obj.updated_at = utcnow()
 
 
+def _merged_aliases(kept: Organisation, merged: Organisation) -> list[str]:
+    """The merged names the kept organisation takes as new aliases (those it lacks, case
+    ignored); refused, before anything moves, when they would take it past the aliases an
+    organisation may have (the cap of `OrganisationCreate`: a record's export must import)."""
+    names = []
+    seen = {kept.name.casefold(), *(a.alias.casefold() for a in kept.aliases)}
+    for name in [merged.name, *(a.alias for a in merged.aliases)]:
+        if name.casefold() not in seen:
+            seen.add(name.casefold())
+            names.append(name)
+    total = len(kept.aliases) + len(names)
+    if total > MAX_ALIASES:
+        raise Invalid(
+            f"Merged, organisation {kept.id} would have {total} aliases (its own {len(kept.aliases)} "
+            f"and {len(names)} names of organisation {merged.id}); an organisation has at most "
+            f"{MAX_ALIASES}. Remove some aliases from either first.",
+            [FieldError("into", f"would have {total} aliases; at most {MAX_ALIASES}", "too_long")],
+        )
+    return names
+
+
 def merge_organisation(
     session: Session, *, organisation_id: int, into: int, expected_version: int | None
 ) -> Organisation:
@@ -112,6 +138,7 @@ def merge_organisation(
     merged = get_or_404(session, Organisation, organisation_id, options=organisations.LOAD)
     check_version(merged, expected_version)
     kept = _target(session, Organisation, into, "organisation", organisations.LOAD)
+    new_aliases = _merged_aliases(kept, merged)
     before_merged, before_kept = organisations.snapshot(merged), organisations.snapshot(kept)
 
     # Links to decisions: the kept party takes the merged one's place (where both are parties
@@ -153,14 +180,7 @@ def merge_organisation(
     if kept.parent_id == organisation_id:
         kept.parent_id = merged.parent_id
 
-    # The merged names become the kept one's aliases.
-    names = [a.alias for a in kept.aliases]
-    seen = {kept.name.casefold(), *(n.casefold() for n in names)}
-    for name in [merged.name, *(a.alias for a in merged.aliases)]:
-        if name.casefold() not in seen:
-            seen.add(name.casefold())
-            names.append(name)
-    for alias in names[len(kept.aliases) :]:
+    for alias in new_aliases:
         kept.aliases.append(OrganisationAlias(alias=alias, position=len(kept.aliases)))
     kept.country = kept.country or merged.country
     kept.website = kept.website or merged.website

@@ -30,8 +30,9 @@ def inserted_ids(session: Session, model: Any, rows: list[dict[str, Any]]) -> li
 
     The ids are taken first (RETURNING with the rows' order would cost SQLite one statement
     per row): on PostgreSQL from the table's sequence, as any insert would; on SQLite, after
-    the largest id, which is safe because the import's transaction holds the database's write
-    lock (BEGIN IMMEDIATE) from its first statement.
+    the largest id the table has ever given (its AUTOINCREMENT counter, or its largest id),
+    which is safe because the import's transaction holds the database's write lock (BEGIN
+    IMMEDIATE) from its first statement; the rows' explicit ids move the counter on.
     """
     if not rows:
         return []
@@ -47,7 +48,11 @@ def inserted_ids(session: Session, model: Any, rows: list[dict[str, Any]]) -> li
             )
         )
     else:
-        start = session.scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0
+        largest = session.scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0
+        given = session.scalar(
+            text("SELECT seq FROM sqlite_sequence WHERE name = :name"), {"name": table.name}
+        )
+        start = max(int(largest), int(given or 0))
         ids = list(range(start + 1, start + 1 + len(rows)))
     insert_rows(session, model, [row | {"id": id} for row, id in zip(rows, ids, strict=True)])
     return ids
