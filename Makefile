@@ -10,7 +10,7 @@ TEST_STAMP := $(VENV)/.installed-test
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint migrate demo bench clean
+.PHONY: run test lint migrate demo bench bench-crowd clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,20 @@ bench: $(TEST_STAMP) $(DATASETTE) $(BENCH_DB)
 		|| { echo "bench needs hey: apt-get install hey"; exit 1; }
 	$(BIN)/python -m bench.run --db $(BENCH_DB) --backends $(BACKENDS) --seconds $(BENCH_SECONDS) \
 		--writes $(WRITES) --datasette $(DATASETTE) $(if $(BASELINE),--baseline $(BASELINE)) --out $(RESULTS)
+
+## A crowd of readers and writers at once, with a probe (issue 30): CROWD_READERS anonymous
+## readers (half pages, half API) and CROWD_WRITERS writers for CROWD_SECONDS, then
+## CROWD_THEN_READERS readers alone, on SQLite and on a throwaway PostgreSQL server (BACKENDS),
+## at CROWD_SCALE (0.02: 4,000 decisions); the report in bench/out/CROWD.md (and .json).
+CROWD_SCALE ?= 0.02
+CROWD_SECONDS ?= 60
+CROWD_READERS ?= 50
+CROWD_WRITERS ?= 25
+CROWD_THEN_READERS ?= 36
+bench-crowd: $(STAMP)
+	$(BIN)/python -m bench.crowd --scale $(CROWD_SCALE) --backends $(BACKENDS) --seconds $(CROWD_SECONDS) \
+		--readers $(CROWD_READERS) --writers $(CROWD_WRITERS) --then-readers $(CROWD_THEN_READERS) \
+		--out bench/out/CROWD.md
 
 clean:
 	rm -rf $(VENV) data .pytest_cache bench/out
