@@ -166,7 +166,7 @@ def _configure_sqlite(engine: Engine, busy_timeout: float, journal_size_limit: i
     # or a connection returned to the pool (or closed) in the middle of one.
     event.listen(engine, "commit", lambda conn: _release(conn.info))
     event.listen(engine, "rollback", lambda conn: _release(conn.info))
-    event.listen(engine, "reset", lambda dbapi_conn, record, *_: _release(record.info))
+    event.listen(engine, "reset", lambda dbapi_conn, record, reset_state: _release(record.info))
     event.listen(engine, "checkin", lambda dbapi_conn, record: _release(record.info) if record else None)
     event.listen(engine, "close", lambda dbapi_conn, record: _release(record.info) if record else None)
 
