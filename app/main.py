@@ -18,6 +18,7 @@ from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
@@ -393,6 +394,7 @@ def create_app(database: Database | None = None) -> FastAPI:
         RequestValidationError,
         StarletteHTTPException,
         IntegrityError,
+        StaleDataError,
         OperationalError,
         PoolTimeout,
     )

@@ -8,6 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import Conflict, DomainError, FieldError, Invalid
@@ -102,6 +103,13 @@ def describe(exc: Exception | None, *, page: bool = False) -> Described:
             CONFLICT,
             "The change conflicts with the record as it stands (a duplicate or a "
             "reference that no longer holds); nothing was changed.",
+        )
+    if isinstance(exc, StaleDataError):
+        # A versioned record changed by another request between this one's read and its write.
+        return Described(
+            CONFLICT,
+            "The record was changed by someone else at the same moment; nothing was changed. "
+            "Read it again and retry.",
         )
     if isinstance(exc, OperationalError | PoolTimeout):
         return Described(

@@ -145,6 +145,34 @@ def test_last_use_is_recorded_at_most_once_a_minute(api: Api) -> None:
     assert last_used(api, "test-editor") > dt.datetime.now(dt.UTC) - dt.timedelta(seconds=30)
 
 
+def test_recording_a_use_leaves_the_tokens_version_alone(api: Api) -> None:
+    """A write request records its token's use past the ORM: the token's version (its ETag) does
+    not move, so two writes with one token in the same minute never conflict over it (each
+    used to bump the versioned row, and under a crowd of writers every few was a 500)."""
+
+    def version() -> int:
+        with api.db.transaction(write=False) as session:
+            return int(session.scalar(select(ApiToken.version).where(ApiToken.name == "test-editor")) or 0)
+
+    with api.db.transaction() as session:
+        token = session.scalar(select(ApiToken).where(ApiToken.name == "test-editor"))
+        assert token is not None
+        token.last_used_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=2)
+    before = version()
+    api.ok(api.post("/api/v1/regulators", {"name": "R", "jurisdiction": "FR"}), 201)
+    assert last_used(api, "test-editor") > dt.datetime.now(dt.UTC) - dt.timedelta(seconds=30)
+    assert version() == before
+
+
+def test_a_versioned_row_changed_meanwhile_is_a_409_not_a_500() -> None:
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from app.api.problems import describe
+
+    described = describe(StaleDataError("UPDATE statement on table 'x' expected to update 1 row(s)"))
+    assert described.kind.status == 409 and "someone else" in described.detail
+
+
 @pytest.fixture
 def cli_env(api: Api, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("DATABASE_URL", api.db.engine.url.render_as_string(hide_password=False))
