@@ -137,6 +137,8 @@ LABELS: dict[type[StrEnum], dict[str, str]] = {
         "contested": N_("Contested"),
         "overturned": N_("Overturned"),
     },
+    vocab.CountryBy: {"regulator": N_("Regulator"), "organisation": N_("Organisation")},
+    vocab.JurisdictionKind: {"country": N_("Country"), "international": N_("International")},
     vocab.Role: {"reader": N_("Reader"), "editor": N_("Editor"), "admin": N_("Administrator")},
     vocab.SearchType: {
         "decision": N_("Decision"),
@@ -230,6 +232,14 @@ LABELS: dict[type[StrEnum], dict[str, str]] = {
         "-title": N_("Title Z to A"),
         "id": N_("First added first"),
         "-id": N_("Last added first"),
+    },
+    vocab.CountrySort: {
+        "-decisions": N_("Most decisions first"),
+        "name": N_("Name A to Z"),
+        "-recommendations": N_("Most recommendations first"),
+        "-complied_share": N_("Largest share complied first"),
+        "complied_share": N_("Smallest share complied first"),
+        "-overdue": N_("Most overdue first"),
     },
 }
 

@@ -153,6 +153,20 @@ class PenaltyStanding(StrEnum):
     overturned = "overturned"
 
 
+class CountryBy(StrEnum):
+    """Whose country a decision is counted under on the countries' comparison."""
+
+    regulator = "regulator"  # the country of a regulator that took it
+    organisation = "organisation"  # the country of a party it involves
+
+
+class JurisdictionKind(StrEnum):
+    """A jurisdiction of the countries' comparison: a country, or an international body."""
+
+    country = "country"
+    international = "international"  # the UN, the EU's institutions: never counted as a country
+
+
 class Role(StrEnum):
     """Access role of an API token or a user account; each includes the ones before it."""
 
@@ -276,12 +290,22 @@ class CaseSort(StrEnum):
     id_desc = "-id"
 
 
+class CountrySort(StrEnum):
+    decisions_desc = "-decisions"
+    name_asc = "name"
+    recommendations_desc = "-recommendations"
+    complied_share_desc = "-complied_share"
+    complied_share_asc = "complied_share"
+    overdue_desc = "-overdue"
+
+
 SORT_ORDERS: tuple[type[StrEnum], ...] = (
     DecisionSort,
     RecommendationSort,
     OrganisationSort,
     RegulatorSort,
     CaseSort,
+    CountrySort,
 )
 
 

@@ -63,6 +63,10 @@ TAGS = [
     },
     {"name": "search", "description": "Full-text search over the whole record."},
     {"name": "stats", "description": "Counts over the whole record."},
+    {
+        "name": "countries",
+        "description": "Jurisdictions side by side: decisions, penalties, compliance and overdue per country.",
+    },
     {"name": "duplicates", "description": "Suspected duplicates, and merging them."},
     {
         "name": "review",

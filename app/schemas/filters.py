@@ -12,7 +12,7 @@ import pycountry
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from app.schemas.common import MAX_ID, Country, IsoDate
-from app.vocab import Compliance, DecisionKind, OrganisationKind, RegulatorKind, Status
+from app.vocab import Compliance, CountryBy, DecisionKind, OrganisationKind, RegulatorKind, Status
 
 FilterId = Annotated[int, Field(ge=1, le=MAX_ID, description="An integer id.")]
 
@@ -131,6 +131,30 @@ class RegulatorFilter(ListFilter):
 
 class CaseFilter(ListFilter):
     tag: TagText | None = None
+
+
+class CountryFilter(BaseModel):
+    """The countries' comparison: whose country counts a decision, and which decisions."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    by: CountryBy = Field(
+        default=CountryBy.regulator,
+        description="`regulator`: each decision under the country of the regulators that took it; "
+        "`organisation`: under the countries of the parties it involves (penalties under their "
+        "respondents', recommendations under their addressees').",
+    )
+    year: (
+        Annotated[int, Field(ge=1000, le=9999, description="Only the decisions issued in this year.")] | None
+    ) = None
+    kind: DecisionKind | None = Field(default=None, description="Only the decisions of this kind.")
+    as_of: AsOfDay | None = None
+
+    def values(self) -> dict[str, Any]:
+        """The filters that are set, as query parameters."""
+        return {
+            k: (v.value if hasattr(v, "value") else v) for k, v in self.model_dump(exclude_none=True).items()
+        }
 
 
 class SavedDecisionQuery(DecisionFilter):

@@ -8,6 +8,7 @@ from app.access import Access, declare_path
 from app.web import (
     about,
     account,
+    countries,
     documents,
     duplicates,
     edit,
@@ -43,6 +44,7 @@ def install(app: FastAPI) -> None:
         reports.router,
         pages.router,
         about.router,
+        countries.router,
         site.router,
     ):
         app.include_router(router, dependencies=signed_in)

@@ -14,13 +14,25 @@ from decimal import Decimal
 
 from markupsafe import Markup
 
+from app.services.reporting.countries import describe
 from app.services.reporting.figures import ChartFigures
-from app.vocab import Compliance, DecisionKind
+from app.vocab import Compliance, DecisionKind, JurisdictionKind
+
+
+def jurisdiction_name(code: str) -> str:
+    """A jurisdiction in words for a chart's row: "United Kingdom", "United Nations (international)"."""
+    name, kind = describe(code)
+    return name if kind == JurisdictionKind.country else f"{name} (international)"
+
 
 ROW = 30  # px per row
 BAR = 20  # px bar height
 LABEL_SHARE = 22  # % of the width for the row labels ("16 others" at 390 px)
 BAR_SHARE = 58  # % of the width for the bars (the rest holds the totals)
+# Charts whose rows are names (countries) give them more room, and shorten the longest to fit a
+# phone's width ("United Nations…", whole in the row's tooltip, the description and the table).
+NAME_SHARE = 36
+NAME_CHARS = 15
 PALETTE = 10  # series colours in site.css: .c-0 ... .c-9
 MIN_WIDTH = Decimal(6)  # of 1000: the narrowest bar drawn for a figure that is not 0
 
@@ -69,10 +81,12 @@ def stacked_rows(
     short: Callable[[Number], str] | None = None,
     row_heading: str = "Year",
     empty: str = "Nothing to show yet.",
+    names: bool = False,
 ) -> Markup:
     """A chart of `rows` (label, value of each series key): one horizontal bar per row, its
     segments the series in order, its length the row's total relative to the largest. Figures
-    are written by `fmt`, the totals at the bars' ends by `short` (when given)."""
+    are written by `fmt`, the totals at the bars' ends by `short` (when given). With `names`,
+    the labels are names (wider, the longest shortened)."""
     if not rows or not any(v for _, values in rows for v in values.values()):
         return Markup('<p class="muted">{}</p>').format(empty)
     totals = [sum((values.get(s.key, 0) for s in series), start=0) for _, values in rows]
@@ -93,14 +107,25 @@ def stacked_rows(
             '<title id="{}">{}</title><desc id="{}">{}.</desc>'
         ).format(height, title_id, desc_id, title_id, title, desc_id, desc),
     ]
+    label_share, bar_share = (
+        (NAME_SHARE, LABEL_SHARE + BAR_SHARE - NAME_SHARE) if names else (LABEL_SHARE, BAR_SHARE)
+    )
     for i, ((label, values), total) in enumerate(zip(rows, totals, strict=True)):
         y = i * ROW + 2
-        out.append(Markup('<text x="0" y="{}" class="label">{}</text>').format(y + BAR - 5, label))
+        if names and len(label) > NAME_CHARS:
+            shown = label[: NAME_CHARS - 1].rstrip() + "…"
+            out.append(
+                Markup('<text x="0" y="{}" class="label"><title>{}</title>{}</text>').format(
+                    y + BAR - 5, label, shown
+                )
+            )
+        else:
+            out.append(Markup('<text x="0" y="{}" class="label">{}</text>').format(y + BAR - 5, label))
         out.append(
             Markup(
                 '<svg x="{}%" y="{}" width="{}%" height="{}" viewBox="0 0 1000 {}"'
                 ' preserveAspectRatio="none">'
-            ).format(LABEL_SHARE, y, BAR_SHARE, BAR, BAR)
+            ).format(label_share, y, bar_share, BAR, BAR)
         )
         x = Decimal(0)
         for s in series:
@@ -179,10 +204,12 @@ def bars(
     short: Callable[[Number], str] | None = None,
     row_heading: str = "Year",
     empty: str = "Nothing to show yet.",
+    names: bool = False,
 ) -> Markup:
     """A chart of one figure per row."""
     one = Series("value", value_label, "c-0")
     return stacked_rows(
+        names=names,
         chart_id=chart_id,
         title=title,
         rows=[(label, {"value": v}) for label, v in rows],
@@ -250,7 +277,7 @@ def dashboard_charts(figures: ChartFigures, label: Callable[[str], str] = str) -
                 ),
             )
         )
-    countries = figures.decisions_by_country
+    countries = [(jurisdiction_name(code), n) for code, n in figures.decisions_by_country]
     if len(countries) > COUNTRY_ROWS:
         rest = countries[COUNTRY_ROWS - 1 :]
         countries = [*countries[: COUNTRY_ROWS - 1], (f"{len(rest)} others", sum(n for _, n in rest))]
@@ -261,6 +288,7 @@ def dashboard_charts(figures: ChartFigures, label: Callable[[str], str] = str) -
         value_label="Decisions",
         row_heading="Country",
         empty="No decisions yet.",
+        names=True,
     )
     return {
         "decisions": [

@@ -155,10 +155,34 @@ def test_the_dashboard_charts_from_the_figures() -> None:
         },
         decisions_by_country=[("FR", 2), ("GB", 1)],
     )
-    many = ChartFigures(None, {}, {}, {}, [(f"C{i:02}", 40 - i) for i in range(20)])
+    codes = [
+        "AT",
+        "BE",
+        "BG",
+        "CY",
+        "CZ",
+        "DE",
+        "DK",
+        "EE",
+        "ES",
+        "FI",
+        "FR",
+        "GR",
+        "HR",
+        "HU",
+        "IE",
+        "IT",
+        "LT",
+        "LU",
+        "UN",
+        "MT",
+    ]
+    many = ChartFigures(None, {}, {}, {}, [(code, 40 - i) for i, code in enumerate(codes)])
     countries = svg_of(parse(charts.dashboard_charts(many)["countries"][0].svg))
     labels = [t.text for t in countries.findall(f"{SVG}text[@class='label']")]
-    assert len(labels) == 16 and labels[-1] == "5 others" and labels[:2] == ["C00", "C01"]
+    # Countries in words; an international body named as one, never as a country.
+    assert len(labels) == 16 and labels[-1] == "5 others" and labels[:2] == ["Austria", "Belgium"]
+    assert labels[10] == "France" and charts.jurisdiction_name("UN") == "United Nations (international)"
     assert countries.findall(f"{SVG}text[@class='value']")[-1].text == str(sum(40 - i for i in range(15, 20)))
     made = charts.dashboard_charts(figures, label=lambda v: v.upper())
     kinds, compliance = (parse(c.svg) for c in made["decisions"])
@@ -174,7 +198,7 @@ def test_the_dashboard_charts_from_the_figures() -> None:
     assert [c.heading for c in made["penalties"]] == [
         f"Penalties per year in {c}" for c in ("EUR", "GBP", "NOK", "PLN")
     ]
-    assert svg_of(parse(made["countries"][0].svg)).findtext(f"{SVG}desc") == "FR: 2; GB: 1."
+    assert svg_of(parse(made["countries"][0].svg)).findtext(f"{SVG}desc") == "France: 2; United Kingdom: 1."
 
 
 def test_the_figures_agree_with_the_decisions_listed(api: Api) -> None:

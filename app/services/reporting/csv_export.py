@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Decision, Organisation
+from app.schemas.country import CountryRead
 from app.schemas.decision import DecisionRead
 from app.schemas.filters import DecisionFilter, RecommendationFilter
 from app.schemas.recommendation import RecommendationRead
@@ -229,3 +230,32 @@ def recommendation_rows(
         columns=RECOMMENDATION_COLUMNS,
         reads=reads,
     )
+
+
+def country_table(items: list[CountryRead]) -> str:
+    """The countries' comparison as CSV text: one row per jurisdiction, its recommendations by
+    status, and three columns per currency any of them names (imposed, in force, contested)."""
+    currencies = sorted({c for item in items for c in item.penalties})
+    header: list[Any] = ["jurisdiction", "name", "kind", "decisions", "recommendations"]
+    header += [f"recommendations_{s.value}" for s in Status]
+    header += ["complied_share", "compliance", "overdue"]
+    for currency in currencies:
+        header += [
+            f"penalties_{currency}",
+            f"penalties_in_force_{currency}",
+            f"penalties_contested_{currency}",
+        ]
+    rows: list[list[Any]] = [header]
+    for item in items:
+        row: list[Any] = [item.jurisdiction, item.name, item.kind.value, item.decision_count]
+        row.append(sum(item.recommendation_counts.values()))
+        row += [item.recommendation_counts.get(s, 0) for s in Status]
+        row += [item.complied_share, item.compliance.value, item.overdue]
+        for currency in currencies:
+            row += [
+                item.penalties.get(currency),
+                item.penalties_in_force.get(currency),
+                item.penalties_contested.get(currency),
+            ]
+        rows.append(row)
+    return BOM + _rows_to_text(rows)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.models import Decision, DecisionRegulator, Regulator
 from app.services import compliance
 from app.services.reporting import stats
+from app.services.reporting.countries import country_of
 from app.vocab import Compliance, DecisionKind
 
 
@@ -22,7 +23,7 @@ class ChartFigures:
     kinds_by_year: dict[int, dict[DecisionKind, int]]  # oldest year first, kinds in vocabulary order
     penalties_by_currency: dict[str, dict[int, Decimal]]  # most penalised decisions first
     compliance_by_year: dict[int, dict[Compliance, int]]
-    decisions_by_country: list[tuple[str, int]]  # most decisions first
+    decisions_by_country: list[tuple[str, int]]  # (jurisdiction code, decisions), most decisions first
 
 
 def charts(session: Session, *, as_of: dt.date | None) -> ChartFigures:
@@ -71,8 +72,9 @@ def _compute(session: Session, *, as_of: dt.date | None) -> ChartFigures:
     by_year = {y: {c: row[c] for c in Compliance if c in row} for y, row in by_year.items()}
 
     # A jurisdiction is ISO 3166-1 (`CA`) or 3166-2 (`CA-BC`): its first two letters are the
-    # country. A decision by several regulators of one country counts once for it.
-    country = func.upper(func.substr(Regulator.jurisdiction, 1, 2))
+    # country; an international body's code (`UN`) stands whole (the chart names it). A decision
+    # by several regulators of one country counts once for it.
+    country = country_of(Regulator.jurisdiction)
     decided = func.count(distinct(DecisionRegulator.decision_id))
     by_country = [
         (str(c), int(count))
