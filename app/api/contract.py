@@ -65,7 +65,7 @@ TAGS = [
     {"name": "stats", "description": "Counts over the whole record."},
     {
         "name": "countries",
-        "description": "Jurisdictions side by side: decisions, penalties, compliance and overdue per country.",
+        "description": "Jurisdictions side by side: decisions, penalties, compliance, overdue.",
     },
     {"name": "duplicates", "description": "Suspected duplicates, and merging them."},
     {
