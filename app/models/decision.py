@@ -52,6 +52,10 @@ class Decision(Versioned, Base):
     tags: Mapped[list["DecisionTag"]] = relationship(
         cascade="all, delete-orphan", order_by="DecisionTag.tag", lazy="raise"
     )
+    # The same act's penalty as other sources report it (another currency): never in a total.
+    reported_amounts: Mapped[list["DecisionReportedAmount"]] = relationship(
+        cascade="all, delete-orphan", order_by="DecisionReportedAmount.position", lazy="raise"
+    )
     related: Mapped[list["DecisionRelation"]] = relationship(
         cascade="all, delete-orphan",
         foreign_keys="DecisionRelation.decision_id",
@@ -150,6 +154,25 @@ class DecisionSource(Base):
     document_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("documents.id", ondelete="SET NULL"))
 
     __table_args__ = (Index("ix_decision_sources_decision_id", "decision_id"),)
+
+
+class DecisionReportedAmount(Base):
+    """The decision's penalty as another source reports it, in another currency (the GDPR
+    tracker's EUR 9,000,000 for the ICO's GBP 7,552,800): one act counted once, this figure
+    shown beside the penalty and never added to a total."""
+
+    __tablename__ = "decision_reported_amounts"
+
+    decision_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("decisions.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    amount: Mapped[Decimal]
+    # ISO 4217; never the decision's own penalty currency.
+    currency: Mapped[str] = mapped_column(String(3))
+    source: Mapped[str] = mapped_column(String(500))
+
+    __table_args__ = (CheckConstraint("amount >= 0", name="amount_positive"),)
 
 
 class DecisionTag(Base):

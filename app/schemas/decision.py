@@ -3,7 +3,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Self, TypeVar
 
-from pydantic import Field, computed_field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, computed_field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from app.schemas.common import (
@@ -65,6 +65,15 @@ class SourceIn(InputModel):
     )
 
 
+class ReportedAmountIn(InputModel):
+    """The decision's penalty as another source reports it, in another currency: shown beside
+    the penalty, never added to a total."""
+
+    amount: Money
+    currency: Currency
+    source: Title = Field(description="Who reports it, e.g. `GDPR Enforcement Tracker`.")
+
+
 class RelatedIn(InputModel):
     decision_id: DbId = Field(description="The earlier decision this one links to.")
     relation: Relation
@@ -86,6 +95,22 @@ def _unique_by(key: str) -> Callable[[list[ItemT]], list[ItemT]]:
         return items
 
     return check
+
+
+def own_currency_reported(penalty_currency: object, reported: list[Any] | None) -> list[int]:
+    """The places of reported amounts in the decision's own penalty currency (a second
+    figure in its own currency is not the same act reported elsewhere, and is refused)."""
+    if penalty_currency is None or not reported:
+        return []
+    return [i for i, r in enumerate(reported) if r.currency == penalty_currency]
+
+
+def own_currency_message(penalty_currency: object, places: list[int]) -> str:
+    return (
+        f"reported amount {', '.join(str(i) for i in places)} is in {penalty_currency}, the "
+        "decision's own penalty currency: a reported amount is the same penalty as another "
+        "source gives it in another currency"
+    )
 
 
 PENALTY_PAIR = "penalty_amount and penalty_currency go together: give both or neither"
@@ -116,6 +141,16 @@ class _DecisionFields(InputModel):
     _unique_related = field_validator("related", check_fields=False)(_unique_by("decision_id"))
     _unique_tags = field_validator("tags", "provisions", check_fields=False)(unique)
 
+    @field_validator("reported_amounts", check_fields=False)
+    @classmethod
+    def _reported_other_currency(cls, value: list[Any] | None, info: ValidationInfo) -> list[Any] | None:
+        # The penalty's fields come first, so they are known here (on an update, when sent;
+        # the service checks an update against the decision as it stands).
+        currency = info.data.get("penalty_currency")
+        if places := own_currency_reported(currency, value):
+            raise PydanticCustomError("currency", own_currency_message(currency, places))
+        return value
+
 
 class DecisionScalars(_DecisionFields):
     """A decision's own plain fields, declared once: the create and update bodies, the record
@@ -141,6 +176,11 @@ class DecisionCreate(DecisionScalars):
     tags: list[Tag] = Field(default_factory=list, max_length=100)
     findings: list[FindingIn] = Field(default_factory=list, max_length=500)
     related: list[RelatedIn] = Field(default_factory=list, max_length=100)
+    reported_amounts: list[ReportedAmountIn] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Its penalty as other sources report it in other currencies (never in a total).",
+    )
 
 
 class DecisionUpdate(DecisionScalars):
@@ -155,6 +195,7 @@ class DecisionUpdate(DecisionScalars):
     tags: list[Tag] = unchanged(max_length=100)
     findings: list[FindingIn] = unchanged(max_length=500)
     related: list[RelatedIn] = unchanged(max_length=100)
+    reported_amounts: list[ReportedAmountIn] = unchanged(max_length=20)
 
 
 class DecisionRegulatorOut(OutputModel):
@@ -186,6 +227,12 @@ class SourceOut(OutputModel):
     document_id: int | None = Field(default=None, description="Its archived copy (`/api/v1/documents/{id}`).")
 
 
+class ReportedAmountOut(OutputModel):
+    amount: Decimal
+    currency: str
+    source: str
+
+
 class RelatedOut(OutputModel):
     decision_id: int
     relation: Relation
@@ -215,6 +262,11 @@ class DecisionRead(OutputModel, CountedOutput):
     compliance: Compliance
     standing: Standing
     recommendation_counts: dict[Status, int]
+    reported_amounts: list[ReportedAmountOut] = Field(
+        default_factory=list,
+        description="Its penalty as other sources report it in other currencies: the same act, "
+        "never added to any total.",
+    )
     provenance: Provenance | None = Field(
         default=None,
         description="An imported decision's data set, file, row (its first) and mapping.",

@@ -11,9 +11,10 @@ class DuplicateRecord(OutputModel):
 
 
 class DuplicatePair(OutputModel):
-    kind: Literal["exact", "near"] = Field(
+    kind: Literal["exact", "currency", "near"] = Field(
         description="`exact`: the same act (or the same name once legal form and punctuation are "
-        "left out); `near`: perhaps the same, for an editor to judge."
+        "left out); `currency`: the same act with its penalty in another currency (merged, the "
+        "other figure stays as a reported amount); `near`: perhaps the same, for an editor to judge."
     )
     reason: str
     records: list[DuplicateRecord] = Field(description="The two records, the older first.")

@@ -23,7 +23,7 @@ from app.schemas.common import (
     Url,
     sent,
 )
-from app.schemas.decision import DecisionScalars
+from app.schemas.decision import DecisionScalars, ReportedAmountIn
 from app.schemas.organisation import OrganisationCreate
 from app.schemas.recommendation import RecommendationCreate
 from app.schemas.regulator import RegulatorCreate
@@ -189,6 +189,8 @@ class DecisionItem(DecisionScalars, _Row):
     sources: list[SourceItem] = Field(default_factory=list, max_length=100)
     tags: list[Tag] = Field(default_factory=list, max_length=100)
     related: list[RelatedItem] = Field(default_factory=list, max_length=100)
+    # Written only where a decision has some (app/services/exchange/record_export.py).
+    reported_amounts: list[ReportedAmountIn] = Field(default_factory=list, max_length=20)
 
 
 class RecommendationItem(RecommendationCreate, _Row):

@@ -43,6 +43,12 @@ def money(amount: Decimal | None, currency: str | None = None) -> str:
     return f"{text} {currency}" if currency else text
 
 
+def money_said(amount: Decimal, currency: str) -> str:
+    """An amount as said in a sentence: `EUR 9,000,000` (cents only when there are some)."""
+    text = f"{Decimal(amount):,.2f}".removesuffix(".00")
+    return f"{currency} {text}"
+
+
 def day(value: dt.date | dt.datetime | None) -> str:
     if value is None:
         return ""
@@ -109,6 +115,7 @@ DOCUMENT_KINDS = {
 
 
 env.filters["money"] = money
+env.filters["money_said"] = money_said
 env.filters["bytes"] = size_in_words
 env.filters["doc_kind"] = lambda media: DOCUMENT_KINDS.get(media or "", media or "")
 env.filters["percent"] = percent

@@ -57,6 +57,7 @@ def build_record(api: Api) -> None:
         ],
         provisions=["GDPR Art. 32"],
         tags=["breach"],
+        reported_amounts=[{"amount": "1400", "currency": "USD", "source": "Example fines tracker"}],
     )
     api.decision(
         reg["id"],
@@ -109,6 +110,9 @@ def test_round_trip_gives_the_same_record(api: Api, other_api: Api) -> None:
     assert [len(record[s]) for s in ("decisions", "recommendations", "assessments")] == [10, 9, 12]
     assert [len(record[s]) for s in ("documents", "blobs")] == [2, 2]
     assert record["documents"][0]["pages"] == ["Besluit", "Boete opgelegd"]
+    # A decision's reported amounts are written where it has some, and only there.
+    reported = [d["reported_amounts"] for d in record["decisions"] if "reported_amounts" in d]
+    assert reported == [[{"amount": "1400.00", "currency": "USD", "source": "Example fines tracker"}]]
     result = import_(other_api, first)
     assert result.status_code == 200, result.text
     assert result.json()["imported"]["decisions"] == 10

@@ -15,6 +15,7 @@ from app.models import (
     Decision,
     DecisionOrganisation,
     DecisionRegulator,
+    DecisionReportedAmount,
     Organisation,
     Recommendation,
     Regulator,
@@ -61,11 +62,12 @@ def test_gdpr_fines(db: Database) -> None:
     # Every row is accounted for: created, or rejected with its reason.
     assert report.rows == 1701
     assert report.created + report.matched + report.rejected_count == 1701
-    # Four of Clearview's fines are the demo's own decisions under another reference: matched.
-    assert report.created == 1674 and report.matched == 4 and report.rejected_count == 23
+    # Five of Clearview's fines are the demo's own decisions under another reference: matched,
+    # the ICO's (in EUR here, in GBP in the demo) kept as a reported amount of its decision.
+    assert report.created == 1673 and report.matched == 5 and report.rejected_count == 23
     assert [d.reason.split(":")[0] for d in report.duplicates] == [
         "matched decision 2",
-        "created, but possibly the same act as decision 3",
+        "matched (its amount kept as reported by this data set) decision 3",
         "matched decision 5",
         "matched decision 4",
         "matched decision 6",
@@ -75,19 +77,25 @@ def test_gdpr_fines(db: Database) -> None:
         "decision.issued_on: no value (empty, or a value the mapping treats as missing: 01/01/1970)": 23
     }
     assert report.counts["regulators"]["matched"] == 4  # Garante, CNIL, HDPA, ICO
-    assert report.counts["organisations"]["matched"] == 1  # Clearview AI
+    # Clearview AI's five rows are all decisions already recorded: no created decision names it.
+    assert report.counts["organisations"]["matched"] == 0
     with db.transaction(write=False) as s:
-        assert s.scalar(select(func.count()).select_from(Decision)) == 1674 + 8
+        assert s.scalar(select(func.count()).select_from(Decision)) == 1673 + 8
         clearview = s.scalar(select(Organisation.id).where(Organisation.name == "Clearview AI, Inc."))
         fines = s.scalars(
             select(Decision.reference)
             .join(DecisionOrganisation)
             .where(DecisionOrganisation.organisation_id == clearview, Decision.reference.like("privacy%"))
         ).all()
-        # Only the ICO's EUR row, a near match of the demo's GBP decision, was created.
-        assert fines == ["privacyaffairs GDPR fine #1055"]
-        ico = s.scalar(select(Decision).where(Decision.reference == "privacyaffairs GDPR fine #1055"))
-        assert ico is not None and ico.penalty_amount == 9_000_000 and ico.penalty_currency == "EUR"
+        # None created: the ICO's EUR row is the demo's GBP decision, its figure kept there.
+        assert fines == []
+        ico = s.scalar(select(Decision).where(Decision.reference == "ICO MPN Clearview AI Inc (2022)"))
+        assert ico is not None and ico.penalty_amount == 7_552_800 and ico.penalty_currency == "GBP"
+        [reported] = s.scalars(
+            select(DecisionReportedAmount).where(DecisionReportedAmount.decision_id == ico.id)
+        )
+        assert (reported.amount, reported.currency) == (9_000_000, "EUR")
+        assert reported.source.endswith(": privacyaffairs GDPR fine #1055")
         regulator = s.scalar(
             select(Regulator).join(DecisionRegulator).where(DecisionRegulator.decision_id == ico.id)
         )
@@ -105,8 +113,8 @@ def test_gdpr_fines(db: Database) -> None:
     # Importing again creates nothing.
     again = load(db, "gdpr-fines.toml", path, dry_run=True)
     assert (again.created, again.matched, again.rejected_count) == (0, 1678, 23)
-    # The four matched by the duplicate rule are matched (and said so) again; the rest by reference.
-    assert [d.row for d in again.duplicates] == [972, 1276, 1696, 1698]
+    # The five matched by the duplicate rule are matched (and said so) again; the rest by reference.
+    assert [d.row for d in again.duplicates] == [972, 1056, 1276, 1696, 1698]
 
 
 def test_upr_2008(db: Database) -> None:
@@ -142,27 +150,25 @@ def test_upr_2009_short_rows_and_2011_blank_row() -> None:
 
 
 def test_gdpr_fines_on_the_demo_one_act_one_record(db: Database) -> None:
-    """The issue's walk-through: the demo, then the GDPR fines. Four of Clearview's fines are
-    the demo's own decisions (matched); the ICO's EUR row is a near match of its GBP decision,
-    listed as a possible duplicate; merged, it leaves one decision."""
-    from app.services.record import duplicates, merges, organisations
+    """The issue's walk-through: the demo, then the GDPR fines. Five of Clearview's fines are
+    the demo's own decisions (matched); the ICO's EUR row is its GBP decision reported in
+    another currency: matched, its EUR figure kept as a reported amount, no merge by hand.
+    Clearview reads EUR 65,200,000 and GBP 7,552,800 (not EUR 74,200,000)."""
+    from app.services.record import duplicates, organisations
 
     path = data_file("gdpr-fines-analysis/scraped_fines.csv")
     with db.transaction(actor="test") as s:
         demo.load(s)
     load(db, "gdpr-fines.toml", path)
-    with db.transaction(actor="test") as s:
+    with db.transaction(write=False) as s:
         clearview = s.scalar(select(Organisation.id).where(Organisation.name == "Clearview AI, Inc."))
         assert clearview is not None
         ico_gbp = s.scalar(select(Decision.id).where(Decision.reference == "ICO MPN Clearview AI Inc (2022)"))
-        ico_eur = s.scalar(select(Decision.id).where(Decision.reference == "privacyaffairs GDPR fine #1055"))
-        pairs = [p for p in duplicates.decision_pairs(s) if ico_eur in (p.first_id, p.second_id)]
-        assert [(p.first_id, p.second_id, p.kind) for p in pairs] == [(ico_gbp, ico_eur, "near")]
-        record = organisations.read(s, organisation_id=clearview, as_of=None)
-        assert record.decision_count == 9
-        version = s.scalar(select(Decision.version).where(Decision.id == ico_eur))
-        merges.merge_decision(s, decision_id=ico_eur, into=ico_gbp, expected_version=version)
-    with db.transaction(write=False) as s:
+        assert (
+            s.scalar(select(Decision.id).where(Decision.reference == "privacyaffairs GDPR fine #1055"))
+            is None
+        )
+        assert [p for p in duplicates.decision_pairs(s) if ico_gbp in (p.first_id, p.second_id)] == []
         record = organisations.read(s, organisation_id=clearview, as_of=None)
         assert record.decision_count == 8
         assert {c: str(a) for c, a in record.penalties.items()} == {"EUR": "65200000.00", "GBP": "7552800.00"}
@@ -172,3 +178,7 @@ def test_gdpr_fines_on_the_demo_one_act_one_record(db: Database) -> None:
         assert record.complied_share == 0.125
         ico = s.get(Decision, ico_gbp)
         assert ico is not None and ico.compliance.value == "disputed"
+    # The same file again: nothing new, the figure kept once.
+    load(db, "gdpr-fines.toml", path)
+    with db.transaction(write=False) as s:
+        assert s.scalar(select(func.count()).select_from(DecisionReportedAmount)) == 1

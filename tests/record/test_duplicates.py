@@ -59,12 +59,19 @@ def test_each_match_rule() -> None:
     # Same reference once normalised, whatever the penalty: the same act.
     same_ref = duplicates.compare(facts(None, reference="ico mpn 2022", penalty=None), old)
     assert same_ref is not None and same_ref.exact and "same reference" in same_ref.reason
-    # A different amount or currency: near.
-    near = duplicates.compare(facts(None, reference="x", penalty=(Decimal("9000000"), "EUR")), old)
+    # A different amount in the same currency (Eni's two fines of one day): near.
+    near = duplicates.compare(facts(None, reference="x", penalty=(Decimal("9000000"), "GBP")), old)
     assert near is not None and near.kind == "near"
-    assert near.reason.endswith("(EUR 9,000,000.00 and GBP 7,552,800.00)")
-    other_currency = duplicates.compare(facts(None, reference="x", penalty=(Decimal("7552800"), "EUR")), old)
-    assert other_currency is not None and other_currency.kind == "near"
+    assert near.reason.endswith("(GBP 9,000,000.00 and GBP 7,552,800.00)")
+    # The penalty in another currency (the GDPR tracker's EUR for the ICO's GBP), whatever
+    # the amount: one act, the other figure a reported amount.
+    for amount in ("9000000", "7552800"):
+        other_currency = duplicates.compare(facts(None, reference="x", penalty=(Decimal(amount), "EUR")), old)
+        assert other_currency is not None and other_currency.kind == "currency"
+        assert "penalty in another currency" in other_currency.reason
+    # Without a penalty on one side there is no currency to compare: near.
+    no_penalty = duplicates.compare(facts(None, reference="x", penalty=None), old)
+    assert no_penalty is not None and no_penalty.kind == "near"
     # Any of regulator, respondent or day different: no match at all.
     assert duplicates.compare(facts(None, regulators=frozenset({"cnil"})), old) is None
     assert duplicates.compare(facts(None, respondents=frozenset({"acme"})), old) is None
@@ -77,6 +84,12 @@ def test_each_match_rule() -> None:
     candidates.add(facts(7, reference="seven"))
     found = candidates.match(facts(None, reference="new"))
     assert found is not None and (found.decision_id, found.kind) == (7, "exact")
+    # ... and one in another currency over a near one.
+    candidates = duplicates.Candidates()
+    candidates.add(facts(5, penalty=(Decimal("1"), "GBP"), reference="five"))
+    candidates.add(facts(7, penalty=(Decimal("1"), "EUR"), reference="seven"))
+    found = candidates.match(facts(None, reference="new"))
+    assert found is not None and (found.decision_id, found.kind) == (7, "currency")
 
 
 def ico_setup(api: Api) -> dict[str, Any]:
@@ -115,7 +128,14 @@ def test_api_refuses_the_same_act_and_warns_of_a_near_one(api: Api) -> None:
     assert problem["detail"].startswith(f"This act is already in the record as decision {ids['decision']}:")
     assert problem["errors"][0]["field"] == "reference"
     assert table_counts(api.db) == before
-    near = api.post("/api/v1/decisions", body(ids, "privacyaffairs #1055", "9000000", "EUR"))
+    # The same act with its penalty in another currency: refused too, naming the decision
+    # that can keep that figure as a reported amount.
+    other_currency = api.post("/api/v1/decisions", body(ids, "privacyaffairs #1055", "9000000", "EUR"))
+    assert other_currency.status_code == 409, other_currency.text
+    assert "in another currency" in other_currency.json()["detail"]
+    assert "reported_amounts" in other_currency.json()["detail"]
+    assert table_counts(api.db) == before
+    near = api.post("/api/v1/decisions", body(ids, "privacyaffairs #1055", "9000000", "GBP"))
     assert near.status_code == 201
     assert near.headers["possible-duplicate-of"] == str(ids["decision"])
     assert near.headers["link"] == f'</api/v1/decisions/{ids["decision"]}>; rel="duplicate"'
@@ -131,7 +151,7 @@ def test_api_refuses_the_same_act_and_warns_of_a_near_one(api: Api) -> None:
     ]
     assert pair["reason"] == (
         "same regulator, respondent and issue date (2022-05-18) but a different penalty "
-        "(EUR 9,000,000.00 and GBP 7,552,800.00)"
+        "(GBP 9,000,000.00 and GBP 7,552,800.00)"
     )
     page = api.get(f"/decisions/{near.json()['id']}").text
     assert 'id="possible-duplicates"' in page and "different penalty" in page
@@ -160,7 +180,7 @@ def test_page_refuses_the_same_act(api: Api) -> None:
     assert refused.status_code == 409
     assert f"This act is already in the record as decision {ids['decision']}" in refused.text
     created = post_form(
-        api.client, "/decisions/new", form | {"penalty_amount": "9000000", "penalty_currency": "EUR"}
+        api.client, "/decisions/new", form | {"penalty_amount": "9000000", "penalty_currency": "GBP"}
     )
     assert created.status_code == 303
     page = api.client.get(created.headers["location"]).text
@@ -211,17 +231,31 @@ name = { column = "controller" }
     csv = (
         "ref,date,amount,currency,authority,controller\n"
         "T-1,2022-05-18,7552800,GBP,ICO,Clearview AI Inc.\n"
-        "T-2,2022-05-18,9000000,EUR,Information Commissioner's Office,Clearview\n"
+        "T-2,2022-05-18,9000000,GBP,Information Commissioner's Office,Clearview\n"
         "T-3,2022-05-19,9000000,EUR,ICO,Clearview\n"
+        "T-4,2022-05-18,9000000,EUR,ICO,Clearview AI\n"
     )
     with api.db.transaction(actor="test") as session:
         report = csv_import.import_csv(session, spec, io.BytesIO(csv.encode()))
-    assert (report.created, report.matched, report.rejected_count) == (2, 1, 0)
+    assert (report.created, report.matched, report.rejected_count) == (2, 2, 0)
     assert [(d.row, d.reason.split(":")[0]) for d in report.duplicates] == [
         (2, f"matched decision {ids['decision']}"),
         (3, f"created, but possibly the same act as decision {ids['decision']}"),
+        (5, f"matched (its amount kept as reported by this data set) decision {ids['decision']}"),
     ]
     assert report.as_dict()["duplicates"][0]["row"] == 2
+    # One act counted once: the EUR figure is kept on the GBP decision, not as a decision.
+    reported = [{"amount": "9000000.00", "currency": "EUR", "source": "CSV import: T-4"}]
+    decision = api.ok(api.get(f"/api/v1/decisions/{ids['decision']}"))
+    assert decision["reported_amounts"] == reported
+    assert (decision["penalty_amount"], decision["penalty_currency"]) == ("7552800.00", "GBP")
+    # Imported again: nothing new, the figure kept once.
+    before = table_counts(api.db)
+    with api.db.transaction(actor="test") as session:
+        again = csv_import.import_csv(session, spec, io.BytesIO(csv.encode()))
+    assert (again.created, again.matched) == (0, 4)
+    assert api.ok(api.get(f"/api/v1/decisions/{ids['decision']}"))["reported_amounts"] == reported
+    assert table_counts(api.db) == before
 
 
 def test_one_days_matches_are_those_of_the_whole_record(api: Api) -> None:
@@ -234,7 +268,7 @@ def test_one_days_matches_are_those_of_the_whole_record(api: Api) -> None:
     alias = api.organisation("Clearview")
     other = api.organisation("Someone Else Ltd")
     same_day = [
-        api.post("/api/v1/decisions", body(ids, "near", "9000000", "EUR")),
+        api.post("/api/v1/decisions", body(ids, "near", "9000000", "GBP")),
         # Refused on create as the same act: recorded on another day, then moved to this one.
         api.post(
             "/api/v1/decisions",
@@ -263,15 +297,18 @@ def test_one_days_matches_are_those_of_the_whole_record(api: Api) -> None:
                 assert me.id is not None
                 expected = sorted(
                     (m for old in day if old.id != me.id and (m := duplicates.compare(me, old))),
-                    key=lambda m: (not m.exact, m.decision_id),
+                    key=lambda m: m.order,
                 )
                 found[me.id] = duplicates.decision_matches(session, me.id)
                 assert found[me.id] == expected
         assert duplicates.decision_matches(session, 10**9) == []
     near, by_other_names, unrelated, another_day = (r.json()["id"] for r in same_day)
-    assert [m.kind for m in found[near]] == ["near", "near"]
+    assert [(m.kind, m.decision_id) for m in found[near]] == [
+        ("currency", by_other_names),
+        ("near", ids["decision"]),
+    ]
     assert [(m.kind, m.decision_id) for m in found[by_other_names]] == [
         ("exact", ids["decision"]),
-        ("near", near),
+        ("currency", near),
     ]
     assert found[unrelated] == [] and found[another_day] == []

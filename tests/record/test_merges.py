@@ -126,6 +126,8 @@ def ico_pair(api: Api) -> dict[str, Any]:
         tags=["gdpr"],
         **common,
     )
+    # Refused on create as the same act (in another currency): recorded on another day, then
+    # moved to this one, as a record made before that rule may hold it.
     eur = api.decision(
         reg["id"],
         reference="privacyaffairs #1055",
@@ -135,8 +137,9 @@ def ico_pair(api: Api) -> dict[str, Any]:
         provisions=["Art. 5 GDPR"],
         sources=[{"url": "https://www.privacyaffairs.com/gdpr-fines/"}],
         findings=[{"text": "No lawful basis", "provision": "Art. 6 GDPR", "outcome": "contravention"}],
-        **common,
+        **(common | {"issued_on": "2022-05-17"}),
     )
+    eur = api.ok(api.patch(f"/api/v1/decisions/{eur['id']}", {"issued_on": "2022-05-18"}))
     later = api.decision(
         reg["id"],
         reference="Appeal",
@@ -162,6 +165,10 @@ def test_decision_merge_moves_everything_and_redirects(api: Api) -> None:
     assert body["id"] == ids["gbp"]
     assert (body["penalty_amount"], body["penalty_currency"]) == ("7552800.00", "GBP")
     assert body["tags"] == ["biometrics", "gdpr"] and body["provisions"] == ["Art. 5 GDPR"]
+    # Its penalty in another currency stays as a reported amount of the kept decision.
+    assert body["reported_amounts"] == [
+        {"amount": "9000000.00", "currency": "EUR", "source": "decision privacyaffairs #1055"}
+    ]
     assert [f["text"] for f in body["findings"]] == ["No lawful basis"]
     assert [s["url"] for s in body["sources"]] == ["https://www.privacyaffairs.com/gdpr-fines/"]
     assert body["recommendation_counts"] == {"disputed": 1} and body["compliance"] == "disputed"

@@ -17,7 +17,15 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.models import Assessment, Case, Decision, Document, Organisation, Recommendation, Regulator
 from app.schemas.fields import part_model
-from app.schemas.record import FORMAT, ITEM_MODELS, SECTIONS, VERSION, AssessmentItem, RelatedItem
+from app.schemas.record import (
+    FORMAT,
+    ITEM_MODELS,
+    SECTIONS,
+    VERSION,
+    AssessmentItem,
+    DecisionItem,
+    RelatedItem,
+)
 from app.services.evidence import storage
 from app.services.shared import audit
 
@@ -37,15 +45,17 @@ READ_AS: dict[tuple[type[BaseModel], str], str] = {
 }
 # Fields written only where the record has the first of them, other than what it is when
 # absent (an assessment's retraction; its provenance, unless entered by a person; a machine
-# reading's rule and evidence; its review; the reading a correction supersedes).
+# reading's rule and evidence; its review; the reading a correction supersedes; a decision's
+# amounts reported by other sources).
 ONLY_WITH: dict[type[BaseModel], tuple[tuple[tuple[str, ...], Any], ...]] = {
+    DecisionItem: ((("reported_amounts",), []),),
     AssessmentItem: (
         (("retracted_at", "retracted_by", "retraction_reason"), None),
         (("origin", "counted", "review"), "entered"),
         (("rule", "confidence", "evidence_start", "evidence_end"), None),
         (("reviewed_at", "reviewed_by"), None),
         (("corrects_id",), None),
-    )
+    ),
 }
 
 

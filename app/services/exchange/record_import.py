@@ -33,6 +33,7 @@ from app.models import (
     DecisionProvision,
     DecisionRegulator,
     DecisionRelation,
+    DecisionReportedAmount,
     DecisionSource,
     DecisionTag,
     Document,
@@ -208,6 +209,8 @@ class _Importer:
             self.batches.add(DecisionSource, s.model_dump() | {"decision_id": m.id, "position": j})
         for tag in m.tags:
             self.batches.add(DecisionTag, {"decision_id": m.id, "tag": tag})
+        for j, a in enumerate(m.reported_amounts):
+            self.batches.add(DecisionReportedAmount, a.model_dump() | {"decision_id": m.id, "position": j})
 
     def documents(self, i: int, m: Any, raw: dict[str, Any]) -> None:
         if not self._new_id("documents", i, m.id):

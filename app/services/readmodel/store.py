@@ -76,6 +76,7 @@ from app.models import (
     DecisionProvision,
     DecisionRegulator,
     DecisionRelation,
+    DecisionReportedAmount,
     DecisionSource,
     DecisionTag,
     Finding,
@@ -286,7 +287,15 @@ def touch_all(session: Session) -> None:
 
 
 # The parts of a decision kept in rows of their own, each naming its decision.
-PARTS = (DecisionRegulator, DecisionOrganisation, Finding, DecisionProvision, DecisionSource, DecisionTag)
+PARTS = (
+    DecisionRegulator,
+    DecisionOrganisation,
+    Finding,
+    DecisionProvision,
+    DecisionSource,
+    DecisionTag,
+    DecisionReportedAmount,
+)
 # A change of these changes the documents of the decisions linked to or from it.
 SHOWN_ON_LINKS = ("reference", "title", "issued_on")
 

@@ -5,6 +5,7 @@ uniqueness and the order of linked decisions' dates checked first, and every wri
 in the audit log (`snapshot`). The reads are in app/services/record/decisions.py."""
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -18,6 +19,7 @@ from app.models import (
     DecisionProvision,
     DecisionRegulator,
     DecisionRelation,
+    DecisionReportedAmount,
     DecisionSource,
     DecisionTag,
     Document,
@@ -26,7 +28,14 @@ from app.models import (
     Recommendation,
     Regulator,
 )
-from app.schemas.decision import PENALTY_PAIR, DecisionCreate, DecisionUpdate, unpaired_penalty_field
+from app.schemas.decision import (
+    PENALTY_PAIR,
+    DecisionCreate,
+    DecisionUpdate,
+    own_currency_message,
+    own_currency_reported,
+    unpaired_penalty_field,
+)
 from app.services.record import duplicates
 from app.services.record.decisions import CHILDREN, LOAD
 from app.services.shared import audit
@@ -68,6 +77,10 @@ def snapshot(d: Decision) -> dict[str, Any]:
         ],
         "tags": [t.tag for t in d.tags],
         "related": [{"decision_id": r.related_decision_id, "relation": r.relation.value} for r in d.related],
+        "reported_amounts": [
+            {"amount": audit.jsonable(a.amount), "currency": a.currency, "source": a.source}
+            for a in d.reported_amounts
+        ],
     }
 
 
@@ -150,6 +163,20 @@ def _check_chronology(session: Session, decision: Decision) -> None:
         )
 
 
+def check_reported(decision: Decision) -> None:
+    """No amount reported in the decision's own penalty currency (checked on the decision as
+    it stands after an edit: the edit may change either side)."""
+    places = own_currency_reported(decision.penalty_currency, decision.reported_amounts)
+    if places:
+        raise Invalid(
+            own_currency_message(decision.penalty_currency, places).capitalize() + ".",
+            [
+                FieldError(f"reported_amounts.{i}.currency", "is the decision's own currency", "currency")
+                for i in places
+            ],
+        )
+
+
 def _set_children(decision: Decision, values: dict[str, Any]) -> None:
     """Replace each list of parts that `values` names."""
     if (items := values.get("regulators")) is not None:
@@ -170,6 +197,8 @@ def _set_children(decision: Decision, values: dict[str, Any]) -> None:
         decision.sources = [DecisionSource(position=i, **s) for i, s in enumerate(items)]
     if (items := values.get("tags")) is not None:
         decision.tags = [DecisionTag(tag=t) for t in sorted(items)]
+    if (items := values.get("reported_amounts")) is not None:
+        decision.reported_amounts = [DecisionReportedAmount(position=i, **a) for i, a in enumerate(items)]
     if (items := values.get("related")) is not None:
         decision.related = [
             DecisionRelation(related_decision_id=r["decision_id"], relation=r["relation"], position=i)
@@ -230,6 +259,7 @@ def update(
     _set_children(decision, values)
     session.flush()
     _check_chronology(session, decision)
+    check_reported(decision)
     audit.updated(
         session,
         "decision",
@@ -238,6 +268,29 @@ def update(
         snapshot(decision),
     )
     return decision
+
+
+def add_reported_amount(
+    session: Session, *, decision_id: int, amount: Decimal, currency: str, source: str
+) -> bool:
+    """Keep another source's figure for the same act beside its penalty (an import that
+    matched the act in another currency); audited. Nothing when the decision already holds
+    that amount in that currency, or the currency is its own (False)."""
+    decision = get_or_404(session, Decision, decision_id, options=LOAD)
+    if currency == decision.penalty_currency or any(
+        (a.amount, a.currency) == (amount, currency) for a in decision.reported_amounts
+    ):
+        return False
+    before = snapshot(decision)
+    decision.reported_amounts.append(
+        DecisionReportedAmount(
+            position=len(decision.reported_amounts), amount=amount, currency=currency, source=source[:500]
+        )
+    )
+    decision.updated_at = dt.datetime.now(dt.UTC)
+    session.flush()
+    audit.updated(session, "decision", decision.id, before, snapshot(decision))
+    return True
 
 
 def delete(session: Session, *, decision_id: int, expected_version: int | None) -> None:

@@ -33,6 +33,7 @@ from app.models import (
     DecisionProvision,
     DecisionRegulator,
     DecisionRelation,
+    DecisionReportedAmount,
     DecisionSource,
     DecisionTag,
     Finding,
@@ -48,6 +49,7 @@ from app.schemas.decision import (
     DecisionRegulatorOut,
     FindingOut,
     RelatedOut,
+    ReportedAmountOut,
     SourceOut,
 )
 from app.schemas.filters import DecisionFilter
@@ -120,13 +122,23 @@ LOAD = (
     selectinload(Decision.sources),
     selectinload(Decision.tags),
     selectinload(Decision.related),
+    selectinload(Decision.reported_amounts),
 )
 
 # The decision's own columns in its read model (its kept compliance is read apart: as of a day
 # it is derived instead).
 READ_COLUMNS = tuple(c.key for c in Decision.__mapper__.column_attrs if c.key != "compliance")
 
-CHILDREN = ("regulators", "organisations", "findings", "provisions", "sources", "tags", "related")
+CHILDREN = (
+    "regulators",
+    "organisations",
+    "findings",
+    "provisions",
+    "sources",
+    "tags",
+    "related",
+    "reported_amounts",
+)
 
 
 def visible(decision: Decision, as_of: dt.date | None) -> bool:
@@ -176,6 +188,12 @@ PART_QUERIES: dict[str, Any] = {
         DecisionSource.document_id,
     ),
     "tags": _part(DecisionTag, DecisionTag.tag, order=DecisionTag.tag),
+    "reported_amounts": _part(
+        DecisionReportedAmount,
+        DecisionReportedAmount.amount,
+        DecisionReportedAmount.currency,
+        DecisionReportedAmount.source,
+    ),
     "related": _part(
         DecisionRelation,
         DecisionRelation.related_decision_id.label("related_id"),
@@ -299,6 +317,10 @@ def read_many(session: Session, decisions: list[Decision], *, as_of: dt.date | N
                     for r in p["related"]
                 ],
                 related_by=links,
+                reported_amounts=[
+                    ReportedAmountOut(amount=a.amount, currency=a.currency, source=a.source)
+                    for a in p["reported_amounts"]
+                ],
                 compliance=(d.compliance if as_of is None else compliance.derive_compliance(counts[d.id])),
                 # The later links are already at hand, oldest first: the same rule as
                 # compliance.standings, without querying them again.

@@ -3,8 +3,11 @@
 Two decisions are **the same act** when they share a regulator (by name or short name), a
 respondent (by name or alias) and the day issued, and either the same penalty (amount and
 currency) or the same reference once case, blanks and punctuation are left out. With the
-same regulator, respondent and day but a different penalty (the ICO's GBP 7,552,800 and the
-tracker's EUR 9,000,000 for the same fine) they are a **near match**: perhaps the same act,
+same regulator, respondent and day but a penalty in another currency (the ICO's GBP 7,552,800
+and the tracker's EUR 9,000,000 for the same fine) they are **the same act reported in another
+currency** (`currency`): an import keeps the other figure as a reported amount of the recorded
+decision (never in a total) instead of a second decision. With a different penalty in the same
+currency (Eni's EUR 8.5M and EUR 3M of one day) they are a **near match**: perhaps the same act,
 perhaps not, for an editor to judge.
 
 Names are compared by their *key* (app/services/record/name_keys.py: `Clearview AI Inc.` =
@@ -67,15 +70,24 @@ class Facts:
         return reference_key(self.reference)
 
 
+MatchKind = Literal["exact", "currency", "near"]
+# Surest first.
+RANK: dict[str, int] = {"exact": 0, "currency": 1, "near": 2}
+
+
 @dataclass(frozen=True)
 class Match:
-    kind: Literal["exact", "near"]
+    kind: MatchKind
     decision_id: int
     reason: str
 
     @property
     def exact(self) -> bool:
         return self.kind == "exact"
+
+    @property
+    def order(self) -> tuple[int, int]:
+        return RANK[self.kind], self.decision_id
 
 
 def _money(penalty: tuple[Decimal, str] | None) -> str:
@@ -93,6 +105,13 @@ def compare(new: Facts, old: Facts) -> Match | None:
         return Match("exact", old.id, f"{same} and the same penalty ({_money(new.penalty)})")
     if new.reference_key and new.reference_key == old.reference_key:
         return Match("exact", old.id, f"{same} and the same reference ({old.reference})")
+    if new.penalty is not None and old.penalty is not None and new.penalty[1] != old.penalty[1]:
+        return Match(
+            "currency",
+            old.id,
+            f"{same}, the penalty in another currency ({_money(new.penalty)} and {_money(old.penalty)}): "
+            "one act, the other figure a reported amount",
+        )
     if new.penalty is not None or old.penalty is not None:
         return Match(
             "near",
@@ -127,7 +146,7 @@ class Candidates:
         found = [
             m for old in self.by_day.get(new.issued_on, []) if old.id != new.id and (m := compare(new, old))
         ]
-        found.sort(key=lambda m: (not m.exact, m.decision_id))
+        found.sort(key=lambda m: m.order)
         return found[0] if found else None
 
     def facts_of(self, data: DecisionCreate, *, id: int | None = None) -> Facts:
@@ -273,8 +292,9 @@ def load(
 
 
 def refuse_exact(session: Session, data: DecisionCreate) -> Match | None:
-    """Before a decision is created by hand (API, page): refuse the same act recorded again
-    (409, naming it); return a near match, for the caller to warn about."""
+    """Before a decision is created by hand (API, page): refuse the same act recorded again,
+    in its currency or another (409, naming it); return a near match, for the caller to warn
+    about."""
     candidates = load(
         session,
         days=[data.issued_on],
@@ -282,9 +302,14 @@ def refuse_exact(session: Session, data: DecisionCreate) -> Match | None:
         organisation_ids=[o.organisation_id for o in data.organisations],
     )
     found = candidates.match(candidates.facts_of(data))
-    if found is not None and found.exact:
+    if found is not None and found.kind != "near":
+        hint = (
+            f" Keep its figure on decision {found.decision_id} as one of its reported_amounts instead."
+            if found.kind == "currency"
+            else ""
+        )
         raise Conflict(
-            f"This act is already in the record as decision {found.decision_id}: {found.reason}.",
+            f"This act is already in the record as decision {found.decision_id}: {found.reason}.{hint}",
             [FieldError("reference", f"the same act as decision {found.decision_id}", "duplicate")],
         )
     return found
@@ -299,7 +324,7 @@ class Pair:
     second_id: int
     first_name: str
     second_name: str
-    kind: Literal["exact", "near"]
+    kind: MatchKind
     reason: str
 
 
@@ -331,7 +356,7 @@ def decision_matches(session: Session, decision_id: int) -> list[Match]:
     on_day = candidates.by_day[day]
     [me] = [f for f in on_day if f.id == decision_id]
     found = [m for old in on_day if old.id != decision_id and (m := compare(me, old))]
-    return sorted(found, key=lambda m: (not m.exact, m.decision_id))
+    return sorted(found, key=lambda m: m.order)
 
 
 # -- Organisations -----------------------------------------------------------------------

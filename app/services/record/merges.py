@@ -16,6 +16,7 @@ from app.models import (
     DecisionOrganisation,
     DecisionProvision,
     DecisionRelation,
+    DecisionReportedAmount,
     DecisionSource,
     DecisionTag,
     Finding,
@@ -282,6 +283,24 @@ def merge_decision(
                     title=s.title,
                     publisher=s.publisher,
                     published_on=s.published_on,
+                )
+            )
+    # The same act's other figures: the merged decision's reported amounts, and its penalty
+    # when in another currency than the kept one's, stay as reported amounts (never a total).
+    figures = [(a.amount, a.currency, a.source) for a in merged.reported_amounts]
+    if (
+        merged.penalty_amount is not None
+        and merged.penalty_currency is not None
+        and kept.penalty_amount is not None
+    ):
+        figures.insert(0, (merged.penalty_amount, merged.penalty_currency, f"decision {merged.reference}"))
+    known = {(a.amount, a.currency) for a in kept.reported_amounts}
+    for amount, currency, source in figures:
+        if currency != kept.penalty_currency and (amount, currency) not in known:
+            known.add((amount, currency))
+            kept.reported_amounts.append(
+                DecisionReportedAmount(
+                    position=len(kept.reported_amounts), amount=amount, currency=currency, source=source[:500]
                 )
             )
     # Findings, recommendations (with their assessments) move whole.

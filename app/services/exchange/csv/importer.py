@@ -376,6 +376,7 @@ def _decision_parts(
         "sources": [{k: audit.jsonable(v) for k, v in s.items()} for s in sources],
         "tags": tags,
         "related": [],
+        "reported_amounts": [],
     }
 
 

@@ -41,9 +41,16 @@ from app.services.exchange.csv.rows import (
     reason_of,
     validation_reason,
 )
-from app.services.record import duplicates, name_keys, recommendations
+from app.services.record import decision_edits, duplicates, name_keys, recommendations
 from app.services.shared import audit
 from app.vocab import Origin, Review
+
+# How the import report names a match of each kind (app/services/record/duplicates.py).
+VERBS = {
+    "exact": "matched",
+    "currency": "matched (its amount kept as reported by this data set)",
+    "near": "created, but possibly the same act as",
+}
 
 
 class Planner:
@@ -235,17 +242,35 @@ class Planner:
         """Whether the rows are a decision already in the record (by its reference, or the
         same act under another one), matched; a near match is listed, and created."""
         existing = self.existing_decision(reference)
-        same = None if existing is not None else self.candidates.match(self._facts(reference, head, first))
+        facts = None if existing is not None else self._facts(reference, head, first)
+        same = None if facts is None else self.candidates.match(facts)
         if same is not None:
-            verb = "matched" if same.exact else "created, but possibly the same act as"
+            verb = VERBS[same.kind]
             self.report.duplicates.append(
                 Rejection(planned[0].number, f"{verb} decision {same.decision_id}: {same.reason}")
             )
-            existing = same.decision_id if same.exact else None
+            existing = same.decision_id if same.kind != "near" else None
+            if same.kind == "currency" and facts is not None and facts.penalty is not None:
+                # One act counted once: the figure this file gives is kept beside the recorded
+                # penalty, as reported by the data set (never in a total).
+                amount, currency = facts.penalty
+                decision_edits.add_reported_amount(
+                    self.session,
+                    decision_id=same.decision_id,
+                    amount=amount,
+                    currency=currency,
+                    source=f"{self.dataset_name}: {reference}",
+                )
         if existing is None:
             return False
         self._match(existing, planned)
         return True
+
+    @property
+    def dataset_name(self) -> str:
+        """The data set as an import run names it."""
+        m = self.mapping
+        return m.dataset or m.description or m.name or "CSV import"
 
     def _decision(self, reference: str, head: dict[str, Any], addressees: list[str]) -> DecisionCreate:
         """The decision as the API's schema checks it, with placeholder ids (one per party;
