@@ -105,6 +105,7 @@ LABELS: dict[type[StrEnum], dict[str, str]] = {
         "imported": N_("Imported as the source gave it"),
         "classified": N_("Read by machine"),
     },
+    vocab.DatePrecision: {"day": N_("Day"), "month": N_("Month"), "year": N_("Year")},
     vocab.Review: {
         "not_needed": N_("No review needed"),
         "awaiting": N_("Awaiting review"),

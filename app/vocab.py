@@ -100,6 +100,15 @@ class Origin(StrEnum):
     classified = "classified"  # derived from the reply's text by a mapping's `classify` rule
 
 
+class DatePrecision(StrEnum):
+    """How much of a date its source gives. The date is kept as the first day of what is
+    known: 2013 (`year`) as 2013-01-01, February 2021 (`month`) as 2021-02-01."""
+
+    day = "day"
+    month = "month"
+    year = "year"
+
+
 class Review(StrEnum):
     """Whether a person has looked at an assessment's status."""
 

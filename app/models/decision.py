@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.models.base import Base, BigId, Versioned, enum_column
 from app.vocab import (
     Compliance,
+    DatePrecision,
     DecisionKind,
     FindingOutcome,
     OrganisationRole,
@@ -25,6 +26,9 @@ class Decision(Versioned, Base):
     title: Mapped[str] = mapped_column(String(500))
     kind: Mapped[DecisionKind] = enum_column(DecisionKind)
     issued_on: Mapped[dt.date]
+    # How much of `issued_on` its source gives; a month or a year is kept as its first day
+    # (app/schemas/precision.py).
+    issued_on_precision: Mapped[DatePrecision] = enum_column(DatePrecision, default=DatePrecision.day)
     summary: Mapped[str | None] = mapped_column(Text)
     case_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("cases.id", ondelete="RESTRICT"))
     penalty_amount: Mapped[Decimal | None]

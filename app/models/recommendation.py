@@ -5,7 +5,7 @@ from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integ
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, BigId, Versioned, enum_column, utcnow
-from app.vocab import AssertedBy, Origin, RecommendationKind, Review, Status
+from app.vocab import AssertedBy, DatePrecision, Origin, RecommendationKind, Review, Status
 
 
 class Recommendation(Versioned, Base):
@@ -58,6 +58,8 @@ class Assessment(Base):
     status: Mapped[Status] = enum_column(Status)
     # The day the status took effect.
     assessed_on: Mapped[dt.date]
+    # How much of `assessed_on` its source gives (app/schemas/precision.py).
+    assessed_on_precision: Mapped[DatePrecision] = enum_column(DatePrecision, default=DatePrecision.day)
     asserted_by: Mapped[AssertedBy] = enum_column(AssertedBy)
     note: Mapped[str | None] = mapped_column(Text)
     source_url: Mapped[str | None] = mapped_column(String(2000))

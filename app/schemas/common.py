@@ -187,6 +187,7 @@ def _iso_date(value: Any) -> Any:
 
 
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+DAY_PATTERN = r"^(1[89][0-9]{2}|2[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 # A date on the record: years 1800 to 2999.
 Date = Annotated[
     dt.date,
@@ -196,7 +197,7 @@ Date = Annotated[
         {
             "type": "string",
             "format": "date",
-            "pattern": r"^(1[89][0-9]{2}|2[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$",
+            "pattern": DAY_PATTERN,
         }
     ),
 ]

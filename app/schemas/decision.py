@@ -24,9 +24,11 @@ from app.schemas.common import (
     unchanged,
     unique,
 )
+from app.schemas.precision import PartialDate, precise
 from app.services.compliance import penalty_standing as standing_of_penalty
 from app.vocab import (
     Compliance,
+    DatePrecision,
     DecisionKind,
     FindingOutcome,
     OrganisationRole,
@@ -124,7 +126,19 @@ def unpaired_penalty_field(amount: object, currency: object) -> str | None:
     return "penalty_currency" if currency is None else "penalty_amount"
 
 
+ISSUED_ON_PRECISION = (
+    "How much of `issued_on` its source gives: `day`, `month` or `year` (kept as the first day "
+    'of that month or year). Sent with a partial date (`"issued_on": "2013"`) or left out: the '
+    "form of `issued_on` then gives it."
+)
+
+
 class _DecisionFields(InputModel):
+    @model_validator(mode="before")
+    @classmethod
+    def _precise_dates(cls, data: Any) -> Any:
+        return precise(data, (("issued_on", "issued_on_precision"),), cls.__name__)
+
     @model_validator(mode="after")
     def _penalty_pair(self) -> Self:
         fields = self.model_fields_set
@@ -161,7 +175,11 @@ class DecisionScalars(_DecisionFields):
     reference: Name = Field(description="The regulator's own reference, e.g. `PIPEDA Findings #2021-001`.")
     title: Title
     kind: DecisionKind
-    issued_on: Date
+    issued_on: PartialDate = Field(
+        description='When it was issued: `"2021-02-03"`, or as much as its source gives '
+        '(`"2021-02"`, `"2021"`).'
+    )
+    issued_on_precision: DatePrecision = Field(default=DatePrecision.day, description=ISSUED_ON_PRECISION)
     summary: LongText | None = None
     case_id: DbId | None = None
     penalty_amount: Money | None = None
@@ -187,7 +205,8 @@ class DecisionUpdate(DecisionScalars):
     reference: Name = unchanged()
     title: Title = unchanged()
     kind: DecisionKind = unchanged()
-    issued_on: Date = unchanged()
+    issued_on: PartialDate = unchanged()
+    issued_on_precision: DatePrecision = unchanged(description=ISSUED_ON_PRECISION)
     regulators: list[DecisionRegulatorIn] = unchanged(min_length=1, max_length=50)
     organisations: list[DecisionOrganisationIn] = unchanged(max_length=200)
     provisions: list[Provision] = unchanged(max_length=200)
@@ -246,7 +265,8 @@ class DecisionRead(OutputModel, CountedOutput):
     reference: str
     title: str
     kind: DecisionKind
-    issued_on: dt.date
+    issued_on: dt.date = Field(description="Its first day, where its source gives only a month or a year.")
+    issued_on_precision: DatePrecision = Field(description="How much of `issued_on` its source gives.")
     summary: str | None
     regulators: list[DecisionRegulatorOut]
     organisations: list[DecisionOrganisationOut]

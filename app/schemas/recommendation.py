@@ -1,10 +1,11 @@
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 
 from app.schemas.common import Date, DbId, InputModel, LongText, OutputModel, ShortName, Title, Url, unchanged
-from app.vocab import AssertedBy, Origin, RecommendationKind, Review, Status
+from app.schemas.precision import PartialDate, precise
+from app.vocab import AssertedBy, DatePrecision, Origin, RecommendationKind, Review, Status
 
 REFERENCE = "The decision's own number for it (TAIC's `063/05`), unique within the decision."
 
@@ -55,9 +56,20 @@ class RecommendationRead(OutputModel):
     updated_at: dt.datetime
 
 
+ASSESSED_ON_PRECISION = (
+    "How much of `assessed_on` its source gives: `day`, `month` or `year` (kept as the first "
+    'day of that month or year). Sent with a partial date (`"assessed_on": "2013"`) or left '
+    "out: the form of `assessed_on` then gives it."
+)
+
+
 class AssessmentCreate(InputModel):
     status: Status
-    assessed_on: Date = Field(description="The day the status took effect.")
+    assessed_on: PartialDate = Field(
+        description="The day the status took effect, or as much of it as its source gives "
+        '(`"2013-02"`, `"2013"`).'
+    )
+    assessed_on_precision: DatePrecision = Field(default=DatePrecision.day, description=ASSESSED_ON_PRECISION)
     asserted_by: AssertedBy = Field(description="Whose claim it is.")
     note: LongText | None = None
     source_url: Url | None = None
@@ -70,6 +82,12 @@ class AssessmentCreate(InputModel):
         default=None, description="The page of the archived copy the quote is on (needs `document_id`)."
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _precise_dates(cls, data: Any) -> Any:
+        return precise(data, (("assessed_on", "assessed_on_precision"),), cls.__name__)
+
+
 class Evidence(OutputModel):
     text: str = Field(description="The sentence of the note the rule matched.")
     start: int = Field(description="Its first character's offset in the note.")
@@ -80,7 +98,8 @@ class AssessmentRead(OutputModel):
     id: int
     recommendation_id: int
     status: Status
-    assessed_on: dt.date
+    assessed_on: dt.date = Field(description="Its first day, where its source gives only a month or a year.")
+    assessed_on_precision: DatePrecision = Field(description="How much of `assessed_on` its source gives.")
     asserted_by: AssertedBy
     note: str | None
     source_url: str | None

@@ -5,7 +5,7 @@ the same field types as the API's own request bodies.
 """
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Base64Bytes, Field, StringConstraints, field_validator, model_validator
 
@@ -25,10 +25,12 @@ from app.schemas.common import (
 )
 from app.schemas.decision import DecisionScalars, ReportedAmountIn
 from app.schemas.organisation import OrganisationCreate
+from app.schemas.precision import PartialDate, precise
 from app.schemas.recommendation import RecommendationCreate
 from app.schemas.regulator import RegulatorCreate
 from app.vocab import (
     AssertedBy,
+    DatePrecision,
     DocumentStatus,
     FindingOutcome,
     LinkStatus,
@@ -201,7 +203,8 @@ class AssessmentItem(InputModel):
     id: DbId
     recommendation_id: DbId
     status: Status
-    assessed_on: Date
+    assessed_on: PartialDate
+    assessed_on_precision: DatePrecision = DatePrecision.day
     asserted_by: AssertedBy
     note: LongText | None = None
     source_url: Url | None = None
@@ -228,6 +231,11 @@ class AssessmentItem(InputModel):
     corrects_id: DbId | None = None
 
     _aware = field_validator("recorded_at", "retracted_at", "reviewed_at")(_utc)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _precise_dates(cls, data: Any) -> Any:
+        return precise(data, (("assessed_on", "assessed_on_precision"),), cls.__name__)
 
     @model_validator(mode="after")
     def _retraction_whole(self) -> "AssessmentItem":

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from babel.dates import format_skeleton
 from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
@@ -55,6 +56,27 @@ def day(value: dt.date | dt.datetime | None) -> str:
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d %H:%M UTC")
     return value.isoformat()
+
+
+# How a date of each precision reads: "2013", "February 2021" (Babel's skeletons), a day as ISO.
+SKELETONS = {vocab.DatePrecision.year: "y", vocab.DatePrecision.month: "yMMMM"}
+
+
+def dated(value: dt.date | None, precision: str | None = None) -> str:
+    """A date as precise as its source: "2013", "February 2021", or the day "2021-02-03"."""
+    if value is None:
+        return ""
+    skeleton = SKELETONS.get(vocab.DatePrecision(precision or "day"))
+    return format_skeleton(skeleton, value, locale="en") if skeleton else value.isoformat()
+
+
+def machine_date(value: dt.date | None, precision: str | None = None) -> str:
+    """The same for a `<time datetime>`: "2013", "2021-02" or "2021-02-03"."""
+    if value is None:
+        return ""
+    cuts = {vocab.DatePrecision.year: 4, vocab.DatePrecision.month: 7}
+    cut = cuts.get(vocab.DatePrecision(precision or "day"))
+    return value.isoformat()[:cut]
 
 
 def with_query(request: Request, **changes: Any) -> str:
@@ -124,6 +146,8 @@ env.filters["number"] = lambda n: format_decimal(n, locale="en")
 env.globals["complied_share"] = compliance.complied_share
 env.globals["describe_counts"] = compliance.describe_counts
 env.filters["day"] = day
+env.filters["dated"] = dated
+env.filters["machine_date"] = machine_date
 env.filters["host"] = host
 env.globals["with_query"] = with_query
 env.globals["here_with_query"] = here_with_query

@@ -650,6 +650,7 @@ def test_mapping_fields_follow_the_schemas() -> None:
             "title": True,
             "kind": True,
             "issued_on": True,
+            "issued_on_precision": False,
             "summary": False,
             "penalty_amount": False,
             "penalty_currency": False,
@@ -671,6 +672,7 @@ def test_mapping_fields_follow_the_schemas() -> None:
         "assessment": {
             "status": True,
             "assessed_on": True,
+            "assessed_on_precision": False,
             "asserted_by": True,
             "note": False,
             "source_url": False,
@@ -682,6 +684,8 @@ def test_mapping_fields_follow_the_schemas() -> None:
     assert sorted(mapping.LIST_FIELDS) == ["provisions", "sources", "tags"]
     assert {k: v.__name__ for k, v in mapping.VOCABULARIES.items()} == {
         ("decision", "kind"): "DecisionKind",
+        ("decision", "issued_on_precision"): "DatePrecision",
+        ("assessment", "assessed_on_precision"): "DatePrecision",
         ("decision", "regulator_role"): "RegulatorRole",
         ("decision", "organisation_role"): "OrganisationRole",
         ("regulator", "kind"): "RegulatorKind",

@@ -132,6 +132,9 @@ def test_upr_2008(db: Database) -> None:
         assert s.scalar(select(func.count()).select_from(Assessment)) == 1024 - 17
         algeria = s.scalar(select(Decision).where(Decision.reference == "UPR 2008 Algeria"))
         assert algeria is not None and str(algeria.issued_on) == "2008-01-01"
+        # The files give only the year: the reviews and the States' positions say so.
+        assert set(s.scalars(select(Decision.issued_on_precision))) == {"year"}
+        assert set(s.scalars(select(Assessment.assessed_on_precision))) == {"year"}
     again = load(db, "upr.toml", path, dry_run=True)
     assert (again.created, again.matched) == (0, 1024)
 

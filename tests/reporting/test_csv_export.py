@@ -205,7 +205,8 @@ def test_csv_columns_keep_their_order(api: Api) -> None:
     for url, columns in (
         (
             "/api/v1/export/decisions.csv",
-            "id reference title kind issued_on regulators jurisdictions organisations respondents case_id "
+            "id reference title kind issued_on issued_on_precision regulators jurisdictions organisations "
+            "respondents case_id "
             "penalty_amount penalty_currency penalty_standing provisions tags compliance standing "
             "recommendations "
             "recommendations_pending recommendations_complied recommendations_partially_complied "

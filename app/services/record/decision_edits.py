@@ -36,6 +36,7 @@ from app.schemas.decision import (
     own_currency_reported,
     unpaired_penalty_field,
 )
+from app.schemas.precision import is_start, not_start
 from app.services.record import duplicates
 from app.services.record.decisions import CHILDREN, LOAD
 from app.services.shared import audit
@@ -247,6 +248,11 @@ def update(
     amount = values.get("penalty_amount", decision.penalty_amount)
     if unpaired := unpaired_penalty_field(amount, values.get("penalty_currency", decision.penalty_currency)):
         raise Invalid(f"{PENALTY_PAIR}.", [FieldError(unpaired, "needs its pair", "penalty")])
+    # A precision sent alone is the kept date's: it must be the first day of its month or year.
+    precision = values.get("issued_on_precision")
+    if precision is not None and "issued_on" not in values and not is_start(decision.issued_on, precision):
+        problem = not_start(decision.issued_on, precision)
+        raise Invalid(f"issued_on {problem}.", [FieldError("issued_on_precision", problem, "date_precision")])
     before = snapshot(decision)
     changed(decision, {k: v for k, v in values.items() if k not in CHILDREN})
     # One UPDATE of the row (and one new version) per edit, whatever parts it replaces.

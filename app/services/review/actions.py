@@ -57,6 +57,7 @@ def review(
             recommendation_id=reading.recommendation_id,
             status=action.status,
             assessed_on=reading.assessed_on,
+            assessed_on_precision=reading.assessed_on_precision,
             asserted_by=reading.asserted_by,
             note=action.note,
             source_url=reading.source_url,

@@ -16,6 +16,8 @@ cleaned. A bare string is short for ``{ column = "..." }``.
     default_column = "country"  the same, taken from another column
     strict = true               with `map`: a value the map lacks rejects the row
     format = "%m/%d/%Y"         dates: strptime format(s), a string or a list; ISO otherwise
+                                (`issued_on_precision = { value = "year" }` says how much of
+                                the date the source gives: no finer than the format carries)
     split = ","                 lists: split the value, drop blanks
     replace = { "_x000D_" = "" } literal replacements, in order (before anything below)
     sections = "(?m)^On (?P<date>...)"  cut the text into sections, each starting where the
@@ -36,7 +38,7 @@ cleaned. A bare string is short for ``{ column = "..." }``.
     of_group = "min"            [decision] fields: the least ("min") or greatest ("max")
                                 value over the rows of the decision (its earliest date)
 
-About 400 lines, 36 of them this reference: a spec's reading is in mapping_spec.py, the
+About 400 lines, 38 of them this reference: a spec's reading is in mapping_spec.py, the
 fields in mapping_fields.py and the repair of mis-decoded text in mojibake.py.
 """
 
@@ -48,7 +50,7 @@ from typing import Any
 from app.errors import FieldError, Invalid
 from app.services.exchange.csv import classify, patterns
 from app.services.exchange.csv.mapping_fields import DATE_FIELDS, FIELDS, LIST_FIELDS, VOCABULARIES
-from app.services.exchange.csv.mapping_spec import RowError, Spec, fold, template_problem
+from app.services.exchange.csv.mapping_spec import RowError, Spec, fold, precision_problems, template_problem
 from app.services.exchange.csv.mojibake import MAC_ROMAN, repair_mojibake
 
 # Kept importable from here: the spec, its error, and the text helpers.
@@ -411,6 +413,8 @@ class _Parser:
             for key, required in fields.items():
                 if required and key not in table:
                     self.bad(f"{section}.{key}", "this field is needed")
+            for where, problem in precision_problems(section, sections[section]):
+                self.bad(where, problem)
         if "recommendation" in sections and "organisation" not in sections:
             self.bad("organisation", "recommendations are addressed to the decision's organisation: map it")
         if "assessment" in sections and "recommendation" not in sections:

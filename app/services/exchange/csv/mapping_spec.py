@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # patterns imports RowError from here
     from app.services.exchange.csv.patterns import Match, Pattern
 
+from app.schemas.precision import RANK, finer_than_carried, start_of
 from app.services.exchange.csv.classify import Reading, Rule, classify
+from app.vocab import DatePrecision
 
 
 class RowError(ValueError):
@@ -163,6 +165,51 @@ class Spec:
             return []
         parts = text.split(self.split) if self.split else [text]
         return list(dict.fromkeys(p.strip() for p in parts if p.strip()))
+
+
+def carried(spec: Spec) -> DatePrecision:
+    """The finest precision every value of a date spec carries: a day for ISO dates, else the
+    coarsest of its formats' (`%Y` a year, `%m/%Y` a month, `%d/%m/%Y` a day)."""
+    found = [
+        DatePrecision.day
+        if re.search(r"%[dje]", fmt)
+        else DatePrecision.month
+        if re.search(r"%[mbB]", fmt)
+        else DatePrecision.year
+        for fmt in spec.formats
+    ]
+    return max(found, key=RANK.__getitem__, default=DatePrecision.day)
+
+
+def precision_problems(section: str, specs: Mapping[str, Spec]) -> list[tuple[str, str]]:
+    """(key, why) for each fixed date precision (`issued_on_precision = { value = "year" }`)
+    that is no precision, or finer than its date's column carries."""
+    out = []
+    for name, spec in specs.items():
+        date = specs.get(name.removesuffix("_precision"))
+        if not name.endswith("_precision") or spec.value is None or date is None:
+            continue
+        where = f"{section}.{name}"
+        if spec.value not in DatePrecision.__members__:
+            out.append((where, f"{spec.value!r} is not a precision: one of day, month, year"))
+        elif finer_than_carried(spec.value, carried(date)):
+            read = f"with the format {' or '.join(date.formats)}" if date.formats else "as ISO dates"
+            out.append(
+                (where, f"{name.removesuffix('_precision')} is read {read}, which gives only a "
+                f"{carried(date).value}: it cannot have the precision {spec.value}")
+            )
+    return out
+
+
+def to_precision(day: dt.date, precision: str, spec: Spec, name: str) -> dt.date:
+    """A date read as precise as the row says: its first day of that month or year (the day a
+    source writes for a year alone is a placeholder); a row's precision that is none, or finer
+    than its column carries, rejects the row."""
+    if precision not in DatePrecision.__members__:
+        raise RowError(f"{name}: {precision!r} is not a precision (day, month, year)")
+    if finer_than_carried(precision, carried(spec)):
+        raise RowError(f"{name}: the date's column gives only a {carried(spec).value}, not a {precision}")
+    return start_of(day, precision)
 
 
 def _sections(pattern: "Pattern", text: str) -> list[tuple[str, str]]:

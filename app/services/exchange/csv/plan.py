@@ -4,6 +4,7 @@ into one decision to write, or matched to the record, or rejected with its reaso
 Nothing here writes; `csv_import.Importer` writes the plans.
 """
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
@@ -31,6 +32,7 @@ from app.services.exchange.csv.mapping import (
     Spec,
     fold,
 )
+from app.services.exchange.csv.mapping_spec import to_precision
 from app.services.exchange.csv.rows import (
     Names,
     Party,
@@ -105,6 +107,15 @@ class Planner:
         for name, required in FIELDS[section].items():
             if required and values.get(name) is None:
                 raise RowError(f"{section}.{name}: {specs[name].why_missing()}")
+        return self._precise(section, values)
+
+    def _precise(self, section: str, values: dict[str, Any]) -> dict[str, Any]:
+        """Each date read to the precision the mapping gives it (1 January for a year alone)."""
+        for name, precision in values.items():
+            date_name = name.removesuffix("_precision")
+            if name.endswith("_precision") and precision and isinstance(values.get(date_name), dt.date):
+                spec = self.mapping.sections[section][date_name]
+                values[date_name] = to_precision(values[date_name], precision, spec, f"{section}.{name}")
         return values
 
     # Parties -----------------------------------------------------------------------------
@@ -232,6 +243,7 @@ class Planner:
                 found = [v for _, row in usable if (v := self._value("decision", name, row)) is not None]
                 if found:
                     head[name] = min(found) if spec.of_group == "min" else max(found)
+        self._precise("decision", head)
         if not head.get("reference"):
             raise RowError("decision.reference: no value")
         return head
