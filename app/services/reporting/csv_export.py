@@ -104,6 +104,11 @@ DECISION_SPECIAL: dict[str, list[tuple[str, Callable[[DecisionRead], Any]]]] = {
     ],
     "penalty_standing": [],
     "provisions": [("provisions", lambda d: _join(d.provisions))],
+    # Figures of the same act reported in other currencies (never in a total): "9000000.00 EUR;
+    # ...", not the models' text.
+    "reported_amounts": [
+        ("reported_amounts", lambda d: _join([f"{a.amount:.2f} {a.currency}" for a in d.reported_amounts]))
+    ],
     # Where an imported decision came from: its data set, its file's SHA-256, its row.
     "provenance": [
         ("provenance_dataset", lambda d: d.provenance.dataset if d.provenance else None),
