@@ -41,6 +41,19 @@ class OrganisationUpdate(InputModel):
     _unique_aliases = field_validator("aliases")(unique)
 
 
+class GroupRead(CountedOutput):
+    """The organisation and every subsidiary below it, as owned now: a decision involving
+    several of them counts once, and so does its penalty."""
+
+    organisation_count: int = Field(description="The organisation and its subsidiaries, at every level.")
+    decision_count: int = Field(description="Decisions involving any of them.")
+    penalties: dict[str, Decimal] = Field(description="Imposed where any of them is respondent, by currency.")
+    penalties_in_force: dict[str, Decimal] = Field(description=IN_FORCE)
+    penalties_contested: dict[str, Decimal] = Field(description=CONTESTED)
+    compliance: Compliance
+    recommendation_counts: dict[Status, int] = Field(description="Recommendations addressed to any of them.")
+
+
 class OrganisationRead(OutputModel, CountedOutput):
     id: int
     name: str
@@ -61,3 +74,7 @@ class OrganisationRead(OutputModel, CountedOutput):
     penalties_contested: dict[str, Decimal] = Field(default_factory=dict, description=CONTESTED)
     compliance: Compliance = Compliance.none
     recommendation_counts: dict[Status, int] = Field(default_factory=dict)
+    group: GroupRead | None = Field(
+        default=None,
+        description="Its group: it and its subsidiaries, as owned now (itself alone when it has none).",
+    )

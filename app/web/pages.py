@@ -26,6 +26,7 @@ from app.services.record import (
     decisions,
     duplicates,
     organisations,
+    party_records,
     recommendations,
     regulators,
 )
@@ -212,8 +213,12 @@ def organisation_page(request: Request, organisation_id: Id, session: SessionDep
         review = compliance.review_counts(
             session, Recommendation.organisation_id == organisation_id, as_of=as_of
         )
+        members = party_records.group_members(session, [organisation_id])[organisation_id] - {organisation_id}
         return {
             "o": org,
+            "group_members": sorted(
+                organisations.names(session, members).items(), key=lambda m: m[1].casefold()
+            ),
             "subsidiaries": subsidiaries.items,
             "parent_name": parent,
             "review": review,

@@ -17,8 +17,8 @@ from app.models import (
 )
 from app.schemas.common import Page
 from app.schemas.filters import OrganisationFilter
-from app.schemas.organisation import OrganisationCreate, OrganisationRead, OrganisationUpdate
-from app.services.record.party_records import organisation_records
+from app.schemas.organisation import GroupRead, OrganisationCreate, OrganisationRead, OrganisationUpdate
+from app.services.record.party_records import group_records, organisation_records
 from app.services.search.query import matches
 from app.services.shared import audit
 from app.services.shared.common import (
@@ -121,11 +121,15 @@ def delete(session: Session, *, organisation_id: int, expected_version: int | No
 
 
 def read_many(session: Session, orgs: list[Organisation], *, as_of: dt.date | None) -> list[OrganisationRead]:
-    records = organisation_records(session, [o.id for o in orgs], as_of=as_of)
+    ids = [o.id for o in orgs]
+    records = organisation_records(session, ids, as_of=as_of)
+    groups = group_records(session, ids, as_of=as_of)
     return [
         OrganisationRead.model_validate(
             {**audit.row(o, exclude=()), "aliases": [a.alias for a in o.aliases]}
-        ).model_copy(update=records[o.id].fields())
+        ).model_copy(
+            update=records[o.id].fields() | {"group": GroupRead.model_validate(groups[o.id].fields())}
+        )
         for o in orgs
     ]
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, distinct, func, select
+from sqlalchemy import ColumnElement, case, distinct, func, literal, select
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -18,6 +18,7 @@ from app.models import (
     DecisionOrganisation,
     DecisionRegulator,
     DecisionRelation,
+    Organisation,
     Recommendation,
     Regulator,
 )
@@ -219,3 +220,91 @@ def case_records(session: Session, ids: list[int], *, as_of: dt.date | None) -> 
     for case_id, found in jurisdictions.items():
         records[case_id].jurisdictions = sorted(found)
     return records
+
+
+# -- Whole groups ------------------------------------------------------------------------
+
+
+@dataclass
+class GroupRecord(Record):
+    """An organisation's group as owned now: it and every subsidiary below it (by the parents
+    recorded today). A decision involving several members counts once, and so does its penalty."""
+
+    organisation_count: int = 1
+
+    def fields(self) -> dict[str, Any]:
+        return {"organisation_count": self.organisation_count, **super().fields()}
+
+
+def group_members(session: Session, ids: list[int]) -> dict[int, set[int]]:
+    """Each organisation with every organisation below it (subsidiaries, theirs, ...), one query
+    per level. (Parents are kept free of loops when they are set.)"""
+    children: dict[int, list[int]] = defaultdict(list)
+    seen, frontier = set(ids), set(ids)
+    while frontier:
+        found = session.execute(
+            select(Organisation.id, Organisation.parent_id).where(Organisation.parent_id.in_(frontier))
+        ).all()
+        frontier = set()
+        for child, parent in found:
+            if parent is not None:
+                children[parent].append(child)
+            if child not in seen:
+                seen.add(child)
+                frontier.add(child)
+    members: dict[int, set[int]] = {}
+    for head in ids:
+        group, todo = {head}, [head]
+        while todo:
+            for child in children.get(todo.pop(), []):
+                if child not in group:
+                    group.add(child)
+                    todo.append(child)
+        members[head] = group
+    return members
+
+
+def group_records(session: Session, ids: list[int], *, as_of: dt.date | None) -> dict[int, GroupRecord]:
+    """The group of each organisation (itself and its subsidiaries, as owned now): decisions
+    involving any member, penalties where any member is respondent, the compliance of the
+    recommendations addressed to any member. An organisation without subsidiaries is its own
+    group, read with its own record."""
+    members = group_members(session, ids)
+    groups: dict[int, GroupRecord] = {}
+    alone = [i for i, m in members.items() if len(m) == 1]
+    for i, own in organisation_records(session, alone, as_of=as_of).items():
+        groups[i] = GroupRecord(own.decision_count, own.money, own.recommendation_counts)
+    for head, group in members.items():
+        if len(group) == 1:
+            continue
+        record = groups[head] = GroupRecord(organisation_count=len(group))
+        involved = (
+            select(DecisionOrganisation.decision_id)
+            .where(DecisionOrganisation.organisation_id.in_(group))
+            .distinct()
+        )
+        record.decision_count = int(
+            session.scalar(
+                select(func.count())
+                .select_from(Decision)
+                .where(Decision.id.in_(involved), *_issued_by(as_of))
+            )
+            or 0
+        )
+        fined = involved.where(DecisionOrganisation.role == OrganisationRole.respondent)
+        penalties = penalty_rows(
+            select(literal(head)).select_from(Decision).where(Decision.id.in_(fined), *_issued_by(as_of)),
+            as_of=as_of,
+        )
+        for _, currency, standing, total in session.execute(penalties):
+            record.money.add(currency, PenaltyStanding(standing), total)
+        status = status_expr(as_of)
+        for value, n in session.execute(
+            select(status, func.count())
+            .select_from(Recommendation)
+            .join(Decision, Decision.id == Recommendation.decision_id)
+            .where(Recommendation.organisation_id.in_(group), *_issued_by(as_of))
+            .group_by(status)
+        ):
+            record.recommendation_counts[Status(value)] = n
+    return groups
