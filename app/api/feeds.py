@@ -29,15 +29,16 @@ def _base(request: Request) -> str:
     return (get_settings().base_url or str(request.base_url)).rstrip("/")
 
 
-def _feed(request: Request, *, path: str, title: str, page: str, entries: Any) -> Response:
-    """An Atom document for `path`, its id and title carrying the query that filters it,
-    its alternate link the page showing the same list."""
+def _feed(request: Request, session: Any, *, path: str, title: str, page: str, entries: Any) -> Response:
+    """An Atom document for `path`, its id carrying the query that filters it and its title
+    the same filters in words, its alternate link the page showing the same list."""
     base = _base(request)
     query = request.url.query
     suffix = f"?{query}" if query else ""
+    scope = feeds.scope_in_words(session, request.query_params.multi_items())
     body = feeds.render(
         feed_id=f"{base}{path}{suffix}",
-        title=title + (f" ({query})" if query else ""),
+        title=title + (f": {scope}" if scope else ""),
         self_url=str(request.url),
         alternate=f"{base}{page}{suffix}",
         entries=entries(base),
@@ -56,6 +57,7 @@ def decisions_feed(
     """The newest decisions (by the day issued), taking the decision list's filters."""
     return _feed(
         request,
+        session,
         path="/feeds/decisions.atom",
         title="Findings Tracker: decisions",
         page="/decisions",
@@ -78,6 +80,7 @@ def assessments_feed(
     """The newest compliance changes (assessments, most recently recorded first)."""
     return _feed(
         request,
+        session,
         path="/feeds/assessments.atom",
         title="Findings Tracker: compliance changes",
         page="/recommendations",

@@ -45,6 +45,28 @@ F = TypeVar("F", bound=BaseModel)
 # -- Errors --------------------------------------------------------------------------
 
 
+# Pydantic's messages in plain words, by error type ("overdue: should be yes or no" rather than
+# "Input should be a valid boolean, unable to interpret input").
+PLAIN_MESSAGES = {
+    "bool_parsing": "should be yes or no (true or false)",
+    "bool_type": "should be yes or no (true or false)",
+    "int_parsing": "should be a whole number",
+    "int_from_float": "should be a whole number",
+    "float_parsing": "should be a number",
+    "decimal_parsing": "should be a number",
+    "date_parsing": "should be a date, as YYYY-MM-DD",
+    "date_from_datetime_parsing": "should be a date, as YYYY-MM-DD",
+    "datetime_parsing": "should be a date and time, as YYYY-MM-DDTHH:MM",
+    "datetime_from_date_parsing": "should be a date and time, as YYYY-MM-DDTHH:MM",
+    "greater_than_equal": "should be {ge} or more",
+    "greater_than": "should be more than {gt}",
+    "less_than_equal": "should be {le} or less",
+    "less_than": "should be less than {lt}",
+    "string_too_long": "should be at most {max_length} characters",
+    "string_too_short": "should be at least {min_length} characters",
+}
+
+
 def _message(err: Mapping[str, Any]) -> str:
     if err.get("type") == "missing" or (err.get("input") is None and err.get("type") != "value_error"):
         return "is required"
@@ -57,6 +79,11 @@ def _message(err: Mapping[str, Any]) -> str:
             orders = {order.value: labels.label(order) for sorts in SORT_ORDERS for order in sorts}
             return "should be one of the orders: " + "; ".join(orders.get(c, c) for c in codes)
         return "should be " + labels.in_words(codes) if codes else "is not one of the choices"
+    kind, ctx = err.get("type"), err.get("ctx") or {}
+    if kind in PLAIN_MESSAGES:
+        return PLAIN_MESSAGES[kind].format(
+            **{k: v for k, v in ctx.items() if isinstance(v, str | int | float)}
+        )
     if err.get("type") == "string_pattern_mismatch":
         pattern = str((err.get("ctx") or {}).get("pattern", ""))
         return PATTERN_MESSAGES.get(pattern, "is not in the expected form")

@@ -37,6 +37,42 @@ env = Environment(
 env.install_gettext_translations(labels.translations(), newstyle=True)  # type: ignore[attr-defined]
 
 
+# Who recorded something, as the record keeps it (an account's display name, a token's role,
+# or the kind of program), in words a reader understands.
+ACTORS = {
+    "cli": "an administrator, on the command line",
+    "import": "an import of a data set",
+    "demo": "the demo data",
+    "editor": "an editor",
+    "admin": "an administrator",
+    "reader": "a reader",
+    "system": "the site itself",
+    "worker": "the site's background worker",
+    "migrate": "an upgrade of the site",
+}
+
+
+def by_whom(name: str | None) -> str:
+    """Who recorded something, in words: "an import of a data set" for `import`, a person's
+    display name as it is."""
+    if not name:
+        return "someone unknown"
+    return ACTORS.get(name, name)
+
+
+def record_name(record: object) -> str:
+    """A record named for a heading: its reference and title, its name, or the start of its text."""
+    reference, title = getattr(record, "reference", None), getattr(record, "title", None)
+    if title:
+        return f"{reference}: {title}" if reference else str(title)
+    for attribute in ("name", "text"):
+        value = getattr(record, attribute, None)
+        if value:
+            text = str(value)
+            return text if len(text) <= 80 else text[:79] + "…"
+    return f"#{getattr(record, 'id', '')}"
+
+
 def money(amount: Decimal | None, currency: str | None = None) -> str:
     if amount is None:
         return ""
@@ -146,6 +182,8 @@ env.filters["number"] = lambda n: format_decimal(n, locale="en")
 env.globals["complied_share"] = compliance.complied_share
 env.globals["describe_counts"] = compliance.describe_counts
 env.filters["day"] = day
+env.filters["by_whom"] = by_whom
+env.globals["record_name"] = record_name
 env.filters["dated"] = dated
 env.filters["machine_date"] = machine_date
 env.filters["host"] = host

@@ -50,7 +50,7 @@ def test_decisions_feed_newest_first_with_filters(api: Api) -> None:
     canada = feed(api, "/feeds/decisions.atom", organisation_id=str(org), jurisdiction="CA")
     [title] = titles(canada)
     assert title.startswith("PIPEDA Findings #2021-001: ")
-    assert "partially_complied" in (canada.find("a:entry/a:summary", NS).text or "")
+    assert "Compliance: partially complied (" in (canada.find("a:entry/a:summary", NS).text or "")
     assert titles(feed(api, "/feeds/decisions.atom", kind="judgment", limit="1"))[0].startswith("Information")
     assert titles(feed(api, "/feeds/decisions.atom", as_of="2020-01-01")) == []
 
@@ -62,7 +62,7 @@ def test_assessments_feed_with_filters(api: Api) -> None:
     org = clearview_id(api)
     canada = api.ok(api.get("/api/v1/decisions", params={"jurisdiction": "CA"}))["items"][0]
     only = feed(api, "/feeds/assessments.atom", decision_id=str(canada["id"]))
-    assert sorted(t.split(":")[0] for t in titles(only)) == ["complied", "not complied", "not complied"]
+    assert sorted(t.split(":")[0] for t in titles(only)) == ["Complied", "Not complied", "Not complied"]
     assert len(titles(feed(api, "/feeds/assessments.atom", organisation_id=str(org)))) == 10
     assert len(titles(feed(api, "/feeds/assessments.atom", status="withdrawn"))) == 2
 
@@ -81,7 +81,7 @@ def test_text_is_escaped(api: Api) -> None:
     root = feed(api, "/feeds/decisions.atom")
     assert titles(root) == ["R&D <1>: Decision R&D <1>"]
     assert "Evil ]]> <script>" in (root.find("a:entry/a:summary", NS).text or "")
-    assert titles(feed(api, "/feeds/assessments.atom")) == ["complied: Stop <it> & go"]
+    assert titles(feed(api, "/feeds/assessments.atom")) == ["Complied: Stop <it> & go"]
 
 
 @pytest.mark.parametrize(

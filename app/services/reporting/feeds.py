@@ -11,13 +11,15 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import paths
-from app.models import Assessment, Decision, Organisation, Recommendation
-from app.schemas.filters import DecisionFilter, RecommendationFilter
+from app.labels import label
+from app.models import Assessment, Case, Decision, Organisation, Recommendation, Regulator
+from app.schemas.filters import DecisionFilter, RecommendationFilter, country_name
 from app.services import compliance
 from app.services.compliance import describe_counts
 from app.services.record import decisions, recommendations
@@ -90,15 +92,15 @@ def decision_entries(session: Session, *, base: str, limit: int, filters: Decisi
     entries = []
     for d in decisions.read_many(session, [r[0] for r in rows], as_of=as_of):
         by = ", ".join(r.name for r in d.regulators)
-        against = ", ".join(f"{o.name} ({o.role.value})" for o in d.organisations)
+        against = ", ".join(f"{o.name} ({label(o.role).lower()})" for o in d.organisations)
         penalty = (
             f" Penalty: {d.penalty_amount} {d.penalty_currency}." if d.penalty_amount is not None else ""
         )
         compliance_text = describe_counts(d.recommendation_counts)
         if d.compliance != Compliance.none:
-            compliance_text = f"{d.compliance.value} ({compliance_text})"
+            compliance_text = f"{label(d.compliance).lower()} ({compliance_text})"
         lead = f"Issued on {d.issued_on} by {by}" + (f"; parties: {against}" if against else "") + "."
-        summary = f"{lead}{penalty} Compliance: {compliance_text}; standing: {d.standing.value}." + (
+        summary = f"{lead}{penalty} Compliance: {compliance_text}; standing: {label(d.standing).lower()}." + (
             f"\n\n{d.summary}" if d.summary else ""
         )
         entries.append(
@@ -150,15 +152,16 @@ def assessment_entries(
     for a, rec, reference, organisation in session.execute(stmt):
         text = rec.text if len(rec.text) <= 120 else rec.text[:119] + "…"
         summary = (
-            f"{organisation}: {a.status.value} as of {a.assessed_on}, asserted by {a.asserted_by.value}. "
-            f"Recommendation {rec.id} of {reference}: {rec.text}"
+            f"{organisation}: {label(a.status).lower()} as of {a.assessed_on}, "
+            f"claimed by {label(a.asserted_by).lower()}. "
+            f"Recommendation {rec.reference or rec.id} of {reference}: {rec.text}"
             + (f"\n\n{a.note}" if a.note else "")
             + (f"\n\nSource: {a.source_url}" if a.source_url else "")
         )
         entries.append(
             Entry(
                 id=f"{base}/recommendations/{rec.id}/assessments/{a.id}",
-                title=f"{a.status.value.replace('_', ' ')}: {text}",
+                title=f"{label(a.status)}: {text}",
                 updated=a.recorded_at,
                 published=dt.datetime.combine(a.assessed_on, dt.time(), dt.UTC),
                 link=base + paths.page("recommendation", rec.id),
@@ -167,3 +170,47 @@ def assessment_entries(
             )
         )
     return entries
+
+
+def scope_in_words(session: Session, params: Sequence[tuple[str, str]]) -> str:
+    """A feed's filters in words, for its title: "Clearview AI, Inc.; in Canada; fines" rather
+    than `organisation_id=1&jurisdiction=CA&kind=fine`. A value that names nothing known is
+    said as it was given."""
+    models: dict[str, tuple[type[Any], str]] = {
+        "organisation_id": (Organisation, "name"),
+        "regulator_id": (Regulator, "name"),
+        "case_id": (Case, "title"),
+        "decision_id": (Decision, "reference"),
+        "recommendation_id": (Recommendation, "reference"),
+    }
+    prefixes = {
+        "organisation_id": "",
+        "regulator_id": "by ",
+        "case_id": "case ",
+        "decision_id": "decision ",
+        "recommendation_id": "recommendation ",
+    }
+    words = []
+    for key, value in params:
+        if key in ("limit", "cursor") or not value.strip():
+            continue
+        if key in models:
+            model, attribute = models[key]
+            found = session.get(model, int(value)) if value.isdigit() and len(value) < 16 else None
+            name = getattr(found, attribute, None) if found is not None else None
+            words.append(f"{prefixes[key]}{name or value}" if name else f"{key.removesuffix('_id')} {value}")
+        elif key in ("status", "kind", "compliance"):
+            words.append(label(value))
+        elif key == "jurisdiction":
+            words.append(f"in {country_name(value)}")
+        elif key == "as_of":
+            words.append(f"as of {value}")
+        elif key == "q":
+            words.append(f"“{value}”")
+        elif key == "tag":
+            words.append(f"tagged {value}")
+        elif key in ("issued_from", "issued_to"):
+            words.append(f"issued {key.removeprefix('issued_')} {value}")
+        else:
+            words.append(f"{key} {value}")
+    return "; ".join(words)
