@@ -34,7 +34,7 @@ def test_signed_out_pages_api_and_export_show_no_account(api: Api) -> None:
         assert "editor@example.org" not in page.text and "token:test-editor" not in page.text
         assert "user:" not in page.text
         assert "recorded 20" in page.text and "by Editor</span>" in page.text
-        assert "by editor</span>" in page.text
+        assert "by an editor</span>" in page.text
 
     history = api.ok(api.get(f"/api/v1/recommendations/{rec_id}/assessments"))
     assert [a["recorded_by"] for a in history] == ["Editor", "editor"]

@@ -119,7 +119,7 @@ def test_pages_say_in_words_how_each_status_was_known(db: Database, api: Api, tm
     )
     assert confirmed.status_code == 200, confirmed.text
     after = api.get(f"/recommendations/{refused['id']}").text
-    assert "Confirmed by editor" in after and "b-machine" not in after.split('id="history-title"')[0]
+    assert "Confirmed by an editor" in after and "b-machine" not in after.split('id="history-title"')[0]
     organisation = api.get(f"/organisations/{rec['organisation_id']}").text
     assert re.search(
         r'id="review-counts">1 of 2 statuses entered, imported or reviewed by a person; '
