@@ -46,6 +46,9 @@ def reader_states(db: Database) -> list[str]:
         f"/regulators/{first_id(db, Regulator)}",
         "/cases",
         f"/cases/{first_id(db, Case)}",
+        "/countries",
+        "/countries?by=organisation&sort=name",
+        "/countries?year=soon",  # a bad filter
         "/search",
         "/search?q=Clearview",
         "/search?q=" + "x" * 501,  # too long
