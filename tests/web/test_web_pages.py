@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from app import labels
 from app.services import demo
 from tests.conftest import Api
 
@@ -87,7 +88,7 @@ def test_dashboard_chart_and_lists(api: Api) -> None:
     stats = api.ok(api.get("/api/v1/stats"))
     assert "<svg" in html and 'role="img"' in html
     for status, n in stats["recommendations_by_status"].items():
-        assert f'class="label">{status}</text>' in html
+        assert f'class="label">{labels.label(status)}</text>' in html
         assert f'class="value">{n} (' in html
     assert "Overdue recommendations" in html and "Latest decisions" in html and "Latest assessments" in html
     assert f'href="/decisions/{ids["decision"]}"' in html

@@ -2,6 +2,7 @@
 pages say who recorded a thing as a reader understands it, headings name the record, a bad
 filter is explained in plain words, and no command is shown to the public."""
 
+import re
 import xml.etree.ElementTree as ET
 
 from app.web import forms
@@ -77,3 +78,19 @@ def test_a_bad_filter_is_explained_in_plain_words(api: Api) -> None:
     assert (
         forms._message({"type": "greater_than_equal", "ctx": {"ge": 1}, "input": 0}) == "should be 1 or more"
     )
+
+
+def test_the_dashboard_speaks_in_words_and_groups_thousands(api: Api) -> None:
+    regulator = api.regulator()
+    org = api.organisation()
+    decision = api.decision(regulator["id"])
+    rec = api.recommendation(decision["id"], org["id"], "Delete the images")
+    api.assess(rec["id"], "partially_complied", "2021-06-01")
+    page = api.get("/").text
+    chart = page.split('id="chart-title"')[1].split("</section>")[0]
+    words = re.sub(r"<[^>]+>", " ", chart)  # what a reader sees, tags and their attributes left out
+    assert "partially_complied" not in words and "Partially complied" in words
+    assert ">Partially complied</text>" in chart and ">Partially complied (1)</a>" in chart
+    from app.web.templating import env
+
+    assert env.from_string("{{ 40969 | number }}").render() == "40,969"
