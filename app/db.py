@@ -148,8 +148,11 @@ def _configure_sqlite(engine: Engine, busy_timeout: float, journal_size_limit: i
         if not conn.get_execution_options().get("findings_write"):
             conn.exec_driver_sql("BEGIN")
             return
-        if not queue.acquire(busy_timeout):
-            waited = Exception(f"database is locked: no turn to write within {busy_timeout:g} s")
+        # A write that can wait less than the busy timeout (a convenience, such as noting a
+        # token's use on a read) names its own wait.
+        wait = conn.get_execution_options().get("findings_write_wait", busy_timeout)
+        if not queue.acquire(wait):
+            waited = Exception(f"database is locked: no turn to write within {wait:g} s")
             raise OperationalError("BEGIN IMMEDIATE", {}, waited)
         conn.info[HELD] = True
         try:
@@ -190,17 +193,21 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
-    def session(self, *, write: bool = False) -> Session:
+    def session(self, *, write: bool = False, wait: float | None = None) -> Session:
         session = self.sessionmaker()
         if write:
-            # Begin the transaction now, as a write transaction.
-            session.connection(execution_options=WRITE)
+            # Begin the transaction now, as a write transaction (waiting at most `wait` seconds
+            # for SQLite's turn to write, when given, rather than the busy timeout).
+            options = WRITE if wait is None else {**WRITE, "findings_write_wait": wait}
+            session.connection(execution_options=options)
         return session
 
     @contextmanager
-    def transaction(self, *, write: bool = True, actor: str = "cli") -> Iterator[Session]:
+    def transaction(
+        self, *, write: bool = True, actor: str = "cli", wait: float | None = None
+    ) -> Iterator[Session]:
         """A session that commits once at the end, or rolls back on an exception."""
-        session = self.session(write=write)
+        session = self.session(write=write, wait=wait)
         session.info["actor"] = actor
         with unit_of_work(session):
             yield session

@@ -203,3 +203,55 @@ def test_cli_lists_and_revokes_tokens(api: Api, cli_env: CliRunner) -> None:
     entries = api.ok(api.get("/api/v1/audit", params={"entity": "api_token"}, headers=api.auth(Role.admin)))
     assert [e["action"] for e in entries["items"]][:2] == ["revoke", "create"]
     assert entries["items"][0]["actor"] == "cli"
+
+
+def test_a_read_never_waits_behind_the_writers_to_note_its_tokens_use(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read with a token notes its use in a write of its own, a convenience: while another
+    transaction holds SQLite's turn to write, the read answers at once and leaves the note to a
+    later request (it used to wait its turn for the whole busy timeout, 10 s by default, here 60)."""
+    import threading
+    from pathlib import Path
+
+    from fastapi.testclient import TestClient
+
+    from app import migrate
+    from app.db import Database
+    from app.main import create_app
+
+    monkeypatch.setattr(get_settings(), "sqlite_busy_timeout", 60.0)
+    url = f"sqlite:///{Path(str(tmp_path)) / 'turn.sqlite3'}"
+    migrate.upgrade(url)
+    database = Database(url)
+    with database.transaction(actor="test") as session:
+        _, secret = tokens.create(session, name="reader", role=Role.reader)
+    holding, release, answered = threading.Event(), threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with database.transaction(actor="test"):
+            holding.set()
+            release.wait(120)
+
+    held = threading.Thread(target=writer)
+    held.start()
+    try:
+        assert holding.wait(30)
+        statuses: list[int] = []
+
+        def read() -> None:
+            with TestClient(create_app(database)) as client:
+                statuses.append(client.get("/api/v1/regulators", headers=bearer(secret)).status_code)
+            answered.set()
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        # Answered while the writer still holds its turn (a liveness bound, far above the wait).
+        assert answered.wait(30), "the read waited for the writer's turn"
+        assert statuses == [200]
+    finally:
+        release.set()
+        held.join()
+        database.dispose()
+    with Database(url).transaction(write=False) as session:
+        assert session.scalar(select(ApiToken.last_used_at).where(ApiToken.name == "reader")) is None
