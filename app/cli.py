@@ -235,6 +235,8 @@ def _print_report(report: dict[str, Any], *, dry_run: bool, show: int, seconds: 
     )
     for kind, counts in report["counts"].items():
         typer.echo(f"  {kind}: {counts['created']} {verb} created, {counts['matched']} matched")
+    if report.get("split"):
+        typer.echo(f"  rows made to several parties, one recommendation for each: {report['split']}")
     if report["counts"]["assessments"]["created"]:
         typer.echo(
             "  statuses of the assessments created: "

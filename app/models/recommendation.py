@@ -16,7 +16,8 @@ class Recommendation(Versioned, Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     decision_id: Mapped[int] = mapped_column(BigId, ForeignKey("decisions.id", ondelete="CASCADE"))
     organisation_id: Mapped[int] = mapped_column(BigId, ForeignKey("organisations.id", ondelete="RESTRICT"))
-    # The decision's own number for it (TAIC's `063/05`), unique within the decision.
+    # The decision's own number for it (TAIC's `063/05`), unique within the decision and
+    # addressee (one made to two parties is one recommendation for each, under one number).
     reference: Mapped[str | None] = mapped_column(String(100))
     text: Mapped[str] = mapped_column(Text)
     kind: Mapped[RecommendationKind] = enum_column(RecommendationKind)
@@ -38,7 +39,13 @@ class Recommendation(Versioned, Base):
         Index("ix_recommendations_decision_id", "decision_id", "status"),
         Index("ix_recommendations_organisation_id", "organisation_id", "status"),
         Index("ix_recommendations_status_id", "status", "id"),
-        Index("ix_recommendations_decision_id_reference", "decision_id", "reference", unique=True),
+        Index(
+            "ix_recommendations_decision_organisation_reference",
+            "decision_id",
+            "organisation_id",
+            "reference",
+            unique=True,
+        ),
         # Covers the overdue test (due_on, then status) without reading the rows.
         Index("ix_recommendations_due_on_status", "due_on", "status"),
         Index("ix_recommendations_last_assessed_on", "last_assessed_on", "id"),

@@ -7,7 +7,10 @@ from app.schemas.common import Date, DbId, InputModel, LongText, OutputModel, Sh
 from app.schemas.precision import PartialDate, precise
 from app.vocab import AssertedBy, DatePrecision, Origin, RecommendationKind, Review, Status
 
-REFERENCE = "The decision's own number for it (TAIC's `063/05`), unique within the decision."
+REFERENCE = (
+    "The decision's own number for it (TAIC's `063/05`), unique within the decision and its "
+    "addressee: one made to two parties is one recommendation for each, under the same number."
+)
 
 
 class RecommendationCreate(InputModel):

@@ -197,26 +197,30 @@ def test_taic_import_creates_every_row_then_nothing(db: Database, api: Api) -> N
     path = data_file(FILE)
     first = load(db, "taic.toml", path)
     assert (first.rows, first.created, first.rejected_count) == (1770, 1770, 0), first.rejected[:5]
+    # 5 rows name two parties each (005/24, 008/24, 016/24, 043/90, 044/90): 1,775 recommendations.
+    assert first.split == 5
     assert first.counts["decisions"] == {"created": 550, "matched": 0}
-    assert first.counts["recommendations"] == {"created": 1770, "matched": 0}
+    assert first.counts["recommendations"] == {"created": 1775, "matched": 0}
     assert first.counts["regulators"] == {"created": 1, "matched": 0}
     assessments = first.counts["assessments"]["created"]
-    assert assessments == sum(first.statuses.values()) == 1550
+    # Each party's own reply: 005/24, 008/24 and 016/24 give one more each; 043/90 and 044/90
+    # have none ("No reply recorded").
+    assert assessments == sum(first.statuses.values()) == 1553
     assert first.statuses["pending"] > first.statuses["complied"] > first.statuses["partially_complied"] > 0
     with db.transaction(write=False) as session:
         assert session.scalar(select(func.count()).select_from(Decision)) == 550
-        assert session.scalar(select(func.count()).select_from(Recommendation)) == 1770
-        assert session.scalar(select(func.count()).select_from(Assessment)) == 1550
+        assert session.scalar(select(func.count()).select_from(Recommendation)) == 1775
+        assert session.scalar(select(func.count()).select_from(Assessment)) == 1553
         statuses = Counter(session.scalars(select(Recommendation.status)))
         # Pending: the counted pending readings, the recommendations with only a suggestion
         # (a reading below the mapping's accept_at makes no status), and the 220 rows without
-        # a reply.
+        # a reply (222 now: both parties of 043/90 and of 044/90).
         suggestions = sum(first.suggested.values())
         assert 0 < suggestions < assessments
         assert (
-            statuses["pending"] == first.statuses["pending"] - first.suggested["pending"] + suggestions + 220
+            statuses["pending"] == first.statuses["pending"] - first.suggested["pending"] + suggestions + 222
         )
-        assert sum(statuses.values()) == 1770
+        assert sum(statuses.values()) == 1775
         decision = session.scalar(
             select(Decision).where(Decision.reference == "TAIC aviation inquiry 2004-006")
         )
@@ -237,7 +241,8 @@ def test_taic_import_creates_every_row_then_nothing(db: Database, api: Api) -> N
             )
         )
         assert {"CAA", "Civil Aviation Authority"} <= aliases
-        assert session.scalar(select(func.count()).where(Recommendation.organisation_id == caa.id)) == 244
+        # 244 of its own, and 016/24 made to the Secretary for Transport and the Director of Civil Aviation.
+        assert session.scalar(select(func.count()).where(Recommendation.organisation_id == caa.id)) == 245
         notes = list(session.scalars(select(Assessment.note)))
         assert not [n for n in notes if n and ("_x000D_" in n or "\u00e2\u20ac" in n)]
 
@@ -248,19 +253,33 @@ def test_taic_import_creates_every_row_then_nothing(db: Database, api: Api) -> N
         ("pending", "organisation", "2005-05-13")
     ]
     assert history[0]["note"].startswith("Auckland International Airport Limited intends to implement")
-    # 012/21: one recommendation made to two parties, both rows imported.
+    # 012/21: one recommendation made to two parties (two rows), one for each under its number.
     twice = api.ok(api.get("/api/v1/recommendations", params={"reference": "012/21"}))["items"]
-    again = api.ok(api.get("/api/v1/recommendations", params={"reference": "012/21 (KiwiRail)"}))["items"]
-    assert len(twice) == 1 and len(again) == 1 and twice[0]["decision_id"] == again[0]["decision_id"]
-    # The latest of several dated replies governs, dated by its heading: "Accepted and
-    # implemented.", read by the `done` rule, whose precision is below accept_at: a suggestion.
-    latest = api.ok(api.get("/api/v1/recommendations", params={"reference": "005/24"}))["items"][0]
+    assert len(twice) == 2 and len({r["decision_id"] for r in twice}) == 1
+    assert len({r["organisation_id"] for r in twice}) == 2
+    # 005/24, made to "Tranzdev Wellington and Auckland One Rail" (one row): one recommendation
+    # for each, each with its own replies. Auckland One Rail's latest dated reply governs its
+    # own, dated by its heading: "Accepted and implemented.", read by the `done` rule, whose
+    # precision is below accept_at: a suggestion. Transdev Wellington's is "Under Consideration".
+    both = api.ok(api.get("/api/v1/recommendations", params={"reference": "005/24"}))["items"]
+    names = {
+        o["id"]: o["name"]
+        for o in (api.ok(api.get(f"/api/v1/organisations/{r['organisation_id']}")) for r in both)
+    }
+    by_party = {names[r["organisation_id"]]: r for r in both}
+    assert set(by_party) == {"Transdev Wellington", "Auckland One Rail"}
+    latest = by_party["Auckland One Rail"]
     assert (latest["status"], latest["suggested_status"], latest["last_assessed_on"]) == (
         "pending",
         "complied",
         None,
     )
+    transdev_id = by_party["Transdev Wellington"]["id"]
+    [transdev] = api.ok(api.get(f"/api/v1/recommendations/{transdev_id}/assessments"))
+    assert transdev["assessed_on"] == "2024-10-01" and "Under Consideration" in transdev["note"]
+    assert "Auckland One Rail" not in transdev["note"] and "Accepted and implemented" not in transdev["note"]
     [reading] = api.ok(api.get(f"/api/v1/recommendations/{latest['id']}/assessments"))
+    assert "Transdev" not in reading["note"]
     assert (reading["assessed_on"], reading["rule"], reading["counted"]) == ("2024-10-15", "taic:done", False)
     assert reading["evidence"]["text"] == "Accepted and implemented."
     assert (
@@ -271,7 +290,7 @@ def test_taic_import_creates_every_row_then_nothing(db: Database, api: Api) -> N
     second = load(db, "taic.toml", path)
     assert (second.created, second.matched, second.rejected_count) == (0, 1770, 0)
     assert second.counts["decisions"] == {"created": 0, "matched": 550}
-    assert second.counts["recommendations"] == {"created": 0, "matched": 1770}
+    assert second.counts["recommendations"] == {"created": 0, "matched": 1775}
     assert second.counts["organisations"]["created"] == 0
     with db.transaction(write=False) as session:
-        assert session.scalar(select(func.count()).select_from(Recommendation)) == 1770
+        assert session.scalar(select(func.count()).select_from(Recommendation)) == 1775

@@ -85,7 +85,7 @@ class _Importer:
         self.child_ids: dict[str, set[int]] = {"findings": set(), "sources": set()}
         self.regulator_names: set[str] = set()
         self.references: set[str] = set()
-        self.recommendation_references: set[tuple[int, str]] = set()
+        self.recommendation_references: set[tuple[int, int, str]] = set()
         self.parents: dict[int, tuple[int, int]] = {}  # organisation id -> (parent id, index)
         self.issued_on: dict[int, dt.date] = {}
         self.related: list[tuple[int, int, Any]] = []  # (decision index, decision id, related list)
@@ -240,11 +240,12 @@ class _Importer:
         self._ref(f"recommendations[{i}].decision_id", "decisions", m.decision_id)
         self._ref(f"recommendations[{i}].organisation_id", "organisations", m.organisation_id)
         if m.reference is not None:
-            key = (m.decision_id, m.reference)
+            key = (m.decision_id, m.organisation_id, m.reference)
             if key in self.recommendation_references:
                 self.errors.add(
                     f"recommendations[{i}].reference",
-                    f"reference {m.reference!r} appears twice in decision {m.decision_id}",
+                    f"reference {m.reference!r} appears twice in decision {m.decision_id} "
+                    f"for organisation {m.organisation_id}",
                     "unique",
                 )
             self.recommendation_references.add(key)

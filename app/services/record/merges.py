@@ -170,6 +170,9 @@ def merge_organisation(
     recs = session.scalars(
         select(Recommendation).where(Recommendation.organisation_id == organisation_id)
     ).all()
+    _refuse_reference_clash(
+        session, Recommendation.organisation_id, organisation_id, into, Recommendation.decision_id
+    )
     for rec in recs:
         rec.organisation_id = into
     found = session.scalars(select(Finding).where(Finding.organisation_id == organisation_id)).all()
@@ -233,24 +236,9 @@ def merge_decision(
             "only the same act by the same regulator can be merged.",
             [FieldError("into", "a decision of another regulator", "regulator")],
         )
-    # Recommendation references are unique within a decision: the same one on both sides
-    # would clash once they are one decision.
-    references = select(Recommendation.reference).where(Recommendation.reference.is_not(None))
-    clashes = sorted(
-        {str(r) for r in session.scalars(references.where(Recommendation.decision_id == decision_id))}
-        & {str(r) for r in session.scalars(references.where(Recommendation.decision_id == into))}
+    _refuse_reference_clash(
+        session, Recommendation.decision_id, decision_id, into, Recommendation.organisation_id
     )
-    if clashes:
-        raise Invalid(
-            f"Decisions {decision_id} and {into} both have a recommendation with the reference "
-            f"{', '.join(repr(r) for r in clashes)}; references are unique within a decision. "
-            "Change or remove one of them first.",
-            [
-                FieldError(
-                    "into", "has a recommendation with the same reference: " + ", ".join(clashes), "unique"
-                )
-            ],
-        )
     before_merged, before_kept = decision_edits.snapshot(merged), decision_edits.snapshot(kept)
 
     # Parties, provisions, tags and sources the kept decision lacks.
@@ -359,3 +347,25 @@ def merge_decision(
         decision_edits.snapshot(kept),
     )
     return kept
+
+
+def _refuse_reference_clash(session: Session, column: Any, merged_id: int, into: int, other: Any) -> None:
+    """Recommendation references are unique within a decision and addressee: the same one to the
+    same party on both sides (`other`: the addressee when decisions merge, the decision when
+    organisations do) would clash once the two records are one (422, naming them)."""
+    stmt = select(other, Recommendation.reference).where(Recommendation.reference.is_not(None))
+    ours = {(key, reference) for key, reference in session.execute(stmt.where(column == merged_id))}
+    theirs = {(key, reference) for key, reference in session.execute(stmt.where(column == into))}
+    clashes = sorted({str(reference) for _, reference in ours & theirs})
+    if clashes:
+        kind = "Decisions" if column is Recommendation.decision_id else "Organisations"
+        raise Invalid(
+            f"{kind} {merged_id} and {into} both have a recommendation with the reference "
+            f"{', '.join(repr(r) for r in clashes)} to the same party; references are unique within "
+            "a decision and addressee. Change or remove one of them first.",
+            [
+                FieldError(
+                    "into", "has a recommendation with the same reference: " + ", ".join(clashes), "unique"
+                )
+            ],
+        )

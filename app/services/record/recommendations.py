@@ -107,27 +107,41 @@ def _check_refs(session: Session, data: RecommendationCreate | RecommendationUpd
 
 
 def check_reference_free(
-    session: Session, decision_id: int, reference: str | None, recommendation_id: int | None = None
+    session: Session,
+    decision_id: int,
+    organisation_id: int,
+    reference: str | None,
+    recommendation_id: int | None = None,
 ) -> None:
-    """A recommendation's reference is unique within its decision (409 naming the other one)."""
+    """A recommendation's reference is unique within its decision and addressee: one made to
+    two parties is one recommendation for each, under the same reference (409 naming the other)."""
     if reference is None:
         return
     stmt = select(Recommendation.id).where(
-        Recommendation.decision_id == decision_id, Recommendation.reference == reference
+        Recommendation.decision_id == decision_id,
+        Recommendation.organisation_id == organisation_id,
+        Recommendation.reference == reference,
     )
     if recommendation_id is not None:
         stmt = stmt.where(Recommendation.id != recommendation_id)
     other = session.scalar(stmt)
     if other is not None:
         raise Conflict(
-            f"Recommendation {other} of decision {decision_id} already has the reference {reference!r}.",
-            [FieldError("reference", "already used by another recommendation of this decision", "unique")],
+            f"Recommendation {other} of decision {decision_id}, to the same organisation, already "
+            f"has the reference {reference!r}.",
+            [
+                FieldError(
+                    "reference",
+                    "already used by another recommendation of this decision to this organisation",
+                    "unique",
+                )
+            ],
         )
 
 
 def create(session: Session, *, data: RecommendationCreate) -> Recommendation:
     _check_refs(session, data)
-    check_reference_free(session, data.decision_id, data.reference)
+    check_reference_free(session, data.decision_id, data.organisation_id, data.reference)
     rec = Recommendation(**data.model_dump())
     session.add(rec)
     session.flush()
@@ -152,6 +166,7 @@ def update(
     check_reference_free(
         session,
         values.get("decision_id", rec.decision_id),
+        values.get("organisation_id", rec.organisation_id),
         values.get("reference", rec.reference),
         rec.id,
     )

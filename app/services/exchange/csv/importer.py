@@ -117,7 +117,8 @@ class Importer(Planner):
             assert plan.decision_id is not None
             self.references[plan.reference] = plan.decision_id
             self.report.counts["decisions"]["created"] += 1
-            self.report.created += len(plan.rows)
+            # Rows, not recommendations: a row made to several parties is one row.
+            self.report.created += len(set(plan.numbers))
             recs = [r for r in plan.rows if r.rec is not None and r.organisation is not None]
             self.report.counts["recommendations"]["created"] += len(recs)
             self.report.counts["assessments"]["created"] += sum(r.assessment is not None for r in recs)
@@ -405,21 +406,30 @@ def import_csv(
     file_sha256 = digest.hexdigest()
     groups: dict[Any, list[tuple[int, dict[str, str]]]] = {}
     rows = 0
-    for number, row in read_rows(mapping, fp):
+    split = 0
+    for number, read in read_rows(mapping, fp):
         rows += 1
-        key: Any = ("row", number)
-        if "\0error" not in row:
-            # Derived columns are computed once, here; the plan reads them.
-            try:
-                mapping.derive(row)
-                if mapping.group_by:
-                    key = tuple(row.get(c, "") for c in mapping.group_by)
-            except RowError as exc:
-                row = {"\0error": str(exc)}
-        groups.setdefault(key, []).append((number, row))
+        try:
+            # A row made to several parties is one row for each, with its own replies.
+            parts = [read] if "\0error" in read else mapping.parties_of(read)
+        except RowError as exc:
+            parts = [{"\0error": str(exc)}]
+        split += len(parts) > 1
+        for row in parts:
+            key: Any = ("row", number)
+            if "\0error" not in row:
+                # Derived columns are computed once, here; the plan reads them.
+                try:
+                    mapping.derive(row)
+                    if mapping.group_by:
+                        key = tuple(row.get(c, "") for c in mapping.group_by)
+                except RowError as exc:
+                    row = {"\0error": str(exc)}
+            groups.setdefault(key, []).append((number, row))
     importer = Importer(session, mapping)
     importer.source = (file_name, file_sha256, rows)
     importer.report.rows = rows
+    importer.report.split = split
     done = 0
     plans: list[Plan] = []
 

@@ -48,26 +48,14 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import FieldError, Invalid
-from app.services.exchange.csv import classify, patterns
+from app.services.exchange.csv import classify, parties, patterns
 from app.services.exchange.csv.mapping_fields import DATE_FIELDS, FIELDS, LIST_FIELDS, VOCABULARIES
 from app.services.exchange.csv.mapping_spec import RowError, Spec, fold, precision_problems, template_problem
 from app.services.exchange.csv.mojibake import MAC_ROMAN, repair_mojibake
 
 # Kept importable from here: the spec, its error, and the text helpers.
-__all__ = [
-    "DATE_FIELDS",
-    "FIELDS",
-    "LIST_FIELDS",
-    "VOCABULARIES",
-    "Mapping_",
-    "RowError",
-    "Spec",
-    "codec_errors",
-    "fold",
-    "load",
-    "parse",
-    "repair_mojibake",
-]
+__all__ = ["DATE_FIELDS", "FIELDS", "LIST_FIELDS", "VOCABULARIES", "Mapping_", "RowError", "Spec"]
+__all__ += ["codec_errors", "fold", "load", "parse", "repair_mojibake"]
 
 FORMAT = "findings-mapping"
 VERSION = 1
@@ -102,7 +90,7 @@ PICKS = ("first", "last", "latest")
 CSV_SETTINGS = {"encoding", "errors", "repair_mojibake", "delimiter", "group_by"}
 
 # Keys of a section that are settings, not field specs.
-SECTION_SETTINGS = {"regulator": {"aliases"}, "organisation": {"aliases", "unnamed"}}
+SECTION_SETTINGS = {"regulator": {"aliases"}, "organisation": {"aliases", "unnamed", "replies"}}
 
 
 @dataclass
@@ -129,12 +117,18 @@ class Mapping_:
     dataset: str = ""
     dataset_url: str | None = None
     caveats: tuple[str, ...] = ()
+    # A row made to several parties, split into one row each (app/services/exchange/csv/parties.py).
+    splitter: parties.Splitter | None = None
 
     def has(self, section: str) -> bool:
         return section in self.sections
 
     def spec(self, section: str, name: str) -> Spec | None:
         return self.sections.get(section, {}).get(name)
+
+    def parties_of(self, row: dict[str, str]) -> list[dict[str, str]]:
+        """The row, or one row per party when it is made to several (before `derive`)."""
+        return [row] if self.splitter is None else self.splitter.rows(row)
 
     def derive(self, row: dict[str, str]) -> dict[str, str]:
         """The row with its derived columns added, in the order the mapping lists them."""
@@ -188,6 +182,9 @@ class _Parser:
         organisation_aliases, organisation_lists = self.aliases("organisation")
         unnamed = raw.get("organisation", {}).get("unnamed", [])
         dataset, dataset_url, caveats = self.dataset(raw.get("dataset", {}))
+        replies = parties.parse_replies(raw.get("organisation", {}).get("replies"), self.bad, self.regex)
+        name = sections.get("organisation", {}).get("name")
+        parties.split_name(name, "organisation.name", self.bad, set(columns))
         if self.errors:
             raise Invalid(
                 "The mapping is not usable: "
@@ -212,6 +209,9 @@ class _Parser:
             dataset=dataset,
             dataset_url=dataset_url,
             caveats=caveats,
+            splitter=parties.Splitter(name, replies, organisation_aliases, organisation_lists)
+            if name is not None and name.split is not None
+            else None,
         )
 
     def dataset(self, table: Any) -> tuple[str, str | None, tuple[str, ...]]:

@@ -6,7 +6,6 @@ Nothing here writes; `csv_import.Importer` writes the plans.
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -206,7 +205,7 @@ class Planner:
                 self.report.reject(number, str(exc))
         if not planned:
             return None
-        unique_references(planned, lambda key: self._party_name(key, organisations))
+        unique_references(planned)
         if self._matched(reference, head, first, planned):
             return None
         addressees = list(dict.fromkeys(r.organisation for r in planned if r.organisation is not None))
@@ -344,13 +343,6 @@ class Planner:
             penalty,
         )
 
-    def _party_name(self, key: str, organisations: dict[str, Party]) -> str:
-        """An organisation's name by its key: the record's, or the one it will be created with."""
-        if key in self.organisations.ids:
-            return self.organisations.name_of.get(self.organisations.ids[key], key)
-        party = organisations.get(key) or self.pending_organisations.get(key)
-        return party.names[0] if party is not None else key
-
     def _row(
         self, number: int, row: dict[str, str], reference: str, organisations: dict[str, Party]
     ) -> PlannedRow:
@@ -429,7 +421,7 @@ class Planner:
         """Rows of a decision already in the record: each recommendation is found in it (by
         its reference, else its text and addressee); nothing is added to a decision there."""
         self.report.counts["decisions"]["matched"] += 1
-        self.report.matched += len(rows)
+        self.report.matched += len({r.number for r in rows})
         if decision_id == -1 or not self.mapping.has("recommendation"):
             return
         there = Counter(
@@ -452,23 +444,22 @@ class Planner:
             self.report.reject(number, reason)
 
 
-def unique_references(rows: list[PlannedRow], name: Callable[[str], str]) -> None:
-    """A reference given to several rows of one decision (TAIC's `012/21`, one recommendation
-    made to two parties) is kept by the first; each later one gets its addressee's name in
-    brackets (`012/21 (KiwiRail)`), or its place among them (`012/21 (2)`) for the same
-    addressee. The same file therefore always gives the same references."""
-    seen: Counter[str] = Counter()
-    taken = {r.rec.reference for r in rows if r.rec is not None and r.rec.reference}
+def unique_references(rows: list[PlannedRow]) -> None:
+    """A reference is unique within a decision and addressee: rows to different parties keep
+    it (TAIC's `012/21`, made to NZTA and to KiwiRail, is one recommendation for each under that
+    number); a reference given twice to the same addressee is kept by the first row, each later
+    one getting its place among them (`063/05 (2)`). The same file always gives the same ones."""
+    seen: Counter[tuple[str | None, str]] = Counter()
+    taken = {(r.organisation, r.rec.reference) for r in rows if r.rec is not None and r.rec.reference}
     for r in rows:
         if r.rec is None or not r.rec.reference:
             continue
-        reference = r.rec.reference
-        seen[reference] += 1
-        if seen[reference] == 1:
+        key = (r.organisation, r.rec.reference)
+        seen[key] += 1
+        if seen[key] == 1:
             continue
-        addressee = name(r.organisation) if r.organisation else ""
-        candidate = f"{reference} ({addressee})"[:100] if addressee else ""
-        if not candidate or candidate in taken:
-            candidate = f"{reference} ({seen[reference]})"
-        taken.add(candidate)
+        candidate = f"{r.rec.reference} ({seen[key]})"
+        while (r.organisation, candidate) in taken:
+            candidate += "'"
+        taken.add((r.organisation, candidate))
         r.rec = r.rec.model_copy(update={"reference": candidate})

@@ -43,6 +43,8 @@ class Report:
     matched: int = 0
     rejected: list[Rejection] = field(default_factory=list)
     rejected_count: int = 0
+    # Rows made to several parties, each made one recommendation per party.
+    split: int = 0
     # The status of each assessment created (or, in a dry run, that would be), and of those
     # among them that are suggestions (machine readings below the mapping's `accept_at`).
     statuses: Counter[str] = field(default_factory=Counter)
@@ -67,6 +69,7 @@ class Report:
             "created": self.created,
             "matched": self.matched,
             "rejected": self.rejected_count,
+            "split": self.split,
             "counts": self.counts,
             "statuses": {s.value: self.statuses.get(s.value, 0) for s in Status},
             "suggested": {s.value: self.suggested.get(s.value, 0) for s in Status},
