@@ -68,8 +68,11 @@ def test_without_accept_at_no_precision_is_needed_and_every_reading_counts(
         assert all(a.counted and a.review.value == "awaiting" for a in s.scalars(select(Assessment)))
 
 
-def _state(s: Session, reference: str) -> tuple[str, str | None, str | None, bool | None]:
-    rec = s.scalar(select(Recommendation).where(Recommendation.reference == reference))
+def _state(
+    s: Session, reference: str, text: str | None = None
+) -> tuple[str, str | None, str | None, bool | None]:
+    stmt = select(Recommendation).where(Recommendation.reference == reference)
+    rec = s.scalar(stmt if text is None else stmt.where(Recommendation.text == text))
     assert rec is not None
     return (
         rec.status.value,
@@ -100,8 +103,9 @@ def test_readings_below_the_bar_are_suggestions_that_make_no_status(
     assert dict(report.suggested) == {"complied": 2, "pending": 1}
     with db.transaction(write=False) as s:
         assert _state(s, "001/20") == ("pending", "complied", None, None)
-        assert _state(s, "002/20") == ("not_complied", None, "classified", False)
-        assert _state(s, "002/20 (Bolt)") == ("pending", "pending", None, None)
+        assert _state(s, "002/20", "Do B") == ("not_complied", None, "classified", False)
+        # The same number to Bolt: its own recommendation (unique within decision and addressee).
+        assert _state(s, "002/20", "Do B too") == ("pending", "pending", None, None)
         assert _state(s, "003/20") == ("pending", "complied", None, None)
         assert _state(s, "005/20") == ("pending", None, "classified", False)
         # Compliance from the counted statuses only: one not complied and two pending (the
@@ -109,7 +113,7 @@ def test_readings_below_the_bar_are_suggestions_that_make_no_status(
         compliance = {d.reference: d.compliance.value for d in s.scalars(select(Decision))}
         assert compliance == {"C-1": "not_complied", "C-2": "pending", "C-3": "pending"}
         by_ref = {
-            r.reference: a
+            r.reference + (" (Bolt)" if r.text == "Do B too" else ""): a
             for a, r in s.execute(
                 select(Assessment, Recommendation).join(
                     Recommendation, Recommendation.id == Assessment.recommendation_id

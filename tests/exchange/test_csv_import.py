@@ -371,8 +371,9 @@ def test_classify_first_rule_wins_default_and_none(db: Database, tmp_path: Path)
         # "reject" comes before "implemented": the first matching rule wins.
         ("001/20", "Do A"): ("complied", "2020-05-02"),
         ("002/20", "Do B"): ("not_complied", "2020-05-01"),
-        # The repeated reference gets its addressee; no rule matches: the default.
-        ("002/20 (Bolt)", "Do B too"): ("pending", "2020-05-01"),
+        # The same number to another addressee is its own recommendation under that number (a
+        # reference is unique within a decision and addressee); no rule matches: the default.
+        ("002/20", "Do B too"): ("pending", "2020-05-01"),
         # The latest dated section governs, dated by its heading.
         ("003/20", "Do C"): ("complied", "2020-08-09"),
         ("004/20", "Do D"): ("pending", None),
