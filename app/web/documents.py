@@ -44,6 +44,7 @@ def document_page(request: Request, document_id: Id, session: SessionDep) -> HTM
             Assessment.recommendation_id,
             Assessment.status,
             Assessment.assessed_on,
+            Assessment.assessed_on_precision,
             Assessment.source_page,
         )
         .where(Assessment.document_id == document_id)
