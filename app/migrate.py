@@ -50,15 +50,19 @@ def upgrade(
 
 
 def refresh_read_model(url: str | None = None, progress: Callable[[int, int], None] | None = None) -> int:
-    """Rewrite the missing and stale read documents (`read_store.refresh_stale`) in one
-    transaction."""
+    """Rewrite the missing and stale read documents (`read_store.refresh_stale`) and compute the
+    suspected duplicates again (`suspicions.rebuild`: a new rule, or a record migrated from
+    before they were stored), in one transaction."""
     from app.db import Database
+    from app.services.dedupe import suspicions
     from app.services.readmodel import store as read_store
 
     db = Database(url or get_settings().database_url)
     try:
         with db.transaction(actor="migrate") as session:
-            return read_store.refresh_stale(session, progress)
+            written = read_store.refresh_stale(session, progress)
+            suspicions.rebuild(session)
+            return written
     finally:
         db.dispose()
 

@@ -11,6 +11,7 @@ from app.api import (
     documents,
     duplicates,
     exchange,
+    merges,
     organisations,
     recommendations,
     regulators,
@@ -46,6 +47,7 @@ for module in (
     audit,
     subscriptions,
     duplicates,
+    merges,
     review,
     documents,
 ):

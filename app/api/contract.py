@@ -45,7 +45,7 @@ OPERATION_IDS = {
 # The verbs an operation id may start with, by method.
 VERBS: dict[str, tuple[str, ...]] = {
     "GET": ("list", "get", "search", "export", "suggest"),
-    "POST": ("create", "import", "merge", "retract", "search", "test", "claim", "review"),
+    "POST": ("create", "import", "merge", "retract", "search", "test", "claim", "review", "dismiss", "undo"),
     "PUT": ("replace",),
     "PATCH": ("update",),
     "DELETE": ("delete", "revoke"),
@@ -67,7 +67,10 @@ TAGS = [
         "name": "countries",
         "description": "Jurisdictions side by side: decisions, penalties, compliance, overdue.",
     },
-    {"name": "duplicates", "description": "Suspected duplicates, and merging them."},
+    {
+        "name": "duplicates",
+        "description": "Suspected duplicates (pairs, clusters), dismissing them, merging, undoing a merge.",
+    },
     {
         "name": "review",
         "description": "Machine readings of compliance awaiting an editor, and their review (editors).",

@@ -16,6 +16,7 @@ from app.models.decision import (
     DecisionTag,
     Finding,
 )
+from app.models.dedupe import DuplicateDismissal, DuplicateSuspicion, Merge
 from app.models.document import DecisionDocument, DecisionListing
 from app.models.evidence import Document, DocumentBlob, DocumentPage
 from app.models.idempotency import IdempotencyKey
@@ -48,11 +49,14 @@ __all__ = [
     "Document",
     "DocumentBlob",
     "DocumentPage",
+    "DuplicateDismissal",
+    "DuplicateSuspicion",
     "ErrorReport",
     "Finding",
     "IdempotencyKey",
     "ImportRun",
     "ImportedRow",
+    "Merge",
     "MergedRecord",
     "Organisation",
     "OrganisationAlias",

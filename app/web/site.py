@@ -26,6 +26,7 @@ DISALLOWED = (
     "/*/retract",
     "/*/merge",
     "/duplicates",
+    "/merges",
     "/review",
     "/report",
     "/signin",

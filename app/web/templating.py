@@ -228,6 +228,8 @@ NOTICE_COOKIE = "findings_notice"
 NOTICES = {
     "saved": N_("Saved."),
     "merged": N_("Merged: everything of the duplicate is now here, and its old address leads here."),
+    "dismissed": N_("Not the same: that pair will not be suggested again."),
+    "undone": N_("Merge undone: this record is back, with everything the merge had moved."),
     "assessed": N_("Assessment logged."),
     "retracted": N_("Assessment retracted: it stays in the history and no longer counts."),
     "reviewed": N_("Review saved; here is the next reading."),

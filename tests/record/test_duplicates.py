@@ -202,7 +202,7 @@ def test_organisation_pairs_same_key_and_near_names(api: Api) -> None:
     assert api.get("/duplicates", follow_redirects=False).status_code == 303  # to sign in
     sign_in(api.client, make_user(api.db))
     page = api.get("/duplicates").text
-    assert "Organisations (2)" in page and "Decisions (0)" in page
+    assert "Organisations (2 clusters, 2 pairs)" in page and "Decisions (0 clusters, 0 pairs)" in page
     assert "(&#39;clearview ai&#39;)" in page and "near names (" in page
 
 

@@ -218,8 +218,16 @@ def test_merges_from_the_duplicates_page(api: Api) -> None:
     dup_org = api.organisation("Clearview AI")
     sign_in(api.client, make_user(api.db))
     page = api.get("/duplicates").text
-    assert f'action="/decisions/{ids["eur"]}/merge"' in page
-    assert f'action="/organisations/{dup_org["id"]}/merge"' in page
+    # Each pair leads to a page that shows what will move and asks to confirm.
+    assert f'href="/decisions/{ids["eur"]}/merge?into={ids["gbp"]}"' in page
+    assert f'href="/organisations/{dup_org["id"]}/merge?into={ids["org"]}"' in page
+    confirm = api.get(f"/decisions/{ids['eur']}/merge?into={ids['gbp']}").text
+    assert f'action="/decisions/{ids["eur"]}/merge"' in confirm
+    assert "1 recommendation(s), with their assessments" in confirm
+    assert "its penalty, EUR 9,000,000.00, as a reported amount (never in a total)" in confirm
+    confirm = api.get(f"/organisations/{dup_org['id']}/merge?into={ids['org']}").text
+    assert f'action="/organisations/{dup_org["id"]}/merge"' in confirm
+    assert "its names as aliases: Clearview AI" in confirm
     token = csrf_of(page)
     # A stale version is refused on the page too, and nothing changes.
     stale = api.client.post(
@@ -249,7 +257,7 @@ def test_merges_from_the_duplicates_page(api: Api) -> None:
     )
     assert merged.status_code == 303 and merged.headers["location"] == f"/organisations/{ids['org']}"
     assert api.ok(api.get(f"/api/v1/organisations/{ids['org']}"))["aliases"] == ["Clearview AI"]
-    assert "Decisions (0)" in api.get("/duplicates").text
+    assert "Decisions (0 clusters, 0 pairs)" in api.get("/duplicates").text
     # Without the form token: refused.
     assert (
         api.client.post(f"/organisations/{ids['org']}/merge", data={"into": "1", "version": "1"}).status_code

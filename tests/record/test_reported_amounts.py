@@ -3,6 +3,8 @@ in other currencies (`reported_amounts`), read and written through the API, refu
 decision's own currency (422 naming the field), shown on its page in words, kept in the
 stored read and the audit log, and never added to any total."""
 
+import csv
+import io
 from typing import Any
 
 from sqlalchemy import select
@@ -108,6 +110,13 @@ def test_the_decision_page_says_it_in_words(api: Api) -> None:
     page = api.get(f"/decisions/{decision['id']}").text
     assert "also reported as EUR 9,000,000 by GDPR Enforcement Tracker" in page
     assert "never added to a total" in page
+    # The decisions CSV has it in a column of its own, beside the penalty's.
+    rows = list(
+        csv.DictReader(io.StringIO(api.get("/api/v1/export/decisions.csv").content.decode("utf-8-sig")))
+    )
+    [row] = [r for r in rows if r["id"] == str(decision["id"])]
+    assert (row["penalty_amount"], row["penalty_currency"]) == ("7552800.00", "GBP")
+    assert row["reported_amounts"] == "9000000.00 EUR"
     plain, _ = ico_fine_other(api)
     assert "also reported as" not in api.get(f"/decisions/{plain['id']}").text
 

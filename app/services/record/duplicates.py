@@ -328,13 +328,19 @@ class Pair:
     reason: str
 
 
-def decision_pairs(session: Session, candidates: Candidates | None = None) -> Iterator[Pair]:
-    """Every pair of recorded decisions that match, exact or near."""
+def decision_pairs(
+    session: Session, candidates: Candidates | None = None, *, only: set[int] | None = None
+) -> Iterator[Pair]:
+    """Every pair of recorded decisions that match (`only`: the pairs with one of these)."""
     candidates = candidates or load(session)
-    names = dict(session.execute(select(Decision.id, Decision.reference)).all())
+    ids = None if only is None else {f.id for day in candidates.by_day.values() for f in day}
+    stmt = select(Decision.id, Decision.reference)
+    names = dict(session.execute(stmt if ids is None else stmt.where(Decision.id.in_(ids))).all())
     for facts in candidates.by_day.values():
         for i, old in enumerate(facts):
             for new in facts[i + 1 :]:
+                if only is not None and old.id not in only and new.id not in only:
+                    continue
                 first, second = sorted((old, new), key=lambda f: f.id or 0)
                 m = compare(second, first)
                 if m is not None and first.id is not None and second.id is not None:
@@ -368,8 +374,9 @@ def _digits_only(a: str, b: str) -> bool:
     return re.sub(r"\d+", "#", a) == re.sub(r"\d+", "#", b)
 
 
-def organisation_pairs(session: Session) -> Iterator[Pair]:
-    """Organisations whose names (or aliases) have the same key, then those with near keys."""
+def organisation_pairs(session: Session, *, only: set[int] | None = None) -> Iterator[Pair]:
+    """Organisations whose names (or aliases) have the same key, then those with near keys
+    (`only`: the pairs with one of these)."""
     names = dict(session.execute(select(Organisation.id, Organisation.name)).all())
     keys: dict[int, set[str]] = defaultdict(set)
     for id, name in names.items():
@@ -385,6 +392,8 @@ def organisation_pairs(session: Session) -> Iterator[Pair]:
         ordered = sorted(ids)
         for i, a in enumerate(ordered):
             for b in ordered[i + 1 :]:
+                if only is not None and a not in only and b not in only:
+                    continue
                 if (a, b) not in same:
                     same.add((a, b))
                     yield Pair(
@@ -401,11 +410,13 @@ def organisation_pairs(session: Session) -> Iterator[Pair]:
     choices = {id: k for id, k in own.items() if len(k) >= NEAR_NAME_MIN_LENGTH}
     # token_sort_ratio is the ratio of the words sorted: sorted once here, not per pair.
     sorted_words = {id: " ".join(sorted(k.split())) for id, k in choices.items()}
-    for a, key in sorted(choices.items()):
-        for _, score, b in process.extract(
-            sorted_words[a], sorted_words, scorer=fuzz.ratio, score_cutoff=NEAR_NAME, limit=None
+    for x in sorted(choices if only is None else only & choices.keys()):
+        for _, score, y in process.extract(
+            sorted_words[x], sorted_words, scorer=fuzz.ratio, score_cutoff=NEAR_NAME, limit=None
         ):
-            if b <= a or (a, b) in same or _digits_only(key, choices[b]):
+            # Each pair once, the older first (the ratio is the same both ways).
+            a, b = min(x, y), max(x, y)
+            if a == b or (only is None and y < x) or (a, b) in same or _digits_only(choices[a], choices[b]):
                 continue
             same.add((a, b))
             yield Pair(
@@ -415,5 +426,5 @@ def organisation_pairs(session: Session) -> Iterator[Pair]:
                 names[a],
                 names[b],
                 "near",
-                f"near names ({round(score)} of 100 alike: {key!r} and {choices[b]!r})",
+                f"near names ({round(score)} of 100 alike: {choices[a]!r} and {choices[b]!r})",
             )

@@ -29,7 +29,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.schemas.organisation import OrganisationCreate
 from app.services import compliance
-from app.services.record import decision_edits, decisions, organisations
+from app.services.record import decision_edits, decisions, merge_log, organisations
 from app.services.shared import audit
 from app.services.shared.common import M, check_version, get_or_404
 from app.vocab import TargetType
@@ -141,6 +141,7 @@ def merge_organisation(
     kept = _target(session, Organisation, into, "organisation", organisations.LOAD)
     new_aliases = _merged_aliases(kept, merged)
     before_merged, before_kept = organisations.snapshot(merged), organisations.snapshot(kept)
+    image = merge_log.image(session, "organisation", [organisation_id, into])
 
     # Links to decisions: the kept party takes the merged one's place (where both are parties
     # of one decision, the kept one's link stays: a decision names a party once).
@@ -193,18 +194,23 @@ def merge_organisation(
     session.delete(merged)
     _remember(session, "organisation", organisation_id, into)
     session.flush()
+    moved = {
+        "decisions": moved_decisions,
+        "recommendations": sorted(r.id for r in recs),
+        "findings": sorted(f.id for f in found),
+        "subsidiaries": sorted(c.id for c in children),
+        "aliases": new_aliases,
+    }
+    merge_log.log(
+        session, kind="organisation", merged_id=organisation_id, into_id=into, before=image, moved=moved
+    )
     _audit_merge(
         session,
         "organisation",
         organisation_id,
         into,
         before_merged,
-        {
-            "decisions": moved_decisions,
-            "recommendations": sorted(r.id for r in recs),
-            "findings": sorted(f.id for f in found),
-            "subsidiaries": sorted(c.id for c in children),
-        },
+        {k: v for k, v in moved.items() if k != "aliases"},
         before_kept,
         organisations.snapshot(kept),
     )
@@ -240,6 +246,7 @@ def merge_decision(
         session, Recommendation.decision_id, decision_id, into, Recommendation.organisation_id
     )
     before_merged, before_kept = decision_edits.snapshot(merged), decision_edits.snapshot(kept)
+    image = merge_log.image(session, "decision", [decision_id, into])
 
     # Parties, provisions, tags and sources the kept decision lacks.
     parties = {o.organisation_id for o in kept.organisations}
@@ -336,13 +343,15 @@ def merge_decision(
     _remember(session, "decision", decision_id, into)
     session.flush()
     compliance.refresh_decision(session, into)
+    moved = {"recommendations": sorted(r.id for r in recs), "later_decisions_relinked": sorted(rewired)}
+    merge_log.log(session, kind="decision", merged_id=decision_id, into_id=into, before=image, moved=moved)
     _audit_merge(
         session,
         "decision",
         decision_id,
         into,
         before_merged,
-        {"recommendations": sorted(r.id for r in recs), "later_decisions_relinked": sorted(rewired)},
+        moved,
         before_kept,
         decision_edits.snapshot(kept),
     )
@@ -369,3 +378,55 @@ def _refuse_reference_clash(session: Session, column: Any, merged_id: int, into:
                 )
             ],
         )
+
+
+def preview(session: Session, *, kind: str, merged_id: int, into: int) -> list[str]:
+    """What a merge of `merged_id` into `into` will move, in words, for the page that asks to
+    confirm it (nothing is written; the merge itself may still refuse)."""
+    if kind == "organisation":
+        merged = get_or_404(session, Organisation, merged_id, options=organisations.LOAD)
+        kept = _target(session, Organisation, into, "organisation", organisations.LOAD)
+        decisions_moved = session.scalars(
+            select(DecisionOrganisation.decision_id).where(DecisionOrganisation.organisation_id == merged_id)
+        ).all()
+        recs = session.scalars(
+            select(Recommendation.id).where(Recommendation.organisation_id == merged_id)
+        ).all()
+        found = session.scalars(select(Finding.id).where(Finding.organisation_id == merged_id)).all()
+        children = session.scalars(select(Organisation.id).where(Organisation.parent_id == merged_id)).all()
+        names = [
+            n
+            for n in [merged.name, *(a.alias for a in merged.aliases)]
+            if n.casefold() not in {kept.name.casefold(), *(a.alias.casefold() for a in kept.aliases)}
+        ]
+        return [
+            f"{len(decisions_moved)} decision(s) it is a party to",
+            f"{len(recs)} recommendation(s) addressed to it, with their assessments",
+            f"{len(found)} finding(s) about it",
+            f"{len(children)} subsidiary(ies)",
+            "its names as aliases: " + (", ".join(names) if names else "none new"),
+        ]
+    merged_d = get_or_404(session, Decision, merged_id, options=decisions.LOAD)
+    kept_d = _target(session, Decision, into, "decision", decisions.LOAD)
+    recs = session.scalars(select(Recommendation.id).where(Recommendation.decision_id == merged_id)).all()
+    later = session.scalars(
+        select(DecisionRelation.decision_id).where(DecisionRelation.related_decision_id == merged_id)
+    ).all()
+    parties = {o.organisation_id for o in kept_d.organisations}
+    urls = {s.url for s in kept_d.sources}
+    out = [
+        f"{len(recs)} recommendation(s), with their assessments",
+        f"{len(merged_d.findings)} finding(s)",
+        f"{sum(o.organisation_id not in parties for o in merged_d.organisations)} party(ies) it lacks",
+        f"{sum(s.url not in urls for s in merged_d.sources)} source(s) it lacks",
+        f"{len(merged_d.tags)} tag(s) and {len(merged_d.provisions)} provision(s) (those it lacks)",
+        f"{len(later)} later decision(s) linking to it",
+    ]
+    if merged_d.penalty_amount is not None and kept_d.penalty_amount is not None:
+        theirs = f"{merged_d.penalty_currency} {merged_d.penalty_amount:,.2f}"
+        ours = f"{kept_d.penalty_currency} {kept_d.penalty_amount:,.2f}"
+        if merged_d.penalty_currency != kept_d.penalty_currency:
+            out.append(f"its penalty, {theirs}, as a reported amount (never in a total)")
+        else:
+            out.append(f"its penalty ({theirs}) is not kept: the kept decision's ({ours}) stays")
+    return out

@@ -223,6 +223,7 @@ class Importer(Planner):
         hooks.note_bulk_write(
             self.session,
             new_decisions=decision_ids,
+            new_organisations=new_organisations["created"].values(),
             new_assessments=assessment_ids,
             statuses=[
                 (rec_id, Status.pending.value, counted.status.value)
