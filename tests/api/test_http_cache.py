@@ -80,12 +80,38 @@ def test_head_answers_every_get_route_like_its_get_without_a_body(api: Api, app:
         headers=admin,
     )
     ids["report"] = api.ok(filed, 201)["id"]
+    # A merge, for the merges' reads; another decision and organisation, for the pages that
+    # ask to confirm a merge into them.
+    dup = api.ok(api.post("/api/v1/organisations", {"name": "Dup Co"}, headers=admin), 201)
+    kept = api.ok(api.post("/api/v1/organisations", {"name": "Dup Co Ltd"}, headers=admin), 201)
+    merged = api.post(
+        f"/api/v1/organisations/{dup['id']}/merge", {"into": kept["id"]}, headers=admin | {"If-Match": '"1"'}
+    )
+    api.ok(merged)
+    ids["merge"] = api.ok(api.get("/api/v1/merges", headers=admin))["items"][0]["id"]
+    other = api.ok(
+        api.post(
+            "/api/v1/decisions",
+            {
+                "reference": "HEAD-1",
+                "title": "Another",
+                "kind": "other",
+                "issued_on": "2020-01-01",
+                "regulators": [{"regulator_id": ids["regulator"], "role": "lead"}],
+            },
+            headers=admin,
+        ),
+        201,
+    )
+    into = {"decisions": other["id"], "organisations": kept["id"]}
     paths = get_routes(app)
     assert "/feeds/decisions.atom" in paths and "/api/v1/decisions/{decision_id}" in paths
     for template in paths:
         path = fill(template, ids)
         if template == "/report":  # the form names the record reported on
             path += f"?target=decision&id={ids['decision']}"
+        if template.endswith("/merge"):  # the page asking to confirm names the record kept
+            path += f"?into={into[template.split('/')[1]]}"
         got = api.get(path, headers=admin)
         head = api.client.head(path, headers=admin)
         # The alerts' pages answer as their settings say (sign-up closed by default) and the
