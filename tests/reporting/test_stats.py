@@ -88,3 +88,34 @@ def test_stats_follow_every_change_at_once(api: Api) -> None:
     assert (
         final["recommendations_by_status"]["complied"] == before["recommendations_by_status"]["complied"] + 1
     )
+
+
+def test_kept_figures_are_not_taken_for_another_record_with_the_same_last_id(tmp_path: object) -> None:
+    """A database emptied and filled again (a restore, a test suite's reset) gives audit ids
+    again from the start: the figures kept for the old record's last change must not be read as
+    the new one's (a test once read another test's penalties this way on PostgreSQL)."""
+    import datetime as dt
+    from pathlib import Path
+
+    from app import migrate
+    from app.db import Database
+    from app.models import AuditEntry
+    from app.services.reporting import stats
+
+    path = Path(str(tmp_path)) / "restored.sqlite3"
+    url = f"sqlite:///{path}"
+    for at, figures in ((dt.datetime(2026, 1, 1, tzinfo=dt.UTC), "the old record"), (None, "the new record")):
+        if at is None:  # the same file made again: ids from the start, the same last id
+            path.unlink()
+            at = dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
+        migrate.upgrade(url)
+        database = Database(url)
+        try:
+            with database.transaction(actor="test") as session:
+                session.add(
+                    AuditEntry(id=7, at=at, actor="test", action="create", entity="case", entity_id=1)
+                )
+            with database.transaction(write=False) as session:
+                assert stats.cached(session, "same-id", None, lambda figures=figures: figures) == figures
+        finally:
+            database.dispose()

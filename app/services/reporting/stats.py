@@ -23,8 +23,12 @@ from app.vocab import Compliance, PenaltyStanding, Status
 # record writes an audit entry in its own transaction, so while the last entry is the same the
 # figures are too: a dashboard read between changes costs one index lookup instead of counting
 # a million rows. (On PostgreSQL two writers can commit out of id order; the age limit bounds
-# how long such a reader could keep figures that miss the earlier-numbered change.)
-_CACHE: OrderedDict[tuple[str, str, dt.date, dt.date | None, int], tuple[float, Any]] = OrderedDict()
+# how long such a reader could keep figures that miss the earlier-numbered change.) The last
+# entry is known by its id and its time: a database emptied and filled again (a restore, a test
+# suite's reset) gives ids again from 1, and the same id then names another change.
+_CACHE: OrderedDict[tuple[str, str, dt.date, dt.date | None, int, dt.datetime | None], tuple[float, Any]] = (
+    OrderedDict()
+)
 _CACHE_SIZE = 64
 _MAX_AGE = 30.0
 _LOCK = threading.Lock()
@@ -34,8 +38,11 @@ T = TypeVar("T")
 def cached(session: Session, name: str, as_of: dt.date | None, compute: Callable[[], T]) -> T:
     """`compute()`, or the figures it gave for the same `name`, database, day and `as_of`
     while the record has not changed since (see above)."""
-    last_change = session.scalar(select(func.max(AuditEntry.id))) or 0
-    key = (name, session.get_bind().engine.url.render_as_string(), clock.today(), as_of, last_change)
+    last = session.execute(
+        select(AuditEntry.id, AuditEntry.at).order_by(AuditEntry.id.desc()).limit(1)
+    ).first()
+    last_id, last_at = (int(last[0]), last[1]) if last is not None else (0, None)
+    key = (name, session.get_bind().engine.url.render_as_string(), clock.today(), as_of, last_id, last_at)
     now = time.monotonic()
     with _LOCK:
         found = _CACHE.get(key)
