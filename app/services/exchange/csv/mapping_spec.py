@@ -228,12 +228,10 @@ def _found(match: "Match") -> tuple[str, str]:
     """A match's value (group `value`, else group 1, else all) and its date text (group
     `date`, else the value)."""
     groups = match.groupdict()
-    if groups.get("value") is not None:
-        value = groups["value"]
-    elif match.re.groups and "value" not in groups and match.group(1) is not None:
-        value = match.group(1)
-    else:
-        value = match.group()
+    first = match.group(1) if match.groups() and "value" not in groups else None
+    value = groups.get("value")
+    if value is None:
+        value = first if first is not None else match.group() or ""
     return value, groups.get("date") or value
 
 

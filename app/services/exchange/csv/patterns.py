@@ -9,6 +9,7 @@ expression, and the import goes on.
 """
 
 from collections.abc import Iterator
+from typing import Protocol, cast
 
 import regex
 
@@ -17,8 +18,22 @@ from app.services.exchange.csv.mapping_spec import RowError
 # Seconds one search of one row's text may take (the shipped mappings' take microseconds).
 TIME_LIMIT = 0.25
 
-Match = regex.Match[str]
 error = regex.error
+
+
+class Match(Protocol):
+    """What the mappings read of a match. Declared here rather than taken from `regex`'s stubs,
+    which are a type checker's extra (types-regex): the code checks the same with or without them."""
+
+    def start(self) -> int: ...
+
+    def span(self) -> tuple[int, int]: ...
+
+    def group(self, index: int = 0, /) -> str | None: ...
+
+    def groups(self) -> tuple[str | None, ...]: ...
+
+    def groupdict(self) -> dict[str, str | None]: ...
 
 
 class TooSlow(RowError):
@@ -34,7 +49,7 @@ class Pattern:
 
     @property
     def groups(self) -> int:
-        return self.compiled.groups
+        return int(self.compiled.groups)
 
     def _too_slow(self) -> TooSlow:
         return TooSlow(
@@ -44,14 +59,14 @@ class Pattern:
 
     def search(self, text: str) -> Match | None:
         try:
-            return self.compiled.search(text, timeout=TIME_LIMIT)
+            return cast(Match | None, self.compiled.search(text, timeout=TIME_LIMIT))
         except TimeoutError:
             raise self._too_slow() from None
 
     def finditer(self, text: str) -> Iterator[Match]:
         """The matches, all found within the time limit (the limit is for the whole search)."""
         try:
-            return iter(list(self.compiled.finditer(text, timeout=TIME_LIMIT)))
+            return iter(cast(list[Match], list(self.compiled.finditer(text, timeout=TIME_LIMIT))))
         except TimeoutError:
             raise self._too_slow() from None
 
