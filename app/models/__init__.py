@@ -6,6 +6,7 @@ from app.models.auth import ApiToken, RecoveryCode, SignInFailure, User, UserSes
 from app.models.base import Base
 from app.models.case import Case, CaseTag
 from app.models.decision import (
+    DECISION_PARTS,
     Decision,
     DecisionOrganisation,
     DecisionProvision,
@@ -28,6 +29,7 @@ from app.models.regulator import Regulator
 from app.models.review import ErrorReport, ReviewClaim
 
 __all__ = [
+    "DECISION_PARTS",
     "AccountToken",
     "ApiToken",
     "Assessment",

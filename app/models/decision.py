@@ -208,3 +208,16 @@ class DecisionRelation(Base):
         CheckConstraint("decision_id <> related_decision_id", name="not_self"),
         Index("ix_decision_relations_related_decision_id", "related_decision_id"),
     )
+
+
+# The parts of a decision kept in rows of their own, each naming its decision (`decision_id`):
+# what the read model watches and what a merge of two decisions keeps an image of.
+DECISION_PARTS = (
+    DecisionRegulator,
+    DecisionOrganisation,
+    Finding,
+    DecisionProvision,
+    DecisionSource,
+    DecisionTag,
+    DecisionReportedAmount,
+)

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from pydantic import ValidationError, model_validator
+from pydantic import ValidationError
 
 from app.access import public
 from app.schemas.filters import CountryFilter
@@ -21,17 +21,10 @@ router = APIRouter(include_in_schema=False)
 CHART_ROWS = 16  # jurisdictions charted; past that, the last row sums the others
 
 
-class CountryQuery(CountryFilter):
-    """The page's query; blank fields (as a form sends them) mean "any"."""
+class CountryQuery(forms.BlanksMeanAny, CountryFilter):
+    """The page's query: the API's filters and order."""
 
     sort: CountrySort = CountrySort.decisions_desc
-
-    @model_validator(mode="before")
-    @classmethod
-    def _blanks(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            return {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}
-        return data
 
     def filter(self) -> CountryFilter:
         return CountryFilter.model_validate(self.model_dump(include=set(CountryFilter.model_fields)))

@@ -141,15 +141,8 @@ def resolve_list_choices(
     return values, errors, chosen
 
 
-class ListQuery(BaseModel):
-    """The query of a list page; blank fields (as an HTML form sends them) mean "any"."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    as_of: dt.date | None = None
-    q: str | None = Field(default=None, max_length=500)
-    cursor: str | None = Field(default=None, max_length=500)
-    limit: int = Field(default=50, ge=1, le=500)
+class BlanksMeanAny(BaseModel):
+    """A page's query: blank fields (as an HTML form sends them) mean "any"."""
 
     @model_validator(mode="before")
     @classmethod
@@ -157,6 +150,17 @@ class ListQuery(BaseModel):
         if isinstance(data, Mapping):
             return {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}
         return data
+
+
+class ListQuery(BlanksMeanAny):
+    """The query of a list page."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    as_of: dt.date | None = None
+    q: str | None = Field(default=None, max_length=500)
+    cursor: str | None = Field(default=None, max_length=500)
+    limit: int = Field(default=50, ge=1, le=500)
 
     @classmethod
     def orders(cls) -> type[StrEnum]:

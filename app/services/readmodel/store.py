@@ -69,17 +69,11 @@ from sqlalchemy.orm import Bundle, Session, attributes, object_session
 from sqlalchemy.orm.session import SessionTransaction
 
 from app.models import (
+    DECISION_PARTS,
     Decision,
     DecisionDocument,
     DecisionListing,
-    DecisionOrganisation,
-    DecisionProvision,
-    DecisionRegulator,
     DecisionRelation,
-    DecisionReportedAmount,
-    DecisionSource,
-    DecisionTag,
-    Finding,
     Organisation,
     Recommendation,
     Regulator,
@@ -286,16 +280,6 @@ def touch_all(session: Session) -> None:
     session.info[_ALL] = True
 
 
-# The parts of a decision kept in rows of their own, each naming its decision.
-PARTS = (
-    DecisionRegulator,
-    DecisionOrganisation,
-    Finding,
-    DecisionProvision,
-    DecisionSource,
-    DecisionTag,
-    DecisionReportedAmount,
-)
 # A change of these changes the documents of the decisions linked to or from it.
 SHOWN_ON_LINKS = ("reference", "title", "issued_on")
 
@@ -384,7 +368,7 @@ def install() -> None:
     for when in ("after_insert", "after_update", "after_delete"):
         hooks.append((Decision, when, _decision_written))
         hooks.append((DecisionRelation, when, _link_written))
-        hooks += [(part, when, _part_written) for part in PARTS]
+        hooks += [(part, when, _part_written) for part in DECISION_PARTS]
     hooks.append((Recommendation, "after_insert", _recommendation_written))
     hooks.append((Recommendation, "after_delete", _recommendation_written))
     hooks.append((Recommendation, "after_update", _recommendation_updated))

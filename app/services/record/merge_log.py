@@ -25,14 +25,10 @@ from sqlalchemy.orm import Session
 
 from app.errors import Conflict, FieldError, Invalid
 from app.models import (
+    DECISION_PARTS,
     Decision,
     DecisionOrganisation,
-    DecisionProvision,
-    DecisionRegulator,
     DecisionRelation,
-    DecisionReportedAmount,
-    DecisionSource,
-    DecisionTag,
     Finding,
     MergedRecord,
     Organisation,
@@ -51,18 +47,9 @@ Scope = list[tuple[Table, ColumnElement[bool]]]
 
 
 def _decision_scope(ids: list[int]) -> Scope:
-    parts = (
-        DecisionRegulator,
-        DecisionOrganisation,
-        Finding,
-        DecisionProvision,
-        DecisionSource,
-        DecisionTag,
-        DecisionReportedAmount,
-    )
     return [
         (table_of(Decision), Decision.id.in_(ids)),
-        *((table_of(p), p.decision_id.in_(ids)) for p in parts),
+        *((table_of(p), p.decision_id.in_(ids)) for p in DECISION_PARTS),
         (
             table_of(DecisionRelation),
             or_(DecisionRelation.decision_id.in_(ids), DecisionRelation.related_decision_id.in_(ids)),
@@ -113,23 +100,13 @@ def _key(table: Table, row: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(row[c.key] for c in table.primary_key.columns)
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
-
-
 def image(session: Session, kind: str, ids: list[int]) -> Image:
     """Every row of the scope of a merge of these two records, as JSON values, in key order."""
     session.flush()
     out: Image = {}
     for table, where in SCOPES[kind](ids):
         rows = [
-            {k: _jsonable(v) for k, v in row.items()}
+            {k: audit.jsonable(v) for k, v in row.items()}
             for row in session.execute(select(table).where(where)).mappings()
         ]
         out[table.name] = sorted(rows, key=lambda r: tuple(str(v) for v in _key(table, r)))

@@ -8,9 +8,9 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, case, distinct, func, literal, select
+from sqlalchemy import ColumnElement, case, distinct, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -121,14 +121,17 @@ def _issued_by(as_of: dt.date | None) -> list[ColumnElement[bool]]:
     return AsOf(as_of).decisions()
 
 
+R = TypeVar("R", bound=Record)
+
+
 def _fill(
     session: Session,
-    records: dict[int, Record],
+    records: dict[int, R],
     *,
     decisions: AnySelect,
     penalties: AnySelect,
     statuses: AnySelect,
-) -> dict[int, Record]:
+) -> dict[int, R]:
     for owner, n in session.execute(decisions):
         records[owner].decision_count = n
     for owner, currency, standing, total in session.execute(penalties):
@@ -267,44 +270,43 @@ def group_members(session: Session, ids: list[int]) -> dict[int, set[int]]:
 def group_records(session: Session, ids: list[int], *, as_of: dt.date | None) -> dict[int, GroupRecord]:
     """The group of each organisation (itself and its subsidiaries, as owned now): decisions
     involving any member, penalties where any member is respondent, the compliance of the
-    recommendations addressed to any member. An organisation without subsidiaries is its own
-    group, read with its own record."""
+    recommendations addressed to any member; in a fixed number of queries for all of `ids`."""
     members = group_members(session, ids)
-    groups: dict[int, GroupRecord] = {}
-    alone = [i for i, m in members.items() if len(m) == 1]
-    for i, own in organisation_records(session, alone, as_of=as_of).items():
-        groups[i] = GroupRecord(own.decision_count, own.money, own.recommendation_counts)
-    for head, group in members.items():
-        if len(group) == 1:
-            continue
-        record = groups[head] = GroupRecord(organisation_count=len(group))
-        involved = (
-            select(DecisionOrganisation.decision_id)
-            .where(DecisionOrganisation.organisation_id.in_(group))
-            .distinct()
+    records = {head: GroupRecord(organisation_count=len(group)) for head, group in members.items()}
+    if not ids:
+        return records
+    # (head, member) for every member of every group, as rows the queries join to.
+    pairs = union_all(
+        *(
+            select(literal(head).label("head"), literal(member).label("member"))
+            for head, group in members.items()
+            for member in sorted(group)
         )
-        record.decision_count = int(
-            session.scalar(
-                select(func.count())
-                .select_from(Decision)
-                .where(Decision.id.in_(involved), *_issued_by(as_of))
-            )
-            or 0
-        )
-        fined = involved.where(DecisionOrganisation.role == OrganisationRole.respondent)
-        penalties = penalty_rows(
-            select(literal(head)).select_from(Decision).where(Decision.id.in_(fined), *_issued_by(as_of)),
-            as_of=as_of,
-        )
-        for _, currency, standing, total in session.execute(penalties):
-            record.money.add(currency, PenaltyStanding(standing), total)
-        status = status_expr(as_of)
-        for value, n in session.execute(
-            select(status, func.count())
-            .select_from(Recommendation)
-            .join(Decision, Decision.id == Recommendation.decision_id)
-            .where(Recommendation.organisation_id.in_(group), *_issued_by(as_of))
-            .group_by(status)
-        ):
-            record.recommendation_counts[Status(value)] = n
-    return groups
+    ).subquery()
+    involved = (
+        select(pairs.c.head, DecisionOrganisation.decision_id)
+        .join(DecisionOrganisation, DecisionOrganisation.organisation_id == pairs.c.member)
+        .distinct()
+    )
+    fined = involved.where(DecisionOrganisation.role == OrganisationRole.respondent).subquery()
+    involved_sub = involved.subquery()
+    decisions = (
+        select(involved_sub.c.head, func.count())
+        .join(Decision, Decision.id == involved_sub.c.decision_id)
+        .where(*_issued_by(as_of))
+        .group_by(involved_sub.c.head)
+    )
+    penalties = penalty_rows(
+        select(fined.c.head).join(Decision, Decision.id == fined.c.decision_id).where(*_issued_by(as_of)),
+        as_of=as_of,
+    )
+    status = status_expr(as_of)
+    statuses = (
+        select(pairs.c.head, status, func.count())
+        .join(Recommendation, Recommendation.organisation_id == pairs.c.member)
+        .join(Decision, Decision.id == Recommendation.decision_id)
+        .where(*_issued_by(as_of))
+        .group_by(pairs.c.head, status)
+    )
+    _fill(session, records, decisions=decisions, penalties=penalties, statuses=statuses)
+    return records
