@@ -221,6 +221,12 @@ LABELS: dict[type[StrEnum], dict[str, str]] = {
         "-name": N_("Name Z to A"),
         "id": N_("First added first"),
         "-id": N_("Last added first"),
+        "-decisions": N_("Most decisions first"),
+        "decisions": N_("Fewest decisions first"),
+        "-penalties": N_("Largest penalties first (in the chosen currency)"),
+        "penalties": N_("Smallest penalties first (in the chosen currency)"),
+        "-complied_share": N_("Largest share complied first"),
+        "complied_share": N_("Smallest share complied first"),
     },
     vocab.RegulatorSort: {
         "name": N_("Name A to Z"),

@@ -283,6 +283,13 @@ class OrganisationSort(StrEnum):
     name_desc = "-name"
     id_asc = "id"
     id_desc = "-id"
+    decisions_desc = "-decisions"
+    decisions_asc = "decisions"
+    # By the penalties imposed in one currency (the list's `penalty_currency`).
+    penalties_desc = "-penalties"
+    penalties_asc = "penalties"
+    complied_share_desc = "-complied_share"
+    complied_share_asc = "complied_share"
 
 
 class RegulatorSort(StrEnum):

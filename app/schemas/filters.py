@@ -11,7 +11,7 @@ from typing import Annotated, Any, Self
 import pycountry
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from app.schemas.common import MAX_ID, Country, IsoDate
+from app.schemas.common import MAX_ID, Country, Currency, IsoDate
 from app.vocab import Compliance, CountryBy, DecisionKind, OrganisationKind, RegulatorKind, Status
 
 FilterId = Annotated[int, Field(ge=1, le=MAX_ID, description="An integer id.")]
@@ -122,6 +122,11 @@ class OrganisationFilter(ListFilter):
     kind: OrganisationKind | None = None
     country: Country | None = None
     parent_id: FilterId | None = None
+    penalty_currency: Currency | None = Field(
+        default=None,
+        description="Only organisations fined in this currency (as respondent); the currency "
+        "`sort=penalties` orders by (penalties in different currencies are never added).",
+    )
 
 
 class RegulatorFilter(ListFilter):

@@ -4,11 +4,12 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Float, case, cast, distinct, func, literal_column, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.errors import FieldError, Invalid
 from app.models import (
+    Decision,
     DecisionOrganisation,
     Finding,
     Organisation,
@@ -18,6 +19,7 @@ from app.models import (
 from app.schemas.common import Page
 from app.schemas.filters import OrganisationFilter
 from app.schemas.organisation import GroupRead, OrganisationCreate, OrganisationRead, OrganisationUpdate
+from app.services.compliance import AsOf, status_expr
 from app.services.record.party_records import group_records, organisation_records
 from app.services.search.query import matches
 from app.services.shared import audit
@@ -29,13 +31,73 @@ from app.services.shared.common import (
     labels,
     refuse_if_referenced,
 )
-from app.services.shared.pagination import ordered_pair, paginate
-from app.vocab import OrganisationSort, SearchType
+from app.services.shared.pagination import SortKey, decimal_key, ordered_pair, paginate
+from app.vocab import OrganisationRole, OrganisationSort, SearchType, Status
 
-SORTS = {
-    **ordered_pair("name", Organisation.name, Organisation.id),
-    **ordered_pair("id", Organisation.id, Organisation.id),
-}
+# Without a figure (no penalty in the currency, no recommendation to share), an organisation
+# sorts after every one that has it, in both directions.
+NO_FIGURE_HIGH: ColumnElement[Any] = literal_column("1000000000000000000")
+NO_FIGURE_LOW: ColumnElement[Any] = literal_column("-1")
+
+
+def _by_figure(name: str, figure: ColumnElement[Any], *, parse: Any = lambda v: v) -> dict[str, SortKey]:
+    """`name` ascending and `-name` descending by a figure of each organisation's record, the
+    organisations without one last either way."""
+    return {
+        name: SortKey(func.coalesce(figure, NO_FIGURE_HIGH), Organisation.id, parse=parse, computed=True),
+        f"-{name}": SortKey(
+            func.coalesce(figure, NO_FIGURE_LOW), Organisation.id, descending=True, parse=parse, computed=True
+        ),
+    }
+
+
+def _penalty_sum(currency: str, as_of: dt.date | None) -> ColumnElement[Any]:
+    """The penalties in `currency` imposed on each organisation as respondent (as of the day)."""
+    return (
+        select(func.sum(Decision.penalty_amount))
+        .select_from(Decision)
+        .join(DecisionOrganisation, DecisionOrganisation.decision_id == Decision.id)
+        .where(
+            DecisionOrganisation.organisation_id == Organisation.id,
+            DecisionOrganisation.role == OrganisationRole.respondent,
+            Decision.penalty_currency == currency,
+            *AsOf(as_of).decisions(),
+        )
+        .scalar_subquery()
+    )
+
+
+def sorts(filters: OrganisationFilter) -> dict[str, SortKey]:
+    """The organisation list's orders, the figures among them (decisions, penalties in the
+    filter's currency, share complied) those of each organisation's record as of the filter's day:
+    the figures its page shows."""
+    as_of = filters.as_of
+    decisions = (
+        select(func.count(distinct(DecisionOrganisation.decision_id)))
+        .select_from(DecisionOrganisation)
+        .join(Decision, Decision.id == DecisionOrganisation.decision_id)
+        .where(DecisionOrganisation.organisation_id == Organisation.id, *AsOf(as_of).decisions())
+        .scalar_subquery()
+    )
+    status = status_expr(as_of)
+    counted = case((status != Status.withdrawn.value, 1), else_=0)
+    complied = case((status == Status.complied.value, 1), else_=0)
+    share = (
+        select(cast(func.sum(complied), Float) / func.nullif(func.sum(counted), 0))
+        .select_from(Recommendation)
+        .join(Decision, Decision.id == Recommendation.decision_id)
+        .where(Recommendation.organisation_id == Organisation.id, *AsOf(as_of).decisions())
+        .scalar_subquery()
+    )
+    orders = {
+        **ordered_pair("name", Organisation.name, Organisation.id),
+        **ordered_pair("id", Organisation.id, Organisation.id),
+        **_by_figure("decisions", decisions),
+        **_by_figure("complied_share", share, parse=float),
+    }
+    if filters.penalty_currency:
+        orders |= _by_figure("penalties", _penalty_sum(filters.penalty_currency, as_of), parse=decimal_key)
+    return orders
 
 LOAD = (selectinload(Organisation.aliases),)
 
@@ -159,9 +221,16 @@ def list_(
         stmt = stmt.where(Organisation.country == filters.country.upper())
     if filters.parent_id is not None:
         stmt = stmt.where(Organisation.parent_id == filters.parent_id)
+    if filters.penalty_currency:
+        stmt = stmt.where(_penalty_sum(filters.penalty_currency, filters.as_of) > 0)
+    elif sort in (OrganisationSort.penalties_asc, OrganisationSort.penalties_desc):
+        raise Invalid(
+            "Penalties in different currencies are never added: choose the currency to order by.",
+            [FieldError("query.penalty_currency", "needed to order by penalties, e.g. EUR", "missing")],
+        )
     if (clause := name_clause(filters.q)) is not None:
         stmt = stmt.where(clause)
-    rows, next_cursor = paginate(session, stmt, sorts=SORTS, sort=sort, limit=limit, cursor=cursor)
+    rows, next_cursor = paginate(session, stmt, sorts=sorts(filters), sort=sort, limit=limit, cursor=cursor)
     items = read_many(session, [r[0] for r in rows], as_of=filters.as_of)
     return Page(items=items, next_cursor=next_cursor)
 
