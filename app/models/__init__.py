@@ -22,7 +22,7 @@ from app.models.document import DecisionDocument, DecisionListing
 from app.models.evidence import Document, DocumentBlob, DocumentPage
 from app.models.idempotency import IdempotencyKey
 from app.models.merged import MergedRecord
-from app.models.organisation import Organisation, OrganisationAlias
+from app.models.organisation import Organisation, OrganisationAlias, OrganisationFormerParent
 from app.models.provenance import ImportedRow, ImportRun
 from app.models.recommendation import Assessment, Recommendation
 from app.models.regulator import Regulator
@@ -62,6 +62,7 @@ __all__ = [
     "MergedRecord",
     "Organisation",
     "OrganisationAlias",
+    "OrganisationFormerParent",
     "OutboxEvent",
     "RateLimitHit",
     "Recommendation",

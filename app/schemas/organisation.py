@@ -8,6 +8,7 @@ from app.schemas.common import (
     IN_FORCE,
     CountedOutput,
     Country,
+    Date,
     DbId,
     InputModel,
     Name,
@@ -19,10 +20,31 @@ from app.schemas.common import (
 from app.vocab import Compliance, OrganisationKind, Status
 
 
+class FormerParent(InputModel):
+    """A parent the organisation belonged to before its current one (or before it had none)."""
+
+    parent_id: DbId
+    since: Date | None = Field(
+        default=None, description="From this day; blank: from before the record knows."
+    )
+    until: Date = Field(description="Until the day before this one.")
+
+
+PARENT_SINCE = "The day it became part of its parent (`parent_id`); blank: since before the record knows."
+FORMER_PARENTS = (
+    "The parents it belonged to before, each from `since` until the day before `until`: "
+    "one parent at a time (no two periods share a day) and never a loop."
+)
+
+
 class OrganisationCreate(InputModel):
     name: Name
     aliases: list[Name] = Field(default_factory=list, max_length=100)
     parent_id: DbId | None = None
+    parent_since: Date | None = Field(default=None, description=PARENT_SINCE)
+    former_parents: list[FormerParent] = Field(
+        default_factory=list, max_length=50, description=FORMER_PARENTS
+    )
     kind: OrganisationKind = OrganisationKind.company
     country: Country | None = None
     website: Url | None = None
@@ -34,6 +56,8 @@ class OrganisationUpdate(InputModel):
     name: Name = unchanged()
     aliases: list[Name] = unchanged(max_length=100)
     parent_id: DbId | None = None
+    parent_since: Date | None = Field(default=None, description=PARENT_SINCE)
+    former_parents: list[FormerParent] = unchanged(max_length=50)
     kind: OrganisationKind = unchanged()
     country: Country | None = None
     website: Url | None = None
@@ -42,8 +66,8 @@ class OrganisationUpdate(InputModel):
 
 
 class GroupRead(CountedOutput):
-    """The organisation and every subsidiary below it, as owned now: a decision involving
-    several of them counts once, and so does its penalty."""
+    """The organisation and every subsidiary below it: a decision involving several of them
+    counts once, and so does its penalty."""
 
     organisation_count: int = Field(description="The organisation and its subsidiaries, at every level.")
     decision_count: int = Field(description="Decisions involving any of them.")
@@ -59,6 +83,8 @@ class OrganisationRead(OutputModel, CountedOutput):
     name: str
     aliases: list[str]
     parent_id: int | None
+    parent_since: dt.date | None = Field(default=None, description=PARENT_SINCE)
+    former_parents: list[FormerParent] = Field(default_factory=list, description=FORMER_PARENTS)
     kind: OrganisationKind
     country: str | None
     website: str | None
@@ -76,5 +102,12 @@ class OrganisationRead(OutputModel, CountedOutput):
     recommendation_counts: dict[Status, int] = Field(default_factory=dict)
     group: GroupRead | None = Field(
         default=None,
-        description="Its group: it and its subsidiaries, as owned now (itself alone when it has none).",
+        description="Its group: it and its subsidiaries as owned on the day read (today, or `as_of`); "
+        "itself alone when it has none.",
+    )
+    group_when_decided: GroupRead | None = Field(
+        default=None,
+        description="Its group as owned at each decision: a subsidiary's decision (its penalty, its "
+        "recommendations) counts where the subsidiary belonged to the group on the decision's day; "
+        "`organisation_count` is every organisation that belonged by the day read.",
     )

@@ -26,7 +26,7 @@ from app.services.record import (
     decisions,
     duplicates,
     organisations,
-    party_records,
+    ownership,
     recommendations,
     regulators,
 )
@@ -209,11 +209,16 @@ def organisation_page(request: Request, organisation_id: Id, session: SessionDep
     def build(as_of: dt.date | None) -> dict[str, Any]:
         org = organisations.read(session, organisation_id=organisation_id, as_of=as_of)
         subsidiaries = organisations.list_(session, OrganisationFilter(parent_id=organisation_id), limit=100)
-        parent = organisations.names(session, [org.parent_id]).get(org.parent_id) if org.parent_id else None
+        parent_names = organisations.names(
+            session, {p.parent_id for p in org.former_parents} | ({org.parent_id} if org.parent_id else set())
+        )
+        parent = parent_names.get(org.parent_id) if org.parent_id else None
         review = compliance.review_counts(
             session, Recommendation.organisation_id == organisation_id, as_of=as_of
         )
-        members = party_records.group_members(session, [organisation_id])[organisation_id] - {organisation_id}
+        over_time = ownership.members_over_time(session, [organisation_id])
+        day = compliance.AsOf(as_of).today
+        members = ownership.members_on(over_time, day)[organisation_id] - {organisation_id}
         return {
             "o": org,
             "group_members": sorted(
@@ -221,6 +226,7 @@ def organisation_page(request: Request, organisation_id: Id, session: SessionDep
             ),
             "subsidiaries": subsidiaries.items,
             "parent_name": parent,
+            "parent_names": parent_names,
             "review": review,
         } | owner_record(session, as_of, organisation_id=organisation_id)
 

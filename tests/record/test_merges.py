@@ -73,6 +73,7 @@ def test_organisation_merge_moves_everything_and_redirects(api: Api) -> None:
             "recommendations": [ids["rec"]],
             "findings": entry.after["findings"],
             "subsidiaries": [],
+            "former_subsidiaries": [],
         }
         assert len(entry.after["findings"]) == 1
         [kept_update] = session.scalars(

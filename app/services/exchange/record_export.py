@@ -24,6 +24,7 @@ from app.schemas.record import (
     VERSION,
     AssessmentItem,
     DecisionItem,
+    OrganisationItem,
     RelatedItem,
 )
 from app.services.evidence import storage
@@ -48,6 +49,7 @@ READ_AS: dict[tuple[type[BaseModel], str], str] = {
 # reading's rule and evidence; its review; the reading a correction supersedes; a decision's
 # amounts reported by other sources).
 ONLY_WITH: dict[type[BaseModel], tuple[tuple[tuple[str, ...], Any], ...]] = {
+    OrganisationItem: ((("parent_since",), None), (("former_parents",), [])),
     DecisionItem: ((("reported_amounts",), []),),
     AssessmentItem: (
         (("retracted_at", "retracted_by", "retraction_reason"), None),

@@ -41,6 +41,7 @@ from app.models import (
     Finding,
     Organisation,
     OrganisationAlias,
+    OrganisationFormerParent,
     Recommendation,
     Regulator,
 )
@@ -59,6 +60,7 @@ from app.services.exchange.record_checks import (
     reset_sequences,
 )
 from app.services.exchange.record_export import consistent_read, export_record
+from app.services.record import ownership
 from app.services.shared import audit
 
 # Kept importable from here (the command line and the API use them).
@@ -86,7 +88,8 @@ class _Importer:
         self.regulator_names: set[str] = set()
         self.references: set[str] = set()
         self.recommendation_references: set[tuple[int, int, str]] = set()
-        self.parents: dict[int, tuple[int, int]] = {}  # organisation id -> (parent id, index)
+        # organisation id -> (its periods under each parent, the former ones then the current, index)
+        self.parents: dict[int, tuple[list[ownership.Period], int]] = {}
         self.issued_on: dict[int, dt.date] = {}
         self.related: list[tuple[int, int, Any]] = []  # (decision index, decision id, related list)
         self.counts: dict[str, int] = {s: 0 for s in SECTIONS}
@@ -134,9 +137,15 @@ class _Importer:
     def organisations(self, i: int, m: Any, raw: dict[str, Any]) -> None:
         if not self._new_id("organisations", i, m.id):
             return
-        if m.parent_id is not None:
-            self.parents[m.id] = (m.parent_id, i)
-        self.batches.add(Organisation, m.model_dump(exclude={"aliases"}) | {"parent_id": None})
+        for error in ownership.check_periods(
+            m.id, m.parent_id, m.parent_since, m.former_parents, prefix=f"organisations[{i}]."
+        ):
+            self.errors.add(error.field, error.message, error.type)
+        if m.parent_id is not None or m.former_parents:
+            self.parents[m.id] = (ownership.periods(m.parent_id, m.parent_since, m.former_parents), i)
+        self.batches.add(
+            Organisation, m.model_dump(exclude={"aliases", "former_parents"}) | {"parent_id": None}
+        )
         for position, alias in enumerate(m.aliases):
             self.batches.add(
                 OrganisationAlias, {"organisation_id": m.id, "position": position, "alias": alias}
@@ -276,21 +285,28 @@ class _Importer:
     # Checks and writes that need a whole section.
 
     def end_organisations(self) -> None:
-        for parent_id, i in self.parents.values():
-            self._ref(f"organisations[{i}].parent_id", "organisations", parent_id)
-        for id, (_, i) in self.parents.items():
-            seen = {id}
-            current: int | None = self.parents[id][0]
-            while current is not None:
-                if current in seen:
-                    self.errors.add(f"organisations[{i}].parent_id", "makes the parent chain a loop", "cycle")
-                    break
-                seen.add(current)
-                current = self.parents.get(current, (None, 0))[0]
+        for periods, i in self.parents.values():
+            for j, period in enumerate(periods):
+                field = "parent_id" if period.span[1] is None else f"former_parents.{j}.parent_id"
+                self._ref(f"organisations[{i}].{field}", "organisations", period.parent_id)
+        self.errors.raise_()
+
+        def parents_of(org_id: int) -> list[ownership.Period]:
+            return self.parents.get(org_id, ([], 0))[0]
+
+        for id, (periods, i) in self.parents.items():
+            loop = ownership.find_loop(id, periods, parents_of)
+            if loop is not None:
+                field = "parent_id" if periods[loop].span[1] is None else f"former_parents.{loop}.parent_id"
+                self.errors.add(f"organisations[{i}].{field}", "makes the parent chain a loop", "cycle")
         self.errors.raise_()
         self.batches.flush()
         table = table_of(Organisation)
-        rows = [{"b_id": id, "b_parent": parent} for id, (parent, _) in self.parents.items()]
+        rows = [
+            {"b_id": id, "b_parent": periods[-1].parent_id}
+            for id, (periods, _) in self.parents.items()
+            if periods[-1].span[1] is None
+        ]
         for start in range(0, len(rows), record_checks.BATCH):
             self.session.execute(
                 update(table)
@@ -298,6 +314,19 @@ class _Importer:
                 .values(parent_id=bindparam("b_parent"), updated_at=table.c.updated_at),
                 rows[start : start + record_checks.BATCH],
             )
+        for id, (periods, _) in self.parents.items():
+            for position, period in enumerate(p for p in periods if p.span[1] is not None):
+                self.batches.add(
+                    OrganisationFormerParent,
+                    {
+                        "organisation_id": id,
+                        "position": position,
+                        "parent_id": period.parent_id,
+                        "since": period.span[0],
+                        "until": period.span[1],
+                    },
+                )
+        self.batches.flush()
 
     def end_decisions(self) -> None:
         for i, id, related in self.related:

@@ -33,6 +33,7 @@ from app.models import (
     MergedRecord,
     Organisation,
     OrganisationAlias,
+    OrganisationFormerParent,
     Recommendation,
     Subscription,
 )
@@ -73,6 +74,13 @@ def _organisation_scope(ids: list[int]) -> Scope:
     return [
         (table_of(Organisation), or_(Organisation.id.in_(ids), Organisation.parent_id.in_(ids))),
         (table_of(OrganisationAlias), OrganisationAlias.organisation_id.in_(ids)),
+        (
+            table_of(OrganisationFormerParent),
+            or_(
+                OrganisationFormerParent.organisation_id.in_(ids),
+                OrganisationFormerParent.parent_id.in_(ids),
+            ),
+        ),
         (table_of(DecisionOrganisation), DecisionOrganisation.organisation_id.in_(ids)),
         (table_of(Recommendation), Recommendation.organisation_id.in_(ids)),
         (table_of(Finding), Finding.organisation_id.in_(ids)),

@@ -23,6 +23,7 @@ from app.models import (
     MergedRecord,
     Organisation,
     OrganisationAlias,
+    OrganisationFormerParent,
     Recommendation,
     Subscription,
 )
@@ -184,6 +185,18 @@ def merge_organisation(
         child.parent_id = into if child.id != into else merged.parent_id
     if kept.parent_id == organisation_id:
         kept.parent_id = merged.parent_id
+        kept.parent_since = merged.parent_since if merged.parent_id is not None else None
+    # Former subsidiaries were the kept record's; a period of the kept one under the merged one
+    # would be under itself, and goes (the merge log keeps it, for an undo). The merged record's
+    # own parents go with it, as its current one does: the kept record's stand.
+    former_children = session.scalars(
+        select(OrganisationFormerParent).where(OrganisationFormerParent.parent_id == organisation_id)
+    ).all()
+    for period in former_children:
+        if period.organisation_id == into:
+            kept.former_parents.remove(period)
+        else:
+            period.parent_id = into
 
     for alias in new_aliases:
         kept.aliases.append(OrganisationAlias(alias=alias, position=len(kept.aliases)))
@@ -199,6 +212,7 @@ def merge_organisation(
         "recommendations": sorted(r.id for r in recs),
         "findings": sorted(f.id for f in found),
         "subsidiaries": sorted(c.id for c in children),
+        "former_subsidiaries": sorted({p.organisation_id for p in former_children} - {into}),
         "aliases": new_aliases,
     }
     merge_log.log(
@@ -394,6 +408,12 @@ def preview(session: Session, *, kind: str, merged_id: int, into: int) -> list[s
         ).all()
         found = session.scalars(select(Finding.id).where(Finding.organisation_id == merged_id)).all()
         children = session.scalars(select(Organisation.id).where(Organisation.parent_id == merged_id)).all()
+        former = session.scalars(
+            select(OrganisationFormerParent.organisation_id).where(
+                OrganisationFormerParent.parent_id == merged_id,
+                OrganisationFormerParent.organisation_id != into,
+            )
+        ).all()
         names = [
             n
             for n in [merged.name, *(a.alias for a in merged.aliases)]
@@ -404,6 +424,7 @@ def preview(session: Session, *, kind: str, merged_id: int, into: int) -> list[s
             f"{len(recs)} recommendation(s) addressed to it, with their assessments",
             f"{len(found)} finding(s) about it",
             f"{len(children)} subsidiary(ies)",
+            f"{len(set(former))} former subsidiary(ies)",
             "its names as aliases: " + (", ".join(names) if names else "none new"),
         ]
     merged_d = get_or_404(session, Decision, merged_id, options=decisions.LOAD)

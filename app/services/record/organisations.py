@@ -14,12 +14,20 @@ from app.models import (
     Finding,
     Organisation,
     OrganisationAlias,
+    OrganisationFormerParent,
     Recommendation,
 )
 from app.schemas.common import Page
 from app.schemas.filters import OrganisationFilter
-from app.schemas.organisation import GroupRead, OrganisationCreate, OrganisationRead, OrganisationUpdate
+from app.schemas.organisation import (
+    FormerParent,
+    GroupRead,
+    OrganisationCreate,
+    OrganisationRead,
+    OrganisationUpdate,
+)
 from app.services.compliance import AsOf, status_expr
+from app.services.record import ownership
 from app.services.record.party_records import group_records, organisation_records
 from app.services.search.query import matches
 from app.services.shared import audit
@@ -41,13 +49,13 @@ NO_FIGURE_LOW: ColumnElement[Any] = literal_column("-1")
 
 
 def _by_figure(name: str, figure: ColumnElement[Any], *, parse: Any = lambda v: v) -> dict[str, SortKey]:
-    """`name` ascending and `-name` descending by a figure of each organisation's record, the
+    """`-name` descending and `name` ascending by a figure of each organisation's record, the
     organisations without one last either way."""
     return {
-        name: SortKey(func.coalesce(figure, NO_FIGURE_HIGH), Organisation.id, parse=parse, computed=True),
         f"-{name}": SortKey(
             func.coalesce(figure, NO_FIGURE_LOW), Organisation.id, descending=True, parse=parse, computed=True
         ),
+        name: SortKey(func.coalesce(figure, NO_FIGURE_HIGH), Organisation.id, parse=parse, computed=True),
     }
 
 
@@ -89,48 +97,81 @@ def sorts(filters: OrganisationFilter) -> dict[str, SortKey]:
         .where(Recommendation.organisation_id == Organisation.id, *AsOf(as_of).decisions())
         .scalar_subquery()
     )
-    orders = {
+    # Without a currency the list refuses to order by penalties (`list_`); the key is there for
+    # the vocabulary's sake.
+    penalties = _penalty_sum(filters.penalty_currency or "", as_of)
+    return {
         **ordered_pair("name", Organisation.name, Organisation.id),
         **ordered_pair("id", Organisation.id, Organisation.id),
         **_by_figure("decisions", decisions),
+        **_by_figure("penalties", penalties, parse=decimal_key),
         **_by_figure("complied_share", share, parse=float),
     }
-    if filters.penalty_currency:
-        orders |= _by_figure("penalties", _penalty_sum(filters.penalty_currency, as_of), parse=decimal_key)
-    return orders
 
-LOAD = (selectinload(Organisation.aliases),)
+
+# The orders as of today (their codes: the list's vocabulary of orders).
+SORTS = sorts(OrganisationFilter())
+
+
+LOAD = (selectinload(Organisation.aliases), selectinload(Organisation.former_parents))
+
+
+def former_parents(org: Organisation) -> list[dict[str, Any]]:
+    return [
+        FormerParent.model_validate(f, from_attributes=True).model_dump(mode="json")
+        for f in org.former_parents
+    ]
 
 
 def snapshot(org: Organisation) -> dict[str, Any]:
-    return audit.row(org) | {"aliases": [a.alias for a in org.aliases]}
+    return audit.row(org) | {"aliases": [a.alias for a in org.aliases], "former_parents": former_parents(org)}
 
 
 def _set_aliases(org: Organisation, aliases: list[str]) -> None:
     org.aliases = [OrganisationAlias(alias=a, position=i) for i, a in enumerate(aliases)]
 
 
-def _check_parent(session: Session, org_id: int | None, parent_id: int | None) -> None:
-    if parent_id is None:
-        return
-    check_references(session, [("parent_id", Organisation, parent_id)])
-    # Walk up from the parent: meeting the organisation itself would make a loop.
-    seen: set[int] = set()
-    current: int | None = parent_id
-    while current is not None and current not in seen:
-        if current == org_id:
-            raise Invalid(
-                "An organisation cannot be its own parent or ancestor.",
-                [FieldError("parent_id", "would make the parent chain a loop", "cycle")],
-            )
-        seen.add(current)
-        current = session.scalar(select(Organisation.parent_id).where(Organisation.id == current))
+def _check_parents(
+    session: Session,
+    org_id: int | None,
+    parent_id: int | None,
+    parent_since: dt.date | None,
+    former: list[FormerParent],
+) -> None:
+    """An organisation's parents as they will be: each one recorded, one at a time, and never a
+    loop on any day (422 naming the field)."""
+    check_references(
+        session,
+        [("parent_id", Organisation, parent_id)]
+        + [(f"former_parents.{i}.parent_id", Organisation, f.parent_id) for i, f in enumerate(former)],
+    )
+    errors = ownership.check_periods(org_id, parent_id, parent_since, former)
+    if errors:
+        raise Invalid("The organisation's parents overlap or are out of order.", errors)
+    if org_id is None:
+        return  # A new organisation is below nothing yet.
+    own = ownership.periods(parent_id, parent_since, former)
+    index = ownership.find_loop(org_id, own, ownership.parents_in(session))
+    if index is not None:
+        field = "parent_id" if index == len(former) else f"former_parents.{index}.parent_id"
+        raise Invalid(
+            "An organisation cannot be its own parent or ancestor.",
+            [FieldError(field, "would make the parent chain a loop", "cycle")],
+        )
+
+
+def _set_former_parents(org: Organisation, former: list[FormerParent]) -> None:
+    org.former_parents = [
+        OrganisationFormerParent(position=i, parent_id=f.parent_id, since=f.since, until=f.until)
+        for i, f in enumerate(former)
+    ]
 
 
 def create(session: Session, *, data: OrganisationCreate) -> Organisation:
-    _check_parent(session, None, data.parent_id)
-    org = Organisation(**data.model_dump(exclude={"aliases"}))
+    _check_parents(session, None, data.parent_id, data.parent_since, data.former_parents)
+    org = Organisation(**data.model_dump(exclude={"aliases", "former_parents"}))
     _set_aliases(org, data.aliases)
+    _set_former_parents(org, data.former_parents)
     session.add(org)
     session.flush()
     audit.created(session, "organisation", org.id, snapshot(org))
@@ -146,12 +187,25 @@ def update(
 ) -> Organisation:
     org = get_or_404(session, Organisation, organisation_id, options=LOAD)
     check_version(org, expected_version)
-    values = data.model_dump(exclude_unset=True)
-    if "parent_id" in values:
-        _check_parent(session, org.id, values["parent_id"])
+    values = data.model_dump(exclude_unset=True, exclude={"former_parents"})
+    if "parent_since" not in values and values.get("parent_id", org.parent_id) != org.parent_id:
+        values["parent_since"] = None  # Another parent (or none): the old one's day is not its.
+    former = data.former_parents if "former_parents" in data.model_fields_set else None
+    kept_former = [FormerParent.model_validate(f, from_attributes=True) for f in org.former_parents]
+    _check_parents(
+        session,
+        org.id,
+        values.get("parent_id", org.parent_id),
+        values.get("parent_since", org.parent_since),
+        kept_former if former is None else former,
+    )
     before = snapshot(org)
     aliases = values.pop("aliases", None)
     changed(org, values)
+    if former is not None:
+        org.former_parents = []
+        session.flush()
+        _set_former_parents(org, former)
     org.updated_at = dt.datetime.now(dt.UTC)
     if aliases is not None:
         # Remove the old names first, so a name kept in the new list does not clash.
@@ -174,6 +228,7 @@ def delete(session: Session, *, organisation_id: int, expected_version: int | No
             ("recommendations", Recommendation.organisation_id == organisation_id),
             ("findings", Finding.organisation_id == organisation_id),
             ("subsidiaries", Organisation.parent_id == organisation_id),
+            ("former subsidiaries", OrganisationFormerParent.parent_id == organisation_id),
         ],
     )
     before = snapshot(org)
@@ -185,12 +240,20 @@ def delete(session: Session, *, organisation_id: int, expected_version: int | No
 def read_many(session: Session, orgs: list[Organisation], *, as_of: dt.date | None) -> list[OrganisationRead]:
     ids = [o.id for o in orgs]
     records = organisation_records(session, ids, as_of=as_of)
-    groups = group_records(session, ids, as_of=as_of)
+    groups, groups_then = group_records(session, ids, as_of=as_of)
     return [
         OrganisationRead.model_validate(
-            {**audit.row(o, exclude=()), "aliases": [a.alias for a in o.aliases]}
+            {
+                **audit.row(o, exclude=()),
+                "aliases": [a.alias for a in o.aliases],
+                "former_parents": former_parents(o),
+            }
         ).model_copy(
-            update=records[o.id].fields() | {"group": GroupRead.model_validate(groups[o.id].fields())}
+            update=records[o.id].fields()
+            | {
+                "group": GroupRead.model_validate(groups[o.id].fields()),
+                "group_when_decided": GroupRead.model_validate(groups_then[o.id].fields()),
+            }
         )
         for o in orgs
     ]
@@ -226,7 +289,11 @@ def list_(
     elif sort in (OrganisationSort.penalties_asc, OrganisationSort.penalties_desc):
         raise Invalid(
             "Penalties in different currencies are never added: choose the currency to order by.",
-            [FieldError("query.penalty_currency", "needed to order by penalties, e.g. EUR", "missing")],
+            [
+                FieldError(
+                    "query.penalty_currency", "needed to order by penalties, e.g. EUR", "currency_needed"
+                )
+            ],
         )
     if (clause := name_clause(filters.q)) is not None:
         stmt = stmt.where(clause)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, case, distinct, func, literal, select, union_all
+from sqlalchemy import ColumnElement, Date, and_, case, distinct, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -18,7 +18,6 @@ from app.models import (
     DecisionOrganisation,
     DecisionRegulator,
     DecisionRelation,
-    Organisation,
     Recommendation,
     Regulator,
 )
@@ -30,6 +29,7 @@ from app.services.compliance import (
     standing_expr,
     status_expr,
 )
+from app.services.record import ownership
 from app.services.shared.pagination import AnySelect
 from app.vocab import STANDING_RELATIONS, Compliance, OrganisationRole, PenaltyStanding, Status
 
@@ -230,8 +230,8 @@ def case_records(session: Session, ids: list[int], *, as_of: dt.date | None) -> 
 
 @dataclass
 class GroupRecord(Record):
-    """An organisation's group as owned now: it and every subsidiary below it (by the parents
-    recorded today). A decision involving several members counts once, and so does its penalty."""
+    """An organisation's group: it and every subsidiary below it. A decision involving several
+    members counts once, and so does its penalty."""
 
     organisation_count: int = 1
 
@@ -239,65 +239,46 @@ class GroupRecord(Record):
         return {"organisation_count": self.organisation_count, **super().fields()}
 
 
-def group_members(session: Session, ids: list[int]) -> dict[int, set[int]]:
-    """Each organisation with every organisation below it (subsidiaries, theirs, ...), one query
-    per level. (Parents are kept free of loops when they are set.)"""
-    children: dict[int, list[int]] = defaultdict(list)
-    seen, frontier = set(ids), set(ids)
-    while frontier:
-        found = session.execute(
-            select(Organisation.id, Organisation.parent_id).where(Organisation.parent_id.in_(frontier))
-        ).all()
-        frontier = set()
-        for child, parent in found:
-            if parent is not None:
-                children[parent].append(child)
-            if child not in seen:
-                seen.add(child)
-                frontier.add(child)
-    members: dict[int, set[int]] = {}
-    for head in ids:
-        group, todo = {head}, [head]
-        while todo:
-            for child in children.get(todo.pop(), []):
-                if child not in group:
-                    group.add(child)
-                    todo.append(child)
-        members[head] = group
-    return members
+# (head, member, since, until): a member counts for its head's group on the days [since, until).
+Membership = tuple[int, int, dt.date | None, dt.date | None]
 
 
-def group_records(session: Session, ids: list[int], *, as_of: dt.date | None) -> dict[int, GroupRecord]:
-    """The group of each organisation (itself and its subsidiaries, as owned now): decisions
-    involving any member, penalties where any member is respondent, the compliance of the
-    recommendations addressed to any member; in a fixed number of queries for all of `ids`."""
-    members = group_members(session, ids)
-    records = {head: GroupRecord(organisation_count=len(group)) for head, group in members.items()}
-    if not ids:
-        return records
-    # (head, member) for every member of every group, as rows the queries join to.
+def _group_figures(
+    session: Session, records: dict[int, GroupRecord], rows: list[Membership], *, as_of: dt.date | None
+) -> None:
+    """Fill each group's decisions, penalties and recommendations from its members: those
+    involving a member, on a day it belonged to the group."""
+    if not rows:
+        return
     pairs = union_all(
         *(
-            select(literal(head).label("head"), literal(member).label("member"))
-            for head, group in members.items()
-            for member in sorted(group)
+            select(
+                literal(head).label("head"),
+                literal(member).label("member"),
+                literal(since, Date).label("since"),
+                literal(until, Date).label("until"),
+            )
+            for head, member, since, until in rows
         )
     ).subquery()
+
+    def belonged(issued_on: Any) -> ColumnElement[bool]:
+        return and_(
+            or_(pairs.c.since.is_(None), issued_on >= pairs.c.since),
+            or_(pairs.c.until.is_(None), issued_on < pairs.c.until),
+        )
+
     involved = (
         select(pairs.c.head, DecisionOrganisation.decision_id)
         .join(DecisionOrganisation, DecisionOrganisation.organisation_id == pairs.c.member)
-        .distinct()
+        .join(Decision, Decision.id == DecisionOrganisation.decision_id)
+        .where(belonged(Decision.issued_on), *_issued_by(as_of))
     )
-    fined = involved.where(DecisionOrganisation.role == OrganisationRole.respondent).subquery()
-    involved_sub = involved.subquery()
-    decisions = (
-        select(involved_sub.c.head, func.count())
-        .join(Decision, Decision.id == involved_sub.c.decision_id)
-        .where(*_issued_by(as_of))
-        .group_by(involved_sub.c.head)
-    )
+    fined = involved.where(DecisionOrganisation.role == OrganisationRole.respondent).distinct().subquery()
+    involved_sub = involved.distinct().subquery()
+    decisions = select(involved_sub.c.head, func.count()).group_by(involved_sub.c.head)
     penalties = penalty_rows(
-        select(fined.c.head).join(Decision, Decision.id == fined.c.decision_id).where(*_issued_by(as_of)),
+        select(fined.c.head).join(Decision, Decision.id == fined.c.decision_id),
         as_of=as_of,
     )
     status = status_expr(as_of)
@@ -305,8 +286,41 @@ def group_records(session: Session, ids: list[int], *, as_of: dt.date | None) ->
         select(pairs.c.head, status, func.count())
         .join(Recommendation, Recommendation.organisation_id == pairs.c.member)
         .join(Decision, Decision.id == Recommendation.decision_id)
-        .where(*_issued_by(as_of))
+        .where(belonged(Decision.issued_on), *_issued_by(as_of))
         .group_by(pairs.c.head, status)
     )
     _fill(session, records, decisions=decisions, penalties=penalties, statuses=statuses)
-    return records
+
+
+def group_records(
+    session: Session, ids: list[int], *, as_of: dt.date | None
+) -> tuple[dict[int, GroupRecord], dict[int, GroupRecord]]:
+    """The group of each organisation (itself and its subsidiaries at every level) in two
+    readings, in a fixed number of queries for all of `ids`:
+
+    - as owned on the day read (today, or `as_of`): every decision of every member then;
+    - as owned at each decision: a member's decision counts where it belonged to the group on
+      the decision's day (its `organisation_count`: every organisation that belonged by then).
+    """
+    over_time = ownership.members_over_time(session, ids)
+    day = AsOf(as_of).today
+    now = ownership.members_on(over_time, day)
+    owned_now = {head: GroupRecord(organisation_count=len(group)) for head, group in now.items()}
+    _group_figures(
+        session,
+        owned_now,
+        [(head, m, None, None) for head, group in now.items() for m in sorted(group)],
+        as_of=as_of,
+    )
+    spans = [
+        (head, member, since, until)
+        for head, members in over_time.items()
+        for member, member_spans in sorted(members.items())
+        for since, until in member_spans
+        if since is None or since <= day
+    ]
+    owned_then = {
+        head: GroupRecord(organisation_count=len({m for h, m, _, _ in spans if h == head})) for head in ids
+    }
+    _group_figures(session, owned_then, spans, as_of=as_of)
+    return owned_now, owned_then

@@ -162,6 +162,7 @@ class Importer(Planner):
                 names = party.values.get("aliases", [])
                 aliases += [{"organisation_id": id, "position": i, "alias": a} for i, a in enumerate(names)]
                 after["aliases"] = list(names)
+                after["former_parents"] = []  # A CSV names no parent (organisations.snapshot).
             audit_entries.append(self._audit(kind[:-1], id, after))
         if aliases:
             insert_rows(self.session, OrganisationAlias, aliases)

@@ -24,10 +24,10 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "assessment": AssessmentCreate,
 }
 # Schema fields a CSV does not give (ids of records; the organisation's aliases, which the
-# mapping sets in its own table; an assessment's page of an archived copy, which a CSV cannot
-# name), and the fields a mapping adds: a decision's sources (each a URL), lists of the
-# decision's schema, and the roles of its regulator and organisations.
-NOT_MAPPED = {"aliases", "source_page"}
+# mapping sets in its own table, and the day it joined its parent; an assessment's page of an
+# archived copy, which a CSV cannot name), and the fields a mapping adds: a decision's sources
+# (each a URL), lists of the decision's schema, and the roles of its regulator and organisations.
+NOT_MAPPED = {"aliases", "parent_since", "source_page"}
 EXTRA_FIELDS: dict[str, dict[str, Any]] = {
     "decision": {
         "provisions": DecisionCreate.model_fields["provisions"].annotation,
