@@ -17,14 +17,29 @@ from starlette.types import Message, Send
 
 from app.access import public
 from app.api.common import problems
-from app.api.deps import Admin, DecisionSortParam, RecommendationSortParam, SessionDep, get_database
+from app.api.deps import (
+    Admin,
+    CaseSortParam,
+    DecisionSortParam,
+    OrganisationSortParam,
+    RecommendationSortParam,
+    RegulatorSortParam,
+    SessionDep,
+    get_database,
+)
 from app.api.idempotency import ApiRoute
 from app.config import get_settings
-from app.schemas.filters import DecisionFilter, RecommendationFilter
+from app.schemas.filters import (
+    CaseFilter,
+    DecisionFilter,
+    OrganisationFilter,
+    RecommendationFilter,
+    RegulatorFilter,
+)
 from app.services.exchange import record_import as exchange
 from app.services.reporting import csv_export
 from app.services.shared import audit
-from app.vocab import DecisionSort, RecommendationSort
+from app.vocab import CaseSort, DecisionSort, OrganisationSort, RecommendationSort, RegulatorSort
 
 router = APIRouter(route_class=ApiRoute, tags=["export and import"])
 SPOOL_BYTES = 8 << 20
@@ -162,4 +177,51 @@ def export_recommendations_csv(
         lambda s: csv_export.recommendation_rows(s, filters, sort=sort),
         media_type="text/csv; charset=utf-8",
         filename="recommendations.csv",
+    )
+
+
+@router.get("/export/organisations.csv", response_class=StreamingResponse, responses=problems(400, 422))
+@public
+def export_organisations_csv(
+    request: Request,
+    filters: Annotated[OrganisationFilter, Query()],
+    sort: OrganisationSortParam = OrganisationSort.name_asc,
+) -> StreamingResponse:
+    """Organisations matching the list's filters, in its order, with their decisions, compliance
+    and penalties by kind and currency (as of `as_of` when given), as CSV."""
+    return _party_csv(request, "organisations", filters, sort)
+
+
+@router.get("/export/regulators.csv", response_class=StreamingResponse, responses=problems(400, 422))
+@public
+def export_regulators_csv(
+    request: Request,
+    filters: Annotated[RegulatorFilter, Query()],
+    sort: RegulatorSortParam = RegulatorSort.name_asc,
+) -> StreamingResponse:
+    """Regulators matching the list's filters, with their decisions, the compliance of what they
+    recommended and their penalties by kind and currency (as of `as_of` when given), as CSV."""
+    return _party_csv(request, "regulators", filters, sort)
+
+
+@router.get("/export/cases.csv", response_class=StreamingResponse, responses=problems(400, 422))
+@public
+def export_cases_csv(
+    request: Request,
+    filters: Annotated[CaseFilter, Query()],
+    sort: CaseSortParam = CaseSort.title_asc,
+) -> StreamingResponse:
+    """Cases matching the list's filters, with their decisions, compliance and penalties by kind
+    and currency (as of `as_of` when given), as CSV."""
+    return _party_csv(request, "cases", filters, sort)
+
+
+def _party_csv(
+    request: Request, kind: str, filters: OrganisationFilter | RegulatorFilter | CaseFilter, sort: str
+) -> StreamingResponse:
+    return streamed(
+        request,
+        lambda s: csv_export.party_rows(s, kind, filters, sort=sort),
+        media_type="text/csv; charset=utf-8",
+        filename=f"{kind}.csv",
     )

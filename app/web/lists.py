@@ -87,19 +87,19 @@ def recommendation_list(request: Request, session: SessionDep) -> HTMLResponse:
 @router.get("/organisations", response_class=HTMLResponse, name="web_organisations")
 @public
 def organisation_list(request: Request, session: SessionDep) -> HTMLResponse:
-    return _list_page(request, session, organisations, forms.OrganisationQuery)
+    return _list_page(request, session, organisations, forms.OrganisationQuery, summary=True)
 
 
 @router.get("/regulators", response_class=HTMLResponse, name="web_regulators")
 @public
 def regulator_list(request: Request, session: SessionDep) -> HTMLResponse:
-    return _list_page(request, session, regulators, forms.RegulatorQuery)
+    return _list_page(request, session, regulators, forms.RegulatorQuery, summary=True)
 
 
 @router.get("/cases", response_class=HTMLResponse, name="web_cases")
 @public
 def case_list(request: Request, session: SessionDep) -> HTMLResponse:
-    return _list_page(request, session, cases, forms.CaseQuery)
+    return _list_page(request, session, cases, forms.CaseQuery, summary=True)
 
 
 SEARCH_PAGE = 20

@@ -4,7 +4,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import Case, CaseTag, Decision
@@ -15,7 +15,14 @@ from app.services.record.party_records import case_records
 from app.services.search.query import matches
 from app.services.shared import audit
 from app.services.shared.common import changed, check_version, get_or_404, labels, refuse_if_referenced
-from app.services.shared.pagination import ordered_pair, paginate
+from app.services.shared.pagination import (
+    SortKey,
+    count_rows,
+    grouped_counts,
+    ordered_pair,
+    paginate,
+    position,
+)
 from app.vocab import CaseSort, SearchType
 
 SORTS = {
@@ -80,6 +87,22 @@ def read(session: Session, *, case_id: int, as_of: dt.date | None) -> CaseRead:
     return read_many(session, [get_or_404(session, Case, case_id, options=LOAD)], as_of=as_of)[0]
 
 
+def filtered(filters: CaseFilter) -> Select[Case]:
+    """The cases the filters keep, unordered."""
+    stmt = select(Case).options(*LOAD)
+    if filters.tag:
+        # Case ignored, as on the decisions list.
+        tagged = func.lower(CaseTag.tag) == filters.tag.lower()
+        stmt = stmt.where(exists().where(CaseTag.case_id == Case.id, tagged))
+    if (clause := matches(filters.q, SearchType.case, Case.id)) is not None:
+        stmt = stmt.where(clause)
+    return stmt
+
+
+def sorts(filters: CaseFilter) -> dict[str, SortKey]:
+    return SORTS
+
+
 def list_(
     session: Session,
     filters: CaseFilter,
@@ -88,16 +111,27 @@ def list_(
     limit: int,
     cursor: str | None = None,
 ) -> Page[CaseRead]:
-    stmt = select(Case).options(*LOAD)
-    if filters.tag:
-        # Case ignored, as on the decisions list.
-        tagged = func.lower(CaseTag.tag) == filters.tag.lower()
-        stmt = stmt.where(exists().where(CaseTag.case_id == Case.id, tagged))
-    if (clause := matches(filters.q, SearchType.case, Case.id)) is not None:
-        stmt = stmt.where(clause)
-    rows, next_cursor = paginate(session, stmt, sorts=SORTS, sort=sort, limit=limit, cursor=cursor)
+    rows, next_cursor = paginate(
+        session, filtered(filters), sorts=SORTS, sort=sort, limit=limit, cursor=cursor
+    )
     items = read_many(session, [r[0] for r in rows], as_of=filters.as_of)
     return Page(items=items, next_cursor=next_cursor)
+
+
+def count(session: Session, filters: CaseFilter) -> int:
+    """How many cases the filters keep."""
+    return count_rows(session, filtered(filters))
+
+
+def start(session: Session, filters: CaseFilter, *, sort: str, cursor: str | None) -> int:
+    """How many of them come before the page `cursor` starts."""
+    return position(session, filtered(filters), sorts=SORTS, sort=sort, cursor=cursor)
+
+
+def facets(session: Session, filters: CaseFilter) -> dict[str, dict[str, int]]:
+    """How many cases each tag has among those the other filters keep (case of a tag ignored)."""
+    tagged = filtered(filters.without("tag")).join(CaseTag, CaseTag.case_id == Case.id)
+    return {"tag": grouped_counts(session, tagged, func.lower(CaseTag.tag))}
 
 
 def titles(session: Session, ids: Iterable[int] | None = None) -> dict[int, str]:

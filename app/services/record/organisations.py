@@ -4,7 +4,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, case, cast, distinct, func, literal_column, select
+from sqlalchemy import ColumnElement, Float, Select, case, cast, distinct, func, literal_column, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.errors import FieldError, Invalid
@@ -39,7 +39,15 @@ from app.services.shared.common import (
     labels,
     refuse_if_referenced,
 )
-from app.services.shared.pagination import SortKey, decimal_key, ordered_pair, paginate
+from app.services.shared.pagination import (
+    SortKey,
+    count_rows,
+    decimal_key,
+    grouped_counts,
+    ordered_pair,
+    paginate,
+    position,
+)
 from app.vocab import OrganisationRole, OrganisationSort, SearchType, Status
 
 # Without a figure (no penalty in the currency, no recommendation to share), an organisation
@@ -269,14 +277,8 @@ def name_clause(q: str | None) -> ColumnElement[bool] | None:
     return matches(q, SearchType.organisation, Organisation.id)
 
 
-def list_(
-    session: Session,
-    filters: OrganisationFilter,
-    *,
-    sort: str = OrganisationSort.name_asc,
-    limit: int,
-    cursor: str | None = None,
-) -> Page[OrganisationRead]:
+def filtered(filters: OrganisationFilter) -> Select[Organisation]:
+    """The organisations the filters keep, unordered."""
     stmt = select(Organisation).options(*LOAD)
     if filters.kind:
         stmt = stmt.where(Organisation.kind == filters.kind)
@@ -286,7 +288,17 @@ def list_(
         stmt = stmt.where(Organisation.parent_id == filters.parent_id)
     if filters.penalty_currency:
         stmt = stmt.where(_penalty_sum(filters.penalty_currency, filters.as_of) > 0)
-    elif sort in (OrganisationSort.penalties_asc, OrganisationSort.penalties_desc):
+    if (clause := name_clause(filters.q)) is not None:
+        stmt = stmt.where(clause)
+    return stmt
+
+
+def check_order(filters: OrganisationFilter, sort: str) -> None:
+    """Penalties are ordered in one currency, the filter's: without it, a 422 naming it."""
+    if not filters.penalty_currency and sort in (
+        OrganisationSort.penalties_asc,
+        OrganisationSort.penalties_desc,
+    ):
         raise Invalid(
             "Penalties in different currencies are never added: choose the currency to order by.",
             [
@@ -295,11 +307,40 @@ def list_(
                 )
             ],
         )
-    if (clause := name_clause(filters.q)) is not None:
-        stmt = stmt.where(clause)
-    rows, next_cursor = paginate(session, stmt, sorts=sorts(filters), sort=sort, limit=limit, cursor=cursor)
+
+
+def list_(
+    session: Session,
+    filters: OrganisationFilter,
+    *,
+    sort: str = OrganisationSort.name_asc,
+    limit: int,
+    cursor: str | None = None,
+) -> Page[OrganisationRead]:
+    check_order(filters, sort)
+    rows, next_cursor = paginate(
+        session, filtered(filters), sorts=sorts(filters), sort=sort, limit=limit, cursor=cursor
+    )
     items = read_many(session, [r[0] for r in rows], as_of=filters.as_of)
     return Page(items=items, next_cursor=next_cursor)
+
+
+def count(session: Session, filters: OrganisationFilter) -> int:
+    """How many organisations the filters keep."""
+    return count_rows(session, filtered(filters))
+
+
+def start(session: Session, filters: OrganisationFilter, *, sort: str, cursor: str | None) -> int:
+    """How many of them come before the page `cursor` starts."""
+    return position(session, filtered(filters), sorts=sorts(filters), sort=sort, cursor=cursor)
+
+
+def facets(session: Session, filters: OrganisationFilter) -> dict[str, dict[str, int]]:
+    """How many organisations each kind and each country has among those the other filters keep."""
+    return {
+        "kind": grouped_counts(session, filtered(filters.without("kind")), Organisation.kind),
+        "country": grouped_counts(session, filtered(filters.without("country")), Organisation.country),
+    }
 
 
 def names(session: Session, ids: Iterable[int] | None = None) -> dict[int, str]:

@@ -3,7 +3,7 @@
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from app.errors import Conflict, FieldError
@@ -15,7 +15,14 @@ from app.services.record.party_records import regulator_records
 from app.services.search.query import matches
 from app.services.shared import audit
 from app.services.shared.common import changed, check_version, get_or_404, labels, refuse_if_referenced
-from app.services.shared.pagination import ordered_pair, paginate
+from app.services.shared.pagination import (
+    SortKey,
+    count_rows,
+    grouped_counts,
+    ordered_pair,
+    paginate,
+    position,
+)
 from app.vocab import RegulatorSort, SearchType
 
 SORTS = {
@@ -94,6 +101,22 @@ def read(session: Session, *, regulator_id: int, as_of: dt.date | None) -> Regul
     return read_many(session, [get_or_404(session, Regulator, regulator_id)], as_of=as_of)[0]
 
 
+def filtered(filters: RegulatorFilter) -> Select[Regulator]:
+    """The regulators the filters keep, unordered."""
+    stmt = select(Regulator)
+    if filters.jurisdiction:
+        stmt = stmt.where(jurisdiction_clause(Regulator.jurisdiction, filters.jurisdiction))
+    if filters.kind:
+        stmt = stmt.where(Regulator.kind == filters.kind)
+    if (clause := matches(filters.q, SearchType.regulator, Regulator.id)) is not None:
+        stmt = stmt.where(clause)
+    return stmt
+
+
+def sorts(filters: RegulatorFilter) -> dict[str, SortKey]:
+    return SORTS
+
+
 def list_(
     session: Session,
     filters: RegulatorFilter,
@@ -102,16 +125,32 @@ def list_(
     limit: int,
     cursor: str | None = None,
 ) -> Page[RegulatorRead]:
-    stmt = select(Regulator)
-    if filters.jurisdiction:
-        stmt = stmt.where(jurisdiction_clause(Regulator.jurisdiction, filters.jurisdiction))
-    if filters.kind:
-        stmt = stmt.where(Regulator.kind == filters.kind)
-    if (clause := matches(filters.q, SearchType.regulator, Regulator.id)) is not None:
-        stmt = stmt.where(clause)
-    rows, next_cursor = paginate(session, stmt, sorts=SORTS, sort=sort, limit=limit, cursor=cursor)
+    rows, next_cursor = paginate(
+        session, filtered(filters), sorts=SORTS, sort=sort, limit=limit, cursor=cursor
+    )
     items = read_many(session, [r[0] for r in rows], as_of=filters.as_of)
     return Page(items=items, next_cursor=next_cursor)
+
+
+def count(session: Session, filters: RegulatorFilter) -> int:
+    """How many regulators the filters keep."""
+    return count_rows(session, filtered(filters))
+
+
+def start(session: Session, filters: RegulatorFilter, *, sort: str, cursor: str | None) -> int:
+    """How many of them come before the page `cursor` starts."""
+    return position(session, filtered(filters), sorts=SORTS, sort=sort, cursor=cursor)
+
+
+def facets(session: Session, filters: RegulatorFilter) -> dict[str, dict[str, int]]:
+    """How many regulators each kind and each country (a subdivision under its country) has among
+    those the other filters keep."""
+    return {
+        "kind": grouped_counts(session, filtered(filters.without("kind")), Regulator.kind),
+        "country": grouped_counts(
+            session, filtered(filters.without("jurisdiction")), func.substr(Regulator.jurisdiction, 1, 2)
+        ),
+    }
 
 
 def jurisdiction_clause(column: QueryableAttribute[str], jurisdiction: str) -> ColumnElement[bool]:

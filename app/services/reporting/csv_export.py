@@ -1,4 +1,5 @@
-"""CSV exports of decisions and recommendations, for spreadsheets and reports.
+"""CSV exports of decisions, recommendations, organisations, regulators and cases, for
+spreadsheets and reports.
 
 They take the lists' filters and `as_of` (the same SELECT builders, `decisions.filtered` and
 `recommendations.filtered`), read the derived columns through the same read models as the
@@ -28,11 +29,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Decision, Organisation
+from app.schemas.case import CaseRead
 from app.schemas.country import CountryRead
 from app.schemas.decision import DecisionRead
-from app.schemas.filters import DecisionFilter, RecommendationFilter
+from app.schemas.filters import (
+    CaseFilter,
+    DecisionFilter,
+    OrganisationFilter,
+    RecommendationFilter,
+    RegulatorFilter,
+)
+from app.schemas.organisation import OrganisationRead
 from app.schemas.recommendation import RecommendationRead
-from app.services.record import decisions, recommendations
+from app.schemas.regulator import RegulatorRead
+from app.services.record import cases, decisions, organisations, recommendations, regulators
 from app.services.shared.pagination import paginate
 from app.vocab import OrganisationRole, Status
 
@@ -234,6 +244,66 @@ def recommendation_rows(
         sort=sort,
         columns=RECOMMENDATION_COLUMNS,
         reads=reads,
+    )
+
+
+# The parties' lists: each one's own columns, then the figures of its record (as of `as_of`).
+PARTIES: dict[str, tuple[Any, type[BaseModel], tuple[str, ...]]] = {
+    "organisations": (
+        organisations,
+        OrganisationRead,
+        ("id", "name", "aliases", "kind", "country", "parent_id"),
+    ),
+    "regulators": (regulators, RegulatorRead, ("id", "name", "short_name", "jurisdiction", "kind")),
+    "cases": (cases, CaseRead, ("id", "title", "tags")),
+}
+
+
+def _plain(name: str) -> Callable[[Any], Any]:
+    def value(read: Any) -> Any:
+        found = getattr(read, name)
+        return _join(found) if isinstance(found, list) else getattr(found, "value", found)
+
+    return value
+
+
+def _money(kind: str, currency: str) -> Callable[[Any], Any]:
+    return lambda read: getattr(read, kind).get(currency)
+
+
+def party_rows(
+    session: Session,
+    kind: str,
+    filters: OrganisationFilter | RegulatorFilter | CaseFilter,
+    *,
+    sort: str,
+) -> Iterator[str]:
+    """CSV text of one of the parties' lists (`organisations`, `regulators`, `cases`) with the
+    filters and order of its page: its own columns, its decisions, its recommendations by
+    status, complied share and compliance, and one column per penalty kind (imposed, in force,
+    contested, ...) and per currency the record holds (empty where it has none)."""
+    service, read_model, plain = PARTIES[kind]
+    if isinstance(filters, OrganisationFilter):
+        organisations.check_order(filters, sort)
+    held = select(Decision.penalty_currency).where(Decision.penalty_currency.is_not(None)).distinct()
+    currencies = sorted(c for c in session.scalars(held) if c)
+    money = [name for name in read_model.model_fields if name.startswith("penalties")]
+    columns: list[tuple[str, Callable[[Any], Any]]] = [(name, _plain(name)) for name in plain]
+    columns += [
+        ("decisions", _field("decision_count")),
+        ("recommendations", lambda r: sum(r.recommendation_counts.values())),
+        *((f"recommendations_{s.value}", _count(s)) for s in Status),
+        ("complied_share", _field("complied_share")),
+        ("compliance", lambda r: r.compliance.value),
+    ]
+    columns += [(f"{m}_{currency}", _money(m, currency)) for currency in currencies for m in money]
+    return _pages(
+        session,
+        service.filtered(filters),
+        sorts=service.sorts(filters),
+        sort=sort,
+        columns=columns,
+        reads=lambda records: service.read_many(session, records, as_of=filters.as_of),
     )
 
 

@@ -182,6 +182,17 @@ def paginate(
     return rows, encode_cursor(sort, (value, last.id))
 
 
+def count_rows(session: Session, stmt: Select[Any]) -> int:
+    """How many rows `stmt` selects (its order and columns left aside)."""
+    return int(session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
+
+
+def grouped_counts(session: Session, stmt: Select[Any], value: SortColumn) -> dict[str, int]:
+    """How many of `stmt`'s rows have each value of `value` (NULL left out), in the value's order."""
+    counted = stmt.with_only_columns(value, func.count()).order_by(None).group_by(value).order_by(value)
+    return {str(k): int(n) for k, n in session.execute(counted) if k is not None}
+
+
 def position(
     session: Session, stmt: Select[Any], *, sorts: dict[str, SortKey], sort: str, cursor: str | None
 ) -> int:
