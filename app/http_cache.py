@@ -317,6 +317,9 @@ class HttpCaching:
         identity = hashlib.sha256(
             (headers.get("cookie", "") + "\n" + headers.get("authorization", "")).encode("latin-1")
         ).hexdigest()
+        # A feed is a page to a browser and Atom to a feed reader (app/api/feeds.py): its
+        # validator names the representation asked for.
+        accept = headers.get("accept", "") if scope["path"].startswith("/feeds/") else ""
         key = "\n".join(
             (
                 BUILD,
@@ -327,6 +330,7 @@ class HttpCaching:
                 scope["path"],
                 query,
                 identity,
+                accept,
             )
         )
         return 'W/"' + hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:24] + '"'

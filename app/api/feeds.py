@@ -1,6 +1,11 @@
 """Atom feeds: `/feeds/decisions.atom` (with the decision list's filters) and
 `/feeds/assessments.atom` (newest compliance changes), so a reader can follow one
-organisation, regulator, case or decision."""
+organisation, regulator, case or decision.
+
+A browser opening a feed (it asks for HTML before anything else) gets a page instead of the raw
+XML: the same entries, and the address to paste into a feed reader; feed readers (which ask for
+Atom, XML or anything) get the feed. The answer varies by `Accept`.
+"""
 
 from typing import Annotated, Any
 
@@ -13,6 +18,7 @@ from app.config import get_settings
 from app.schemas.filters import DecisionFilter
 from app.services.reporting import feeds
 from app.vocab import Status
+from app.web.templating import render
 
 router = APIRouter(
     prefix="/feeds", tags=["feeds"], dependencies=[Depends(current_token)], responses=problems(401)
@@ -29,21 +35,35 @@ def _base(request: Request) -> str:
     return (get_settings().base_url or str(request.base_url)).rstrip("/")
 
 
+def wants_html(accept: str) -> bool:
+    """Whether the client is a browser: it names HTML, before any XML or Atom type."""
+    kinds = [part.split(";")[0].strip().lower() for part in accept.split(",")]
+    html = next((i for i, k in enumerate(kinds) if k in ("text/html", "application/xhtml+xml")), None)
+    feed = next((i for i, k in enumerate(kinds) if "atom" in k or k.endswith("/xml")), None)
+    return html is not None and (feed is None or html < feed)
+
+
 def _feed(request: Request, session: Any, *, path: str, title: str, page: str, entries: Any) -> Response:
     """An Atom document for `path`, its id carrying the query that filters it and its title
-    the same filters in words, its alternate link the page showing the same list."""
+    the same filters in words, its alternate link the page showing the same list; for a
+    browser, the same as a page."""
     base = _base(request)
     query = request.url.query
     suffix = f"?{query}" if query else ""
     scope = feeds.scope_in_words(session, request.query_params.multi_items())
+    full_title = title + (f": {scope}" if scope else "")
+    found = entries(base)
+    if wants_html(request.headers.get("accept", "")):
+        context = {"title": full_title, "feed_url": str(request.url), "page_url": f"{base}{page}{suffix}"}
+        return render(request, "feed.html", context | {"entries": found}, headers={"Vary": "Accept"})
     body = feeds.render(
         feed_id=f"{base}{path}{suffix}",
-        title=title + (f": {scope}" if scope else ""),
+        title=full_title,
         self_url=str(request.url),
         alternate=f"{base}{page}{suffix}",
-        entries=entries(base),
+        entries=found,
     )
-    return Response(body, media_type=MEDIA_TYPE)
+    return Response(body, media_type=MEDIA_TYPE, headers={"Vary": "Accept"})
 
 
 @router.get("/decisions.atom", response_class=Response, responses=ATOM_RESPONSE)

@@ -105,3 +105,34 @@ def test_decisions_feed_reads_each_part_once(api: Api) -> None:
         entries = feeds.decision_entries(session, base="http://test", limit=50, filters=DecisionFilter())
     assert len(entries) == 5
     assert_each_part_read_once(seen)
+
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+READERS = ["application/atom+xml", "application/atom+xml, application/xml;q=0.9, */*;q=0.1", "*/*", ""]
+
+
+def test_a_browser_opening_a_feed_gets_a_page_and_a_feed_reader_the_feed(api: Api) -> None:
+    load_demo(api)
+    org = clearview_id(api)
+    url = f"/feeds/decisions.atom?organisation_id={org}"
+    page = api.get(url, headers={"Accept": BROWSER})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "Accept" in page.headers["vary"]
+    text = " ".join(page.text.split())
+    assert "This address is a feed: paste it into a feed reader" in text
+    assert f'value="http://testserver{url}"' in page.text
+    atom = feed(api, "/feeds/decisions.atom", organisation_id=str(org))
+    # The page lists the feed's entries, newest first, linking to the same pages.
+    first = atom.find("a:entry", NS)
+    assert first is not None
+    assert first.findtext("a:title", namespaces=NS) in page.text
+    for accept in READERS:
+        answer = api.get(url, headers={"Accept": accept} if accept else {})
+        assert answer.headers["content-type"].startswith("application/atom+xml"), accept
+        assert "Accept" in answer.headers["vary"]
+    # Each representation has its own validator: a browser's ETag never gets a feed reader a 304.
+    etag = page.headers["etag"]
+    assert api.get(url, headers={"Accept": "application/atom+xml"}).headers["etag"] != etag
+    again = api.get(url, headers={"Accept": BROWSER, "If-None-Match": etag})
+    assert again.status_code == 304
+    assert api.get(url, headers={"Accept": "*/*", "If-None-Match": etag}).status_code == 200
