@@ -23,11 +23,15 @@ router = APIRouter(include_in_schema=False)
 
 
 def _summary(session: Any, service: Any, query: Any) -> dict[str, Any]:
-    """A filtered list's total, where this page starts in it, and the counts of its facets."""
+    """A filtered list's total, where this page starts in it, the cursor of the page before
+    ("" for the first page, None on it), and the counts of its facets."""
     filters = query.filter()
     return {
         "total": service.count(session, filters),
         "start": service.start(session, filters, sort=query.sort, cursor=query.cursor),
+        "previous": service.previous(
+            session, filters, sort=query.sort, cursor=query.cursor, limit=query.limit
+        ),
         "facets": service.facets(session, filters),
         "filters": filters,
     }

@@ -87,3 +87,47 @@ def test_the_regulators_and_cases_lists_answer_too(api: Api) -> None:
         "AI; faces",
         "0",
     )
+
+
+PREVIOUS = re.compile(r'<a href="([^"]*)" rel="prev">')
+NEXT = re.compile(r'<a href="([^"]*)" rel="next">')
+
+
+def _walk(api: Api, path: str, **params: str) -> None:
+    """Forward to the last page, then back by "Previous page" to the first: each page back is the
+    page it was going forward (same rows, same position), and the first page has no previous."""
+    forward: list[str] = []
+    html = api.get(path, params=params).text
+    assert 'rel="prev"' not in html
+    while True:
+        forward.append(_rows(html))
+        found = NEXT.search(html)
+        if not found:
+            break
+        html = api.get(found.group(1).replace("&amp;", "&")).text
+    assert len(forward) >= 3, path
+    back = [forward[-1]]
+    while found := PREVIOUS.search(html):
+        html = api.get(found.group(1).replace("&amp;", "&")).text
+        back.append(_rows(html))
+    # Back on the first page, which has none before it.
+    assert back[::-1] == forward, path
+
+
+def _rows(html: str) -> str:
+    body = html[html.index("<tbody>") : html.index("</tbody>")]
+    position = re.search(r'id="list-range">([^<]+)<', html)
+    return (position.group(1) if position else "") + _text(body)
+
+
+def test_every_list_pages_back_as_it_pages_forward(api: Api) -> None:
+    orgs = _record(api)
+    for i in range(4):
+        api.organisation(f"Extra {i}")
+    _walk(api, "/organisations", limit="2")
+    _walk(api, "/organisations", limit="2", sort="-complied_share")
+    _walk(api, "/organisations", limit="2", sort="-decisions")
+    _walk(api, "/decisions", limit="2")
+    _walk(api, "/decisions", limit="2", sort="-penalty_amount")
+    _walk(api, "/recommendations", limit="1", sort="status")
+    assert orgs

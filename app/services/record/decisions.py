@@ -64,6 +64,7 @@ from app.services.shared.pagination import (
     ordered_pair,
     paginate,
     position,
+    previous_cursor,
     ranked,
 )
 from app.services.shared.planner import Plan
@@ -397,6 +398,14 @@ def start(session: Session, filters: DecisionFilter, *, sort: str, cursor: str |
     """How many matching decisions come before the page `cursor` starts."""
     stmt = filtered(filters, session=session)
     return position(session, stmt, sorts=sorts(filters.as_of), sort=sort, cursor=cursor)
+
+
+def previous(
+    session: Session, filters: DecisionFilter, *, sort: str, cursor: str | None, limit: int
+) -> str | None:
+    """The cursor of the page before the one `cursor` starts ("" for the first; None on it)."""
+    stmt = filtered(filters, session=session)
+    return previous_cursor(session, stmt, sorts=sorts(filters.as_of), sort=sort, limit=limit, cursor=cursor)
 
 
 def facets(session: Session, filters: DecisionFilter) -> dict[str, dict[str, int]]:

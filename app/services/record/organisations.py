@@ -47,6 +47,7 @@ from app.services.shared.pagination import (
     ordered_pair,
     paginate,
     position,
+    previous_cursor,
 )
 from app.vocab import OrganisationRole, OrganisationSort, SearchType, Status
 
@@ -333,6 +334,15 @@ def count(session: Session, filters: OrganisationFilter) -> int:
 def start(session: Session, filters: OrganisationFilter, *, sort: str, cursor: str | None) -> int:
     """How many of them come before the page `cursor` starts."""
     return position(session, filtered(filters), sorts=sorts(filters), sort=sort, cursor=cursor)
+
+
+def previous(
+    session: Session, filters: OrganisationFilter, *, sort: str, cursor: str | None, limit: int
+) -> str | None:
+    """The cursor of the page before the one `cursor` starts ("" for the first; None on it)."""
+    return previous_cursor(
+        session, filtered(filters), sorts=sorts(filters), sort=sort, limit=limit, cursor=cursor
+    )
 
 
 def facets(session: Session, filters: OrganisationFilter) -> dict[str, dict[str, int]]:

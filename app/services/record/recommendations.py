@@ -31,7 +31,15 @@ from app.services.compliance import AsOf
 from app.services.search.query import matches
 from app.services.shared import audit
 from app.services.shared.common import changed, check_references, check_version, get_or_404
-from app.services.shared.pagination import SortKey, date_key, ordered_pair, paginate, position, ranked
+from app.services.shared.pagination import (
+    SortKey,
+    date_key,
+    ordered_pair,
+    paginate,
+    position,
+    previous_cursor,
+    ranked,
+)
 from app.vocab import Role, SearchType, Status
 
 # Without a due day (or an assessment), a recommendation sorts after every dated one.
@@ -475,6 +483,15 @@ def count(session: Session, filters: RecommendationFilter) -> int:
 
 def start(session: Session, filters: RecommendationFilter, *, sort: str, cursor: str | None) -> int:
     return position(session, filtered(filters), sorts=sorts(filters.as_of), sort=sort, cursor=cursor)
+
+
+def previous(
+    session: Session, filters: RecommendationFilter, *, sort: str, cursor: str | None, limit: int
+) -> str | None:
+    """The cursor of the page before the one `cursor` starts ("" for the first; None on it)."""
+    return previous_cursor(
+        session, filtered(filters), sorts=sorts(filters.as_of), sort=sort, limit=limit, cursor=cursor
+    )
 
 
 def facets(session: Session, filters: RecommendationFilter) -> dict[str, dict[str, int]]:

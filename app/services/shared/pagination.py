@@ -64,9 +64,7 @@ def ranked(expr: ColumnElement[Any], codes: Sequence[str]) -> ColumnElement[int]
     return case({code: i for i, code in enumerate(codes)}, value=expr, else_=len(codes))
 
 
-def ordered_pair(
-    name: str, column: SortColumn, id_column: SortColumn, **options: Any
-) -> dict[str, SortKey]:
+def ordered_pair(name: str, column: SortColumn, id_column: SortColumn, **options: Any) -> dict[str, SortKey]:
     """`name` ascending and `-name` descending."""
     return {
         name: SortKey(column, id_column, **options),
@@ -180,6 +178,37 @@ def paginate(
     last = first if hasattr(first, "id") else rows[-1]
     value = getattr(rows[-1], SORT_VALUE) if key.computed else getattr(last, str(key.column.key))
     return rows, encode_cursor(sort, (value, last.id))
+
+
+def previous_cursor(
+    session: Session,
+    stmt: AnySelect,
+    *,
+    sorts: dict[str, SortKey],
+    sort: str,
+    limit: int,
+    cursor: str | None,
+) -> str | None:
+    """The cursor of the page before the one `cursor` starts, as a page of `limit` rows: None on
+    the first page (no cursor), "" when the page before is the first. Read backwards from the
+    cursor's row: the `limit` rows up to it are the page before, the one before them its cursor."""
+    if not cursor or sort not in sorts:
+        return None
+    key = sorts[sort]
+    value, last_id = decode_cursor(cursor, sort, key.parse, _python_type(key.column))
+    row = tuple_(key.column, key.id_column)
+    back = stmt.where(row >= (value, last_id) if key.descending else row <= (value, last_id))
+    order = (key.column, key.id_column)
+    back = back.order_by(*(order if key.descending else (c.desc() for c in order)))
+    if key.computed:
+        back = back.add_columns(key.column.label(SORT_VALUE))
+    rows = list(session.execute(back.limit(limit + 1)).all())
+    if len(rows) <= limit:
+        return ""
+    first = rows[-1][0]
+    before = first if hasattr(first, "id") else rows[-1]
+    found = getattr(rows[-1], SORT_VALUE) if key.computed else getattr(before, str(key.column.key))
+    return encode_cursor(sort, (found, before.id))
 
 
 def count_rows(session: Session, stmt: Select[Any]) -> int:
