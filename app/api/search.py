@@ -8,15 +8,14 @@ from app.access import public
 from app.api.common import READ
 from app.api.deps import DEFAULT_PAGE, Cursor, Limit, SessionDep
 from app.api.idempotency import ApiRoute
-from app.schemas.common import Page
-from app.schemas.search import SearchHit
+from app.schemas.search import SearchPage
 from app.services.search import engine as search_service
 from app.vocab import SearchType
 
 router = APIRouter(route_class=ApiRoute, prefix="/search", tags=["search"])
 
 
-@router.get("", response_model=Page[SearchHit], responses=READ)
+@router.get("", response_model=SearchPage, responses=READ)
 @public
 def search(
     session: SessionDep,
@@ -34,7 +33,7 @@ def search(
     ] = None,
     limit: Limit = DEFAULT_PAGE,
     cursor: Cursor = None,
-) -> Page[SearchHit]:
+) -> SearchPage:
     """Decisions (title, reference, summary), findings, recommendations, organisations (with
     their aliases), regulators (with their short names) and cases, best match first.
 

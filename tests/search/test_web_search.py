@@ -2,7 +2,9 @@
 
 import xml.etree.ElementTree as ET
 
+from app.models import Organisation
 from app.services import demo
+from app.vocab import OrganisationKind
 from tests.conftest import Api
 
 
@@ -82,3 +84,33 @@ def test_record_pages_link_their_feeds(api: Api) -> None:
     page = api.get(f"/recommendations/{rec}").text
     assert f'href="/feeds/assessments.atom?recommendation_id={rec}"' in page
     assert 'href="/feeds/decisions.atom"' in api.get("/").text
+
+
+def test_search_counts_its_hits_and_dates_them(api: Api) -> None:
+    load_demo(api)
+    found = api.ok(api.get("/api/v1/search", params={"q": "Clearview", "limit": 200}))
+    assert found["total_is_lower_bound"] is False and found["total"] == len(found["items"]) > 1
+    decisions = [h for h in found["items"] if h["type"] == "decision"]
+    assert decisions and all(h["issued_on"] and h["issued_on_precision"] for h in decisions)
+    # A recommendation's or finding's hit carries its decision's day; a party's none.
+    for hit in found["items"]:
+        if hit["type"] in ("recommendation", "finding"):
+            decision = api.ok(api.get(f"/api/v1/decisions/{hit['decision_id']}"))
+            assert hit["issued_on"] == decision["issued_on"]
+        if hit["type"] in ("organisation", "regulator", "case"):
+            assert hit["issued_on"] is None
+    # Narrowed to a kind, the count is the kind's.
+    orgs = api.ok(api.get("/api/v1/search", params={"q": "Clearview", "type": "organisation"}))
+    assert orgs["total"] == len(orgs["items"]) == 1
+    page = " ".join(api.get("/search", params={"q": "Clearview"}).text.split())
+    assert f"<strong>{found['total']}</strong> records found" in page
+    first = decisions[0]
+    assert f'<time datetime="{first["issued_on"]}">{first["issued_on"]}</time>' in page
+
+
+def test_a_common_word_is_counted_as_more_than_the_ranked(api: Api) -> None:
+    with api.db.transaction(actor="test") as session:
+        session.add_all(Organisation(name=f"Acme {i}", kind=OrganisationKind.company) for i in range(205))
+    found = api.ok(api.get("/api/v1/search", params={"q": "acme", "limit": 5}))
+    assert found["total_is_lower_bound"] is True and found["total"] == 200
+    assert "More than <strong>200</strong> records found" in api.get("/search", params={"q": "acme"}).text

@@ -15,6 +15,7 @@ each ranked by relevance over its newest `RANKED` matches only, so that a common
 no more than a rare one.
 """
 
+import datetime as dt
 import hashlib
 import html
 import math
@@ -37,11 +38,10 @@ from app.models import (
     Recommendation,
     Regulator,
 )
-from app.schemas.common import Page
-from app.schemas.search import SearchHit
+from app.schemas.search import SearchHit, SearchPage
 from app.services.search.query import CODES, TYPES, Query, parse
 from app.services.shared.pagination import decode_cursor, encode_cursor
-from app.vocab import SearchType
+from app.vocab import DatePrecision, SearchType
 
 # Weights of the title and body columns: a word in a title counts ten times one in a body.
 TITLE_WEIGHT, BODY_WEIGHT = 10.0, 1.0
@@ -199,14 +199,15 @@ def _order(hit: Hit) -> tuple[float, int]:
     return (-hit[1], -hit[0])
 
 
-def _page(search: "_Search", after: Hit | None, want: int) -> list[Hit]:
-    """The first `want` hits after the cursor's (key, score), in order of (score, key) down."""
+def _page(search: "_Search", after: Hit | None, want: int, *, few: bool) -> list[Hit]:
+    """The first `want` hits after the cursor's (key, score), in order of (score, key) down
+    (`few`: the query finds at most RANKED records, all ranked at once)."""
 
     def wanted(hit: Hit) -> bool:
         return after is None or (hit[1], hit[0]) < (after[1], after[0])
 
     named = search.named()
-    if len(search.older(0, 1 << 62, RANKED + 1)) <= RANKED:
+    if few:
         # Few matches (a rare word, or a common one with a rare one): all ranked, read at once.
         everything = search.newest(0)
         titled = search.titled(min(doc_id for doc_id, _ in everything)) if everything else set()
@@ -310,6 +311,8 @@ class Found:
     id: int
     decision_id: int | None = None
     page: int | None = None
+    issued_on: dt.date | None = None
+    precision: str | None = None
 
 
 def _titles(session: Session, keys: list[Key]) -> dict[Key, Found]:
@@ -320,28 +323,38 @@ def _titles(session: Session, keys: list[Key]) -> dict[Key, Found]:
         wanted.setdefault(kind, []).append(id)
     found: dict[Key, Found] = {}
     # Each: the key's id, the title, the decision, the record named (when not the key's), the page.
+    # The day of the decision a hit is or belongs to, and its precision (none for the others).
+    undated = (null(), null())
+    dated = (Decision.issued_on, Decision.issued_on_precision)
     queries = {
-        SearchType.decision: select(Decision.id, Decision.title, null(), null(), null()),
-        SearchType.finding: select(Finding.id, Finding.text, Finding.decision_id, null(), null()),
+        SearchType.decision: select(Decision.id, Decision.title, null(), null(), null(), *dated),
+        SearchType.finding: select(
+            Finding.id, Finding.text, Finding.decision_id, null(), null(), *dated
+        ).join(Decision, Decision.id == Finding.decision_id),
         SearchType.recommendation: select(
-            Recommendation.id, Recommendation.text, Recommendation.decision_id, null(), null()
-        ),
-        SearchType.organisation: select(Organisation.id, Organisation.name, null(), null(), null()),
-        SearchType.regulator: select(Regulator.id, Regulator.name, null(), null(), null()),
-        SearchType.case: select(Case.id, Case.title, null(), null(), null()),
+            Recommendation.id, Recommendation.text, Recommendation.decision_id, null(), null(), *dated
+        ).join(Decision, Decision.id == Recommendation.decision_id),
+        SearchType.organisation: select(Organisation.id, Organisation.name, null(), null(), null(), *undated),
+        SearchType.regulator: select(Regulator.id, Regulator.name, null(), null(), null(), *undated),
+        SearchType.case: select(Case.id, Case.title, null(), null(), null(), *undated),
         SearchType.document: select(
             DocumentPage.id,
             func.coalesce(Document.title, literal("Document ") + cast(Document.id, String)),
             null(),
             Document.id,
             DocumentPage.number,
+            *undated,
         ).join(Document, Document.id == DocumentPage.document_id),
     }
     for kind, ids in wanted.items():
         stmt = queries[kind]
         id_column = stmt.selected_columns[0]
-        for id, title, decision_id, named, page in session.execute(stmt.where(id_column.in_(ids))):
-            found[(kind, id)] = Found(_short(title), named if named is not None else id, decision_id, page)
+        for id, title, decision_id, named, page, issued_on, precision in session.execute(
+            stmt.where(id_column.in_(ids))
+        ):
+            found[(kind, id)] = Found(
+                _short(title), named if named is not None else id, decision_id, page, issued_on, precision
+            )
     return found
 
 
@@ -352,8 +365,9 @@ def search(
     types: list[SearchType] | None = None,
     limit: int,
     cursor: str | None = None,
-) -> Page[SearchHit]:
-    """The records `q` finds, best match first, a page at a time.
+) -> SearchPage:
+    """The records `q` finds, best match first, a page at a time, and how many it finds (up
+    to RANKED; beyond, "at least" that many: a common word's matches are not counted further).
 
     The order is by tier: records whose title or name is the query, then those the query
     finds in their title, then the rest. Within a tier the newest RANKED matches come by the
@@ -364,14 +378,16 @@ def search(
     """
     query = parse(q)
     if query.empty:
-        return Page(items=[], next_cursor=None)
+        return SearchPage(items=[], next_cursor=None)
     codes = sorted(CODES[t] for t in set(types or CODES))
     # A cursor belongs to its query and types: another search refuses it instead of
     # starting at a meaningless place.
     sort = "tier-" + hashlib.sha256(f"{query.fts5()}|{codes}".encode()).hexdigest()[:12]
     after = decode_cursor(cursor, sort, _score) if cursor else None
     dialect = session.get_bind().dialect.name
-    rows = _page(_Search(session, query, codes), (after[1], after[0]) if after else None, limit + 1)
+    found = _Search(session, query, codes)
+    matches = len(found.older(0, 1 << 62, RANKED + 1))
+    rows = _page(found, (after[1], after[0]) if after else None, limit + 1, few=matches <= RANKED)
     more = len(rows) > limit
     rows = rows[:limit]
     keys = [(TYPES[doc_id & 7], doc_id >> 3) for doc_id, _ in rows]
@@ -390,7 +406,14 @@ def search(
                 snippet=snippets.get(doc_id, ""),
                 decision_id=hit.decision_id,
                 page=hit.page,
+                issued_on=hit.issued_on,
+                issued_on_precision=DatePrecision(hit.precision) if hit.precision else None,
             )
         )
     next_cursor = encode_cursor(sort, (rows[-1][1], rows[-1][0])) if more else None
-    return Page(items=items, next_cursor=next_cursor)
+    return SearchPage(
+        items=items,
+        next_cursor=next_cursor,
+        total=min(matches, RANKED),
+        total_is_lower_bound=matches > RANKED,
+    )
