@@ -76,6 +76,7 @@ LABELS: dict[type[StrEnum], dict[str, str]] = {
         "recommendation": N_("Recommendation"),
         "order": N_("Order"),
         "undertaking": N_("Undertaking"),
+        "payment": N_("Payment of the penalty"),
     },
     vocab.AssertedBy: {
         "regulator": N_("Regulator"),

@@ -62,6 +62,9 @@ class RecommendationKind(StrEnum):
     recommendation = "recommendation"
     order = "order"
     undertaking = "undertaking"
+    # The obligation to pay a decision's penalty, made with the penalty and following it
+    # (app/services/payments): its own line, never in a compliance or its counts.
+    payment = "payment"
 
 
 class AssertedBy(StrEnum):

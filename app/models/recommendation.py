@@ -1,7 +1,9 @@
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, BigId, Versioned, enum_column, utcnow
@@ -49,6 +51,15 @@ class Recommendation(Versioned, Base):
         # Covers the overdue test (due_on, then status) without reading the rows.
         Index("ix_recommendations_due_on_status", "due_on", "status"),
         Index("ix_recommendations_last_assessed_on", "last_assessed_on", "id"),
+        # One obligation to pay per decision (app/services/payments): a merge or an import can
+        # never leave two for one penalty.
+        Index(
+            "ix_recommendations_payment",
+            "decision_id",
+            unique=True,
+            sqlite_where=sql_text("kind = 'payment'"),
+            postgresql_where=sql_text("kind = 'payment'"),
+        ),
     )
 
 
@@ -63,6 +74,9 @@ class Assessment(Base):
         BigId, ForeignKey("recommendations.id", ondelete="CASCADE")
     )
     status: Mapped[Status] = enum_column(Status)
+    # What was paid, in the penalty's currency: given with a partly paid (`partially_complied`)
+    # assessment of a payment obligation, and only there (app/services/payments).
+    amount_paid: Mapped[Decimal | None]
     # The day the status took effect.
     assessed_on: Mapped[dt.date]
     # How much of `assessed_on` its source gives (app/schemas/precision.py).
@@ -126,6 +140,7 @@ class Assessment(Base):
         CheckConstraint("retracted_at IS NULL OR NOT counted", name="retracted_not_counted"),
         CheckConstraint("(evidence_start IS NULL) = (evidence_end IS NULL)", name="evidence_pair"),
         CheckConstraint("source_page IS NULL OR source_page >= 1", name="source_page_positive"),
+        CheckConstraint("amount_paid IS NULL OR amount_paid >= 0", name="amount_paid_positive"),
         Index("ix_assessments_document_id", "document_id"),
     )
     __mapper_args__ = {"version_id_col": version}

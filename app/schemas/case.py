@@ -6,6 +6,7 @@ from pydantic import Field, field_validator
 from app.schemas.common import (
     CONTESTED,
     IN_FORCE,
+    PAID,
     CountedOutput,
     InputModel,
     LongText,
@@ -48,6 +49,7 @@ class CaseRead(OutputModel, CountedOutput):
     )
     penalties_in_force: dict[str, Decimal] = Field(default_factory=dict, description=IN_FORCE)
     penalties_contested: dict[str, Decimal] = Field(default_factory=dict, description=CONTESTED)
+    penalties_paid: dict[str, Decimal] = Field(default_factory=dict, description=PAID)
     jurisdictions: list[str] = Field(default_factory=list)
     compliance: Compliance = Compliance.none
     recommendation_counts: dict[Status, int] = Field(default_factory=dict)

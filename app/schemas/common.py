@@ -226,6 +226,12 @@ CONTESTED = (
     "Of the penalties in force, those contested (their decision under appeal or remitted), "
     "by currency (every currency imposed is named, 0 where none is contested)."
 )
+PAID = (
+    "Penalties paid, by currency, as the assessments of their payment obligations say: a "
+    "penalty paid counts whole, one partly paid its amount paid, one unpaid or contested 0. A "
+    "currency is named only where a payment of one of its penalties is recorded: none named "
+    'means "no payment recorded", never "unpaid".'
+)
 
 
 class CountedOutput(BaseModel):

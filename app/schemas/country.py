@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from app.schemas.common import CONTESTED, IN_FORCE, CountedOutput
+from app.schemas.common import CONTESTED, IN_FORCE, PAID, CountedOutput
 from app.vocab import Compliance, CountryBy, DecisionKind, JurisdictionKind, Status
 
 
@@ -21,6 +21,7 @@ class CountryRead(CountedOutput):
     penalties: dict[str, Decimal] = Field(description="Imposed, summed by ISO 4217 currency.")
     penalties_in_force: dict[str, Decimal] = Field(description=IN_FORCE)
     penalties_contested: dict[str, Decimal] = Field(description=CONTESTED)
+    penalties_paid: dict[str, Decimal] = Field(description=PAID)
     recommendation_counts: dict[Status, int] = Field(
         description="Recommendations counted under it, by status."
     )

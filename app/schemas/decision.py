@@ -291,6 +291,18 @@ class DecisionRead(OutputModel, CountedOutput):
         default=None,
         description="An imported decision's data set, file, row (its first) and mapping.",
     )
+    payment_id: int | None = Field(
+        default=None,
+        description="Its penalty's payment obligation (a recommendation of kind `payment`, addressed "
+        "to its first respondent), whose assessments say whether the penalty was paid; null "
+        "without a penalty or a respondent.",
+    )
+    penalty_paid: Decimal | None = Field(
+        default=None,
+        description="What its payment obligation says was paid, in the penalty's currency: the "
+        "whole penalty when paid, the amount paid when partly paid, 0 when unpaid or contested; "
+        'null when no payment is recorded ("no payment recorded", never "unpaid").',
+    )
 
     version: int = Field(description="Changes with every edit; sent back as the ETag.")
     created_at: dt.datetime

@@ -12,7 +12,15 @@ import pycountry
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from app.schemas.common import MAX_ID, Country, Currency, IsoDate
-from app.vocab import Compliance, CountryBy, DecisionKind, OrganisationKind, RegulatorKind, Status
+from app.vocab import (
+    Compliance,
+    CountryBy,
+    DecisionKind,
+    OrganisationKind,
+    RecommendationKind,
+    RegulatorKind,
+    Status,
+)
 
 FilterId = Annotated[int, Field(ge=1, le=MAX_ID, description="An integer id.")]
 
@@ -116,6 +124,9 @@ class RecommendationFilter(ListFilter):
     regulator_id: FilterId | None = None
     decision_id: FilterId | None = None
     reference: ReferenceText | None = None
+    kind: RecommendationKind | None = Field(
+        default=None, description="Only this kind (`payment`: the obligations to pay penalties)."
+    )
 
 
 class OrganisationFilter(ListFilter):

@@ -6,6 +6,7 @@ from pydantic import Field, field_validator
 from app.schemas.common import (
     CONTESTED,
     IN_FORCE,
+    PAID,
     CountedOutput,
     Country,
     Date,
@@ -74,6 +75,7 @@ class GroupRead(CountedOutput):
     penalties: dict[str, Decimal] = Field(description="Imposed where any of them is respondent, by currency.")
     penalties_in_force: dict[str, Decimal] = Field(description=IN_FORCE)
     penalties_contested: dict[str, Decimal] = Field(description=CONTESTED)
+    penalties_paid: dict[str, Decimal] = Field(description=PAID)
     compliance: Compliance
     recommendation_counts: dict[Status, int] = Field(description="Recommendations addressed to any of them.")
 
@@ -98,6 +100,7 @@ class OrganisationRead(OutputModel, CountedOutput):
     )
     penalties_in_force: dict[str, Decimal] = Field(default_factory=dict, description=IN_FORCE)
     penalties_contested: dict[str, Decimal] = Field(default_factory=dict, description=CONTESTED)
+    penalties_paid: dict[str, Decimal] = Field(default_factory=dict, description=PAID)
     compliance: Compliance = Compliance.none
     recommendation_counts: dict[Status, int] = Field(default_factory=dict)
     group: GroupRead | None = Field(

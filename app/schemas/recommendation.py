@@ -1,9 +1,21 @@
 import datetime as dt
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field, model_validator
 
-from app.schemas.common import Date, DbId, InputModel, LongText, OutputModel, ShortName, Title, Url, unchanged
+from app.schemas.common import (
+    Date,
+    DbId,
+    InputModel,
+    LongText,
+    Money,
+    OutputModel,
+    ShortName,
+    Title,
+    Url,
+    unchanged,
+)
 from app.schemas.precision import PartialDate, precise
 from app.vocab import AssertedBy, DatePrecision, Origin, RecommendationKind, Review, Status
 
@@ -18,7 +30,10 @@ class RecommendationCreate(InputModel):
     organisation_id: DbId = Field(description="The organisation the recommendation is addressed to.")
     reference: ShortName | None = Field(default=None, description=REFERENCE)
     text: LongText
-    kind: RecommendationKind = RecommendationKind.recommendation
+    kind: RecommendationKind = Field(
+        default=RecommendationKind.recommendation,
+        description="`payment` is made with a decision's penalty and follows it: it is not created here.",
+    )
     due_on: Date | None = None
 
 
@@ -66,6 +81,12 @@ ASSESSED_ON_PRECISION = (
 )
 
 
+AMOUNT_PAID = (
+    "What was paid, in the penalty's currency: given with a partly paid (`partially_complied`) "
+    "assessment of a payment obligation, and only there; never more than the penalty."
+)
+
+
 class AssessmentCreate(InputModel):
     status: Status
     assessed_on: PartialDate = Field(
@@ -84,6 +105,7 @@ class AssessmentCreate(InputModel):
     source_page: Annotated[int, Field(ge=1, le=100_000)] | None = Field(
         default=None, description="The page of the archived copy the quote is on (needs `document_id`)."
     )
+    amount_paid: Money | None = Field(default=None, description=AMOUNT_PAID)
 
     @model_validator(mode="before")
     @classmethod
@@ -110,6 +132,7 @@ class AssessmentRead(OutputModel):
     source_quote: str | None
     document_id: int | None = Field(description="The archived copy of the source, if one is kept.")
     source_page: int | None = Field(description="The page of the archived copy the quote is on.")
+    amount_paid: Decimal | None = Field(default=None, description=AMOUNT_PAID)
     recorded_at: dt.datetime
     # The alias reads the public name from the ORM row; the model is only built by validation
     # (from_attributes), never by keyword, so the plugin's check of dynamic aliases does not apply.

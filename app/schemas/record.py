@@ -15,6 +15,7 @@ from app.schemas.common import (
     DbId,
     InputModel,
     LongText,
+    Money,
     Name,
     Provision,
     Stripped,
@@ -212,6 +213,8 @@ class AssessmentItem(InputModel):
     source_quote: LongText | None = None
     document_id: DbId | None = None
     source_page: int | None = Field(default=None, ge=1, le=100_000)
+    # A partly paid assessment of a payment obligation: what was paid (written only there).
+    amount_paid: Money | None = None
     recorded_at: dt.datetime
     recorded_by: Actor
     retracted_at: dt.datetime | None = None

@@ -6,6 +6,7 @@ from pydantic import Field
 from app.schemas.common import (
     CONTESTED,
     IN_FORCE,
+    PAID,
     CountedOutput,
     InputModel,
     Jurisdiction,
@@ -50,5 +51,6 @@ class RegulatorRead(OutputModel, CountedOutput):
     )
     penalties_in_force: dict[str, Decimal] = Field(default_factory=dict, description=IN_FORCE)
     penalties_contested: dict[str, Decimal] = Field(default_factory=dict, description=CONTESTED)
+    penalties_paid: dict[str, Decimal] = Field(default_factory=dict, description=PAID)
     compliance: Compliance = Compliance.none
     recommendation_counts: dict[Status, int] = Field(default_factory=dict)

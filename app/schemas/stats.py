@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from app.schemas.common import CONTESTED, IN_FORCE
+from app.schemas.common import CONTESTED, IN_FORCE, PAID
 from app.vocab import Compliance, Status
 
 
@@ -37,3 +37,4 @@ class StatsRead(BaseModel):
     penalties: dict[str, Decimal] = Field(description="Penalties imposed, summed by ISO 4217 currency.")
     penalties_in_force: dict[str, Decimal] = Field(description=IN_FORCE)
     penalties_contested: dict[str, Decimal] = Field(description=CONTESTED)
+    penalties_paid: dict[str, Decimal] = Field(description=PAID)

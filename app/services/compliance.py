@@ -17,7 +17,10 @@
   standing relation.
 - Money: a penalty is imposed by its decision; in force unless its decision's standing is
   `overturned` (the vocabulary has no withdrawn decision); and of that, contested while its
-  standing is `under_appeal` or `remitted` (`PenaltyStanding`).
+  standing is `under_appeal` or `remitted` (`PenaltyStanding`). Its payment is an obligation of
+  its own (a recommendation of kind `payment`, app/services/record/payments.py), never counted
+  in a compliance nor in its counts (`IN_COMPLIANCE`): compliance is about what was recommended
+  or ordered, a fine's payment is its own line.
 
 Each can be asked "as of" a day (`AsOf`): decisions issued after it are not yet part of the
 record, and assessments dated after it are ignored. Without `as_of`, the current status kept
@@ -61,6 +64,7 @@ from app.vocab import (
     Compliance,
     Origin,
     PenaltyStanding,
+    RecommendationKind,
     Relation,
     Review,
     Standing,
@@ -77,6 +81,15 @@ COUNTS = Assessment.counted.is_(True)
 
 def counts(assessment: Assessment) -> bool:
     return bool(assessment.counted)
+
+
+# The recommendations a compliance (and its counts) is made of: every kind but the obligation to
+# pay a penalty, which is its own line (penalties paid). `in_compliance` is its Python twin.
+IN_COMPLIANCE = Recommendation.kind != RecommendationKind.payment.value
+
+
+def in_compliance(kind: RecommendationKind) -> bool:
+    return kind != RecommendationKind.payment
 
 
 # A suggestion: a machine reading below its import's bar, not yet reviewed (nor retracted). It
@@ -372,19 +385,20 @@ def decision_compliance_expr(as_of: dt.date | None) -> ColumnElement[Compliance]
     status = status_expr(as_of)
     return (
         select(compliance_sql(status))
-        .where(Recommendation.decision_id == Decision.id)
+        .where(Recommendation.decision_id == Decision.id, IN_COMPLIANCE)
         .correlate(Decision)
         .scalar_subquery()
     )
 
 
 def status_counts(session: Session, *where: ColumnElement[bool], as_of: dt.date | None) -> Counter[Status]:
-    """Number of recommendations in each status, among those matching `where`.
+    """Number of recommendations in each status, among those matching `where` (payment
+    obligations apart: they make no compliance).
 
     As of a day, recommendations of decisions issued after it are left out.
     """
     status = status_expr(as_of)
-    stmt = select(status.label("status"), func.count()).select_from(Recommendation)
+    stmt = select(status.label("status"), func.count()).select_from(Recommendation).where(IN_COMPLIANCE)
     if as_of is not None:
         stmt = stmt.join(Decision, Decision.id == Recommendation.decision_id).where(*AsOf(as_of).decisions())
     stmt = stmt.where(*where).group_by(status)
@@ -408,11 +422,15 @@ def review_counts(session: Session, *where: ColumnElement[bool], as_of: dt.date 
     is today's); as of a day, recommendations of decisions issued after it are left out."""
     beside = state_exprs(as_of)
     unreviewed = case((beside["status_reviewed"].is_(false()), 1), else_=0)
-    stmt = select(
-        func.count(beside["status_origin"]),
-        func.coalesce(func.sum(unreviewed), 0),
-        func.count(beside["suggested_status"]),
-    ).select_from(Recommendation)
+    stmt = (
+        select(
+            func.count(beside["status_origin"]),
+            func.coalesce(func.sum(unreviewed), 0),
+            func.count(beside["suggested_status"]),
+        )
+        .select_from(Recommendation)
+        .where(IN_COMPLIANCE)
+    )
     if as_of is not None:
         stmt = stmt.join(Decision, Decision.id == Recommendation.decision_id).where(*AsOf(as_of).decisions())
     assessed, machine, suggested = session.execute(stmt.where(*where)).one()
@@ -422,7 +440,7 @@ def review_counts(session: Session, *where: ColumnElement[bool], as_of: dt.date 
 # The current counts of many decisions, the statement built once (it is on every read).
 _COUNTS_NOW = (
     select(Recommendation.decision_id, Recommendation.status, func.count())
-    .where(Recommendation.decision_id.in_(bindparam("ids", expanding=True)))
+    .where(Recommendation.decision_id.in_(bindparam("ids", expanding=True)), IN_COMPLIANCE)
     .group_by(Recommendation.decision_id, Recommendation.status)
 )
 
@@ -440,7 +458,7 @@ def counts_by_decision(
         status = status_expr(as_of)
         rows = session.execute(
             select(Recommendation.decision_id, status, func.count())
-            .where(Recommendation.decision_id.in_(ids))
+            .where(Recommendation.decision_id.in_(ids), IN_COMPLIANCE)
             .group_by(Recommendation.decision_id, status)
         )
     for decision_id, s, n in rows:
@@ -480,7 +498,7 @@ def refresh_all(session: Session) -> None:
     session.execute(
         update(decisions).values(
             compliance=select(compliance_sql(Recommendation.status.expression))
-            .where(Recommendation.decision_id == Decision.id)
+            .where(Recommendation.decision_id == Decision.id, IN_COMPLIANCE)
             .correlate(Decision)
             .scalar_subquery(),
             updated_at=decisions.c.updated_at,

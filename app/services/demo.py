@@ -448,6 +448,9 @@ def load(session: Session) -> int:
             earlier_filter = RecommendationFilter(decision_id=earlier)
             earlier_recs = recommendations.list_(session, earlier_filter, limit=100)
             for rec_read in earlier_recs.items:
+                # The court's ruling speaks of the orders; it says nothing of the fine's payment.
+                if rec_read.kind == RecommendationKind.payment:
+                    continue
                 recommendations.add_assessment(
                     session,
                     recommendation_id=rec_read.id,

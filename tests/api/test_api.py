@@ -72,6 +72,9 @@ def record(api: Api) -> dict:
     }
 
 
+PAY = "Pay the penalty of EUR 20,000,000.00."
+
+
 def refs(page: dict) -> list[str]:
     return [d["reference"] for d in page["items"]]
 
@@ -165,20 +168,23 @@ def test_decision_filters(api: Api, record: dict, params: dict, expected: list[s
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
-        ({}, ["Stop offering", "Stop collecting", "Delete", "Delete Italian data", "Report back"]),
+        # The Italian fine's payment obligation, made with its penalty (app/services/record/payments.py).
+        ({}, [PAY, "Stop offering", "Stop collecting", "Delete", "Delete Italian data", "Report back"]),
         ({"status": "not_complied"}, ["Stop collecting", "Delete"]),
-        ({"status": "pending"}, ["Delete Italian data", "Report back"]),
+        ({"status": "pending"}, [PAY, "Delete Italian data", "Report back"]),
         ({"overdue": "true"}, ["Delete Italian data"]),
         ({"organisation_id": "rcmp"}, ["Report back"]),
         ({"regulator_id": "bc"}, ["Stop offering", "Stop collecting", "Delete", "Report back"]),
-        ({"decision_id": "itd"}, ["Delete Italian data"]),
+        ({"decision_id": "itd"}, [PAY, "Delete Italian data"]),
         ({"q": "delete"}, ["Delete", "Delete Italian data"]),
         ({"as_of": "2021-12-31"}, ["Stop offering", "Stop collecting", "Delete", "Report back"]),
         ({"status": "pending", "as_of": "2021-02-02"}, []),
         ({"status": "complied", "as_of": "2021-02-03"}, ["Stop offering"]),
+        ({"kind": "payment"}, [PAY]),
+        ({"kind": "order"}, ["Delete Italian data"]),
         (
             {"sort": "-id"},
-            ["Report back", "Delete Italian data", "Delete", "Stop collecting", "Stop offering"],
+            ["Report back", "Delete Italian data", "Delete", "Stop collecting", "Stop offering", PAY],
         ),
     ],
 )
@@ -237,7 +243,8 @@ def test_paging_recommendations_with_filter(api: Api, record: dict) -> None:
         ids += [r["id"] for r in page["items"]]
         if not (cursor := page["next_cursor"]):
             break
-    assert len(ids) == len(set(ids)) == 5
+    # Five, and the Italian fine's payment obligation.
+    assert len(ids) == len(set(ids)) == 6
 
 
 def test_limits(api: Api) -> None:

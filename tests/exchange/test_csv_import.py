@@ -114,7 +114,8 @@ def test_import_creates_matches_and_rejects_with_reasons(db: Database, tmp_path:
     assert rejected[9] == "blank row"
     assert rejected[10] == "11 fields where the header has 9"
     assert report.counts["decisions"]["created"] == 4
-    assert report.counts["recommendations"]["created"] == 5
+    # Five, and T-1's penalty's payment obligation.
+    assert report.counts["recommendations"]["created"] == 6
     # "unknown" is no assessment.
     assert report.counts["assessments"]["created"] == 4
     assert report.counts["regulators"]["created"] == 1
@@ -136,7 +137,10 @@ def test_import_creates_matches_and_rejects_with_reasons(db: Database, tmp_path:
         assert d2 is not None and d2.penalty_amount is None and d2.penalty_currency is None
         assert str(d2.issued_on) == "2020-01-01"
         statuses = sorted(r.status.value for r in s.scalars(select(Recommendation)))
-        assert statuses == ["complied", "not_complied", "pending", "pending", "pending"]
+        # T-1's three recommendations and two more, and T-1's penalty's payment obligation.
+        assert statuses == ["complied", "not_complied", "pending", "pending", "pending", "pending"]
+        [payment] = s.scalars(select(Recommendation).where(Recommendation.kind == "payment"))
+        assert payment.decision_id == d1.id and payment.text == "Pay the penalty of EUR 1,000.00."
         assert {a.recorded_by for a in s.scalars(select(Assessment))} == {"test"}
 
 

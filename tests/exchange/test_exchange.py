@@ -76,6 +76,14 @@ def build_record(api: Api) -> None:
         document_id=archived["id"],
         source_page=2,
     )
+    # The fine partly paid (the record's own fixture: the demo records no payment).
+    api.assess(
+        first["payment_id"],
+        "partially_complied",
+        "2020-09-01",
+        amount_paid="1000",
+        source_url="https://example.org/p",
+    )
 
 
 def export(api: Api) -> bytes:
@@ -107,7 +115,11 @@ def test_round_trip_gives_the_same_record(api: Api, other_api: Api) -> None:
     first = export(api)
     record = json.loads(first)
     assert record["format"] == "findings-tracker-record" and record["version"] == 2
-    assert [len(record[s]) for s in ("decisions", "recommendations", "assessments")] == [10, 9, 12]
+    # Recommendations: 9, and the payment obligations of the 6 penalties with a respondent.
+    assert [len(record[s]) for s in ("decisions", "recommendations", "assessments")] == [10, 15, 13]
+    assert sum(r["kind"] == "payment" for r in record["recommendations"]) == 6
+    # An amount paid is written where an assessment has one, and only there.
+    assert [a["amount_paid"] for a in record["assessments"] if "amount_paid" in a] == ["1000.00"]
     assert [len(record[s]) for s in ("documents", "blobs")] == [2, 2]
     assert record["documents"][0]["pages"] == ["Besluit", "Boete opgelegd"]
     # A decision's reported amounts are written where it has some, and only there.

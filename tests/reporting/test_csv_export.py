@@ -112,7 +112,9 @@ def test_csv_pages_give_the_same_rows(api: Api, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(csv_export, "PAGE", 2)
     assert read_csv(api, "/api/v1/export/recommendations.csv") == whole
     assert read_csv(api, "/api/v1/export/decisions.csv") == decisions
-    assert len(whole) == 8 and len(decisions) == 8
+    # The demo's 8 recommendations and the payment obligations of its 5 fines.
+    assert len(whole) == 13 and len(decisions) == 8
+    assert sum(r["kind"] == "payment" for r in whole) == 5
 
 
 # -- Queries: each part of a decision is read once ---------------------------------------------
@@ -207,7 +209,8 @@ def test_csv_columns_keep_their_order(api: Api) -> None:
             "/api/v1/export/decisions.csv",
             "id reference title kind issued_on issued_on_precision regulators jurisdictions organisations "
             "respondents case_id "
-            "penalty_amount penalty_currency penalty_standing provisions tags compliance standing "
+            "penalty_amount penalty_currency penalty_standing penalty_paid provisions tags compliance "
+            "standing "
             "recommendations "
             "recommendations_pending recommendations_complied recommendations_partially_complied "
             "recommendations_not_complied recommendations_disputed recommendations_withdrawn "

@@ -57,6 +57,7 @@ ONLY_WITH: dict[type[BaseModel], tuple[tuple[tuple[str, ...], Any], ...]] = {
         (("rule", "confidence", "evidence_start", "evidence_end"), None),
         (("reviewed_at", "reviewed_by"), None),
         (("corrects_id",), None),
+        (("amount_paid",), None),
     ),
 }
 

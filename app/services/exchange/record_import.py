@@ -60,8 +60,9 @@ from app.services.exchange.record_checks import (
     reset_sequences,
 )
 from app.services.exchange.record_export import consistent_read, export_record
-from app.services.record import ownership
+from app.services.record import ownership, payments
 from app.services.shared import audit
+from app.vocab import RecommendationKind, Status
 
 # Kept importable from here (the command line and the API use them).
 __all__ = ["consistent_read", "export_record", "import_record", "is_empty", "reset_sequences"]
@@ -90,6 +91,7 @@ class _Importer:
         self.recommendation_references: set[tuple[int, int, str]] = set()
         # organisation id -> (its periods under each parent, the former ones then the current, index)
         self.parents: dict[int, tuple[list[ownership.Period], int]] = {}
+        self.payments: dict[int, int] = {}  # payment obligation id -> its decision id
         self.issued_on: dict[int, dt.date] = {}
         self.related: list[tuple[int, int, Any]] = []  # (decision index, decision id, related list)
         self.counts: dict[str, int] = {s: 0 for s in SECTIONS}
@@ -258,6 +260,14 @@ class _Importer:
                     "unique",
                 )
             self.recommendation_references.add(key)
+        if m.kind == RecommendationKind.payment:
+            if m.decision_id in self.payments.values():
+                self.errors.add(
+                    f"recommendations[{i}].kind",
+                    f"decision {m.decision_id} has another payment obligation: one penalty, one obligation",
+                    "unique",
+                )
+            self.payments[m.id] = m.decision_id
         self.batches.add(Recommendation, m.model_dump() | {"status": "pending", "last_assessed_on": None})
         self._audit("recommendation", m.id, raw)
 
@@ -265,6 +275,15 @@ class _Importer:
         if not self._new_id("assessments", i, m.id):
             return
         self._ref(f"assessments[{i}].recommendation_id", "recommendations", m.recommendation_id)
+        if m.amount_paid is not None and (
+            m.recommendation_id not in self.payments or m.status != Status.partially_complied
+        ):
+            self.errors.add(
+                f"assessments[{i}].amount_paid",
+                "an amount paid goes only with a partly paid (partially_complied) assessment of a "
+                "payment obligation",
+                "not_partial",
+            )
         data = m.model_dump()
         # The file holds public attributions; an actor-shaped one (from an older export) is
         # reduced to its public form, so that no account is shown.
@@ -371,6 +390,11 @@ class _Importer:
         # Written past the ORM: every read document is made again before the commit.
         hooks.note_bulk_write(self.session, every_decision=True)
         reset_sequences(self.session)
+        # An export made before penalties had payment obligations: each penalised decision gets
+        # its own, as the migration gave them (a newer export holds them, and none is made).
+        # After the sequences are set: the new rows take ids past the imported ones.
+        decisions = list(self.session.scalars(select(Decision.id)))
+        payments.follow_many(self.session, decisions, actor=self.actor, now=dt.datetime.now(dt.UTC))
 
 
 def import_record(session: Session, fp: TextIO) -> dict[str, int]:

@@ -21,9 +21,10 @@ current read is one lookup and no assembly. Reads `as_of` a day still derive fro
   the other end of a new, changed or removed link (its `related_by` and standing); the
   decisions linked to or from one whose reference, title or issue date changed; the decision
   of a recommendation created, deleted, moved or whose kept status changed (its counts and
-  compliance). Writes past the ORM (the bulk imports) note theirs with `touch` or
-  `touch_all`. Before the commit (`_before_commit`) every noted document is rewritten once, in
-  the same transaction as the change: both are kept or neither.
+  compliance), or of a payment obligation written at all (what was paid). Writes past the ORM
+  (the bulk imports) note theirs with `touch` or `touch_all`. Before the commit
+  (`_before_commit`) every noted document is rewritten once, in the same transaction as the
+  change: both are kept or neither.
 - Names fan out (a regulator may have 40,000 decisions), so they are not stored: a document
   holds slots where the names of its regulators and parties (and the regulators'
   jurisdictions) go, filled at read time from one statement for a whole page (`fill`). A
@@ -84,6 +85,7 @@ from app.schemas.filters import DecisionFilter
 from app.services.record import decisions
 from app.services.shared.common import get_or_404
 from app.services.shared.pagination import paginate
+from app.vocab import RecommendationKind
 
 _DIRTY = "documents.dirty"  # ids of decisions whose document is to be rewritten
 _ALL = "documents.all"  # every document is to be rewritten
@@ -319,7 +321,11 @@ def _recommendation_written(_mapper: Any, _connection: Any, target: Recommendati
 
 
 def _recommendation_updated(mapper: Any, connection: Any, target: Recommendation) -> None:
-    if any(attributes.get_history(target, n).has_changes() for n in ("status", "decision_id")):
+    # A payment obligation's every write (a new assessment may change the amount paid, not the
+    # status) changes what its decision's read says was paid.
+    if target.kind == RecommendationKind.payment or any(
+        attributes.get_history(target, n).has_changes() for n in ("status", "decision_id")
+    ):
         _recommendation_written(mapper, connection, target)
 
 

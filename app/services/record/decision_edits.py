@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import Conflict, FieldError, Invalid
 from app.models import (
+    Assessment,
     Case,
     Decision,
     DecisionOrganisation,
@@ -37,7 +38,7 @@ from app.schemas.decision import (
     unpaired_penalty_field,
 )
 from app.schemas.precision import is_start, not_start
-from app.services.record import duplicates
+from app.services.record import duplicates, payments
 from app.services.record.decisions import CHILDREN, LOAD
 from app.services.shared import audit
 from app.services.shared.common import (
@@ -229,6 +230,7 @@ def create(session: Session, *, data: DecisionCreate) -> Decision:
         decision.id,
         snapshot(decision),
     )
+    payments.follow(session, decision)
     return decision
 
 
@@ -273,6 +275,7 @@ def update(
         before,
         snapshot(decision),
     )
+    payments.follow(session, decision)
     return decision
 
 
@@ -302,6 +305,16 @@ def add_reported_amount(
 def delete(session: Session, *, decision_id: int, expected_version: int | None) -> None:
     decision = get_or_404(session, Decision, decision_id, options=LOAD)
     check_version(decision, expected_version)
+    # Its payment obligation goes with it when nothing was recorded of it (else it is refused
+    # below, as any recommendation).
+    obligation = payments.obligation_of(session, decision_id)
+    if obligation is not None and not session.scalar(
+        select(Assessment.id).where(Assessment.recommendation_id == obligation.id).limit(1)
+    ):
+        gone = audit.row(obligation)
+        session.delete(obligation)
+        session.flush()
+        audit.deleted(session, "recommendation", obligation.id, gone)
     refuse_if_referenced(
         session,
         f"Decision {decision_id}",

@@ -54,6 +54,7 @@ from app.schemas.decision import (
 )
 from app.schemas.filters import DecisionFilter
 from app.services import compliance
+from app.services.record import payments
 from app.services.record.regulators import jurisdiction_clause
 from app.services.search.query import matches
 from app.services.shared.common import get_or_404, labels
@@ -265,6 +266,9 @@ def read_many(session: Session, decisions: list[Decision], *, as_of: dt.date | N
     """Read models for many decisions in a fixed number of queries."""
     ids = [d.id for d in decisions]
     counts = compliance.counts_by_decision(session, ids, as_of=as_of)
+    penalised = [d.id for d in decisions if d.penalty_amount is not None]
+    obligations = payments.obligation_ids(session, penalised)
+    paid = payments.paid_by_decision(session, list(obligations), as_of=as_of)
     linked = later_links(session, ids, as_of=as_of)
     loaded = parts(session, ids)
     origins = provenances(session, ids)
@@ -329,6 +333,8 @@ def read_many(session: Session, decisions: list[Decision], *, as_of: dt.date | N
                 # In the order of the codes, whatever order the database grouped them in
                 # (PostgreSQL's varies): the same read gives the same bytes.
                 recommendation_counts=dict(sorted(counts[d.id].items())),
+                payment_id=obligations.get(d.id),
+                penalty_paid=paid.get(d.id),
                 provenance=origins.get(d.id),
             )
         )

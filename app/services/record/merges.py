@@ -30,7 +30,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.schemas.organisation import OrganisationCreate
 from app.services import compliance
-from app.services.record import decision_edits, decisions, merge_log, organisations
+from app.services.record import decision_edits, decisions, merge_log, organisations, payments
 from app.services.shared import audit
 from app.services.shared.common import M, check_version, get_or_404
 from app.vocab import TargetType
@@ -261,6 +261,7 @@ def merge_decision(
     )
     before_merged, before_kept = decision_edits.snapshot(merged), decision_edits.snapshot(kept)
     image = merge_log.image(session, "decision", [decision_id, into])
+    payments.before_merge(session, merged_id=decision_id, into=into)
 
     # Parties, provisions, tags and sources the kept decision lacks.
     parties = {o.organisation_id for o in kept.organisations}
@@ -357,6 +358,8 @@ def merge_decision(
     _remember(session, "decision", decision_id, into)
     session.flush()
     compliance.refresh_decision(session, into)
+    # The kept penalty's obligation, to a respondent the merge may have brought.
+    payments.follow(session, kept)
     moved = {"recommendations": sorted(r.id for r in recs), "later_decisions_relinked": sorted(rewired)}
     merge_log.log(session, kind="decision", merged_id=decision_id, into_id=into, before=image, moved=moved)
     _audit_merge(
@@ -429,7 +432,9 @@ def preview(session: Session, *, kind: str, merged_id: int, into: int) -> list[s
         ]
     merged_d = get_or_404(session, Decision, merged_id, options=decisions.LOAD)
     kept_d = _target(session, Decision, into, "decision", decisions.LOAD)
-    recs = session.scalars(select(Recommendation.id).where(Recommendation.decision_id == merged_id)).all()
+    recs = session.scalars(
+        select(Recommendation.id).where(Recommendation.decision_id == merged_id, ~payments.IS_PAYMENT)
+    ).all()
     later = session.scalars(
         select(DecisionRelation.decision_id).where(DecisionRelation.related_decision_id == merged_id)
     ).all()
@@ -443,6 +448,11 @@ def preview(session: Session, *, kind: str, merged_id: int, into: int) -> list[s
         f"{len(merged_d.tags)} tag(s) and {len(merged_d.provisions)} provision(s) (those it lacks)",
         f"{len(later)} later decision(s) linking to it",
     ]
+    if (obligation := payments.obligation_of(session, merged_id)) is not None:
+        out.append(
+            f"its penalty's payment obligation (recommendation {obligation.id}): removed, one act "
+            "one payment (refused if a payment of it is recorded)"
+        )
     if merged_d.penalty_amount is not None and kept_d.penalty_amount is not None:
         theirs = f"{merged_d.penalty_currency} {merged_d.penalty_amount:,.2f}"
         ours = f"{kept_d.penalty_currency} {kept_d.penalty_amount:,.2f}"

@@ -28,6 +28,7 @@ from app.schemas.recommendation import (
 )
 from app.services import compliance
 from app.services.compliance import AsOf
+from app.services.record import payments
 from app.services.search.query import matches
 from app.services.shared import audit
 from app.services.shared.common import changed, check_references, check_version, get_or_404
@@ -148,6 +149,7 @@ def check_reference_free(
 
 
 def create(session: Session, *, data: RecommendationCreate) -> Recommendation:
+    payments.check_not_payment(data.kind)
     _check_refs(session, data)
     check_reference_free(session, data.decision_id, data.organisation_id, data.reference)
     rec = Recommendation(**data.model_dump())
@@ -168,9 +170,20 @@ def update(
     rec = get_or_404(session, Recommendation, recommendation_id)
     check_version(rec, expected_version)
     _check_refs(session, data)
+    values = data.model_dump(exclude_unset=True)
+    if rec.kind == payments.PAYMENT:
+        # It follows its penalty: only its number and due day are edited by hand.
+        for name in ("kind", "decision_id", "organisation_id", "text"):
+            if name in values and values[name] != getattr(rec, name):
+                raise Invalid(
+                    f"Recommendation {rec.id} is the payment obligation of decision "
+                    f"{rec.decision_id}'s penalty: its {name} follows the decision.",
+                    [FieldError(name, "follows the decision's penalty", "payment_follows_penalty")],
+                )
+    else:
+        payments.check_not_payment(values.get("kind"))
     before = audit.row(rec)
     old_decision = rec.decision_id
-    values = data.model_dump(exclude_unset=True)
     check_reference_free(
         session,
         values.get("decision_id", rec.decision_id),
@@ -198,6 +211,7 @@ def delete(session: Session, *, recommendation_id: int, expected_version: int | 
     mistake then cannot erase what was said about compliance)."""
     rec = get_or_404(session, Recommendation, recommendation_id)
     check_version(rec, expected_version)
+    payments.refuse_delete(rec)
     history = [
         audit.row(a)
         for a in session.scalars(
@@ -233,6 +247,7 @@ def add_assessment(
 ) -> Assessment:
     rec = get_or_404(session, Recommendation, recommendation_id)
     check_assessed_on(data, today)
+    payments.check_assessment(session, rec, data.status, data.amount_paid)
     check_document(session, data.document_id, data.source_page)
     assessment = Assessment(
         recommendation_id=rec.id,
@@ -397,6 +412,8 @@ def filtered(filters: RecommendationFilter) -> Select[Recommendation]:
         stmt = stmt.where(Recommendation.decision_id == decision_id)
     if reference is not None:
         stmt = stmt.where(Recommendation.reference == reference)
+    if filters.kind is not None:
+        stmt = stmt.where(Recommendation.kind == filters.kind.value)
     if regulator_id is not None:
         stmt = stmt.where(
             exists().where(

@@ -34,7 +34,14 @@ from app.models import (
 )
 from app.schemas.country import CountryList, CountryRead
 from app.schemas.filters import CountryFilter, country_name, known_country
-from app.services.compliance import AsOf, complied_share, derive_compliance, overdue_clause, status_expr
+from app.services.compliance import (
+    IN_COMPLIANCE,
+    AsOf,
+    complied_share,
+    derive_compliance,
+    overdue_clause,
+    status_expr,
+)
 from app.services.record.party_records import PenaltyTotals, penalty_rows
 from app.services.reporting.stats import cached
 from app.vocab import (
@@ -153,7 +160,9 @@ def compare(
         )
         of_decision = select(pairs.c.code).join(Decision, Decision.id == pairs.c.decision_id).where(*where)
         penalised = of_decision
-        recommended = of_decision.join(Recommendation, Recommendation.decision_id == Decision.id)
+        recommended = of_decision.join(Recommendation, Recommendation.decision_id == Decision.id).where(
+            IN_COMPLIANCE
+        )
     else:
         country = Organisation.country
         pairs = (
@@ -179,7 +188,7 @@ def compare(
             .select_from(Recommendation)
             .join(Organisation, Organisation.id == Recommendation.organisation_id)
             .join(Decision, Decision.id == Recommendation.decision_id)
-            .where(country.is_not(None), *where)
+            .where(country.is_not(None), IN_COMPLIANCE, *where)
         )
 
     found: dict[str, CountryFigures] = {}
@@ -191,8 +200,8 @@ def compare(
 
     for code, n in session.execute(of_decision.add_columns(func.count()).group_by(pairs.c.code)):
         figures(str(code)).decision_count = int(n)
-    for code, currency, standing, total in session.execute(penalty_rows(penalised, as_of=as_of)):
-        figures(str(code)).money.add(str(currency), PenaltyStanding(standing), total)
+    for code, currency, standing, total, paid in session.execute(penalty_rows(penalised, as_of=as_of)):
+        figures(str(code)).money.add(str(currency), PenaltyStanding(standing), total, paid)
     owner = recommended.selected_columns[0]
     for code, value, n in session.execute(
         recommended.add_columns(status, func.count()).group_by(owner, status)

@@ -111,8 +111,13 @@ DECISION_SPECIAL: dict[str, list[tuple[str, Callable[[DecisionRead], Any]]]] = {
     "penalty_currency": [
         ("penalty_currency", _field("penalty_currency")),
         ("penalty_standing", _field("penalty_standing")),
+        # What its payment obligation says was paid (empty: no payment recorded).
+        ("penalty_paid", _field("penalty_paid")),
     ],
     "penalty_standing": [],
+    "penalty_paid": [],
+    # The obligation is a row of the recommendations CSV (kind `payment`, this decision's id).
+    "payment_id": [],
     "provisions": [("provisions", lambda d: _join(d.provisions))],
     # Figures of the same act reported in other currencies (never in a total): "9000000.00 EUR;
     # ...", not the models' text.
@@ -309,7 +314,8 @@ def party_rows(
 
 def country_table(items: list[CountryRead]) -> str:
     """The countries' comparison as CSV text: one row per jurisdiction, its recommendations by
-    status, and three columns per currency any of them names (imposed, in force, contested)."""
+    status, and four columns per currency any of them names (imposed, in force, contested,
+    paid: empty where no payment is recorded)."""
     currencies = sorted({c for item in items for c in item.penalties})
     header: list[Any] = ["jurisdiction", "name", "kind", "decisions", "recommendations"]
     header += [f"recommendations_{s.value}" for s in Status]
@@ -319,6 +325,7 @@ def country_table(items: list[CountryRead]) -> str:
             f"penalties_{currency}",
             f"penalties_in_force_{currency}",
             f"penalties_contested_{currency}",
+            f"penalties_paid_{currency}",
         ]
     rows: list[list[Any]] = [header]
     for item in items:
@@ -331,6 +338,7 @@ def country_table(items: list[CountryRead]) -> str:
                 item.penalties.get(currency),
                 item.penalties_in_force.get(currency),
                 item.penalties_contested.get(currency),
+                item.penalties_paid.get(currency),
             ]
         rows.append(row)
     return BOM + _rows_to_text(rows)

@@ -104,10 +104,10 @@ def _compute(session: Session, *, as_of: dt.date | None) -> StatsRead:
 
     # The sums are over amounts that are not NULL, and an amount always has its currency.
     money = PenaltyTotals()
-    for _, currency, standing, total in session.execute(
+    for _, currency, standing, total, paid in session.execute(
         penalty_rows(select(literal(0)).select_from(Decision).where(*issued), as_of=as_of)
     ):
-        money.add(str(currency), PenaltyStanding(standing), total)
+        money.add(str(currency), PenaltyStanding(standing), total, paid)
 
     return StatsRead(
         as_of=as_of,

@@ -60,6 +60,7 @@ from app.services.exchange.csv.bulk import audit_row, insert_rows, inserted_ids
 from app.services.exchange.csv.mapping import Mapping_, RowError, fold
 from app.services.exchange.csv.plan import Planner
 from app.services.exchange.csv.rows import Plan, PlannedRow, Rejection, Report, read_rows, reason_of
+from app.services.record import payments
 from app.services.record.decisions import CHILDREN
 from app.services.shared import audit
 from app.vocab import Compliance, Origin, Review, Status
@@ -81,6 +82,8 @@ class Importer(Planner):
     # is (where its records came from).
     source: tuple[str | None, str, int] | None = None
     run: ImportRun | None = None
+    # The payment obligations the batch being written made (counted once it is kept).
+    obligations: int = 0
 
     # Writing -----------------------------------------------------------------------------
 
@@ -113,6 +116,9 @@ class Importer(Planner):
                 cache.ids[key] = id
                 cache.name_of[id] = names[key][0]
             self.report.counts[kind]["created"] += len(key_ids)
+        # The payment obligations of the batch's penalties (`_write`).
+        self.report.counts["recommendations"]["created"] += self.obligations
+        self.obligations = 0
         for plan in plans:
             assert plan.decision_id is not None
             self.references[plan.reference] = plan.decision_id
@@ -220,6 +226,9 @@ class Importer(Planner):
         self._provenance(plans, decision_ids, rec_ids, assessment_ids, owners)
         # One audit entry per created record, in the order the services would write them.
         insert_rows(self.session, AuditEntry, [e | {"at": now} for e in entries])
+        # Each penalised decision's payment obligation, as `decision_edits.create` makes it.
+        # (Counted with the batch's recommendations once it is kept: `_count`.)
+        self.obligations = len(payments.follow_many(self.session, decision_ids, actor=self.actor, now=now))
         # Written past the ORM: their read documents and alert events are made before the commit.
         hooks.note_bulk_write(
             self.session,

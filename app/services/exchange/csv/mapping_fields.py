@@ -27,7 +27,9 @@ SCHEMAS: dict[str, type[BaseModel]] = {
 # mapping sets in its own table, and the day it joined its parent; an assessment's page of an
 # archived copy, which a CSV cannot name), and the fields a mapping adds: a decision's sources
 # (each a URL), lists of the decision's schema, and the roles of its regulator and organisations.
-NOT_MAPPED = {"aliases", "parent_since", "source_page"}
+# (Nor an amount paid: a CSV's recommendations are its own, and an amount paid is said only of
+# the payment obligation a penalty makes, through the API or the pages.)
+NOT_MAPPED = {"aliases", "parent_since", "source_page", "amount_paid"}
 EXTRA_FIELDS: dict[str, dict[str, Any]] = {
     "decision": {
         "provisions": DecisionCreate.model_fields["provisions"].annotation,

@@ -44,7 +44,7 @@ from app.services.exchange.csv.rows import (
 )
 from app.services.record import decision_edits, duplicates, name_keys, recommendations
 from app.services.shared import audit
-from app.vocab import Origin, Review
+from app.vocab import Origin, RecommendationKind, Review
 
 # How the import report names a match of each kind (app/services/record/duplicates.py).
 VERBS = {
@@ -357,6 +357,9 @@ class Planner:
             rec = RecommendationCreate.model_validate(values | {"decision_id": 1, "organisation_id": 1})
         except ValidationError as exc:
             raise RowError(validation_reason(exc, "recommendation")) from exc
+        if rec.kind == RecommendationKind.payment:
+            # A penalty's obligation to pay is made with the penalty (its amount and currency).
+            raise RowError("recommendation.kind: payment is made with the decision's penalty, not from a row")
         assessment, provenance = None, {}
         if self.mapping.has("assessment"):
             # No status (such as an "unknown" position) means no assessment for this row.
