@@ -209,6 +209,7 @@ def organisation_page(request: Request, organisation_id: Id, session: SessionDep
     def build(as_of: dt.date | None) -> dict[str, Any]:
         org = organisations.read(session, organisation_id=organisation_id, as_of=as_of)
         subsidiaries = organisations.list_(session, OrganisationFilter(parent_id=organisation_id), limit=100)
+        formerly = organisations.former_subsidiaries(session, organisation_id)
         parent_names = organisations.names(
             session, {p.parent_id for p in org.former_parents} | ({org.parent_id} if org.parent_id else set())
         )
@@ -225,6 +226,7 @@ def organisation_page(request: Request, organisation_id: Id, session: SessionDep
                 organisations.names(session, members).items(), key=lambda m: m[1].casefold()
             ),
             "subsidiaries": subsidiaries.items,
+            "former_subsidiaries": formerly,
             "parent_name": parent,
             "parent_names": parent_names,
             "review": review,

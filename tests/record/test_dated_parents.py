@@ -229,6 +229,8 @@ def test_the_page_says_the_periods_and_both_group_readings(api: Api) -> None:
     meta = " ".join(api.get(f"/organisations/{g['meta']['id']}").text.split())
     assert "Its group: 2 organisations" in meta and "As owned at each decision" in meta
     assert "of 3 organisations that belonged at some time" in meta
+    assert "Former subsidiaries</dt><dd><a" in meta
+    assert "Oculus</a> (from 2014-03-25 until 2020-06-01)" in meta
 
 
 def test_the_form_sets_the_day_and_keeps_the_former_parents(api: Api) -> None:

@@ -353,6 +353,20 @@ def facets(session: Session, filters: OrganisationFilter) -> dict[str, dict[str,
     }
 
 
+def former_subsidiaries(session: Session, organisation_id: int) -> list[dict[str, Any]]:
+    """The organisations that belonged to this one before, each period with the name, by name."""
+    rows = session.execute(
+        select(
+            Organisation.id, Organisation.name, OrganisationFormerParent.since, OrganisationFormerParent.until
+        )
+        .join(OrganisationFormerParent, OrganisationFormerParent.organisation_id == Organisation.id)
+        .where(OrganisationFormerParent.parent_id == organisation_id)
+        .order_by(Organisation.name, Organisation.id, OrganisationFormerParent.until)
+        .limit(100)
+    )
+    return [{"id": i, "name": n, "since": since, "until": until} for i, n, since, until in rows]
+
+
 def names(session: Session, ids: Iterable[int] | None = None) -> dict[int, str]:
     """Organisation names by id (every organisation, by name, when ids is None)."""
     return labels(session, Organisation.id, Organisation.name, ids)
