@@ -92,6 +92,36 @@ def test_organisations_ordered_by_decisions_and_by_share_complied(api: Api) -> N
     assert _names(api, sort="complied_share") == ["Alpha", "Beta", "Gamma", "Delta"]
     # As of 2022, Beta had complied with nothing yet and Alpha with all (ties by id, descending).
     assert _names(api, sort="-complied_share", as_of="2022-12-31") == ["Gamma", "Alpha", "Beta", "Delta"]
+    # The order is the reads' complied_share, in which a fine's obligation to pay counts for
+    # nothing: Eta complied with its one recommendation and has four fines unpaid (1 of 5, were
+    # the obligations counted, below Beta's 1 of 4 and Gamma's 1 of 2).
+    cnil = api.regulator("Garante", "IT")
+    eta = api.organisation("Eta")
+    for ref, day in (
+        ("G-1", "2023-01-01"),
+        ("G-2", "2023-02-01"),
+        ("G-3", "2023-03-01"),
+        ("G-4", "2023-04-01"),
+    ):
+        api.decision(
+            cnil["id"],
+            reference=ref,
+            issued_on=day,
+            kind="fine",
+            penalty_amount="10",
+            penalty_currency="EUR",
+            organisations=[{"organisation_id": eta["id"], "role": "respondent"}],
+        )
+    order = api.decision(cnil["id"], reference="G-5", issued_on="2023-01-01")
+    api.assess(api.recommendation(order["id"], eta["id"], "Stop")["id"], "complied", "2023-06-01")
+    shares = [
+        o["complied_share"] for o in _items(api, sort="-complied_share") if o["complied_share"] is not None
+    ]
+    assert shares == sorted(shares, reverse=True) == [1.0, 1.0, 0.5, 0.0]
+
+
+def _items(api: Api, **params: Any) -> list[dict[str, Any]]:
+    return api.ok(api.get("/api/v1/organisations", params={"limit": 50, **params}))["items"]
 
 
 def test_the_organisations_page_orders_by_penalties(api: Api) -> None:

@@ -26,7 +26,7 @@ from app.schemas.organisation import (
     OrganisationRead,
     OrganisationUpdate,
 )
-from app.services.compliance import AsOf, status_expr
+from app.services.compliance import IN_COMPLIANCE, AsOf, status_expr
 from app.services.record import ownership
 from app.services.record.party_records import group_records, organisation_records
 from app.services.search.query import matches
@@ -103,7 +103,7 @@ def sorts(filters: OrganisationFilter) -> dict[str, SortKey]:
         select(cast(func.sum(complied), Float) / func.nullif(func.sum(counted), 0))
         .select_from(Recommendation)
         .join(Decision, Decision.id == Recommendation.decision_id)
-        .where(Recommendation.organisation_id == Organisation.id, *AsOf(as_of).decisions())
+        .where(Recommendation.organisation_id == Organisation.id, IN_COMPLIANCE, *AsOf(as_of).decisions())
         .scalar_subquery()
     )
     # Without a currency the list refuses to order by penalties (`list_`); the key is there for
