@@ -249,7 +249,7 @@ def delete(session: Session, *, organisation_id: int, expected_version: int | No
 def read_many(session: Session, orgs: list[Organisation], *, as_of: dt.date | None) -> list[OrganisationRead]:
     ids = [o.id for o in orgs]
     records = organisation_records(session, ids, as_of=as_of)
-    groups, groups_then = group_records(session, ids, as_of=as_of)
+    groups, groups_then = group_records(session, ids, as_of=as_of, own=records)
     return [
         OrganisationRead.model_validate(
             {

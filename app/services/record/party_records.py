@@ -315,7 +315,7 @@ def _group_figures(
 
 
 def group_records(
-    session: Session, ids: list[int], *, as_of: dt.date | None
+    session: Session, ids: list[int], *, as_of: dt.date | None, own: dict[int, Record] | None = None
 ) -> tuple[dict[int, GroupRecord], dict[int, GroupRecord]]:
     """The group of each organisation (itself and its subsidiaries at every level) in two
     readings, in a fixed number of queries for all of `ids`:
@@ -323,17 +323,14 @@ def group_records(
     - as owned on the day read (today, or `as_of`): every decision of every member then;
     - as owned at each decision: a member's decision counts where it belonged to the group on
       the decision's day (its `organisation_count`: every organisation that belonged by then).
+
+    An organisation that never had a subsidiary is its own group: given its own record (`own`,
+    as `organisation_records` reads it), its group is that record, with no query (most
+    organisations; a page of 500 of them took 5.5 s to count through the members' table).
     """
     over_time = ownership.members_over_time(session, ids)
     day = AsOf(as_of).today
     now = ownership.members_on(over_time, day)
-    owned_now = {head: GroupRecord(organisation_count=len(group)) for head, group in now.items()}
-    _group_figures(
-        session,
-        owned_now,
-        [(head, m, None, None) for head, group in now.items() for m in sorted(group)],
-        as_of=as_of,
-    )
     spans = [
         (head, member, since, until)
         for head, members in over_time.items()
@@ -341,8 +338,23 @@ def group_records(
         for since, until in member_spans
         if since is None or since <= day
     ]
+    owned_now = {head: GroupRecord(organisation_count=len(group)) for head, group in now.items()}
     owned_then = {
         head: GroupRecord(organisation_count=len({m for h, m, _, _ in spans if h == head})) for head in ids
     }
-    _group_figures(session, owned_then, spans, as_of=as_of)
+    alone: set[int] = set()
+    if own is not None:
+        alone = {head for head, members in over_time.items() if len(members) == 1 and head in own}
+        for head in alone:
+            for record in (owned_now[head], owned_then[head]):
+                record.decision_count = own[head].decision_count
+                record.money = own[head].money
+                record.recommendation_counts = dict(own[head].recommendation_counts)
+    _group_figures(
+        session,
+        owned_now,
+        [(head, m, None, None) for head, group in now.items() if head not in alone for m in sorted(group)],
+        as_of=as_of,
+    )
+    _group_figures(session, owned_then, [row for row in spans if row[0] not in alone], as_of=as_of)
     return owned_now, owned_then
