@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from app import labels
 from app.access import public
+from app.errors import Invalid
 from app.models import Recommendation
 from app.schemas.common import MAX_ID
 from app.schemas.decision import DecisionRead
@@ -32,6 +33,7 @@ from app.services.record import (
 )
 from app.services.reporting import figures, stats
 from app.unit_of_work import SessionDep
+from app.vocab import Status
 from app.web import charts, forms
 from app.web.templating import render
 
@@ -63,7 +65,8 @@ def record_page(
     page shows as of that day; a bad day is reported beside its field (422)."""
     as_of, errors = as_of_of(request)
     context = build(as_of) | {"as_of": as_of, "errors": errors}
-    return render(request, template, context, status=422 if errors else 200)
+    # A bad choice within the page (which of its recommendations) is a 422 too, said beside it.
+    return render(request, template, context, status=422 if errors or context.get("choice_errors") else 200)
 
 
 def owner_record(
@@ -138,6 +141,24 @@ def decision_chain(session: Any, decision: DecisionRead, as_of: dt.date | None) 
     return [chains.Step(d.id, d.reference, d.title, d.issued_on, d.standing, [])]
 
 
+# The recommendations a decision page shows at once (a UPR review holds hundreds: 390 cards
+# made a page of 431 KB).
+REC_PAGE = 50
+
+
+def _rec_choice(request: Request) -> tuple[Status | None, str | None, dict[str, str]]:
+    """The decision page's choice of recommendations: a status (`rec_status`) and the page
+    (`rec_cursor`, the list's own cursor)."""
+    raw = request.query_params.get("rec_status", "").strip()
+    cursor = request.query_params.get("rec_cursor", "").strip()[:500] or None
+    if not raw:
+        return None, cursor, {}
+    try:
+        return Status(raw), cursor, {}
+    except ValueError:
+        return None, None, {"rec_status": "should be " + labels.in_words([s.value for s in Status])}
+
+
 @router.get("/decisions/{decision_id}", response_class=HTMLResponse, name="web_decision")
 @public
 def decision_page(request: Request, decision_id: Id, session: SessionDep) -> HTMLResponse:
@@ -147,9 +168,24 @@ def decision_page(request: Request, decision_id: Id, session: SessionDep) -> HTM
             if as_of
             else DecisionRead.model_validate_json(read_store.one(session, decision_id)[1])
         )
-        recs = recommendations.list_(
-            session, RecommendationFilter(decision_id=decision_id, as_of=as_of), limit=500
-        ).items
+        # A big decision (a UPR review makes hundreds) shows its recommendations a page at a
+        # time, of one status where asked; a bad choice is said beside the list.
+        rec_status, rec_cursor, rec_errors = _rec_choice(request)
+        try:
+            rec_page = recommendations.list_(
+                session,
+                RecommendationFilter(decision_id=decision_id, as_of=as_of, status=rec_status),
+                limit=REC_PAGE,
+                cursor=rec_cursor,
+            )
+        except Invalid as exc:
+            rec_errors = {"rec_cursor": exc.detail}
+            rec_page = recommendations.list_(
+                session, RecommendationFilter(decision_id=decision_id, as_of=as_of), limit=REC_PAGE
+            )
+        recs = rec_page.items
+        rec_filter = RecommendationFilter(decision_id=decision_id, as_of=as_of, status=rec_status)
+        rec_total = recommendations.count(session, rec_filter)
         # The parties' names are in the read; only others (a finding's or recommendation's
         # organisation that is not a party) are looked up.
         org_names = {o.organisation_id: o.name for o in decision.organisations}
@@ -165,6 +201,10 @@ def decision_page(request: Request, decision_id: Id, session: SessionDep) -> HTM
         return {
             "d": decision,
             "recs": recs,
+            "rec_page": rec_page,
+            "rec_total": rec_total,
+            "rec_status": rec_status,
+            "choice_errors": rec_errors,
             "review": compliance.review_counts(
                 session, Recommendation.decision_id == decision_id, as_of=as_of
             ),
