@@ -111,6 +111,13 @@ def test_nothing_recorded_of_a_payment_is_lost(api: Api) -> None:
     assert "1 assessment(s)" in refused.json()["detail"]
     refused = api.patch(url, {"organisations": []})
     assert _errors(refused) == ["organisations"]
+    # Nor is a penalty lowered below what was recorded paid.
+    api.assess(eur["payment_id"], "partially_complied", "2022-07-01", amount_paid="1000")
+    lowered = api.patch(url, {"penalty_amount": "999.99", "penalty_currency": "EUR"})
+    assert _errors(lowered) == ["penalty_amount"]
+    assert api.patch(url, {"penalty_amount": "1000", "penalty_currency": "EUR"}).status_code == 200
+    api.ok(api.patch(url, {"penalty_amount": "20000000", "penalty_currency": "EUR"}))
+    api.assess(eur["payment_id"], "not_complied", "2022-07-02")
     # Nothing was written.
     read = api.ok(api.get(url))
     assert read["penalty_amount"] == "20000000.00" and read["penalty_paid"] == "0.00"

@@ -167,6 +167,20 @@ def follow(session: Session, decision: Decision) -> None:
         session.flush()
         audit.deleted(session, "recommendation", before["id"], before)
         return
+    if existing is not None:
+        paid_most = session.scalar(
+            select(func.max(Assessment.amount_paid)).where(Assessment.recommendation_id == existing.id)
+        )
+        if paid_most is not None and paid_most > decision.penalty_amount:
+            raise Invalid(
+                f"Decision {decision.id}'s payment obligation records {paid_most:,.2f} paid; the "
+                f"penalty cannot be less ({decision.penalty_amount:,.2f}).",
+                [
+                    FieldError(
+                        "penalty_amount", f"is less than the {paid_most:,.2f} recorded paid", "under_paid"
+                    )
+                ],
+            )
     text = obligation_text(decision.penalty_amount, decision.penalty_currency)
     if existing is None:
         rec = Recommendation(decision_id=decision.id, organisation_id=respondent, text=text, kind=PAYMENT)
