@@ -237,6 +237,8 @@ def _print_report(report: dict[str, Any], *, dry_run: bool, show: int, seconds: 
         typer.echo(f"  {kind}: {counts['created']} {verb} created, {counts['matched']} matched")
     if report.get("split"):
         typer.echo(f"  rows made to several parties, one recommendation for each: {report['split']}")
+    if report.get("folded"):
+        typer.echo(f"  rows folded into the recommendation listed before them: {report['folded']}")
     if report["counts"]["assessments"]["created"]:
         typer.echo(
             "  statuses of the assessments created: "

@@ -64,6 +64,7 @@ LABELS: dict[type[StrEnum], dict[str, str]] = {
         "affected": N_("Affected"),
         "other": N_("Other"),
     },
+    vocab.RecommendationRole: {"recommending": N_("Recommending")},
     vocab.FindingOutcome: {
         "contravention": N_("Contravention"),
         "no_contravention": N_("No contravention"),

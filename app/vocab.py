@@ -49,6 +49,12 @@ class OrganisationRole(StrEnum):
     other = "other"
 
 
+class RecommendationRole(StrEnum):
+    """A party's part in a recommendation beside its addressee: UPR's recommending States."""
+
+    recommending = "recommending"
+
+
 class FindingOutcome(StrEnum):
     contravention = "contravention"
     no_contravention = "no_contravention"

@@ -24,7 +24,7 @@ from app.models.idempotency import IdempotencyKey
 from app.models.merged import MergedRecord
 from app.models.organisation import Organisation, OrganisationAlias, OrganisationFormerParent
 from app.models.provenance import ImportedRow, ImportRun
-from app.models.recommendation import Assessment, Recommendation
+from app.models.recommendation import Assessment, Recommendation, RecommendationParty
 from app.models.regulator import Regulator
 from app.models.review import ErrorReport, ReviewClaim
 
@@ -66,6 +66,7 @@ __all__ = [
     "OutboxEvent",
     "RateLimitHit",
     "Recommendation",
+    "RecommendationParty",
     "RecoveryCode",
     "Regulator",
     "ReviewClaim",

@@ -4,10 +4,18 @@ from typing import Any
 
 from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy import text as sql_text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, BigId, Versioned, enum_column, utcnow
-from app.vocab import AssertedBy, DatePrecision, Origin, RecommendationKind, Review, Status
+from app.vocab import (
+    AssertedBy,
+    DatePrecision,
+    Origin,
+    RecommendationKind,
+    RecommendationRole,
+    Review,
+    Status,
+)
 
 
 class Recommendation(Versioned, Base):
@@ -36,6 +44,11 @@ class Recommendation(Versioned, Base):
     status_origin: Mapped[Origin | None] = enum_column(Origin, nullable=True)
     status_reviewed: Mapped[bool | None] = mapped_column(Boolean)
     suggested_status: Mapped[Status | None] = enum_column(Status, check="suggested_status", nullable=True)
+    # The parties that made it (`recommended_by`), as the record export reads them; written
+    # through app/services/record/recommending.py.
+    recommended_by: Mapped[list["RecommendationParty"]] = relationship(
+        order_by="RecommendationParty.position", lazy="raise", viewonly=True
+    )
 
     __table_args__ = (
         Index("ix_recommendations_decision_id", "decision_id", "status"),
@@ -60,6 +73,28 @@ class Recommendation(Versioned, Base):
             sqlite_where=sql_text("kind = 'payment'"),
             postgresql_where=sql_text("kind = 'payment'"),
         ),
+    )
+
+
+class RecommendationParty(Base):
+    """A party that made a recommendation (UPR's recommending States: `recommended_by`), beside
+    the organisation it is addressed to."""
+
+    __tablename__ = "recommendation_parties"
+
+    recommendation_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("recommendations.id", ondelete="CASCADE"), primary_key=True
+    )
+    organisation_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("organisations.id", ondelete="RESTRICT"), primary_key=True
+    )
+    role: Mapped[RecommendationRole] = enum_column(
+        RecommendationRole, default=RecommendationRole.recommending
+    )
+    position: Mapped[int]
+
+    __table_args__ = (
+        Index("ix_recommendation_parties_organisation_id", "organisation_id", "recommendation_id"),
     )
 
 

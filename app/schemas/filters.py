@@ -127,6 +127,10 @@ class RecommendationFilter(ListFilter):
     kind: RecommendationKind | None = Field(
         default=None, description="Only this kind (`payment`: the obligations to pay penalties)."
     )
+    recommended_by: FilterId | None = Field(
+        default=None,
+        description="Only the recommendations this organisation made (UPR's recommending States).",
+    )
 
 
 class OrganisationFilter(ListFilter):

@@ -2,7 +2,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 
 from app.schemas.common import (
     Date,
@@ -24,6 +24,17 @@ REFERENCE = (
     "addressee: one made to two parties is one recommendation for each, under the same number."
 )
 
+RECOMMENDED_BY = (
+    "The organisations that made the recommendation, beside the regulator whose decision holds "
+    "it (UPR's recommending States), in their order: ids of organisations."
+)
+RecommendedBy = Annotated[list[DbId], Field(max_length=200, description=RECOMMENDED_BY)]
+
+
+def _once_each(ids: list[int] | None) -> list[int] | None:
+    """The ids without repeats, in their first order."""
+    return None if ids is None else list(dict.fromkeys(ids))
+
 
 class RecommendationCreate(InputModel):
     decision_id: DbId
@@ -35,6 +46,9 @@ class RecommendationCreate(InputModel):
         description="`payment` is made with a decision's penalty and follows it: it is not created here.",
     )
     due_on: Date | None = None
+    recommended_by: RecommendedBy = Field(default_factory=list)
+
+    _once = field_validator("recommended_by")(_once_each)
 
 
 class RecommendationUpdate(InputModel):
@@ -44,6 +58,9 @@ class RecommendationUpdate(InputModel):
     text: LongText = unchanged()
     kind: RecommendationKind = unchanged()
     due_on: Date | None = None
+    recommended_by: RecommendedBy = unchanged()
+
+    _once = field_validator("recommended_by")(_once_each)
 
 
 class RecommendationRead(OutputModel):
@@ -54,6 +71,7 @@ class RecommendationRead(OutputModel):
     text: str
     kind: RecommendationKind
     due_on: dt.date | None
+    recommended_by: list[int] = Field(default_factory=list, description=RECOMMENDED_BY)
     status: Status
     overdue: bool
     last_assessed_on: dt.date | None

@@ -109,6 +109,7 @@ def errors_of(exc: ValidationError | Iterable[FieldError]) -> dict[str, str]:
 LIST_CHOOSERS: dict[str, SuggestKind] = {
     "regulator_id": SuggestKind.regulator,
     "organisation_id": SuggestKind.organisation,
+    "recommended_by": SuggestKind.organisation,
     "parent_id": SuggestKind.organisation,
     "case_id": SuggestKind.case,
     "decision_id": SuggestKind.decision,

@@ -82,7 +82,9 @@ def recommendation_list(request: Request, session: SessionDep) -> HTMLResponse:
     def names(page: Any) -> dict[str, Any]:
         return {
             "decision_refs": decisions.references(session, {r.decision_id for r in page.items}),
-            "org_names": organisations.names(session, {r.organisation_id for r in page.items}),
+            "org_names": organisations.names(
+                session, {o for r in page.items for o in (r.organisation_id, *r.recommended_by)}
+            ),
         }
 
     return _list_page(request, session, recommendations, forms.RecommendationQuery, names, summary=True)

@@ -189,7 +189,7 @@ def decision_page(request: Request, decision_id: Id, session: SessionDep) -> HTM
         # The parties' names are in the read; only others (a finding's or recommendation's
         # organisation that is not a party) are looked up.
         org_names = {o.organisation_id: o.name for o in decision.organisations}
-        others = {r.organisation_id for r in recs} | {
+        others = {o for r in recs for o in (r.organisation_id, *r.recommended_by)} | {
             f.organisation_id for f in decision.findings if f.organisation_id is not None
         }
         if others - org_names.keys():
@@ -238,6 +238,7 @@ def recommendation_page(request: Request, recommendation_id: Id, session: Sessio
             "archived": evidence.read_many(session, (a.document_id for a in history)),
             "decision_reference": decisions.references(session, [rec.decision_id])[rec.decision_id],
             "org_name": organisations.names(session, [rec.organisation_id])[rec.organisation_id],
+            "org_names": organisations.names(session, rec.recommended_by),
         }
 
     return record_page(request, "recommendations/detail.html", build)

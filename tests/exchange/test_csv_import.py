@@ -505,7 +505,7 @@ def test_batches_keep_the_rules_audit_search_and_compliance(db: Database, tmp_pa
     from app.models import AuditEntry
     from app.models import Decision as D
     from app.services import compliance
-    from app.services.record import decision_edits, decisions, organisations
+    from app.services.record import decision_edits, decisions, organisations, recommendations
     from app.services.search import engine as search
     from app.services.shared import audit
 
@@ -528,7 +528,7 @@ def test_batches_keep_the_rules_audit_search_and_compliance(db: Database, tmp_pa
             assert Decimal(logged.pop("penalty_amount") or 0) == Decimal(expected.pop("penalty_amount") or 0)
             assert logged == expected
         for r in s.scalars(select(Recommendation)):
-            assert after[("recommendation", r.id)] == audit.row(r) | {
+            assert after[("recommendation", r.id)] == recommendations.snapshot(s, r) | {
                 "status": "pending",
                 "last_assessed_on": None,
                 "status_origin": None,
@@ -684,6 +684,7 @@ def test_mapping_fields_follow_the_schemas() -> None:
             "source_title": False,
             "source_quote": False,
         },
+        "recommended_by": {"name": True, "kind": False, "country": False, "website": False},
     }
     assert sorted(mapping.DATE_FIELDS) == ["assessed_on", "due_on", "issued_on"]
     assert sorted(mapping.LIST_FIELDS) == ["provisions", "sources", "tags"]
@@ -695,6 +696,7 @@ def test_mapping_fields_follow_the_schemas() -> None:
         ("decision", "organisation_role"): "OrganisationRole",
         ("regulator", "kind"): "RegulatorKind",
         ("organisation", "kind"): "OrganisationKind",
+        ("recommended_by", "kind"): "OrganisationKind",
         ("recommendation", "kind"): "RecommendationKind",
         ("assessment", "status"): "Status",
         ("assessment", "asserted_by"): "AssertedBy",

@@ -122,14 +122,17 @@ def test_upr_2008(db: Database) -> None:
     report = load(db, "upr.toml", path)
     assert report.rows == 1024 and report.created == 1024 and report.rejected_count == 0
     assert report.counts["decisions"]["created"] == 27
+    # A recommendation listed once per recommending State is one: 158 rows folded.
+    assert report.folded == 158 and report.counts["recommendations"]["created"] == 866
     with db.transaction(write=False) as s:
         [regulator] = s.scalars(select(Regulator)).all()
         assert (regulator.jurisdiction, regulator.kind.value) == ("UN", "other")
         assert {o.kind.value for o in s.scalars(select(Organisation))} == {"public_body"}
         statuses = Counter(s.scalars(select(Recommendation.status)))
-        # support and consider are pending; the 17 "unknown" positions have no assessment.
-        assert statuses == {"pending": 1024}
-        assert s.scalar(select(func.count()).select_from(Assessment)) == 1024 - 17
+        # support and consider are pending; the "unknown" positions (10 of the recommendations,
+        # 17 rows) have no assessment.
+        assert statuses == {"pending": 866}
+        assert s.scalar(select(func.count()).select_from(Assessment)) == 866 - 10
         algeria = s.scalar(select(Decision).where(Decision.reference == "UPR 2008 Algeria"))
         assert algeria is not None and str(algeria.issued_on) == "2008-01-01"
         # The files give only the year: the reviews and the States' positions say so.

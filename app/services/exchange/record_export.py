@@ -25,6 +25,7 @@ from app.schemas.record import (
     AssessmentItem,
     DecisionItem,
     OrganisationItem,
+    RecommendationItem,
     RelatedItem,
 )
 from app.services.evidence import storage
@@ -35,7 +36,13 @@ PAGE = 500
 
 STAMPS = ("version", "created_at", "updated_at")
 # An item's list of plain values, read from each part's one value column.
-LIST_VALUES = {"aliases": "alias", "provisions": "provision", "tags": "tag", "pages": "text"}
+LIST_VALUES = {
+    "aliases": "alias",
+    "provisions": "provision",
+    "tags": "tag",
+    "pages": "text",
+    "recommended_by": "organisation_id",
+}
 # Item fields read from a record attribute of another name.
 READ_AS: dict[tuple[type[BaseModel], str], str] = {
     (RelatedItem, "decision_id"): "related_decision_id",
@@ -47,10 +54,11 @@ READ_AS: dict[tuple[type[BaseModel], str], str] = {
 # Fields written only where the record has the first of them, other than what it is when
 # absent (an assessment's retraction; its provenance, unless entered by a person; a machine
 # reading's rule and evidence; its review; the reading a correction supersedes; a decision's
-# amounts reported by other sources).
+# amounts reported by other sources; a recommendation's recommending parties).
 ONLY_WITH: dict[type[BaseModel], tuple[tuple[tuple[str, ...], Any], ...]] = {
     OrganisationItem: ((("parent_since",), None), (("former_parents",), [])),
     DecisionItem: ((("reported_amounts",), []),),
+    RecommendationItem: ((("recommended_by",), []),),
     AssessmentItem: (
         (("retracted_at", "retracted_by", "retraction_reason"), None),
         (("origin", "counted", "review"), "entered"),

@@ -43,6 +43,7 @@ from app.models import (
     OrganisationAlias,
     OrganisationFormerParent,
     Recommendation,
+    RecommendationParty,
     Regulator,
 )
 from app.models.base import table_of
@@ -60,7 +61,7 @@ from app.services.exchange.record_checks import (
     reset_sequences,
 )
 from app.services.exchange.record_export import consistent_read, export_record
-from app.services.record import ownership, payments
+from app.services.record import ownership, payments, recommending
 from app.services.shared import audit
 from app.vocab import RecommendationKind, Status
 
@@ -268,7 +269,14 @@ class _Importer:
                     "unique",
                 )
             self.payments[m.id] = m.decision_id
-        self.batches.add(Recommendation, m.model_dump() | {"status": "pending", "last_assessed_on": None})
+        for j, organisation_id in enumerate(m.recommended_by):
+            self._ref(f"recommendations[{i}].recommended_by[{j}]", "organisations", organisation_id)
+        self.batches.add(
+            Recommendation,
+            m.model_dump(exclude={"recommended_by"}) | {"status": "pending", "last_assessed_on": None},
+        )
+        for party in recommending.rows(m.id, m.recommended_by):
+            self.batches.add(RecommendationParty, party)
         self._audit("recommendation", m.id, raw)
 
     def assessments(self, i: int, m: Any, raw: dict[str, Any]) -> None:

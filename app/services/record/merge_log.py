@@ -2,12 +2,12 @@
 
 A merge (app/services/record/merges.py) keeps, beside its audit entries, an *image* of every
 row it could touch (`scope`): the two records, their parts, the rows that refer to either
-(recommendations, findings, links, subsidiaries, subscriptions, the merged-id redirects), as
-they were before and as the merge left them. Undoing it writes the rows before back (the
-merged record with its id, its version and its stamps; the kept one as it was), so that the
-whole-record export is what it was before the merge, and only while those rows are still as
-the merge left them: an edit since, or a later merge of the kept record, is a 422 naming it
-(undo that first), and a merge already undone is a 409.
+(recommendations, the recommending links, findings, links, subsidiaries, subscriptions, the
+merged-id redirects), as they were before and as the merge left them. Undoing it writes the
+rows before back (the merged record with its id, its version and its stamps; the kept one as
+it was), so that the whole-record export is what it was before the merge, and only while
+those rows are still as the merge left them: an edit since, or a later merge of the kept
+record, is a 422 naming it (undo that first), and a merge already undone is a 409.
 
 The rows are written back past the ORM (their versions and stamps are part of what comes
 back): the read documents and the suspected duplicates are noted for the commit
@@ -35,6 +35,7 @@ from app.models import (
     OrganisationAlias,
     OrganisationFormerParent,
     Recommendation,
+    RecommendationParty,
     Subscription,
 )
 from app.models.base import table_of, utcnow
@@ -83,6 +84,7 @@ def _organisation_scope(ids: list[int]) -> Scope:
         ),
         (table_of(DecisionOrganisation), DecisionOrganisation.organisation_id.in_(ids)),
         (table_of(Recommendation), Recommendation.organisation_id.in_(ids)),
+        (table_of(RecommendationParty), RecommendationParty.organisation_id.in_(ids)),
         (table_of(Finding), Finding.organisation_id.in_(ids)),
         (
             table_of(Subscription),

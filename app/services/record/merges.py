@@ -30,7 +30,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.schemas.organisation import OrganisationCreate
 from app.services import compliance
-from app.services.record import decision_edits, decisions, merge_log, organisations, payments
+from app.services.record import decision_edits, decisions, merge_log, organisations, payments, recommending
 from app.services.shared import audit
 from app.services.shared.common import M, check_version, get_or_404
 from app.vocab import TargetType
@@ -177,6 +177,7 @@ def merge_organisation(
     )
     for rec in recs:
         rec.organisation_id = into
+    recommended = recommending.move(session, organisation_id, into)
     found = session.scalars(select(Finding).where(Finding.organisation_id == organisation_id)).all()
     for finding in found:
         finding.organisation_id = into
@@ -210,6 +211,8 @@ def merge_organisation(
     moved = {
         "decisions": moved_decisions,
         "recommendations": sorted(r.id for r in recs),
+        # The recommendations it made (UPR's recommending States), where it made some.
+        **({"recommended": recommended} if recommended else {}),
         "findings": sorted(f.id for f in found),
         "subsidiaries": sorted(c.id for c in children),
         "former_subsidiaries": sorted({p.organisation_id for p in former_children} - {into}),
@@ -425,6 +428,7 @@ def preview(session: Session, *, kind: str, merged_id: int, into: int) -> list[s
         return [
             f"{len(decisions_moved)} decision(s) it is a party to",
             f"{len(recs)} recommendation(s) addressed to it, with their assessments",
+            f"{len(recommending.of_organisation(session, merged_id))} recommendation(s) it made",
             f"{len(found)} finding(s) about it",
             f"{len(children)} subsidiary(ies)",
             f"{len(set(former))} former subsidiary(ies)",

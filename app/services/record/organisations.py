@@ -16,6 +16,7 @@ from app.models import (
     OrganisationAlias,
     OrganisationFormerParent,
     Recommendation,
+    RecommendationParty,
 )
 from app.schemas.common import Page
 from app.schemas.filters import OrganisationFilter
@@ -235,6 +236,7 @@ def delete(session: Session, *, organisation_id: int, expected_version: int | No
         [
             ("decisions", DecisionOrganisation.organisation_id == organisation_id),
             ("recommendations", Recommendation.organisation_id == organisation_id),
+            ("recommendations made by it", RecommendationParty.organisation_id == organisation_id),
             ("findings", Finding.organisation_id == organisation_id),
             ("subsidiaries", Organisation.parent_id == organisation_id),
             ("former subsidiaries", OrganisationFormerParent.parent_id == organisation_id),

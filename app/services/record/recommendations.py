@@ -28,7 +28,7 @@ from app.schemas.recommendation import (
 )
 from app.services import compliance
 from app.services.compliance import AsOf
-from app.services.record import payments
+from app.services.record import payments, recommending
 from app.services.search.query import matches
 from app.services.shared import audit
 from app.services.shared.common import changed, check_references, check_version, get_or_404
@@ -148,15 +148,22 @@ def check_reference_free(
         )
 
 
+def snapshot(session: Session, rec: Recommendation) -> dict[str, Any]:
+    """A recommendation as the audit log keeps it: its row and its recommending parties."""
+    return audit.row(rec) | {"recommended_by": recommending.of(session, [rec.id])[rec.id]}
+
+
 def create(session: Session, *, data: RecommendationCreate) -> Recommendation:
     payments.check_not_payment(data.kind)
     _check_refs(session, data)
+    recommending.check(session, data.recommended_by)
     check_reference_free(session, data.decision_id, data.organisation_id, data.reference)
-    rec = Recommendation(**data.model_dump())
+    rec = Recommendation(**data.model_dump(exclude={"recommended_by"}))
     session.add(rec)
     session.flush()
+    recommending.replace(session, rec.id, data.recommended_by)
     compliance.refresh_decision(session, rec.decision_id)
-    audit.created(session, "recommendation", rec.id, audit.row(rec))
+    audit.created(session, "recommendation", rec.id, snapshot(session, rec))
     return rec
 
 
@@ -182,8 +189,11 @@ def update(
                 )
     else:
         payments.check_not_payment(values.get("kind"))
-    before = audit.row(rec)
+    before = snapshot(session, rec)
     old_decision = rec.decision_id
+    recommended_by = values.pop("recommended_by", None)
+    if recommended_by is not None:
+        recommending.check(session, recommended_by)
     check_reference_free(
         session,
         values.get("decision_id", rec.decision_id),
@@ -194,6 +204,8 @@ def update(
     changed(rec, values)
     rec.updated_at = dt.datetime.now(dt.UTC)
     session.flush()
+    if recommended_by is not None:
+        recommending.replace(session, rec.id, recommended_by)
     for decision_id in {old_decision, rec.decision_id}:
         compliance.refresh_decision(session, decision_id)
     audit.updated(
@@ -201,7 +213,7 @@ def update(
         "recommendation",
         rec.id,
         before,
-        audit.row(rec),
+        snapshot(session, rec),
     )
     return rec
 
@@ -223,7 +235,7 @@ def delete(session: Session, *, recommendation_id: int, expected_version: int | 
             f"Recommendation {recommendation_id} has {len(history)} assessment(s) of its compliance; "
             "only an admin may delete it with its history."
         )
-    before = audit.row(rec) | {"assessments": history}
+    before = snapshot(session, rec) | {"assessments": history}
     decision_id = rec.decision_id
     session.delete(rec)
     session.flush()
@@ -350,9 +362,11 @@ def read_many(
             for row in session.execute(select(Recommendation.id, *columns).where(Recommendation.id.in_(ids)))
         }
     today = AsOf(as_of).today
+    made_by = recommending.of(session, ids)
     return [
         RecommendationRead.model_validate(
             {key: getattr(r, key) for key in READ_COLUMNS}
+            | {"recommended_by": made_by[r.id]}
             | states[r.id]
             | {"overdue": compliance.is_overdue(Status(states[r.id]["status"]), r.due_on, today)}
         )
@@ -414,6 +428,8 @@ def filtered(filters: RecommendationFilter) -> Select[Recommendation]:
         stmt = stmt.where(Recommendation.reference == reference)
     if filters.kind is not None:
         stmt = stmt.where(Recommendation.kind == filters.kind.value)
+    if filters.recommended_by is not None:
+        stmt = stmt.where(recommending.made_by(filters.recommended_by))
     if regulator_id is not None:
         stmt = stmt.where(
             exists().where(
@@ -434,11 +450,15 @@ def _item_columns(as_of: dt.date | None) -> list[Any]:
     """The columns of a listed recommendation, read in the page's one statement: its own, and
     its status and what is kept beside it (as of a day, derived from the history in the same
     statement)."""
-    return [*(getattr(Recommendation, key) for key in READ_COLUMNS), *_state_columns(as_of)]
+    return [
+        *(getattr(Recommendation, key) for key in READ_COLUMNS),
+        recommending.LISTED,
+        *_state_columns(as_of),
+    ]
 
 
 # The names of those columns, in their order.
-ITEM_COLUMNS = (*READ_COLUMNS, *compliance.KEPT)
+ITEM_COLUMNS = (*READ_COLUMNS, "recommended_by", *compliance.KEPT)
 
 
 def _items(
@@ -456,6 +476,7 @@ def _items(
     items = []
     for row in rows:
         values = dict(zip(columns, row, strict=False))  # a computed sort key may follow: left out
+        values["recommended_by"] = recommending.parse(values["recommended_by"])
         status = values["status"] = Status(row[status_at])
         values["overdue"] = compliance.is_overdue(status, row[due_at], today)
         items.append({name: values[name] for name in ITEM_FIELDS})

@@ -53,6 +53,7 @@ from app.models import (
     Organisation,
     OrganisationAlias,
     Recommendation,
+    RecommendationParty,
     Regulator,
 )
 from app.services import compliance, hooks
@@ -60,7 +61,7 @@ from app.services.exchange.csv.bulk import audit_row, insert_rows, inserted_ids
 from app.services.exchange.csv.mapping import Mapping_, RowError, fold
 from app.services.exchange.csv.plan import Planner
 from app.services.exchange.csv.rows import Plan, PlannedRow, Rejection, Report, read_rows, reason_of
-from app.services.record import payments
+from app.services.record import payments, recommending
 from app.services.record.decisions import CHILDREN
 from app.services.shared import audit
 from app.vocab import Compliance, Origin, Review, Status
@@ -127,13 +128,14 @@ class Importer(Planner):
             self.report.created += len(set(plan.numbers))
             recs = [r for r in plan.rows if r.rec is not None and r.organisation is not None]
             self.report.counts["recommendations"]["created"] += len(recs)
+            self.report.folded += sum(len(r.folded) for r in recs)
             self.report.counts["assessments"]["created"] += sum(r.assessment is not None for r in recs)
             self.report.statuses.update(r.assessment.status.value for r in recs if r.assessment is not None)
             self.report.suggested.update(
                 r.assessment.status.value for r in recs if r.assessment is not None and r.counted is None
             )
             self.regulators.used.add(self.regulators.ids[plan.regulator])
-            for key in plan.organisations:
+            for key in [*plan.organisations, *(k for r in plan.rows for k in r.recommended_by)]:
                 self.organisations.used.add(self.organisations.ids[key])
 
     def _parties(
@@ -146,7 +148,10 @@ class Importer(Planner):
         keys = (
             [p.regulator for p in plans]
             if kind == "regulators"
-            else [k for p in plans for k in p.organisations]
+            # The addressees, and the parties that made recommendations (folding.py).
+            else [
+                k for p in plans for k in [*p.organisations, *(k for r in p.rows for k in r.recommended_by)]
+            ]
         )
         ids = {k: cache.ids[k] for k in keys if k in cache.ids}
         new = [pending[k] for k in dict.fromkeys(keys) if k not in ids]
@@ -222,7 +227,9 @@ class Importer(Planner):
                 owners.append((decision_id, r))
         for model, rows in parts.items():
             insert_rows(self.session, model, rows)
-        rec_ids, assessment_ids = self._recommendations(recommendation_rows, owners, entries, now)
+        rec_ids, assessment_ids = self._recommendations(
+            recommendation_rows, owners, entries, now, organisation_ids
+        )
         self._provenance(plans, decision_ids, rec_ids, assessment_ids, owners)
         # One audit entry per created record, in the order the services would write them.
         insert_rows(self.session, AuditEntry, [e | {"at": now} for e in entries])
@@ -285,6 +292,7 @@ class Importer(Planner):
         owners: list[tuple[int, PlannedRow]],
         entries: list[dict[str, Any]],
         now: dt.datetime,
+        organisation_ids: dict[str, int],
     ) -> tuple[list[int], list[int]]:
         """Insert the recommendations and their assessments; (their ids, the assessments' ids).
 
@@ -294,10 +302,12 @@ class Importer(Planner):
         written = [v | _state(r) for v, (_, r) in zip(rows, owners, strict=True)]
         rec_ids = inserted_ids(self.session, Recommendation, written)
         assessment_rows = []
+        parties: list[dict[str, Any]] = []
         for rec_id, values, (_, r) in zip(rec_ids, rows, owners, strict=True):
-            entries.append(
-                self._audit("recommendation", rec_id, audit_row(Recommendation, values | {"id": rec_id}))
-            )
+            made_by = [organisation_ids[k] for k in r.recommended_by]
+            parties += recommending.rows(rec_id, made_by)
+            after = audit_row(Recommendation, values | {"id": rec_id}) | {"recommended_by": made_by}
+            entries.append(self._audit("recommendation", rec_id, after))
             if r.assessment is not None:
                 assessment_rows.append(
                     r.assessment.model_dump()
@@ -310,6 +320,7 @@ class Importer(Planner):
                         "version": 1,
                     }
                 )
+        insert_rows(self.session, RecommendationParty, parties)
         assessment_ids = inserted_ids(self.session, Assessment, assessment_rows)
         for id, values in zip(assessment_ids, assessment_rows, strict=True):
             entries.append(self._audit("assessment", id, audit_row(Assessment, values | {"id": id})))

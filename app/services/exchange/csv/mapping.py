@@ -1,5 +1,10 @@
 """Mapping files: how the columns of someone else's CSV become decisions and recommendations.
 
+Over 450 lines, 38 of them this reference, on purpose: one parser checks every key of a mapping
+and reports all its problems at once. A spec's reading is in mapping_spec.py, the fields in
+mapping_fields.py, the repair of mis-decoded text in mojibake.py, the split of a row made to
+several parties in parties.py and the folding of one listed per party that made it in folding.py.
+
 A mapping is a TOML file (see docs/csv-import.md and the files in `mappings/`). Each field
 of the record is given a *spec*: a table naming where its value comes from and how it is
 cleaned. A bare string is short for ``{ column = "..." }``.
@@ -37,9 +42,6 @@ cleaned. A bare string is short for ``{ column = "..." }``.
                                 go with them (see classify.py)
     of_group = "min"            [decision] fields: the least ("min") or greatest ("max")
                                 value over the rows of the decision (its earliest date)
-
-About 400 lines, 38 of them this reference: a spec's reading is in mapping_spec.py, the
-fields in mapping_fields.py and the repair of mis-decoded text in mojibake.py.
 """
 
 import tomllib
@@ -48,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import FieldError, Invalid
-from app.services.exchange.csv import classify, parties, patterns
+from app.services.exchange.csv import classify, folding, parties, patterns
 from app.services.exchange.csv.mapping_fields import DATE_FIELDS, FIELDS, LIST_FIELDS, VOCABULARIES
 from app.services.exchange.csv.mapping_spec import RowError, Spec, fold, precision_problems, template_problem
 from app.services.exchange.csv.mojibake import MAC_ROMAN, repair_mojibake
@@ -90,7 +92,11 @@ PICKS = ("first", "last", "latest")
 CSV_SETTINGS = {"encoding", "errors", "repair_mojibake", "delimiter", "group_by"}
 
 # Keys of a section that are settings, not field specs.
-SECTION_SETTINGS = {"regulator": {"aliases"}, "organisation": {"aliases", "unnamed", "replies"}}
+SECTION_SETTINGS = {
+    "regulator": {"aliases"},
+    "organisation": {"aliases", "unnamed", "replies"},
+    "recommendation": {"fold_by"},
+}
 
 
 @dataclass
@@ -119,6 +125,8 @@ class Mapping_:
     caveats: tuple[str, ...] = ()
     # A row made to several parties, split into one row each (app/services/exchange/csv/parties.py).
     splitter: parties.Splitter | None = None
+    # Rows of one recommendation listed once per party that made it, folded (folding.py).
+    fold_by: tuple[str, ...] = ()
 
     def has(self, section: str) -> bool:
         return section in self.sections
@@ -185,6 +193,7 @@ class _Parser:
         replies = parties.parse_replies(raw.get("organisation", {}).get("replies"), self.bad, self.regex)
         name = sections.get("organisation", {}).get("name")
         parties.split_name(name, "organisation.name", self.bad, set(columns))
+        fold_by = folding.parse_fold_by(raw.get("recommendation", {}).get("fold_by"), self.bad)
         if self.errors:
             raise Invalid(
                 "The mapping is not usable: "
@@ -212,6 +221,7 @@ class _Parser:
             splitter=parties.Splitter(name, replies, organisation_aliases, organisation_lists)
             if name is not None and name.split is not None
             else None,
+            fold_by=fold_by,
         )
 
     def dataset(self, table: Any) -> tuple[str, str | None, tuple[str, ...]]:
@@ -417,8 +427,9 @@ class _Parser:
                 self.bad(where, problem)
         if "recommendation" in sections and "organisation" not in sections:
             self.bad("organisation", "recommendations are addressed to the decision's organisation: map it")
-        if "assessment" in sections and "recommendation" not in sections:
-            self.bad("assessment", "an assessment belongs to a recommendation: map one")
+        for section in ("assessment", "recommended_by"):
+            if section in sections and "recommendation" not in sections:
+                self.bad(section, f"{section.replace('_', ' ')} belongs to a recommendation: map one")
         return sections
 
     def aliases(self, section: str) -> tuple[dict[str, str], dict[str, list[str]]]:

@@ -22,14 +22,17 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "organisation": OrganisationCreate,
     "recommendation": RecommendationCreate,
     "assessment": AssessmentCreate,
+    # The parties that made each recommendation (app/services/exchange/csv/folding.py).
+    "recommended_by": OrganisationCreate,
 }
 # Schema fields a CSV does not give (ids of records; the organisation's aliases, which the
 # mapping sets in its own table, and the day it joined its parent; an assessment's page of an
-# archived copy, which a CSV cannot name), and the fields a mapping adds: a decision's sources
-# (each a URL), lists of the decision's schema, and the roles of its regulator and organisations.
+# archived copy, which a CSV cannot name; a recommendation's `recommended_by`, read from its own
+# section), and the fields a mapping adds: a decision's sources (each a URL), lists of the
+# decision's schema, and the roles of its regulator and organisations.
 # (Nor an amount paid: a CSV's recommendations are its own, and an amount paid is said only of
 # the payment obligation a penalty makes, through the API or the pages.)
-NOT_MAPPED = {"aliases", "parent_since", "source_page", "amount_paid"}
+NOT_MAPPED = {"aliases", "parent_since", "source_page", "amount_paid", "recommended_by"}
 EXTRA_FIELDS: dict[str, dict[str, Any]] = {
     "decision": {
         "provisions": DecisionCreate.model_fields["provisions"].annotation,

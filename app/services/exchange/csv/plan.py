@@ -21,6 +21,7 @@ from app.schemas.fields import plain_fields
 from app.schemas.organisation import OrganisationCreate
 from app.schemas.recommendation import AssessmentCreate, RecommendationCreate
 from app.schemas.regulator import RegulatorCreate
+from app.services.exchange.csv import folding
 from app.services.exchange.csv.classify import DEFAULT_RULE, Reading, evidence, precision_of
 from app.services.exchange.csv.mapping import (
     DATE_FIELDS,
@@ -140,10 +141,21 @@ class Planner:
         return fold(name)
 
     def _organisation(self, row: dict[str, str], reference: str, parties: dict[str, Party]) -> str:
-        values = self._fields("organisation", row)
+        return self._party(self._fields("organisation", row), "organisation", reference, parties)
+
+    def _recommenders(self, row: dict[str, str], reference: str, parties: dict[str, Party]) -> list[str]:
+        """The keys of the parties the row names as having made its recommendation (folding.py)."""
+        spec = self.mapping.spec("recommended_by", "name")
+        keys: list[str] = []
+        for own in folding.party_rows(spec, row) if spec is not None else []:
+            key = self._party(self._fields("recommended_by", own), "recommended_by", reference, parties)
+            keys += [key] if key not in keys else []
+        return keys
+
+    def _party(self, values: dict[str, Any], section: str, reference: str, parties: dict[str, Party]) -> str:
         name = values.get("name")
         if not name:
-            raise RowError("organisation.name: no value")
+            raise RowError(f"{section}.name: no value")
         name = " ".join(name.split())
         aliases: list[str] = []
         if fold(name) in self.mapping.unnamed:
@@ -161,7 +173,7 @@ class Planner:
                 {k: v for k, v in values.items() if v is not None} | {"name": name, "aliases": aliases}
             )
         except ValidationError as exc:
-            raise RowError(validation_reason(exc, "organisation")) from exc
+            raise RowError(validation_reason(exc, section)) from exc
         parties.setdefault(fold(name), Party(fold(name), [name, *aliases], data.model_dump()))
         return fold(name)
 
@@ -205,6 +217,7 @@ class Planner:
                 self.report.reject(number, str(exc))
         if not planned:
             return None
+        planned = folding.fold(planned)
         unique_references(planned)
         if self._matched(reference, head, first, planned):
             return None
@@ -215,7 +228,7 @@ class Planner:
                 if r.assessment is not None:
                     recommendations.check_assessed_on(r.assessment, self.today)
         except (ValidationError, DomainError) as exc:
-            self._reject_all([r.number for r in planned], reason_of(exc))
+            self._reject_all([n for r in planned for n in r.numbers], reason_of(exc))
             return None
         # A party not yet in the record is created as its first row describes it.
         self.pending_regulators = regulators | self.pending_regulators
@@ -375,7 +388,16 @@ class Planner:
                 except ValidationError as exc:
                     raise RowError(validation_reason(exc, "assessment")) from exc
                 provenance = self.provenance(spec, reading, assessment.note)
-        return PlannedRow(number, rec, assessment, addressee, provenance)
+        recommenders = self._recommenders(row, reference, organisations)
+        return PlannedRow(
+            number,
+            rec,
+            assessment,
+            addressee,
+            provenance,
+            recommenders,
+            folding.key_of(row, self.mapping.fold_by),
+        )
 
     def provenance(self, spec: Spec, reading: Reading | None, note: str | None) -> dict[str, Any]:
         """An imported assessment's provenance columns. A status the source gives in a column
@@ -424,7 +446,7 @@ class Planner:
         """Rows of a decision already in the record: each recommendation is found in it (by
         its reference, else its text and addressee); nothing is added to a decision there."""
         self.report.counts["decisions"]["matched"] += 1
-        self.report.matched += len({r.number for r in rows})
+        self.report.matched += len({n for r in rows for n in r.numbers})
         if decision_id == -1 or not self.mapping.has("recommendation"):
             return
         there = Counter(

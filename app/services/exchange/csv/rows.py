@@ -45,6 +45,9 @@ class Report:
     rejected_count: int = 0
     # Rows made to several parties, each made one recommendation per party.
     split: int = 0
+    # Rows folded into an earlier row's recommendation (one listed once per party that made
+    # it: app/services/exchange/csv/folding.py).
+    folded: int = 0
     # The status of each assessment created (or, in a dry run, that would be), and of those
     # among them that are suggestions (machine readings below the mapping's `accept_at`).
     statuses: Counter[str] = field(default_factory=Counter)
@@ -70,6 +73,7 @@ class Report:
             "matched": self.matched,
             "rejected": self.rejected_count,
             "split": self.split,
+            "folded": self.folded,
             "counts": self.counts,
             "statuses": {s.value: self.statuses.get(s.value, 0) for s in Status},
             "suggested": {s.value: self.suggested.get(s.value, 0) for s in Status},
@@ -100,6 +104,8 @@ def read_rows(mapping: Mapping_, fp: BinaryIO) -> Iterator[tuple[int, dict[str, 
         for key, spec in all_specs(mapping):
             for column in spec.columns_read() - set(mapping.columns):
                 readers.setdefault(column, []).append(key)
+        for column in set(mapping.fold_by) - set(mapping.columns):
+            readers.setdefault(column, []).append("recommendation.fold_by")
         missing = sorted(set(readers) - set(header))
         if missing:
             raise Invalid(
@@ -191,6 +197,16 @@ class PlannedRow:
     # The assessment's provenance columns (origin, counted, review; a machine reading's rule,
     # confidence and evidence): see Planner.provenance.
     provenance: dict[str, Any] = field(default_factory=dict)
+    # The keys of the parties that made it, what it is folded by, and the later rows folded
+    # into it (app/services/exchange/csv/folding.py).
+    recommended_by: list[str] = field(default_factory=list)
+    fold_key: tuple[str, ...] | None = None
+    folded: list[int] = field(default_factory=list)
+
+    @property
+    def numbers(self) -> tuple[int, ...]:
+        """Its row's number, and those of the rows folded into it."""
+        return (self.number, *self.folded)
 
     @property
     def counted(self) -> AssessmentCreate | None:
@@ -213,7 +229,7 @@ class Plan:
 
     @property
     def numbers(self) -> list[int]:
-        return [r.number for r in self.rows]
+        return [n for r in self.rows for n in r.numbers]
 
 
 def reason_of(exc: Exception) -> str:
