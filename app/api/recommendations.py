@@ -117,10 +117,9 @@ def list_assessments(
     recommendation_id: RecommendationId, session: SessionDep, as_of: AsOf = None
 ) -> list[AssessmentRead]:
     """The recommendation's compliance history, oldest first."""
-    return [
-        AssessmentRead.model_validate(a)
-        for a in recommendations.assessments(session, recommendation_id=recommendation_id, as_of=as_of)
-    ]
+    return recommendations.assessment_reads(
+        session, recommendations.assessments(session, recommendation_id=recommendation_id, as_of=as_of)
+    )
 
 
 @router.post(
@@ -161,4 +160,4 @@ def retract_assessment(
     assessment = recommendations.retract_assessment(
         session, recommendation_id=recommendation_id, assessment_id=assessment_id, reason=data.reason
     )
-    return AssessmentRead.model_validate(assessment)
+    return recommendations.assessment_reads(session, [assessment])[0]

@@ -23,6 +23,7 @@ from app.schemas.review import (
     ReviewOutcome,
     ReviewPage,
 )
+from app.services.record import recommendations
 from app.services.review import actions, claims, queue, reports
 from app.services.shared import audit
 from app.vocab import Role
@@ -76,7 +77,7 @@ def get_assessment(assessment_id: AssessmentId, session: SessionDep, response: R
     """One assessment, with its provenance and review; its `ETag` is what a review sends in `If-Match`."""
     assessment = actions.get(session, assessment_id=assessment_id)
     with_etag(response, assessment.version)
-    return AssessmentRead.model_validate(assessment)
+    return recommendations.assessment_reads(session, [assessment])[0]
 
 
 @router.post(
@@ -102,7 +103,7 @@ def review_assessment(
     )
     with_etag(response, reading.version)
     return ReviewOutcome(
-        reviewed=AssessmentRead.model_validate(reading),
+        reviewed=recommendations.assessment_reads(session, [reading])[0],
         correction=AssessmentRead.model_validate(correction) if correction is not None else None,
     )
 

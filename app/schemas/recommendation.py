@@ -11,6 +11,7 @@ from app.schemas.common import (
     LongText,
     Money,
     OutputModel,
+    Provenance,
     ShortName,
     Title,
     Url,
@@ -74,7 +75,15 @@ class RecommendationRead(OutputModel):
     recommended_by: list[int] = Field(default_factory=list, description=RECOMMENDED_BY)
     status: Status
     overdue: bool
-    last_assessed_on: dt.date | None
+    last_assessed_on: dt.date | None = Field(
+        description="The day of its latest counted assessment (its first day, where the assessment's "
+        "source gives only a month or a year)."
+    )
+    last_assessed_on_precision: DatePrecision | None = Field(
+        default=None,
+        description="How much of `last_assessed_on` its assessment's source gives (`day`, `month`, "
+        "`year`); null without one.",
+    )
     status_origin: Origin | None = Field(
         description="How the status was known: the origin of the latest counted assessment "
         "(null when there is none and the status is `pending` by default)."
@@ -86,6 +95,9 @@ class RecommendationRead(OutputModel):
     suggested_status: Status | None = Field(
         description="The latest suggestion (a machine reading below its import's bar, which "
         "makes no status until an editor confirms it) newer than the status; else null."
+    )
+    provenance: Provenance | None = Field(
+        default=None, description="An imported recommendation's data set, file, row and mapping."
     )
     version: int = Field(description="Changes with every edit; sent back as the ETag.")
     created_at: dt.datetime
@@ -192,6 +204,9 @@ class AssessmentRead(OutputModel):
     corrects_id: int | None = Field(
         description="A correction by an editor: the machine reading it supersedes (kept in the "
         "history, `rejected`)."
+    )
+    provenance: Provenance | None = Field(
+        default=None, description="An imported assessment's data set, file, row and mapping."
     )
 
 

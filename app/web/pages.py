@@ -27,6 +27,7 @@ from app.services.record import (
     decisions,
     duplicates,
     organisations,
+    origins,
     ownership,
     recommendations,
     regulators,
@@ -209,6 +210,8 @@ def decision_page(request: Request, decision_id: Id, session: SessionDep) -> HTM
                 session, Recommendation.decision_id == decision_id, as_of=as_of
             ),
             "history": history,
+            # Where each imported assessment came from, said in its timeline.
+            "origins": origins.of(session, "assessment", [a.id for h in history.values() for a in h]),
             "org_names": org_names,
             "chain": decision_chain(session, decision, as_of),
             "possible_duplicates": duplicates.decision_matches(session, decision_id),
@@ -235,6 +238,7 @@ def recommendation_page(request: Request, recommendation_id: Id, session: Sessio
         return {
             "r": rec,
             "history": history,
+            "origins": origins.of(session, "assessment", [a.id for a in history]),
             "archived": evidence.read_many(session, (a.document_id for a in history)),
             "decision_reference": decisions.references(session, [rec.decision_id])[rec.decision_id],
             "org_name": organisations.names(session, [rec.organisation_id])[rec.organisation_id],

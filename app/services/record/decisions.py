@@ -37,8 +37,6 @@ from app.models import (
     DecisionSource,
     DecisionTag,
     Finding,
-    ImportedRow,
-    ImportRun,
     Organisation,
     Regulator,
 )
@@ -54,7 +52,7 @@ from app.schemas.decision import (
 )
 from app.schemas.filters import DecisionFilter
 from app.services import compliance
-from app.services.record import payments
+from app.services.record import origins, payments
 from app.services.record.regulators import jurisdiction_clause
 from app.services.search.query import matches
 from app.services.shared.common import get_or_404, labels
@@ -208,41 +206,9 @@ PART_QUERIES: dict[str, Any] = {
 }
 
 
-# The import each decision came from (the newest, should an id have been used twice).
-PROVENANCE = (
-    select(
-        ImportedRow.record_id.label("decision_id"),
-        ImportedRow.row,
-        ImportRun.dataset,
-        ImportRun.file_name,
-        ImportRun.file_sha256,
-        ImportRun.mapping,
-        ImportRun.imported_at,
-    )
-    .join(ImportRun, ImportRun.id == ImportedRow.import_id)
-    .where(ImportedRow.record_type == "decision", ImportedRow.record_id.in_(_IDS))
-    .order_by(ImportedRow.record_id, ImportedRow.id.desc())
-)
-
-
 def provenances(session: Session, ids: list[int]) -> dict[int, Provenance]:
     """Where each of these decisions was imported from (none for those made otherwise)."""
-    out: dict[int, Provenance] = {}
-    if not ids:
-        return out
-    for r in session.connection().execute(PROVENANCE, {"ids": ids}):
-        out.setdefault(
-            r.decision_id,
-            Provenance(
-                dataset=r.dataset,
-                file=r.file_name,
-                file_sha256=r.file_sha256,
-                row=r.row,
-                mapping=r.mapping,
-                imported_at=r.imported_at,
-            ),
-        )
-    return out
+    return origins.of(session, "decision", ids)
 
 
 def parts(session: Session, ids: list[int]) -> dict[int, dict[str, list[Any]]]:

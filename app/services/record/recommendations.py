@@ -28,7 +28,7 @@ from app.schemas.recommendation import (
 )
 from app.services import compliance
 from app.services.compliance import AsOf
-from app.services.record import payments, recommending
+from app.services.record import origins, payments, recommending
 from app.services.search.query import matches
 from app.services.shared import audit
 from app.services.shared.common import changed, check_references, check_version, get_or_404
@@ -363,15 +363,33 @@ def read_many(
         }
     today = AsOf(as_of).today
     made_by = recommending.of(session, ids)
+    precisions = {
+        id: precision
+        for id, precision in session.execute(
+            select(Recommendation.id, _precision(as_of)).where(Recommendation.id.in_(ids))
+        )
+    }
+    found = origins.of(session, "recommendation", ids)
     return [
         RecommendationRead.model_validate(
             {key: getattr(r, key) for key in READ_COLUMNS}
-            | {"recommended_by": made_by[r.id]}
+            | {
+                "recommended_by": made_by[r.id],
+                "last_assessed_on_precision": precisions.get(r.id),
+                "provenance": found.get(r.id),
+            }
             | states[r.id]
             | {"overdue": compliance.is_overdue(Status(states[r.id]["status"]), r.due_on, today)}
         )
         for r in recs
     ]
+
+
+def _precision(as_of: dt.date | None) -> Any:
+    """How much of `last_assessed_on` its assessment's source gives (SQL, correlated)."""
+    return compliance.latest_assessment(Assessment.assessed_on_precision, as_of).label(
+        "last_assessed_on_precision"
+    )
 
 
 def _state_columns(as_of: dt.date | None) -> list[Any]:
@@ -453,12 +471,19 @@ def _item_columns(as_of: dt.date | None) -> list[Any]:
     return [
         *(getattr(Recommendation, key) for key in READ_COLUMNS),
         recommending.LISTED,
+        _precision(as_of),
         *_state_columns(as_of),
     ]
 
 
-# The names of those columns, in their order.
-ITEM_COLUMNS = (*READ_COLUMNS, "recommended_by", *compliance.KEPT)
+# The names of those columns, in their order, then those of its provenance (origins.joined).
+ITEM_COLUMNS = (
+    *READ_COLUMNS,
+    "recommended_by",
+    "last_assessed_on_precision",
+    *compliance.KEPT,
+    *origins.NAMES,
+)
 
 
 def _items(
@@ -467,7 +492,9 @@ def _items(
     """One page of the list as plain values in the read model's fields, from one statement (no
     ORM objects: building and tracking them cost more than the query)."""
     as_of = filters.as_of
-    stmt = filtered(filters).with_only_columns(*_item_columns(as_of))
+    stmt = origins.joined(
+        filtered(filters).with_only_columns(*_item_columns(as_of)), "recommendation", Recommendation
+    )
     orders = SORTS if as_of is None else sorts(as_of)  # today's orders are built once
     rows, next_cursor = paginate(session, stmt, sorts=orders, sort=sort, limit=limit, cursor=cursor)
     today = AsOf(as_of).today
@@ -477,6 +504,7 @@ def _items(
     for row in rows:
         values = dict(zip(columns, row, strict=False))  # a computed sort key may follow: left out
         values["recommended_by"] = recommending.parse(values["recommended_by"])
+        values["provenance"] = origins.from_values(values)
         status = values["status"] = Status(row[status_at])
         values["overdue"] = compliance.is_overdue(status, row[due_at], today)
         items.append({name: values[name] for name in ITEM_FIELDS})
@@ -549,6 +577,15 @@ def facets(session: Session, filters: RecommendationFilter) -> dict[str, dict[st
         "status": {s.value: by_status[s.value] for s in Status if s.value in by_status},
         "overdue": {k: overdue[k] for k in ("true", "false") if k in overdue},
     }
+
+
+def assessment_reads(session: Session, found: Iterable[Assessment]) -> list[AssessmentRead]:
+    """The reads of these assessments, each with where it was imported from (if it was)."""
+    listed = list(found)
+    imported = origins.of(session, "assessment", [a.id for a in listed])
+    return [
+        AssessmentRead.model_validate(a).model_copy(update={"provenance": imported.get(a.id)}) for a in listed
+    ]
 
 
 def histories(
