@@ -186,7 +186,8 @@ def follow(session: Session, decision: Decision) -> None:
         rec = Recommendation(decision_id=decision.id, organisation_id=respondent, text=text, kind=PAYMENT)
         session.add(rec)
         session.flush()
-        audit.created(session, "recommendation", rec.id, audit.row(rec))
+        # As recommendations.snapshot logs one: an obligation is made by no party.
+        audit.created(session, "recommendation", rec.id, audit.row(rec) | {"recommended_by": []})
         return
     if (existing.text, existing.organisation_id) != (text, respondent):
         before = audit.row(existing)
@@ -258,6 +259,7 @@ def follow_many(session: Session, decision_ids: Iterable[int], *, actor: str, no
                         "status_origin": None,
                         "status_reviewed": None,
                         "suggested_status": None,
+                        "recommended_by": [],
                     }
                 ),
             }
