@@ -172,21 +172,16 @@ def decision_page(request: Request, decision_id: Id, session: SessionDep) -> HTM
         # A big decision (a UPR review makes hundreds) shows its recommendations a page at a
         # time, of one status where asked; a bad choice is said beside the list.
         rec_status, rec_cursor, rec_errors = _rec_choice(request)
-        try:
-            rec_page = recommendations.list_(
-                session,
-                RecommendationFilter(decision_id=decision_id, as_of=as_of, status=rec_status),
-                limit=REC_PAGE,
-                cursor=rec_cursor,
-            )
-        except Invalid as exc:
-            rec_errors = {"rec_cursor": exc.detail}
-            rec_page = recommendations.list_(
-                session, RecommendationFilter(decision_id=decision_id, as_of=as_of), limit=REC_PAGE
-            )
-        recs = rec_page.items
         rec_filter = RecommendationFilter(decision_id=decision_id, as_of=as_of, status=rec_status)
-        rec_total = recommendations.count(session, rec_filter)
+        try:
+            rec_page = recommendations.list_(session, rec_filter, limit=REC_PAGE, cursor=rec_cursor)
+        except Invalid as exc:
+            rec_errors, rec_cursor = {"rec_cursor": exc.detail}, None
+            rec_page = recommendations.list_(session, rec_filter, limit=REC_PAGE)
+        recs = rec_page.items
+        # Counted only where one page does not hold them all (most decisions: no query).
+        whole = rec_cursor is None and rec_page.next_cursor is None
+        rec_total = len(recs) if whole else recommendations.count(session, rec_filter)
         # The parties' names are in the read; only others (a finding's or recommendation's
         # organisation that is not a party) are looked up.
         org_names = {o.organisation_id: o.name for o in decision.organisations}

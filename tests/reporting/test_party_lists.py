@@ -16,7 +16,7 @@ def _text(html: str) -> str:
 
 
 def test_the_organisations_list_answers_how_many_and_which_biggest(api: Api) -> None:
-    orgs = _record(api)
+    _record(api)
     api.organisation("Epsilon", country="FR")
     api.organisation("Zeta", country="FR", kind="public_body")
     page = api.get("/organisations", params={"limit": 2, "sort": "-decisions"})
@@ -41,7 +41,6 @@ def test_the_organisations_list_answers_how_many_and_which_biggest(api: Api) -> 
     # A filter narrows the total and the other facets.
     fr = _text(api.get("/organisations", params={"country": "FR"}).text)
     assert "2 organisations" in fr
-    assert orgs  # (the record's other organisations are elsewhere in the list)
 
 
 def test_the_organisations_csv_carries_each_record_s_figures(api: Api) -> None:
@@ -121,7 +120,7 @@ def _rows(html: str) -> str:
 
 
 def test_every_list_pages_back_as_it_pages_forward(api: Api) -> None:
-    orgs = _record(api)
+    _record(api)
     for i in range(4):
         api.organisation(f"Extra {i}")
     _walk(api, "/organisations", limit="2")
@@ -130,4 +129,3 @@ def test_every_list_pages_back_as_it_pages_forward(api: Api) -> None:
     _walk(api, "/decisions", limit="2")
     _walk(api, "/decisions", limit="2", sort="-penalty_amount")
     _walk(api, "/recommendations", limit="1", sort="status")
-    assert orgs
