@@ -465,9 +465,9 @@ ITEM_FIELDS = tuple(RecommendationRead.model_fields)
 
 
 def _item_columns(as_of: dt.date | None) -> list[Any]:
-    """The columns of a listed recommendation, read in the page's one statement: its own, and
-    its status and what is kept beside it (as of a day, derived from the history in the same
-    statement)."""
+    """The columns of a listed recommendation, read for the page's rows in one statement: its
+    own, and its status and what is kept beside it (as of a day, derived from the history in
+    the same statement)."""
     return [
         *(getattr(Recommendation, key) for key in READ_COLUMNS),
         recommending.LISTED,
@@ -486,18 +486,42 @@ ITEM_COLUMNS = (
 )
 
 
+def _rows(
+    session: Session, filters: RecommendationFilter, *, sort: str, limit: int, cursor: str | None
+) -> tuple[list[Any], str | None]:
+    """The page's rows of `_item_columns` (then `origins.NAMES`), in the list's order.
+
+    Ordered by a column an index gives in order (the id), one statement: it stops after the
+    page, so its subqueries run for the page's rows only. Ordered by a computed key, two: the
+    page's ids (filters, order, cursor), then the columns of those rows only. One statement
+    there made SQLite evaluate the recommending parties, the date's precision and the
+    provenance (correlated subqueries) for every matching row before the sort could cut the
+    page: 163 ms against 12 for the first page of 38,151 UPR recommendations by
+    `-last_assessed_on`, 151 against 7 by `-due_on`."""
+    as_of = filters.as_of
+    orders = SORTS if as_of is None else sorts(as_of)  # today's orders are built once
+    columns = _item_columns(as_of)
+    if sort in orders and not orders[sort].computed:
+        stmt = origins.joined(filtered(filters).with_only_columns(*columns), "recommendation", Recommendation)
+        return paginate(session, stmt, sorts=orders, sort=sort, limit=limit, cursor=cursor)
+    ids_stmt = filtered(filters).with_only_columns(Recommendation.id)
+    page, next_cursor = paginate(session, ids_stmt, sorts=orders, sort=sort, limit=limit, cursor=cursor)
+    ids = [row.id for row in page]
+    if not ids:
+        return [], next_cursor
+    of_page = select(*columns).where(Recommendation.id.in_(ids))
+    stmt = origins.joined(of_page, "recommendation", Recommendation)
+    found = {row.id: row for row in session.execute(stmt)}
+    return [found[id] for id in ids], next_cursor
+
+
 def _items(
     session: Session, filters: RecommendationFilter, *, sort: str, limit: int, cursor: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of the list as plain values in the read model's fields, from one statement (no
-    ORM objects: building and tracking them cost more than the query)."""
-    as_of = filters.as_of
-    stmt = origins.joined(
-        filtered(filters).with_only_columns(*_item_columns(as_of)), "recommendation", Recommendation
-    )
-    orders = SORTS if as_of is None else sorts(as_of)  # today's orders are built once
-    rows, next_cursor = paginate(session, stmt, sorts=orders, sort=sort, limit=limit, cursor=cursor)
-    today = AsOf(as_of).today
+    """One page of the list as plain values in the read model's fields (no ORM objects:
+    building and tracking them cost more than the query)."""
+    rows, next_cursor = _rows(session, filters, sort=sort, limit=limit, cursor=cursor)
+    today = AsOf(filters.as_of).today
     columns = list(ITEM_COLUMNS)
     status_at, due_at = columns.index("status"), columns.index("due_on")
     items = []
