@@ -11,8 +11,10 @@ the same rules:
   `Last-Modified`. The validator is a digest of what the answer can depend on: the record's
   version (the newest audit-log entry; every change to the record writes one in its own
   transaction), the day (overdue counts move at midnight), the running code, the full URL
-  (host, path and query: `as_of`, filters, cursors) and the caller's credentials (the
-  `Cookie` and `Authorization` headers: a sign-in or sign-out changes them). A write, a
+  (host, path and query: `as_of`, filters, cursors, `lang`), the caller's credentials (the
+  `Cookie` and `Authorization` headers: a sign-in or sign-out changes them) and
+  `Accept-Language` (pages are in the reader's language, app/language.py; a `lang` cookie
+  alone names no one: such a reader is anonymous). A write, a
   sign-in, another `as_of` or a new day all give another validator; nothing else can change
   the answer.
 - `If-None-Match` (or, without it, `If-Modified-Since`) matching the current validator gets
@@ -56,6 +58,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import clock
 from app.db import Database, unit_of_work
+from app.language import COOKIE as LANGUAGE_COOKIE
 
 SAFE = ("GET", "HEAD")
 # Paths whose answers can carry a secret (or a CSRF token): never stored by anyone.
@@ -82,7 +85,7 @@ SECRET_SUFFIXES = ("/new", "/edit")
 # Served by StaticFiles, which answers its own ETag, Last-Modified and 304.
 STATIC_PREFIX = "/static/"
 STATIC_MAX_AGE = 300
-VARY = "Accept-Encoding, Cookie, Authorization"
+VARY = "Accept-Encoding, Accept-Language, Cookie, Authorization"
 # Headers a 304 keeps (RFC 9110 15.4.5); the others describe a body it does not have.
 NOT_MODIFIED_KEEPS = {
     b"cache-control",
@@ -239,7 +242,7 @@ class HttpCaching:
             scope = dict(scope, method="GET")
         request_headers = Headers(scope=scope)
         kind = classify(scope["path"])
-        credentials = "cookie" in request_headers or "authorization" in request_headers
+        credentials = _credentials(request_headers)
         if kind == "secret":
             policy = "no-store"
         elif kind == "static":
@@ -320,6 +323,8 @@ class HttpCaching:
         # A feed is a page to a browser and Atom to a feed reader (app/api/feeds.py): its
         # validator names the representation asked for.
         accept = headers.get("accept", "") if scope["path"].startswith("/feeds/") else ""
+        # The reader's language (app.language) comes from the query, the cookie or this.
+        languages = headers.get("accept-language", "")
         key = "\n".join(
             (
                 BUILD,
@@ -331,6 +336,7 @@ class HttpCaching:
                 query,
                 identity,
                 accept,
+                languages,
             )
         )
         return 'W/"' + hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:24] + '"'
@@ -456,6 +462,15 @@ class _Answer:
                 ]
                 self.bodiless = True
         await self._send(message)
+
+
+def _credentials(headers: Headers) -> bool:
+    """Whether the request may be someone's: an `Authorization`, or a cookie other than the
+    reader's choice of language (which names no one)."""
+    if "authorization" in headers:
+        return True
+    cookies = [c.split("=", 1)[0].strip() for c in headers.get("cookie", "").split(";") if c.strip()]
+    return any(name != LANGUAGE_COOKIE for name in cookies)
 
 
 def _with_cache_control(send: Send, value: str) -> Send:

@@ -3,7 +3,8 @@
 Pages, charts, filters, form options and the pages' validation messages show these labels;
 the API and the exports keep the codes. Every text is a message of the `messages` catalogue
 (app/locale/<language>/LC_MESSAGES/messages.po), compiled when the app starts, so that a second
-language is a translation file; English is complete.
+language is a translation file. Each text is shown in the reader's language (app.language):
+English or French.
 """
 
 import io
@@ -16,7 +17,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-from app import vocab
+from app import formats, language, vocab
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "messages"
@@ -289,13 +290,13 @@ for _enum, _labels in LABELS.items():
 
 
 @cache
-def translations(language: str = "en") -> NullTranslations:
-    """The catalogue of `language`, compiled from its .po file (once, at first use)."""
-    po = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+def translations(code: str = "en") -> NullTranslations:
+    """The catalogue of the language `code`, compiled from its .po file (once, at first use)."""
+    po = LOCALE_DIR / code / "LC_MESSAGES" / f"{DOMAIN}.po"
     if not po.exists():
         return NullTranslations()
     with po.open("rb") as f:
-        catalog = read_po(f, locale=language, domain=DOMAIN)
+        catalog = read_po(f, locale=code, domain=DOMAIN)
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)
@@ -303,7 +304,13 @@ def translations(language: str = "en") -> NullTranslations:
 
 
 def gettext(message: str) -> str:
-    return translations().gettext(message)
+    """`message` in the reader's language (app.language)."""
+    return translations(language.current()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The singular or plural of a message for `n`, in the reader's language."""
+    return translations(language.current()).ngettext(singular, plural, n)
 
 
 def _table(value: object, tables: dict[type[StrEnum], dict[str, str]]) -> str | None:
@@ -335,12 +342,13 @@ def choices(enum: Iterable[StrEnum], counts: Mapping[str, int] | None = None) ->
     how many records have the code ("Complied (1,204)")."""
     if counts is None:
         return [(member.value, label(member)) for member in enum]
-    return [(member.value, f"{label(member)} ({counts.get(member.value, 0):,})") for member in enum]
+    return [(m.value, f"{label(m)} ({formats.number(counts.get(m.value, 0))})") for m in enum]
 
 
 def in_words(codes: Iterable[str]) -> str:
     """Codes as their labels, joined: "Pending, Complied or Withdrawn"."""
-    words = [f"“{label(c)}”" for c in codes]
+    opening, closing = ("«\u00a0", "\u00a0»") if language.current() == language.FRENCH else ("“", "”")
+    words = [f"{opening}{label(c)}{closing}" for c in codes]
     if len(words) <= 1:
         return "".join(words)
     return ", ".join(words[:-1]) + " " + gettext(N_("or")) + " " + words[-1]

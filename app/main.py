@@ -34,6 +34,7 @@ from app.config import get_settings
 from app.db import Database
 from app.errors import BadRequest, DomainError, Moved, RequestTimeout, TooLarge
 from app.http_cache import HttpCaching
+from app.language import Language
 from app.services import hooks
 from app.vocab import Role
 from app.web.auth import form_refusal
@@ -428,6 +429,7 @@ def create_app(database: Database | None = None) -> FastAPI:
         queue_timeout=settings.queue_timeout,
         render=render_error,
     )
+
     def needs(role: Role, *, page: bool = False) -> Guard:
         """A guard for a large body's route: its caller's token (or, for a page's form, its
         signed-in user) checked before the body."""
@@ -469,4 +471,7 @@ def create_app(database: Database | None = None) -> FastAPI:
     # Outside the cache: an unknown host is refused before anything answers it.
     app.add_middleware(HostPolicy, allowed=settings.allowed_hosts, base_url=settings.base_url)
     app.add_middleware(SecurityHeaders)
+    # Outermost: every answer, error pages of the middlewares above included, is in the
+    # reader's language.
+    app.add_middleware(Language)
     return app

@@ -21,6 +21,7 @@ from app.api import (
     subscriptions,
     suggest,
     tokens,
+    vocabulary,
 )
 from app.api.deps import current_token
 
@@ -50,5 +51,6 @@ for module in (
     merges,
     review,
     documents,
+    vocabulary,
 ):
     router.include_router(module.router, dependencies=checked)

@@ -85,6 +85,10 @@ TAGS = [
         "name": "subscriptions",
         "description": "Alerts: follow a record or a query by webhook (each token's own).",
     },
+    {
+        "name": "vocabulary",
+        "description": "Every code of the vocabularies with its label and explanation, in English or French.",
+    },
     {"name": "tokens", "description": "API tokens (admin)."},
     {"name": "audit", "description": "The audit log of every change (admin)."},
 ]

@@ -15,6 +15,7 @@ from app.access import public
 from app.api.common import problems
 from app.api.deps import FilterId, SessionDep, current_token
 from app.config import get_settings
+from app.labels import gettext
 from app.schemas.filters import DecisionFilter
 from app.services.reporting import feeds
 from app.vocab import Status
@@ -79,7 +80,7 @@ def decisions_feed(
         request,
         session,
         path="/feeds/decisions.atom",
-        title="Findings Tracker: decisions",
+        title=gettext("Findings Tracker: decisions"),
         page="/decisions",
         entries=lambda base: feeds.decision_entries(session, base=base, limit=limit, filters=filters),
     )
@@ -102,7 +103,7 @@ def assessments_feed(
         request,
         session,
         path="/feeds/assessments.atom",
-        title="Findings Tracker: compliance changes",
+        title=gettext("Findings Tracker: compliance changes"),
         page="/recommendations",
         entries=lambda base: feeds.assessment_entries(
             session,

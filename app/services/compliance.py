@@ -34,7 +34,7 @@ Over 450 lines on purpose: each rule's Python and SQL twins stay side by side in
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +56,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
+from app import formats, labels
 from app.clock import today
 from app.models import Assessment, Decision, DecisionRelation, Recommendation
 from app.models.base import table_of
@@ -342,20 +343,39 @@ COUNTED_APART = (
 )
 
 
-def describe_counts(counts: Mapping[Status, int], label: Callable[[str], str] = plain) -> str:
-    """The counts behind a compliance label, complied first: "1 of 8 complied, 3 not complied,
-    2 disputed, 2 pending" (withdrawn ones named apart); "no recommendations" when there are none."""
+def describe_counts(counts: Mapping[Status, int]) -> str:
+    """The counts behind a compliance label, complied first, in the reader's language
+    (app.language): "1 of 8 complied, 3 not complied, 2 disputed, 2 pending" (withdrawn ones
+    named apart); "no recommendations" when there are none."""
     total = sum(n for status, n in counts.items() if status != Status.withdrawn)
     withdrawn = counts.get(Status.withdrawn, 0)
     if total == 0:
-        text = "no recommendations"
+        text = labels.gettext("no recommendations")
     else:
-        parts = [f"{counts.get(Status.complied, 0)} of {total} {label(Status.complied.value)}"]
-        parts += [f"{counts[s]} {label(s.value)}" for s in COUNTED_APART if counts.get(s, 0)]
+        complied = counts.get(Status.complied, 0)
+        parts = [
+            labels.ngettext("%(n)s of %(total)s complied", "%(n)s of %(total)s complied", complied)
+            % {"n": formats.number(complied), "total": formats.number(total)}
+        ]
+        parts += [_counted(s, counts[s]) for s in COUNTED_APART if counts.get(s, 0)]
         text = ", ".join(parts)
     if withdrawn:
-        text += f" ({withdrawn} {label(Status.withdrawn.value)})"
+        text += f" ({_counted(Status.withdrawn, withdrawn)})"
     return text
+
+
+def _counted(status: Status, n: int) -> str:
+    """A count of a status in words: "3 not complied" (agreeing with the count in French)."""
+    words = {
+        Status.partially_complied: labels.ngettext(
+            "%(n)s partially complied", "%(n)s partially complied", n
+        ),
+        Status.not_complied: labels.ngettext("%(n)s not complied", "%(n)s not complied", n),
+        Status.disputed: labels.ngettext("%(n)s disputed", "%(n)s disputed", n),
+        Status.pending: labels.ngettext("%(n)s pending", "%(n)s pending", n),
+        Status.withdrawn: labels.ngettext("%(n)s withdrawn", "%(n)s withdrawn", n),
+    }
+    return words[status] % {"n": formats.number(n)}
 
 
 def compliance_sql(status: ColumnElement[Status]) -> ColumnElement[str]:

@@ -12,8 +12,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from babel.numbers import format_decimal
 from markupsafe import Markup
 
+from app import formats, language
+from app.labels import gettext
 from app.services.reporting.countries import describe
 from app.services.reporting.figures import ChartFigures
 from app.vocab import Compliance, DecisionKind, JurisdictionKind
@@ -22,7 +25,7 @@ from app.vocab import Compliance, DecisionKind, JurisdictionKind
 def jurisdiction_name(code: str) -> str:
     """A jurisdiction in words for a chart's row: "United Kingdom", "United Nations (international)"."""
     name, kind = describe(code)
-    return name if kind == JurisdictionKind.country else f"{name} (international)"
+    return name if kind == JurisdictionKind.country else gettext("%(name)s (international)") % {"name": name}
 
 
 ROW = 30  # px per row
@@ -40,20 +43,21 @@ Number = int | Decimal
 
 
 def count(n: Number) -> str:
-    return f"{n:,}"
+    return formats.number(n)
 
 
 def amount(n: Number) -> str:
-    return f"{Decimal(n):,.0f}"
+    return format_decimal(Decimal(n), format="#,##0", locale=language.current())
 
 
 def short_amount(n: Number) -> str:
-    """An amount in few characters, for the end of a bar ("7.6 M"); the table has it whole."""
+    """An amount in few characters, for the end of a bar ("7.6 M", "7,6 M"); the table has it whole."""
     value = Decimal(n)
-    for size, unit in ((Decimal(10) ** 9, "bn"), (Decimal(10) ** 6, "M"), (Decimal(10) ** 3, "k")):
+    units = ((Decimal(10) ** 9, gettext("bn")), (Decimal(10) ** 6, "M"), (Decimal(10) ** 3, "k"))
+    for size, unit in units:
         if abs(value) >= size:
-            return f"{value / size:,.1f} {unit}"
-    return f"{value:,.0f}"
+            return format_decimal(value / size, format="#,##0.0", locale=language.current()) + f" {unit}"
+    return amount(value)
 
 
 @dataclass(frozen=True)
@@ -79,16 +83,17 @@ def stacked_rows(
     series: Sequence[Series],
     fmt: Callable[[Number], str] = count,
     short: Callable[[Number], str] | None = None,
-    row_heading: str = "Year",
-    empty: str = "Nothing to show yet.",
+    row_heading: str | None = None,
+    empty: str | None = None,
     names: bool = False,
 ) -> Markup:
     """A chart of `rows` (label, value of each series key): one horizontal bar per row, its
     segments the series in order, its length the row's total relative to the largest. Figures
     are written by `fmt`, the totals at the bars' ends by `short` (when given). With `names`,
     the labels are names (wider, the longest shortened)."""
+    row_heading = row_heading or gettext("Year")
     if not rows or not any(v for _, values in rows for v in values.values()):
-        return Markup('<p class="muted">{}</p>').format(empty)
+        return Markup('<p class="muted">{}</p>').format(empty or gettext("Nothing to show yet."))
     totals = [sum((values.get(s.key, 0) for s in series), start=0) for _, values in rows]
     top = max(totals) or 1
     several = len(series) > 1
@@ -154,7 +159,7 @@ def stacked_rows(
         )
     out.append(Markup("</svg>"))
     if several:
-        out.append(Markup('<ul class="legend" aria-label="Key">'))
+        out.append(Markup('<ul class="legend" aria-label="{}">').format(gettext("Key")))
         for s in series:
             out.append(
                 Markup('<li><span class="swatch {}" aria-hidden="true"></span>{}</li>').format(s.css, s.label)
@@ -178,7 +183,8 @@ def table(
     head = [Markup('<th scope="col">{}</th>').format(row_heading)]
     if several:
         head += [Markup('<th scope="col" class="num">{}</th>').format(s.label) for s in series]
-    head.append(Markup('<th scope="col" class="num">{}</th>').format("Total" if several else series[0].label))
+    last = gettext("Total") if several else series[0].label
+    head.append(Markup('<th scope="col" class="num">{}</th>').format(last))
     body = []
     for (label, values), total in zip(rows, totals, strict=True):
         cells = [Markup('<th scope="row">{}</th>').format(label)]
@@ -187,11 +193,17 @@ def table(
         cells.append(Markup('<td class="num">{}</td>').format(fmt(total)))
         body.append(Markup("<tr>{}</tr>").format(Markup("").join(cells)))
     return Markup(
-        '<details class="figures-table"><summary>The figures</summary>'
-        '<div class="scroll" tabindex="0" role="region" aria-label="{}: the figures">'
+        '<details class="figures-table"><summary>{}</summary>'
+        '<div class="scroll" tabindex="0" role="region" aria-label="{}">'
         '<table class="compact"><caption class="sr-only">{}</caption><thead><tr>{}</tr></thead>'
         "<tbody>{}</tbody></table></div></details>"
-    ).format(title, title, Markup("").join(head), Markup("").join(body))
+    ).format(
+        gettext("The figures"),
+        gettext("%(chart)s: the figures") % {"chart": title},
+        title,
+        Markup("").join(head),
+        Markup("").join(body),
+    )
 
 
 def bars(
@@ -202,8 +214,8 @@ def bars(
     value_label: str,
     fmt: Callable[[Number], str] = count,
     short: Callable[[Number], str] | None = None,
-    row_heading: str = "Year",
-    empty: str = "Nothing to show yet.",
+    row_heading: str | None = None,
+    empty: str | None = None,
     names: bool = False,
 ) -> Markup:
     """A chart of one figure per row."""
@@ -240,38 +252,43 @@ class Chart:
 
 
 def dashboard_charts(figures: ChartFigures, label: Callable[[str], str] = str) -> dict[str, list[Chart]]:
-    """The dashboard's charts by section: vocabulary values named by `label`."""
+    """The dashboard's charts by section: vocabulary values named by `label`, every text in the
+    reader's language."""
+    per_kind = gettext("Decisions per year by kind")
+    per_compliance = gettext("Compliance of each year's decisions as they stand")
+    per_country = gettext("Decisions by regulator's country")
+    none_yet = gettext("No decisions yet.")
     years = every_year(list(figures.kinds_by_year))
     kinds = [k.value for k in DecisionKind if any(k in row for row in figures.kinds_by_year.values())]
     by_kind = stacked_rows(
         chart_id="chart-kinds",
-        title="Decisions per year by kind",
+        title=per_kind,
         rows=[(str(y), {k.value: n for k, n in figures.kinds_by_year.get(y, {}).items()}) for y in years],
         series=series_of(kinds, label),
-        empty="No decisions yet.",
+        empty=none_yet,
     )
     states = [c.value for c in Compliance if any(c in row for row in figures.compliance_by_year.values())]
     compliance_years = every_year(list(figures.compliance_by_year))
     by_compliance = stacked_rows(
         chart_id="chart-compliance",
-        title="Compliance of each year's decisions as they stand",
+        title=per_compliance,
         rows=[
             (str(y), {c.value: n for c, n in figures.compliance_by_year.get(y, {}).items()})
             for y in compliance_years
         ],
         series=series_of(states, label, COMPLIANCE_CSS),
-        empty="No decisions yet.",
+        empty=none_yet,
     )
     penalties = []
     for i, (currency, per_year) in enumerate(list(figures.penalties_by_currency.items())[:CURRENCY_CHARTS]):
         penalties.append(
             Chart(
-                f"Penalties per year in {currency}",
+                gettext("Penalties per year in %(currency)s") % {"currency": currency},
                 bars(
                     chart_id=f"chart-penalties-{i}",
-                    title=f"Penalties per year in {currency}",
+                    title=gettext("Penalties per year in %(currency)s") % {"currency": currency},
                     rows=[(str(y), per_year.get(y, Decimal(0))) for y in every_year(list(per_year))],
-                    value_label=f"Penalties ({currency})",
+                    value_label=gettext("Penalties (%(currency)s)") % {"currency": currency},
                     fmt=amount,
                     short=short_amount,
                 ),
@@ -280,21 +297,22 @@ def dashboard_charts(figures: ChartFigures, label: Callable[[str], str] = str) -
     countries = [(jurisdiction_name(code), n) for code, n in figures.decisions_by_country]
     if len(countries) > COUNTRY_ROWS:
         rest = countries[COUNTRY_ROWS - 1 :]
-        countries = [*countries[: COUNTRY_ROWS - 1], (f"{len(rest)} others", sum(n for _, n in rest))]
+        others = gettext("%(n)s others") % {"n": count(len(rest))}
+        countries = [*countries[: COUNTRY_ROWS - 1], (others, sum(n for _, n in rest))]
     by_country = bars(
         chart_id="chart-countries",
-        title="Decisions by regulator's country",
+        title=per_country,
         rows=countries,
-        value_label="Decisions",
-        row_heading="Country",
-        empty="No decisions yet.",
+        value_label=gettext("Decisions"),
+        row_heading=gettext("Country"),
+        empty=none_yet,
         names=True,
     )
     return {
         "decisions": [
-            Chart("Decisions per year by kind", by_kind),
-            Chart("Compliance of each year's decisions as they stand", by_compliance),
+            Chart(per_kind, by_kind),
+            Chart(per_compliance, by_compliance),
         ],
         "penalties": penalties,
-        "countries": [Chart("Decisions by regulator's country", by_country)],
+        "countries": [Chart(per_country, by_country)],
     }

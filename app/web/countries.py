@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from app.access import public
+from app.labels import gettext
 from app.schemas.filters import CountryFilter
 from app.services.reporting import countries
 from app.unit_of_work import SessionDep
@@ -34,7 +35,8 @@ def _chart_rows(rows: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
     if len(rows) <= CHART_ROWS:
         return rows
     rest = rows[CHART_ROWS - 1 :]
-    return [*rows[: CHART_ROWS - 1], (f"{len(rest)} others", sum(n for _, n in rest))]
+    others = gettext("%(n)s others") % {"n": charts.count(len(rest))}
+    return [*rows[: CHART_ROWS - 1], (others, sum(n for _, n in rest))]
 
 
 def _charts(items: list[Any], currencies: list[str]) -> list[charts.Chart]:
@@ -44,36 +46,37 @@ def _charts(items: list[Any], currencies: list[str]) -> list[charts.Chart]:
     by_decisions = sorted(items, key=lambda i: (-i.decision_count, i.name))
     out = [
         charts.Chart(
-            "Decisions",
+            gettext("Decisions"),
             charts.bars(
                 chart_id="chart-country-decisions",
-                title="Decisions by jurisdiction",
+                title=gettext("Decisions by jurisdiction"),
                 rows=_chart_rows([(named(i), i.decision_count) for i in by_decisions if i.decision_count]),
-                value_label="Decisions",
-                row_heading="Jurisdiction",
-                empty="No decisions.",
+                value_label=gettext("Decisions"),
+                row_heading=gettext("Jurisdiction"),
+                empty=gettext("No decisions."),
                 names=True,
             ),
         )
     ]
     if currencies:
         currency = currencies[0]
+        said = {"currency": currency}
         fined = sorted(
             (i for i in items if i.penalties_in_force.get(currency)),
             key=lambda i: (-i.penalties_in_force[currency], i.name),
         )
         out.append(
             charts.Chart(
-                f"Penalties in force in {currency}",
+                gettext("Penalties in force in %(currency)s") % said,
                 charts.bars(
                     chart_id="chart-country-penalties",
-                    title=f"Penalties in force in {currency} by jurisdiction",
+                    title=gettext("Penalties in force in %(currency)s by jurisdiction") % said,
                     rows=_chart_rows([(named(i), i.penalties_in_force[currency]) for i in fined]),
-                    value_label=f"Penalties in force ({currency})",
+                    value_label=gettext("Penalties in force (%(currency)s)") % said,
                     fmt=charts.amount,
                     short=charts.short_amount,
-                    row_heading="Jurisdiction",
-                    empty=f"No penalty in {currency} in force.",
+                    row_heading=gettext("Jurisdiction"),
+                    empty=gettext("No penalty in %(currency)s in force.") % said,
                     names=True,
                 ),
             )

@@ -2,19 +2,16 @@
 name in a table of the routes, app/web/urls.py, rather than by walking the router)."""
 
 import datetime as dt
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from babel.dates import format_skeleton
-from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from starlette.responses import HTMLResponse, RedirectResponse
 
-from app import clock, labels, vocab
+from app import clock, formats, labels, language, vocab
 from app.config import get_settings
 from app.labels import N_
 from app.schemas.filters import country_name, known_country
@@ -32,23 +29,24 @@ env = Environment(
     lstrip_blocks=True,
     extensions=["jinja2.ext.i18n"],
 )
-# `_()` and `{% trans %}` in templates read the message catalogue (app/labels.py).
-# The i18n extension adds install_gettext_translations to the environment at run time.
-env.install_gettext_translations(labels.translations(), newstyle=True)  # type: ignore[attr-defined]
+# `_()`, `ngettext()` and `{% trans %}` in templates read the message catalogue of the reader's
+# language (app/labels.py, app/language.py). The i18n extension adds
+# install_gettext_callables to the environment at run time.
+env.install_gettext_callables(labels.gettext, labels.ngettext, newstyle=True)  # type: ignore[attr-defined]
 
 
 # Who recorded something, as the record keeps it (an account's display name, a token's role,
 # or the kind of program), in words a reader understands.
 ACTORS = {
-    "cli": "an administrator, on the command line",
-    "import": "an import of a data set",
-    "demo": "the demo data",
-    "editor": "an editor",
-    "admin": "an administrator",
-    "reader": "a reader",
-    "system": "the site itself",
-    "worker": "the site's background worker",
-    "migrate": "an upgrade of the site",
+    "cli": N_("an administrator, on the command line"),
+    "import": N_("an import of a data set"),
+    "demo": N_("the demo data"),
+    "editor": N_("an editor"),
+    "admin": N_("an administrator"),
+    "reader": N_("a reader"),
+    "system": N_("the site itself"),
+    "worker": N_("the site's background worker"),
+    "migrate": N_("an upgrade of the site"),
 }
 
 
@@ -56,8 +54,8 @@ def by_whom(name: str | None) -> str:
     """Who recorded something, in words: "an import of a data set" for `import`, a person's
     display name as it is."""
     if not name:
-        return "someone unknown"
-    return ACTORS.get(name, name)
+        return labels.gettext(N_("someone unknown"))
+    return labels.gettext(ACTORS[name]) if name in ACTORS else name
 
 
 def record_name(record: object) -> str:
@@ -73,37 +71,12 @@ def record_name(record: object) -> str:
     return f"#{getattr(record, 'id', '')}"
 
 
-def money(amount: Decimal | None, currency: str | None = None) -> str:
-    if amount is None:
-        return ""
-    text = f"{Decimal(amount):,.2f}"
-    return f"{text} {currency}" if currency else text
-
-
-def money_said(amount: Decimal, currency: str) -> str:
-    """An amount as said in a sentence: `EUR 9,000,000` (cents only when there are some)."""
-    text = f"{Decimal(amount):,.2f}".removesuffix(".00")
-    return f"{currency} {text}"
-
-
-def day(value: dt.date | dt.datetime | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M UTC")
-    return value.isoformat()
-
-
-# How a date of each precision reads: "2013", "February 2021" (Babel's skeletons), a day as ISO.
-SKELETONS = {vocab.DatePrecision.year: "y", vocab.DatePrecision.month: "yMMMM"}
-
-
-def dated(value: dt.date | None, precision: str | None = None) -> str:
-    """A date as precise as its source: "2013", "February 2021", or the day "2021-02-03"."""
-    if value is None:
-        return ""
-    skeleton = SKELETONS.get(vocab.DatePrecision(precision or "day"))
-    return format_skeleton(skeleton, value, locale="en") if skeleton else value.isoformat()
+# The forms of numbers, amounts and dates follow the reader's language (app.formats).
+money = formats.money
+money_said = formats.money_said
+day = formats.day
+dated = formats.dated
+SKELETONS = formats.SKELETONS
 
 
 def machine_date(value: dt.date | None, precision: str | None = None) -> str:
@@ -148,37 +121,26 @@ def url_for(context: Any, name: str, /, _query: dict[str, Any] | None = None, **
     return path + ("?" + urlencode(query_items) if query_items else "")
 
 
-def percent(share: float) -> str:
-    """A share from 0 to 1 as a percentage, one decimal at most: 0.125 → "12.5%"."""
-    return f"{round(share * 100, 1):g}%"
-
-
-def size_in_words(size: int | None) -> str:
-    """A size in bytes as people read it: "412 KB", "3.2 MB"."""
-    if size is None:
-        return ""
-    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
-        if size >= scale:
-            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
-    return f"{size} bytes"
+percent = formats.percent
+size_in_words = formats.size_in_words
 
 
 DOCUMENT_KINDS = {
     "application/pdf": "PDF",
-    "text/html": "Web page",
-    "text/plain": "Text",
-    "image/png": "PNG image",
-    "image/jpeg": "JPEG image",
+    "text/html": N_("Web page"),
+    "text/plain": N_("Text"),
+    "image/png": N_("PNG image"),
+    "image/jpeg": N_("JPEG image"),
 }
 
 
 env.filters["money"] = money
 env.filters["money_said"] = money_said
 env.filters["bytes"] = size_in_words
-env.filters["doc_kind"] = lambda media: DOCUMENT_KINDS.get(media or "", media or "")
+env.filters["doc_kind"] = lambda media: labels.gettext(DOCUMENT_KINDS.get(media) or media) if media else ""
 env.filters["percent"] = percent
 # A count with its thousands separated ("1,770").
-env.filters["number"] = lambda n: format_decimal(n, locale="en")
+env.filters["number"] = formats.number
 env.globals["complied_share"] = compliance.complied_share
 env.globals["describe_counts"] = compliance.describe_counts
 env.filters["day"] = day
@@ -190,6 +152,9 @@ env.filters["host"] = host
 env.globals["with_query"] = with_query
 env.globals["here_with_query"] = here_with_query
 env.globals["vocab"] = vocab
+# The reader's language (`<html lang>`), and the languages of the switch in the header.
+env.globals["language"] = language.current
+env.globals["languages"] = language.NAMES
 # Codes in words: `{{ d.compliance | label }}`, `explain(d.compliance)`, `choices(vocab.Status)`.
 env.filters["label"] = labels.label
 env.globals["explain"] = labels.explanation

@@ -75,3 +75,19 @@ def test_a_bad_order_on_a_page_is_named_by_the_orders_words() -> None:
     _, errors = forms.DecisionQuery.parse({"sort": "colour"})
     assert errors["sort"].startswith("should be one of the orders: Newest first; Oldest first;")
     assert "Largest penalty first" in errors["sort"] and "-penalty_amount" not in errors["sort"]
+
+
+def test_the_french_catalogue_is_complete() -> None:
+    """Every marked text has its French (each plural form; none fuzzy), and the French holds no
+    text the app no longer uses: `python -m app.messages`, then write the French of the new ones."""
+    extracted = {m.id if isinstance(m.id, str) else m.id[0]: m for m in messages.extracted() if m.id}
+    with (labels.LOCALE_DIR / "fr" / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        french = {m.id if isinstance(m.id, str) else m.id[0]: m for m in read_po(f, locale="fr") if m.id}
+    assert sorted(set(extracted) - set(french)) == []
+    assert sorted(set(french) - set(extracted)) == []
+    untranslated = [key for key, m in french.items() if not messages.translated(m)]
+    assert untranslated == []
+    for key, m in extracted.items():
+        assert isinstance(m.id, str) == isinstance(french[key].id, str), key
+    # And the app reads it: a label in French.
+    assert labels.translations("fr").gettext("Partially complied") == "Partiellement respectée"

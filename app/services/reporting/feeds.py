@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import paths
-from app.labels import label
+from app import formats, language, paths
+from app.labels import N_, gettext, label
 from app.models import Assessment, Case, Decision, Organisation, Recommendation, Regulator
 from app.schemas.filters import DecisionFilter, RecommendationFilter, country_name
 from app.services import compliance
@@ -27,6 +27,7 @@ from app.services.shared.pagination import paginate
 from app.vocab import Compliance, Status
 
 ATOM = "http://www.w3.org/2005/Atom"
+XML = "http://www.w3.org/XML/1998/namespace"
 ET.register_namespace("", ATOM)
 DEFAULT_ENTRIES = 50
 MAX_ENTRIES = 200
@@ -59,7 +60,7 @@ def render(*, feed_id: str, title: str, self_url: str, alternate: str, entries: 
             element.text = _clean(text)
         return element
 
-    feed = ET.Element(f"{{{ATOM}}}feed")
+    feed = ET.Element(f"{{{ATOM}}}feed", {f"{{{XML}}}lang": language.current()})
     add(feed, "id", feed_id)
     add(feed, "title", title)
     newest = max((e.updated for e in entries), default=dt.datetime.now(dt.UTC))
@@ -93,16 +94,24 @@ def decision_entries(session: Session, *, base: str, limit: int, filters: Decisi
     for d in decisions.read_many(session, [r[0] for r in rows], as_of=as_of):
         by = ", ".join(r.name for r in d.regulators)
         against = ", ".join(f"{o.name} ({label(o.role).lower()})" for o in d.organisations)
+        amount = formats.money(d.penalty_amount, d.penalty_currency)
         penalty = (
-            f" Penalty: {d.penalty_amount} {d.penalty_currency}." if d.penalty_amount is not None else ""
+            " " + gettext("Penalty: %(amount)s.") % {"amount": amount}
+            if d.penalty_amount is not None
+            else ""
         )
         compliance_text = describe_counts(d.recommendation_counts)
         if d.compliance != Compliance.none:
             compliance_text = f"{label(d.compliance).lower()} ({compliance_text})"
-        lead = f"Issued on {d.issued_on} by {by}" + (f"; parties: {against}" if against else "") + "."
-        summary = f"{lead}{penalty} Compliance: {compliance_text}; standing: {label(d.standing).lower()}." + (
-            f"\n\n{d.summary}" if d.summary else ""
+        issued = {"day": formats.dated(d.issued_on, d.issued_on_precision), "by": by}
+        lead = (
+            gettext("Issued on %(day)s by %(by)s; parties: %(parties)s.") % (issued | {"parties": against})
+            if against
+            else gettext("Issued on %(day)s by %(by)s.") % issued
         )
+        said = {"compliance": compliance_text, "standing": label(d.standing).lower()}
+        told = gettext("Compliance: %(compliance)s; standing: %(standing)s.") % said
+        summary = f"{lead}{penalty} {told}" + (f"\n\n{d.summary}" if d.summary else "")
         entries.append(
             Entry(
                 id=f"{base}/decisions/{d.id}",
@@ -151,12 +160,23 @@ def assessment_entries(
     entries = []
     for a, rec, reference, organisation in session.execute(stmt):
         text = rec.text if len(rec.text) <= 120 else rec.text[:119] + "…"
+        said = {
+            "organisation": organisation,
+            "status": label(a.status).lower(),
+            "day": formats.dated(a.assessed_on, a.assessed_on_precision),
+            "by": label(a.asserted_by).lower(),
+            "ref": rec.reference or rec.id,
+            "decision": reference,
+            "text": rec.text,
+        }
         summary = (
-            f"{organisation}: {label(a.status).lower()} as of {a.assessed_on}, "
-            f"claimed by {label(a.asserted_by).lower()}. "
-            f"Recommendation {rec.reference or rec.id} of {reference}: {rec.text}"
+            gettext(
+                "%(organisation)s: %(status)s as of %(day)s, claimed by %(by)s. "
+                "Recommendation %(ref)s of %(decision)s: %(text)s"
+            )
+            % said
             + (f"\n\n{a.note}" if a.note else "")
-            + (f"\n\nSource: {a.source_url}" if a.source_url else "")
+            + ("\n\n" + gettext("Source: %(url)s") % {"url": a.source_url} if a.source_url else "")
         )
         entries.append(
             Entry(
@@ -183,34 +203,39 @@ def scope_in_words(session: Session, params: Sequence[tuple[str, str]]) -> str:
         "decision_id": (Decision, "reference"),
         "recommendation_id": (Recommendation, "reference"),
     }
-    prefixes = {
-        "organisation_id": "",
-        "regulator_id": "by ",
-        "case_id": "case ",
-        "decision_id": "decision ",
-        "recommendation_id": "recommendation ",
+    prefixes: dict[str, str | None] = {
+        "organisation_id": None,
+        "regulator_id": N_("by %(name)s"),
+        "case_id": N_("case %(name)s"),
+        "decision_id": N_("decision %(name)s"),
+        "recommendation_id": N_("recommendation %(name)s"),
+    }
+    said = {
+        "jurisdiction": N_("in %(value)s"),
+        "as_of": N_("as of %(value)s"),
+        "q": N_("“%(value)s”"),
+        "tag": N_("tagged %(value)s"),
+        "issued_from": N_("issued from %(value)s"),
+        "issued_to": N_("issued to %(value)s"),
     }
     words = []
     for key, value in params:
-        if key in ("limit", "cursor") or not value.strip():
+        if key in ("limit", "cursor", "lang") or not value.strip():
             continue
         if key in models:
             model, attribute = models[key]
             found = session.get(model, int(value)) if value.isdigit() and len(value) < 16 else None
             name = getattr(found, attribute, None) if found is not None else None
-            words.append(f"{prefixes[key]}{name or value}" if name else f"{key.removesuffix('_id')} {value}")
+            prefix = prefixes[key]
+            if not name:
+                words.append(f"{key.removesuffix('_id')} {value}")
+            else:
+                words.append(gettext(prefix) % {"name": name} if prefix else str(name))
         elif key in ("status", "kind", "compliance"):
             words.append(label(value))
-        elif key == "jurisdiction":
-            words.append(f"in {country_name(value)}")
-        elif key == "as_of":
-            words.append(f"as of {value}")
-        elif key == "q":
-            words.append(f"“{value}”")
-        elif key == "tag":
-            words.append(f"tagged {value}")
-        elif key in ("issued_from", "issued_to"):
-            words.append(f"issued {key.removeprefix('issued_')} {value}")
+        elif key in said:
+            shown = country_name(value) if key == "jurisdiction" else value
+            words.append(gettext(said[key]) % {"value": shown})
         else:
             words.append(f"{key} {value}")
     return "; ".join(words)
