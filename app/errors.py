@@ -7,6 +7,8 @@ an HTML page for the browser.
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from app.labels import N_
+
 
 @dataclass
 class FieldError:
@@ -36,7 +38,7 @@ class DomainError(Exception):
 
 class NotFound(DomainError):
     status = 404
-    title = "Not found"
+    title = N_("Not found")
     slug = "not-found"
 
 
@@ -49,73 +51,73 @@ class Moved(DomainError):
     into_id: int = 0
 
     status = 308
-    title = "Permanent redirect"
+    title = N_("Permanent redirect")
     slug = "merged"
 
 
 class Conflict(DomainError):
     status = 409
-    title = "Conflict"
+    title = N_("Conflict")
     slug = "conflict"
 
 
 class PreconditionFailed(DomainError):
     status = 412
-    title = "Precondition failed"
+    title = N_("Precondition failed")
     slug = "stale-version"
 
 
 class Invalid(DomainError):
     status = 422
-    title = "Invalid input"
+    title = N_("Invalid input")
     slug = "validation"
 
 
 class Unauthorized(DomainError):
     status = 401
-    title = "Unauthorized"
+    title = N_("Unauthorized")
     slug = "unauthorized"
 
 
 class Forbidden(DomainError):
     status = 403
-    title = "Forbidden"
+    title = N_("Forbidden")
     slug = "forbidden"
 
 
 class TooLarge(DomainError):
     status = 413
-    title = "Content too large"
+    title = N_("Content too large")
     slug = "too-large"
 
 
 class UnsupportedMediaType(DomainError):
     status = 415
-    title = "Unsupported media type"
+    title = N_("Unsupported media type")
     slug = "unsupported-media-type"
 
 
 class PreconditionRequired(DomainError):
     status = 428
-    title = "Precondition required"
+    title = N_("Precondition required")
     slug = "precondition-required"
 
 
 class RequestTimeout(DomainError):
     status = 408
-    title = "Request timeout"
+    title = N_("Request timeout")
     slug = "request-timeout"
 
 
 class BadRequest(DomainError):
     status = 400
-    title = "Bad request"
+    title = N_("Bad request")
     slug = "bad-request"
 
 
 class TooManyRequests(DomainError):
     status = 429
-    title = "Too many requests"
+    title = N_("Too many requests")
     slug = "rate-limited"
 
 
@@ -123,5 +125,5 @@ class Unavailable(DomainError):
     """The server is too busy to take the request now (it says when to come back)."""
 
     status = 503
-    title = "Service unavailable"
+    title = N_("Service unavailable")
     slug = "unavailable"

@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import api, security_log, web
+from app import api, language, security_log, web
 from app.access import Access, declare_path, public
 from app.admission import Admission
 from app.api import contract, feeds, problems
@@ -34,6 +34,7 @@ from app.config import get_settings
 from app.db import Database
 from app.errors import BadRequest, DomainError, Moved, RequestTimeout, TooLarge
 from app.http_cache import HttpCaching
+from app.labels import gettext
 from app.language import Language
 from app.services import hooks
 from app.vocab import Role
@@ -73,7 +74,18 @@ def render_error(request: Request, exc: Exception | None) -> Response:
         return problems.as_problem(problems.describe(exc))
     described = problems.describe(exc, page=True)
     kind = described.kind
-    return web.error_page(request, kind.status, kind.title, described.detail, described.headers)
+    # A page says its error in the reader's language where the catalogue has the words (a
+    # detail it has not is marked as English for the reader's tools).
+    detail = gettext(described.detail)
+    english = detail == described.detail and language.current() != language.ENGLISH
+    return web.error_page(
+        request,
+        kind.status,
+        gettext(kind.title),
+        detail,
+        described.headers,
+        detail_language=language.ENGLISH if english else None,
+    )
 
 
 # A guard answers a refusal (rendered as an error), an answer of its own (a redirect), or None.

@@ -52,7 +52,7 @@ def _feed(request: Request, session: Any, *, path: str, title: str, page: str, e
     query = request.url.query
     suffix = f"?{query}" if query else ""
     scope = feeds.scope_in_words(session, request.query_params.multi_items())
-    full_title = title + (f": {scope}" if scope else "")
+    full_title = gettext("%(feed)s: %(scope)s") % {"feed": title, "scope": scope} if scope else title
     found = entries(base)
     if wants_html(request.headers.get("accept", "")):
         context = {"title": full_title, "feed_url": str(request.url), "page_url": f"{base}{page}{suffix}"}

@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import Conflict, DomainError, FieldError, Invalid
+from app.labels import N_, gettext
 
 PROBLEM_TYPE_BASE = "/problems/"
 MEDIA_TYPE = "application/problem+json"
@@ -48,17 +49,25 @@ class Kind:
 
 
 # The kinds that are not a domain error (each of those carries its own: app/errors.py).
-MALFORMED_JSON = Kind(400, "Malformed JSON", "malformed-json")
+MALFORMED_JSON = Kind(400, N_("Malformed JSON"), "malformed-json")
 VALIDATION = Kind(Invalid.status, Invalid.title, Invalid.slug)
 CONFLICT = Kind(Conflict.status, Conflict.title, Conflict.slug)
-UNAVAILABLE = Kind(503, "Service unavailable", "unavailable")
-INTERNAL = Kind(500, "Internal server error", "internal")
-NO_PAGE = "There is no page at this address."
+UNAVAILABLE = Kind(503, N_("Service unavailable"), "unavailable")
+INTERNAL = Kind(500, N_("Internal server error"), "internal")
+NO_PAGE = N_("There is no page at this address.")
 HTTP_KINDS = {
-    404: Kind(404, "Not found", "not-found"),
-    405: Kind(405, "Method not allowed", "method-not-allowed"),
-    413: Kind(413, "Content too large", "content-too-large"),
+    404: Kind(404, N_("Not found"), "not-found"),
+    405: Kind(405, N_("Method not allowed"), "method-not-allowed"),
+    413: Kind(413, N_("Content too large"), "content-too-large"),
 }
+# The details a page says in the reader's language (app/main.py renders them with gettext).
+PAGE_CONFLICT = N_("The change conflicts with the record as it stands; nothing was changed.")
+STALE = N_(
+    "The record was changed by someone else at the same moment; nothing was changed. "
+    "Read it again and retry."
+)
+BUSY = N_("The database is busy or unreachable; nothing was changed. Try again shortly.")
+BUG = N_("Something went wrong on the server; nothing was changed. It has been logged.")
 
 
 @dataclass
@@ -83,7 +92,8 @@ def describe(exc: Exception | None, *, page: bool = False) -> Described:
             # A page address whose id is malformed (`/decisions/abc`) names no record.
             return Described(HTTP_KINDS[404], NO_PAGE)
         if page:
-            return Described(VALIDATION, f"The address or form is not valid: {summary}.")
+            detail = gettext("The address or form is not valid: %(summary)s.") % {"summary": summary}
+            return Described(VALIDATION, detail)
         if any(e.type == "json_invalid" for e in errors):
             return Described(MALFORMED_JSON, "The request body is not valid JSON.", errors)
         return Described(VALIDATION, f"The request has {len(errors)} invalid field(s): {summary}", errors)
@@ -96,9 +106,7 @@ def describe(exc: Exception | None, *, page: bool = False) -> Described:
         return Described(kind, detail, headers=getattr(exc, "headers", None))
     if isinstance(exc, IntegrityError):
         if page:
-            return Described(
-                CONFLICT, "The change conflicts with the record as it stands; nothing was changed."
-            )
+            return Described(CONFLICT, PAGE_CONFLICT)
         return Described(
             CONFLICT,
             "The change conflicts with the record as it stands (a duplicate or a "
@@ -106,18 +114,10 @@ def describe(exc: Exception | None, *, page: bool = False) -> Described:
         )
     if isinstance(exc, StaleDataError):
         # A versioned record changed by another request between this one's read and its write.
-        return Described(
-            CONFLICT,
-            "The record was changed by someone else at the same moment; nothing was changed. "
-            "Read it again and retry.",
-        )
+        return Described(CONFLICT, STALE)
     if isinstance(exc, OperationalError | PoolTimeout):
-        return Described(
-            UNAVAILABLE,
-            "The database is busy or unreachable; nothing was changed. Try again shortly.",
-            headers={"Retry-After": "2"},
-        )
-    return Described(INTERNAL, "Something went wrong on the server; nothing was changed. It has been logged.")
+        return Described(UNAVAILABLE, BUSY, headers={"Retry-After": "2"})
+    return Described(INTERNAL, BUG)
 
 
 def as_problem(described: Described) -> JSONResponse:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from app import language
 from app.api.common import CREATE, DELETE, READ, READ_ITEM, UPDATE, created, with_etag
 from app.api.deps import DEFAULT_PAGE, Cursor, IfMatch, Limit, SessionDep, item_id, require
 from app.api.idempotency import ApiRoute
@@ -66,6 +67,7 @@ def create_subscription(
         channel=data.channel,
         url=data.url,
         digest=data.digest,
+        language=data.language or language.current(),
     )
     created(response, str(request.url_for("get_subscription", subscription_id=sub.id)), sub.version)
     secret = sub.secret if sub.channel is Channel.webhook else None

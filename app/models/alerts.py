@@ -35,6 +35,9 @@ class Subscription(Versioned, Base):
     url: Mapped[str | None] = mapped_column(String(2000))
     # E-mail: one message a day instead of one per event.
     digest: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The language its e-mails are written in ("en" or "fr", app/language.py): the one it was
+    # made in.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     # `whsec_...`: signs the webhooks (shown once) and the e-mails' unsubscribe links.
     secret: Mapped[str] = mapped_column(String(100))
     failures: Mapped[int] = mapped_column(Integer, default=0)

@@ -17,6 +17,7 @@ from pydantic import (
     computed_field,
 )
 
+from app.labels import N_
 from app.services.compliance import complied_share
 from app.vocab import Status
 
@@ -87,12 +88,12 @@ CURRENCY_PATTERN = r"^[A-Z]{3}$"
 
 # What each pattern asks for, in words (the pages show these beside the field).
 PATTERN_MESSAGES = {
-    NOT_BLANK: "must not be blank",
-    NO_NUL: "must not contain NUL characters",
-    URL_PATTERN: "must be a web address starting with http:// or https://",
-    JURISDICTION_PATTERN: "must be a country code such as CA, or a subdivision such as CA-BC",
-    COUNTRY_PATTERN: "must be a two-letter country code such as CA",
-    CURRENCY_PATTERN: "must be a three-letter currency code such as EUR",
+    NOT_BLANK: N_("must not be blank"),
+    NO_NUL: N_("must not contain NUL characters"),
+    URL_PATTERN: N_("must be a web address starting with http:// or https://"),
+    JURISDICTION_PATTERN: N_("must be a country code such as CA, or a subdivision such as CA-BC"),
+    COUNTRY_PATTERN: N_("must be a two-letter country code such as CA"),
+    CURRENCY_PATTERN: N_("must be a three-letter currency code such as EUR"),
 }
 
 Url = Annotated[

@@ -31,6 +31,11 @@ class SubscriptionCreate(InputModel):
     channel: Channel
     url: Url | None = Field(default=None, description="Where webhooks are posted (channel `webhook`).")
     digest: bool = Field(default=False, description="E-mail: one message a day instead of one per event.")
+    language: Literal["en", "fr"] | None = Field(
+        default=None,
+        description="The language of its e-mails: `en` or `fr`; without it, the request's "
+        "(`Accept-Language`), else English.",
+    )
 
 
 class SubscriptionUpdate(InputModel):
@@ -53,6 +58,7 @@ class SubscriptionRead(OutputModel):
     channel: Channel
     url: str | None
     digest: bool
+    language: str = Field(description="The language of its e-mails (`en` or `fr`).")
     failures: int = Field(description="Deliveries given up on since the last success.")
     disabled_at: dt.datetime | None
     disabled_reason: str | None

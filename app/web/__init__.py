@@ -55,13 +55,19 @@ def install(app: FastAPI) -> None:
 
 
 def error_page(
-    request: Request, status: int, title: str, detail: str, headers: dict[str, str] | None = None
+    request: Request,
+    status: int,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    detail_language: str | None = None,
 ) -> HTMLResponse:
-    """A domain error as an HTML page (the API answers problem+json instead)."""
+    """A domain error as an HTML page (the API answers problem+json instead); `detail_language`
+    names the detail's language where it is not the page's."""
     return render(
         request,
         "error.html",
-        {"status": status, "title": title, "detail": detail},
+        {"status": status, "title": title, "detail": detail, "detail_language": detail_language},
         status=status,
         headers=headers,
     )

@@ -14,6 +14,7 @@ from starlette.datastructures import FormData
 from app import security_log
 from app.access import Access, mark, public
 from app.errors import Invalid
+from app.labels import N_, gettext
 from app.models import User, UserSession
 from app.services.accounts import two_factor, users
 from app.unit_of_work import SessionDep
@@ -36,7 +37,7 @@ from app.web.templating import redirect_with_notice, render
 
 router = APIRouter(include_in_schema=False)
 
-WRONG = "Unknown e-mail address or wrong password."
+WRONG = N_("Unknown e-mail address or wrong password.")
 
 
 def _form(
@@ -85,13 +86,14 @@ def _sign_in(request: Request, session: Session, form: FormData) -> Response:
             email=email,
             next_url=next_url,
             status=429,
-            message=f"Too many failed sign-ins for this address. Try again in {wait.retry_after} seconds.",
+            message=gettext("Too many failed sign-ins for this address. Try again in %(seconds)s seconds.")
+            % {"seconds": wait.retry_after},
             headers={"Retry-After": str(wait.retry_after)},
         )
     user = users.authenticate(session, email=email, password=password, client=client)
     if user is None:
         security_log.event("sign_in_failed", request, email=email)
-        return _form(request, email=email, next_url=next_url, message=WRONG, status=400)
+        return _form(request, email=email, next_url=next_url, message=gettext(WRONG), status=400)
     if two_factor.needs_second_factor(user):
         # The password was right; the session opens nothing until the second factor is
         # given (or, for an admin without one, enrolled).
@@ -159,7 +161,7 @@ def _second_factor_form(
 def second_factor_form(request: Request, session: SessionDep, next: str = "/") -> HTMLResponse:
     found = _pending(request, session)
     if found is None or found[0].totp_enabled_at is None:
-        return _form(request, next_url=next[:2000], message="Sign in with your password first.")
+        return _form(request, next_url=next[:2000], message=gettext("Sign in with your password first."))
     return _second_factor_form(request, found[1], next_url=next[:2000])
 
 
@@ -175,7 +177,9 @@ def _second_factor_check(request: Request, session: Session, form: FormData) -> 
     next_url = safe_next(str(form.get("next") or "/")[:2000])
     found = _pending(request, session)
     if found is None or found[0].totp_enabled_at is None:
-        return _form(request, next_url=next_url, message="Sign in with your password first.", status=400)
+        return _form(
+            request, next_url=next_url, message=gettext("Sign in with your password first."), status=400
+        )
     user, pending = found
     check_form_token(request, form, pending.csrf_token, user_id=user.id, then="sign in again.")
     client = security_log.client_address(request)
@@ -189,7 +193,8 @@ def _second_factor_check(request: Request, session: Session, form: FormData) -> 
             pending,
             next_url=next_url,
             status=429,
-            message=f"Too many wrong codes. Try again in {wait.retry_after} seconds.",
+            message=gettext("Too many wrong codes. Try again in %(seconds)s seconds.")
+            % {"seconds": wait.retry_after},
             headers={"Retry-After": str(wait.retry_after)},
         )
     if not users.take_code_attempt(session, session_row_id=pending.id):
@@ -200,17 +205,23 @@ def _second_factor_check(request: Request, session: Session, form: FormData) -> 
             request,
             next_url=next_url,
             status=429,
-            message="Too many wrong codes for this sign-in; sign in again with your password.",
+            message=gettext("Too many wrong codes for this sign-in; sign in again with your password."),
         )
     if not two_factor.check_second_factor(session, user=user, code=str(form.get("code") or "")[:40]):
         users.record_failure(session, email=user.email, client=client, second_factor=True)
         security_log.event("second_factor_failed", request, email=user.email, user_id=user.id)
         return _second_factor_form(
-            request, pending, next_url=next_url, status=400, message="That code is not right; try again."
+            request,
+            pending,
+            next_url=next_url,
+            status=400,
+            message=gettext("That code is not right; try again."),
         )
     promoted = two_factor.promote_session(session, user=user, pending_id=session_id(request) or "")
     if promoted is None:  # another request with this pending session signed in first
-        return _form(request, next_url=next_url, message="Sign in with your password first.", status=400)
+        return _form(
+            request, next_url=next_url, message=gettext("Sign in with your password first."), status=400
+        )
     new_id, _ = promoted
     security_log.event("sign_in", request, email=user.email, user_id=user.id, second_factor=True)
     response = redirect_with_notice(next_url, "signed_in", request)

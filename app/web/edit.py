@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Invalid, PreconditionFailed
+from app.labels import gettext
 from app.unit_of_work import SessionDep
 from app.web import edit_assessments, edit_delete, forms
 from app.web.auth import EditorUser, PostedForm
@@ -101,7 +102,9 @@ def save(
     try:
         saved = write()
     except ValidationError as exc:
-        return refused(errors=forms.errors_of(exc), message="Some fields need correcting.", status=422)
+        return refused(
+            errors=forms.errors_of(exc), message=gettext("Some fields need correcting."), status=422
+        )
     except PreconditionFailed:
         session.rollback()
         current = kind.read(session, record.id)
@@ -120,7 +123,8 @@ def save(
         return refused(errors=forms.errors_of(exc.errors), message=exc.detail, status=exc.status)
     except IntegrityError:
         return refused(
-            message="The change conflicts with the record as it stands; nothing was saved.", status=409
+            message=gettext("The change conflicts with the record as it stands; nothing was saved."),
+            status=409,
         )
     return redirect_with_notice(redirect(saved), "saved", request)
 

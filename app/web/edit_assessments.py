@@ -13,6 +13,7 @@ from starlette.datastructures import FormData, UploadFile
 from app import clock
 from app.config import get_settings
 from app.errors import Conflict, Invalid, NotFound, TooLarge, UnsupportedMediaType
+from app.labels import gettext
 from app.schemas.recommendation import (
     AssessmentCreate,
     AssessmentRetract,
@@ -105,7 +106,7 @@ def assessment_create(
             # The link stays asked to be archived unless it already was.
             values=values | {"archive_link": bool(form.get("archive_link")) and attached is None},
             errors=forms.errors_of(exc.errors if isinstance(exc, Invalid) else exc),
-            message=exc.detail if isinstance(exc, Invalid) else "Some fields need correcting.",
+            message=exc.detail if isinstance(exc, Invalid) else gettext("Some fields need correcting."),
             status=422,
         )
     rec = recommendations.read(session, recommendation_id=recommendation_id, as_of=None)
@@ -203,7 +204,7 @@ def assessment_retract(
             reason=reason[:50_000],
             error=exc.detail
             if isinstance(exc, Conflict)
-            else "Say why the assessment is retracted (up to 50,000 characters).",
+            else gettext("Say why the assessment is retracted (up to 50,000 characters)."),
             status=exc.status if isinstance(exc, Conflict) else 422,
         )
     target = request.url_for("web_recommendation", recommendation_id=recommendation_id).path

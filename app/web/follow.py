@@ -7,8 +7,10 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
+from app import language
 from app.access import public
 from app.errors import DomainError, NotFound
+from app.labels import N_, gettext
 from app.models import Subscription
 from app.services.alerts import subscriptions
 from app.services.alerts.subscriptions import ALL_EVENTS, TARGET_MODELS, Owner
@@ -21,11 +23,16 @@ router = APIRouter(include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=2**53 - 1)]
 
 EVENT_LABELS = {
-    EventType.decision_created.value: "a new decision",
-    EventType.status_changed.value: "a recommendation's status changes",
-    EventType.standing_changed.value: "a decision's standing changes (appeal, overturned...)",
-    EventType.assessment_created.value: "a new assessment is logged",
+    EventType.decision_created.value: N_("a new decision"),
+    EventType.status_changed.value: N_("a recommendation's status changes"),
+    EventType.standing_changed.value: N_("a decision's standing changes (appeal, overturned...)"),
+    EventType.assessment_created.value: N_("a new assessment is logged"),
 }
+
+
+def event_labels() -> dict[str, str]:
+    """The events one can follow, in the reader's language."""
+    return {code: gettext(text) for code, text in EVENT_LABELS.items()}
 
 
 def _owner(user: WebUser) -> Owner:
@@ -36,7 +43,7 @@ def _target_of(values: Any) -> tuple[TargetType, int | None, str | None]:
     try:
         target_type = TargetType(str(values.get("type") or ""))
     except ValueError:
-        raise NotFound("There is nothing of that kind to follow.") from None
+        raise NotFound(gettext("There is nothing of that kind to follow.")) from None
     raw_id = str(values.get("id") or "")
     target_id = int(raw_id) if raw_id.isdigit() and len(raw_id) <= 16 else None
     query = str(values.get("query") or "")[:2000] or None
@@ -56,7 +63,8 @@ def _follow_form(
     status: int = 200,
 ) -> HTMLResponse:
     if target_type is TargetType.query:
-        what = f"decisions where {query}" if query else "a list of decisions"
+        listed = gettext("decisions where %(query)s") % {"query": query}
+        what = listed if query else gettext("a list of decisions")
     else:
         obj = session.get(TARGET_MODELS[target_type], target_id) if target_id else None
         if obj is None:
@@ -70,7 +78,7 @@ def _follow_form(
             "target_id": target_id,
             "query": query or "",
             "what": what,
-            "event_labels": EVENT_LABELS,
+            "event_labels": event_labels(),
             "values": values or {"events": ALL_EVENTS, "channel": "email", "url": "", "digest": False},
             "message": message,
             "errors": errors or {},
@@ -107,6 +115,7 @@ def follow(request: Request, session: SessionDep, user: AccountUser, form: Accou
                 channel=channel,
                 url=url or None,
                 digest=digest and channel is Channel.email,
+                language=language.current(),
             )
     except ValueError:
         return _follow_form(
@@ -116,8 +125,8 @@ def follow(request: Request, session: SessionDep, user: AccountUser, form: Accou
             target_id=target_id,
             query=query,
             values=values,
-            message="Choose e-mail or a webhook.",
-            errors={"channel": "choose e-mail or a webhook"},
+            message=gettext("Choose e-mail or a webhook."),
+            errors={"channel": gettext("choose e-mail or a webhook")},
             status=422,
         )
     except DomainError as exc:
@@ -160,7 +169,7 @@ def my_subscriptions(request: Request, session: SessionDep, user: AccountUser) -
         }
         for sub in subs
     ]
-    return render(request, "follow/list.html", {"items": items, "event_labels": EVENT_LABELS})
+    return render(request, "follow/list.html", {"items": items, "event_labels": event_labels()})
 
 
 def _own(session: Any, user: WebUser, subscription_id: int) -> Subscription:
@@ -193,7 +202,7 @@ def enable_subscription(
 def _by_link(session: Any, subscription_id: int, token: str) -> Subscription:
     sub = subscriptions.by_unsubscribe_token(session, subscription_id=subscription_id, token=token[:100])
     if sub is None:
-        raise NotFound("This unsubscribe link is unknown, or the alert is already gone.")
+        raise NotFound(gettext("This unsubscribe link is unknown, or the alert is already gone."))
     return sub
 
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from app import labels
 from app.errors import FieldError, Invalid
+from app.labels import N_, gettext
 from app.schemas.case import CaseCreate
 from app.schemas.common import PATTERN_MESSAGES
 from app.schemas.decision import DecisionCreate
@@ -48,46 +49,54 @@ F = TypeVar("F", bound=BaseModel)
 # Pydantic's messages in plain words, by error type ("overdue: should be yes or no" rather than
 # "Input should be a valid boolean, unable to interpret input").
 PLAIN_MESSAGES = {
-    "bool_parsing": "should be yes or no (true or false)",
-    "bool_type": "should be yes or no (true or false)",
-    "int_parsing": "should be a whole number",
-    "int_from_float": "should be a whole number",
-    "float_parsing": "should be a number",
-    "decimal_parsing": "should be a number",
-    "date_parsing": "should be a date, as YYYY-MM-DD",
-    "date_from_datetime_parsing": "should be a date, as YYYY-MM-DD",
-    "datetime_parsing": "should be a date and time, as YYYY-MM-DDTHH:MM",
-    "datetime_from_date_parsing": "should be a date and time, as YYYY-MM-DDTHH:MM",
-    "greater_than_equal": "should be {ge} or more",
-    "greater_than": "should be more than {gt}",
-    "less_than_equal": "should be {le} or less",
-    "less_than": "should be less than {lt}",
-    "string_too_long": "should be at most {max_length} characters",
-    "string_too_short": "should be at least {min_length} characters",
+    "bool_parsing": N_("should be yes or no (true or false)"),
+    "bool_type": N_("should be yes or no (true or false)"),
+    "int_parsing": N_("should be a whole number"),
+    "int_from_float": N_("should be a whole number"),
+    "float_parsing": N_("should be a number"),
+    "decimal_parsing": N_("should be a number"),
+    "date_parsing": N_("should be a date, as YYYY-MM-DD"),
+    "date_from_datetime_parsing": N_("should be a date, as YYYY-MM-DD"),
+    "datetime_parsing": N_("should be a date and time, as YYYY-MM-DDTHH:MM"),
+    "datetime_from_date_parsing": N_("should be a date and time, as YYYY-MM-DDTHH:MM"),
+    "greater_than_equal": N_("should be {ge} or more"),
+    "greater_than": N_("should be more than {gt}"),
+    "less_than_equal": N_("should be {le} or less"),
+    "less_than": N_("should be less than {lt}"),
+    "string_too_long": N_("should be at most {max_length} characters"),
+    "string_too_short": N_("should be at least {min_length} characters"),
 }
+
+
+NOT_IN_FORM = N_("is not in the expected form")
+INVALID = N_("is invalid")
 
 
 def _message(err: Mapping[str, Any]) -> str:
     if err.get("type") == "missing" or (err.get("input") is None and err.get("type") != "value_error"):
-        return "is required"
+        return gettext("is required")
     if err.get("type") == "extra_forbidden":
-        return "is not a field of this form"
+        return gettext("is not a field of this form")
     if err.get("type") in ("enum", "literal_error"):
         # "Input should be 'none', 'pending' or ..." in words: the labels of the codes.
         codes = re.findall(r"'([^']*)'", str((err.get("ctx") or {}).get("expected", "")))
         if tuple(err.get("loc", ())) == ("sort",):
             orders = {order.value: labels.label(order) for sorts in SORT_ORDERS for order in sorts}
-            return "should be one of the orders: " + "; ".join(orders.get(c, c) for c in codes)
-        return "should be " + labels.in_words(codes) if codes else "is not one of the choices"
+            return gettext("should be one of the orders: %(orders)s") % {
+                "orders": "; ".join(orders.get(c, c) for c in codes)
+            }
+        if codes:
+            return gettext("should be %(choices)s") % {"choices": labels.in_words(codes)}
+        return gettext("is not one of the choices")
     kind, ctx = err.get("type"), err.get("ctx") or {}
     if kind in PLAIN_MESSAGES:
-        return PLAIN_MESSAGES[kind].format(
+        return gettext(PLAIN_MESSAGES[kind]).format(
             **{k: v for k, v in ctx.items() if isinstance(v, str | int | float)}
         )
     if err.get("type") == "string_pattern_mismatch":
         pattern = str((err.get("ctx") or {}).get("pattern", ""))
-        return PATTERN_MESSAGES.get(pattern, "is not in the expected form")
-    return str(err.get("msg", "is invalid")).removeprefix("Value error, ")
+        return gettext(PATTERN_MESSAGES.get(pattern, NOT_IN_FORM))
+    return gettext(str(err.get("msg", INVALID)).removeprefix("Value error, "))
 
 
 def errors_of(exc: ValidationError | Iterable[FieldError]) -> dict[str, str]:

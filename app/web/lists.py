@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from app.access import public
 from app.errors import Invalid
+from app.labels import gettext
 from app.services.record import cases, decisions, organisations, recommendations, regulators
 from app.services.search import engine as search_service
 from app.unit_of_work import SessionDep
@@ -128,10 +129,10 @@ def search_page(request: Request, session: SessionDep) -> HTMLResponse:
     wanted = params.getlist("type")
     errors: dict[str, str] = {}
     if len(q) > 500:
-        errors["q"] = "At most 500 characters."
+        errors["q"] = gettext("At most 500 characters.")
     types = [SearchType(t) for t in wanted if t in SearchType.__members__]
     if len(types) != len(wanted):
-        errors["type"] = "Choose among the listed kinds of record."
+        errors["type"] = gettext("Choose among the listed kinds of record.")
     page = None
     if q and not errors:
         try:

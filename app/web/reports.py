@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 from app import labels, security_log
 from app.access import public
 from app.errors import Conflict, DomainError, FieldError, Invalid, NotFound, PreconditionFailed
-from app.labels import N_
+from app.labels import N_, gettext
 from app.models import Assessment, ErrorReport, User
 from app.schemas.common import MAX_ID
 from app.schemas.review import MAX_REPORT_CHARACTERS, ReportAccept, ReportCreate, ReportDecline
@@ -128,7 +128,7 @@ def _report(request: Request, session: Session, user: WebUser | None, form: Form
             target_id,
             values=values,
             errors=forms.errors_of(exc),
-            message="Some fields need correcting.",
+            message=gettext("Some fields need correcting."),
             status=422,
         )
     except DomainError as exc:

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from app.access import public
 from app.config import get_settings
 from app.errors import DomainError, NotFound
+from app.labels import gettext
 from app.services.accounts import signup as accounts
 from app.services.alerts import notices
 from app.unit_of_work import SessionDep
@@ -59,7 +60,11 @@ def sign_up(
         return render(
             request,
             "account/signup.html",
-            {"values": values, "message": "The two passwords differ.", "errors": {"password2": "differs"}},
+            {
+                "values": values,
+                "message": gettext("The two passwords differ."),
+                "errors": {"password2": gettext("differs")},
+            },
             status=422,
         )
     try:
@@ -150,7 +155,10 @@ def reset_password(
     context = {"token": token, "valid": True}
     if password != password2:
         return render(
-            request, "account/reset.html", context | {"message": "The two passwords differ."}, status=422
+            request,
+            "account/reset.html",
+            context | {"message": gettext("The two passwords differ.")},
+            status=422,
         )
     try:
         with session.begin_nested():

@@ -1,4 +1,5 @@
-"""axe-core over every page state, at a phone's and a desktop's width: 0 violations.
+"""axe-core over every page state, at a phone's and a desktop's width, in English and in French:
+0 violations.
 
 axe-core is the copy packaged in `axe-playwright-python` (nothing is downloaded at test
 time), run in Debian's Chromium by Playwright against the app serving the demo record.
@@ -83,51 +84,85 @@ def editor_states(db: Database) -> list[str]:
     ]
 
 
-def check(page: Any, base: str, states: list[str], viewport: dict[str, int]) -> list[str]:
+# What the tests type into and press, in each language of the pages.
+WORDS = {
+    "en": {
+        "email": "E-mail address",
+        "password": "Password",
+        "sign_in": "Sign in",
+        "save": "Save",
+        "wrong": "wrong password",
+    },
+    "fr": {
+        "email": "Adresse courriel",
+        "password": "Mot de passe",
+        "sign_in": "Se connecter",
+        "save": "Enregistrer",
+        "wrong": "mot de passe erroné",
+    },
+}
+
+
+def speak(context: Any, base: str, lang: str) -> None:
+    """The browser's pages in `lang` from now on (the cookie the language switch sets)."""
+    context.add_cookies([{"name": "lang", "value": lang, "url": base}])
+
+
+def check(page: Any, base: str, states: list[str], viewport: dict[str, int], lang: str = "en") -> list[str]:
     problems = []
     for state in states:
         page.goto(base + state)
         # Open every folded part (assessment histories, the figures of a chart).
         page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
-        problems += [f"{viewport['width']}px {state}: {v}" for v in axe_violations(page)]
+        language = page.evaluate("document.documentElement.lang")
+        if language != lang:
+            problems.append(f"{state} is in {language!r}, not {lang!r}")
+        problems += [f"{viewport['width']}px {language} {state}: {v}" for v in axe_violations(page)]
     return problems
 
 
+@pytest.mark.parametrize("lang", ["en", "fr"])
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_no_page_a_reader_sees_has_an_accessibility_violation(
-    demo_site: tuple[str, Database], chrome: Any, viewport: dict[str, int]
+    demo_site: tuple[str, Database], chrome: Any, viewport: dict[str, int], lang: str
 ) -> None:
     base, db = demo_site
-    page = chrome.new_page(viewport=viewport)
+    context = chrome.new_context(viewport=viewport)
+    speak(context, base, lang)
+    page = context.new_page()
+    words = WORDS[lang]
     try:
         states = reader_states(db)
-        problems = check(page, base, states, viewport)
+        problems = check(page, base, states, viewport, lang)
         # The sign-in form refusing a wrong password.
         page.goto(base + "/signin")
-        page.get_by_label("E-mail address").fill("nobody@example.org")
-        page.get_by_label("Password").fill("not the password")
-        page.get_by_role("button", name="Sign in").click()
-        page.get_by_text("wrong password", exact=False).first.wait_for()
-        problems += [f"{viewport['width']}px sign-in refused: {v}" for v in axe_violations(page)]
+        page.get_by_label(words["email"]).fill("nobody@example.org")
+        page.get_by_label(words["password"]).fill("not the password")
+        page.get_by_role("button", name=words["sign_in"]).click()
+        page.get_by_text(words["wrong"], exact=False).first.wait_for()
+        problems += [f"{viewport['width']}px {lang} sign-in refused: {v}" for v in axe_violations(page)]
         assert not problems, "\n".join(problems)
     finally:
-        page.close()
+        context.close()
 
 
+@pytest.mark.parametrize("lang", ["en", "fr"])
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_no_page_an_editor_sees_has_an_accessibility_violation(
-    demo_site: tuple[str, Database], chrome: Any, viewport: dict[str, int]
+    demo_site: tuple[str, Database], chrome: Any, viewport: dict[str, int], lang: str
 ) -> None:
     base, db = demo_site
     context = chrome.new_context(viewport=viewport)
     page = context.new_page()
     try:
         sign_in(page, base)
-        problems = [f"{viewport['width']}px signed in: {v}" for v in axe_violations(page)]
-        problems += check(page, base, editor_states(db), viewport)
+        speak(context, base, lang)
+        page.reload()
+        problems = [f"{viewport['width']}px {lang} signed in: {v}" for v in axe_violations(page)]
+        problems += check(page, base, editor_states(db), viewport, lang)
         # A form refused with its errors shown beside the fields.
         page.goto(base + "/decisions/new")
-        page.get_by_role("button", name="Save").click()
+        page.get_by_role("button", name=WORDS[lang]["save"]).click()
         page.locator(".field-error").first.wait_for()
         problems += [f"{viewport['width']}px decision form refused: {v}" for v in axe_violations(page)]
         assert not problems, "\n".join(problems)

@@ -9,9 +9,11 @@ import re
 from functools import cache
 
 import lxml.html
+import pytest
 from babel.messages.pofile import read_po
 
 from app import labels
+from app.vocab import Role
 from tests.conftest import Api
 from tests.web.test_web_pages import load_demo
 
@@ -39,6 +41,16 @@ PUBLIC_PAGES = [
     "/password-reset",
     "/decisions/999999",
     "/no/such/page",
+]
+SIGNED_IN_PAGES = [
+    "/follow?type=decision&id={decision}",
+    "/subscriptions",
+    "/decisions/new",
+    "/decisions/{decision}/edit",
+    "/recommendations/{recommendation}/assessments/new",
+    "/recommendations/{recommendation}/edit",
+    "/organisations/new",
+    "/duplicates",
 ]
 
 
@@ -116,4 +128,22 @@ def test_every_main_page_is_french_throughout(api: Api) -> None:
     assert feed.status_code == 200 and '<html lang="fr">' in feed.text
     if english_left(feed.text, data):
         problems["feed"] = english_left(feed.text, data)
+    assert problems == {}, "\n".join(f"{k}: {v}" for k, v in problems.items())
+
+
+@pytest.mark.parametrize("role", [Role.editor])
+def test_the_signed_in_pages_are_french_too(api: Api, role: Role) -> None:
+    ids = load_demo(api)
+    data = record_texts(api)
+    api.sign_in(role)
+    api.client.cookies.set("lang", "fr")
+    problems = {}
+    for template in SIGNED_IN_PAGES:
+        path = template.format(**ids)
+        response = api.get(path)
+        assert response.status_code == 200, (path, response.status_code, response.text[:300])
+        assert '<html lang="fr">' in response.text, path
+        left = english_left(response.text, data)
+        if left:
+            problems[path] = left
     assert problems == {}, "\n".join(f"{k}: {v}" for k, v in problems.items())

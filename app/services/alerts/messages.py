@@ -1,12 +1,15 @@
-"""What a delivery says: a webhook's JSON body, an event in words, an alert e-mail."""
+"""What a delivery says: a webhook's JSON body, an event in words, an alert e-mail (written in
+its subscription's language, app/language.py; the webhook's JSON keeps the codes)."""
 
+import datetime as dt
 import json
 from email.message import EmailMessage
 from enum import StrEnum
 from typing import Any
 
-from app import labels, paths
+from app import formats, labels, language, paths
 from app.config import Settings
+from app.labels import gettext
 from app.models import OutboxEvent, Subscription
 from app.services.alerts import mail, subscriptions
 from app.services.alerts.notices import site_url
@@ -32,36 +35,62 @@ def describe_event(event: OutboxEvent) -> tuple[str, str, str]:
     rec = data.get("recommendation") or {}
     if event.type == EventType.decision_created.value:
         return (
-            f"New decision {decision.get('reference')}",
-            f"{decision.get('title')}\nIssued {decision.get('issued_on')} "
-            f"({_words(DecisionKind, decision.get('kind'))}).",
+            gettext("New decision %(reference)s") % {"reference": decision.get("reference")},
+            f"{decision.get('title')}\n"
+            + gettext("Issued %(day)s (%(kind)s).")
+            % {"day": _day(decision.get("issued_on")), "kind": _words(DecisionKind, decision.get("kind"))},
             paths.page("decision", decision.get("id")),
         )
     if event.type == EventType.standing_changed.value:
         before, after = _words(Standing, data.get("before")), _words(Standing, data.get("after"))
         return (
-            f"Decision {decision.get('reference')}: {after}",
-            f"{decision.get('title')}\nStanding: {after} (was {before}).",
+            gettext("Decision %(reference)s: %(after)s")
+            % {"reference": decision.get("reference"), "after": after},
+            f"{decision.get('title')}\n"
+            + gettext("Standing: %(after)s (was %(before)s).") % {"after": after, "before": before},
             paths.page("decision", decision.get("id")),
         )
     if event.type == EventType.status_changed.value:
         before, after = _words(Status, data.get("before")), _words(Status, data.get("after"))
         return (
-            f"Recommendation {rec.get('id')}: {after}",
-            f"{rec.get('text')}\nStatus: {after} (was {before}).",
+            gettext("Recommendation %(id)s: %(after)s") % {"id": rec.get("id"), "after": after},
+            f"{rec.get('text')}\n"
+            + gettext("Status: %(after)s (was %(before)s).") % {"after": after, "before": before},
             paths.page("recommendation", rec.get("id")),
         )
     assessment = data.get("assessment") or {}
+    said = {
+        "id": rec.get("id"),
+        "status": _words(Status, assessment.get("status")),
+        "day": _day(assessment.get("assessed_on")),
+        "by": _words(AssertedBy, assessment.get("asserted_by")),
+    }
     return (
-        f"New assessment of recommendation {rec.get('id')}: {_words(Status, assessment.get('status'))}",
-        f"{rec.get('text')}\nAssessed {assessment.get('assessed_on')}, "
-        f"asserted by: {_words(AssertedBy, assessment.get('asserted_by'))}"
+        gettext("New assessment of recommendation %(id)s: %(status)s") % said,
+        f"{rec.get('text')}\n"
+        + gettext("Assessed %(day)s, asserted by: %(by)s") % said
         + (f". {assessment.get('note')}" if assessment.get("note") else "."),
         paths.page("recommendation", rec.get("id")),
     )
 
 
+def _day(value: Any) -> str:
+    """A day of an event's data ("2021-02-03") as the language writes it."""
+    try:
+        return formats.day(dt.date.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
+
+
 def event_email(
+    settings: Settings, *, sub: Subscription, followed: str, events: list[OutboxEvent], to: str
+) -> EmailMessage:
+    """The alert e-mail of some events, in the subscription's language."""
+    with language.speaking(sub.language):
+        return _event_email(settings, sub=sub, followed=followed, events=events, to=to)
+
+
+def _event_email(
     settings: Settings, *, sub: Subscription, followed: str, events: list[OutboxEvent], to: str
 ) -> EmailMessage:
     unsubscribe = site_url(f"/unsubscribe/{sub.id}/{subscriptions.unsubscribe_token(sub)}")
@@ -72,11 +101,16 @@ def event_email(
     if len(events) == 1:
         subject = f"{followed}: {describe_event(events[0])[0]}"
     else:
-        subject = f"{followed}: {len(events)} changes today"
+        subject = f"{followed}: " + gettext("%(n)s changes today") % {"n": formats.number(len(events))}
     body = (
-        f"You follow {followed} on Findings Tracker.\n\n"
+        gettext("You follow %(followed)s on Findings Tracker.") % {"followed": followed}
+        + "\n\n"
         + "\n\n".join(parts)
-        + f"\n\n--\nStop these alerts: {unsubscribe}\nAll your alerts: {site_url('/subscriptions')}\n"
+        + "\n\n--\n"
+        + gettext("Stop these alerts: %(url)s") % {"url": unsubscribe}
+        + "\n"
+        + gettext("All your alerts: %(url)s") % {"url": site_url("/subscriptions")}
+        + "\n"
     )
     return mail.message(
         settings,

@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 
 from app.config import get_settings
 from app.errors import Conflict, FieldError, Invalid, NotFound
+from app.labels import gettext, label
+from app.language import LANGUAGES
 from app.models import Case, Decision, Delivery, Organisation, OutboxEvent, Regulator, Subscription, User
 from app.models.base import table_of
 from app.schemas.filters import DecisionFilter, SavedDecisionQuery
@@ -47,7 +49,7 @@ SUBJECT_KEYS = {
 }
 ALL_EVENTS = [e.value for e in EventType]
 # List parameters that say how to show a list, not which decisions are on it.
-PRESENTATION = {"sort", "limit", "cursor", "as_of"}
+PRESENTATION = {"sort", "limit", "cursor", "as_of", "lang"}
 
 
 @dataclass(frozen=True)
@@ -157,8 +159,12 @@ def create(
     channel: Channel,
     url: str | None,
     digest: bool,
+    language: str = "en",
 ) -> Subscription:
+    """A new subscription; its e-mails are written in `language` ("en" or "fr")."""
     target_id, query = _check_target(session, target_type, target_id, query)
+    if language not in LANGUAGES:
+        raise _refuse("language", "should be en or fr")
     events = _check_events(events)
     if channel is Channel.webhook:
         if not url:
@@ -209,6 +215,7 @@ def create(
         channel=channel,
         url=url,
         digest=digest,
+        language=language,
         secret=new_secret(),
         failures=0,
     )
@@ -315,11 +322,11 @@ def deliveries(
 def describe(session: Session, sub: Subscription) -> str:
     """What a subscription follows, in words ("Clearview AI, Inc.", "decisions where kind=fine")."""
     if sub.target_type is TargetType.query:
-        return f"decisions where {sub.query}"
+        return gettext("decisions where %(query)s") % {"query": sub.query}
     model = TARGET_MODELS[sub.target_type]
     obj = session.get(model, sub.target_id)
     if obj is None:
-        return f"{sub.target_type.value} {sub.target_id} (deleted)"
+        return gettext("%(kind)s %(id)s (deleted)") % {"kind": label(sub.target_type), "id": sub.target_id}
     name = getattr(obj, "name", None) or getattr(obj, "title", None) or getattr(obj, "reference", "")
     if isinstance(obj, Decision):
         name = f"{obj.reference}: {obj.title}"

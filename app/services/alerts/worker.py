@@ -56,6 +56,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from standardwebhooks.webhooks import Webhook
 
+from app import language
 from app.config import Settings, get_settings
 from app.db import Database
 from app.errors import Invalid
@@ -386,7 +387,8 @@ def deliver(db: Database, ids: list[int], *, now: dt.datetime, settings: Setting
         for _, _, sub in rows:
             if sub is not None and sub.id not in followed:
                 try:
-                    followed[sub.id] = subscriptions.describe(session, sub)
+                    with language.speaking(sub.language):
+                        followed[sub.id] = subscriptions.describe(session, sub)
                 except Exception:
                     log.exception("subscription %s could not be described", sub.id)
                     followed[sub.id] = f"alert no. {sub.id}"

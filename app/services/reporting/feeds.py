@@ -181,7 +181,7 @@ def assessment_entries(
         entries.append(
             Entry(
                 id=f"{base}/recommendations/{rec.id}/assessments/{a.id}",
-                title=f"{label(a.status)}: {text}",
+                title=gettext("%(status)s: %(text)s") % {"status": label(a.status), "text": text},
                 updated=a.recorded_at,
                 published=dt.datetime.combine(a.assessed_on, dt.time(), dt.UTC),
                 link=base + paths.page("recommendation", rec.id),

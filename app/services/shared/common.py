@@ -8,6 +8,7 @@ from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.orm.interfaces import ORMOption
 
 from app.errors import Conflict, FieldError, Invalid, Moved, NotFound, PreconditionFailed
+from app.labels import gettext
 from app.models import Base, MergedRecord
 from app.models.base import table_of
 
@@ -36,7 +37,9 @@ def get_or_404(session: Session, model: type[M], id: int, *, options: Sequence[O
                     merged_id=id,
                     into_id=into,
                 )
-        raise NotFound(f"There is no {label(model)} with id {id}.")
+        # In the reader's language (app/language.py), where the catalogue names the kind.
+        what = gettext(label(model))
+        raise NotFound(gettext("There is no %(what)s with id %(id)s.") % {"what": what, "id": id})
     return obj
 
 

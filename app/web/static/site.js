@@ -17,7 +17,8 @@
     var button = document.createElement("button");
     button.type = "button";
     button.className = "add-row";
-    button.textContent = "Add a row";
+    // The page gives the words, in its language (data-add-row on the fieldset).
+    button.textContent = fieldset.getAttribute("data-add-row") || "Add a row";
     button.addEventListener("click", function () {
       var rows = fieldset.querySelectorAll(".row");
       var last = rows[rows.length - 1];
