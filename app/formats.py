@@ -8,6 +8,7 @@ English keeps the forms the pages always had ("1,770", "65,200,000.00 EUR", "202
 import datetime as dt
 from decimal import Decimal
 
+from babel import Locale
 from babel.dates import format_date, format_skeleton
 from babel.numbers import format_currency, format_decimal
 
@@ -82,6 +83,15 @@ def percent(share: float) -> str:
     if lang == ENGLISH:
         return f"{round(share * 100, 1):g}%"
     return format_decimal(round(share * 100, 1), format="#,##0.#", locale=lang) + "\u00a0%"
+
+
+def country(code: str, english: str) -> str:
+    """A country named in the reader's language ("GB" → "Royaume-Uni" in French; Babel's
+    names), or its English name where the language is English or Babel knows no other."""
+    lang = language.current()
+    if lang == ENGLISH or len(code) < 2:
+        return english
+    return str(Locale.parse(lang).territories.get(code[:2].upper(), english))
 
 
 SIZE_UNITS = {ENGLISH: ("GB", "MB", "KB", "bytes"), "fr": ("Go", "Mo", "Ko", "octets")}

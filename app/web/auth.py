@@ -17,6 +17,7 @@ from app import security_log
 from app.access import Access, mark
 from app.db import Database
 from app.errors import DomainError, Forbidden
+from app.labels import gettext
 from app.models import UserSession
 from app.services.accounts import users
 from app.unit_of_work import SAFE_METHODS, SessionDep, get_database
@@ -190,7 +191,7 @@ def same_site(request: Request) -> bool:
 def refuse_cross_site(request: Request) -> None:
     if not same_site(request):
         security_log.event("csrf_refused", request, reason="cross-site")
-        raise Forbidden("This form was sent from another site; it was refused and nothing changed.")
+        raise Forbidden(gettext("This form was sent from another site; it was refused and nothing changed."))
 
 
 def check_form_token(

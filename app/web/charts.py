@@ -25,7 +25,9 @@ from app.vocab import Compliance, DecisionKind, JurisdictionKind
 def jurisdiction_name(code: str) -> str:
     """A jurisdiction in words for a chart's row: "United Kingdom", "United Nations (international)"."""
     name, kind = describe(code)
-    return name if kind == JurisdictionKind.country else gettext("%(name)s (international)") % {"name": name}
+    if kind == JurisdictionKind.country:
+        return formats.country(code, name)
+    return gettext("%(name)s (international)") % {"name": name}
 
 
 ROW = 30  # px per row

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Invalid, PreconditionFailed
-from app.labels import gettext
+from app.labels import N_, gettext
 from app.unit_of_work import SessionDep
 from app.web import edit_assessments, edit_delete, forms
 from app.web.auth import EditorUser, PostedForm
@@ -29,13 +29,13 @@ from app.web.templating import redirect_with_notice, render
 
 router = APIRouter(include_in_schema=False)
 
-STALE = (
+STALE = N_(
     "Someone changed this record after you opened the form, so your changes were not saved. "
     "They are kept below. Compare them with the current record: the fields that differ are "
     "listed with its value beside yours. To save yours over it, tick the box below the list; "
     "saving again without it is refused."
 )
-STALE_AGAIN = (
+STALE_AGAIN = N_(
     "The record still differs from your input (or changed again), and the box to save yours "
     "over it was not ticked, so nothing was saved. Compare the fields below."
 )
@@ -112,7 +112,7 @@ def save(
         # differences (which names the version they were shown) lets a save through.
         return refused(
             record=current,
-            message=STALE_AGAIN if again else STALE,
+            message=gettext(STALE_AGAIN if again else STALE),
             status=409,
             stale={
                 "seen_version": current.version,

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Forbidden, PreconditionFailed
+from app.labels import gettext
 from app.services.record import cases, decision_edits, organisations, recommendations, regulators
 from app.unit_of_work import SessionDep
 from app.vocab import Role
@@ -87,9 +88,9 @@ def _delete_routes(collection: str, kind: Kind) -> None:
         seen = form_version(request.query_params) if "version" in request.query_params else record.version
         message = None
         if seen != record.version:
-            message = (
-                f"This {kind.label} changed after you opened its page; deleting from here would "
-                "be refused. Look at the record as it stands now first."
+            message = gettext(
+                "It changed after you opened its page; deleting from here would be refused. "
+                "Look at the record as it stands now first."
             )
         return _delete_page(request, session, kind, record, version=seen, message=message)
 
@@ -109,8 +110,10 @@ def _delete_routes(collection: str, kind: Kind) -> None:
                 kind,
                 current,
                 version=current.version,
-                message=f"Someone changed this {kind.label} after you opened this page, so it was not "
-                "deleted. Look at the record as it stands now before deleting it.",
+                message=gettext(
+                    "Someone changed it after you opened this page, so it was not deleted. "
+                    "Look at the record as it stands now before deleting it."
+                ),
                 status=409,
             )
         except (Conflict, Forbidden) as exc:
@@ -121,7 +124,7 @@ def _delete_routes(collection: str, kind: Kind) -> None:
                 kind,
                 record,
                 version=record.version,
-                message=f"It was not deleted: {exc.detail}",
+                message=gettext("It was not deleted: %(why)s") % {"why": exc.detail},
                 can_delete=False,
                 status=exc.status,
             )

@@ -28,7 +28,7 @@ def _client(request: Request) -> str:
 
 def _require_open() -> None:
     if get_settings().signup != "open":
-        raise NotFound("Accounts are made by an administrator here; sign-up is closed.")
+        raise NotFound(gettext("Accounts are made by an administrator here; sign-up is closed."))
 
 
 def _link(request: Request, name: str) -> Callable[[str], str]:
@@ -99,9 +99,10 @@ def confirm_address(request: Request, token: str, session: SessionDep) -> Respon
             "error.html",
             {
                 "status": 400,
-                "title": "Link not valid",
-                "detail": "This confirmation link is unknown, used or expired. "
-                "Sign up again to get a new one.",
+                "title": gettext("Link not valid"),
+                "detail": gettext(
+                    "This confirmation link is unknown, used or expired. Sign up again to get a new one."
+                ),
             },
             status=400,
         )

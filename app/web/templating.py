@@ -58,6 +58,11 @@ def by_whom(name: str | None) -> str:
     return labels.gettext(ACTORS[name]) if name in ACTORS else name
 
 
+def country_said(code: str) -> str:
+    """A country's name in the reader's language (a code it does not know, as it is)."""
+    return formats.country(code, country_name(code)) if known_country(code) else country_name(code)
+
+
 def record_name(record: object) -> str:
     """A record named for a heading: its reference and title, its name, or the start of its text."""
     reference, title = getattr(record, "reference", None), getattr(record, "title", None)
@@ -159,7 +164,7 @@ env.globals["languages"] = language.NAMES
 env.filters["label"] = labels.label
 env.globals["explain"] = labels.explanation
 env.globals["choices"] = labels.choices
-env.globals["country_name"] = country_name
+env.globals["country_name"] = country_said
 env.globals["known_country"] = known_country
 env.globals["today"] = clock.today
 env.globals["signup_open"] = lambda: get_settings().signup == "open"
