@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, FieldError, Invalid, PreconditionFailed
+from app.labels import N_, gettext
 from app.models import Assessment, Organisation, Recommendation
 from app.schemas.common import MAX_ID
 from app.schemas.review import ReviewConfirm, ReviewCorrect, ReviewFilter
@@ -31,10 +32,10 @@ Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 FILTERS = ("kind", "dataset", "organisation_id", "suggested_status", "confidence")
 # The confidence filter's choices: (value, ReviewFilter fields, words).
 CONFIDENCE = {
-    "below50": ({"confidence_below": 0.5}, "below 50%"),
-    "below80": ({"confidence_below": 0.8}, "below 80%"),
-    "below95": ({"confidence_below": 0.95}, "below 95%"),
-    "atleast95": ({"confidence_at_least": 0.95}, "95% or more"),
+    "below50": ({"confidence_below": 0.5}, N_("below 50%")),
+    "below80": ({"confidence_below": 0.8}, N_("below 80%")),
+    "below95": ({"confidence_below": 0.95}, N_("below 95%")),
+    "atleast95": ({"confidence_at_least": 0.95}, N_("95% or more")),
 }
 PAGE = 20
 
@@ -81,7 +82,7 @@ def _choices(session: Session) -> dict[str, Any]:
     return {
         "datasets": [(d, d) for d in datasets],
         "organisations": [(str(i), name) for i, name in organisations],
-        "confidences": [(k, words) for k, (_, words) in CONFIDENCE.items()],
+        "confidences": [(k, gettext(words)) for k, (_, words) in CONFIDENCE.items()],
     }
 
 
