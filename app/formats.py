@@ -7,6 +7,7 @@ English keeps the forms the pages always had ("1,770", "65,200,000.00 EUR", "202
 
 import datetime as dt
 from decimal import Decimal
+from functools import cache
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton
@@ -18,7 +19,17 @@ from app.language import ENGLISH
 
 def number(n: int | float | Decimal) -> str:
     """A count with its thousands separated: "1,770", "1 770"."""
-    return format_decimal(n, locale=language.current())
+    lang = language.current()
+    if isinstance(n, int) and not isinstance(n, bool):
+        # What Babel writes for a whole number, without its cost on every row of a list.
+        return f"{n:,}".replace(",", _group(lang)) if lang != ENGLISH else f"{n:,}"
+    return format_decimal(n, locale=lang)
+
+
+@cache
+def _group(lang: str) -> str:
+    """The thousands separator of a language (French: a narrow no-break space)."""
+    return str(Locale.parse(lang).number_symbols["latn"]["group"])
 
 
 def money(amount: Decimal | None, currency: str | None = None) -> str:

@@ -304,13 +304,18 @@ def translations(code: str = "en") -> NullTranslations:
 
 
 def gettext(message: str) -> str:
-    """`message` in the reader's language (app.language)."""
-    return translations(language.current()).gettext(message)
+    """`message` in the reader's language (app.language). English is every text's own
+    translation (the English catalogue says so), read without a lookup."""
+    code = language.current()
+    return message if code == language.ENGLISH else translations(code).gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The singular or plural of a message for `n`, in the reader's language."""
-    return translations(language.current()).ngettext(singular, plural, n)
+    code = language.current()
+    if code == language.ENGLISH:
+        return singular if n == 1 else plural
+    return translations(code).ngettext(singular, plural, n)
 
 
 def _table(value: object, tables: dict[type[StrEnum], dict[str, str]]) -> str | None:

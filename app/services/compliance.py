@@ -366,16 +366,17 @@ def describe_counts(counts: Mapping[Status, int]) -> str:
 
 def _counted(status: Status, n: int) -> str:
     """A count of a status in words: "3 not complied" (agreeing with the count in French)."""
-    words = {
-        Status.partially_complied: labels.ngettext(
-            "%(n)s partially complied", "%(n)s partially complied", n
-        ),
-        Status.not_complied: labels.ngettext("%(n)s not complied", "%(n)s not complied", n),
-        Status.disputed: labels.ngettext("%(n)s disputed", "%(n)s disputed", n),
-        Status.pending: labels.ngettext("%(n)s pending", "%(n)s pending", n),
-        Status.withdrawn: labels.ngettext("%(n)s withdrawn", "%(n)s withdrawn", n),
-    }
-    return words[status] % {"n": formats.number(n)}
+    if status is Status.partially_complied:
+        words = labels.ngettext("%(n)s partially complied", "%(n)s partially complied", n)
+    elif status is Status.not_complied:
+        words = labels.ngettext("%(n)s not complied", "%(n)s not complied", n)
+    elif status is Status.disputed:
+        words = labels.ngettext("%(n)s disputed", "%(n)s disputed", n)
+    elif status is Status.pending:
+        words = labels.ngettext("%(n)s pending", "%(n)s pending", n)
+    else:
+        words = labels.ngettext("%(n)s withdrawn", "%(n)s withdrawn", n)
+    return words % {"n": formats.number(n)}
 
 
 def compliance_sql(status: ColumnElement[Status]) -> ColumnElement[str]:
