@@ -12,6 +12,8 @@ on any text without its French). The app compiles each catalogue at first use
 (app/labels.py): there is no build step.
 """
 
+import io
+import re
 from pathlib import Path
 
 from babel.messages.catalog import Catalog, Message
@@ -76,11 +78,20 @@ def translated(message: Message) -> bool:
 
 
 def write(language: str, catalog: Catalog) -> Path:
+    """Write the catalogue, unless only its creation date would change (no churn in git)."""
     path = catalogue_path(language)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as f:
-        write_po(f, catalog, omit_header=False, sort_output=True, no_location=True)
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, omit_header=False, sort_output=True, no_location=True)
+    new = buffer.getvalue()
+    if path.exists() and _dateless(path.read_bytes()) == _dateless(new):
+        return path
+    path.write_bytes(new)
     return path
+
+
+def _dateless(po: bytes) -> bytes:
+    return re.sub(rb'"POT-Creation-Date: [^"]*"', b"", po)
 
 
 def main() -> None:

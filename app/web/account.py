@@ -181,7 +181,7 @@ def _second_factor_check(request: Request, session: Session, form: FormData) -> 
             request, next_url=next_url, message=gettext("Sign in with your password first."), status=400
         )
     user, pending = found
-    check_form_token(request, form, pending.csrf_token, user_id=user.id, then="sign in again.")
+    check_form_token(request, form, pending.csrf_token, user_id=user.id, then=N_("sign in again."))
     client = security_log.client_address(request)
     wait = users.throttled(session, email=user.email, client=client) or users.second_factor_throttled(
         session, email=user.email

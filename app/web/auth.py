@@ -17,7 +17,7 @@ from app import security_log
 from app.access import Access, mark
 from app.db import Database
 from app.errors import DomainError, Forbidden
-from app.labels import gettext
+from app.labels import N_, gettext, label
 from app.models import UserSession
 from app.services.accounts import users
 from app.unit_of_work import SAFE_METHODS, SessionDep, get_database
@@ -97,7 +97,10 @@ def form_refusal(db: Database, request: Request, role: Role) -> DomainError | Re
         signin = str(request.app.url_path_for("sign_in_form")) + "?" + urlencode({"next": target})
         return RedirectResponse(signin, status_code=303)
     if not held.allows(role):
-        return Forbidden(f"This needs the {role.value} role; your account has {held.value}.")
+        return Forbidden(
+            gettext("This needs the %(needed)s role; your account has %(held)s.")
+            % {"needed": label(role).lower(), "held": label(held).lower()}
+        )
     return None
 
 
@@ -146,7 +149,10 @@ def require_editor(request: Request, user: Viewer) -> WebUser:
     if user is None:
         raise SignInRequired(sign_in_url(request))
     if not user.can(Role.editor):
-        raise Forbidden(f"Editing needs the editor role; your account has {user.role.value}.")
+        raise Forbidden(
+            gettext("Editing needs the editor role; your account has %(held)s.")
+            % {"held": label(user.role).lower()}
+        )
     return user
 
 
@@ -158,7 +164,10 @@ def require_admin(request: Request, user: Viewer) -> WebUser:
     if user is None:
         raise SignInRequired(sign_in_url(request))
     if not user.can(Role.admin):
-        raise Forbidden(f"This needs the admin role; your account has {user.role.value}.")
+        raise Forbidden(
+            gettext("This needs the %(needed)s role; your account has %(held)s.")
+            % {"needed": label(Role.admin).lower(), "held": label(user.role).lower()}
+        )
     return user
 
 
@@ -200,14 +209,16 @@ def check_form_token(
     expected: str,
     *,
     user_id: int,
-    then: str = "reload the page.",
+    then: str = N_("reload the page."),
 ) -> None:
     """The CSRF check, the one every form post goes through: the form's token must be the
     session's (`then`: what to do about a refusal)."""
     token = form.get(CSRF_FIELD)
     if not isinstance(token, str) or not secrets.compare_digest(token, expected):
         security_log.event("csrf_refused", request, reason="form token", user_id=user_id)
-        raise Forbidden(f"The form's security token is missing or out of date; {then}")
+        raise Forbidden(
+            gettext("The form's security token is missing or out of date; %(then)s") % {"then": gettext(then)}
+        )
 
 
 async def _form_of(request: Request, user: WebUser) -> FormData:
@@ -219,7 +230,7 @@ async def _form_of(request: Request, user: WebUser) -> FormData:
         form,
         user.csrf_token,
         user_id=user.id,
-        then="were you signed out meanwhile? Reload the page and send it again.",
+        then=N_("were you signed out meanwhile? Reload the page and send it again."),
     )
     return form
 
