@@ -4,6 +4,9 @@ dates follow it; a French reader never gets an English page from a cache."""
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
+
+from fastapi.testclient import TestClient
 
 from app import formats, labels, language
 from app.vocab import Status
@@ -102,3 +105,19 @@ def test_a_french_reader_never_gets_an_english_304(api: Api) -> None:
     assert chosen.headers["etag"] not in (etag,)
     assert api.get("/decisions", headers={"If-None-Match": chosen.headers["etag"]}).status_code == 304
     assert api.get("/decisions", headers={"If-None-Match": etag}).status_code == 200
+
+
+def test_the_language_cookie_is_secure_over_https(app: Any) -> None:
+    with TestClient(app, base_url="https://testserver") as client:
+        cookie = client.get("/decisions", params={"lang": "fr"}).headers["set-cookie"]
+    assert cookie.startswith("lang=fr;") and "Secure" in cookie and "SameSite=Lax" in cookie
+
+
+def test_the_vocabulary_answers_304_in_its_own_language(api: Api) -> None:
+    french = api.get("/api/v1/vocabulary", headers={"Accept-Language": "fr"})
+    again = api.get(
+        "/api/v1/vocabulary", headers={"Accept-Language": "fr", "If-None-Match": french.headers["etag"]}
+    )
+    assert again.status_code == 304
+    english = api.get("/api/v1/vocabulary", headers={"If-None-Match": french.headers["etag"]})
+    assert english.status_code == 200 and english.json()["language"] == "en"
