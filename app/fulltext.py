@@ -26,4 +26,3 @@ def words(text: str) -> list[str]:
 def folded_words(text: str) -> str:
     """The folded words of `text` joined by single spaces: equal for equal word sequences."""
     return " ".join(WORD.findall(fold(text)))
-

@@ -191,6 +191,7 @@ CURSOR_FORMAT = (
     "was made for; another (or one that no page gave) is refused with 422."
 )
 
+
 # A route depending on one of these takes the matching request header.
 def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
     if dependant.call is not None:
@@ -336,9 +337,7 @@ def openapi(app: FastAPI) -> dict[str, Any]:
             tags=TAGS,
         )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
-    components.update(
-        Problem.model_json_schema(ref_template="#/components/schemas/{model}").pop("$defs", {})
-    )
+    components.update(Problem.model_json_schema(ref_template="#/components/schemas/{model}").pop("$defs", {}))
     components["Problem"] = {
         k: v
         for k, v in Problem.model_json_schema(ref_template="#/components/schemas/{model}").items()

@@ -150,4 +150,3 @@ def describe(route: APIRoute, operation: dict[str, Any], components: dict[str, A
             page["properties"]["items"]["items"] = either
     else:
         content["schema"] = either
-

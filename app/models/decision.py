@@ -1,7 +1,8 @@
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, BigId, Versioned, enum_column
@@ -30,6 +31,10 @@ class Decision(Versioned, Base):
     # (app/schemas/precision.py).
     issued_on_precision: Mapped[DatePrecision] = enum_column(DatePrecision, default=DatePrecision.day)
     summary: Mapped[str | None] = mapped_column(Text)
+    # The language it was issued in (ISO 639: title, summary and its recommendations' text are
+    # in it), and its title and summary in others: {"fr": {"title", "summary"}}, null for none.
+    language: Mapped[str] = mapped_column(String(3), default="en", server_default="en")
+    translations: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     case_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("cases.id", ondelete="RESTRICT"))
     penalty_amount: Mapped[Decimal | None]
     # ISO 4217.

@@ -43,4 +43,3 @@ class ImportedRow(Base):
         Index("ix_imported_rows_record", "record_type", "record_id"),
         Index("ix_imported_rows_import_id", "import_id"),
     )
-

@@ -24,6 +24,13 @@ from app.schemas.common import (
     unchanged,
     unique,
 )
+from app.schemas.languages import (
+    LANGUAGE,
+    DecisionTranslations,
+    DecisionTranslationsIn,
+    Language,
+    own_language_translated,
+)
 from app.schemas.precision import PartialDate, precise
 from app.services.compliance import penalty_standing as standing_of_penalty
 from app.vocab import (
@@ -155,6 +162,17 @@ class _DecisionFields(InputModel):
     _unique_related = field_validator("related", check_fields=False)(_unique_by("decision_id"))
     _unique_tags = field_validator("tags", "provisions", check_fields=False)(unique)
 
+    @field_validator("translations", check_fields=False)
+    @classmethod
+    def _not_own_language(cls, value: dict[str, Any] | None, info: ValidationInfo) -> dict[str, Any] | None:
+        # `language` comes first, so it is known here when sent (the service checks an update
+        # against the decision as it stands).
+        if own := own_language_translated(info.data.get("language"), value):
+            raise PydanticCustomError(
+                "own_language", f"holds a translation into {own}, the decision's own language"
+            )
+        return value
+
     @field_validator("reported_amounts", check_fields=False)
     @classmethod
     def _reported_other_currency(cls, value: list[Any] | None, info: ValidationInfo) -> list[Any] | None:
@@ -181,6 +199,7 @@ class DecisionScalars(_DecisionFields):
     )
     issued_on_precision: DatePrecision = Field(default=DatePrecision.day, description=ISSUED_ON_PRECISION)
     summary: LongText | None = None
+    language: Language = Field(default="en", description=LANGUAGE)
     case_id: DbId | None = None
     penalty_amount: Money | None = None
     penalty_currency: Currency | None = None
@@ -199,6 +218,7 @@ class DecisionCreate(DecisionScalars):
         max_length=20,
         description="Its penalty as other sources report it in other currencies (never in a total).",
     )
+    translations: DecisionTranslationsIn = Field(default_factory=dict)
 
 
 class DecisionUpdate(DecisionScalars):
@@ -207,6 +227,7 @@ class DecisionUpdate(DecisionScalars):
     kind: DecisionKind = unchanged()
     issued_on: PartialDate = unchanged()
     issued_on_precision: DatePrecision = unchanged(description=ISSUED_ON_PRECISION)
+    language: Language = unchanged(description=LANGUAGE)
     regulators: list[DecisionRegulatorIn] = unchanged(min_length=1, max_length=50)
     organisations: list[DecisionOrganisationIn] = unchanged(max_length=200)
     provisions: list[Provision] = unchanged(max_length=200)
@@ -215,6 +236,7 @@ class DecisionUpdate(DecisionScalars):
     findings: list[FindingIn] = unchanged(max_length=500)
     related: list[RelatedIn] = unchanged(max_length=100)
     reported_amounts: list[ReportedAmountIn] = unchanged(max_length=20)
+    translations: DecisionTranslationsIn = unchanged()
 
 
 class DecisionRegulatorOut(OutputModel):
@@ -268,6 +290,8 @@ class DecisionRead(OutputModel, CountedOutput):
     issued_on: dt.date = Field(description="Its first day, where its source gives only a month or a year.")
     issued_on_precision: DatePrecision = Field(description="How much of `issued_on` its source gives.")
     summary: str | None
+    language: str = Field(default="en", description=LANGUAGE)
+    translations: DecisionTranslations = Field(default_factory=dict)
     regulators: list[DecisionRegulatorOut]
     organisations: list[DecisionOrganisationOut]
     case_id: int | None

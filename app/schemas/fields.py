@@ -55,12 +55,26 @@ def vocabulary(annotation: Any) -> type[StrEnum] | None:
     return bare if isinstance(bare, type) and issubclass(bare, StrEnum) else None
 
 
+def is_mapping(annotation: Any) -> bool:
+    """A mapping (`translations`, by language): neither a plain value nor a list of parts."""
+    return typing.get_origin(_bare(annotation)) is dict
+
+
 def plain_fields(model: type[BaseModel]) -> list[str]:
     """The fields that are neither lists nor parts, in the model's order."""
-    return [name for name, info in model.model_fields.items() if not is_list(info.annotation)]
+    return [
+        name
+        for name, info in model.model_fields.items()
+        if not is_list(info.annotation) and not is_mapping(info.annotation)
+    ]
 
 
 def own_fields(model: type[BaseModel]) -> list[str]:
     """The fields a user types for the record itself: all but the lists of parts (which have
-    their own rows or tables), in the model's order."""
-    return [name for name, info in model.model_fields.items() if part_model(info.annotation) is None]
+    their own rows or tables) and the mappings (translations, which have their own fieldset),
+    in the model's order."""
+    return [
+        name
+        for name, info in model.model_fields.items()
+        if part_model(info.annotation) is None and not is_mapping(info.annotation)
+    ]

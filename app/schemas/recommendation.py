@@ -17,6 +17,7 @@ from app.schemas.common import (
     Url,
     unchanged,
 )
+from app.schemas.languages import RecommendationTranslations, RecommendationTranslationsIn
 from app.schemas.precision import PartialDate, precise
 from app.vocab import AssertedBy, DatePrecision, Origin, RecommendationKind, Review, Status
 
@@ -48,6 +49,7 @@ class RecommendationCreate(InputModel):
     )
     due_on: Date | None = None
     recommended_by: RecommendedBy = Field(default_factory=list)
+    translations: RecommendationTranslationsIn = Field(default_factory=dict)
 
     _once = field_validator("recommended_by")(_once_each)
 
@@ -60,6 +62,7 @@ class RecommendationUpdate(InputModel):
     kind: RecommendationKind = unchanged()
     due_on: Date | None = None
     recommended_by: RecommendedBy = unchanged()
+    translations: RecommendationTranslationsIn = unchanged()
 
     _once = field_validator("recommended_by")(_once_each)
 
@@ -70,6 +73,7 @@ class RecommendationRead(OutputModel):
     organisation_id: int
     reference: str | None = Field(description=REFERENCE)
     text: str
+    translations: RecommendationTranslations = Field(default_factory=dict)
     kind: RecommendationKind
     due_on: dt.date | None
     recommended_by: list[int] = Field(default_factory=list, description=RECOMMENDED_BY)

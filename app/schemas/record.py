@@ -25,6 +25,7 @@ from app.schemas.common import (
     sent,
 )
 from app.schemas.decision import DecisionScalars, ReportedAmountIn
+from app.schemas.languages import DecisionTranslationsIn
 from app.schemas.organisation import OrganisationCreate
 from app.schemas.precision import PartialDate, precise
 from app.schemas.recommendation import RecommendationCreate
@@ -194,6 +195,7 @@ class DecisionItem(DecisionScalars, _Row):
     related: list[RelatedItem] = Field(default_factory=list, max_length=100)
     # Written only where a decision has some (app/services/exchange/record_export.py).
     reported_amounts: list[ReportedAmountIn] = Field(default_factory=list, max_length=20)
+    translations: DecisionTranslationsIn = Field(default_factory=dict)
 
 
 class RecommendationItem(RecommendationCreate, _Row):

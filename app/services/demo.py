@@ -24,6 +24,7 @@ from app.models import Case, Decision, Organisation, Regulator
 from app.schemas.case import CaseCreate
 from app.schemas.decision import DecisionCreate
 from app.schemas.filters import RecommendationFilter
+from app.schemas.languages import RecommendationTranslationIn
 from app.schemas.organisation import OrganisationCreate
 from app.schemas.recommendation import AssessmentCreate, RecommendationCreate
 from app.schemas.regulator import RegulatorCreate
@@ -118,6 +119,29 @@ def _decisions() -> list[dict[str, Any]]:
             "during the investigation and cut ties with the RCMP, its last client, "
             "in July 2020. The commissioners may seek legal action should it keep "
             "ignoring their recommendations.",
+            # Published in English and French: the French title is the commissioners' own.
+            "translations": {
+                "fr": {
+                    "title": "Enquête conjointe sur Clearview AI, Inc. par le Commissariat à la protection "
+                    "de la vie privée du Canada, la Commission d'accès à l'information du Québec, le "
+                    "Commissariat à l'information et à la protection de la vie privée de la "
+                    "Colombie-Britannique et le Commissariat à l'information et à la protection de la "
+                    "vie privée de l'Alberta",
+                    "summary": "La collecte par Clearview AI de milliards d'images, dont des photos de "
+                    "Canadiens de tous âges, pour offrir la reconnaissance faciale à des corps policiers "
+                    "et à des entreprises constitue une surveillance de masse et est illégale. Clearview "
+                    "avait conclu 48 contrats avec des organismes d'application de la loi au Canada; elle "
+                    "a mis fin à ses activités canadiennes pendant l'enquête et rompu avec la GRC, sa "
+                    "dernière cliente, en juillet 2020. Les commissaires pourraient intenter une action "
+                    "en justice si elle continue d'ignorer leurs recommandations.",
+                }
+            },
+            "recommendation_translations": [
+                "Cesser d'offrir ses services de reconnaissance faciale à des clients au Canada.",
+                "Cesser de recueillir des images de personnes au Canada.",
+                "Supprimer les images et les données biométriques déjà recueillies auprès de personnes "
+                "au Canada.",
+            ],
             "regulators": [("OPC", "lead"), ("OIPC AB", "joint"), ("OIPC BC", "joint"), ("CAI", "joint")],
             "organisations": [("clearview", "respondent"), ("rcmp", "client")],
             "provisions": [
@@ -385,6 +409,7 @@ def load(session: Session) -> int:
                     "kind": spec["kind"],
                     "issued_on": spec["issued_on"],
                     "summary": spec["summary"],
+                    "translations": spec.get("translations", {}),
                     "case_id": _case(session),
                     "regulators": [
                         {"regulator_id": _regulator(session, r), "role": role}
@@ -417,7 +442,8 @@ def load(session: Session) -> int:
         )
         respondent = _organisation(session, "clearview")
         source = spec.get("sources", [{}])[0] if spec.get("sources") else {}
-        for text, due_on, history in spec["recommendations"]:
+        french = spec.get("recommendation_translations", [None] * len(spec["recommendations"]))
+        for (text, due_on, history), text_fr in zip(spec["recommendations"], french, strict=True):
             rec = recommendations.create(
                 session,
                 data=RecommendationCreate(
@@ -428,6 +454,7 @@ def load(session: Session) -> int:
                     if spec["kind"] == "report_of_findings"
                     else RecommendationKind.order,
                     due_on=due_on,
+                    translations={"fr": RecommendationTranslationIn(text=text_fr)} if text_fr else {},
                 ),
             )
             for status, assessed_on, note in history:

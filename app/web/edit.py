@@ -203,7 +203,7 @@ def _routes(collection: str, kind: Kind) -> None:
                 session,
                 record.id,
                 kind.update_schema.model_validate(
-                    forms.resolve_choices(session, kind.name, forms.payload(values))
+                    forms.resolve_choices(session, kind.name, forms.for_update(values, kind.name))
                 ),
                 expected,
             ),

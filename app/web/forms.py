@@ -333,6 +333,24 @@ def for_create(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in payload(values).items() if v is not None}
 
 
+def _defaulted(kind: str) -> frozenset[str]:
+    """The fields of a form whose schema gives them a default other than none (a language, a
+    date's precision): blank in an edit, they keep their value rather than being cleared."""
+    fields = SCHEMAS[kind].model_fields
+    return frozenset(
+        name
+        for name in SCALARS[kind]
+        if not fields[name].is_required() and fields[name].get_default(call_default_factory=True) is not None
+    )
+
+
+def for_update(values: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    """For an edit: blank is none (a field cleared), but a field with a default left blank
+    (or absent from the form sent) keeps its value."""
+    keep = _defaulted(kind)
+    return {k: v for k, v in payload(values).items() if v is not None or k not in keep}
+
+
 def values_from_read(read: BaseModel, kind: str) -> dict[str, Any]:
     """A record as form values, to fill its edit form."""
     data = read.model_dump(mode="json")

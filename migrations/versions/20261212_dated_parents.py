@@ -47,9 +47,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("organisation_id", "position", name=op.f("pk_organisation_former_parents")),
     )
-    op.create_index(
-        "ix_organisation_former_parents_parent_id", "organisation_former_parents", ["parent_id"]
-    )
+    op.create_index("ix_organisation_former_parents_parent_id", "organisation_former_parents", ["parent_id"])
 
 
 def downgrade() -> None:

@@ -657,6 +657,7 @@ def test_mapping_fields_follow_the_schemas() -> None:
             "issued_on": True,
             "issued_on_precision": False,
             "summary": False,
+            "language": False,
             "penalty_amount": False,
             "penalty_currency": False,
             "provisions": False,

@@ -215,7 +215,7 @@ def test_csv_columns_keep_their_order(api: Api) -> None:
             "recommendations_pending recommendations_complied recommendations_partially_complied "
             "recommendations_not_complied recommendations_disputed recommendations_withdrawn "
             "reported_amounts provenance_dataset provenance_file_sha256 provenance_row complied_share "
-            "summary",
+            "language translations summary",
         ),
         (
             "/api/v1/export/recommendations.csv",

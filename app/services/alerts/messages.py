@@ -122,5 +122,3 @@ def _event_email(
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
     )
-
-

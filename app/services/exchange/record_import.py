@@ -48,6 +48,7 @@ from app.models import (
 )
 from app.models.base import table_of
 from app.schemas.fields import is_list
+from app.schemas.languages import stored
 from app.schemas.record import ITEM_MODELS, SECTIONS, SECTIONS_OF, DecisionItem
 from app.services import compliance, hooks
 from app.services.evidence import storage
@@ -94,6 +95,7 @@ class _Importer:
         self.parents: dict[int, tuple[list[ownership.Period], int]] = {}
         self.payments: dict[int, int] = {}  # payment obligation id -> its decision id
         self.issued_on: dict[int, dt.date] = {}
+        self.languages: dict[int, str] = {}
         self.related: list[tuple[int, int, Any]] = []  # (decision index, decision id, related list)
         self.counts: dict[str, int] = {s: 0 for s in SECTIONS}
         self.wanted_bytes: dict[str, str] = {}  # SHA-256 of the documents' bytes -> where named
@@ -168,6 +170,7 @@ class _Importer:
             return
         self._check_decision(i, m)
         values = m.model_dump(exclude=DECISION_PARTS)
+        values["translations"] = stored(values["translations"])
         self.batches.add(Decision, values | {"compliance": "none"})
         self._queue_parts(m)
         self._audit("decision", m.id, raw)
@@ -193,6 +196,7 @@ class _Importer:
                     self.errors.add(f"{where}.{part}[{j}].id", f"id {child.id} appears twice", "unique")
                 self.child_ids[part].add(child.id)
         self.issued_on[m.id] = m.issued_on
+        self.languages[m.id] = m.language
         if m.related:
             self.related.append((i, m.id, m.related))
 
@@ -271,10 +275,15 @@ class _Importer:
             self.payments[m.id] = m.decision_id
         for j, organisation_id in enumerate(m.recommended_by):
             self._ref(f"recommendations[{i}].recommended_by[{j}]", "organisations", organisation_id)
-        self.batches.add(
-            Recommendation,
-            m.model_dump(exclude={"recommended_by"}) | {"status": "pending", "last_assessed_on": None},
-        )
+        if (language := self.languages.get(m.decision_id)) in m.translations:
+            self.errors.add(
+                f"recommendations[{i}].translations.{language}",
+                f"is decision {m.decision_id}'s own language",
+                "own_language",
+            )
+        values = m.model_dump(exclude={"recommended_by"})
+        values["translations"] = stored(values["translations"])
+        self.batches.add(Recommendation, values | {"status": "pending", "last_assessed_on": None})
         for party in recommending.rows(m.id, m.recommended_by):
             self.batches.add(RecommendationParty, party)
         self._audit("recommendation", m.id, raw)

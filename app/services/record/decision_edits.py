@@ -37,6 +37,7 @@ from app.schemas.decision import (
     own_currency_reported,
     unpaired_penalty_field,
 )
+from app.schemas.languages import own_language_translated, stored
 from app.schemas.precision import is_start, not_start
 from app.services.record import duplicates, payments
 from app.services.record.decisions import CHILDREN, LOAD
@@ -208,6 +209,41 @@ def _set_children(decision: Decision, values: dict[str, Any]) -> None:
         ]
 
 
+def _check_translations(session: Session, decision: Decision, values: dict[str, Any]) -> None:
+    """The edit's translations and language with the decision as it stands: never a
+    translation into its own language (the schema checked the edit alone)."""
+    if "translations" in values:
+        values["translations"] = stored(values["translations"])
+    language = values.get("language", decision.language)
+    if own := own_language_translated(language, values.get("translations", decision.translations)):
+        field = "language" if "translations" not in values else f"translations.{own}"
+        raise Invalid(
+            f"Decision {decision.id} would hold a translation into {own}, its own language: the "
+            "original title and summary are its own.",
+            [
+                FieldError(
+                    field, f"holds a translation into {own}, the decision's own language", "own_language"
+                )
+            ],
+        )
+    if language != decision.language:
+        texts = session.scalars(
+            select(Recommendation.translations).where(
+                Recommendation.decision_id == decision.id, Recommendation.translations.is_not(None)
+            )
+        )
+        if any(language in (t or {}) for t in texts):
+            raise Invalid(
+                f"Decision {decision.id}'s recommendations have translations into {language}: "
+                "remove them before making it the decision's own language.",
+                [
+                    FieldError(
+                        "language", "is a language its recommendations are translated into", "own_language"
+                    )
+                ],
+            )
+
+
 def create_screened(session: Session, *, data: DecisionCreate) -> tuple[Decision, duplicates.Match | None]:
     """A decision entered by a person (the API, the pages): the same act already in the record
     is refused (409, naming it); a near match is created, and returned for the caller to name."""
@@ -219,6 +255,7 @@ def create(session: Session, *, data: DecisionCreate) -> Decision:
     _check_refs(session, data, None)
     _check_reference_free(session, data.reference, None)
     values = data.model_dump()
+    values["translations"] = stored(values["translations"])
     decision = Decision(**{k: v for k, v in values.items() if k not in CHILDREN})
     _set_children(decision, values)
     session.add(decision)
@@ -255,6 +292,7 @@ def update(
     if precision is not None and "issued_on" not in values and not is_start(decision.issued_on, precision):
         problem = not_start(decision.issued_on, precision)
         raise Invalid(f"issued_on {problem}.", [FieldError("issued_on_precision", problem, "date_precision")])
+    _check_translations(session, decision, values)
     before = snapshot(decision)
     changed(decision, {k: v for k, v in values.items() if k not in CHILDREN})
     # One UPDATE of the row (and one new version) per edit, whatever parts it replaces.

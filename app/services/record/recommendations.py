@@ -18,6 +18,7 @@ from app.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from app.models import Assessment, Decision, DecisionRegulator, Document, Organisation, Recommendation
 from app.schemas.common import Page
 from app.schemas.filters import RecommendationFilter
+from app.schemas.languages import stored
 from app.schemas.recommendation import (
     AssessmentActivity,
     AssessmentCreate,
@@ -115,6 +116,19 @@ def _check_refs(session: Session, data: RecommendationCreate | RecommendationUpd
     )
 
 
+def _check_translations(session: Session, decision_id: int, translations: dict[str, Any] | None) -> None:
+    """Never a translation into its decision's own language (the original is its text)."""
+    if not translations:
+        return
+    language = session.scalar(select(Decision.language).where(Decision.id == decision_id))
+    if language in translations:
+        raise Invalid(
+            f"The recommendation's text is in {language}, its decision's language: a translation "
+            f"into {language} would stand beside its own text.",
+            [FieldError(f"translations.{language}", "is the decision's own language", "own_language")],
+        )
+
+
 def check_reference_free(
     session: Session,
     decision_id: int,
@@ -158,7 +172,9 @@ def create(session: Session, *, data: RecommendationCreate) -> Recommendation:
     _check_refs(session, data)
     recommending.check(session, data.recommended_by)
     check_reference_free(session, data.decision_id, data.organisation_id, data.reference)
-    rec = Recommendation(**data.model_dump(exclude={"recommended_by"}))
+    _check_translations(session, data.decision_id, data.translations)
+    rec = Recommendation(**data.model_dump(exclude={"recommended_by", "translations"}))
+    rec.translations = stored(data.model_dump()["translations"])
     session.add(rec)
     session.flush()
     recommending.replace(session, rec.id, data.recommended_by)
@@ -178,9 +194,11 @@ def update(
     check_version(rec, expected_version)
     _check_refs(session, data)
     values = data.model_dump(exclude_unset=True)
+    if "translations" in values:
+        values["translations"] = stored(values["translations"])
     if rec.kind == payments.PAYMENT:
         # It follows its penalty: only its number and due day are edited by hand.
-        for name in ("kind", "decision_id", "organisation_id", "text"):
+        for name in ("kind", "decision_id", "organisation_id", "text", "translations"):
             if name in values and values[name] != getattr(rec, name):
                 raise Invalid(
                     f"Recommendation {rec.id} is the payment obligation of decision "
@@ -200,6 +218,9 @@ def update(
         values.get("organisation_id", rec.organisation_id),
         values.get("reference", rec.reference),
         rec.id,
+    )
+    _check_translations(
+        session, values.get("decision_id", rec.decision_id), values.get("translations", rec.translations)
     )
     changed(rec, values)
     rec.updated_at = dt.datetime.now(dt.UTC)
@@ -529,6 +550,7 @@ def _items(
         values = dict(zip(columns, row, strict=False))  # a computed sort key may follow: left out
         values["recommended_by"] = recommending.parse(values["recommended_by"])
         values["provenance"] = origins.from_values(values)
+        values["translations"] = values["translations"] or {}
         status = values["status"] = Status(row[status_at])
         values["overdue"] = compliance.is_overdue(status, row[due_at], today)
         items.append({name: values[name] for name in ITEM_FIELDS})

@@ -131,6 +131,8 @@ DECISION_SPECIAL: dict[str, list[tuple[str, Callable[[DecisionRead], Any]]]] = {
         ("provenance_row", lambda d: d.provenance.row if d.provenance else None),
     ],
     "tags": [("tags", lambda d: _join(d.tags))],
+    # The languages its title and summary are translated into ("de; fr"; the JSON has the texts).
+    "translations": [("translations", lambda d: _join(sorted(d.translations)))],
     "recommendation_counts": [
         ("recommendations", lambda d: sum(d.recommendation_counts.values())),
         *((f"recommendations_{s.value}", _count(s)) for s in Status),
@@ -140,8 +142,9 @@ DECISION_SPECIAL: dict[str, list[tuple[str, Callable[[DecisionRead], Any]]]] = {
         for name in ("sources", "findings", "related", "related_by", "version", "created_at", "updated_at")
     },
 }
-# Long texts go last, so that a spreadsheet's rows stay readable.
-DECISION_LAST = ("summary",)
+# Columns added since the order became a contract, then long texts last (so that a
+# spreadsheet's rows stay readable).
+DECISION_LAST = ("language", "translations", "summary")
 
 
 def _columns_of(

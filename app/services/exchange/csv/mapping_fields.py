@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from app.schemas.decision import DecisionCreate, DecisionScalars
-from app.schemas.fields import is_list, part_model, value_type, vocabulary
+from app.schemas.fields import is_list, is_mapping, part_model, value_type, vocabulary
 from app.schemas.organisation import OrganisationCreate
 from app.schemas.recommendation import AssessmentCreate, RecommendationCreate
 from app.schemas.regulator import RegulatorCreate
@@ -50,7 +50,10 @@ def _field_types(section: str) -> dict[str, tuple[Any, bool]]:
     out = {
         name: (info.annotation, info.is_required())
         for name, info in schema.model_fields.items()
-        if not name.endswith("_id") and name not in NOT_MAPPED and part_model(info.annotation) is None
+        if not name.endswith("_id")
+        and name not in NOT_MAPPED
+        and part_model(info.annotation) is None
+        and not is_mapping(info.annotation)  # translations: a CSV row holds one language
     }
     return out | {name: (annotation, False) for name, annotation in EXTRA_FIELDS.get(section, {}).items()}
 

@@ -195,8 +195,11 @@ def precision_problems(section: str, specs: Mapping[str, Spec]) -> list[tuple[st
         elif finer_than_carried(spec.value, carried(date)):
             read = f"with the format {' or '.join(date.formats)}" if date.formats else "as ISO dates"
             out.append(
-                (where, f"{name.removesuffix('_precision')} is read {read}, which gives only a "
-                f"{carried(date).value}: it cannot have the precision {spec.value}")
+                (
+                    where,
+                    f"{name.removesuffix('_precision')} is read {read}, which gives only a "
+                    f"{carried(date).value}: it cannot have the precision {spec.value}",
+                )
             )
     return out
 
