@@ -159,3 +159,53 @@ def test_the_whole_record_export_carries_them(api: Api) -> None:
     assert d["language"] == "en" and d["translations"] == FRENCH
     recs = exported["recommendations"]
     assert [r.get("translations") for r in recs] == [french, None]  # written only where there are some
+
+
+def test_french_words_find_their_other_forms_on_postgresql(api: Api) -> None:
+    """PostgreSQL stems French words (« surveillée » finds « surveillance »); SQLite folds
+    case and accents only, so there such a query finds nothing but the word as written."""
+    decision, org = joint_report(api, translations=FRENCH)
+    rec = api.recommendation(
+        decision["id"],
+        org["id"],
+        "Stop collecting images.",
+        translations={"fr": {"text": "Cesser de recueillir des images de personnes au Canada."}},
+    )
+
+    def found(q: str) -> set[tuple[str, int]]:
+        return {(h["type"], h["id"]) for h in api.ok(api.get("/api/v1/search", params={"q": q}))["items"]}
+
+    stemmed = not api.db.is_sqlite
+    assert (("decision", decision["id"]) in found("surveillances de masses")) is stemmed
+    assert (("recommendation", rec["id"]) in found("recueilli")) is stemmed
+    listed = api.ok(api.get("/api/v1/recommendations", params={"q": "recueillir personne"}))["items"]
+    assert ([r["id"] for r in listed] == [rec["id"]]) is stemmed
+    # The words as written are found on both; a word left out still leaves it out.
+    assert ("recommendation", rec["id"]) in found("recueillir")
+    assert ("recommendation", rec["id"]) not in found("recueillir -personnes")
+
+
+def test_a_decision_issued_in_french_is_stemmed_as_french(api: Api) -> None:
+    """A French decision's own words are French (stems found on PostgreSQL); made English,
+    its recommendations' texts are no longer read as French."""
+    opc = api.regulator("Commission d'accès à l'information du Québec", "CA-QC")
+    org = api.organisation()
+    decision = api.decision(
+        opc["id"],
+        reference="CAI 1023158-S",
+        title="Décision concernant Clearview AI",
+        summary="Les images recueillies doivent être détruites.",
+        language="fr",
+    )
+    rec = api.recommendation(decision["id"], org["id"], "Détruire les images recueillies.")
+
+    def found(q: str) -> set[tuple[str, int]]:
+        return {(h["type"], h["id"]) for h in api.ok(api.get("/api/v1/search", params={"q": q}))["items"]}
+
+    stemmed = not api.db.is_sqlite
+    assert ("decision", decision["id"]) in found("détruites")  # the word as written
+    assert (("decision", decision["id"]) in found("recueillir")) is stemmed
+    assert (("recommendation", rec["id"]) in found("recueilli")) is stemmed
+    api.ok(api.patch(f"/api/v1/decisions/{decision['id']}", {"language": "en"}))
+    assert ("recommendation", rec["id"]) not in found("recueilli")
+    assert ("recommendation", rec["id"]) in found("recueillies")

@@ -327,8 +327,8 @@ def test_parse_never_passes_user_syntax_through() -> None:
         'AND ("it s") AND ("2021 001") AND ("x y")) NOT ("d")'
     )
     assert query.tsquery() == (
-        "(('a':*) | ('b' <-> 'c')) & (('NEAR')) & (('e')) & (('f')) & (('title')) & (('g')) "
-        "& (('it' <-> 's')) & (('2021' <-> '001')) & (('x' <-> 'y')) & !('d')"
+        "(('a':*AD) | ('b':AD <-> 'c':AD)) & (('NEAR':AD)) & (('e':AD)) & (('f':AD)) & (('title':AD)) "
+        "& (('g':AD)) & (('it':AD <-> 's':AD)) & (('2021':AD <-> '001':AD)) & (('x':AD <-> 'y':AD)) & !('d')"
     )
     assert parse('"" * - OR NOT').empty
 

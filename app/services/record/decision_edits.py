@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, FieldError, Invalid
@@ -294,7 +295,16 @@ def update(
         raise Invalid(f"issued_on {problem}.", [FieldError("issued_on_precision", problem, "date_precision")])
     _check_translations(session, decision, values)
     before = snapshot(decision)
+    relanguaged = values.get("language", decision.language) != decision.language
     changed(decision, {k: v for k, v in values.items() if k not in CHILDREN})
+    if relanguaged:
+        # Its recommendations' search documents hold their text as French or not by its
+        # language: rewritten by their own trigger (the row itself unchanged).
+        session.execute(
+            sql_update(Recommendation)
+            .where(Recommendation.decision_id == decision.id)
+            .values(translations=Recommendation.translations)
+        )
     # One UPDATE of the row (and one new version) per edit, whatever parts it replaces.
     decision.updated_at = dt.datetime.now(dt.UTC)
     # Clear replaced parts first, so a re-added key does not clash with the old row.

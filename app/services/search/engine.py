@@ -39,9 +39,12 @@ from app.models import (
     Regulator,
 )
 from app.schemas.search import SearchHit, SearchPage
-from app.services.search.query import CODES, TYPES, Query, parse
+from app.services.search.query import CODES, FRENCH, TYPES, Query, parse, ts_query
 from app.services.shared.pagination import decode_cursor, encode_cursor
 from app.vocab import DatePrecision, SearchType
+
+# The query of a statement, bound as :match and :match_fr, as PostgreSQL matches it.
+MATCH = ts_query(":match", ":match_fr")
 
 # Weights of the title and body columns: a word in a title counts ten times one in a body.
 TITLE_WEIGHT, BODY_WEIGHT = 10.0, 1.0
@@ -64,7 +67,8 @@ def _score(value: Any) -> float:
 BASES = (3e6, 2e6, 1e6)
 RANKED = 200
 BM25 = f"-bm25(search_index, {TITLE_WEIGHT}, {BODY_WEIGHT}, 0.0)"
-TS_WEIGHTS = f"{BODY_WEIGHT / TITLE_WEIGHT}, 0.2, 0.4, 1.0"
+# PostgreSQL's weights {D, C, B, A}: a body's words and French stems, a title's French stems and words.
+TS_WEIGHTS = f"{BODY_WEIGHT / TITLE_WEIGHT}, {BODY_WEIGHT / TITLE_WEIGHT}, 1.0, 1.0"
 # Glued to the first and last word of each name in `search_names` (see the migration
 # 20261201_search_exact_names), so that the first and last words of an exact-name phrase
 # are rare words, quick to look up, however common the name's words.
@@ -100,6 +104,13 @@ class _Search:
             self.matches = (query.fts5(), query.fts5_title(), query.fts5_body())
         else:
             self.matches = (query.tsquery(), query.tsquery_title(), query.tsquery_body())
+            self.french = (query.tsquery(FRENCH), query.tsquery_title(FRENCH), query.tsquery_body(FRENCH))
+
+    def _match(self, tier: int) -> dict[str, str]:
+        """The parameters of a tier's query (0: all, 1: in a title, 2: elsewhere)."""
+        if self.sqlite:
+            return {"match": self.matches[tier]}
+        return {"match": self.matches[tier], "match_fr": self.french[tier]}
 
     def _rows(self, sql: str, **params: Any) -> list[Any]:
         return list(self.session.execute(text(sql), params).all())
@@ -135,11 +146,11 @@ class _Search:
         else:
             sql = (
                 f"SELECT s.doc_id, ts_rank('{{{TS_WEIGHTS}}}', s.document, q.query, 1)::float8 "
-                "FROM search_index s, (SELECT to_tsquery('findings_search', :match) AS query) q "
+                f"FROM search_index s, (SELECT {MATCH} AS query) q "
                 f"WHERE s.document @@ q.query AND (s.doc_id & 7) IN ({self.kinds}) "
                 f"ORDER BY s.doc_id DESC LIMIT {RANKED + 1}"
             )
-        return [(doc_id, _positive(score)) for doc_id, score in self._rows(sql, match=self.matches[tier])]
+        return [(doc_id, _positive(score)) for doc_id, score in self._rows(sql, **self._match(tier))]
 
     def titled(self, since: int) -> set[int]:
         """The documents from key `since` up that the query finds in their title alone."""
@@ -151,10 +162,10 @@ class _Search:
         else:
             sql = (
                 "SELECT s.doc_id FROM search_index s "
-                "WHERE s.document @@ to_tsquery('findings_search', :match) "
+                f"WHERE s.document @@ {MATCH} "
                 f"AND (s.doc_id & 7) IN ({self.kinds}) AND s.doc_id >= :since"
             )
-        return {doc_id for (doc_id,) in self._rows(sql, match=self.matches[1], since=since)}
+        return {doc_id for (doc_id,) in self._rows(sql, **self._match(1), since=since)}
 
     def relevance(self, doc_ids: list[int]) -> dict[int, float]:
         """The relevance of each of a few `doc_ids` that the query finds."""
@@ -168,10 +179,10 @@ class _Search:
         else:
             sql = (
                 f"SELECT s.doc_id, ts_rank('{{{TS_WEIGHTS}}}', s.document, q.query, 1)::float8 "
-                "FROM search_index s, (SELECT to_tsquery('findings_search', :match) AS query) q "
+                f"FROM search_index s, (SELECT {MATCH} AS query) q "
                 f"WHERE s.doc_id IN ({ids}) AND s.document @@ q.query"
             )
-        return {doc_id: _positive(score) for doc_id, score in self._rows(sql, match=self.matches[0])}
+        return {doc_id: _positive(score) for doc_id, score in self._rows(sql, **self._match(0))}
 
     def older(self, tier: int, before: int, limit: int) -> list[int]:
         """Matches of a tier with a key below `before`, newest first (not ranked)."""
@@ -183,11 +194,11 @@ class _Search:
         else:
             sql = (
                 "SELECT s.doc_id FROM search_index s "
-                "WHERE s.document @@ to_tsquery('findings_search', :match) "
+                f"WHERE s.document @@ {MATCH} "
                 f"AND (s.doc_id & 7) IN ({self.kinds}) AND s.doc_id < :before "
                 "ORDER BY s.doc_id DESC LIMIT :limit"
             )
-        return [doc_id for (doc_id,) in self._rows(sql, match=self.matches[tier], before=before, limit=limit)]
+        return [doc_id for (doc_id,) in self._rows(sql, **self._match(tier), before=before, limit=limit)]
 
 
 def _positive(score: Any) -> float:
@@ -261,11 +272,12 @@ def _snippets(session: Session, dialect: str, query: Query, doc_ids: list[int]) 
             "SELECT s.doc_id, ts_headline('findings_search', "
             "CASE WHEN s.body <> '' AND to_tsvector('findings_search', findings_search_text(s.body)) "
             "@@ q.query THEN s.body ELSE s.title END, q.query, :options) "
-            "FROM search_index s, (SELECT to_tsquery('findings_search', :tsquery) AS query) q "
+            f"FROM search_index s, (SELECT {MATCH} AS query) q "
             f"WHERE s.doc_id IN ({ids})"
         )
         params = {
-            "tsquery": query.tsquery(),
+            "match": query.tsquery(),
+            "match_fr": query.tsquery(FRENCH),
             "options": f'StartSel="{START}", StopSel="{STOP}", MaxWords={SNIPPET_WORDS}, '
             'MinWords=12, ShortWord=0, MaxFragments=1, FragmentDelimiter=" … "',
         }

@@ -31,6 +31,21 @@ from app.errors import FieldError, Invalid
 from app.fulltext import words
 from app.vocab import SearchType
 
+
+def ts_query(written: str, french: str) -> str:
+    """SQL for a query as PostgreSQL matches it, from its two to_tsquery texts (bound
+    parameters): its words as written (accents and case aside, the `findings_search`
+    configuration), or as French stems among the French text's (`findings_french`:
+    « surveillée » finds « surveillance »). A document holds both, apart by their weights."""
+    return f"(to_tsquery('findings_search', {written}) || to_tsquery('findings_french', {french}))"
+
+
+# The weights of a PostgreSQL document's words (title, anywhere): as written, in its title A
+# and its body D; as French stems of its French text, in its title B and its body C.
+WRITTEN = ("A", "AD")
+FRENCH = ("B", "BC")
+
+
 # A document's key in the index is `id * 8 + code`.
 CODES: dict[SearchType, int] = {
     SearchType.decision: 1,
@@ -128,17 +143,18 @@ class Query:
     def _ts_excluded(self) -> str:
         return "".join(f" & !{self._ts_term(t)}" for t in self.excluded)
 
-    def tsquery(self) -> str:
-        """The query in PostgreSQL's to_tsquery syntax: every word a quoted lexeme."""
-        return self._ts_required() + self._ts_excluded()
+    def tsquery(self, weights: tuple[str, str] = WRITTEN) -> str:
+        """The query in PostgreSQL's to_tsquery syntax: every word a quoted lexeme, among the
+        words of `weights` (the words as written, or the French stems)."""
+        return self._ts_required(weights[1]) + self._ts_excluded()
 
-    def tsquery_title(self) -> str:
-        """Documents the query finds in their title (weight A) alone."""
-        return "(" + self._ts_required("A") + ")" + self._ts_excluded()
+    def tsquery_title(self, weights: tuple[str, str] = WRITTEN) -> str:
+        """Documents the query finds in their title alone."""
+        return "(" + self._ts_required(weights[0]) + ")" + self._ts_excluded()
 
-    def tsquery_body(self) -> str:
+    def tsquery_body(self, weights: tuple[str, str] = WRITTEN) -> str:
         """Documents the query finds, but not in their title alone."""
-        return f"({self._ts_required()}) & !({self._ts_required('A')})" + self._ts_excluded()
+        return f"({self._ts_required(weights[1])}) & !({self._ts_required(weights[0])})" + self._ts_excluded()
 
 
 CHUNK = re.compile(r'(-?)"([^"]*)"?(\*?)|(\S+)')
@@ -214,6 +230,7 @@ class _Matching(ColumnElement[bool]):
         ("code", InternalTraversal.dp_plain_obj),
         ("fts5", InternalTraversal.dp_clauseelement),
         ("tsquery", InternalTraversal.dp_clauseelement),
+        ("tsquery_fr", InternalTraversal.dp_clauseelement),
     ]
 
     def __init__(self, id_column: ColumnElement[int], code: int, query: Query) -> None:
@@ -221,6 +238,7 @@ class _Matching(ColumnElement[bool]):
         self.code = code
         self.fts5: BindParameter[str] = bindparam("fts5_query", query.fts5(), unique=True)
         self.tsquery: BindParameter[str] = bindparam("ts_query", query.tsquery(), unique=True)
+        self.tsquery_fr: BindParameter[str] = bindparam("ts_query_fr", query.tsquery(FRENCH), unique=True)
 
 
 @compiles(_Matching)
@@ -238,9 +256,10 @@ def _matching_sqlite(element: _Matching, compiler: Any, **kw: Any) -> str:
 
 @compiles(_Matching, "postgresql")
 def _matching_postgresql(element: _Matching, compiler: Any, **kw: Any) -> str:
+    written, french = compiler.process(element.tsquery, **kw), compiler.process(element.tsquery_fr, **kw)
     return (
         f"{compiler.process(element.id_column, **kw)} IN (SELECT doc_id >> 3 FROM search_index "
-        f"WHERE document @@ to_tsquery('findings_search', {compiler.process(element.tsquery, **kw)}) "
+        f"WHERE document @@ {ts_query(written, french)} "
         f"AND (doc_id & 7) = {element.code})"
     )
 
