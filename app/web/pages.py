@@ -236,6 +236,7 @@ def recommendation_page(request: Request, recommendation_id: Id, session: Sessio
             "origins": origins.of(session, "assessment", [a.id for a in history]),
             "archived": evidence.read_many(session, (a.document_id for a in history)),
             "decision_reference": decisions.references(session, [rec.decision_id])[rec.decision_id],
+            "decision_language": decisions.languages(session, [rec.decision_id])[rec.decision_id],
             "org_name": organisations.names(session, [rec.organisation_id])[rec.organisation_id],
             "org_names": organisations.names(session, rec.recommended_by),
         }

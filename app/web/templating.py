@@ -16,7 +16,7 @@ from app.config import get_settings
 from app.labels import N_
 from app.schemas.filters import country_name, known_country
 from app.services import compliance
-from app.web import urls
+from app.web import translated, urls
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -159,6 +159,21 @@ env.globals["here_with_query"] = here_with_query
 env.globals["vocab"] = vocab
 # The reader's language (`<html lang>`), and the languages of the switch in the header.
 env.globals["language"] = language.current
+
+
+def in_reader_language(record: Any, field: str, own: str | None = None) -> translated.Shown:
+    """A record's own words (`field`) in the reader's language where it has a translation."""
+    return translated.shown(record, field, language.current(), own)
+
+
+def languages_said(codes: Any) -> str:
+    """Languages named in the reader's language, in the order of their names."""
+    return ", ".join(sorted(translated.said_language(code, language.current()) for code in codes))
+
+
+env.globals["in_reader_language"] = in_reader_language
+env.globals["language_said"] = lambda code: translated.said_language(code, language.current())
+env.globals["languages_said"] = languages_said
 env.globals["languages"] = language.NAMES
 # Codes in words: `{{ d.compliance | label }}`, `explain(d.compliance)`, `choices(vocab.Status)`.
 env.filters["label"] = labels.label

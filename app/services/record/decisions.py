@@ -485,3 +485,8 @@ def filtered(filters: DecisionFilter, *, session: Session) -> Select[Decision]:
 def references(session: Session, ids: Iterable[int]) -> dict[int, str]:
     """Decision references by id."""
     return labels(session, Decision.id, Decision.reference, ids)
+
+
+def languages(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    """The language each decision was issued in, by id."""
+    return labels(session, Decision.id, Decision.language, ids)
