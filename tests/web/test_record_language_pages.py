@@ -46,3 +46,26 @@ def test_the_joint_report_read_in_french_and_in_english(api: Api) -> None:
     assert 'class="prose lead" lang="fr">Cesser d' in page
     assert 'id="original"' in page and 'lang="en">Stop offering its facial-recognition services' in page
     assert 'id="original"' not in api.get(rec, params={"lang": "en"}).text
+
+
+def test_a_regulators_page_shows_fifty_of_each_and_the_rest_a_link_away(api: Api) -> None:
+    """Big records stay readable (issue 28, part 5): a regulator with 60 decisions and as many
+    recommendations shows the newest 50 of each, its whole counts by status (each a link to
+    those recommendations), and links to all of them."""
+    regulator = api.regulator("UN Human Rights Council", "UN")
+    org = api.organisation("Chile")
+    for i in range(60):
+        decision = api.decision(regulator["id"], reference=f"UPR {i}", issued_on=f"20{10 + i % 10}-01-01")
+        api.recommendation(decision["id"], org["id"], f"Ratify treaty {i}.")
+    page = api.get(f"/regulators/{regulator['id']}").text
+    start = page.index('<ol class="timeline">')
+    timeline = page[start : page.index("</ol>", start)]
+    assert timeline.count("<li>") == 50
+    recs = page[page.index('id="recs-title"') :]
+    assert recs.count("/recommendations/") == 50
+    assert f"/recommendations?regulator_id={regulator['id']}&amp;status=pending" in recs
+    assert "60</a>" in recs  # the whole count, a link
+    assert f'href="/decisions?regulator_id={regulator["id"]}"' in page
+    organisation = api.get(f"/organisations/{org['id']}").text
+    assert f"/recommendations?organisation_id={org['id']}&amp;status=pending" in organisation
+    assert organisation[organisation.index('id="recs-title"') :].count('href="/recommendations/') == 50
