@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from babel.numbers import format_decimal
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from app import formats, language
 from app.labels import gettext
@@ -42,6 +42,24 @@ PALETTE = 10  # series colours in site.css: .c-0 ... .c-9
 MIN_WIDTH = Decimal(6)  # of 1000: the narrowest bar drawn for a figure that is not 0
 
 Number = int | Decimal
+
+
+def _html(template: str, *values: object) -> Markup:
+    """`Markup(template).format(*values)` for a template of bare `{}` fields, the same text at
+    a fraction of the cost (markupsafe's formatter escapes each field through Python's
+    `string.Formatter`): each value escaped unless it is a number or markup, then put in place
+    by `str.format`. With the rows written as text (`stacked_rows`), the dashboard's charts
+    take 3.9 ms of CPU instead of 16.7 (a record of 20,000 decisions: 27 years, 10 kinds)."""
+    return Markup(template.format(*(v if type(v) in _SAFE else escape(v) for v in values)))
+
+
+# What needs no escaping: numbers, and markup already made.
+_SAFE = frozenset({int, Decimal, Markup})
+
+
+def _text(value: str) -> str:
+    """Text made safe to write in HTML, as markupsafe escapes it."""
+    return str(escape(value))
 
 
 def count(n: Number) -> str:
@@ -95,7 +113,7 @@ def stacked_rows(
     the labels are names (wider, the longest shortened)."""
     row_heading = row_heading or gettext("Year")
     if not rows or not any(v for _, values in rows for v in values.values()):
-        return Markup('<p class="muted">{}</p>').format(empty or gettext("Nothing to show yet."))
+        return _html('<p class="muted">{}</p>', empty or gettext("Nothing to show yet."))
     totals = [sum((values.get(s.key, 0) for s in series), start=0) for _, values in rows]
     top = max(totals) or 1
     several = len(series) > 1
@@ -108,31 +126,40 @@ def stacked_rows(
     desc = "; ".join(described(label, values, t) for (label, values), t in zip(rows, totals, strict=True))
     height = len(rows) * ROW + 4
     out = [
-        Markup('<figure class="chart-figure" id="{}">').format(chart_id),
-        Markup(
+        _html('<figure class="chart-figure" id="{}">', chart_id),
+        _html(
             '<svg class="hchart" width="100%" height="{}" role="img" aria-labelledby="{} {}">'
-            '<title id="{}">{}</title><desc id="{}">{}.</desc>'
-        ).format(height, title_id, desc_id, title_id, title, desc_id, desc),
+            '<title id="{}">{}</title><desc id="{}">{}.</desc>',
+            height,
+            title_id,
+            desc_id,
+            title_id,
+            title,
+            desc_id,
+            desc,
+        ),
     ]
     label_share, bar_share = (
         (NAME_SHARE, LABEL_SHARE + BAR_SHARE - NAME_SHARE) if names else (LABEL_SHARE, BAR_SHARE)
     )
+    # The rows are most of the chart (a rect per figure): written as plain text from values
+    # escaped once (the series' names and classes once per chart, each label once per row).
+    seg = {s.key: _text(("seg sep " if several else "seg ") + s.css) for s in series}
+    named = {s.key: _text(s.label) for s in series}
+    text: list[str] = []
     for i, ((label, values), total) in enumerate(zip(rows, totals, strict=True)):
         y = i * ROW + 2
+        row_label = _text(label)
         if names and len(label) > NAME_CHARS:
-            shown = label[: NAME_CHARS - 1].rstrip() + "…"
-            out.append(
-                Markup('<text x="0" y="{}" class="label"><title>{}</title>{}</text>').format(
-                    y + BAR - 5, label, shown
-                )
+            shown = _text(label[: NAME_CHARS - 1].rstrip() + "…")
+            text.append(
+                f'<text x="0" y="{y + BAR - 5}" class="label"><title>{row_label}</title>{shown}</text>'
             )
         else:
-            out.append(Markup('<text x="0" y="{}" class="label">{}</text>').format(y + BAR - 5, label))
-        out.append(
-            Markup(
-                '<svg x="{}%" y="{}" width="{}%" height="{}" viewBox="0 0 1000 {}"'
-                ' preserveAspectRatio="none">'
-            ).format(label_share, y, bar_share, BAR, BAR)
+            text.append(f'<text x="0" y="{y + BAR - 5}" class="label">{row_label}</text>')
+        text.append(
+            f'<svg x="{label_share}%" y="{y}" width="{bar_share}%" height="{BAR}" viewBox="0 0 1000 {BAR}"'
+            ' preserveAspectRatio="none">'
         )
         x = Decimal(0)
         for s in series:
@@ -141,31 +168,22 @@ def stacked_rows(
                 continue
             # The smallest figure still shows as a sliver (its number is beside it and in the table).
             width = max((Decimal(v) * 1000 / Decimal(top)).quantize(Decimal("0.1")), MIN_WIDTH)
-            out.append(
-                Markup(
-                    '<rect x="{}" y="0" width="{}" height="{}" class="{}"><title>{}</title></rect>'
-                ).format(
-                    x,
-                    width,
-                    BAR,
-                    ("seg sep " if several else "seg ") + s.css,
-                    f"{label}, {s.label}: {fmt(v)}",
-                )
+            text.append(
+                f'<rect x="{x}" y="0" width="{width}" height="{BAR}" class="{seg[s.key]}">'
+                f"<title>{row_label}, {named[s.key]}: {_text(fmt(v))}</title></rect>"
             )
             x += width
-        out.append(Markup("</svg>"))
-        out.append(
-            Markup('<text x="100%" y="{}" text-anchor="end" class="value">{}</text>').format(
-                y + BAR - 5, (short or fmt)(total)
-            )
+        text.append("</svg>")
+        text.append(
+            f'<text x="100%" y="{y + BAR - 5}" text-anchor="end" class="value">'
+            f"{_text((short or fmt)(total))}</text>"
         )
+    out.append(Markup("".join(text)))
     out.append(Markup("</svg>"))
     if several:
         out.append(Markup('<ul class="legend" aria-label="{}">').format(gettext("Key")))
         for s in series:
-            out.append(
-                Markup('<li><span class="swatch {}" aria-hidden="true"></span>{}</li>').format(s.css, s.label)
-            )
+            out.append(_html('<li><span class="swatch {}" aria-hidden="true"></span>{}</li>', s.css, s.label))
         out.append(Markup("</ul>"))
     out.append(table(title, rows, series, totals, fmt, row_heading))
     out.append(Markup("</figure>"))
@@ -182,29 +200,28 @@ def table(
 ) -> Markup:
     """The chart's figures as a table, folded under a summary."""
     several = len(series) > 1
-    head = [Markup('<th scope="col">{}</th>').format(row_heading)]
+    head = [_html('<th scope="col">{}</th>', row_heading)]
     if several:
-        head += [Markup('<th scope="col" class="num">{}</th>').format(s.label) for s in series]
+        head += [_html('<th scope="col" class="num">{}</th>', s.label) for s in series]
     last = gettext("Total") if several else series[0].label
-    head.append(Markup('<th scope="col" class="num">{}</th>').format(last))
+    head.append(_html('<th scope="col" class="num">{}</th>', last))
     body = []
     for (label, values), total in zip(rows, totals, strict=True):
-        cells = [Markup('<th scope="row">{}</th>').format(label)]
+        cells = [f'<th scope="row">{_text(label)}</th>']
         if several:
-            cells += [Markup('<td class="num">{}</td>').format(fmt(values.get(s.key, 0))) for s in series]
-        cells.append(Markup('<td class="num">{}</td>').format(fmt(total)))
-        body.append(Markup("<tr>{}</tr>").format(Markup("").join(cells)))
-    return Markup(
+            cells += [f'<td class="num">{_text(fmt(values.get(s.key, 0)))}</td>' for s in series]
+        cells.append(f'<td class="num">{_text(fmt(total))}</td>')
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    return _html(
         '<details class="figures-table"><summary>{}</summary>'
         '<div class="scroll" tabindex="0" role="region" aria-label="{}">'
         '<table class="compact"><caption class="sr-only">{}</caption><thead><tr>{}</tr></thead>'
-        "<tbody>{}</tbody></table></div></details>"
-    ).format(
+        "<tbody>{}</tbody></table></div></details>",
         gettext("The figures"),
         gettext("%(chart)s: the figures") % {"chart": title},
         title,
         Markup("").join(head),
-        Markup("").join(body),
+        Markup("".join(body)),
     )
 
 

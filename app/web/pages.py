@@ -32,7 +32,7 @@ from app.services.record import (
     recommendations,
     regulators,
 )
-from app.services.reporting import figures, stats
+from app.services.reporting import dashboard as dashboard_data
 from app.unit_of_work import SessionDep
 from app.vocab import Status
 from app.web import charts, forms
@@ -116,20 +116,17 @@ def bars(counts: dict[Any, int]) -> list[dict[str, Any]]:
 @public
 def dashboard(request: Request, session: SessionDep) -> HTMLResponse:
     def build(as_of: dt.date | None) -> dict[str, Any]:
-        summary = stats.summary(session, as_of=as_of)
-        overdue = recommendations.list_(
-            session, RecommendationFilter(overdue=True, as_of=as_of), sort="id", limit=10
-        )
-        latest = decisions.list_(session, DecisionFilter(as_of=as_of), sort="-issued_on", limit=8)
+        # The record's part is kept between changes (data: the page is rendered per reader).
+        data = dashboard_data.read(session, as_of=as_of)
         return {
-            "stats": summary,
-            "bars": bars(summary.recommendations_by_status),
-            "charts": charts.dashboard_charts(figures.charts(session, as_of=as_of), label=labels.label),
-            "overdue": overdue,
-            "latest": latest.items,
-            "activity": recommendations.latest_assessments(session, as_of=as_of, limit=8),
-            "org_names": organisations.names(session, {r.organisation_id for r in overdue.items}),
-            "kept": evidence.kept(session),
+            "stats": data.summary,
+            "bars": bars(data.summary.recommendations_by_status),
+            "charts": charts.dashboard_charts(data.charts, label=labels.label),
+            "overdue": data.overdue,
+            "latest": data.latest,
+            "activity": data.activity,
+            "org_names": data.org_names,
+            "kept": evidence.kept(session, sources=data.sources),
         }
 
     return record_page(request, "dashboard.html", build)

@@ -125,6 +125,28 @@ def test_what_a_chart_names_is_escaped() -> None:
     assert svg.findtext(f"{SVG}text[@class='label']") == evil
 
 
+def test_every_name_is_escaped_in_every_place_it_is_written() -> None:
+    """Series, rows (whole and shortened), tooltips, legend and table: what is written is the
+    names as text, read back the same by an XML parser, with no element of their own."""
+    evil = '<b>"Tom" & \'Jerry\'</b>'
+    series = charts.series_of([evil, "fine"], label=lambda k: k)
+    rows = [(evil, {evil: 2, "fine": 1}), ("x" + evil, {"fine": 3})]
+    for names in (False, True):
+        markup = charts.stacked_rows(
+            chart_id="e", title=evil, rows=rows, series=series, row_heading=evil, names=names
+        )
+        assert "<b>" not in markup
+        figure = parse(markup)
+        assert not list(figure.iter("b")) and not list(figure.iter(f"{SVG}b"))
+        svg = svg_of(figure)
+        tooltips = [t.text for t in svg.iter(f"{SVG}title")]
+        assert f"{evil}, {evil}: 2" in tooltips and f"x{evil}, fine: 3" in tooltips
+        assert ["".join(li.itertext()) for li in figure.iter("li")] == [evil, "fine"]
+        assert [th.text for th in figure.iter("th")][:2] == [evil, evil]
+        if names:
+            assert evil in tooltips  # a shortened row label keeps its whole name in its tooltip
+
+
 def test_an_empty_chart_says_so_instead_of_drawing() -> None:
     for rows in ([], [("2021", {"fine": 0})]):
         markup = charts.stacked_rows(

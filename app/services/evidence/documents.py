@@ -96,10 +96,23 @@ class Kept:
     links_moved: int
 
 
-def kept(session: Session) -> Kept:
+def kept(session: Session, *, sources: tuple[int, int] | None = None) -> Kept:
+    """`sources`: the decision sources and how many are archived, when the caller keeps them
+    (the dashboard: they change only with the record, whose version keys them)."""
+    if sources is None:
+        sources = source_counts(session)
+    return _kept(session, *sources)
+
+
+def source_counts(session: Session) -> tuple[int, int]:
+    """The decision sources, and how many of them point at an archived copy."""
     sources, archived = session.execute(
         select(func.count(), func.count(DecisionSource.document_id)).select_from(DecisionSource)
     ).one()
+    return int(sources), int(archived)
+
+
+def _kept(session: Session, sources: int, archived: int) -> Kept:
     links = dict(
         session.execute(
             select(Document.link_status, func.count())
