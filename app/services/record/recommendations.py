@@ -488,7 +488,11 @@ ITEM_FIELDS = tuple(RecommendationRead.model_fields)
 def _item_columns(as_of: dt.date | None) -> list[Any]:
     """The columns of a listed recommendation, read for the page's rows in one statement: its
     own, and its status and what is kept beside it (as of a day, derived from the history in
-    the same statement)."""
+    the same statement). Today's are built once (`ITEM_COLUMNS_NOW`)."""
+    return list(ITEM_COLUMNS_NOW) if as_of is None else _columns_of_item(as_of)
+
+
+def _columns_of_item(as_of: dt.date | None) -> list[Any]:
     return [
         *(getattr(Recommendation, key) for key in READ_COLUMNS),
         recommending.LISTED,
@@ -496,6 +500,8 @@ def _item_columns(as_of: dt.date | None) -> list[Any]:
         *_state_columns(as_of),
     ]
 
+
+ITEM_COLUMNS_NOW = tuple(_columns_of_item(None))
 
 # The names of those columns, in their order, then those of its provenance (origins.joined).
 ITEM_COLUMNS = (
