@@ -33,6 +33,7 @@ from app.services.record import (
     regulators,
 )
 from app.services.reporting import dashboard as dashboard_data
+from app.services.reporting import stats
 from app.unit_of_work import SessionDep
 from app.vocab import Status
 from app.web import charts, forms
@@ -163,63 +164,80 @@ def _rec_choice(request: Request) -> tuple[Status | None, str | None, dict[str, 
         return None, None, {"rec_status": "should be " + labels.in_words([s.value for s in Status])}
 
 
+def decision_data(
+    session: Any, decision_id: int, as_of: dt.date | None, rec_status: Status | None, rec_cursor: str | None
+) -> dict[str, Any]:
+    """What a decision's page shows of the record (the same for every reader)."""
+    decision = (
+        decisions.read(session, decision_id=decision_id, as_of=as_of)
+        if as_of
+        else DecisionRead.model_validate_json(read_store.one(session, decision_id)[1])
+    )
+    rec_errors: dict[str, str] = {}
+    rec_filter = RecommendationFilter(decision_id=decision_id, as_of=as_of, status=rec_status)
+    try:
+        rec_page = recommendations.list_(session, rec_filter, limit=REC_PAGE, cursor=rec_cursor)
+    except Invalid as exc:
+        rec_errors, rec_cursor = {"rec_cursor": exc.detail}, None
+        rec_page = recommendations.list_(session, rec_filter, limit=REC_PAGE)
+    recs = rec_page.items
+    # Counted only where one page does not hold them all (most decisions: no query).
+    whole = rec_cursor is None and rec_page.next_cursor is None
+    rec_total = len(recs) if whole else recommendations.count(session, rec_filter)
+    # The parties' names are in the read; only others (a finding's or recommendation's
+    # organisation that is not a party) are looked up.
+    org_names = {o.organisation_id: o.name for o in decision.organisations}
+    others = {o for r in recs for o in (r.organisation_id, *r.recommended_by)} | {
+        f.organisation_id for f in decision.findings if f.organisation_id is not None
+    }
+    if others - org_names.keys():
+        org_names |= organisations.names(session, others - org_names.keys())
+    case_title = cases.titles(session, [decision.case_id]).get(decision.case_id) if decision.case_id else None
+    history = recommendations.histories(session, recommendation_ids=[r.id for r in recs], as_of=as_of)
+    return {
+        "d": decision,
+        "recs": recs,
+        "rec_page": rec_page,
+        "rec_total": rec_total,
+        "rec_status": rec_status,
+        "cursor_errors": rec_errors,
+        "review": compliance.review_counts(session, Recommendation.decision_id == decision_id, as_of=as_of),
+        "history": history,
+        # Where each imported assessment came from, said in its timeline.
+        "origins": origins.of(session, "assessment", [a.id for h in history.values() for a in h]),
+        "org_names": org_names,
+        "chain": decision_chain(session, decision, as_of),
+        "possible_duplicates": duplicates.decision_matches(session, decision_id),
+        "archived": evidence.read_many(
+            session,
+            [s.document_id for s in decision.sources] + [a.document_id for h in history.values() for a in h],
+        ),
+        "case_title": case_title,
+    }
+
+
+# The decision pages' data (never their HTML: it is rendered per reader), kept between changes
+# like the stats (`stats.cached`: keyed by the record's version, the day, `as_of` and the choice
+# of recommendations), the newest 64 apart from the figures. The worker's changes to archived
+# copies write no audit entry: the 30 s age limit bounds how long a page can miss them.
+DECISION_PAGES = stats.Store(64)
+
+
 @router.get("/decisions/{decision_id}", response_class=HTMLResponse, name="web_decision")
 @public
 def decision_page(request: Request, decision_id: Id, session: SessionDep) -> HTMLResponse:
     def build(as_of: dt.date | None) -> dict[str, Any]:
-        decision = (
-            decisions.read(session, decision_id=decision_id, as_of=as_of)
-            if as_of
-            else DecisionRead.model_validate_json(read_store.one(session, decision_id)[1])
-        )
         # A big decision (a UPR review makes hundreds) shows its recommendations a page at a
         # time, of one status where asked; a bad choice is said beside the list.
         rec_status, rec_cursor, rec_errors = _rec_choice(request)
-        rec_filter = RecommendationFilter(decision_id=decision_id, as_of=as_of, status=rec_status)
-        try:
-            rec_page = recommendations.list_(session, rec_filter, limit=REC_PAGE, cursor=rec_cursor)
-        except Invalid as exc:
-            rec_errors, rec_cursor = {"rec_cursor": exc.detail}, None
-            rec_page = recommendations.list_(session, rec_filter, limit=REC_PAGE)
-        recs = rec_page.items
-        # Counted only where one page does not hold them all (most decisions: no query).
-        whole = rec_cursor is None and rec_page.next_cursor is None
-        rec_total = len(recs) if whole else recommendations.count(session, rec_filter)
-        # The parties' names are in the read; only others (a finding's or recommendation's
-        # organisation that is not a party) are looked up.
-        org_names = {o.organisation_id: o.name for o in decision.organisations}
-        others = {o for r in recs for o in (r.organisation_id, *r.recommended_by)} | {
-            f.organisation_id for f in decision.findings if f.organisation_id is not None
-        }
-        if others - org_names.keys():
-            org_names |= organisations.names(session, others - org_names.keys())
-        case_title = (
-            cases.titles(session, [decision.case_id]).get(decision.case_id) if decision.case_id else None
+        data = stats.cached(
+            session,
+            f"decision-page:{decision_id}",
+            (as_of, rec_status, rec_cursor),
+            lambda: decision_data(session, decision_id, as_of, rec_status, rec_cursor),
+            store=DECISION_PAGES,
         )
-        history = recommendations.histories(session, recommendation_ids=[r.id for r in recs], as_of=as_of)
-        return {
-            "d": decision,
-            "recs": recs,
-            "rec_page": rec_page,
-            "rec_total": rec_total,
-            "rec_status": rec_status,
-            "choice_errors": rec_errors,
-            "review": compliance.review_counts(
-                session, Recommendation.decision_id == decision_id, as_of=as_of
-            ),
-            "history": history,
-            # Where each imported assessment came from, said in its timeline.
-            "origins": origins.of(session, "assessment", [a.id for h in history.values() for a in h]),
-            "org_names": org_names,
-            "chain": decision_chain(session, decision, as_of),
-            "possible_duplicates": duplicates.decision_matches(session, decision_id),
-            "archived": evidence.read_many(
-                session,
-                [s.document_id for s in decision.sources]
-                + [a.document_id for h in history.values() for a in h],
-            ),
-            "case_title": case_title,
-        }
+        return data | {"choice_errors": rec_errors | data["cursor_errors"]}
 
     return record_page(request, "decisions/detail.html", build)
 
