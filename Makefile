@@ -60,6 +60,9 @@ WRITES ?= 50
 BASELINE ?=
 BENCH_DB := bench/out/bench-$(SCALE).sqlite3
 RESULTS ?= $(if $(filter 1 1.0,$(SCALE)),bench/RESULTS.md,bench/out/RESULTS-$(SCALE).md)
+# The reads are also measured at a tenth of the scale first (reads only), for the report's
+# growth table; GROWTH_SCALE= (empty) skips it.
+GROWTH_SCALE ?= $(if $(filter 1 1.0,$(SCALE)),0.1,$(if $(filter 0.1,$(SCALE)),0.01,))
 DATASETTE := bench/out/datasette-venv/bin/datasette
 
 $(DATASETTE):
@@ -73,8 +76,11 @@ $(BENCH_DB): $(TEST_STAMP) bench/generate.py bench/histories.py bench/shape.py b
 bench: $(TEST_STAMP) $(DATASETTE) $(BENCH_DB)
 	@command -v hey >/dev/null || (apt-get update -qq && apt-get install -y -qq hey) \
 		|| { echo "bench needs hey: apt-get install hey"; exit 1; }
+	$(if $(GROWTH_SCALE),$(MAKE) bench SCALE=$(GROWTH_SCALE) GROWTH_SCALE= WRITES=0 BASELINE= \
+		RESULTS=bench/out/RESULTS-$(GROWTH_SCALE).md)
 	$(BIN)/python -m bench.run --db $(BENCH_DB) --backends $(BACKENDS) --seconds $(BENCH_SECONDS) \
-		--writes $(WRITES) --datasette $(DATASETTE) $(if $(BASELINE),--baseline $(BASELINE)) --out $(RESULTS)
+		--writes $(WRITES) --datasette $(DATASETTE) $(if $(BASELINE),--baseline $(BASELINE)) \
+		$(if $(GROWTH_SCALE),--growth bench/out/RESULTS-$(GROWTH_SCALE).json) --out $(RESULTS)
 
 ## A crowd of readers and writers at once, with a probe (issue 30): CROWD_READERS anonymous
 ## readers (half pages, half API) and CROWD_WRITERS writers for CROWD_SECONDS, then

@@ -21,7 +21,7 @@ class Scenario:
     datasette: str | None = None
     kind: str = "json"  # json, as_of, html, stats, search, export
     note: str = ""
-    current: bool = False  # a current (not as_of) list or read: issue 13's 2x Datasette target
+    current: bool = False  # a current (not as_of) list or read: issue 29's Datasette targets
     app: dict[int, Load] = field(default_factory=dict)
     peer: dict[int, Load] = field(default_factory=dict)
     raw: tuple[float, float] | None = None
@@ -174,6 +174,15 @@ def scenarios(record: Record, paths: dict[str, Any], base: str, db_name: str) ->
         )
     out.append(
         Scenario("stats", f"{api}/stats" if f"{api}/stats" in paths else None, r.sql_stats, kind="stats")
+    )
+    out.append(
+        Scenario(
+            "countries",
+            f"{api}/countries" if f"{api}/countries" in paths else None,
+            None,
+            kind="stats",
+            note="/api/v1/countries (decisions and penalties by the regulators' country)",
+        )
     )
     for name, path, sql in (
         ("decision page (HTML)", f"/decisions/{r.decision_id}", r.sql_decision_page),

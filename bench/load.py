@@ -156,6 +156,9 @@ class Load:
     requests: int
     errors: int
     cpu: float = 0.0  # the server's CPU time per request, ms (all its threads)
+    # On PostgreSQL, the CPU time per request of the database's backends serving the app's
+    # connections (`backend_cpu_ms`), ms; None on SQLite (in the app's process).
+    db_cpu: float | None = None
 
 
 def percentile(sorted_values: Sequence[float], p: float) -> float:
@@ -213,15 +216,56 @@ def cpu_ms(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
-def load_both(url: str, seconds: float, pid: int) -> dict[int, Load]:
+def backend_cpu(postmaster: int, database: str) -> dict[int, float]:
+    """The CPU time (ms) of each PostgreSQL backend serving a connection to `database`: the
+    postmaster's children whose title reads `postgres: USER DATABASE HOST(PORT) ...` (the
+    background workers, the checkpointer and the autovacuum launcher are left out)."""
+    out = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(stat[1]) != postmaster:
+                continue
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").split()
+        except OSError:  # gone meanwhile
+            continue
+        if len(title) >= 3 and title[0] == "postgres:" and title[2] == database:
+            out[int(entry.name)] = (int(stat[11]) + int(stat[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+    return out
+
+
+@dataclass
+class Backends:
+    """The PostgreSQL backends of one database, whose CPU is counted beside the app's."""
+
+    postmaster: int
+    database: str
+
+    def used_since(self, before: dict[int, float]) -> float:
+        """CPU (ms) the backends used since `before` (a backend opened meanwhile from 0; one
+        closed meanwhile is lost, which the app's pool, kept open, does not do under load)."""
+        now = backend_cpu(self.postmaster, self.database)
+        return sum(ms - before.get(pid, 0.0) for pid, ms in now.items())
+
+    def snapshot(self) -> dict[int, float]:
+        return backend_cpu(self.postmaster, self.database)
+
+
+def load_both(url: str, seconds: float, pid: int, backends: Backends | None = None) -> dict[int, Load]:
     """Load `url` at each concurrency, with the server's CPU time per request (which, unlike
-    latency, does not depend on what else the shared cores are doing)."""
+    latency, does not depend on what else the shared cores are doing) and, on PostgreSQL, its
+    backends' CPU time per request."""
     hey(url, concurrency=2, seconds=1)  # warm up: caches, connections, code paths
     out = {}
     for c in CONCURRENCY:
         before = cpu_ms(pid)
+        db_before = backends.snapshot() if backends else {}
         load = hey(url, concurrency=c, seconds=seconds)
         load.cpu = (cpu_ms(pid) - before) / load.requests
+        if backends:
+            load.db_cpu = backends.used_since(db_before) / load.requests
         out[c] = load
     return out
 

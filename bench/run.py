@@ -16,9 +16,11 @@ For each database (the same generated record on each), in one run:
 PostgreSQL: the runner starts a throwaway server as the tests do (tests/pgserver.py), generates
 the record of `--db`'s scale and seed into it (bench/generate.py), serves the app on it and
 stops it afterwards. After generating, `findings rebuild-read-model` builds the stored read
-documents when the build has that command. The requests are in bench/catalogue.py; the
-Markdown report and the targets of issue 13 in bench/report.py. The results are also written
-as JSON beside the Markdown; `--baseline` compares with such a file from an earlier run.
+documents when the build has that command; the CPU of its backends serving the app's
+connections is counted beside the app's (bench/load.py). The requests are in
+bench/catalogue.py; the Markdown report and the targets of issue 29 in bench/report.py. The
+results are also written as JSON beside the Markdown; `--baseline` compares with such a file
+from an earlier run, `--growth` with one at a smaller scale (the growth table).
 """
 
 import argparse
@@ -35,7 +37,7 @@ from typing import Any
 
 from bench import generate, report, writes
 from bench.catalogue import Scenario, scenarios
-from bench.load import ROOT, free_port, get, load_both, machine, measure_export, serve, time_sql
+from bench.load import ROOT, Backends, free_port, get, load_both, machine, measure_export, serve, time_sql
 from bench.record import EXPORT_ROWS, Record
 
 HERE = Path(__file__).resolve().parent
@@ -63,8 +65,11 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def measure_app(record: Record, url: str, db_name: str, seconds: float, backend: str) -> list[Scenario]:
-    """Every request of the catalogue on the app served on `url`, with its raw-SQL floor."""
+def measure_app(
+    record: Record, url: str, db_name: str, seconds: float, backend: str, backends: Backends | None = None
+) -> list[Scenario]:
+    """Every request of the catalogue on the app served on `url`, with its raw-SQL floor (and,
+    on PostgreSQL, the CPU of the database's backends beside the app's: `backends`)."""
     port = free_port()
     argv = [str(findings_command()), "serve", "--host", "127.0.0.1", "--port", str(port)]
     env = os.environ | {"DATABASE_URL": url}
@@ -86,7 +91,7 @@ def measure_app(record: Record, url: str, db_name: str, seconds: float, backend:
             if s.kind == "export":
                 s.export = measure_export(app.base + s.path, app.pid, EXPORT_ROWS)
             else:
-                s.app = load_both(app.base + s.path, seconds, app.pid)
+                s.app = load_both(app.base + s.path, seconds, app.pid, backends)
             print(f"{backend}: {s.name}: app done", flush=True)
     return results
 
@@ -163,7 +168,11 @@ def measure_backend(
     """Reads, Datasette (SQLite) and then writes on a copy, for one database; its results dict."""
     url = target if isinstance(target, str) else sqlite_url(target)
     record = Record(target)
-    results = measure_app(record, url, db_name, seconds, backend)
+    backends = None
+    if server is not None:
+        postmaster = int((server.data / "postmaster.pid").read_text().split()[0])
+        backends = Backends(postmaster, db_name)
+    results = measure_app(record, url, db_name, seconds, backend, backends)
     if backend == "sqlite" and datasette is not None and isinstance(target, Path):
         measure_datasette(results, target, datasette, seconds)
     counts = {t: record.rows(f"SELECT count(*) FROM {t}")[0][0] for t in COUNTED}
@@ -196,7 +205,7 @@ def measure_backend(
 def run(
     db: Path | None, *, backends: Sequence[str], seconds: float, out: Path | None, datasette: str | None,
     command: str, n_writes: int = 50, baseline: Path | None = None, scale: float | None = None,
-    seed: int | None = None,
+    seed: int | None = None, growth: Path | None = None,
 ) -> str:  # fmt: skip
     if shutil.which("hey") is None:
         raise SystemExit("bench/run.py needs `hey` (Debian: apt-get install hey); `make bench` installs it.")
@@ -256,11 +265,25 @@ def run(
         "load_before": load_before,
         "load_after": Path("/proc/loadavg").read_text().split()[0],
     }
+    if growth is not None:
+        results["smaller"] = smaller(json.loads(growth.read_text()))
     text = render(results, baseline)
     if out is not None:
         out.write_text(text)
         out.with_suffix(".json").write_text(json.dumps(results, indent=1, default=str) + "\n")
     return text
+
+
+def smaller(results: dict[str, Any]) -> dict[str, Any]:
+    """What the growth table needs of a run at a smaller scale: its scale and time, and each
+    read's loads."""
+    return {
+        "info": {k: results["info"][k] for k in ("when", "scale", "command")},
+        "backends": {
+            b: {"requests": [{k: s[k] for k in ("name", "kind", "app")} for s in backend["requests"]]}
+            for b, backend in results["backends"].items()
+        },
+    }
 
 
 def render(results: dict[str, Any], baseline: Path | None) -> str:
@@ -297,6 +320,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--out", type=Path, default=ROOT / "bench/RESULTS.md", help="Markdown to write (JSON beside)"
     )
+    parser.add_argument(
+        "--growth",
+        type=Path,
+        help="the JSON results of a run at a smaller scale (same build): the report's growth table",
+    )
     parser.add_argument("--datasette", help="the datasette command (default: bench/out/datasette-venv)")
     parser.add_argument(
         "--rewrite",
@@ -317,6 +345,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         run(
             args.db, backends=backends, seconds=args.seconds, out=args.out, datasette=args.datasette,
             command=command, n_writes=args.writes, baseline=args.baseline, scale=args.scale, seed=args.seed,
+            growth=args.growth,
         )
     )  # fmt: skip
 

@@ -340,3 +340,50 @@ def test_the_runner_picks_the_same_parameters_on_postgresql(
         finally:
             lite.conn.close()
             pg.conn.close()
+
+
+def test_the_report_counts_the_backends_cpu_and_the_growth() -> None:
+    """PostgreSQL's CPU per request is the app's plus its backends'; the growth table and its
+    target compare each read's CPU per request with a run at a smaller scale."""
+    from bench import report
+
+    def load(cpu: float, rps: float, db_cpu: float | None = None) -> dict[str, Any]:
+        times = {"p50": 2.0, "p95": 3.0, "p99": 4.0}
+        return times | {"rps": rps, "requests": 100, "errors": 0, "cpu": cpu, "db_cpu": db_cpu}
+
+    def request(name: str, app: dict[str, Any], peer: dict[str, Any] | None = None) -> dict[str, Any]:
+        return {
+            "name": name, "kind": "json", "path": "/x", "datasette": None, "note": "", "current": True,
+            "app": {"1": app, "16": app}, "peer": {"16": peer} if peer else {}, "raw": None,
+            "export": None, "peer_export": None,
+        }  # fmt: skip
+
+    def backend(*requests: dict[str, Any]) -> dict[str, Any]:
+        return {"requests": list(requests), "writes": None, "writes_note": "none"}
+
+    results = {
+        "info": {"scale": "scale 1, seed 7", "when": "now"},
+        "backends": {
+            "sqlite": backend(request("decision by id", load(1.0, 500), peer=load(2.5, 200))),
+            "postgresql": backend(request("decision by id", load(1.5, 210, db_cpu=0.9))),
+        },
+        "smaller": {
+            "info": {"scale": "scale 0.1, seed 7", "when": "before", "command": "c"},
+            "backends": {
+                b: {"requests": [{"name": "decision by id", "kind": "json", "app": {"16": small}}]}
+                for b, small in (("sqlite", load(0.9, 1)), ("postgresql", load(1.0, 1, 0.5)))
+            },
+        },
+    }  # fmt: skip
+    rows = {(what.split(":")[0], db): (got, met) for what, db, got, met in report.targets(results)}
+    assert rows[("decision by id", "SQLite")] == ("500 vs 200 req/s = 2.5x; CPU 1.0 vs 2.5 ms/req", True)
+    got, met = rows[("decision by id", "PostgreSQL")]
+    assert "CPU 2.4 (app 1.5 + backends 0.9) vs SQLite 1.0" in got and met is False  # 2.4 > 2 x 1.0
+    got, met = rows[("growth", "SQLite")]
+    assert "decision by id 1.11x" in got and met is True
+    got, met = rows[("growth", "PostgreSQL")]  # 2.4 against 1.5
+    assert "over 1.3x: decision by id 1.60x" in got and met is False
+    table = "\n".join(report.growth_table(results))
+    assert "| PostgreSQL | decision by id | 1.5 | 2.4 | 1.6x |" in table
+    pg_table = "\n".join(report.latency_table(results["backends"]["postgresql"], peer=False))
+    assert "backends' CPU ms/req (16)" in pg_table and "| 0.9 | 2.4 |" in pg_table
