@@ -6,6 +6,7 @@ rebuild)."""
 import io
 import tomllib
 
+import pytest
 from sqlalchemy import text
 
 from app.services.dedupe import suspicions
@@ -180,3 +181,37 @@ def test_a_dismissed_pair_stays_dismissed_after_a_reimport(api: Api) -> None:
     url = f"/api/v1/decisions/{ids[1]}"
     api.ok(api.patch(url, {"title": "Fine (second)"}, headers=api.current(url)))
     assert listed(api)["decisions"] == []
+
+
+def test_a_regulator_renamed_pairs_its_decisions_only_where_its_names_meet_another_regulators(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Decisions pair only where they share a regulator (by id or a name key): a rename matters
+    where the old or new name is another regulator's, and nowhere else is compared again."""
+    org = api.organisation("Grindr LLC")
+    cnil = api.regulator("CNIL", "FR")
+    other = api.regulator("Datatilsynet", "NO")
+    same = {
+        "issued_on": "2021-12-13",
+        "kind": "fine",
+        "penalty_amount": "100000",
+        "penalty_currency": "EUR",
+        "organisations": [{"organisation_id": org["id"], "role": "respondent"}],
+    }
+    a = api.decision(cnil["id"], reference="A-1", **same)
+    b = api.decision(other["id"], reference="B-1", **same)
+    assert listed(api)["decisions"] == []
+    url = f"/api/v1/regulators/{other['id']}"
+    api.ok(api.patch(url, {"name": "C.N.I.L."}))  # the same name key as CNIL's: one act
+    assert [[r["id"] for r in p["records"]] for p in listed(api)["decisions"]] == [[a["id"], b["id"]]]
+    api.ok(api.patch(url, {"name": "Datatilsynet"}))
+    assert listed(api)["decisions"] == []
+    # A rename to a name no other regulator has compares nothing again.
+    loads: list[object] = []
+    real = suspicions.duplicates.load
+    monkeypatch.setattr(suspicions.duplicates, "load", lambda *a, **k: loads.append(k) or real(*a, **k))
+    api.ok(api.patch(url, {"name": "Norwegian Data Protection Authority"}))
+    api.ok(api.patch(f"/api/v1/regulators/{cnil['id']}", {"short_name": "CNIL-FR"}))
+    assert loads == [] and listed(api)["decisions"] == []
+    api.ok(api.patch(url, {"short_name": "cnil"}))  # its short name meets CNIL's name
+    assert len(loads) == 1 and len(listed(api)["decisions"]) == 1

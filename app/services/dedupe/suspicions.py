@@ -29,12 +29,14 @@ from app.models import (
 from app.models.base import table_of
 from app.models.dedupe import DuplicateDismissal, DuplicateSuspicion
 from app.services.record import duplicates
+from app.services.record.name_keys import name_key
 from app.services.shared import audit
 
 KINDS = ("decision", "organisation")
 _DECISIONS = "suspicions.decisions"
 _ORGANISATIONS = "suspicions.organisations"
 _ALL = "suspicions.all"
+_REGULATORS = "suspicions.regulators"
 SUSPICIONS = table_of(DuplicateSuspicion)
 
 
@@ -74,7 +76,28 @@ def _regulator_written(_mapper: Any, _connection: Any, target: Regulator) -> Non
     if any(attributes.get_history(target, n).has_changes() for n in ("name", "short_name")):
         session = object_session(target)
         assert session is not None
-        session.info.setdefault("suspicions.regulators", set()).add(target.id)
+        # Its names before and after: what its decisions could pair on (`_sharing_a_name`).
+        names = {n for attr in ("name", "short_name") for n in _with_old(target, attr)}
+        session.info.setdefault(_REGULATORS, {}).setdefault(target.id, set()).update(names)
+
+
+def _sharing_a_name(session: Session, renamed: dict[int, set[str]]) -> set[int]:
+    """The renamed regulators whose names, before or after, are another regulator's (by name
+    key): only their decisions can pair otherwise after the rename.
+
+    Two decisions of one regulator share its id among their regulators' keys whatever its
+    name (`duplicates._keys_of`), and a pair's reason names no regulator: a rename changes a
+    pair only where the other decision's regulator has a name key the renamed one had or has.
+    Refreshing every decision of a renamed regulator instead compared the whole record again:
+    2.3 s for a rename of the busiest regulator at 20,000 decisions (5,374 of them its own)."""
+    keys = {id: {name_key(n) for n in names} - {""} for id, names in renamed.items()}
+    found: set[int] = set()
+    if not keys:
+        return found
+    for other, name, short in session.execute(select(Regulator.id, Regulator.name, Regulator.short_name)):
+        other_keys = {name_key(n) for n in (name, short) if n}
+        found |= {id for id, mine in keys.items() if id != other and mine & other_keys}
+    return found
 
 
 def touch(
@@ -162,7 +185,7 @@ def refresh(session: Session, *, decision_ids: set[int], organisation_ids: set[i
 
 
 def _before_commit(session: Session) -> None:
-    keys = (_DECISIONS, _ORGANISATIONS, _ALL, "suspicions.regulators")
+    keys = (_DECISIONS, _ORGANISATIONS, _ALL, _REGULATORS)
     if not any(session.info.get(k) for k in keys):
         return
     session.flush()
@@ -173,7 +196,7 @@ def _before_commit(session: Session) -> None:
         return
     decision_ids = set(session.info.pop(_DECISIONS, ()))
     organisation_ids = set(session.info.pop(_ORGANISATIONS, ()))
-    regulators = session.info.pop("suspicions.regulators", set())
+    regulators = _sharing_a_name(session, session.info.pop(_REGULATORS, {}))
     if regulators:
         decision_ids |= set(
             session.scalars(
@@ -185,7 +208,7 @@ def _before_commit(session: Session) -> None:
 
 def _forget(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
-        for k in (_DECISIONS, _ORGANISATIONS, _ALL, "suspicions.regulators"):
+        for k in (_DECISIONS, _ORGANISATIONS, _ALL, _REGULATORS):
             session.info.pop(k, None)
 
 
