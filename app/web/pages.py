@@ -194,6 +194,10 @@ def decision_data(
         org_names |= organisations.names(session, others - org_names.keys())
     case_title = cases.titles(session, [decision.case_id]).get(decision.case_id) if decision.case_id else None
     history = recommendations.histories(session, recommendation_ids=[r.id for r in recs], as_of=as_of)
+    # Kept beyond this request (`DECISION_PAGES`): taken out of the session, so that nothing
+    # done to it later (a rollback expires what it holds) can unload them.
+    for assessment in (a for h in history.values() for a in h):
+        session.expunge(assessment)
     return {
         "d": decision,
         "recs": recs,

@@ -16,8 +16,10 @@ def test_a_decision_page_follows_every_change_at_once(api: Api) -> None:
     html = api.get(path).text
     assert html.count('class="rec"') == 1 and "Stop sharing location data" in html
     assert api.get(path).text == html  # read again between changes: the same
-    api.assess(first["id"], "complied", "2022-02-01")
-    assert 'data-status="complied"' in api.get(path).text
+    api.assess(first["id"], "complied", "2022-02-01", note="Location data no longer shared.")
+    html = api.get(path).text
+    assert 'data-status="complied"' in html and "Location data no longer shared." in html
+    assert api.get(path).text == html  # its history kept too, read again after its request ended
     api.recommendation(decision["id"], org["id"], "Delete what was shared")
     assert api.get(path).text.count('class="rec"') == 2
     api.ok(api.patch(f"/api/v1/regulators/{reg['id']}", {"name": "Datatilsynet (Norway)"}))
