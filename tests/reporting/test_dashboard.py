@@ -35,3 +35,15 @@ def test_the_dashboard_follows_every_change_at_once(api: Api) -> None:
     fresh, kept = fresh_and_kept(api)
     assert kept == fresh and kept.overdue.items == [] and len(kept.activity) == 1
     assert fresh_and_kept(api)[1] is kept  # read again between changes: the same
+
+
+def test_the_kept_dashboard_is_written_in_each_readers_language(api: Api) -> None:
+    """What is kept is data: the page (its charts too) is written per request."""
+    reg = api.regulator("CNIL", "FR")
+    api.decision(reg["id"], reference="SAN-2022-001", issued_on="2022-01-01", kind="fine")
+    for _ in range(2):
+        french = api.client.get("/", params={"lang": "fr"}).text
+        english = api.client.get("/", params={"lang": "en"}).text
+        assert "Dernières décisions" in french and "Les chiffres" in french and "Rien en retard." in french
+        assert "Latest decisions" in english and "The figures" in english and "Nothing overdue." in english
+        assert "Dernières décisions" not in english and "Les chiffres" not in english

@@ -36,3 +36,14 @@ def test_a_decision_page_follows_every_change_at_once(api: Api) -> None:
     again = api.get(path, params={"rec_cursor": "not-a-cursor"})  # kept: the same answer
     assert again.status_code == 422 and again.text == cursor.text
     assert any(key[0] == f"decision-page:{decision['id']}" for key in pages.DECISION_PAGES.entries)
+
+
+def test_a_kept_decision_page_is_written_in_each_readers_language(api: Api) -> None:
+    reg = api.regulator("CNIL", "FR")
+    decision = api.decision(reg["id"], reference="SAN-2022-001", issued_on="2022-01-01")
+    path = f"/decisions/{decision['id']}"
+    for _ in range(2):
+        french = api.client.get(path, params={"lang": "fr"}).text
+        english = api.client.get(path, params={"lang": "en"}).text
+        assert '<html lang="fr"' in french and '<html lang="en"' in english
+        assert french != english.replace('lang="en"', 'lang="fr"')
