@@ -5,7 +5,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Numeric, String, Table, TypeDecorator
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, Numeric, String, Table, TypeDecorator
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 from sqlalchemy.schema import CreateTable
@@ -61,6 +61,21 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class Translations(TypeDecorator[dict[str, Any]]):
+    """A record's words in other languages, by language (`{"fr": {"title": ...}}`): read as
+    `{}` where it has none, written in code order, and NULL where empty (so that "none" is one
+    value, whoever writes the row: the services, an import's bulk inserts, a migration)."""
+
+    impl = JSON(none_as_null=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dict[str, Any] | None, dialect: Any) -> dict[str, Any] | None:
+        return {code: value[code] for code in sorted(value)} if value else None
+
+    def process_result_value(self, value: dict[str, Any] | None, dialect: Any) -> dict[str, Any]:
+        return value or {}
 
 
 def enum_column(enum: type[StrEnum], *, check: str | None = None, **kwargs: Any) -> Any:

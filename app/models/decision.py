@@ -2,10 +2,10 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, BigId, Versioned, enum_column
+from app.models.base import Base, BigId, Translations, Versioned, enum_column
 from app.vocab import (
     Compliance,
     DatePrecision,
@@ -32,9 +32,9 @@ class Decision(Versioned, Base):
     issued_on_precision: Mapped[DatePrecision] = enum_column(DatePrecision, default=DatePrecision.day)
     summary: Mapped[str | None] = mapped_column(Text)
     # The language it was issued in (ISO 639: title, summary and its recommendations' text are
-    # in it), and its title and summary in others: {"fr": {"title", "summary"}}, null for none.
+    # in it), and its title and summary in others: {"fr": {"title", "summary"}}.
     language: Mapped[str] = mapped_column(String(3), default="en", server_default="en")
-    translations: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    translations: Mapped[dict[str, Any]] = mapped_column(Translations, default=dict, nullable=True)
     case_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("cases.id", ondelete="RESTRICT"))
     penalty_amount: Mapped[Decimal | None]
     # ISO 4217.

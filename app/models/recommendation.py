@@ -2,11 +2,11 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, BigId, Versioned, enum_column, utcnow
+from app.models.base import Base, BigId, Translations, Versioned, enum_column, utcnow
 from app.vocab import (
     AssertedBy,
     DatePrecision,
@@ -30,8 +30,8 @@ class Recommendation(Versioned, Base):
     # addressee (one made to two parties is one recommendation for each, under one number).
     reference: Mapped[str | None] = mapped_column(String(100))
     text: Mapped[str] = mapped_column(Text)
-    # Its text in other languages than its decision's: {"fr": {"text"}}, null for none.
-    translations: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    # Its text in other languages than its decision's: {"fr": {"text"}}.
+    translations: Mapped[dict[str, Any]] = mapped_column(Translations, default=dict, nullable=True)
     kind: Mapped[RecommendationKind] = enum_column(RecommendationKind)
     due_on: Mapped[dt.date | None]
     # The status of the latest assessment, kept in step with each new assessment in the

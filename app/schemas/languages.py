@@ -72,32 +72,25 @@ class RecommendationTranslation(OutputModel):
     text: str
 
 
-def _none_as_empty(value: Any) -> Any:
-    return {} if value is None else value
-
-
-def stored(translations: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Translations as the record keeps them: by language in code order, null when none."""
-    if not translations:
-        return None
-    return {code: translations[code] for code in sorted(translations)}
+def _in_code_order(value: dict[str, Any]) -> dict[str, Any]:
+    """Translations by language in code order, however sent (the column keeps that order too:
+    app/models/base.py, `Translations`)."""
+    return {code: value[code] for code in sorted(value)}
 
 
 DecisionTranslationsIn = Annotated[
     dict[Language, DecisionTranslationIn],
+    AfterValidator(_in_code_order),
     Field(max_length=MAX_TRANSLATIONS, description=DECISION_TRANSLATIONS),
 ]
 RecommendationTranslationsIn = Annotated[
     dict[Language, RecommendationTranslationIn],
+    AfterValidator(_in_code_order),
     Field(max_length=MAX_TRANSLATIONS, description=RECOMMENDATION_TRANSLATIONS),
 ]
-DecisionTranslations = Annotated[
-    dict[str, DecisionTranslation], BeforeValidator(_none_as_empty), Field(description=DECISION_TRANSLATIONS)
-]
+DecisionTranslations = Annotated[dict[str, DecisionTranslation], Field(description=DECISION_TRANSLATIONS)]
 RecommendationTranslations = Annotated[
-    dict[str, RecommendationTranslation],
-    BeforeValidator(_none_as_empty),
-    Field(description=RECOMMENDATION_TRANSLATIONS),
+    dict[str, RecommendationTranslation], Field(description=RECOMMENDATION_TRANSLATIONS)
 ]
 
 

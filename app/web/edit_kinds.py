@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from app.labels import N_, gettext
 from app.schemas.case import CaseUpdate
 from app.schemas.common import MAX_ID
 from app.schemas.decision import DecisionCreate, DecisionUpdate
@@ -34,7 +35,8 @@ class Kind:
     """What the generic form pages need to know about one kind of record."""
 
     name: str  # the form's key in forms.SCHEMAS (the schema it fills) and forms.SCALARS
-    label: str
+    # Its pages' headings: edit it, add one, delete it, back to it (translated when shown).
+    titles: tuple[str, str, str, str]
     update_schema: type[BaseModel]
     create: Callable[[Session, Any], Any]
     update: Callable[[Session, int, Any, int | None], Any]
@@ -47,11 +49,21 @@ class Kind:
     def create_schema(self) -> type[BaseModel]:
         return forms.SCHEMAS[self.name]
 
+    @property
+    def headings(self) -> tuple[str, ...]:
+        """`titles` in the reader's language."""
+        return tuple(gettext(title) for title in self.titles)
+
 
 KINDS = {
     "regulators": Kind(
         "regulator",
-        "regulator",
+        (
+            N_("Edit regulator"),
+            N_("Add a regulator"),
+            N_("Delete regulator"),
+            N_("Back to the regulator"),
+        ),
         RegulatorUpdate,
         lambda s, data: regulators.create(s, data=data),
         lambda s, id, data, v: regulators.update(s, regulator_id=id, data=data, expected_version=v),
@@ -61,7 +73,12 @@ KINDS = {
     ),
     "organisations": Kind(
         "organisation",
-        "organisation",
+        (
+            N_("Edit organisation"),
+            N_("Add an organisation"),
+            N_("Delete organisation"),
+            N_("Back to the organisation"),
+        ),
         OrganisationUpdate,
         lambda s, data: organisations.create(s, data=data),
         lambda s, id, data, v: organisations.update(s, organisation_id=id, data=data, expected_version=v),
@@ -71,7 +88,12 @@ KINDS = {
     ),
     "cases": Kind(
         "case",
-        "case",
+        (
+            N_("Edit case"),
+            N_("Add a case"),
+            N_("Delete case"),
+            N_("Back to the case"),
+        ),
         CaseUpdate,
         lambda s, data: cases.create(s, data=data),
         lambda s, id, data, v: cases.update(s, case_id=id, data=data, expected_version=v),
@@ -81,7 +103,12 @@ KINDS = {
     ),
     "decisions": Kind(
         "decision",
-        "decision",
+        (
+            N_("Edit decision"),
+            N_("Add a decision"),
+            N_("Delete decision"),
+            N_("Back to the decision"),
+        ),
         DecisionUpdate,
         lambda s, data: create_decision(s, data),
         lambda s, id, data, v: decision_edits.update(s, decision_id=id, data=data, expected_version=v),
@@ -91,7 +118,12 @@ KINDS = {
     ),
     "recommendations": Kind(
         "recommendation",
-        "recommendation",
+        (
+            N_("Edit recommendation"),
+            N_("Add a recommendation"),
+            N_("Delete recommendation"),
+            N_("Back to the recommendation"),
+        ),
         RecommendationUpdate,
         lambda s, data: recommendations.create(s, data=data),
         lambda s, id, data, v: recommendations.update(s, recommendation_id=id, data=data, expected_version=v),

@@ -344,10 +344,13 @@ def _defaulted(kind: str) -> frozenset[str]:
     )
 
 
+DEFAULTED = {kind: _defaulted(kind) for kind in SCHEMAS}
+
+
 def for_update(values: Mapping[str, Any], kind: str) -> dict[str, Any]:
     """For an edit: blank is none (a field cleared), but a field with a default left blank
     (or absent from the form sent) keeps its value."""
-    keep = _defaulted(kind)
+    keep = DEFAULTED[kind]
     return {k: v for k, v in payload(values).items() if v is not None or k not in keep}
 
 

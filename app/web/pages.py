@@ -33,7 +33,7 @@ from app.services.record import (
     regulators,
 )
 from app.services.reporting import dashboard as dashboard_data
-from app.services.reporting import stats
+from app.services.shared import kept
 from app.unit_of_work import SessionDep
 from app.vocab import Status
 from app.web import charts, forms
@@ -221,10 +221,10 @@ def decision_data(
 
 
 # The decision pages' data (never their HTML: it is rendered per reader), kept between changes
-# like the stats (`stats.cached`: keyed by the record's version, the day, `as_of` and the choice
+# like the stats (`kept.cached`: keyed by the record's version, the day, `as_of` and the choice
 # of recommendations), the newest 64 apart from the figures. The worker's changes to archived
 # copies write no audit entry: the 30 s age limit bounds how long a page can miss them.
-DECISION_PAGES = stats.Store(64)
+DECISION_PAGES = kept.Store(64)
 
 
 @router.get("/decisions/{decision_id}", response_class=HTMLResponse, name="web_decision")
@@ -234,7 +234,7 @@ def decision_page(request: Request, decision_id: Id, session: SessionDep) -> HTM
         # A big decision (a UPR review makes hundreds) shows its recommendations a page at a
         # time, of one status where asked; a bad choice is said beside the list.
         rec_status, rec_cursor, rec_errors = _rec_choice(request)
-        data = stats.cached(
+        data = kept.cached(
             session,
             f"decision-page:{decision_id}",
             (as_of, rec_status, rec_cursor),

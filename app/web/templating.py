@@ -15,6 +15,7 @@ from app import clock, formats, labels, language, vocab
 from app.config import get_settings
 from app.labels import N_
 from app.schemas.filters import country_name, known_country
+from app.schemas.languages import language_name
 from app.services import compliance
 from app.web import translated, urls
 
@@ -168,11 +169,11 @@ def in_reader_language(record: Any, field: str, own: str | None = None) -> trans
 
 def languages_said(codes: Any) -> str:
     """Languages named in the reader's language, in the order of their names."""
-    return ", ".join(sorted(translated.said_language(code, language.current()) for code in codes))
+    return ", ".join(sorted(language_name(code, language.current()) for code in codes))
 
 
 env.globals["in_reader_language"] = in_reader_language
-env.globals["language_said"] = lambda code: translated.said_language(code, language.current())
+env.globals["language_said"] = lambda code: language_name(code, language.current())
 env.globals["languages_said"] = languages_said
 env.globals["languages"] = language.NAMES
 # Codes in words: `{{ d.compliance | label }}`, `explain(d.compliance)`, `choices(vocab.Status)`.

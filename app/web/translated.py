@@ -8,8 +8,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from app.schemas.languages import language_name
-
 
 @dataclass(frozen=True)
 class Shown:
@@ -40,7 +38,3 @@ def shown(record: Any, field: str, reader: str, language: str | None = None) -> 
             return Shown(text=text, lang=reader, original=original, translated=True)
     return Shown(text=original, lang=own)
 
-
-def said_language(code: str, reader: str) -> str:
-    """A language's name as a reader of `reader` reads it ("French", "anglais")."""
-    return language_name(code, reader)

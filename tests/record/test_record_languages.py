@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.models import AuditEntry
 from tests.conftest import Api
+from tests.search.test_search import found
 
 FRENCH = {
     "fr": {
@@ -52,8 +53,9 @@ def test_a_decision_has_a_language_and_translations(api: Api) -> None:
     assert other["translations"] == {"en": {"title": "Decision on Clearview AI", "summary": None}}
     # PATCH replaces them whole (audited); an edit that leaves them out keeps them; {} removes.
     both = FRENCH | {"de": {"title": "Gemeinsame Untersuchung", "summary": None}}
-    patched = api.ok(api.patch(url, {"translations": {"de": both["de"], "fr": FRENCH["fr"]}}))
+    patched = api.ok(api.patch(url, {"translations": {"fr": FRENCH["fr"], "de": both["de"]}}))
     assert list(patched["translations"]) == ["de", "fr"]  # in code order, whatever order sent
+    assert list(api.ok(api.get(url))["translations"]) == ["de", "fr"]
     assert api.ok(api.get(url))["translations"] == both
     with api.db.session() as session:
         entry = session.scalars(
@@ -134,19 +136,16 @@ def test_search_finds_a_record_in_either_language_accents_folded(api: Api) -> No
     french = {"fr": {"text": "Supprimer les données biométriques recueillies au Canada."}}
     rec = api.recommendation(decision["id"], org["id"], "Delete the biometric data.", translations=french)
 
-    def found(q: str) -> set[tuple[str, int]]:
-        return {(h["type"], h["id"]) for h in api.ok(api.get("/api/v1/search", params={"q": q}))["items"]}
-
-    assert ("decision", decision["id"]) in found("enquete conjointe")  # the French title, no accents
-    assert ("decision", decision["id"]) in found("surveillance de masse")  # the French summary
-    assert ("decision", decision["id"]) in found("joint investigation")  # the original still
-    assert ("recommendation", rec["id"]) in found("donnees biometriques")
-    assert ("recommendation", rec["id"]) in found("données")
+    assert ("decision", decision["id"]) in found(api, "enquete conjointe")  # the French title, no accents
+    assert ("decision", decision["id"]) in found(api, "surveillance de masse")  # the French summary
+    assert ("decision", decision["id"]) in found(api, "joint investigation")  # the original still
+    assert ("recommendation", rec["id"]) in found(api, "donnees biometriques")
+    assert ("recommendation", rec["id"]) in found(api, "données")
     # The lists' `q` filter too; and a translation removed is no longer found.
     listed = api.ok(api.get("/api/v1/recommendations", params={"q": "recueillies"}))["items"]
     assert [r["id"] for r in listed] == [rec["id"]]
     api.ok(api.patch(f"/api/v1/decisions/{decision['id']}", {"translations": {}}))
-    assert ("decision", decision["id"]) not in found("enquete conjointe")
+    assert ("decision", decision["id"]) not in found(api, "enquete conjointe")
 
 
 def test_the_whole_record_export_carries_them(api: Api) -> None:
@@ -172,17 +171,14 @@ def test_french_words_find_their_other_forms_on_postgresql(api: Api) -> None:
         translations={"fr": {"text": "Cesser de recueillir des images de personnes au Canada."}},
     )
 
-    def found(q: str) -> set[tuple[str, int]]:
-        return {(h["type"], h["id"]) for h in api.ok(api.get("/api/v1/search", params={"q": q}))["items"]}
-
     stemmed = not api.db.is_sqlite
-    assert (("decision", decision["id"]) in found("surveillances de masses")) is stemmed
-    assert (("recommendation", rec["id"]) in found("recueilli")) is stemmed
+    assert (("decision", decision["id"]) in found(api, "surveillances de masses")) is stemmed
+    assert (("recommendation", rec["id"]) in found(api, "recueilli")) is stemmed
     listed = api.ok(api.get("/api/v1/recommendations", params={"q": "recueillir personne"}))["items"]
     assert ([r["id"] for r in listed] == [rec["id"]]) is stemmed
     # The words as written are found on both; a word left out still leaves it out.
-    assert ("recommendation", rec["id"]) in found("recueillir")
-    assert ("recommendation", rec["id"]) not in found("recueillir -personnes")
+    assert ("recommendation", rec["id"]) in found(api, "recueillir")
+    assert ("recommendation", rec["id"]) not in found(api, "recueillir -personnes")
 
 
 def test_a_decision_issued_in_french_is_stemmed_as_french(api: Api) -> None:
@@ -199,13 +195,10 @@ def test_a_decision_issued_in_french_is_stemmed_as_french(api: Api) -> None:
     )
     rec = api.recommendation(decision["id"], org["id"], "Détruire les images recueillies.")
 
-    def found(q: str) -> set[tuple[str, int]]:
-        return {(h["type"], h["id"]) for h in api.ok(api.get("/api/v1/search", params={"q": q}))["items"]}
-
     stemmed = not api.db.is_sqlite
-    assert ("decision", decision["id"]) in found("détruites")  # the word as written
-    assert (("decision", decision["id"]) in found("recueillir")) is stemmed
-    assert (("recommendation", rec["id"]) in found("recueilli")) is stemmed
+    assert ("decision", decision["id"]) in found(api, "détruites")  # the word as written
+    assert (("decision", decision["id"]) in found(api, "recueillir")) is stemmed
+    assert (("recommendation", rec["id"]) in found(api, "recueilli")) is stemmed
     api.ok(api.patch(f"/api/v1/decisions/{decision['id']}", {"language": "en"}))
-    assert ("recommendation", rec["id"]) not in found("recueilli")
-    assert ("recommendation", rec["id"]) in found("recueillies")
+    assert ("recommendation", rec["id"]) not in found(api, "recueilli")
+    assert ("recommendation", rec["id"]) in found(api, "recueillies")

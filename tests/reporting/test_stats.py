@@ -100,7 +100,7 @@ def test_kept_figures_are_not_taken_for_another_record_with_the_same_last_id(tmp
     from app import migrate
     from app.db import Database
     from app.models import AuditEntry
-    from app.services.reporting import stats
+    from app.services.shared import kept
 
     path = Path(str(tmp_path)) / "restored.sqlite3"
     url = f"sqlite:///{path}"
@@ -116,6 +116,6 @@ def test_kept_figures_are_not_taken_for_another_record_with_the_same_last_id(tmp
                     AuditEntry(id=7, at=at, actor="test", action="create", entity="case", entity_id=1)
                 )
             with database.transaction(write=False) as session:
-                assert stats.cached(session, "same-id", None, lambda figures=figures: figures) == figures
+                assert kept.cached(session, "same-id", None, lambda figures=figures: figures) == figures
         finally:
             database.dispose()

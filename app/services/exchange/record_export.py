@@ -57,8 +57,8 @@ READ_AS: dict[tuple[type[BaseModel], str], str] = {
 # amounts reported by other sources; a recommendation's recommending parties).
 ONLY_WITH: dict[type[BaseModel], tuple[tuple[tuple[str, ...], Any], ...]] = {
     OrganisationItem: ((("parent_since",), None), (("former_parents",), [])),
-    DecisionItem: ((("reported_amounts",), []), (("translations",), None)),
-    RecommendationItem: ((("recommended_by",), []), (("translations",), None)),
+    DecisionItem: ((("reported_amounts",), []), (("translations",), {})),
+    RecommendationItem: ((("recommended_by",), []), (("translations",), {})),
     AssessmentItem: (
         (("retracted_at", "retracted_by", "retraction_reason"), None),
         (("origin", "counted", "review"), "entered"),

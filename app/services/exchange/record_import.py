@@ -48,7 +48,6 @@ from app.models import (
 )
 from app.models.base import table_of
 from app.schemas.fields import is_list
-from app.schemas.languages import stored
 from app.schemas.record import ITEM_MODELS, SECTIONS, SECTIONS_OF, DecisionItem
 from app.services import compliance, hooks
 from app.services.evidence import storage
@@ -170,7 +169,6 @@ class _Importer:
             return
         self._check_decision(i, m)
         values = m.model_dump(exclude=DECISION_PARTS)
-        values["translations"] = stored(values["translations"])
         self.batches.add(Decision, values | {"compliance": "none"})
         self._queue_parts(m)
         self._audit("decision", m.id, raw)
@@ -282,7 +280,6 @@ class _Importer:
                 "own_language",
             )
         values = m.model_dump(exclude={"recommended_by"})
-        values["translations"] = stored(values["translations"])
         self.batches.add(Recommendation, values | {"status": "pending", "last_assessed_on": None})
         for party in recommending.rows(m.id, m.recommended_by):
             self.batches.add(RecommendationParty, party)

@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, FieldError, Invalid
@@ -38,7 +37,7 @@ from app.schemas.decision import (
     own_currency_reported,
     unpaired_penalty_field,
 )
-from app.schemas.languages import own_language_translated, stored
+from app.schemas.languages import own_language_translated
 from app.schemas.precision import is_start, not_start
 from app.services.record import duplicates, payments
 from app.services.record.decisions import CHILDREN, LOAD
@@ -213,8 +212,6 @@ def _set_children(decision: Decision, values: dict[str, Any]) -> None:
 def _check_translations(session: Session, decision: Decision, values: dict[str, Any]) -> None:
     """The edit's translations and language with the decision as it stands: never a
     translation into its own language (the schema checked the edit alone)."""
-    if "translations" in values:
-        values["translations"] = stored(values["translations"])
     language = values.get("language", decision.language)
     if own := own_language_translated(language, values.get("translations", decision.translations)):
         field = "language" if "translations" not in values else f"translations.{own}"
@@ -233,7 +230,7 @@ def _check_translations(session: Session, decision: Decision, values: dict[str, 
                 Recommendation.decision_id == decision.id, Recommendation.translations.is_not(None)
             )
         )
-        if any(language in (t or {}) for t in texts):
+        if any(language in t for t in texts):
             raise Invalid(
                 f"Decision {decision.id}'s recommendations have translations into {language}: "
                 "remove them before making it the decision's own language.",
@@ -256,7 +253,6 @@ def create(session: Session, *, data: DecisionCreate) -> Decision:
     _check_refs(session, data, None)
     _check_reference_free(session, data.reference, None)
     values = data.model_dump()
-    values["translations"] = stored(values["translations"])
     decision = Decision(**{k: v for k, v in values.items() if k not in CHILDREN})
     _set_children(decision, values)
     session.add(decision)
@@ -295,16 +291,7 @@ def update(
         raise Invalid(f"issued_on {problem}.", [FieldError("issued_on_precision", problem, "date_precision")])
     _check_translations(session, decision, values)
     before = snapshot(decision)
-    relanguaged = values.get("language", decision.language) != decision.language
     changed(decision, {k: v for k, v in values.items() if k not in CHILDREN})
-    if relanguaged:
-        # Its recommendations' search documents hold their text as French or not by its
-        # language: rewritten by their own trigger (the row itself unchanged).
-        session.execute(
-            sql_update(Recommendation)
-            .where(Recommendation.decision_id == decision.id)
-            .values(translations=Recommendation.translations)
-        )
     # One UPDATE of the row (and one new version) per edit, whatever parts it replaces.
     decision.updated_at = dt.datetime.now(dt.UTC)
     # Clear replaced parts first, so a re-added key does not clash with the old row.

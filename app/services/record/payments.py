@@ -254,7 +254,7 @@ def follow_many(session: Session, decision_ids: Iterable[int], *, actor: str, no
                     | {
                         "id": rec_id,
                         "reference": None,
-                        "translations": None,
+                        "translations": {},
                         "due_on": None,
                         "last_assessed_on": None,
                         "status_origin": None,

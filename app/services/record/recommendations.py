@@ -18,7 +18,6 @@ from app.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from app.models import Assessment, Decision, DecisionRegulator, Document, Organisation, Recommendation
 from app.schemas.common import Page
 from app.schemas.filters import RecommendationFilter
-from app.schemas.languages import stored
 from app.schemas.recommendation import (
     AssessmentActivity,
     AssessmentCreate,
@@ -173,8 +172,7 @@ def create(session: Session, *, data: RecommendationCreate) -> Recommendation:
     recommending.check(session, data.recommended_by)
     check_reference_free(session, data.decision_id, data.organisation_id, data.reference)
     _check_translations(session, data.decision_id, data.translations)
-    rec = Recommendation(**data.model_dump(exclude={"recommended_by", "translations"}))
-    rec.translations = stored(data.model_dump()["translations"])
+    rec = Recommendation(**data.model_dump(exclude={"recommended_by"}))
     session.add(rec)
     session.flush()
     recommending.replace(session, rec.id, data.recommended_by)
@@ -194,8 +192,6 @@ def update(
     check_version(rec, expected_version)
     _check_refs(session, data)
     values = data.model_dump(exclude_unset=True)
-    if "translations" in values:
-        values["translations"] = stored(values["translations"])
     if rec.kind == payments.PAYMENT:
         # It follows its penalty: only its number and due day are edited by hand.
         for name in ("kind", "decision_id", "organisation_id", "text", "translations"):
@@ -556,7 +552,6 @@ def _items(
         values = dict(zip(columns, row, strict=False))  # a computed sort key may follow: left out
         values["recommended_by"] = recommending.parse(values["recommended_by"])
         values["provenance"] = origins.from_values(values)
-        values["translations"] = values["translations"] or {}
         status = values["status"] = Status(row[status_at])
         values["overdue"] = compliance.is_overdue(status, row[due_at], today)
         items.append({name: values[name] for name in ITEM_FIELDS})

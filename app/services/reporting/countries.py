@@ -43,7 +43,7 @@ from app.services.compliance import (
     status_expr,
 )
 from app.services.record.party_records import PenaltyTotals, penalty_rows
-from app.services.reporting.stats import cached
+from app.services.shared.kept import cached
 from app.vocab import (
     Compliance,
     CountryBy,
@@ -250,7 +250,7 @@ def currencies_of(items: Iterable[CountryRead]) -> list[str]:
 def listing(
     session: Session, filters: CountryFilter, *, sort: CountrySort = CountrySort.decisions_desc
 ) -> CountryList:
-    """The comparison as the API reads it; kept between changes like the stats (`stats.cached`)."""
+    """The comparison as the API reads it; kept between changes (`kept.cached`)."""
 
     def compute() -> CountryList:
         found = compare(session, filters, sort=sort)

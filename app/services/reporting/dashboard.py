@@ -1,5 +1,5 @@
 """What the dashboard shows, as data (its figures, the overdue recommendations, the latest
-decisions and compliance changes), kept between changes like the stats (`stats.cached`: the
+decisions and compliance changes), kept between changes (`kept.cached`: the
 key is the record's version, the newest audit-log entry that every change writes, with the
 day and `as_of`). Data, not HTML: the page is rendered per request, in the reader's language.
 
@@ -21,6 +21,7 @@ from app.schemas.stats import StatsRead
 from app.services.evidence import documents as evidence
 from app.services.record import decisions, organisations, recommendations
 from app.services.reporting import figures, stats
+from app.services.shared import kept
 
 OVERDUE = 10
 LATEST = 8
@@ -41,7 +42,7 @@ class Dashboard:
 
 
 def read(session: Session, *, as_of: dt.date | None) -> Dashboard:
-    return stats.cached(session, "dashboard", as_of, lambda: _compute(session, as_of=as_of))
+    return kept.cached(session, "dashboard", as_of, lambda: _compute(session, as_of=as_of))
 
 
 def _compute(session: Session, *, as_of: dt.date | None) -> Dashboard:

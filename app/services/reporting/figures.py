@@ -1,7 +1,7 @@
 """The figures behind the dashboard's charts: decisions per year by kind, penalties per year
 by currency, the compliance of each year's decisions as they stand (today, or on `as_of`),
 and decisions by their regulators' country. Counted by the database, kept like the summary
-(`stats.cached`) while the record does not change."""
+(`kept.cached`) while the record does not change."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from app.models import Decision, DecisionRegulator, Regulator
 from app.services import compliance
-from app.services.reporting import stats
 from app.services.reporting.countries import country_of
+from app.services.shared import kept
 from app.vocab import Compliance, DecisionKind
 
 
@@ -27,7 +27,7 @@ class ChartFigures:
 
 
 def charts(session: Session, *, as_of: dt.date | None) -> ChartFigures:
-    return stats.cached(session, "charts", as_of, lambda: _compute(session, as_of=as_of))
+    return kept.cached(session, "charts", as_of, lambda: _compute(session, as_of=as_of))
 
 
 def _compute(session: Session, *, as_of: dt.date | None) -> ChartFigures:

@@ -215,7 +215,6 @@ class Importer(Planner):
                 recommendation_rows.append(
                     r.rec.model_dump()
                     | {
-                        "translations": None,  # a CSV row holds one language
                         "decision_id": decision_id,
                         "organisation_id": organisation_ids[r.organisation],
                         "version": 1,
@@ -355,7 +354,6 @@ def _decision_row(plan: Plan, now: dt.datetime) -> dict[str, Any]:
         if r.rec is not None
     )
     return plan.data.model_dump(exclude={*CHILDREN}) | {
-        "translations": None,  # a CSV row holds one language
         "compliance": compliance.derive_compliance(statuses).value,
         "version": 1,
         "created_at": now,
